@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Linux/macOS entry point: restore, build and test.   ./build.sh [--cuda] [--no-test] [--configuration Debug|Release]
+set -euo pipefail
+cd "$(dirname "$0")"
+backend=cpu; configuration=Release; run_tests=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --cuda) backend=cuda ;;
+    --no-test) run_tests=0 ;;
+    --configuration|-c) configuration="$2"; shift ;;
+    -h|--help) echo "usage: ./build.sh [--cuda] [--no-test] [--configuration Debug|Release]"; exit 0 ;;
+    *) echo "build.sh: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+  shift
+done
+props=(-p:TorchBackend="$backend")
+dotnet restore Prior.MLNet.sln "${props[@]}"
+dotnet build Prior.MLNet.sln -c "$configuration" --no-restore "${props[@]}"
+if [ "$run_tests" = 1 ]; then
+  dotnet test Prior.MLNet.sln -c "$configuration" --no-build "${props[@]}"
+fi

@@ -1,0 +1,1 @@
+namespace Prior.MLNet.Data;
