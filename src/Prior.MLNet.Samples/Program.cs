@@ -1,1 +1,9 @@
-return 0;
+using System.CommandLine;
+using Prior.MLNet.Samples.Commands;
+
+// The `prior` command line. Each command lives in Commands/ and takes --help.
+var root = new RootCommand("Prior.MLNet: PRIOR vision-language pretraining on chest X-rays, in ML.NET.");
+root.Subcommands.Add(SynthCommand.Create());
+root.Subcommands.Add(MimicIndexCommand.Create());
+root.Subcommands.Add(CheXpert5x200Command.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Prior.MLNet.Data.Synthetic;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary><c>prior synth</c>: writes synthetic MIMIC-CXR-JPG, MIMIC-CXR reports and CheXpert in their real layouts.</summary>
+internal static class SynthCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "Folder that receives mimic-cxr-jpg/, mimic-cxr-reports/ and CheXpert-v1.0-small/.", Required = true };
+        var studies = new Option<int>("--studies") { Description = "MIMIC-CXR studies.", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.Studies };
+        var chexpert = new Option<int>("--chexpert-images") { Description = "CheXpert images (train + valid).", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.CheXpertImages };
+        var size = new Option<int>("--image-size") { Description = "Image height and width in pixels.", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.ImageSize };
+        var seed = new Option<long>("--seed") { Description = "Seed; the same seed writes the same bytes.", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.Seed };
+        var defects = new Option<double>("--defect-rate") { Description = "Share of deliberately defective studies and rows (0 for a clean set).", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.DefectRate };
+        var command = new Command("synth", "Write deterministic synthetic MIMIC-CXR(-JPG) and CheXpert datasets in their real on-disk layouts.")
+        {
+            output, studies, chexpert, size, seed, defects,
+        };
+        command.SetAction(parse => CommandRunner.Run("synth", () =>
+        {
+            var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
+            {
+                OutputDirectory = parse.GetValue(output)!,
+                Studies = parse.GetValue(studies),
+                CheXpertImages = parse.GetValue(chexpert),
+                ImageSize = parse.GetValue(size),
+                Seed = parse.GetValue(seed),
+                DefectRate = parse.GetValue(defects),
+            }, CommandRunner.ConsoleProgress());
+            CommandRunner.EndProgress();
+            Console.WriteLine($"MIMIC-CXR: {manifest.MimicStudies} studies ({manifest.MimicUsableStudies} usable for pretraining), {manifest.MimicImageRows} image rows");
+            Console.WriteLine($"  planted: {string.Join(", ", manifest.MimicSkips.Select(kv => $"{kv.Key} {kv.Value}"))}");
+            Console.WriteLine($"CheXpert: {manifest.CheXpertTrainRows} train rows, {manifest.CheXpertValidRows} valid rows");
+            Console.WriteLine($"  single-positive frontal: {string.Join(", ", manifest.CheXpertSinglePositiveFrontal.Select(kv => $"{kv.Key} {kv.Value}"))}");
+            Console.WriteLine($"written to {Path.GetFullPath(parse.GetValue(output)!)}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,102 @@
+namespace Prior.MLNet.Data.Mimic;
+
+/// <summary>
+/// Where a MIMIC-CXR install is and which studies to keep. Either set <see cref="IndexPath"/> (a file written by
+/// <see cref="MimicCxrIndex"/>) or the folders and tables; <see cref="FromRoot"/> fills them for the layout that
+/// PhysioNet's downloads (and <c>prior synth</c>) produce.
+/// </summary>
+public sealed class MimicCxrLoaderOptions
+{
+    /// <summary>Default values.</summary>
+    public static class Defaults
+    {
+        /// <summary>PRIOR keeps frontal images only.</summary>
+        public static IReadOnlyList<string> Views { get; } = ["PA", "AP"];
+
+        /// <summary>PRIOR drops studies with fewer sentences in FINDINGS and IMPRESSION together.</summary>
+        public const int MinSentences = 4;
+    }
+
+    /// <summary>A pretraining index written by <see cref="MimicCxrIndex.Write"/>; when set, the folders are not read.</summary>
+    public string? IndexPath { get; init; }
+
+    /// <summary>MIMIC-CXR-JPG's <c>files/</c> folder (holding <c>p10</c> … <c>p19</c>).</summary>
+    public string? ImageFolder { get; init; }
+
+    /// <summary>MIMIC-CXR's report <c>files/</c> folder (holding <c>p10</c> … <c>p19</c> with <c>sNNNNNNNN.txt</c>).</summary>
+    public string? ReportFolder { get; init; }
+
+    /// <summary><c>mimic-cxr-2.0.0-metadata.csv(.gz)</c>.</summary>
+    public string? MetadataPath { get; init; }
+
+    /// <summary><c>mimic-cxr-2.0.0-split.csv(.gz)</c>; optional (split is then empty).</summary>
+    public string? SplitPath { get; init; }
+
+    /// <summary><c>mimic-cxr-2.0.0-chexpert.csv(.gz)</c>; optional (labels are then NaN).</summary>
+    public string? LabelsPath { get; init; }
+
+    /// <summary>View positions to keep. Default PA and AP.</summary>
+    public IReadOnlyList<string> Views { get; init; } = Defaults.Views;
+
+    /// <summary>Minimum number of sentences in FINDINGS plus IMPRESSION, at least 1. Default 4.</summary>
+    public int MinSentences { get; init; } = Defaults.MinSentences;
+
+    /// <summary>Splits to keep (<c>train</c>, <c>validate</c>, <c>test</c>); null or empty keeps all. Default all.</summary>
+    public IReadOnlyList<string>? Splits { get; init; }
+
+    /// <summary>What uncertain (-1) labels become. Default <see cref="UncertaintyPolicy.Keep"/> (the raw value).</summary>
+    public UncertaintyPolicy UncertainLabels { get; init; } = UncertaintyPolicy.Keep;
+
+    /// <summary>What blank (not mentioned) labels become. Default NaN (the raw value).</summary>
+    public float BlankLabel { get; init; } = float.NaN;
+
+    /// <summary>Whether every image file is checked to exist (a stat per image). Default true.</summary>
+    public bool CheckImages { get; init; } = true;
+
+    /// <summary>Reports scan progress (studies read so far).</summary>
+    public IProgress<string>? Progress { get; init; }
+
+    /// <summary>
+    /// Options for a root that holds <c>mimic-cxr-jpg/2.0.0/</c> (or <c>mimic-cxr-jpg/</c>) with <c>files/</c> and the
+    /// three tables, and <c>mimic-cxr-reports/files/</c> (or <c>mimic-cxr/2.0.0/files/</c>). A file is taken as an index.
+    /// </summary>
+    public static MimicCxrLoaderOptions FromRoot(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        if (File.Exists(root))
+            return new MimicCxrLoaderOptions { IndexPath = root };
+        if (!Directory.Exists(root))
+            throw new DirectoryNotFoundException($"{root}: no such folder or index file.");
+        string jpg = FirstExisting(root, "mimic-cxr-jpg/2.0.0", "mimic-cxr-jpg", "physionet.org/files/mimic-cxr-jpg/2.0.0")
+            ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-jpg/2.0.0/ (or mimic-cxr-jpg/) folder inside.");
+        string reports = FirstExisting(root, "mimic-cxr-reports/files", "mimic-cxr/2.0.0/files", "physionet.org/files/mimic-cxr/2.0.0/files", "files")
+            ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-reports/files/ (or mimic-cxr/2.0.0/files/) folder inside.");
+        return new MimicCxrLoaderOptions
+        {
+            ImageFolder = Path.Combine(jpg, "files"),
+            ReportFolder = reports,
+            MetadataPath = Path.Combine(jpg, MimicCxrPaths.MetadataFile),
+            SplitPath = Path.Combine(jpg, MimicCxrPaths.SplitFile),
+            LabelsPath = Path.Combine(jpg, MimicCxrPaths.ChexpertFile),
+        };
+    }
+
+    private static string? FirstExisting(string root, params string[] candidates) =>
+        candidates.Select(c => Path.Combine(root, c)).FirstOrDefault(Directory.Exists);
+
+    internal void Validate()
+    {
+        if (MinSentences < 1)
+            throw new ArgumentOutOfRangeException(nameof(MinSentences), MinSentences, "MinSentences must be at least 1.");
+        if (Views.Count == 0)
+            throw new ArgumentException("Views must name at least one view position (e.g. PA, AP).", nameof(Views));
+        if (IndexPath is not null)
+            return;
+        if (ImageFolder is null || ReportFolder is null || MetadataPath is null)
+            throw new ArgumentException("Set IndexPath, or ImageFolder, ReportFolder and MetadataPath (MimicCxrLoaderOptions.FromRoot fills them).");
+        if (!Directory.Exists(ImageFolder))
+            throw new DirectoryNotFoundException($"{ImageFolder}: the MIMIC-CXR-JPG files/ folder does not exist.");
+        if (!Directory.Exists(ReportFolder))
+            throw new DirectoryNotFoundException($"{ReportFolder}: the MIMIC-CXR reports files/ folder does not exist.");
+    }
+}

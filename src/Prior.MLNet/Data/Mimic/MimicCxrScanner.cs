@@ -1,0 +1,180 @@
+using System.Globalization;
+using Prior.MLNet.Data.Csv;
+using Prior.MLNet.Data.Reports;
+using Prior.MLNet.IO;
+
+namespace Prior.MLNet.Data.Mimic;
+
+/// <summary>
+/// PRIOR's build step over a MIMIC-CXR install: joins the metadata, split and label tables, keeps images of the
+/// accepted views that exist, reads each study's report once to apply the section and sentence filters, and
+/// records every skip. It keeps only compact, text-free records; report text is read again when rows are read.
+/// </summary>
+internal static class MimicCxrScanner
+{
+    public static List<MimicCxrStudyEntry> Scan(MimicCxrLoaderOptions options, DataLoadSummary summary)
+    {
+        var metadataPath = Require(options.MetadataPath!, "metadata table");
+        var splits = options.SplitPath is null ? null : ReadSplits(Require(options.SplitPath, "split table"), summary);
+        var labels = options.LabelsPath is null ? null : ReadLabels(Require(options.LabelsPath, "CheXpert label table"), summary);
+        var views = options.Views.ToHashSet(StringComparer.Ordinal);
+
+        // Group images by study in first-seen order. Per study: subject and accepted images.
+        var order = new List<long>();
+        var studies = new Dictionary<long, (long Subject, List<(string, string)> Images)>();
+        using (var reader = CompressedText.OpenRead(metadataPath))
+        {
+            using var records = CsvReader.Read(reader).GetEnumerator();
+            if (!records.MoveNext())
+                throw new InvalidDataException($"{metadataPath}: the file is empty.");
+            var header = records.Current;
+            var col = CsvReader.IndexHeader(header, metadataPath, "dicom_id", "subject_id", "study_id", "ViewPosition");
+            int dicomCol = col["dicom_id"], subjectCol = col["subject_id"], studyCol = col["study_id"], viewCol = col["ViewPosition"];
+            while (records.MoveNext())
+            {
+                var row = records.Current;
+                if (row.Error is not null || row.Fields.Length != header.Fields.Length)
+                {
+                    summary.Skip(SkipReason.MalformedRow, metadataPath, row.LineNumber,
+                        row.Error ?? $"expected {header.Fields.Length} fields, found {row.Fields.Length}");
+                    continue;
+                }
+                var dicom = row.Fields[dicomCol].Trim();
+                if (dicom.Length == 0 || !TryId(row.Fields[subjectCol], out long subject) || !TryId(row.Fields[studyCol], out long study))
+                {
+                    summary.Skip(SkipReason.MalformedRow, metadataPath, row.LineNumber, "dicom_id, subject_id or study_id is not valid");
+                    continue;
+                }
+                if (!studies.TryGetValue(study, out var group))
+                {
+                    group = (subject, new List<(string, string)>());
+                    studies.Add(study, group);
+                    order.Add(study);
+                }
+                var view = row.Fields[viewCol].Trim();
+                if (!MimicCxrViews.Known.Contains(view))
+                {
+                    summary.Skip(SkipReason.UnknownView, metadataPath, row.LineNumber,
+                        view.Length == 0 ? $"image {dicom} has a blank ViewPosition" : $"image {dicom} has the unknown ViewPosition '{view}'");
+                    continue;
+                }
+                if (!views.Contains(view))
+                {
+                    summary.Skip(SkipReason.ViewFiltered, metadataPath, row.LineNumber, view);
+                    continue;
+                }
+                if (options.CheckImages)
+                {
+                    var image = Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(subject, study, dicom));
+                    if (!File.Exists(image))
+                    {
+                        summary.Skip(SkipReason.MissingImage, image, null, $"listed on row {row.LineNumber} of {metadataPath} but not on disk");
+                        continue;
+                    }
+                }
+                group.Images.Add((dicom, view));
+            }
+        }
+
+        // Reports: read each once, in parallel, keeping the order of the metadata table.
+        var accepted = new MimicCxrStudyEntry?[order.Count];
+        var splitFilter = options.Splits is { Count: > 0 } s ? s.ToHashSet(StringComparer.Ordinal) : null;
+        int done = 0;
+        Parallel.For(0, order.Count, i =>
+        {
+            long studyId = order[i];
+            var (subject, images) = studies[studyId];
+            string split = splits?.GetValueOrDefault(studyId) ?? string.Empty;
+            var reportPath = Path.Combine(options.ReportFolder!, MimicCxrPaths.Report(subject, studyId));
+            if (splitFilter is not null && !splitFilter.Contains(split))
+                summary.Skip(SkipReason.SplitFiltered, reportPath, null, split);
+            else if (images.Count == 0)
+                summary.Skip(SkipReason.NoFrontalImage, reportPath, null, $"study {studyId} has no image of view {string.Join('/', options.Views)} on disk");
+            else if (!File.Exists(reportPath))
+                summary.Skip(SkipReason.MissingReport, reportPath, null, $"the report of study {studyId} is missing");
+            else
+            {
+                var report = ParsedReport.Parse(File.ReadAllText(reportPath));
+                if (report is null)
+                    summary.Skip(SkipReason.NoUsableSection, reportPath, null, "the report has neither FINDINGS nor IMPRESSION");
+                else if (report.SentenceCount < options.MinSentences)
+                    summary.Skip(SkipReason.TooFewSentences, reportPath, null, $"{report.SentenceCount} sentence(s), fewer than {options.MinSentences}");
+                else
+                {
+                    // PA before AP, so that ImagePath prefers the higher-quality projection.
+                    var ordered = images.OrderBy(im => options.Views.ToList().IndexOf(im.Item2)).ToList();
+                    var raw = labels?.GetValueOrDefault(studyId) ?? Enumerable.Repeat(float.NaN, ChexpertLabels.Count).ToArray();
+                    accepted[i] = new MimicCxrStudyEntry(subject, studyId, split, ordered, raw);
+                    summary.Accept();
+                }
+            }
+            int n = Interlocked.Increment(ref done);
+            if (options.Progress is { } progress && (n % 5000 == 0 || n == order.Count))
+                progress.Report($"MIMIC-CXR scan: {n}/{order.Count} studies");
+        });
+        return accepted.Where(e => e is not null).Select(e => e!).ToList();
+    }
+
+    private static string Require(string path, string what) =>
+        CompressedText.Resolve(path) ?? throw new FileNotFoundException($"{path}: the MIMIC-CXR {what} does not exist (also looked for it with and without .gz).", path);
+
+    private static bool TryId(string text, out long id) =>
+        long.TryParse(text.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
+
+    private static Dictionary<long, string> ReadSplits(string path, DataLoadSummary summary)
+    {
+        var splits = new Dictionary<long, string>();
+        using var reader = CompressedText.OpenRead(path);
+        CsvRecord? header = null;
+        Dictionary<string, int>? col = null;
+        foreach (var row in CsvReader.Read(reader))
+        {
+            if (header is null)
+            {
+                header = row;
+                col = CsvReader.IndexHeader(row, path, "study_id", "split");
+                continue;
+            }
+            if (row.Error is not null || row.Fields.Length != header.Fields.Length || !TryId(row.Fields[col!["study_id"]], out long study))
+            {
+                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, row.Error ?? "wrong number of fields or an invalid study_id");
+                continue;
+            }
+            splits[study] = row.Fields[col["split"]].Trim();
+        }
+        return splits;
+    }
+
+    private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary)
+    {
+        var labels = new Dictionary<long, float[]>();
+        using var reader = CompressedText.OpenRead(path);
+        CsvRecord? header = null;
+        Dictionary<string, int>? col = null;
+        foreach (var row in CsvReader.Read(reader))
+        {
+            if (header is null)
+            {
+                header = row;
+                col = CsvReader.IndexHeader(row, path, new[] { "study_id" }.Concat(ChexpertLabels.Names).ToArray());
+                continue;
+            }
+            if (row.Error is not null || row.Fields.Length != header.Fields.Length || !TryId(row.Fields[col!["study_id"]], out long study))
+            {
+                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, row.Error ?? "wrong number of fields or an invalid study_id");
+                continue;
+            }
+            var values = new float[ChexpertLabels.Count];
+            bool ok = true;
+            for (int k = 0; k < values.Length && ok; k++)
+                ok = ChexpertLabels.TryParse(row.Fields[col[ChexpertLabels.Names[k]]], out values[k]);
+            if (!ok)
+            {
+                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, "a label is not 1.0, 0.0, -1.0 or blank");
+                continue;
+            }
+            labels[study] = values;
+        }
+        return labels;
+    }
+}

@@ -1,1 +1,0 @@
-namespace Prior.MLNet.Data;
