@@ -86,9 +86,7 @@ internal static class MimicCxrScanner
             var (subject, images) = studies[studyId];
             string split = splits?.GetValueOrDefault(studyId) ?? string.Empty;
             var reportPath = Path.Combine(options.ReportFolder!, MimicCxrPaths.Report(subject, studyId));
-            if (splitFilter is not null && !splitFilter.Contains(split))
-                summary.Skip(SkipReason.SplitFiltered, reportPath, null, split);
-            else if (images.Count == 0)
+            if (images.Count == 0)
                 summary.Skip(SkipReason.NoFrontalImage, reportPath, null, $"study {studyId} has no image of view {string.Join('/', options.Views)} on disk");
             else if (!File.Exists(reportPath))
                 summary.Skip(SkipReason.MissingReport, reportPath, null, $"the report of study {studyId} is missing");
@@ -99,6 +97,8 @@ internal static class MimicCxrScanner
                     summary.Skip(SkipReason.NoUsableSection, reportPath, null, "the report has neither FINDINGS nor IMPRESSION");
                 else if (report.SentenceCount < options.MinSentences)
                     summary.Skip(SkipReason.TooFewSentences, reportPath, null, $"{report.SentenceCount} sentence(s), fewer than {options.MinSentences}");
+                else if (splitFilter is not null && !splitFilter.Contains(split))
+                    summary.Skip(SkipReason.SplitFiltered, reportPath, null, split); // filtered last: defects count whatever the split
                 else
                 {
                     // PA before AP, so that ImagePath prefers the higher-quality projection.

@@ -9,7 +9,7 @@ public sealed class SyntheticDatasetOptions
         /// <summary>Number of MIMIC-CXR studies.</summary>
         public const int Studies = 300;
         /// <summary>Number of CheXpert images (train and valid together): enough for a 5x200 subset.</summary>
-        public const int CheXpertImages = 2400;
+        public const int CheXpertImages = 2600;
         /// <summary>Image height and width in pixels.</summary>
         public const int ImageSize = 128;
         /// <summary>The PRIOR paper's seed.</summary>
