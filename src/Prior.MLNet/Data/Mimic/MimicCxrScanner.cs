@@ -121,33 +121,26 @@ internal static class MimicCxrScanner
     private static bool TryId(string text, out long id) =>
         long.TryParse(text.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
 
-    private static Dictionary<long, string> ReadSplits(string path, DataLoadSummary summary)
-    {
-        var splits = new Dictionary<long, string>();
-        using var reader = CompressedText.OpenRead(path);
-        CsvRecord? header = null;
-        Dictionary<string, int>? col = null;
-        foreach (var row in CsvReader.Read(reader))
-        {
-            if (header is null)
-            {
-                header = row;
-                col = CsvReader.IndexHeader(row, path, "study_id", "split");
-                continue;
-            }
-            if (row.Error is not null || row.Fields.Length != header.Fields.Length || !TryId(row.Fields[col!["study_id"]], out long study))
-            {
-                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, row.Error ?? "wrong number of fields or an invalid study_id");
-                continue;
-            }
-            splits[study] = row.Fields[col["split"]].Trim();
-        }
-        return splits;
-    }
+    private static Dictionary<long, string> ReadSplits(string path, DataLoadSummary summary) =>
+        ReadStudyTable<string>(path, summary, ["split"], (fields, col) => (fields[col["split"]].Trim(), null));
 
-    private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary)
+    private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary) =>
+        ReadStudyTable<float[]>(path, summary, ChexpertLabels.Names.ToArray(), (fields, col) =>
+        {
+            var values = new float[ChexpertLabels.Count];
+            for (int k = 0; k < values.Length; k++)
+            {
+                if (!ChexpertLabels.TryParse(fields[col[ChexpertLabels.Names[k]]], out values[k]))
+                    return (null, $"'{ChexpertLabels.Names[k]}' is not 1.0, 0.0, -1.0 or blank");
+            }
+            return (values, null);
+        });
+
+    // Reads a table keyed by study_id; rows that cannot be read are counted and named, never thrown.
+    private static Dictionary<long, T> ReadStudyTable<T>(string path, DataLoadSummary summary, string[] columns,
+        Func<string[], Dictionary<string, int>, (T? Value, string? Error)> parse) where T : class
     {
-        var labels = new Dictionary<long, float[]>();
+        var table = new Dictionary<long, T>();
         using var reader = CompressedText.OpenRead(path);
         CsvRecord? header = null;
         Dictionary<string, int>? col = null;
@@ -156,7 +149,7 @@ internal static class MimicCxrScanner
             if (header is null)
             {
                 header = row;
-                col = CsvReader.IndexHeader(row, path, new[] { "study_id" }.Concat(ChexpertLabels.Names).ToArray());
+                col = CsvReader.IndexHeader(row, path, new[] { "study_id" }.Concat(columns).ToArray());
                 continue;
             }
             if (row.Error is not null || row.Fields.Length != header.Fields.Length || !TryId(row.Fields[col!["study_id"]], out long study))
@@ -164,17 +157,14 @@ internal static class MimicCxrScanner
                 summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, row.Error ?? "wrong number of fields or an invalid study_id");
                 continue;
             }
-            var values = new float[ChexpertLabels.Count];
-            bool ok = true;
-            for (int k = 0; k < values.Length && ok; k++)
-                ok = ChexpertLabels.TryParse(row.Fields[col[ChexpertLabels.Names[k]]], out values[k]);
-            if (!ok)
+            var (value, error) = parse(row.Fields, col);
+            if (value is null)
             {
-                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, "a label is not 1.0, 0.0, -1.0 or blank");
+                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, error ?? "the row cannot be read");
                 continue;
             }
-            labels[study] = values;
+            table[study] = value;
         }
-        return labels;
+        return table;
     }
 }
