@@ -8,11 +8,12 @@ namespace Prior.MLNet.Tests;
 /// </summary>
 internal static class SyntheticFixture
 {
+    /// <summary>This test run's temp folder, removed when the run ends.</summary>
+    public static string RunFolder { get; } = Path.Combine(Path.GetTempPath(), "prior-mlnet-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
     private static readonly Lazy<(string Root, SyntheticManifest Manifest)> Data = new(() =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "prior-mlnet-tests", $"synth-{Environment.ProcessId}");
-        if (Directory.Exists(root))
-            Directory.Delete(root, recursive: true);
+        var root = Path.Combine(RunFolder, "synth");
         var manifest = SyntheticDatasetGenerator.Generate(Options(root));
         return (root, manifest);
     }, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -40,7 +41,7 @@ internal static class SyntheticFixture
     /// <summary>A fresh empty folder for a test's own outputs.</summary>
     public static string NewTempFolder()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "prior-mlnet-tests", Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(RunFolder, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }
