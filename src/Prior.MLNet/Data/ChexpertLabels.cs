@@ -65,9 +65,35 @@ public static class ChexpertLabels
         return false;
     }
 
+    /// <summary>
+    /// Parses the 14 label cells of a CSV row, reading each observation from the column <paramref name="columns"/>
+    /// maps its name to. Returns false, naming the observation in <paramref name="error"/>, if one is invalid.
+    /// </summary>
+    internal static bool TryParseRow(string[] fields, IReadOnlyDictionary<string, int> columns, out float[] values, out string? error)
+    {
+        values = new float[Count];
+        for (int k = 0; k < Count; k++)
+        {
+            if (!TryParse(fields[columns[Names[k]]], out values[k]))
+            {
+                error = $"'{Names[k]}' is not 1.0, 0.0, -1.0 or blank";
+                return false;
+            }
+        }
+        error = null;
+        return true;
+    }
+
     /// <summary>Formats a label as the datasets do: <c>1.0</c>, <c>0.0</c>, <c>-1.0</c>, or blank for NaN.</summary>
     public static string Format(float value) => float.IsNaN(value) ? string.Empty
         : value.ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>Applies the uncertainty and blank policies to every raw label (NaN = blank).</summary>
+    public static float[] Apply(float[] raw, UncertaintyPolicy uncertain, float blankAs)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        return raw.Select(v => Apply(v, uncertain, blankAs)).ToArray();
+    }
 
     /// <summary>Applies the uncertainty and blank policies to a raw label (NaN = blank).</summary>
     public static float Apply(float raw, UncertaintyPolicy uncertain, float blankAs) => raw switch

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Prior.MLNet.Data.Mimic;
 
 namespace Prior.MLNet.Data.CheXpert;
 
@@ -44,7 +43,7 @@ public static class CheXpertCatalog
         {
             if (!accepted.Contains(row.Line))
                 continue;
-            row.Image.Labels = row.RawLabels.Select(v => ChexpertLabels.Apply(v, options.UncertainLabels, options.BlankLabel)).ToArray();
+            row.Image.Labels = ChexpertLabels.Apply(row.RawLabels, options.UncertainLabels, options.BlankLabel);
             yield return row.Image;
         }
     }
@@ -52,7 +51,7 @@ public static class CheXpertCatalog
     private static readonly Lazy<SchemaDefinition> Schema = new(() =>
     {
         var definition = SchemaDefinition.Create(typeof(CheXpertImage));
-        MimicCxrCatalog.AddLabelSlotNames(definition["Labels"]);
+        LabelColumn.AddSlotNames(definition["Labels"]);
         return definition;
     });
 }

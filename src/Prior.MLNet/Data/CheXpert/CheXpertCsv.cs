@@ -30,15 +30,12 @@ internal static class CheXpertCsv
                 summary?.Skip(SkipReason.MalformedRow, csvPath, record.LineNumber, record.Error ?? $"expected {header.Fields.Length} fields, found {f.Length}");
                 continue;
             }
-            var labels = new float[ChexpertLabels.Count];
-            bool ok = true;
-            for (int k = 0; k < labels.Length && ok; k++)
-                ok = ChexpertLabels.TryParse(f[col![ChexpertLabels.Names[k]]], out labels[k]);
+            bool ok = ChexpertLabels.TryParseRow(f, col!, out var labels, out var labelError);
             var path = f[col!["Path"]].Trim();
             var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (!ok || parts.Length < 4)
             {
-                summary?.Skip(SkipReason.MalformedRow, csvPath, record.LineNumber, ok ? $"Path '{path}' is not dataset/split/patient/study/view" : "a label is not 1.0, 0.0, -1.0 or blank");
+                summary?.Skip(SkipReason.MalformedRow, csvPath, record.LineNumber, labelError ?? $"Path '{path}' is not dataset/split/patient/study/view");
                 continue;
             }
             var view = f[col["Frontal/Lateral"]].Trim();

@@ -33,7 +33,7 @@ public static class MimicCxrCatalog
             if (!File.Exists(index))
                 throw new FileNotFoundException($"{index}: the MIMIC-CXR index does not exist.", index);
             // One streaming pass to count, so that nothing is filtered silently.
-            var splitFilter = SplitFilter(options);
+            var splitFilter = options.SplitFilter();
             foreach (var (header, record, _) in MimicCxrIndex.ReadRecords(index, result))
             {
                 if (splitFilter is null || splitFilter.Contains(record.Split)) result.Accept();
@@ -53,19 +53,9 @@ public static class MimicCxrCatalog
     private static readonly Lazy<SchemaDefinition> Schema = new(() =>
     {
         var definition = SchemaDefinition.Create(typeof(MimicCxrStudy));
-        AddLabelSlotNames(definition[MimicCxrColumns.Labels]);
+        LabelColumn.AddSlotNames(definition[MimicCxrColumns.Labels]);
         return definition;
     });
-
-    /// <summary>Annotates a 14-slot label column with the CheXpert observation names (ML.NET's "SlotNames" kind).</summary>
-    internal static void AddLabelSlotNames(SchemaDefinition.Column column)
-    {
-        var names = new VBuffer<ReadOnlyMemory<char>>(ChexpertLabels.Count, ChexpertLabels.Names.Select(n => n.AsMemory()).ToArray());
-        column.AddAnnotation("SlotNames", names, new VectorDataViewType(TextDataViewType.Instance, ChexpertLabels.Count));
-    }
-
-    private static HashSet<string>? SplitFilter(MimicCxrLoaderOptions options) =>
-        options.Splits is { Count: > 0 } s ? s.ToHashSet(StringComparer.Ordinal) : null;
 
     private static IEnumerable<MimicCxrStudy> FromFolders(List<MimicCxrStudyEntry> entries, MimicCxrLoaderOptions options)
     {
@@ -111,6 +101,6 @@ public static class MimicCxrCatalog
         Findings = findings,
         Impression = impression,
         Sentences = sentences,
-        Labels = rawLabels.Select(v => ChexpertLabels.Apply(v, options.UncertainLabels, options.BlankLabel)).ToArray(),
+        Labels = ChexpertLabels.Apply(rawLabels, options.UncertainLabels, options.BlankLabel),
     };
 }

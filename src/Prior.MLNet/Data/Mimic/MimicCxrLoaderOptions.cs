@@ -84,6 +84,10 @@ public sealed class MimicCxrLoaderOptions
     private static string? FirstExisting(string root, params string[] candidates) =>
         candidates.Select(c => Path.Combine(root, c)).FirstOrDefault(Directory.Exists);
 
+    /// <summary>The splits to keep as a set, or null to keep all.</summary>
+    internal HashSet<string>? SplitFilter() =>
+        Splits is { Count: > 0 } splits ? splits.ToHashSet(StringComparer.Ordinal) : null;
+
     internal void Validate()
     {
         if (MinSentences < 1)

@@ -78,7 +78,9 @@ internal static class MimicCxrScanner
 
         // Reports: read each once, in parallel, keeping the order of the metadata table.
         var accepted = new MimicCxrStudyEntry?[order.Count];
-        var splitFilter = options.Splits is { Count: > 0 } s ? s.ToHashSet(StringComparer.Ordinal) : null;
+        var splitFilter = options.SplitFilter();
+        // PA before AP (the order of Views), so that ImagePath prefers the higher-quality projection.
+        var viewRank = options.Views.Select((view, rank) => (view, rank)).ToDictionary(v => v.view, v => v.rank, StringComparer.Ordinal);
         int done = 0;
         Parallel.For(0, order.Count, i =>
         {
@@ -101,8 +103,7 @@ internal static class MimicCxrScanner
                     summary.Skip(SkipReason.SplitFiltered, reportPath, null, split); // filtered last: defects count whatever the split
                 else
                 {
-                    // PA before AP, so that ImagePath prefers the higher-quality projection.
-                    var ordered = images.OrderBy(im => options.Views.ToList().IndexOf(im.Item2)).ToList();
+                    var ordered = images.OrderBy(im => viewRank[im.Item2]).ToList();
                     var raw = labels?.GetValueOrDefault(studyId) ?? Enumerable.Repeat(float.NaN, ChexpertLabels.Count).ToArray();
                     accepted[i] = new MimicCxrStudyEntry(subject, studyId, split, ordered, raw);
                     summary.Accept();
@@ -126,15 +127,7 @@ internal static class MimicCxrScanner
 
     private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary) =>
         ReadStudyTable<float[]>(path, summary, ChexpertLabels.Names.ToArray(), (fields, col) =>
-        {
-            var values = new float[ChexpertLabels.Count];
-            for (int k = 0; k < values.Length; k++)
-            {
-                if (!ChexpertLabels.TryParse(fields[col[ChexpertLabels.Names[k]]], out values[k]))
-                    return (null, $"'{ChexpertLabels.Names[k]}' is not 1.0, 0.0, -1.0 or blank");
-            }
-            return (values, null);
-        });
+            ChexpertLabels.TryParseRow(fields, col, out var values, out var error) ? (values, null) : (null, error));
 
     // Reads a table keyed by study_id; rows that cannot be read are counted and named, never thrown.
     private static Dictionary<long, T> ReadStudyTable<T>(string path, DataLoadSummary summary, string[] columns,

@@ -26,7 +26,7 @@ internal static class CheXpertSynthesizer
         int validTarget = Math.Min(234, total / 10);
         var rows = Plan(options, total, validTarget);
         int done = 0;
-        Parallel.ForEach(rows, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : -1 }, row =>
+        Parallel.ForEach(rows, options.ParallelOptions(), row =>
         {
             if (!row.Missing)
             {

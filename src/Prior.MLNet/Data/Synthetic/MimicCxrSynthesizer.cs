@@ -36,7 +36,7 @@ internal static class MimicCxrSynthesizer
         var filesRoot = Path.Combine(jpgRoot, "files");
         var reportFiles = Path.Combine(reportRoot, "files");
         int done = 0;
-        Parallel.ForEach(studies, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism > 0 ? options.MaxDegreeOfParallelism : -1 }, study =>
+        Parallel.ForEach(studies, options.ParallelOptions(), study =>
         {
             WriteStudy(study, filesRoot, reportFiles, options);
             int n = Interlocked.Increment(ref done);
@@ -54,7 +54,7 @@ internal static class MimicCxrSynthesizer
                 if (study.Defect == Defect.MalformedRow)
                 {
                     // A row cut short, as a broken export leaves it.
-                    w.Write(FormattableString.Invariant($"{DicomId(study, 99)},{study.SubjectId},{study.StudyId},CHEST (PA AND LAT)\n"));
+                    w.Write(FormattableString.Invariant($"{DicomIdFrom(study.StudyId, study.Index, 99)},{study.SubjectId},{study.StudyId},CHEST (PA AND LAT)\n"));
                 }
             }
         });
@@ -156,8 +156,6 @@ internal static class MimicCxrSynthesizer
         var random = DeterministicRandom.Derive(seed, "dicom", study * 16L + image);
         return string.Join('-', Enumerable.Range(0, 5).Select(_ => ((uint)random.NextUInt64()).ToString("x8", CultureInfo.InvariantCulture)));
     }
-
-    private static string DicomId(Study study, int image) => DicomIdFrom(study.StudyId, study.Index, image);
 
     private static void WriteStudy(Study study, string filesRoot, string reportFiles, SyntheticDatasetOptions options)
     {

@@ -44,6 +44,10 @@ public sealed class SyntheticDatasetOptions
     /// <summary>Parallel workers; 0 (default) uses every core. The output does not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; }
 
+    /// <summary>The Parallel options for <see cref="MaxDegreeOfParallelism"/> (0 = unbounded).</summary>
+    internal ParallelOptions ParallelOptions() =>
+        new() { MaxDegreeOfParallelism = MaxDegreeOfParallelism > 0 ? MaxDegreeOfParallelism : -1 };
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
