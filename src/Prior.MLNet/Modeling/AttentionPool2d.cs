@@ -50,17 +50,9 @@ public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        long n = input.shape[0], c = input.shape[1];
         var tokens = input.flatten(2).permute(0, 2, 1);                  // [N, HW, C]
         tokens = cat([tokens.mean([1], keepdim: true), tokens], 1);      // [N, HW+1, C]
         tokens = tokens + positional_embedding.unsqueeze(0);
-        long length = tokens.shape[1], headDim = c / _heads;
-        // Only the mean token queries; scaling by head_dim^-0.5 as PyTorch's multi-head attention does.
-        var q = q_proj.call(tokens.narrow(1, 0, 1)).view(n, 1, _heads, headDim).transpose(1, 2) * Math.Pow(headDim, -0.5);
-        var k = k_proj.call(tokens).view(n, length, _heads, headDim).transpose(1, 2);
-        var v = v_proj.call(tokens).view(n, length, _heads, headDim).transpose(1, 2);
-        var attention = q.matmul(k.transpose(-2, -1)).softmax(-1);         // [N, heads, 1, L]
-        var pooled = attention.matmul(v).transpose(1, 2).reshape(n, c);   // [N, C]
-        return c_proj.call(pooled).MoveToOuterDisposeScope();
+        return AttentionPooling.Pool(tokens, null, q_proj, k_proj, v_proj, c_proj, _heads).MoveToOuterDisposeScope();
     }
 }

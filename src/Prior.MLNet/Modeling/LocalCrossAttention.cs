@@ -45,12 +45,20 @@ public sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCrossAt
     }
 
     /// <inheritdoc />
-    public override LocalCrossAttentionOutput forward(Tensor imagePatches, Tensor sentences)
+    public override LocalCrossAttentionOutput forward(Tensor imagePatches, Tensor sentences) => Attend(imagePatches, sentences, null);
+
+    /// <summary>
+    /// Batched attention where reports have different numbers of sentences: <paramref name="sentenceMask"/> [B, T]
+    /// marks the real ones. Padded sentences get zero attention, so every real output equals the report alone.
+    /// </summary>
+    public LocalCrossAttentionOutput Attend(Tensor imagePatches, Tensor sentences, Tensor? sentenceMask)
     {
         using var scope = NewDisposeScope();
         var sentenceToImage = (query2.call(sentences).matmul(key1.call(imagePatches).transpose(-2, -1)) * _scale).sigmoid();
         var contextSentence = sentenceToImage.matmul(value1.call(imagePatches));
         var imageToSentence = (query1.call(imagePatches).matmul(key2.call(sentences).transpose(-2, -1)) * _scale).sigmoid();
+        if (sentenceMask is not null)
+            imageToSentence = imageToSentence * sentenceMask.to_type(imageToSentence.dtype).unsqueeze(-2);
         var contextImage = imageToSentence.matmul(value2.call(sentences));
         return new LocalCrossAttentionOutput(contextImage.MoveToOuterDisposeScope(), imageToSentence.MoveToOuterDisposeScope(),
             contextSentence.MoveToOuterDisposeScope(), sentenceToImage.MoveToOuterDisposeScope());

@@ -1,0 +1,76 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+#pragma warning disable IDE1006 // Field names are the checkpoint keys of the original (sentence_bank.embed).
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>
+/// The sentence prototype memory bank (SPB): a codebook E [n, D] (N(0,1) init, no EMA). A sentence x gets
+/// logits x·Eᵀ and prototype q = p·E with p = gumbel_softmax(logits, τ) (soft) in training and the noise-free
+/// softmax(logits/τ) at inference (our fix: the original draws noise at test time too, so its embeddings vary).
+/// </summary>
+public sealed class SentencePrototypeBank : nn.Module<Tensor, PrototypeAssignment>
+{
+    /// <summary>The codebook.</summary>
+    public readonly Embedding embed;
+
+    /// <summary>Gumbel-softmax temperature τ (0.9 in PRIOR).</summary>
+    public double Temperature { get; }
+
+    /// <summary>Creates a bank of <paramref name="prototypes"/> prototypes of width <paramref name="dim"/>.</summary>
+    public SentencePrototypeBank(int dim, int prototypes, double temperature = 0.9) : base(nameof(SentencePrototypeBank))
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(prototypes, 1);
+        if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
+        Temperature = temperature;
+        embed = nn.Embedding(prototypes, dim);
+        using (no_grad())
+            nn.init.normal_(embed.weight!);
+        RegisterComponents();
+    }
+
+    /// <summary>Assigns sentences [.., D]: Gumbel noise in training mode, none in eval mode.</summary>
+    public override PrototypeAssignment forward(Tensor sentences)
+    {
+        if (!training)
+            return Assign(sentences, null);
+        using var scope = NewDisposeScope();
+        var logits = sentences.matmul(embed.weight!.t());
+        // Gumbel(0, 1) noise: -log(-log U), U in (0, 1).
+        var uniform = rand_like(logits).clamp(1e-10, 1 - 1e-7);
+        var noise = uniform.log().neg().log().neg();
+        return Assign(sentences, noise).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Assigns with the given Gumbel noise (null for the noise-free inference path).</summary>
+    public PrototypeAssignment Assign(Tensor sentences, Tensor? gumbelNoise)
+    {
+        using var scope = NewDisposeScope();
+        var logits = sentences.matmul(embed.weight!.t());
+        var noisy = gumbelNoise is null ? logits : logits + gumbelNoise;
+        var probabilities = (noisy / Temperature).softmax(-1);
+        var prototypes = probabilities.matmul(embed.weight!);
+        return new PrototypeAssignment(prototypes, logits, probabilities.argmax(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The prototype loss L_proto = mean |q − x| (weighted ×10 by the trainer).</summary>
+    public static Tensor PrototypeLoss(Tensor prototypes, Tensor sentences) => nn.functional.l1_loss(prototypes, sentences);
+}
+
+/// <summary>What the bank gives for a set of sentences.</summary>
+/// <param name="Prototypes">q = p·E, the sentences' prototype vectors.</param>
+/// <param name="Logits">x·Eᵀ, before noise and temperature.</param>
+/// <param name="Index">The most likely prototype of each sentence.</param>
+public sealed record PrototypeAssignment(Tensor Prototypes, Tensor Logits, Tensor Index)
+{
+    /// <summary>Moves the three tensors out of the current dispose scope.</summary>
+    public PrototypeAssignment MoveToOuterDisposeScope()
+    {
+        Prototypes.MoveToOuterDisposeScope();
+        Logits.MoveToOuterDisposeScope();
+        Index.MoveToOuterDisposeScope();
+        return this;
+    }
+}
