@@ -63,7 +63,8 @@ public static class PrototypeGenerationLoss
         var input = arranged[valid].matmul(bank.t()).log_softmax(-1);
         var kl = (target.exp() * (target - input)).sum() / target.shape[0];
         var col = tensor(assignments.Cast<long>().ToArray(), [batch, slots]);
-        return new PrototypeGenerationResult(spg.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), col.MoveToOuterDisposeScope());
+        return new PrototypeGenerationResult(spg.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), col.MoveToOuterDisposeScope(),
+            arranged.MoveToOuterDisposeScope());
     }
 }
 
@@ -71,4 +72,5 @@ public static class PrototypeGenerationLoss
 /// <param name="SpgLoss">L_spg, unweighted.</param>
 /// <param name="KlLoss">L_kl.</param>
 /// <param name="Assignment">[B, S] int64: the target slot assigned to each prediction.</param>
-public sealed record PrototypeGenerationResult(Tensor SpgLoss, Tensor KlLoss, Tensor Assignment);
+/// <param name="Arranged">The predictions in target-slot order [B, S, D] (what the losses compared).</param>
+public sealed record PrototypeGenerationResult(Tensor SpgLoss, Tensor KlLoss, Tensor Assignment, Tensor Arranged);

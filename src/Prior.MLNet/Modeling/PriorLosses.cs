@@ -1,0 +1,40 @@
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>
+/// The named loss terms of one step and their weighted total. The stage weights live here, in one place
+/// (method.md §3): stage 1 L_global + L_local_img + L_local_txt; stage 2 adds 10·L_proto; stage 3 is
+/// 10·L_global + L_local_img + L_local_txt + L_rec_img + 10·L_spg + L_kl + L_gpa + 10·L_proto.
+/// </summary>
+public sealed class PriorLosses
+{
+    /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa.</summary>
+    public IReadOnlyDictionary<string, Tensor> Terms { get; }
+
+    /// <summary>The weighted sum that is back-propagated.</summary>
+    public Tensor Total { get; }
+
+    /// <summary>Combines the terms with the weights of <paramref name="stage"/>.</summary>
+    public PriorLosses(PriorStage stage, IReadOnlyDictionary<string, Tensor> terms)
+    {
+        ArgumentNullException.ThrowIfNull(terms);
+        Terms = terms;
+        Tensor? total = null;
+        foreach (var (name, term) in terms)
+        {
+            var weighted = term * Weight(stage, name);
+            total = total is null ? weighted : total + weighted;
+        }
+        Total = total ?? throw new ArgumentException("No loss term.", nameof(terms));
+    }
+
+    /// <summary>The weight of a term in a stage.</summary>
+    public static double Weight(PriorStage stage, string term) => term switch
+    {
+        "global" => stage == PriorStage.Reconstruction ? 10 : 1,
+        "proto" or "spg" => 10,
+        "localImage" or "localText" or "reconstruction" or "kl" or "gpa" => 1,
+        _ => throw new ArgumentException($"Unknown loss term '{term}'.", nameof(term)),
+    };
+}

@@ -1,0 +1,160 @@
+using Prior.MLNet.Modeling.Bert;
+using Prior.MLNet.Modeling.Losses;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+#pragma warning disable IDE1006 // Field names are the official checkpoint's keys (method.md §5).
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>
+/// The whole PRIOR network (Cheng et al., ICCV 2023), under the official checkpoint's parameter names: image and
+/// text towers, projections, report pooling, predictor, local cross-attention, learnable logit scales, the sentence
+/// prototype bank, and the image and prototype decoders used in stage 3.
+/// </summary>
+public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
+{
+    /// <summary>ResNet + attention pooling.</summary>
+    public readonly ImageEncoder image_encoder;
+    /// <summary>BERT.</summary>
+    public readonly TextEncoder text_encoder;
+    /// <summary>Pooled image feature → global embedding.</summary>
+    public readonly Linear global_image_projection;
+    /// <summary>Patch features → local embeddings.</summary>
+    public readonly Linear local_image_projection;
+    /// <summary>Token states → local text embeddings.</summary>
+    public readonly Linear local_text_projection;
+    /// <summary>Present in the original and its checkpoints, never used.</summary>
+    public readonly Linear global_text_projection;
+    /// <summary>Sentence attention pooling → report embedding.</summary>
+    public readonly SentenceAttentionPool global_text_attention;
+    /// <summary>SimSiam predictor.</summary>
+    public readonly Sequential predictor;
+    /// <summary>Local cross-attention.</summary>
+    public readonly LocalCrossAttention local_cross_attention;
+    /// <summary>Global log-temperature, starts at ln(1/0.01).</summary>
+    public readonly Parameter logit_scale;
+    /// <summary>Local log-temperature, starts at ln(1/0.01).</summary>
+    public readonly Parameter local_logit_scale;
+    /// <summary>The prototype decoder's learned queries [1, S, D].</summary>
+    public readonly Parameter prototype_queries;
+    /// <summary>The sentence prototype bank.</summary>
+    public readonly SentencePrototypeBank sentence_bank;
+    /// <summary>Image reconstruction decoder.</summary>
+    public readonly ImageDecoder image_decoder;
+    /// <summary>Prototype (report) reconstruction decoder.</summary>
+    public readonly BertModel sentence_decoder;
+
+    /// <summary>The sizes this model was built with (vocabulary size filled in).</summary>
+    public PriorModelOptions Options { get; }
+
+    /// <summary>Builds the network for <paramref name="options"/> and a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
+    public PriorModel(PriorModelOptions options, int vocabularySize) : base(nameof(PriorModel))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+        Options = options with { Text = options.Text with { VocabSize = vocabularySize } };
+        Options.Validate();
+        int e = Options.EmbeddingDim, h = Options.Text.HiddenSize;
+        image_encoder = new ImageEncoder(Options);
+        int c = image_encoder.encoder.OutputChannels;
+        text_encoder = new TextEncoder(Options.Text);
+        global_image_projection = nn.Linear(c, e);
+        local_image_projection = nn.Linear(c, e);
+        local_text_projection = nn.Linear(h, e);
+        global_text_projection = nn.Linear(h, e);
+        global_text_attention = new SentenceAttentionPool(e, Options.PoolingHeads);
+        predictor = Predictor.Create(e);
+        local_cross_attention = new LocalCrossAttention(e);
+        logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
+        local_logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
+        prototype_queries = nn.Parameter(randn(1, Options.GeneratedSentences, e) * 0.02);
+        sentence_bank = new SentencePrototypeBank(e, Options.Prototypes, Options.PrototypeTemperature);
+        image_decoder = new ImageDecoder(2 * e, 5);
+        sentence_decoder = new BertModel(Options.SentenceDecoder);
+        RegisterComponents();
+    }
+
+    /// <summary>Global [B, E] and local [B, I, E] image embeddings (not normalised) of images [B, 1, S, S].</summary>
+    public (Tensor Global, Tensor Local) EncodeImage(Tensor images)
+    {
+        var map = image_encoder.call(images);
+        var global = global_image_projection.call(image_encoder.atten_pool.call(map));
+        var local = local_image_projection.call(LocalFeatures.ToTokens(map, Options.LocalFeatureLayout));
+        return (global, local);
+    }
+
+    /// <summary>
+    /// Sentence vectors [B, T, E] with their mask, from token ids, attention mask and sentence indices [B, L].
+    /// </summary>
+    public (Tensor Sentences, Tensor Mask) EncodeSentences(Tensor inputIds, Tensor attentionMask, Tensor sentenceIndex)
+    {
+        var tokens = local_text_projection.call(text_encoder.call(inputIds, attentionMask));
+        return SentenceGather.Gather(tokens, sentenceIndex);
+    }
+
+    /// <summary>The report embedding [B, E] of sentence vectors (raw or prototypes) with their mask.</summary>
+    public Tensor PoolReport(Tensor sentences, Tensor mask) => global_text_attention.call(sentences, mask);
+
+    /// <summary>Computes every loss term of <paramref name="stage"/> for a batch, and their weighted total.</summary>
+    public override PriorLosses forward(PriorBatch batch, PriorStage stage)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var terms = new Dictionary<string, Tensor>();
+        var (imageGlobal, imageLocal) = EncodeImage(batch.Images);
+        var (sentences, mask) = EncodeSentences(batch.InputIds, batch.AttentionMask, batch.SentenceIndex);
+        if (stage == PriorStage.Reconstruction && sentences.shape[1] > Options.GeneratedSentences)
+        {
+            // Stage 3 works on at most S sentences per report (the prototype decoder's slots).
+            sentences = sentences.narrow(1, 0, Options.GeneratedSentences);
+            mask = mask.narrow(1, 0, Options.GeneratedSentences);
+        }
+
+        var textSentences = sentences;
+        PrototypeAssignment? assignment = null;
+        if (stage >= PriorStage.Prototypes)
+        {
+            assignment = sentence_bank.call(sentences);
+            textSentences = assignment.Prototypes;
+            terms["proto"] = SentencePrototypeBank.PrototypeLoss(assignment.Prototypes[mask], sentences[mask]);
+        }
+
+        var report = PoolReport(textSentences, mask);
+        terms["global"] = GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale);
+        var cross = local_cross_attention.Attend(imageLocal, textSentences, mask);
+        terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
+        terms["localText"] = SentenceContrastiveLoss.Compute(textSentences, cross.ContextSentence, mask, local_logit_scale);
+
+        if (stage == PriorStage.Reconstruction)
+        {
+            long side = Options.ImageSize / 32;
+            var localMap = LocalFeatures.ToMap(imageLocal, Options.LocalFeatureLayout, side, side);
+            var contextMap = LocalFeatures.ToMap(cross.ContextImage, Options.LocalFeatureLayout, side, side);
+            var masked = nn.functional.dropout2d(localMap, Options.ReconstructionDropout, training);
+            var reconstruction = image_decoder.call(cat([masked, contextMap], 1));
+            terms["reconstruction"] = nn.functional.l1_loss(reconstruction, batch.Images);
+
+            long b = imageLocal.shape[0], slots = Options.GeneratedSentences;
+            var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), imageLocal);
+            var targets = PadSlots(assignment!.Prototypes * mask.unsqueeze(-1), slots);
+            var logits = PadSlots(assignment.Logits, slots);
+            var slotMask = PadSlots(mask.unsqueeze(-1), slots).squeeze(-1).to_type(ScalarType.Bool);
+            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.embed.weight!);
+            terms["spg"] = generation.SpgLoss;
+            terms["kl"] = generation.KlLoss;
+            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generation.Arranged, slotMask), report, logit_scale);
+        }
+        return new PriorLosses(stage, terms);
+    }
+
+    // Zero-pads (or keeps) dimension 1 to exactly `slots`.
+    private static Tensor PadSlots(Tensor x, long slots)
+    {
+        long t = x.shape[1];
+        if (t == slots) return x;
+        var shape = x.shape.ToArray();
+        shape[1] = slots - t;
+        return cat([x, zeros(shape, dtype: x.dtype, device: x.device)], 1);
+    }
+}

@@ -1,0 +1,117 @@
+using Prior.MLNet.Modeling.Bert;
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>
+/// Every size of the PRIOR network. Presets: <see cref="Paper"/> (ResNet-50, 12-layer BERT of width 768, 512
+/// prototypes, 224 px, embedding 768), <see cref="Small"/> (CPU-friendly: ResNet-18-like, 4-layer BERT of width 256,
+/// 128 px) and <see cref="Tiny"/> (for tests: a step in well under a second on 2 cores). The text vocabulary size
+/// comes from the tokenizer (<see cref="BertConfig.VocabSize"/> is replaced when the model is built).
+/// </summary>
+public sealed record PriorModelOptions
+{
+    /// <summary>Width of every joint embedding (global, local, sentence, prototype). Multiple of 16.</summary>
+    public int EmbeddingDim { get; init; } = 768;
+
+    /// <summary>Input image height and width; a multiple of 32 (the ResNet stride).</summary>
+    public int ImageSize { get; init; } = 224;
+
+    /// <summary>ResNet block kind.</summary>
+    public ResNetBlock ResNetBlock { get; init; } = ResNetBlock.Bottleneck;
+
+    /// <summary>ResNet blocks per stage.</summary>
+    public IReadOnlyList<int> ResNetLayers { get; init; } = [3, 4, 6, 3];
+
+    /// <summary>ResNet stem width.</summary>
+    public int ResNetWidth { get; init; } = 64;
+
+    /// <summary>Heads of the image and report attention pooling (8 in PRIOR).</summary>
+    public int PoolingHeads { get; init; } = 8;
+
+    /// <summary>The text encoder (Bio_ClinicalBERT-sized by default).</summary>
+    public BertConfig Text { get; init; } = new();
+
+    /// <summary>Token cap per report, CLS and SEP included (256 in PRIOR).</summary>
+    public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Prototypes in the sentence bank (512 in PRIOR).</summary>
+    public int Prototypes { get; init; } = 512;
+
+    /// <summary>Gumbel-softmax temperature of the bank (0.9).</summary>
+    public double PrototypeTemperature { get; init; } = 0.9;
+
+    /// <summary>Sentences a report is cut to for prototype generation, and the decoder's query count (16).</summary>
+    public int GeneratedSentences { get; init; } = 16;
+
+    /// <summary>The prototype decoder (its width is <see cref="EmbeddingDim"/>; 8 layers in PRIOR).</summary>
+    public BertConfig SentenceDecoder { get; init; } = new(VocabSize: 0, NumHiddenLayers: 8, NumAttentionHeads: 12, AddCrossAttention: true);
+
+    /// <summary>How the last feature map becomes patches (<see cref="Modeling.LocalFeatureLayout.Spatial"/> for new training).</summary>
+    public LocalFeatureLayout LocalFeatureLayout { get; init; } = LocalFeatureLayout.Spatial;
+
+    /// <summary>Channel dropout on the local image map before reconstruction (the "masking", 0.5).</summary>
+    public double ReconstructionDropout { get; init; } = 0.5;
+
+    /// <summary>The paper's sizes.</summary>
+    public static PriorModelOptions Paper { get; } = new();
+
+    /// <summary>A CPU-friendly model: ResNet-18-like at width 32, 4-layer BERT of width 256, 128 px, embedding 256.</summary>
+    public static PriorModelOptions Small { get; } = new()
+    {
+        EmbeddingDim = 256,
+        ImageSize = 128,
+        ResNetBlock = ResNetBlock.Basic,
+        ResNetLayers = [2, 2, 2, 2],
+        ResNetWidth = 32,
+        Text = new BertConfig(HiddenSize: 256, NumHiddenLayers: 4, NumAttentionHeads: 4, IntermediateSize: 1024, MaxPositionEmbeddings: 256),
+        MaxTokens = 128,
+        Prototypes = 128,
+        SentenceDecoder = new BertConfig(VocabSize: 0, HiddenSize: 256, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 512, MaxPositionEmbeddings: 64, AddCrossAttention: true),
+    };
+
+    /// <summary>For tests: 64 px, one block per ResNet stage at width 8, 2-layer BERT of width 64, embedding 64.</summary>
+    public static PriorModelOptions Tiny { get; } = new()
+    {
+        EmbeddingDim = 64,
+        ImageSize = 64,
+        ResNetBlock = ResNetBlock.Basic,
+        ResNetLayers = [1, 1, 1, 1],
+        ResNetWidth = 16,
+        PoolingHeads = 4,
+        Text = new BertConfig(HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 128, MaxPositionEmbeddings: 128),
+        MaxTokens = 96,
+        Prototypes = 32,
+        GeneratedSentences = 16,
+        SentenceDecoder = new BertConfig(VocabSize: 0, HiddenSize: 64, NumHiddenLayers: 1, NumAttentionHeads: 2, IntermediateSize: 128, MaxPositionEmbeddings: 32, AddCrossAttention: true),
+    };
+
+    /// <summary>A preset by name: <c>paper</c>, <c>small</c> or <c>tiny</c>.</summary>
+    public static PriorModelOptions FromPreset(string name) => name?.ToLowerInvariant() switch
+    {
+        "paper" => Paper,
+        "small" => Small,
+        "tiny" => Tiny,
+        _ => throw new ArgumentException($"Unknown preset '{name}'; use paper, small or tiny.", nameof(name)),
+    };
+
+    /// <summary>Throws naming the first inconsistent size.</summary>
+    public void Validate()
+    {
+        if (EmbeddingDim < 16 || EmbeddingDim % 16 != 0)
+            throw new ArgumentOutOfRangeException(nameof(EmbeddingDim), EmbeddingDim, "EmbeddingDim must be a positive multiple of 16 (the image decoder halves 2·EmbeddingDim five times).");
+        if (ImageSize < 32 || ImageSize % 32 != 0)
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be a positive multiple of 32 (the ResNet stride).");
+        if (EmbeddingDim % PoolingHeads != 0)
+            throw new ArgumentException($"PoolingHeads ({PoolingHeads}) must divide EmbeddingDim ({EmbeddingDim}).");
+        if (MaxTokens < 3 || MaxTokens > Text.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(MaxTokens), MaxTokens, $"MaxTokens must be in [3, Text.MaxPositionEmbeddings = {Text.MaxPositionEmbeddings}].");
+        if (SentenceDecoder.HiddenSize != EmbeddingDim || !SentenceDecoder.AddCrossAttention)
+            throw new ArgumentException($"SentenceDecoder must have HiddenSize = EmbeddingDim ({EmbeddingDim}) and cross-attention.");
+        if (GeneratedSentences < 1 || GeneratedSentences > SentenceDecoder.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(GeneratedSentences), GeneratedSentences, "GeneratedSentences must be in [1, SentenceDecoder.MaxPositionEmbeddings].");
+        if (Prototypes < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1");
+        if (ReconstructionDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(ReconstructionDropout), ReconstructionDropout, "must be in [0, 1)");
+        Text.Validate();
+        SentenceDecoder.Validate();
+    }
+}

@@ -1,0 +1,144 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+#pragma warning disable IDE1006 // Field names are torchvision's ResNet checkpoint keys (conv1, bn1, layer1..4).
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>The residual block of a <see cref="ResNetEncoder"/>.</summary>
+public enum ResNetBlock
+{
+    /// <summary>Two 3×3 convolutions (ResNet-18/34), expansion 1.</summary>
+    Basic,
+    /// <summary>1×1, 3×3, 1×1 convolutions (ResNet-50), expansion 4.</summary>
+    Bottleneck,
+}
+
+/// <summary>
+/// A one-channel ResNet without its classifier, under torchvision's parameter names (<c>conv1</c>, <c>bn1</c>,
+/// <c>layer1</c> … <c>layer4</c>, blocks <c>N.conv1</c>, <c>N.downsample.0</c> …) so that torchvision and
+/// <c>prior_resnet50.pt</c> weights load (ImageNet's RGB conv1 summed over its colour axis gives the 1-channel conv1).
+/// Output: the last feature map [B, C, H/32, W/32].
+/// </summary>
+public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
+{
+    /// <summary>7×7 stride-2 stem convolution, one input channel.</summary>
+    public readonly Conv2d conv1;
+    /// <summary>Stem BatchNorm.</summary>
+    public readonly BatchNorm2d bn1;
+    /// <summary>Stage 1 (stride 1).</summary>
+    public readonly Sequential layer1;
+    /// <summary>Stage 2 (stride 2).</summary>
+    public readonly Sequential layer2;
+    /// <summary>Stage 3 (stride 2).</summary>
+    public readonly Sequential layer3;
+    /// <summary>Stage 4 (stride 2).</summary>
+    public readonly Sequential layer4;
+
+    /// <summary>Channels of the output map.</summary>
+    public int OutputChannels { get; }
+
+    /// <summary>Creates the encoder.</summary>
+    /// <param name="block">Residual block kind.</param>
+    /// <param name="layers">Blocks per stage, e.g. [3, 4, 6, 3] for ResNet-50, [2, 2, 2, 2] for ResNet-18.</param>
+    /// <param name="width">Channels of the stem and stage 1 (64 in torchvision).</param>
+    public ResNetEncoder(ResNetBlock block, IReadOnlyList<int> layers, int width = 64) : base(nameof(ResNetEncoder))
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count != 4 || layers.Any(n => n < 1))
+            throw new ArgumentException($"layers must hold four positive block counts; got [{string.Join(", ", layers)}].", nameof(layers));
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        int expansion = block == ResNetBlock.Basic ? 1 : 4;
+        conv1 = nn.Conv2d(1, width, 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(width);
+        int inChannels = width;
+        Sequential Stage(int planes, int count, int stride)
+        {
+            var blocks = new List<(string, nn.Module<Tensor, Tensor>)>();
+            for (int i = 0; i < count; i++)
+            {
+                int s = i == 0 ? stride : 1;
+                blocks.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    block == ResNetBlock.Basic ? new BasicBlock(inChannels, planes, s) : new BottleneckBlock(inChannels, planes, s)));
+                inChannels = planes * expansion;
+            }
+            return nn.Sequential(blocks);
+        }
+        layer1 = Stage(width, layers[0], 1);
+        layer2 = Stage(width * 2, layers[1], 2);
+        layer3 = Stage(width * 4, layers[2], 2);
+        layer4 = Stage(width * 8, layers[3], 2);
+        OutputChannels = inChannels;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor image)
+    {
+        var x = nn.functional.max_pool2d(nn.functional.relu(bn1.call(conv1.call(image))), 3, 2, 1);
+        return layer4.call(layer3.call(layer2.call(layer1.call(x))));
+    }
+
+    private static Sequential? Downsample(int inChannels, int outChannels, int stride) =>
+        stride == 1 && inChannels == outChannels ? null
+            : nn.Sequential(("0", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outChannels)));
+
+    /// <summary>torchvision's BasicBlock.</summary>
+    private sealed class BasicBlock : nn.Module<Tensor, Tensor>
+    {
+        public readonly Conv2d conv1;
+        public readonly BatchNorm2d bn1;
+        public readonly Conv2d conv2;
+        public readonly BatchNorm2d bn2;
+        public readonly Sequential? downsample;
+
+        public BasicBlock(int inChannels, int planes, int stride) : base(nameof(BasicBlock))
+        {
+            conv1 = nn.Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
+            bn1 = nn.BatchNorm2d(planes);
+            conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(planes);
+            downsample = Downsample(inChannels, planes, stride);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = bn2.call(conv2.call(nn.functional.relu(bn1.call(conv1.call(x)))));
+            return nn.functional.relu(y + (downsample?.call(x) ?? x));
+        }
+    }
+
+    /// <summary>torchvision's Bottleneck (stride on the 3×3 convolution, as torchvision v1.5).</summary>
+    private sealed class BottleneckBlock : nn.Module<Tensor, Tensor>
+    {
+        public readonly Conv2d conv1;
+        public readonly BatchNorm2d bn1;
+        public readonly Conv2d conv2;
+        public readonly BatchNorm2d bn2;
+        public readonly Conv2d conv3;
+        public readonly BatchNorm2d bn3;
+        public readonly Sequential? downsample;
+
+        public BottleneckBlock(int inChannels, int planes, int stride) : base(nameof(BottleneckBlock))
+        {
+            conv1 = nn.Conv2d(inChannels, planes, 1, bias: false);
+            bn1 = nn.BatchNorm2d(planes);
+            conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(planes);
+            conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
+            bn3 = nn.BatchNorm2d(planes * 4);
+            downsample = Downsample(inChannels, planes * 4, stride);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var y = nn.functional.relu(bn1.call(conv1.call(x)));
+            y = nn.functional.relu(bn2.call(conv2.call(y)));
+            y = bn3.call(conv3.call(y));
+            return nn.functional.relu(y + (downsample?.call(x) ?? x));
+        }
+    }
+}

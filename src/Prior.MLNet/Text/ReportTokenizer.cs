@@ -1,0 +1,81 @@
+using Microsoft.ML.Tokenizers;
+
+namespace Prior.MLNet.Text;
+
+/// <summary>
+/// Tokenizes a report the way PRIOR does: each sentence is tokenized alone (WordPiece, cased like
+/// Bio_ClinicalBERT), the spans are laid one after another after CLS, each token labelled with its sentence's
+/// index, then SEP and padding to a fixed length (256 in the paper). A longer report is cut, mid-sentence if need
+/// be. Microsoft.ML.Tokenizers does the WordPiece work; padding, mask and sentence indices are built here, as its
+/// API has none.
+/// </summary>
+public sealed class ReportTokenizer
+{
+    private readonly BertTokenizer _tokenizer;
+
+    /// <summary>Loads a vocab.txt (Hugging Face layout, one token per line).</summary>
+    /// <param name="vocabularyPath">The vocab.txt file.</param>
+    /// <param name="maxLength">Sequence length, CLS and SEP included; at least 3. PRIOR uses 256.</param>
+    /// <param name="lowerCase">False for cased vocabularies such as Bio_ClinicalBERT's.</param>
+    public ReportTokenizer(string vocabularyPath, int maxLength = 256, bool lowerCase = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vocabularyPath);
+        if (!File.Exists(vocabularyPath))
+            throw new FileNotFoundException($"{vocabularyPath}: the vocabulary file does not exist.", vocabularyPath);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 3);
+        var tokens = File.ReadAllLines(vocabularyPath);
+        var options = new BertOptions { LowerCaseBeforeTokenization = lowerCase };
+        var known = tokens.ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, token) in new[] { ("CLS", options.ClassificationToken), ("SEP", options.SeparatorToken), ("PAD", options.PaddingToken), ("UNK", options.UnknownToken) })
+        {
+            if (!known.Contains(token))
+                throw new InvalidDataException($"{vocabularyPath}: the vocabulary lacks the {name} token '{token}'.");
+        }
+        using (var stream = File.OpenRead(vocabularyPath))
+            _tokenizer = BertTokenizer.Create(stream, options);
+        MaxLength = maxLength;
+        VocabularySize = tokens.Length;
+    }
+
+    /// <summary>The sequence length every report is padded or cut to.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Number of tokens in the vocabulary (the BERT embedding table's size).</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>The padding token id.</summary>
+    public int PaddingId => _tokenizer.PaddingTokenId;
+
+    /// <summary>Token ids of one text, without special tokens.</summary>
+    public IReadOnlyList<int> TokenIds(string text) => _tokenizer.EncodeToIds(text, addSpecialTokens: false);
+
+    /// <summary>Tokenizes the sentences of one report, in the order given.</summary>
+    public TokenizedReport Encode(IReadOnlyList<string> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var ids = new long[MaxLength];
+        var mask = new long[MaxLength];
+        var index = new long[MaxLength];
+        Array.Fill(ids, _tokenizer.PaddingTokenId);
+        Array.Fill(index, -1);
+        ids[0] = _tokenizer.ClassificationTokenId;
+        mask[0] = 1;
+        int position = 1, count = 0, room = MaxLength - 1;   // the last real slot is for SEP
+        for (int s = 0; s < sentences.Count && position < room; s++)
+        {
+            var tokens = TokenIds(sentences[s]);
+            if (tokens.Count == 0)
+                continue;
+            count++;
+            for (int t = 0; t < tokens.Count && position < room; t++, position++)
+            {
+                ids[position] = tokens[t];
+                mask[position] = 1;
+                index[position] = count;
+            }
+        }
+        ids[position] = _tokenizer.SeparatorTokenId;
+        mask[position] = 1;
+        return new TokenizedReport(ids, mask, index, count);
+    }
+}

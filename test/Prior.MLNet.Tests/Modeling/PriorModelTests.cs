@@ -1,0 +1,95 @@
+using Prior.MLNet.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Tests.Modeling;
+
+[TestClass]
+public sealed class PriorModelTests
+{
+    internal static PriorBatch RandomBatch(PriorModelOptions options, int batch, int vocabulary, int sentences = 5)
+    {
+        long length = options.MaxTokens;
+        var ids = randint(5, vocabulary, [batch, length], dtype: ScalarType.Int64);
+        var mask = ones(batch, length, dtype: ScalarType.Int64);
+        var index = full(batch, length, -1L, dtype: ScalarType.Int64);
+        long perSentence = Math.Max(1, (length - 2) / sentences);
+        for (int s = 0; s < sentences; s++)
+            index.narrow(1, 1 + s * perSentence, perSentence).fill_(s + 1);
+        // The second report is shorter: two sentences and padding.
+        if (batch > 1)
+        {
+            var cut = 1 + 2 * perSentence;
+            index[1].narrow(0, cut, length - cut).fill_(-1);
+            mask[1].narrow(0, cut + 1, length - cut - 1).fill_(0);
+        }
+        return new PriorBatch(randn(batch, 1, options.ImageSize, options.ImageSize), ids, mask, index);
+    }
+
+    [TestMethod]
+    [DataRow(PriorStage.Alignment, new[] { "global", "localImage", "localText" })]
+    [DataRow(PriorStage.Prototypes, new[] { "global", "localImage", "localText", "proto" })]
+    [DataRow(PriorStage.Reconstruction, new[] { "global", "localImage", "localText", "proto", "reconstruction", "spg", "kl", "gpa" })]
+    public void EachStageComputesItsLossTermsAndTheirWeightedSumBackpropagates(PriorStage stage, string[] expected)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(1);
+        using var model = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        model.train();
+        var losses = model.call(RandomBatch(model.Options, 3, 200), stage);
+        CollectionAssert.AreEquivalent(expected, losses.Terms.Keys.ToArray());
+        double expectedTotal = losses.Terms.Sum(t => PriorLosses.Weight(stage, t.Key) * t.Value.item<float>());
+        Assert.AreEqual(expectedTotal, losses.Total.item<float>(), 1e-3 * Math.Abs(expectedTotal));
+        Assert.IsTrue(float.IsFinite(losses.Total.item<float>()));
+        losses.Total.backward();
+        Assert.IsNotNull(model.image_encoder.encoder.conv1.weight!.grad);
+        Assert.IsNotNull(model.text_encoder.encoder.embeddings.word_embeddings!.weight!.grad);
+        if (stage == PriorStage.Reconstruction)
+            Assert.IsNotNull(model.prototype_queries.grad);
+    }
+
+    [TestMethod]
+    [DataRow("tiny")]
+    [DataRow("small")]
+    [DataRow("paper")]
+    public void EachPresetBuildsAndRunsAForwardPass(string preset)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(2);
+        var options = PriorModelOptions.FromPreset(preset);
+        int vocabulary = preset == "paper" ? 28996 : 300;
+        using var model = new PriorModel(options, vocabulary);
+        model.eval();
+        using var noGrad = no_grad();
+        var batch = RandomBatch(options, 2, vocabulary);
+        var (global, local) = model.EncodeImage(batch.Images);
+        long side = options.ImageSize / 32;
+        CollectionAssert.AreEqual(new long[] { 2, options.EmbeddingDim }, global.shape);
+        CollectionAssert.AreEqual(new long[] { 2, side * side, options.EmbeddingDim }, local.shape);
+        var (sentences, mask) = model.EncodeSentences(batch.InputIds, batch.AttentionMask, batch.SentenceIndex);
+        CollectionAssert.AreEqual(new long[] { 2, 5, options.EmbeddingDim }, sentences.shape);
+        CollectionAssert.AreEqual(new long[] { 5, 2 }, mask.sum(1).data<long>().ToArray());
+        Assert.IsTrue(float.IsFinite(model.call(batch, PriorStage.Reconstruction).Total.item<float>()));
+    }
+
+    [TestMethod]
+    public void ThePaperPresetHasTheOfficialCheckpointsKeysAndSizes()
+    {
+        using var model = new PriorModel(PriorModelOptions.Paper, 28996);
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        CollectionAssert.AreEqual(new long[] { 50, 2048 }, shapes["image_encoder.atten_pool.positional_embedding"]);
+        CollectionAssert.AreEqual(new long[] { 64, 1, 7, 7 }, shapes["image_encoder.encoder.conv1.weight"]);
+        CollectionAssert.AreEqual(new long[] { 2048, 512, 1, 1 }, shapes["image_encoder.encoder.layer4.2.conv3.weight"]);
+        CollectionAssert.AreEqual(new long[] { 28996, 768 }, shapes["text_encoder.encoder.embeddings.word_embeddings.weight"]);
+        CollectionAssert.AreEqual(new long[] { 768, 2048 }, shapes["global_image_projection.weight"]);
+        CollectionAssert.AreEqual(new long[] { 512, 768 }, shapes["sentence_bank.embed.weight"]);
+        CollectionAssert.AreEqual(new long[] { 768, 1536, 3, 3 }, shapes["image_decoder.blocks.0.conv1.0.weight"]);
+        CollectionAssert.AreEqual(new long[] { 1, 48, 3, 3 }, shapes["image_decoder.output_head.0.weight"]);
+        Assert.IsTrue(shapes.ContainsKey("sentence_decoder.encoder.layer.7.crossattention.self.query.weight"));
+        Assert.IsFalse(shapes.Keys.Any(k => k.StartsWith("sentence_decoder.embeddings.word_embeddings", StringComparison.Ordinal)));
+        foreach (var key in new[] { "logit_scale", "local_logit_scale", "prototype_queries", "predictor.0.weight", "predictor.2.weight",
+                     "local_cross_attention.value2.bias", "global_text_attention.c_proj.weight", "global_text_projection.weight", "local_text_projection.weight" })
+            Assert.IsTrue(shapes.ContainsKey(key), key);
+        Assert.AreEqual(Math.Log(100), model.logit_scale.item<float>(), 1e-5);
+    }
+}
