@@ -6,5 +6,6 @@ var root = new RootCommand("Prior.MLNet: PRIOR vision-language pretraining on ch
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(MimicIndexCommand.Create());
 root.Subcommands.Add(CheXpert5x200Command.Create());
+root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 return root.Parse(args).Invoke();

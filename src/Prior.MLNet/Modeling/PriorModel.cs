@@ -97,6 +97,17 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
     /// <summary>The report embedding [B, E] of sentence vectors (raw or prototypes) with their mask.</summary>
     public Tensor PoolReport(Tensor sentences, Tensor mask) => global_text_attention.call(sentences, mask);
 
+    /// <summary>
+    /// The report embedding [B, E] of tokenised reports for inference: sentence vectors, then (after stage 2 training)
+    /// their noise-free prototypes, then attention pooling. Call in eval mode.
+    /// </summary>
+    public Tensor EmbedReports(Tensor inputIds, Tensor attentionMask, Tensor sentenceIndex, bool usePrototypes)
+    {
+        var (sentences, mask) = EncodeSentences(inputIds, attentionMask, sentenceIndex);
+        var text = usePrototypes ? sentence_bank.Assign(sentences, null).Prototypes : sentences;
+        return PoolReport(text, mask);
+    }
+
     /// <summary>Computes every loss term of <paramref name="stage"/> for a batch, and their weighted total.</summary>
     public override PriorLosses forward(PriorBatch batch, PriorStage stage)
     {

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Mimic;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary><c>prior pretrain</c>: trains PRIOR on a MIMIC-CXR root or index and writes a model file.</summary>
+internal static class PretrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "MIMIC-CXR root (as 'prior synth' writes it) or an index from 'prior mimic-index'.", Required = true };
+        var preset = new Option<string>("--preset") { Description = "Model and schedule preset: tiny, small or paper.", DefaultValueFactory = _ => "tiny" };
+        var output = new Option<string>("--out") { Description = "Model file to write (.zip).", Required = true };
+        var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3, e.g. 8,3,3 (0 skips a stage)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Studies per batch." };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var checkpoints = new Option<string?>("--checkpoints") { Description = "Checkpoint folder." };
+        var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at stage ends).", DefaultValueFactory = _ => 50 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --checkpoints." };
+        var seed = new Option<long>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 114514 };
+        var vocab = new Option<string?>("--vocab") { Description = "A vocab.txt (e.g. Bio_ClinicalBERT's); default: built from the training reports." };
+        var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies.")
+        {
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab,
+        };
+        command.SetAction(parse => CommandRunner.Run("pretrain", () =>
+        {
+            var ml = new MLContext(seed: 1);
+            var view = ml.Data.LoadMimicCxr(MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!), out var loadSummary);
+            var summary = new DataLoadSummary();
+            var all = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, summary, MimicCxrColumns.StudyId);
+            var splits = ml.Data.CreateEnumerable<MimicCxrStudy>(view, false).Select(r => r.Split).ToList();
+            var train = all.Where((_, i) => splits[i] is "train" or "").ToList();
+            var heldOut = all.Where((_, i) => splits[i] is "validate" or "test").ToList();
+            Console.WriteLine($"studies: {train.Count} for training, {heldOut.Count} held out (data: {loadSummary})");
+
+            var outPath = Path.GetFullPath(parse.GetValue(output)!);
+            var defaults = PriorTrainerOptions.ForPreset(parse.GetValue(preset)!);
+            var vocabularyPath = parse.GetValue(vocab);
+            if (vocabularyPath is null)
+            {
+                vocabularyPath = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
+                WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(train.SelectMany(s => s.Sentences)), vocabularyPath);
+            }
+            var tokenizer = new ReportTokenizer(vocabularyPath, defaults.Model.MaxTokens);
+            var stageEpochs = parse.GetValue(epochs) is { } e
+                ? e.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
+                : defaults.EpochsPerStage.ToArray();
+            var options = new PriorTrainerOptions
+            {
+                Model = defaults.Model,
+                EpochsPerStage = stageEpochs,
+                BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
+                PeakLearningRates = defaults.PeakLearningRates,
+                StartLearningRates = defaults.StartLearningRates,
+                WarmupEpochs = defaults.WarmupEpochs,
+                Device = ComputeDevices.Parse(parse.GetValue(device)!),
+                Seed = parse.GetValue(seed),
+                CheckpointDirectory = parse.GetValue(checkpoints),
+                CheckpointEverySteps = parse.GetValue(every),
+                Resume = parse.GetValue(resume),
+                Progress = p =>
+                {
+                    if (p.Step + 1 == p.StepsPerEpoch)
+                        Console.WriteLine(p);
+                },
+            };
+            var result = new PriorTrainer(options).Train(train, tokenizer);
+            bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
+            PriorModelFile.Save(outPath, result.Model, vocabularyPath, prototypes);
+            if (result.SkippedSamples.Count > 0)
+                Console.WriteLine($"skipped samples: {result.SkippedSamples.Count}, e.g. {result.SkippedSamples[0]}");
+            if (heldOut.Count >= 2)
+            {
+                var retrieval = Retrieval.Evaluate(result.Model, tokenizer, heldOut, prototypes);
+                Console.WriteLine($"held-out retrieval ({heldOut.Count} studies): image->text P@1 {retrieval.ImageToTextP1:0.000}, P@5 {retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}, chance {retrieval.Chance:0.000}");
+            }
+            Console.WriteLine($"written to {outPath}");
+            return 0;
+        }));
+        return command;
+    }
+}

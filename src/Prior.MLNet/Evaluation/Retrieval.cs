@@ -1,0 +1,73 @@
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
+using Prior.MLNet.Training;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Evaluation;
+
+/// <summary>Image↔report retrieval Precision@K on studies (each study's own report is the one relevant item).</summary>
+public static class Retrieval
+{
+    /// <summary>The figures, with chance (1/N) for comparison.</summary>
+    /// <param name="ImageToTextP1">Share of images whose nearest report is their own.</param>
+    /// <param name="ImageToTextP5">Share of images whose own report is among the 5 nearest.</param>
+    /// <param name="TextToImageP1">Share of reports whose nearest image is their own.</param>
+    /// <param name="Chance">1 / number of studies.</param>
+    public sealed record Result(double ImageToTextP1, double ImageToTextP5, double TextToImageP1, double Chance);
+
+    /// <summary>Embeds every study (first image, sentences in order, no augmentation) and measures retrieval.</summary>
+    public static Result Evaluate(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies, bool usePrototypes, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(studies);
+        if (studies.Count < 2)
+            throw new ArgumentException("Retrieval needs at least two studies.", nameof(studies));
+        var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize);
+        using var guard = TorchGcGuard.Enter();
+        using var scope = NewDisposeScope();
+        var similarity = images.matmul(reports.t());                  // [N, N], rows: images
+        var truth = arange(studies.Count, dtype: ScalarType.Int64).unsqueeze(1);
+        double p1 = similarity.topk(1, 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
+        double p5 = similarity.topk(Math.Min(5, studies.Count), 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
+        double t1 = similarity.t().topk(1, 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
+        images.Dispose();
+        reports.Dispose();
+        return new Result(p1, p5, t1, 1.0 / studies.Count);
+    }
+
+    /// <summary>L2-normalised global image and report embeddings [N, E] on the CPU.</summary>
+    public static (Tensor Images, Tensor Reports) Embed(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies,
+        bool usePrototypes, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var device = model.logit_scale.device;
+        var preprocessor = new ImagePreprocessor(model.Options.ImageSize);
+        var imageParts = new List<Tensor>();
+        var reportParts = new List<Tensor>();
+        model.eval();
+        using (no_grad())
+        {
+            for (int start = 0; start < studies.Count; start += batchSize)
+            {
+                using var guard = TorchGcGuard.Enter();
+                using var scope = NewDisposeScope();
+                var chunk = studies.Skip(start).Take(batchSize).ToList();
+                int size = model.Options.ImageSize, length = tokenizer.MaxLength;
+                var pixels = chunk.SelectMany(s => preprocessor.Load(s.ImagePaths[0], null)).ToArray();
+                var encoded = chunk.Select(s => tokenizer.Encode(s.Sentences)).ToList();
+                var images = tensor(pixels, [chunk.Count, 1, size, size]).to(device);
+                var ids = tensor(encoded.SelectMany(e => e.InputIds).ToArray(), [chunk.Count, length]).to(device);
+                var mask = tensor(encoded.SelectMany(e => e.AttentionMask).ToArray(), [chunk.Count, length]).to(device);
+                var index = tensor(encoded.SelectMany(e => e.SentenceIndex).ToArray(), [chunk.Count, length]).to(device);
+                var (global, _) = model.EncodeImage(images);
+                imageParts.Add(nn.functional.normalize(global, dim: 1).cpu().MoveToOuterDisposeScope());
+                reportParts.Add(nn.functional.normalize(model.EmbedReports(ids, mask, index, usePrototypes), dim: 1).cpu().MoveToOuterDisposeScope());
+            }
+        }
+        var result = (cat(imageParts, 0), cat(reportParts, 0));
+        imageParts.ForEach(t => t.Dispose());
+        reportParts.ForEach(t => t.Dispose());
+        return result;
+    }
+}

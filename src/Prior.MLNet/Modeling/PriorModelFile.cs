@@ -1,0 +1,90 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Prior.MLNet.IO;
+using Prior.MLNet.Text;
+
+namespace Prior.MLNet.Modeling;
+
+/// <summary>
+/// A trained PRIOR network with everything needed to use it: a zip with <c>prior-model.json</c> (format, version,
+/// sizes, whether the text path uses prototypes), <c>model.bin</c> (TorchSharp weights) and <c>vocab.txt</c>.
+/// Written atomically. Version history: 1 — first version.
+/// </summary>
+public static class PriorModelFile
+{
+    /// <summary>The format name in <c>prior-model.json</c>.</summary>
+    public const string FormatName = "prior-mlnet-model";
+
+    /// <summary>The version written and read.</summary>
+    public const int Version = 1;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes);
+
+    /// <summary>A loaded model file.</summary>
+    /// <param name="Model">The network, in eval mode on the CPU.</param>
+    /// <param name="Tokenizer">The tokenizer of its vocabulary.</param>
+    /// <param name="UsePrototypes">True when training reached stage 2: reports go through the prototype bank.</param>
+    public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes);
+
+    /// <summary>Saves <paramref name="model"/> with its vocabulary file to <paramref name="path"/>.</summary>
+    public static void Save(string path, PriorModel model, string vocabularyPath, bool usePrototypes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        AtomicFile.Write(path, stream =>
+        {
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
+                writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes), Json));
+            using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
+                model.save(weights);
+            zip.CreateEntryFromFile(vocabularyPath, "vocab.txt");
+        });
+    }
+
+    /// <summary>Loads a model file; a truncated or foreign file gives an <see cref="InvalidDataException"/> naming it.</summary>
+    public static Loaded Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: the model file does not exist.", path);
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var headerEntry = zip.GetEntry("prior-model.json") ?? throw new InvalidDataException($"{path}: not a Prior.MLNet model (no prior-model.json).");
+            Header header;
+            using (var reader = new StreamReader(headerEntry.Open()))
+                header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json) ?? throw new InvalidDataException($"{path}: empty prior-model.json.");
+            if (header.Format != FormatName)
+                throw new InvalidDataException($"{path}: not a Prior.MLNet model (format '{header.Format}').");
+            if (header.Version != Version)
+                throw new InvalidDataException($"{path}: model format version {header.Version} is not supported (this build reads {Version}).");
+            var vocabulary = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
+            try
+            {
+                (zip.GetEntry("vocab.txt") ?? throw new InvalidDataException($"{path}: no vocab.txt inside.")).ExtractToFile(vocabulary);
+                var tokenizer = new ReportTokenizer(vocabulary, header.Options.MaxTokens);
+                var model = new PriorModel(header.Options, tokenizer.VocabularySize);
+                using var weights = new MemoryStream();
+                using (var entry = (zip.GetEntry("model.bin") ?? throw new InvalidDataException($"{path}: no model.bin inside.")).Open())
+                    entry.CopyTo(weights);
+                weights.Position = 0;
+                using (var reader = new BinaryReader(weights))
+                    model.load(reader);
+                model.eval();
+                return new Loaded(model, tokenizer, header.UsePrototypes);
+            }
+            finally
+            {
+                File.Delete(vocabulary);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or JsonException or EndOfStreamException or ArgumentException)
+        {
+            throw ex is InvalidDataException ide && ide.Message.StartsWith(path, StringComparison.Ordinal)
+                ? ide
+                : new InvalidDataException($"{path}: not a readable Prior.MLNet model ({ex.Message}).", ex);
+        }
+    }
+}

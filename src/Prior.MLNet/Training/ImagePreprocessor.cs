@@ -1,0 +1,93 @@
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
+using SkiaSharp;
+
+namespace Prior.MLNet.Training;
+
+/// <summary>
+/// PRIOR's image pipeline, on the CPU workers: decode to gray, resize to S×S (bilinear), then in training a random
+/// affine rotation within ±<see cref="MaxRotationDegrees"/> and a horizontal flip with probability ½, scale to [0, 1]
+/// and normalise with PRIOR's mean and standard deviation.
+/// </summary>
+public sealed class ImagePreprocessor
+{
+    /// <summary>MIMIC-CXR pretraining normalisation mean (PRIOR).</summary>
+    public const float MimicMean = 0.4755f;
+    /// <summary>MIMIC-CXR pretraining normalisation standard deviation (PRIOR).</summary>
+    public const float MimicStd = 0.3011f;
+
+    /// <summary>Creates the pipeline for images of <paramref name="size"/> pixels.</summary>
+    public ImagePreprocessor(int size, float mean = MimicMean, float std = MimicStd, double maxRotationDegrees = 5)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 8);
+        Size = size;
+        Mean = mean;
+        Std = std;
+        MaxRotationDegrees = maxRotationDegrees;
+    }
+
+    /// <summary>Output height and width.</summary>
+    public int Size { get; }
+
+    /// <summary>Normalisation mean.</summary>
+    public float Mean { get; }
+
+    /// <summary>Normalisation standard deviation.</summary>
+    public float Std { get; }
+
+    /// <summary>Largest rotation of the training augmentation.</summary>
+    public double MaxRotationDegrees { get; }
+
+    /// <summary>Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip.</summary>
+    public float[] Load(string path, DeterministicRandom? augment)
+    {
+        var (pixels, width, height) = GrayscaleJpeg.Decode(path);
+        var resized = Resize(pixels, width, height);
+        var output = new float[Size * Size];
+        if (augment is null)
+        {
+            for (int i = 0; i < output.Length; i++)
+                output[i] = (resized[i] / 255f - Mean) / Std;
+            return output;
+        }
+        double angle = augment.Uniform(-MaxRotationDegrees, MaxRotationDegrees) * Math.PI / 180;
+        bool flip = augment.Chance(0.5);
+        double cos = Math.Cos(angle), sin = Math.Sin(angle), c = (Size - 1) / 2.0;
+        for (int y = 0; y < Size; y++)
+        {
+            for (int x = 0; x < Size; x++)
+            {
+                // Inverse mapping: where in the source does this output pixel come from (zero outside).
+                double dx = (flip ? Size - 1 - x : x) - c, dy = y - c;
+                double sx = cos * dx + sin * dy + c, sy = -sin * dx + cos * dy + c;
+                output[y * Size + x] = (Bilinear(resized, sx, sy) / 255f - Mean) / Std;
+            }
+        }
+        return output;
+    }
+
+    private byte[] Resize(byte[] pixels, int width, int height)
+    {
+        if (width == Size && height == Size)
+            return pixels;
+        var info = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
+        using var source = new SKBitmap(info);
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, source.GetPixels(), pixels.Length);
+        using var resized = source.Resize(new SKImageInfo(Size, Size, SKColorType.Gray8, SKAlphaType.Opaque), SKFilterQuality.Low)
+            ?? throw new InvalidDataException("SkiaSharp could not resize the image.");
+        var result = new byte[Size * Size];
+        System.Runtime.InteropServices.Marshal.Copy(resized.GetPixels(), result, 0, result.Length);
+        return result;
+    }
+
+    private float Bilinear(byte[] image, double x, double y)
+    {
+        if (x < 0 || y < 0 || x > Size - 1 || y > Size - 1)
+            return 0;
+        int x0 = (int)x, y0 = (int)y, x1 = Math.Min(x0 + 1, Size - 1), y1 = Math.Min(y0 + 1, Size - 1);
+        double fx = x - x0, fy = y - y0;
+        double top = image[y0 * Size + x0] * (1 - fx) + image[y0 * Size + x1] * fx;
+        double bottom = image[y1 * Size + x0] * (1 - fx) + image[y1 * Size + x1] * fx;
+        return (float)(top * (1 - fy) + bottom * fy);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Training;
+
+/// <summary>
+/// Trains PRIOR in its three stages (method.md §3): each stage starts a fresh AdamW (one parameter group, weight
+/// decay 1e-6) with a per-step warm-up and cosine schedule, and computes its own loss set. Every step runs in a
+/// dispose scope; batches are prepared by background workers. Checkpoints (model, optimizer, position, random
+/// state) are written atomically every N steps and at stage ends, and a resumed run continues exactly where the
+/// interrupted one stopped. A NaN or infinite loss stops training before the step is applied.
+/// </summary>
+public sealed class PriorTrainer
+{
+    private readonly PriorTrainerOptions _options;
+
+    /// <summary>Creates a trainer; the options are validated here.</summary>
+    public PriorTrainer(PriorTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
+
+    /// <summary>Trains on <paramref name="studies"/> with <paramref name="tokenizer"/>'s vocabulary.</summary>
+    public PriorTrainingResult Train(IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(studies);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var o = _options;
+        if (tokenizer.MaxLength != o.Model.MaxTokens)
+            throw new ArgumentException($"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {o.Model.MaxTokens}.", nameof(tokenizer));
+        var device = ComputeDevices.Resolve(o.Device);
+        random.manual_seed(o.Seed);
+        PriorModel model;
+        using (TorchGcGuard.Enter())
+            model = new PriorModel(o.Model, tokenizer.VocabularySize);
+        var modelKey = JsonSerializer.Serialize(model.Options);
+        var loader = new BatchLoader(studies, tokenizer, new ImagePreprocessor(o.Model.ImageSize), o.BatchSize, o.Seed, o.Workers, o.Prefetch);
+        int stepsPerEpoch = loader.BatchesPerEpoch;
+
+        var position = new TrainingPosition(0, 0, 0, 0);
+        string? resumeFrom = null;
+        if (o.Resume && TrainingCheckpoint.List(o.CheckpointDirectory!) is { Count: > 0 } checkpoints)
+        {
+            resumeFrom = checkpoints[^1];
+            position = TrainingCheckpoint.ReadPosition(resumeFrom, o.Seed, modelKey);
+            using (TorchGcGuard.Enter())
+                TrainingCheckpoint.LoadModelAndRandomState(resumeFrom, model);
+        }
+        model.to(device);
+        model.train();
+
+        var history = new List<TrainingProgress>();
+        var skipped = new List<string>();
+        long globalStep = position.GlobalStep;
+        for (int stageIndex = position.StageIndex; stageIndex < 3; stageIndex++)
+        {
+            int epochs = o.EpochsPerStage[stageIndex];
+            if (epochs == 0)
+                continue;
+            var stage = (PriorStage)(stageIndex + 1);
+            var schedule = new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex],
+                o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
+            using var optimizer = optim.AdamW(model.parameters(), schedule.At(0), weight_decay: o.WeightDecay);
+            bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
+            if (resumingHere)
+                using (TorchGcGuard.Enter())
+                    TrainingCheckpoint.LoadOptimizer(resumeFrom!, optimizer);
+            int firstEpoch = stageIndex == position.StageIndex ? position.Epoch : 0;
+
+            for (int epoch = firstEpoch; epoch < epochs; epoch++)
+            {
+                int firstBatch = stageIndex == position.StageIndex && epoch == position.Epoch ? position.Batch : 0;
+                int epochKey = stageIndex * 100_000 + epoch;
+                int step = firstBatch;
+                var clock = Stopwatch.StartNew();
+                foreach (var host in loader.Epoch(epochKey, firstBatch, cancellation))
+                {
+                    double waited = clock.Elapsed.TotalSeconds;
+                    cancellation.ThrowIfCancellationRequested();
+                    skipped.AddRange(host.Skipped);
+                    double lr = schedule.At(epoch * stepsPerEpoch + step);
+                    foreach (var group in optimizer.ParamGroups)
+                        group.LearningRate = lr;
+                    IReadOnlyDictionary<string, double> values;
+                    using (TorchGcGuard.Enter())
+                    using (var scope = NewDisposeScope())
+                    {
+                        if (host.Count < 2)
+                            throw new InvalidDataException($"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: fewer than 2 readable samples in the batch ({string.Join("; ", host.Skipped)}).");
+                        var batch = ToDevice(host, o.Model.ImageSize, tokenizer.MaxLength, device);
+                        optimizer.zero_grad();
+                        var losses = model.call(batch, stage);
+                        var named = losses.Terms.ToDictionary(t => t.Key, t => (double)t.Value.item<float>());
+                        named["total"] = losses.Total.item<float>();
+                        if (named.Values.Any(v => !double.IsFinite(v)))
+                        {
+                            throw new TrainingDivergedException(
+                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: a loss is not finite ({string.Join(", ", named.Select(kv => $"{kv.Key} {kv.Value}"))}). " +
+                                "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
+                        }
+                        losses.Total.backward();
+                        if (o.GradientClipNorm is { } clip)
+                            nn.utils.clip_grad_norm_(model.parameters(), clip);
+                        optimizer.step();
+                        values = named;
+                    }
+                    globalStep++;
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    var progress = new TrainingProgress(stage, epoch, step, stepsPerEpoch, globalStep, values, lr,
+                        host.Count / Math.Max(seconds, 1e-9), waited / Math.Max(seconds, 1e-9));
+                    history.Add(progress);
+                    o.Progress?.Invoke(progress);
+                    step++;
+                    if (o.CheckpointDirectory is { } dir && o.CheckpointEverySteps > 0 && globalStep % o.CheckpointEverySteps == 0)
+                    {
+                        var next = step < stepsPerEpoch ? new TrainingPosition(stageIndex, epoch, step, globalStep)
+                            : new TrainingPosition(stageIndex, epoch + 1, 0, globalStep);
+                        if (next.Epoch < epochs)
+                            using (TorchGcGuard.Enter())
+                                TrainingCheckpoint.Save(dir, model, optimizer, next, o.Seed, modelKey, o.CheckpointsToKeep);
+                    }
+                    clock.Restart();
+                }
+            }
+            if (o.CheckpointDirectory is { } stageDir)
+                using (TorchGcGuard.Enter())
+                    TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
+        }
+        model.eval();
+        return new PriorTrainingResult(model, history, skipped);
+    }
+
+    private static PriorBatch ToDevice(HostBatch host, int size, int length, Device device) => new(
+        tensor(host.Images, [host.Count, 1, size, size]).to(device),
+        tensor(host.InputIds, [host.Count, length]).to(device),
+        tensor(host.AttentionMask, [host.Count, length]).to(device),
+        tensor(host.SentenceIndex, [host.Count, length]).to(device));
+}

@@ -1,0 +1,103 @@
+using Prior.MLNet.Modeling;
+
+namespace Prior.MLNet.Training;
+
+/// <summary>
+/// How PRIOR is trained. Defaults follow the paper (method.md §3) where they make sense for a single machine; the
+/// learning rates of the small presets are larger because they start from random weights, not Bio_ClinicalBERT.
+/// </summary>
+public sealed class PriorTrainerOptions
+{
+    /// <summary>The network's sizes. Default <see cref="PriorModelOptions.Tiny"/>.</summary>
+    public PriorModelOptions Model { get; init; } = PriorModelOptions.Tiny;
+
+    /// <summary>Epochs of stages 1, 2 and 3 (0 skips a stage). Default [20, 30, 100] (the paper's).</summary>
+    public IReadOnlyList<int> EpochsPerStage { get; init; } = [20, 30, 100];
+
+    /// <summary>Studies per batch, at least 2 (contrastive losses need negatives). Default 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Peak learning rate per stage. Default [1e-5, 1e-5, 5e-6] (the paper's, for pretrained towers).</summary>
+    public IReadOnlyList<double> PeakLearningRates { get; init; } = [1e-5, 1e-5, 5e-6];
+
+    /// <summary>Warm-up start learning rate per stage. Default [1e-7, 1e-7, 1e-8].</summary>
+    public IReadOnlyList<double> StartLearningRates { get; init; } = [1e-7, 1e-7, 1e-8];
+
+    /// <summary>Warm-up length per stage, in epochs. Default [1, 1, 5].</summary>
+    public IReadOnlyList<int> WarmupEpochs { get; init; } = [1, 1, 5];
+
+    /// <summary>AdamW weight decay (one parameter group). Default 1e-6.</summary>
+    public double WeightDecay { get; init; } = 1e-6;
+
+    /// <summary>Gradient-norm clipping; null (default) for none.</summary>
+    public double? GradientClipNorm { get; init; }
+
+    /// <summary>Where to run. Default <see cref="ComputeDevice.Auto"/>.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+
+    /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default 114514 (the paper's).</summary>
+    public long Seed { get; init; } = 114514;
+
+    /// <summary>Folder for checkpoints; null (default) writes none.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Write a checkpoint every this many steps (and always at the end of each stage); 0 for stage ends only. Default 100.</summary>
+    public int CheckpointEverySteps { get; init; } = 100;
+
+    /// <summary>Checkpoints kept (the newest); at least 1. Default 2.</summary>
+    public int CheckpointsToKeep { get; init; } = 2;
+
+    /// <summary>Continue from the newest checkpoint in <see cref="CheckpointDirectory"/> when there is one. Default false.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>CPU workers that build batches. Default: the processor count.</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Batches prepared ahead of the training loop. Default 4.</summary>
+    public int Prefetch { get; init; } = 4;
+
+    /// <summary>Called after every step.</summary>
+    public Action<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Defaults for a preset. <c>paper</c>: the paper's schedule (for pretrained towers on GPUs). <c>small</c> and
+    /// <c>tiny</c> train from random weights on a CPU: shorter stages, larger learning rates, one warm-up epoch.
+    /// </summary>
+    public static PriorTrainerOptions ForPreset(string preset) => preset?.ToLowerInvariant() switch
+    {
+        "paper" => new PriorTrainerOptions { Model = PriorModelOptions.Paper },
+        "small" => new PriorTrainerOptions
+        {
+            Model = PriorModelOptions.Small, EpochsPerStage = [12, 4, 4], BatchSize = 16,
+            PeakLearningRates = [3e-4, 2e-4, 1e-4], StartLearningRates = [1e-6, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
+        },
+        "tiny" => new PriorTrainerOptions
+        {
+            Model = PriorModelOptions.Tiny, EpochsPerStage = [20, 3, 3], BatchSize = 16,
+            PeakLearningRates = [1e-3, 5e-4, 2e-4], StartLearningRates = [1e-5, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
+        },
+        _ => throw new ArgumentException($"Unknown preset '{preset}'; use paper, small or tiny.", nameof(preset)),
+    };
+
+    /// <summary>Throws naming the first invalid option.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Model);
+        Model.Validate();
+        if (EpochsPerStage.Count != 3 || EpochsPerStage.Any(e => e < 0) || EpochsPerStage.Sum() == 0)
+            throw new ArgumentException($"EpochsPerStage must hold three non-negative counts, not all 0; got [{string.Join(", ", EpochsPerStage)}].");
+        foreach (var (name, list) in new[] { (nameof(PeakLearningRates), PeakLearningRates), (nameof(StartLearningRates), StartLearningRates) })
+        {
+            if (list.Count != 3 || list.Any(v => v < 0 || !double.IsFinite(v)))
+                throw new ArgumentException($"{name} must hold three finite, non-negative values; got [{string.Join(", ", list)}].");
+        }
+        if (WarmupEpochs.Count != 3 || WarmupEpochs.Any(e => e < 0))
+            throw new ArgumentException($"WarmupEpochs must hold three non-negative counts; got [{string.Join(", ", WarmupEpochs)}].");
+        if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 2 (contrastive losses need negatives).");
+        if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "must be >= 0");
+        if (GradientClipNorm is <= 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), GradientClipNorm, "must be positive, or null for none");
+        if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
+        if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
+        if (Resume && CheckpointDirectory is null) throw new ArgumentException("Resume needs a CheckpointDirectory.");
+    }
+}

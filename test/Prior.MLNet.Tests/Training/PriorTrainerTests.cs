@@ -1,0 +1,155 @@
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Training;
+using TorchSharp;
+
+namespace Prior.MLNet.Tests.Training;
+
+[TestClass]
+public sealed class PriorTrainerTests
+{
+    private static TrainingFixture Data => TrainingFixture.Instance;
+
+    [TestMethod]
+    public void StageOneLossFallsClearlyAndHeldOutRetrievalIsWellAboveChance()
+    {
+        var train = Data.Studies.Take(Data.Studies.Count - 60).ToList();
+        var heldOut = Data.Studies.Skip(Data.Studies.Count - 60).ToList();
+        var result = new PriorTrainer(TrainingFixture.Options([25, 0, 0])).Train(train, Data.Tokenizer);
+        using var model = result.Model;
+        var epochs = result.History.GroupBy(p => p.Epoch).Select(g => g.Average(p => p.Losses["total"])).ToList();
+        Console.WriteLine($"stage-1 mean total loss per epoch: {string.Join(", ", epochs.Select(l => l.ToString("0.000")))}");
+        Assert.IsLessThan(0.6 * epochs[0], epochs[^1], "stage-1 loss did not fall clearly");
+        Assert.IsLessThan(epochs[0], result.History.Where(p => p.Epoch == epochs.Count - 1).Average(p => p.Losses["global"]));
+
+        var retrieval = Retrieval.Evaluate(model, Data.Tokenizer, heldOut, usePrototypes: false);
+        Console.WriteLine($"held-out image->text P@1 {retrieval.ImageToTextP1:0.000} P@5 {retrieval.ImageToTextP5:0.000} text->image P@1 {retrieval.TextToImageP1:0.000}, chance {retrieval.Chance:0.000}");
+        Assert.IsGreaterThanOrEqualTo(3 * retrieval.Chance, retrieval.ImageToTextP1, "image->text P@1 is not well above chance");
+        Assert.IsGreaterThanOrEqualTo(3 * 5 * retrieval.Chance, retrieval.ImageToTextP5);
+    }
+
+    [TestMethod]
+    public void AllThreeStagesRunEndToEndAndWriteCheckpoints()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var studies = Data.Studies.Take(64).ToList();
+        var result = new PriorTrainer(TrainingFixture.Options([1, 1, 1], dir, every: 3)).Train(studies, Data.Tokenizer);
+        result.Model.Dispose();
+        CollectionAssert.AreEqual(new[] { PriorStage.Alignment, PriorStage.Prototypes, PriorStage.Reconstruction },
+            result.History.Select(p => p.Stage).Distinct().ToArray());
+        Assert.HasCount(12, result.History);                      // 4 steps per epoch, one epoch per stage
+        Assert.IsTrue(result.History.Where(p => p.Stage == PriorStage.Reconstruction).All(p => p.Losses.ContainsKey("spg") && p.Losses.ContainsKey("gpa")));
+        Assert.IsTrue(result.History.All(p => p.Losses.Values.All(double.IsFinite)));
+        var checkpoints = TrainingCheckpoint.List(dir);
+        Assert.HasCount(2, checkpoints, "two kept");
+        StringAssert.EndsWith(checkpoints[^1], "step-00000012");
+        Assert.IsFalse(Directory.EnumerateDirectories(dir, ".*").Any(), "a temporary checkpoint folder was left");
+    }
+
+    [TestMethod]
+    public void AResumedRunContinuesExactlyLikeAnUninterruptedOne()
+    {
+        var studies = Data.Studies.Take(96).ToList();            // 6 steps per epoch
+        int[] epochs = [2, 1, 1];
+        var full = new PriorTrainer(TrainingFixture.Options(epochs, SyntheticFixture.NewTempFolder(), every: 4)).Train(studies, Data.Tokenizer);
+
+        // Interrupt after step 10 (the newest checkpoint is after step 8), then resume.
+        var dir = SyntheticFixture.NewTempFolder();
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4,
+            progress: p => { if (p.GlobalStep == 10) stop.Cancel(); })).Train(studies, Data.Tokenizer, stop.Token));
+        StringAssert.EndsWith(TrainingCheckpoint.List(dir)[^1], "step-00000008");
+        var resumed = new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4, resume: true)).Train(studies, Data.Tokenizer);
+
+        Assert.AreEqual(9L, resumed.History[0].GlobalStep);
+        var expected = full.History.Where(p => p.GlobalStep >= 9).ToList();
+        Assert.HasCount(expected.Count, resumed.History);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.AreEqual(expected[i].Stage, resumed.History[i].Stage);
+            Assert.AreEqual(expected[i].LearningRate, resumed.History[i].LearningRate, 1e-15);
+            foreach (var (term, value) in expected[i].Losses)
+                Assert.AreEqual(value, resumed.History[i].Losses[term], 1e-5 * Math.Max(1, Math.Abs(value)), $"step {expected[i].GlobalStep} {term}");
+        }
+        var a = full.Model.state_dict();
+        var b = resumed.Model.state_dict();
+        foreach (var (key, tensor) in a)
+            Assert.IsTrue(tensor.allclose(b[key], rtol: 1e-4, atol: 1e-6), key);
+        full.Model.Dispose();
+        resumed.Model.Dispose();
+    }
+
+    [TestMethod]
+    public void LiveTensorsStayFlatAcrossSteps()
+    {
+        var counts = new List<long>();
+        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1],
+            progress: p => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount))).Train(Data.Studies.Take(64).ToList(), Data.Tokenizer);
+        result.Model.Dispose();
+        Console.WriteLine($"live tensors after each step: {string.Join(", ", counts)}");
+        // Within a stage the count must not grow from step to step (the optimizer's state appears at its first step).
+        foreach (var stage in result.History.Select((p, i) => (p.Stage, i)).GroupBy(x => x.Stage))
+        {
+            var inStage = stage.Select(x => counts[x.i]).Skip(1).ToList();
+            Assert.AreEqual(inStage.Min(), inStage.Max(), $"stage {stage.Key}: {string.Join(", ", inStage)}");
+        }
+    }
+
+    [TestMethod]
+    public void AnUnreadableImageIsSkippedAndNamedAndTrainingGoesOn()
+    {
+        var folder = SyntheticFixture.NewTempFolder();
+        var broken = Path.Combine(folder, "broken.jpg");
+        File.WriteAllText(broken, "not a jpeg");
+        var studies = Data.Studies.Take(32).ToList();
+        studies[3] = studies[3] with { ImagePaths = [broken] };
+        var result = new PriorTrainer(TrainingFixture.Options([1, 0, 0])).Train(studies, Data.Tokenizer);
+        result.Model.Dispose();
+        Assert.HasCount(1, result.SkippedSamples);
+        StringAssert.StartsWith(result.SkippedSamples[0], broken);
+        Assert.HasCount(2, result.History);
+    }
+
+    [TestMethod]
+    public void ADivergingLossStopsTrainingClearlyAndKeepsTheLastCheckpoint()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var ex = Assert.ThrowsExactly<TrainingDivergedException>(() =>
+            new PriorTrainer(TrainingFixture.Options([50, 0, 0], dir, every: 1, peak: [1e9, 1, 1])).Train(Data.Studies.Take(32).ToList(), Data.Tokenizer));
+        StringAssert.Contains(ex.Message, "not finite");
+        StringAssert.Contains(ex.Message, "last checkpoint is intact");
+        var last = TrainingCheckpoint.List(dir)[^1];
+        using var model = new PriorModel(PriorModelOptions.Tiny, Data.Tokenizer.VocabularySize);
+        model.load(Path.Combine(last, "model.bin"));
+        Assert.IsTrue(model.parameters().All(p => p.isfinite().all().item<bool>()), "the kept checkpoint holds finite weights");
+    }
+
+    [TestMethod]
+    public void StudiesWithoutSentencesAreSkippedAndNamed()
+    {
+        var rows = new[]
+        {
+            new Row { Id = 1, Images = ["a.jpg"], Sentences = ["One.", "Two."] },
+            new Row { Id = 2, Images = ["b.jpg"], Sentences = [] },
+            new Row { Id = 3, Images = [], Sentences = ["Three."] },
+        };
+        var view = new MLContext().Data.LoadFromEnumerable(rows);
+        var summary = new DataLoadSummary();
+        var studies = TrainingStudies.FromDataView(view, "Images", "Sentences", summary, "Id");
+        Assert.HasCount(1, studies);
+        Assert.AreEqual(1, summary.Count(SkipReason.NoUsableSection));
+        Assert.AreEqual("b.jpg", summary.Items.Single(i => i.Reason == SkipReason.NoUsableSection).Path);
+        Assert.AreEqual(1, summary.Count(SkipReason.NoFrontalImage));
+        var missing = Assert.ThrowsExactly<ArgumentException>(() => TrainingStudies.FromDataView(view, "Pictures", "Sentences", summary));
+        StringAssert.Contains(missing.Message, "'Pictures'");
+    }
+
+    private sealed class Row
+    {
+        public long Id { get; set; }
+        public string[] Images { get; set; } = [];
+        public string[] Sentences { get; set; } = [];
+    }
+}
