@@ -72,6 +72,8 @@ internal static class PretrainCommand
                         Console.WriteLine(p);
                 },
             };
+            if (options.Resume && TrainingCheckpoint.List(options.CheckpointDirectory!) is { Count: > 0 } existing)
+                Console.WriteLine($"resuming from {existing[^1]}");
             var result = new PriorTrainer(options).Train(train, tokenizer);
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
             PriorModelFile.Save(outPath, result.Model, vocabularyPath, prototypes);

@@ -55,9 +55,47 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void PretrainRunsAllStagesAndResumesAfterBeingKilled()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var data = Path.Combine(dir, "data");
+        Assert.AreEqual(0, RunPrior("synth", "--out", data, "--studies", "120", "--chexpert-images", "0", "--image-size", "64", "--seed", "4").Code);
+        var checkpoints = Path.Combine(dir, "checkpoints");
+        var model = Path.Combine(dir, "model.zip");
+        string[] args = ["pretrain", "--data", data, "--preset", "tiny", "--out", model, "--epochs", "3,1,1", "--batch-size", "8",
+            "--device", "cpu", "--checkpoints", checkpoints, "--checkpoint-every", "4"];
+
+        // Start, wait for the first checkpoint, then kill the process as a crash or an impatient user would.
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prior.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using (var process = Process.Start(info)!)
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            var clock = Stopwatch.StartNew();
+            while (Prior.MLNet.Training.TrainingCheckpoint.List(checkpoints).Count == 0 && !process.HasExited && clock.Elapsed.TotalSeconds < 120)
+                Thread.Sleep(50);
+            Assert.IsFalse(process.HasExited, "training ended before it could be interrupted");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.IsFalse(File.Exists(model));
+
+        var resumed = RunPrior([.. args, "--resume"]);
+        Assert.AreEqual(0, resumed.Code, resumed.Err + resumed.Out);
+        StringAssert.Contains(resumed.Out, "resuming from");
+        StringAssert.Contains(resumed.Out, "stage 3 epoch 1");
+        Assert.IsTrue(File.Exists(model));
+        var loaded = Prior.MLNet.Modeling.PriorModelFile.Load(model);
+        Assert.IsTrue(loaded.UsePrototypes);
+        loaded.Model.Dispose();
+    }
+
+    [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200" })
+        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo" })
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);

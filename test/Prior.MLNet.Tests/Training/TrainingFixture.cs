@@ -17,7 +17,7 @@ internal sealed class TrainingFixture
 
     public TrainingFixture(int studies, long seed)
     {
-        var root = Path.Combine(SyntheticFixture.RunFolder, $"training-{studies}-{seed}");
+        var root = Root = Path.Combine(SyntheticFixture.RunFolder, $"training-{studies}-{seed}");
         SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
         {
             OutputDirectory = root, Studies = studies, CheXpertImages = 0, ImageSize = 64, Seed = seed, DefectRate = 0,
@@ -28,6 +28,9 @@ internal sealed class TrainingFixture
         WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(Studies.SelectMany(s => s.Sentences)), VocabularyPath);
         Tokenizer = new ReportTokenizer(VocabularyPath, PriorModelOptions.Tiny.MaxTokens);
     }
+
+    /// <summary>The synthetic dataset's folder.</summary>
+    public string Root { get; }
 
     public IReadOnlyList<TrainingStudy> Studies { get; }
 
