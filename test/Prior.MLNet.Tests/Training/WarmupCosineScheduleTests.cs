@@ -18,3 +18,22 @@ public sealed class WarmupCosineScheduleTests
         Assert.AreEqual(0, schedule.At(500), 1e-15);
     }
 }
+
+[TestClass]
+public sealed class TrainingLogTests
+{
+    [TestMethod]
+    public void ProgressReachesMLContextLogSubscribersAndTheNextCallback()
+    {
+        var ml = new Microsoft.ML.MLContext();
+        var messages = new List<string>();
+        ml.Log += (_, e) => { if (e.Source == "PriorTrainer") lock (messages) messages.Add(e.Message); };
+        int forwarded = 0;
+        var log = TrainingLog.ToMLContext(ml, _ => forwarded++);
+        var losses = new Dictionary<string, double> { ["total"] = 1.5 };
+        log(new TrainingProgress(Prior.MLNet.Modeling.PriorStage.Alignment, 0, 1, 2, 2, losses, 1e-4, 10, 0));
+        Assert.AreEqual(1, forwarded);
+        Assert.IsTrue(messages.Any(m => m.Contains("stage 1 epoch 1 step 2/2", StringComparison.Ordinal) && m.Contains("total 1.5000", StringComparison.Ordinal)),
+            string.Join("\n", messages));
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+namespace Prior.MLNet.Training;
+
+/// <summary>Sends training progress to ML.NET's log, where <c>mlContext.Log</c> subscribers see it.</summary>
+public static class TrainingLog
+{
+    /// <summary>
+    /// A progress callback that writes each step to a channel named <c>PriorTrainer</c> of <paramref name="mlContext"/>
+    /// (Info at epoch ends, Trace for the other steps), optionally also calling <paramref name="next"/>.
+    /// </summary>
+    public static Action<TrainingProgress> ToMLContext(MLContext mlContext, Action<TrainingProgress>? next = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var channel = ((IChannelProvider)mlContext).Start("PriorTrainer");
+        return progress =>
+        {
+            if (progress.Step + 1 == progress.StepsPerEpoch)
+                channel.Info(MessageSensitivity.None, progress.ToString());
+            else
+                channel.Trace(MessageSensitivity.None, progress.ToString());
+            next?.Invoke(progress);
+        };
+    }
+}
