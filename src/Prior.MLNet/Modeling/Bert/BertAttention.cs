@@ -15,13 +15,13 @@ public sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     /// <summary>Query, key and value projections.</summary>
     public readonly BertSelfAttention self;
     /// <summary>Output projection, dropout, residual and LayerNorm.</summary>
-    public readonly BertSelfOutput output;
+    public readonly BertResidualOutput output;
 
     /// <summary>Creates the attention block.</summary>
     public BertAttention(BertConfig config) : base(nameof(BertAttention))
     {
         self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        output = new BertResidualOutput(config.HiddenSize, config);
         RegisterComponents();
     }
 
@@ -71,26 +71,4 @@ public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Tens
         var probabilities = dropout.call(scores.softmax(-1));
         return probabilities.matmul(v).transpose(1, 2).reshape(b, l, h);
     }
-}
-
-/// <summary>Dense, dropout, then LayerNorm of the residual sum (<c>attention.output</c>).</summary>
-public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
-{
-    /// <summary>Output projection.</summary>
-    public readonly Linear dense;
-    /// <summary>LayerNorm of the residual sum.</summary>
-    public readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
-
-    /// <summary>Creates the sub-layer.</summary>
-    public BertSelfOutput(BertConfig config) : base(nameof(BertSelfOutput))
-    {
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor attended, Tensor residual) => LayerNorm.call(dropout.call(dense.call(attended)) + residual);
 }

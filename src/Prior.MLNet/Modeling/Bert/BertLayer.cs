@@ -19,7 +19,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     /// <summary>Feed-forward expansion.</summary>
     public readonly BertIntermediate intermediate;
     /// <summary>Feed-forward projection back, residual and LayerNorm.</summary>
-    public readonly BertOutput output;
+    public readonly BertResidualOutput output;
 
     /// <summary>Creates the layer.</summary>
     public BertLayer(BertConfig config) : base(nameof(BertLayer))
@@ -28,7 +28,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
         if (config.AddCrossAttention)
             crossattention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertOutput(config);
+        output = new BertResidualOutput(config.IntermediateSize, config);
         RegisterComponents();
     }
 
@@ -61,26 +61,4 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 
     /// <inheritdoc />
     public override Tensor forward(Tensor hidden) => nn.functional.gelu(dense.call(hidden));
-}
-
-/// <summary>The feed-forward projection, dropout and LayerNorm of the residual sum (<c>output</c>).</summary>
-public sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
-{
-    /// <summary>Projection back to the hidden width.</summary>
-    public readonly Linear dense;
-    /// <summary>LayerNorm of the residual sum.</summary>
-    public readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
-
-    /// <summary>Creates the sub-layer.</summary>
-    public BertOutput(BertConfig config) : base(nameof(BertOutput))
-    {
-        dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
-        LayerNorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor expanded, Tensor residual) => LayerNorm.call(dropout.call(dense.call(expanded)) + residual);
 }
