@@ -76,7 +76,7 @@ internal static class PretrainCommand
                 Console.WriteLine($"resuming from {existing[^1]}");
             var result = new PriorTrainer(options).Train(train, tokenizer);
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
-            PriorModelFile.Save(outPath, result.Model, vocabularyPath, prototypes);
+            PriorModelFile.Save(outPath, result.Model, tokenizer, prototypes);
             if (result.SkippedSamples.Count > 0)
                 Console.WriteLine($"skipped samples: {result.SkippedSamples.Count}, e.g. {result.SkippedSamples[0]}");
             if (heldOut.Count >= 2)

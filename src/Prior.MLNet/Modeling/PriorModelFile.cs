@@ -29,10 +29,11 @@ public static class PriorModelFile
     /// <param name="UsePrototypes">True when training reached stage 2: reports go through the prototype bank.</param>
     public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes);
 
-    /// <summary>Saves <paramref name="model"/> with its vocabulary file to <paramref name="path"/>.</summary>
-    public static void Save(string path, PriorModel model, string vocabularyPath, bool usePrototypes)
+    /// <summary>Saves <paramref name="model"/> with its tokenizer's vocabulary to <paramref name="path"/>.</summary>
+    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
         AtomicFile.Write(path, stream =>
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
@@ -40,7 +41,11 @@ public static class PriorModelFile
                 writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes), Json));
             using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
                 model.save(weights);
-            zip.CreateEntryFromFile(vocabularyPath, "vocab.txt");
+            using (var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open()) { NewLine = "\n" })
+            {
+                foreach (var token in tokenizer.Vocabulary)
+                    vocabulary.Write(token + "\n");
+            }
         });
     }
 

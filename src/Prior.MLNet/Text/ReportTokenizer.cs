@@ -34,14 +34,17 @@ public sealed class ReportTokenizer
         using (var stream = File.OpenRead(vocabularyPath))
             _tokenizer = BertTokenizer.Create(stream, options);
         MaxLength = maxLength;
-        VocabularySize = tokens.Length;
+        Vocabulary = tokens;
     }
 
     /// <summary>The sequence length every report is padded or cut to.</summary>
     public int MaxLength { get; }
 
     /// <summary>Number of tokens in the vocabulary (the BERT embedding table's size).</summary>
-    public int VocabularySize { get; }
+    public int VocabularySize => Vocabulary.Count;
+
+    /// <summary>The vocabulary, one token per id (vocab.txt's lines).</summary>
+    public IReadOnlyList<string> Vocabulary { get; }
 
     /// <summary>The padding token id.</summary>
     public int PaddingId => _tokenizer.PaddingTokenId;

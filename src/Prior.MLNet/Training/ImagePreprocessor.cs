@@ -42,6 +42,13 @@ public sealed class ImagePreprocessor
     public float[] Load(string path, DeterministicRandom? augment)
     {
         var (pixels, width, height) = GrayscaleJpeg.Decode(path);
+        return FromGray(pixels, width, height, augment);
+    }
+
+    /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref name="height"/>).</summary>
+    public float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
         var resized = Resize(pixels, width, height);
         var output = new float[Size * Size];
         if (augment is null)

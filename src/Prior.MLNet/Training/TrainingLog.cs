@@ -13,7 +13,13 @@ public static class TrainingLog
     public static Action<TrainingProgress> ToMLContext(MLContext mlContext, Action<TrainingProgress>? next = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        var channel = ((IChannelProvider)mlContext).Start("PriorTrainer");
+        return ToChannel(mlContext, next);
+    }
+
+    /// <summary>The same for any ML.NET environment (what catalogs hold).</summary>
+    internal static Action<TrainingProgress> ToChannel(IChannelProvider provider, Action<TrainingProgress>? next)
+    {
+        var channel = provider.Start("PriorTrainer");
         return progress =>
         {
             if (progress.Step + 1 == progress.StepsPerEpoch)

@@ -1,0 +1,80 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Transforms;
+
+/// <summary>
+/// The catalog door to PRIOR: <c>mlContext.Transforms.PriorPretrain(…)</c>, <c>.PriorImageEmbedding(…)</c>,
+/// <c>.PriorReportEmbedding(…)</c> and <c>.PriorZeroShotClassification(…)</c>.
+/// </summary>
+public static class PriorCatalog
+{
+    /// <summary>Pretrains PRIOR on studies (by default LoadMimicCxr's <c>ImagePaths</c> and <c>Sentences</c> columns).</summary>
+    public static PriorPretrainEstimator PriorPretrain(this TransformsCatalog catalog, PriorPretrainOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new PriorPretrainEstimator(GetContext(catalog), options);
+    }
+
+    /// <summary>Pretrains PRIOR with a preset and default columns.</summary>
+    public static PriorPretrainEstimator PriorPretrain(this TransformsCatalog catalog, string preset = PriorPretrainOptions.Defaults.Preset,
+        ComputeDevice device = ComputeDevice.Auto, string? checkpointDirectory = null) =>
+        catalog.PriorPretrain(new PriorPretrainOptions { Preset = preset, Device = device, CheckpointDirectory = checkpointDirectory });
+
+    /// <summary>Adds the normalised image embedding of <paramref name="inputColumnName"/> (image paths, MLImage, or preprocessed pixels).</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="network">A trained network (<see cref="PriorNetwork.Load"/> or a fitted PriorPretrain's).</param>
+    /// <param name="outputColumnName">The embedding column. Default "ImageEmbedding".</param>
+    /// <param name="inputColumnName">The image column. Default "ImagePath".</param>
+    /// <param name="localOutputColumnName">When set, also the normalised local patch embeddings [patches × D] under this name.</param>
+    /// <param name="batchSize">Rows per network call. Default 32.</param>
+    public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(this TransformsCatalog catalog, PriorNetwork network,
+        string outputColumnName = "ImageEmbedding", string inputColumnName = "ImagePath", string? localOutputColumnName = null, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd);
+        return new PriorTransformerEstimator<PriorImageEmbeddingTransformer>(new PriorImageEmbeddingTransformer(network, mapper));
+    }
+
+    /// <summary>Adds the normalised report embedding of <paramref name="inputColumnName"/> (report text, or a text vector of sentences).</summary>
+    public static PriorTransformerEstimator<PriorReportEmbeddingTransformer> PriorReportEmbedding(this TransformsCatalog catalog, PriorNetwork network,
+        string outputColumnName = "ReportEmbedding", string inputColumnName = "Sentences", int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return new PriorTransformerEstimator<PriorReportEmbeddingTransformer>(
+            new PriorReportEmbeddingTransformer(network, new ReportEmbeddingMapper(network, inputColumnName, outputColumnName, batchSize)));
+    }
+
+    /// <summary>
+    /// Adds PRIOR's zero-shot <c>Score</c> (one slot per class) and a key-typed <c>PredictedLabel</c> (key k is the
+    /// k-th class of <paramref name="classPrompts"/>) for the images of <paramref name="inputColumnName"/>.
+    /// </summary>
+    public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(this TransformsCatalog catalog, PriorNetwork network,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = "ImagePath", string scoreColumnName = "Score",
+        string predictedLabelColumnName = "PredictedLabel", int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts);
+        var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize);
+        return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
+    }
+
+    // TransformsCatalog keeps the MLContext's environment in an internal property; training progress goes to its log
+    // (mlContext.Log). Found by reflection until the library's ML.NET internals access lands; a fresh context otherwise.
+    private static IChannelProvider GetContext(TransformsCatalog catalog)
+    {
+        const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var type = typeof(TransformsCatalog);
+        var environment = type.GetField("_env", flags)?.GetValue(catalog)
+                          ?? type.GetProperty("Microsoft.ML.Data.IInternalCatalog.Environment", flags)?.GetValue(catalog);
+        return environment as IChannelProvider ?? new MLContext();
+    }
+}

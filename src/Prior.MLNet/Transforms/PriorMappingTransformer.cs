@@ -1,0 +1,141 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Prior.MLNet.Transforms;
+
+/// <summary>
+/// Base of the network-backed transformers: lazy (nothing runs until a cursor reads an output column), batched inside
+/// the cursor, usable by <c>PredictionEngine</c> (row-to-row), on the network's device.
+/// </summary>
+public abstract class PriorMappingTransformer : ITransformer
+{
+    private protected PriorMappingTransformer(PriorNetwork network) => Network = network ?? throw new ArgumentNullException(nameof(network));
+
+    /// <summary>The network this transformer runs.</summary>
+    public PriorNetwork Network { get; }
+
+    internal abstract IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        foreach (var mapper in Mappers)
+        {
+            mapper.CheckInput(inputSchema);
+            inputSchema = mapper.OutputSchema(inputSchema);
+        }
+        return inputSchema;
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        foreach (var mapper in Mappers)
+            input = new BatchedMappingDataView(input, mapper);
+        return input;
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        if (Mappers.Count == 1)
+            return new BatchedRowMapper(inputSchema, Mappers[0]);
+        return new ChainedRowMapper(inputSchema, Mappers);
+    }
+
+    /// <summary>
+    /// Saving inside an ML.NET model zip is not available yet: ML.NET's persistence API is internal to ML.NET.
+    /// Save the network with <see cref="Modeling.PriorModelFile"/> (what <c>prior pretrain</c> writes) instead.
+    /// </summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("Prior.MLNet transformers cannot be saved in an ML.NET model zip yet; save the network with PriorModelFile.Save and rebuild the transformer with PriorNetwork.Load.");
+
+    private sealed class ChainedRowMapper : IRowToRowMapper
+    {
+        private readonly List<BatchedRowMapper> _mappers = new();
+
+        public ChainedRowMapper(DataViewSchema inputSchema, IReadOnlyList<BatchedColumnMapper> mappers)
+        {
+            InputSchema = inputSchema;
+            var schema = inputSchema;
+            foreach (var mapper in mappers)
+            {
+                var rowMapper = new BatchedRowMapper(schema, mapper);
+                _mappers.Add(rowMapper);
+                schema = rowMapper.OutputSchema;
+            }
+            OutputSchema = schema;
+        }
+
+        public DataViewSchema InputSchema { get; }
+
+        public DataViewSchema OutputSchema { get; }
+
+        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
+        {
+            var columns = dependingColumns;
+            for (int i = _mappers.Count - 1; i >= 0; i--)
+                columns = _mappers[i].GetDependencies(columns).ToList();
+            return columns;
+        }
+
+        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
+        {
+            foreach (var mapper in _mappers)
+                input = mapper.GetRow(input, mapper.OutputSchema);
+            return input;
+        }
+    }
+}
+
+/// <summary>Adds the normalised global image embedding (and optionally the local patch embeddings) of an image column.</summary>
+public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
+{
+    internal PriorImageEmbeddingTransformer(PriorNetwork network, ImageEmbeddingMapper mapper) : base(network) => Mappers = [mapper];
+
+    internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+}
+
+/// <summary>Adds the normalised report embedding of a report-text or sentence-vector column.</summary>
+public sealed class PriorReportEmbeddingTransformer : PriorMappingTransformer
+{
+    internal PriorReportEmbeddingTransformer(PriorNetwork network, ReportEmbeddingMapper mapper) : base(network) => Mappers = [mapper];
+
+    internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+}
+
+/// <summary>Adds PRIOR's zero-shot <c>Score</c> vector and a key-typed <c>PredictedLabel</c> that ML.NET's evaluators accept.</summary>
+public sealed class PriorZeroShotTransformer : PriorMappingTransformer
+{
+    internal PriorZeroShotTransformer(PriorNetwork network, ZeroShotMapper mapper, IReadOnlyList<string> classes) : base(network)
+    {
+        Mappers = [mapper];
+        Classes = classes;
+    }
+
+    /// <summary>The class names, in score and key order (key 1 is the first class).</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+}
+
+/// <summary>What <c>PriorPretrain</c>'s Fit returns: the trained network, adding image and report embeddings of the training layout.</summary>
+public sealed class PriorPretrainTransformer : PriorMappingTransformer
+{
+    internal PriorPretrainTransformer(PriorNetwork network, IReadOnlyList<BatchedColumnMapper> mappers, Training.PriorTrainingResult result) : base(network)
+    {
+        Mappers = mappers;
+        TrainingResult = result;
+    }
+
+    /// <summary>The training history and skipped samples.</summary>
+    public Training.PriorTrainingResult TrainingResult { get; }
+
+    internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+}

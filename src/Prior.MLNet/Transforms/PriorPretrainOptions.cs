@@ -1,0 +1,81 @@
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Transforms;
+
+/// <summary>Options of <c>mlContext.Transforms.PriorPretrain</c>. Every default is documented; options are validated when the estimator is built.</summary>
+public sealed class PriorPretrainOptions
+{
+    /// <summary>Default column names.</summary>
+    public static class Defaults
+    {
+        /// <summary>Text vector of a study's frontal images (LoadMimicCxr's).</summary>
+        public const string ImagePathsColumnName = "ImagePaths";
+        /// <summary>Text vector of the report's sentences (LoadMimicCxr's).</summary>
+        public const string SentencesColumnName = "Sentences";
+        /// <summary>One image path, embedded by the fitted transformer (LoadMimicCxr's preferred image).</summary>
+        public const string ImagePathColumnName = "ImagePath";
+        /// <summary>Output: the normalised image embedding.</summary>
+        public const string ImageEmbeddingColumnName = "ImageEmbedding";
+        /// <summary>Output: the normalised report embedding.</summary>
+        public const string ReportEmbeddingColumnName = "ReportEmbedding";
+        /// <summary>Model and schedule preset.</summary>
+        public const string Preset = "tiny";
+    }
+
+    /// <summary>Training input: a text vector of image paths per study. Default "ImagePaths".</summary>
+    public string ImagePathsColumnName { get; init; } = Defaults.ImagePathsColumnName;
+
+    /// <summary>Training input: a text vector of sentences per study. Default "Sentences".</summary>
+    public string SentencesColumnName { get; init; } = Defaults.SentencesColumnName;
+
+    /// <summary>The fitted transformer's image input (a path, an MLImage or preprocessed pixels). Default "ImagePath".</summary>
+    public string ImagePathColumnName { get; init; } = Defaults.ImagePathColumnName;
+
+    /// <summary>The fitted transformer's image embedding output. Default "ImageEmbedding".</summary>
+    public string ImageEmbeddingColumnName { get; init; } = Defaults.ImageEmbeddingColumnName;
+
+    /// <summary>The fitted transformer's report embedding output. Default "ReportEmbedding".</summary>
+    public string ReportEmbeddingColumnName { get; init; } = Defaults.ReportEmbeddingColumnName;
+
+    /// <summary><c>tiny</c>, <c>small</c> or <c>paper</c>: sizes and schedule (<see cref="PriorTrainerOptions.ForPreset"/>). Default "tiny".</summary>
+    public string Preset { get; init; } = Defaults.Preset;
+
+    /// <summary>Epochs of stages 1, 2, 3; null (default) for the preset's.</summary>
+    public IReadOnlyList<int>? EpochsPerStage { get; init; }
+
+    /// <summary>Studies per batch; null (default) for the preset's.</summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Where to train. Default auto (CUDA when present).</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+
+    /// <summary>Checkpoint folder; null (default) for none.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Resume from the newest checkpoint. Default false.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Seed. Default 114514.</summary>
+    public long Seed { get; init; } = 114514;
+
+    /// <summary>A vocab.txt (e.g. Bio_ClinicalBERT's); null (default) builds one from the training sentences.</summary>
+    public string? VocabularyPath { get; init; }
+
+    /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
+    public int InferenceBatchSize { get; init; } = 32;
+
+    /// <summary>Called after every training step (also sent to the MLContext's log).</summary>
+    public Action<TrainingProgress>? Progress { get; init; }
+
+    internal void Validate()
+    {
+        foreach (var (name, value) in new[] { (nameof(ImagePathsColumnName), ImagePathsColumnName), (nameof(SentencesColumnName), SentencesColumnName),
+                     (nameof(ImagePathColumnName), ImagePathColumnName), (nameof(ImageEmbeddingColumnName), ImageEmbeddingColumnName),
+                     (nameof(ReportEmbeddingColumnName), ReportEmbeddingColumnName) })
+            ArgumentException.ThrowIfNullOrWhiteSpace(value, name);
+        _ = PriorTrainerOptions.ForPreset(Preset);
+        if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");
+        if (VocabularyPath is not null && !File.Exists(VocabularyPath))
+            throw new FileNotFoundException($"{VocabularyPath}: the vocabulary file does not exist.", VocabularyPath);
+    }
+}
