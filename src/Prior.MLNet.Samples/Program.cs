@@ -8,6 +8,8 @@ root.Subcommands.Add(MimicIndexCommand.Create());
 root.Subcommands.Add(CheXpert5x200Command.Create());
 root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ZeroShotCommand.Create());
+root.Subcommands.Add(RetrievalCommand.Create());
+root.Subcommands.Add(LinearProbeCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

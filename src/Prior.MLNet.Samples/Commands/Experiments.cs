@@ -1,0 +1,43 @@
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.CheXpert;
+using Prior.MLNet.Data.Mimic;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>The evaluation protocols shared by the commands and the demo.</summary>
+internal static class Experiments
+{
+    /// <summary>Held-out (validate + test split) MIMIC-CXR retrieval.</summary>
+    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex)
+    {
+        var ml = new MLContext(seed: 1);
+        var view = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
+        {
+            IndexPath = File.Exists(dataRootOrIndex) ? dataRootOrIndex : null,
+            ImageFolder = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).ImageFolder,
+            ReportFolder = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).ReportFolder,
+            MetadataPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).MetadataPath,
+            SplitPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).SplitPath,
+            LabelsPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).LabelsPath,
+            Splits = ["validate", "test"],
+        });
+        var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
+        return Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, network.UsePrototypes);
+    }
+
+    /// <summary>Linear probes on CheXpert train.csv (frontal, U-Zeros, blank = 0), evaluated on valid.csv.</summary>
+    public static IReadOnlyList<LinearProbe.Result> LinearProbe(PriorNetwork network, string chexpert, IReadOnlyList<double> fractions)
+    {
+        var ml = new MLContext(seed: 1);
+        var labels = ChexpertLabels.CompetitionFive;
+        List<LinearProbe.Example> Load(string csv) => ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions
+        {
+            Root = chexpert, Csv = csv, UncertainLabels = UncertaintyPolicy.Zeros, BlankLabel = 0,
+        }), false).Select(i => new LinearProbe.Example(i.ImagePath, labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray())).ToList();
+        return Evaluation.LinearProbe.Run(ml, network, Load("train.csv"), Load("valid.csv"), labels, fractions);
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Prior.MLNet.Data;
+using Prior.MLNet.Transforms;
+
+namespace Prior.MLNet.Evaluation;
+
+/// <summary>
+/// Linear probing: frozen PRIOR image embeddings → ML.NET's L-BFGS logistic regression per label, trained on a
+/// fraction (1 %, 10 %, 100 %) of the labelled training images and evaluated on a test set with
+/// <c>BinaryClassification.Evaluate</c> (area under the ROC curve per label).
+/// </summary>
+public static class LinearProbe
+{
+    /// <summary>One labelled image.</summary>
+    /// <param name="ImagePath">The image file.</param>
+    /// <param name="Labels">Binary labels (0/1) in <see cref="LinearProbe.Run"/>'s label order; NaN rows are left out for that label.</param>
+    public sealed record Example(string ImagePath, float[] Labels);
+
+    /// <summary>AUC per label for one training fraction.</summary>
+    /// <param name="Fraction">Share of the training images used.</param>
+    /// <param name="Auc">Label name → area under the ROC curve on the test set.</param>
+    public sealed record Result(double Fraction, IReadOnlyDictionary<string, double> Auc)
+    {
+        /// <summary>Mean AUC over the labels.</summary>
+        public double MeanAuc => Auc.Values.Average();
+    }
+
+    private sealed class Row
+    {
+        public bool Label { get; set; }
+        [VectorType] public float[] Features { get; set; } = [];
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = string.Empty;
+    }
+
+    /// <summary>Embeds train and test images once, then trains and evaluates a probe per label and fraction.</summary>
+    public static IReadOnlyList<Result> Run(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
+        IReadOnlyList<string> labels, IReadOnlyList<double> fractions, long seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(network);
+        if (fractions.Any(f => f is <= 0 or > 1)) throw new ArgumentOutOfRangeException(nameof(fractions), "Fractions must be in (0, 1].");
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
+        var trainEmbeddings = Embed(mlContext, network, train);
+        var testEmbeddings = Embed(mlContext, network, test);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        new DeterministicRandom((ulong)seed).Shuffle(order);
+        var results = new List<Result>();
+        foreach (var fraction in fractions)
+        {
+            var chosen = order.Take(Math.Max(2, (int)Math.Round(fraction * train.Count))).ToList();
+            var auc = new Dictionary<string, double>();
+            for (int k = 0; k < labels.Count; k++)
+            {
+                var trainRows = chosen.Where(i => !float.IsNaN(train[i].Labels[k]))
+                    .Select(i => new Row { Label = train[i].Labels[k] > 0.5f, Features = trainEmbeddings[i] }).ToList();
+                var testRows = Enumerable.Range(0, test.Count).Where(i => !float.IsNaN(test[i].Labels[k]))
+                    .Select(i => new Row { Label = test[i].Labels[k] > 0.5f, Features = testEmbeddings[i] }).ToList();
+                if (trainRows.Select(r => r.Label).Distinct().Count() < 2 || testRows.Select(r => r.Label).Distinct().Count() < 2)
+                    continue; // AUC is undefined without both classes
+                var model = mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression().Fit(mlContext.Data.LoadFromEnumerable(trainRows, schema));
+                var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows, schema)));
+                auc[labels[k]] = metrics.AreaUnderRocCurve;
+            }
+            results.Add(new Result(fraction, auc));
+        }
+        return results;
+    }
+
+    private static float[][] Embed(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> examples)
+    {
+        var data = mlContext.Data.LoadFromEnumerable(examples.Select(e => new PathRow { ImagePath = e.ImagePath }));
+        var embedded = mlContext.Transforms.PriorImageEmbedding(network, batchSize: 64).Fit(data).Transform(data);
+        return embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
+    }
+}
