@@ -1,70 +1,164 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Samples.Report;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
+using static TorchSharp.torch;
 
 namespace Prior.MLNet.Samples.Commands;
 
 /// <summary>
-/// <c>prior demo</c>: the whole story on the synthetic default. Today: generate both datasets, build the
-/// pretraining index and the 5x200 subset, and read everything back through ML.NET. Pretraining and evaluation
-/// join this command as they land.
+/// <c>prior demo</c>: the whole story on the synthetic default, through the public API: synthetic MIMIC-CXR and
+/// CheXpert, the pretraining index, the 5x200 set, <c>mlContext.Transforms.PriorPretrain</c>, then zero-shot
+/// classification (ML.NET metrics), linear probing and retrieval, and a report folder with pictures.
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The demo's sizes: the tiny preset's 64 px images, enough studies and epochs to learn on 2 cores in minutes.</summary>
+    internal sealed record Settings(int Studies = 2000, int CheXpertImages = 2600, int ImageSize = 64, int[]? Epochs = null)
+    {
+        public int[] StageEpochs => Epochs ?? [40, 0, 0];
+    }
+
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "Working folder for the data and the report.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
-        var json = new Option<string?>("--json") { Description = "Write the demo's figures as one flat JSON object." };
-        var command = new Command("demo", "Run the end-to-end demo on the synthetic default.") { output, json };
+        var output = new Option<string>("--out") { Description = "Working folder for the data, the model and the report.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+        var json = new Option<string?>("--json") { Description = "Write every figure as one flat JSON object." };
+        var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
+        var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 40,0,0: see docs/training.md)." };
+        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report.") { output, json, studies, epochs };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
         {
-            var root = Path.GetFullPath(parse.GetValue(output)!);
-            var data = Path.Combine(root, "data");
-            Console.WriteLine($"1/4 synthetic MIMIC-CXR and CheXpert -> {data}");
-            var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions { OutputDirectory = data }, CommandRunner.ConsoleProgress());
-            CommandRunner.EndProgress();
-
-            Console.WriteLine("2/4 pretraining index (PRIOR's build step)");
-            var index = Path.Combine(root, "mimic-index.jsonl.gz");
-            var indexSummary = MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);
-            Console.WriteLine($"    {indexSummary.Describe(5).Replace("\n", "\n    ", StringComparison.Ordinal)}");
-
-            Console.WriteLine("3/4 CheXpert 5x200 zero-shot subset");
-            var chexpert = Path.Combine(data, CheXpertColumns.DatasetFolder);
-            var subsetPath = Path.Combine(root, "chexpert_5x200.csv");
-            var subset = CheXpertZeroShotSubset.Build(chexpert, subsetPath);
-            Console.WriteLine($"    {string.Join(", ", subset.GroupBy(s => s.Label).Select(g => $"{g.Key} {g.Count()}"))}");
-
-            Console.WriteLine("4/4 both datasets as ML.NET IDataViews");
-            var ml = new MLContext(seed: 1);
-            var studies = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index }, out var loadSummary);
-            var first = ml.Data.CreateEnumerable<MimicCxrStudy>(studies, reuseRowObject: false).First();
-            Console.WriteLine($"    MIMIC-CXR: {loadSummary.Accepted} studies; columns {string.Join(", ", studies.Schema.Select(c => c.Name))}");
-            Console.WriteLine($"    e.g. study {first.StudyId} ({first.ViewPosition}): \"{first.Sentences[0]}\" ... {first.Sentences.Length} sentences");
-            var zeroShot = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var zeroShotSummary);
-            var prevalence = ml.Data.CreateEnumerable<CheXpertImage>(zeroShot, reuseRowObject: false)
-                .Aggregate(new float[ChexpertLabels.Count], (sum, row) => { for (int k = 0; k < sum.Length; k++) sum[k] += row.Labels[k] == 1f ? 1 : 0; return sum; });
-            Console.WriteLine($"    CheXpert 5x200: {zeroShotSummary.Accepted} images; positives: " +
-                string.Join(", ", ChexpertLabels.CompetitionFive.Select(c => $"{c} {prevalence[ChexpertLabels.IndexOf(c)]}")));
-
-            var figures = new Dictionary<string, object>
-            {
-                ["mimicStudies"] = manifest.MimicStudies,
-                ["mimicUsableStudies"] = indexSummary.Accepted,
-                ["mimicSkipped"] = indexSummary.Skipped.Where(kv => kv.Key != SkipReason.ViewFiltered).Sum(kv => kv.Value),
-                ["chexpertTrainRows"] = manifest.CheXpertTrainRows,
-                ["zeroShotImages"] = zeroShotSummary.Accepted,
-            };
-            if (parse.GetValue(json) is { } jsonPath)
-                AtomicFile.WriteText(jsonPath, w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
-            Console.WriteLine("demo: " + string.Join(", ", figures.Select(kv => $"{kv.Key} {kv.Value}")));
+            var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();
+            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), Epochs: e));
+            if (parse.GetValue(json) is { } path)
+                AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Runs the demo and returns its figures (flat, camelCase).</summary>
+    internal static Dictionary<string, double> Run(string root, Settings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var data = Path.Combine(root, "data");
+        var report = Path.Combine(root, "report");
+        Directory.CreateDirectory(report);
+        Console.WriteLine($"1/6 synthetic MIMIC-CXR ({settings.Studies} studies) and CheXpert ({settings.CheXpertImages} images) at {settings.ImageSize} px -> {data}");
+        var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
+        {
+            OutputDirectory = data, Studies = settings.Studies, CheXpertImages = settings.CheXpertImages, ImageSize = settings.ImageSize,
+        });
+
+        Console.WriteLine("2/6 pretraining index and the CheXpert 5x200 set");
+        var index = Path.Combine(root, "mimic-index.jsonl.gz");
+        var indexSummary = MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);
+        Console.WriteLine($"    {indexSummary}");
+        var chexpert = Path.Combine(data, CheXpertColumns.DatasetFolder);
+        var subsetPath = Path.Combine(root, "chexpert_5x200.csv");
+        CheXpertZeroShotSubset.Build(chexpert, subsetPath);
+
+        Console.WriteLine($"3/6 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
+        var pretrained = ml.Transforms.PriorPretrain(new PriorPretrainOptions
+        {
+            Preset = "tiny", EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
+            Progress = p => { if (p.Step + 1 == p.StepsPerEpoch) Console.WriteLine($"    {p}"); },
+        }).Fit(train);
+        var modelPath = Path.Combine(root, "prior-tiny.zip");
+        pretrained.Network.Save(modelPath);
+        pretrained.Network.Dispose();
+        using var network = PriorNetwork.Load(modelPath);   // evaluate what was saved
+
+        Console.WriteLine("4/6 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)");
+        var classes = ChexpertLabels.CompetitionFive;
+        var images = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }), false)
+            .Select(i => new ZeroShotRow { ImagePath = i.ImagePath, Label = classes.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f) }).ToList();
+        var zeroShotData = ml.Data.LoadFromEnumerable(images);
+        var zeroShot = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c })))
+            .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, batchSize: 64))
+            .Fit(zeroShotData).Transform(zeroShotData);
+        var metrics = ml.MulticlassClassification.Evaluate(zeroShot, labelColumnName: "LabelKey");
+        var confusion = metrics.ConfusionMatrix.Counts;
+        double macroF1 = ClassificationMetrics.MacroF1(confusion), kappa = ClassificationMetrics.CohensKappa(confusion);
+        Console.WriteLine($"    accuracy {metrics.MicroAccuracy:0.000} (chance 0.200), macro F1 {macroF1:0.000}, kappa {kappa:0.000}");
+
+        Console.WriteLine("5/6 linear probe (ML.NET L-BFGS logistic regression on frozen image embeddings)");
+        var probes = Experiments.LinearProbe(network, chexpert, [0.01, 0.1, 1.0]);
+        foreach (var p in probes)
+            Console.WriteLine($"    {p.Fraction:P0} of labels: mean AUC {p.MeanAuc:0.000}");
+
+        Console.WriteLine("6/6 image-report retrieval on the held-out MIMIC-CXR studies");
+        var retrieval = Experiments.Retrieval(network, index);
+        Console.WriteLine($"    image->text P@1 {retrieval.ImageToTextP1:0.000} (chance {retrieval.Chance:0.000}), P@5 {retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}");
+
+        // The report.
+        var history = pretrained.TrainingResult.History;
+        Charts.LossCurves(Path.Combine(report, "loss-curves.png"), history.GroupBy(h => h.Stage).Select(g =>
+            ($"stage {(int)g.Key}", (IReadOnlyDictionary<string, IReadOnlyList<double>>)g.First().Losses.Keys
+                .ToDictionary(k => k, k => (IReadOnlyList<double>)g.Select(h => h.Losses[k]).ToList()))).ToList());
+        Charts.ConfusionMatrix(Path.Combine(report, "zero-shot-confusion.png"), classes, confusion,
+            $"Zero-shot CheXpert 5x200: accuracy {metrics.MicroAccuracy:0.000}, macro F1 {macroF1:0.000}");
+        DrawAttention(network, images.Take(5 * 200).Where((_, i) => i % 200 == 0).ToList(), Path.Combine(report, "attention-maps.png"));
+
+        var figures = new Dictionary<string, double>
+        {
+            ["accuracy"] = metrics.MicroAccuracy, ["macroF1"] = macroF1, ["kappa"] = kappa,
+            ["meanAuc"] = probes.Single(p => p.Fraction == 1.0).MeanAuc, ["meanAuc10"] = probes.Single(p => p.Fraction == 0.1).MeanAuc,
+            ["meanAuc1"] = probes.Single(p => p.Fraction == 0.01).MeanAuc,
+            ["imageToTextP1"] = retrieval.ImageToTextP1, ["imageToTextP5"] = retrieval.ImageToTextP5, ["textToImageP1"] = retrieval.TextToImageP1,
+            ["chance"] = retrieval.Chance, ["mimicStudies"] = manifest.MimicStudies, ["mimicUsableStudies"] = indexSummary.Accepted,
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        };
+        AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
+        Console.WriteLine();
+        Console.WriteLine($"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)");
+        Console.WriteLine($"report: {report} (loss-curves.png, zero-shot-confusion.png, attention-maps.png, metrics.json)");
+        return figures;
+    }
+
+    private sealed class ZeroShotRow
+    {
+        public string ImagePath { get; set; } = string.Empty;
+        public string Label { get; set; } = string.Empty;
+    }
+
+    // For one image per class: the attention of its class prompt over the image's patches.
+    private static void DrawAttention(PriorNetwork network, IReadOnlyList<ZeroShotRow> rows, string path)
+    {
+        var model = network.Model;
+        int size = model.Options.ImageSize, side = size / 32;
+        var preprocessor = new ImagePreprocessor(size, ZeroShotClassifier.CheXpertMean, ZeroShotClassifier.CheXpertStd);
+        var panels = new List<(byte[], int, float[], int, string)>();
+        foreach (var row in rows)
+        {
+            var sentence = ZeroShotPrompts.CheXpert5[row.Label][1];
+            using var guard = TorchGcGuard.Enter();
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var image = tensor(preprocessor.Load(row.ImagePath, null), [1, 1, size, size]).to(model.logit_scale.device);
+            var (_, local) = model.EncodeImage(image);
+            var encoded = network.Tokenizer.Encode([sentence]);
+            var (sentences, _) = model.EncodeSentences(tensor(encoded.InputIds, [1, encoded.InputIds.Length]).to(model.logit_scale.device),
+                tensor(encoded.AttentionMask, [1, encoded.AttentionMask.Length]).to(model.logit_scale.device),
+                tensor(encoded.SentenceIndex, [1, encoded.SentenceIndex.Length]).to(model.logit_scale.device));
+            var attention = model.local_cross_attention.call(local, sentences.narrow(1, 0, 1)).SentenceToImage.cpu().data<float>().ToArray();
+            var (gray, w, h) = GrayscaleJpeg.Decode(row.ImagePath);
+            var resized = preprocessor.FromGray(gray, w, h, null).Select(v => (byte)Math.Clamp((v * preprocessor.Std + preprocessor.Mean) * 255, 0, 255)).ToArray();
+            panels.Add((resized, size, attention, side, $"{row.Label}: \"{sentence}\""));
+        }
+        Charts.AttentionMaps(path, panels);
     }
 }
