@@ -10,6 +10,7 @@ root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ZeroShotCommand.Create());
 root.Subcommands.Add(RetrievalCommand.Create());
 root.Subcommands.Add(LinearProbeCommand.Create());
+root.Subcommands.Add(ApplyCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -105,7 +105,7 @@ internal static class DemoCommand
         Console.WriteLine($"    image->text P@1 {retrieval.ImageToTextP1:0.000} (chance {retrieval.Chance:0.000}), P@5 {retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}");
 
         // The report.
-        var history = pretrained.TrainingResult.History;
+        var history = pretrained.TrainingResult!.History;
         Charts.LossCurves(Path.Combine(report, "loss-curves.png"), history.GroupBy(h => h.Stage).Select(g =>
             ($"stage {(int)g.Key}", (IReadOnlyDictionary<string, IReadOnlyList<double>>)g.First().Losses.Keys
                 .ToDictionary(k => k, k => (IReadOnlyList<double>)g.Select(h => h.Losses[k]).ToList()))).ToList());

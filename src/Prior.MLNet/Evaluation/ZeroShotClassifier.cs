@@ -25,6 +25,9 @@ public sealed class ZeroShotClassifier : IDisposable
     /// <summary>The class names, in score order.</summary>
     public IReadOnlyList<string> Classes { get; }
 
+    /// <summary>The prompts of each class.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts { get; }
+
     /// <summary>Embeds the prompts of each class.</summary>
     public ZeroShotClassifier(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes,
         IReadOnlyDictionary<string, IReadOnlyList<string>> prompts, float mean = CheXpertMean, float std = CheXpertStd)
@@ -38,6 +41,7 @@ public sealed class ZeroShotClassifier : IDisposable
             throw new ArgumentException("Every class needs the same, positive number of prompts.", nameof(prompts));
         _model = model;
         Classes = prompts.Keys.ToList();
+        Prompts = prompts.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value.ToList());
         _images = new ImagePreprocessor(model.Options.ImageSize, mean, std);
         var device = model.logit_scale.device;
         model.eval();

@@ -30,23 +30,22 @@ public static class PriorModelFile
     public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes);
 
     /// <summary>Saves <paramref name="model"/> with its tokenizer's vocabulary to <paramref name="path"/>.</summary>
-    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes)
+    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes) =>
+        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes));
+
+    /// <summary>Writes the model file's bytes to <paramref name="stream"/> (e.g. inside an ML.NET model zip).</summary>
+    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        AtomicFile.Write(path, stream =>
-        {
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-            using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
-                writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes), Json));
-            using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
-                model.save(weights);
-            using (var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open()) { NewLine = "\n" })
-            {
-                foreach (var token in tokenizer.Vocabulary)
-                    vocabulary.Write(token + "\n");
-            }
-        });
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
+            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes), Json));
+        using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
+            model.save(weights);
+        using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open()) { NewLine = "\n" };
+        foreach (var token in tokenizer.Vocabulary)
+            vocabulary.Write(token + "\n");
     }
 
     /// <summary>Loads a model file; a truncated or foreign file gives an <see cref="InvalidDataException"/> naming it.</summary>
@@ -54,9 +53,17 @@ public static class PriorModelFile
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: the model file does not exist.", path);
+        using var stream = File.OpenRead(path);
+        return Load(stream, path);
+    }
+
+    /// <summary>Loads a model file from a stream; <paramref name="name"/> names it in errors.</summary>
+    public static Loaded Load(Stream stream, string name)
+    {
+        var path = name;
         try
         {
-            using var zip = ZipFile.OpenRead(path);
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             var headerEntry = zip.GetEntry("prior-model.json") ?? throw new InvalidDataException($"{path}: not a Prior.MLNet model (no prior-model.json).");
             Header header;
             using (var reader = new StreamReader(headerEntry.Open()))
@@ -85,7 +92,7 @@ public static class PriorModelFile
                 File.Delete(vocabulary);
             }
         }
-        catch (Exception ex) when (ex is InvalidDataException or JsonException or EndOfStreamException or ArgumentException)
+        catch (Exception ex) when (ex is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or IOException)
         {
             throw ex is InvalidDataException ide && ide.Message.StartsWith(path, StringComparison.Ordinal)
                 ? ide

@@ -49,12 +49,8 @@ public abstract class PriorMappingTransformer : ITransformer
         return new ChainedRowMapper(inputSchema, Mappers);
     }
 
-    /// <summary>
-    /// Saving inside an ML.NET model zip is not available yet: ML.NET's persistence API is internal to ML.NET.
-    /// Save the network with <see cref="Modeling.PriorModelFile"/> (what <c>prior pretrain</c> writes) instead.
-    /// </summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("Prior.MLNet transformers cannot be saved in an ML.NET model zip yet; save the network with PriorModelFile.Save and rebuild the transformer with PriorNetwork.Load.");
+    /// <summary>Writes the transformer, with its network's weights, into an ML.NET model (<c>mlContext.Model.Save</c>).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => Persistence.PriorModelPersistence.Save(ctx, this);
 
     private sealed class ChainedRowMapper : IRowToRowMapper
     {
@@ -128,14 +124,14 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
 /// <summary>What <c>PriorPretrain</c>'s Fit returns: the trained network, adding image and report embeddings of the training layout.</summary>
 public sealed class PriorPretrainTransformer : PriorMappingTransformer
 {
-    internal PriorPretrainTransformer(PriorNetwork network, IReadOnlyList<BatchedColumnMapper> mappers, Training.PriorTrainingResult result) : base(network)
+    internal PriorPretrainTransformer(PriorNetwork network, IReadOnlyList<BatchedColumnMapper> mappers, Training.PriorTrainingResult? result) : base(network)
     {
         Mappers = mappers;
         TrainingResult = result;
     }
 
-    /// <summary>The training history and skipped samples.</summary>
-    public Training.PriorTrainingResult TrainingResult { get; }
+    /// <summary>The training history and skipped samples; null for a transformer loaded from a saved model.</summary>
+    public Training.PriorTrainingResult? TrainingResult { get; }
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 }

@@ -106,6 +106,7 @@ public sealed class PriorNetwork : IDisposable
         return Enumerable.Range(0, (int)n).Select(i => flat.AsSpan(i * (int)d, (int)d).ToArray()).ToArray();
     }
 
+    /// <summary>Serialises access to the model (the mappers and persistence take it).</summary>
     internal object Gate => _gate;
 
     /// <inheritdoc />

@@ -11,6 +11,14 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
 
+    public string OutputColumnName => output;
+
+    public string? LocalOutputColumnName => localOutput;
+
+    public float Mean => mean;
+
+    public float Std => std;
+
     public override string InputColumnName => input;
 
     public override int BatchSize => batchSize;
@@ -38,6 +46,8 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
 /// <summary>Report text (or a sentence vector) → normalised report embedding.</summary>
 internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, string output, int batchSize) : BatchedColumnMapper
 {
+    public string OutputColumnName => output;
+
     public override string InputColumnName => input;
 
     public override int BatchSize => batchSize;
@@ -76,6 +86,12 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
 internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier classifier, string input, string scoreColumn, string predictedColumn, int batchSize)
     : BatchedColumnMapper
 {
+    public ZeroShotClassifier Classifier => classifier;
+
+    public string ScoreColumnName => scoreColumn;
+
+    public string PredictedLabelColumnName => predictedColumn;
+
     public override string InputColumnName => input;
 
     public override int BatchSize => batchSize;

@@ -136,7 +136,7 @@ public sealed class PriorTransformerTests
         var shape = estimator.GetOutputSchema(PriorSchemaShapes.ShapeOf(studies.Schema));
         Assert.IsTrue(shape.Any(c => c.Name == "ImageEmbedding") && shape.Any(c => c.Name == "ReportEmbedding"));
         var transformer = estimator.Fit(studies);
-        Assert.HasCount(3, transformer.TrainingResult.History);
+        Assert.HasCount(3, transformer.TrainingResult!.History);
         Assert.IsGreaterThan(0, messages, "training progress reached mlContext.Log");
         var output = transformer.Transform(studies);
         var images = output.GetColumn<float[]>("ImageEmbedding").ToList();
