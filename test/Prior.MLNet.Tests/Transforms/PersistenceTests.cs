@@ -122,3 +122,35 @@ public sealed class PersistenceTests
         Console.WriteLine($"foreign: {foreignError.GetType().Name}: {foreignError.Message}");
     }
 }
+
+[TestClass]
+public sealed class ImageInputFormTests
+{
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = string.Empty;
+    }
+
+    [TestMethod]
+    public void MLImageColumnsFromLoadImagesEmbedLikeTheirFiles()
+    {
+        var data = TrainingFixture.Instance;
+        var result = new PriorTrainer(TrainingFixture.Options([1, 0, 0])).Train(data.Studies.Take(32).ToList(), data.Tokenizer);
+        using var network = new PriorNetwork(result.Model, data.Tokenizer, usePrototypes: false);
+        var ml = new MLContext(seed: 1);
+        var rows = data.Studies.Take(6).Select(s => new PathRow { ImagePath = s.ImagePaths[0] }).ToList();
+        var view = ml.Data.LoadFromEnumerable(rows);
+        var fromPaths = ml.Transforms.PriorImageEmbedding(network, "FromPath").Fit(view).Transform(view);
+        var withImages = ml.Transforms.LoadImages("Image", imageFolder: "", inputColumnName: "ImagePath").Fit(fromPaths).Transform(fromPaths);
+        var both = ml.Transforms.PriorImageEmbedding(network, "FromImage", "Image").Fit(withImages).Transform(withImages);
+        var a = both.GetColumn<float[]>("FromPath").ToList();
+        var b = both.GetColumn<float[]>("FromImage").ToList();
+        for (int i = 0; i < a.Count; i++)
+        {
+            double cosine = a[i].Zip(b[i], (x, y) => (double)x * y).Sum();
+            Assert.IsGreaterThan(0.99, cosine, $"row {i}: the MLImage path decodes to a different picture");
+        }
+        var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorImageEmbedding(network, "X", "FromPath").Fit(both));
+        StringAssert.Contains(wrong.Message, "'FromPath'");
+    }
+}

@@ -1,0 +1,25 @@
+using Prior.MLNet.Samples.Commands;
+
+namespace Prior.MLNet.Tests.Samples;
+
+/// <summary>
+/// The demo's story with its default settings and seeds (what README's first command runs): the learning targets of
+/// the ML.NET integration, asserted on the printed figures.
+/// </summary>
+[TestClass]
+public sealed class DemoTests
+{
+    [TestMethod]
+    public void TheDemoLearnsZeroShotLinearProbeAndRetrievalWellAboveChance()
+    {
+        var folder = SyntheticFixture.NewTempFolder();
+        var figures = DemoCommand.Run(folder, new DemoCommand.Settings());
+        Console.WriteLine(string.Join(", ", figures.Select(kv => $"{kv.Key} {kv.Value:0.###}")));
+        Assert.IsGreaterThanOrEqualTo(0.6, figures["accuracy"], "zero-shot accuracy on the synthetic CheXpert 5x200 (chance 0.2)");
+        Assert.IsGreaterThanOrEqualTo(0.85, figures["meanAuc"], "linear-probe mean AUC at 100 % of the labels");
+        Assert.IsGreaterThanOrEqualTo(3 * figures["chance"], figures["imageToTextP1"], "held-out image->text P@1");
+        foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
+            Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 1000, file);
+        Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
+    }
+}
