@@ -15,15 +15,11 @@ internal static class Experiments
     public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex)
     {
         var ml = new MLContext(seed: 1);
+        var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex);   // a root's folders and tables, or an index
         var view = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
         {
-            IndexPath = File.Exists(dataRootOrIndex) ? dataRootOrIndex : null,
-            ImageFolder = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).ImageFolder,
-            ReportFolder = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).ReportFolder,
-            MetadataPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).MetadataPath,
-            SplitPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).SplitPath,
-            LabelsPath = File.Exists(dataRootOrIndex) ? null : MimicCxrLoaderOptions.FromRoot(dataRootOrIndex).LabelsPath,
-            Splits = ["validate", "test"],
+            IndexPath = found.IndexPath, ImageFolder = found.ImageFolder, ReportFolder = found.ReportFolder, MetadataPath = found.MetadataPath,
+            SplitPath = found.SplitPath, LabelsPath = found.LabelsPath, Splits = ["validate", "test"],
         });
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
         return Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, network.UsePrototypes);

@@ -13,12 +13,6 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestClass]
 public sealed class PersistenceTests
 {
-    private static readonly Lazy<PriorNetwork> Shared = new(() =>
-    {
-        var data = TrainingFixture.Instance;
-        var result = new PriorTrainer(TrainingFixture.Options([1, 1, 0])).Train(data.Studies.Take(64).ToList(), data.Tokenizer);
-        return new PriorNetwork(result.Model, data.Tokenizer, usePrototypes: true);
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private sealed class Row
     {
@@ -44,9 +38,9 @@ public sealed class PersistenceTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows(20));
-        var pipeline = ml.Transforms.PriorImageEmbedding(Shared.Value, localOutputColumnName: "Local")
-            .Append(ml.Transforms.PriorReportEmbedding(Shared.Value))
-            .Append(ml.Transforms.PriorZeroShotClassification(Shared.Value, ZeroShotPrompts.CheXpert5));
+        var pipeline = ml.Transforms.PriorImageEmbedding(TestNetwork.Instance, localOutputColumnName: "Local")
+            .Append(ml.Transforms.PriorReportEmbedding(TestNetwork.Instance))
+            .Append(ml.Transforms.PriorZeroShotClassification(TestNetwork.Instance, ZeroShotPrompts.CheXpert5));
         var model = pipeline.Fit(data);
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "pipeline.zip");
         ml.Model.Save(model, data.Schema, path);
@@ -67,7 +61,7 @@ public sealed class PersistenceTests
         var rows = Rows(60);
         // Labels are keyed before the saved chain, so that scoring needs images only.
         var data = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
-        var pipeline = ml.Transforms.PriorImageEmbedding(Shared.Value)
+        var pipeline = ml.Transforms.PriorImageEmbedding(TestNetwork.Instance)
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("LabelKey", "ImageEmbedding", maximumNumberOfIterations: 20))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"));
         var model = pipeline.Fit(data);
@@ -105,7 +99,7 @@ public sealed class PersistenceTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows(4));
-        var model = ml.Transforms.PriorReportEmbedding(Shared.Value).Fit(data);
+        var model = ml.Transforms.PriorReportEmbedding(TestNetwork.Instance).Fit(data);
         var dir = SyntheticFixture.NewTempFolder();
         var path = Path.Combine(dir, "model.zip");
         ml.Model.Save(model, data.Schema, path);

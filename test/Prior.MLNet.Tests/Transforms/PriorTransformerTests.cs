@@ -13,15 +13,8 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestClass]
 public sealed class PriorTransformerTests
 {
-    // One briefly trained network for the mechanics (learning is tested with the trainer).
-    private static readonly Lazy<PriorNetwork> Shared = new(() =>
-    {
-        var data = TrainingFixture.Instance;
-        var result = new PriorTrainer(TrainingFixture.Options([1, 1, 0])).Train(data.Studies.Take(64).ToList(), data.Tokenizer);
-        return new PriorNetwork(result.Model, data.Tokenizer, usePrototypes: true);
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static PriorNetwork Network => Shared.Value;
+    private static PriorNetwork Network => TestNetwork.Instance;
 
     private sealed class ImageRow
     {
