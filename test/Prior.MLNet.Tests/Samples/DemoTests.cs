@@ -20,7 +20,7 @@ public sealed class DemoTests
         Assert.IsGreaterThanOrEqualTo(0.85, figures["meanAuc"], "linear-probe mean AUC at 100 % of the labels");
         Assert.IsGreaterThanOrEqualTo(3 * figures["chance"], figures["imageToTextP1"], "held-out image->text P@1");
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
-            Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 1000, file);
+            Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
         Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
     }
 }
