@@ -33,12 +33,16 @@ internal static class PretrainCommand
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
             var ml = new MLContext(seed: 1);
-            var view = ml.Data.LoadMimicCxr(MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!), out var loadSummary);
-            var summary = new DataLoadSummary();
-            var all = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, summary, MimicCxrColumns.StudyId);
-            var splits = ml.Data.CreateEnumerable<MimicCxrStudy>(view, false).Select(r => r.Split).ToList();
-            var train = all.Where((_, i) => splits[i] is "train" or "").ToList();
-            var heldOut = all.Where((_, i) => splits[i] is "validate" or "test").ToList();
+            var found = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
+            IReadOnlyList<TrainingStudy> Studies(IReadOnlyList<string>? splits, out DataLoadSummary loadSummary) =>
+                TrainingStudies.FromDataView(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
+                {
+                    IndexPath = found.IndexPath, ImageFolder = found.ImageFolder, ReportFolder = found.ReportFolder, MetadataPath = found.MetadataPath,
+                    SplitPath = found.SplitPath, LabelsPath = found.LabelsPath, Splits = splits,
+                }, out loadSummary), MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
+            // The train split (everything when the install has no split table); validate and test are held out.
+            var train = Studies(["train", ""], out var loadSummary);
+            var heldOut = Studies(["validate", "test"], out _);
             Console.WriteLine($"studies: {train.Count} for training, {heldOut.Count} held out (data: {loadSummary})");
 
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
