@@ -126,7 +126,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         PrototypeAssignment? assignment = null;
         if (stage >= PriorStage.Prototypes)
         {
-            assignment = sentence_bank.call(sentences);
+            assignment = sentence_bank.call(sentences, mask);
             textSentences = assignment.Prototypes;
             terms["proto"] = SentencePrototypeBank.PrototypeLoss(assignment.Prototypes[mask], sentences[mask]);
         }
@@ -147,14 +147,18 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             terms["reconstruction"] = nn.functional.l1_loss(reconstruction, batch.Images);
 
             long b = imageLocal.shape[0], slots = Options.GeneratedSentences;
-            var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), imageLocal);
+            var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), imageLocal, Options.DecoderCausalMask);
             var targets = PadSlots(assignment!.Prototypes * mask.unsqueeze(-1), slots);
             var logits = PadSlots(assignment.Logits, slots);
             var slotMask = PadSlots(mask.unsqueeze(-1), slots).squeeze(-1).to_type(ScalarType.Bool);
-            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.embed.weight!);
+            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.embed.weight!, Options.PrototypeMatching);
             terms["spg"] = generation.SpgLoss;
             terms["kl"] = generation.KlLoss;
-            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generation.Arranged, slotMask), report, logit_scale);
+            // L_gpa: the matched predictions of the real slots go through the bank a second time (their own Gumbel
+            // draw in training; that call's prototype loss is not used), and their pooled prototypes must align
+            // with the report embedding.
+            var generated = sentence_bank.call(generation.Arranged, slotMask);
+            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generated.Prototypes, slotMask), report, logit_scale);
         }
         return new PriorLosses(stage, terms);
     }

@@ -1,4 +1,5 @@
 using Prior.MLNet.Modeling.Bert;
+using Prior.MLNet.Modeling.Losses;
 
 namespace Prior.MLNet.Modeling;
 
@@ -51,6 +52,20 @@ public sealed record PriorModelOptions
 
     /// <summary>Channel dropout on the local image map before reconstruction (the "masking", 0.5).</summary>
     public double ReconstructionDropout { get; init; } = 0.5;
+
+    /// <summary>
+    /// The prototype decoder's self-attention. False (default): every query slot sees every other, as the paper's
+    /// non-autoregressive generation intends (our fix). True: the causal mask the original gets by accident from
+    /// Hugging Face's <c>is_decoder</c>, which the official weights were trained with (selected on import).
+    /// </summary>
+    public bool DecoderCausalMask { get; init; }
+
+    /// <summary>
+    /// Which permutation of the decoder's predictions stage 3 compares with the sentence prototypes.
+    /// <see cref="Losses.PrototypeMatching.Matched"/> (default, our fix) or the original's
+    /// <see cref="Losses.PrototypeMatching.OriginalIndexing"/> (selected when the official checkpoint is imported).
+    /// </summary>
+    public PrototypeMatching PrototypeMatching { get; init; } = PrototypeMatching.Matched;
 
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
@@ -110,6 +125,8 @@ public sealed record PriorModelOptions
         if (GeneratedSentences < 1 || GeneratedSentences > SentenceDecoder.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(GeneratedSentences), GeneratedSentences, "GeneratedSentences must be in [1, SentenceDecoder.MaxPositionEmbeddings].");
         if (Prototypes < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1");
+        if (!Enum.IsDefined(PrototypeMatching)) throw new ArgumentOutOfRangeException(nameof(PrototypeMatching), PrototypeMatching, "unknown matching");
+        if (!Enum.IsDefined(LocalFeatureLayout)) throw new ArgumentOutOfRangeException(nameof(LocalFeatureLayout), LocalFeatureLayout, "unknown layout");
         if (ReconstructionDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(ReconstructionDropout), ReconstructionDropout, "must be in [0, 1)");
         Text.Validate();
         SentenceDecoder.Validate();

@@ -11,7 +11,7 @@ namespace Prior.MLNet.Modeling;
 /// logits x·Eᵀ and prototype q = p·E with p = gumbel_softmax(logits, τ) (soft) in training and the noise-free
 /// softmax(logits/τ) at inference (our fix: the original draws noise at test time too, so its embeddings vary).
 /// </summary>
-public sealed class SentencePrototypeBank : nn.Module<Tensor, PrototypeAssignment>
+public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, PrototypeAssignment>
 {
     /// <summary>The codebook.</summary>
     public readonly Embedding embed;
@@ -31,17 +31,48 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, PrototypeAssignmen
         RegisterComponents();
     }
 
-    /// <summary>Assigns sentences [.., D]: Gumbel noise in training mode, none in eval mode.</summary>
-    public override PrototypeAssignment forward(Tensor sentences)
+    /// <summary>
+    /// Replaces the Gumbel draw of training mode, for parity runs and tests: called with the number of real rows
+    /// (the sentences selected by the mask, in row-major order, or every row without a mask) and the prototype count,
+    /// it returns noise [rows, K]. Null (default) draws Gumbel(0, 1) noise from torch's generator.
+    /// </summary>
+    public Func<long, long, Tensor>? NoiseSource { get; set; }
+
+    /// <summary>
+    /// Assigns sentences [.., D]: Gumbel noise in training mode, none in eval mode. <paramref name="mask"/> (the
+    /// sentences' leading dimensions, true for real rows) tells <see cref="NoiseSource"/> which rows are real.
+    /// </summary>
+    public override PrototypeAssignment forward(Tensor sentences, Tensor? mask)
     {
         if (!training)
             return Assign(sentences, null);
         using var scope = NewDisposeScope();
         var logits = sentences.matmul(embed.weight!.t());
-        // Gumbel(0, 1) noise: -log(-log U), U in (0, 1).
-        var uniform = rand_like(logits).clamp(1e-10, 1 - 1e-7);
-        var noise = uniform.log().neg().log().neg();
-        return Assign(sentences, noise).MoveToOuterDisposeScope();
+        return Assign(sentences, SampleNoise(logits, mask)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Assigns sentences with every row real (see <see cref="forward(Tensor, Tensor?)"/>).</summary>
+    public PrototypeAssignment call(Tensor sentences) => call(sentences, null);
+
+    private Tensor SampleNoise(Tensor logits, Tensor? mask)
+    {
+        if (NoiseSource is null)
+        {
+            // Gumbel(0, 1) noise: -log(-log U), U in (0, 1).
+            var uniform = rand_like(logits).clamp(1e-10, 1 - 1e-7);
+            return uniform.log().neg().log().neg();
+        }
+        long k = logits.shape[^1];
+        if (mask is null)
+        {
+            long rows = logits.numel() / k;
+            return NoiseSource(rows, k).to(logits.dtype).to(logits.device).reshape(logits.shape);
+        }
+        var selected = mask.to_type(ScalarType.Bool);
+        var noise = NoiseSource(selected.sum().item<long>(), k).to(logits.dtype).to(logits.device);
+        var full = zeros_like(logits);
+        full[selected] = noise;
+        return full;
     }
 
     /// <summary>Assigns with the given Gumbel noise (null for the noise-free inference path).</summary>

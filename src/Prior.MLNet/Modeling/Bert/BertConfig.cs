@@ -15,6 +15,10 @@ namespace Prior.MLNet.Modeling.Bert;
 /// <param name="AttentionProbsDropoutProb">Dropout on attention probabilities.</param>
 /// <param name="LayerNormEps">LayerNorm epsilon (1e-12 in BERT).</param>
 /// <param name="AddCrossAttention">True for a decoder whose layers also attend to encoder states.</param>
+/// <param name="AddPooler">
+/// True to hold Hugging Face's <c>pooler.dense</c> (PRIOR never uses it; the official checkpoint has one, so an
+/// imported model keeps it and exports it again).
+/// </param>
 public sealed record BertConfig(
     int VocabSize = 28996,
     int HiddenSize = 768,
@@ -26,7 +30,8 @@ public sealed record BertConfig(
     double HiddenDropoutProb = 0.1,
     double AttentionProbsDropoutProb = 0.1,
     double LayerNormEps = 1e-12,
-    bool AddCrossAttention = false)
+    bool AddCrossAttention = false,
+    bool AddPooler = false)
 {
     /// <summary>Throws naming the first invalid size.</summary>
     public void Validate()

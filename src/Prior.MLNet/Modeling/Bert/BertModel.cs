@@ -9,7 +9,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// <summary>
 /// A BERT encoder (or, with <see cref="BertConfig.AddCrossAttention"/>, a BERT-style decoder) under Hugging Face's
 /// parameter names — <c>embeddings.*</c> and <c>encoder.layer.N.*</c> — so that Hugging Face checkpoints such as
-/// Bio_ClinicalBERT load into it. No pooler: PRIOR uses only the last hidden state.
+/// Bio_ClinicalBERT load into it. PRIOR uses only the last hidden state; the pooler exists only to keep checkpoints whole.
 /// </summary>
 public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -17,6 +17,8 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     public readonly BertEmbeddings embeddings;
     /// <summary>The layers, under <c>encoder.layer</c>.</summary>
     public readonly BertEncoder encoder;
+    /// <summary>Hugging Face's pooler, present only with <see cref="BertConfig.AddPooler"/>; never used by PRIOR.</summary>
+    public readonly BertPooler? pooler;
 
     /// <summary>The configuration.</summary>
     public BertConfig Config { get; }
@@ -29,6 +31,8 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
         Config = config;
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config);
+        if (config.AddPooler)
+            pooler = new BertPooler(config.HiddenSize);
         RegisterComponents();
     }
 
