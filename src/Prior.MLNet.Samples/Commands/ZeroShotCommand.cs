@@ -17,12 +17,12 @@ internal static class ZeroShotCommand
         var modelPath = new Option<string>("--model") { Description = "A model file from 'prior pretrain'.", Required = true };
         var chexpert = new Option<string>("--chexpert") { Description = "The CheXpert-v1.0-small folder.", Required = true };
         var subset = new Option<string?>("--subset") { Description = "A 5x200 CSV (default: built from train.csv with seed 114514)." };
-        var prompts = new Option<string>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble.", DefaultValueFactory = _ => "ensemble" };
+        var prompts = new Option<string?>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official weights)." };
         var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
         var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set.") { modelPath, chexpert, subset, prompts, json };
         command.SetAction(parse => CommandRunner.Run("zero-shot", () =>
         {
-            var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts)!);
+            var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts));
             Console.WriteLine($"accuracy {result.Metrics.MicroAccuracy:0.000}, macro accuracy {result.Metrics.MacroAccuracy:0.000}, macro F1 {result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Metrics.LogLoss:0.000}");
             Console.WriteLine(result.Metrics.ConfusionMatrix.GetFormattedConfusionTable());
             if (parse.GetValue(json) is { } path)
@@ -38,7 +38,7 @@ internal static class ZeroShotCommand
     }
 
     /// <summary>Runs the evaluation (shared with the demo).</summary>
-    public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string prompts)
+    public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts)
     {
         var loaded = PriorModelFile.Load(modelPath);
         using var model = loaded.Model;
@@ -52,8 +52,15 @@ internal static class ZeroShotCommand
         var images = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }), false).ToList();
         var classes = ChexpertLabels.CompetitionFive;
         var truth = images.Select(i => classes.Select(ChexpertLabels.IndexOf).ToList().FindIndex(k => i.Labels[k] == 1f)).ToList();
-        var promptSet = prompts == "original" ? ZeroShotPrompts.Original(classes) : ZeroShotPrompts.CheXpert5;
-        var classifier = new ZeroShotClassifier(model, loaded.Tokenizer, loaded.UsePrototypes, promptSet);
+        var set = prompts switch
+        {
+            null => loaded.Inference.Prompts,
+            "original" => ZeroShotPromptSet.Original,
+            "ensemble" => ZeroShotPromptSet.Ensemble,
+            _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
+        };
+        var classifier = new ZeroShotClassifier(model, loaded.Tokenizer, loaded.UsePrototypes, ZeroShotPrompts.For(set, classes),
+            loaded.Inference.ZeroShotImageMean, loaded.Inference.ZeroShotImageStd);
         var scores = classifier.Score(images.Select(i => i.ImagePath).ToList());
         return ZeroShotEvaluation.Evaluate(ml, truth, scores, classes);
     }

@@ -10,6 +10,18 @@ public static class ZeroShotPrompts
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Original(IEnumerable<string> classes) =>
         classes.ToDictionary(c => c, c => (IReadOnlyList<string>)[$"{c} is observed."]);
 
+    /// <summary>The prompts of <paramref name="set"/> for <paramref name="classes"/> (the ensemble exists for the CheXpert five only).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> For(ZeroShotPromptSet set, IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (set == ZeroShotPromptSet.Original)
+            return Original(classes);
+        var missing = classes.Where(c => !CheXpert5.ContainsKey(c)).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"The ensemble prompt set has no prompts for {string.Join(", ", missing)}; use the original prompts or give your own.", nameof(classes));
+        return classes.ToDictionary(c => c, c => CheXpert5[c]);
+    }
+
     /// <summary>Prompts for the CheXpert competition five, in <see cref="Data.ChexpertLabels.CompetitionFive"/> order.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> CheXpert5 { get; } = new Dictionary<string, IReadOnlyList<string>>
     {

@@ -9,7 +9,8 @@ namespace Prior.MLNet.Modeling;
 /// <summary>
 /// A trained PRIOR network with everything needed to use it: a zip with <c>prior-model.json</c> (format, version,
 /// sizes, whether the text path uses prototypes), <c>model.bin</c> (TorchSharp weights) and <c>vocab.txt</c>.
-/// Written atomically. Version history: 1 — first version.
+/// Written atomically. Version history: 1 — first version; 2 — adds the tokenizer's casing and the
+/// <see cref="PriorInferenceSettings"/> (a version-1 file reads as cased, with the default settings).
 /// </summary>
 public static class PriorModelFile
 {
@@ -17,30 +18,32 @@ public static class PriorModelFile
     public const string FormatName = "prior-mlnet-model";
 
     /// <summary>The version written and read.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
-    private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes);
+    private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes,
+        bool LowerCase = false, PriorInferenceSettings? Inference = null);
 
     /// <summary>A loaded model file.</summary>
     /// <param name="Model">The network, in eval mode on the CPU.</param>
     /// <param name="Tokenizer">The tokenizer of its vocabulary.</param>
     /// <param name="UsePrototypes">True when training reached stage 2: reports go through the prototype bank.</param>
-    public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes);
+    /// <param name="Inference">How the network is meant to be used (normalisation, prompts).</param>
+    public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes, PriorInferenceSettings Inference);
 
     /// <summary>Saves <paramref name="model"/> with its tokenizer's vocabulary to <paramref name="path"/>.</summary>
-    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes) =>
-        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes));
+    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null) =>
+        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes, inference));
 
     /// <summary>Writes the model file's bytes to <paramref name="stream"/> (e.g. inside an ML.NET model zip).</summary>
-    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes)
+    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
-            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes), Json));
+            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default), Json));
         using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
             model.save(weights);
         using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open()) { NewLine = "\n" };
@@ -70,13 +73,15 @@ public static class PriorModelFile
                 header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json) ?? throw new InvalidDataException($"{path}: empty prior-model.json.");
             if (header.Format != FormatName)
                 throw new InvalidDataException($"{path}: not a Prior.MLNet model (format '{header.Format}').");
-            if (header.Version != Version)
-                throw new InvalidDataException($"{path}: model format version {header.Version} is not supported (this build reads {Version}).");
+            if (header.Version is < 1 or > Version)
+                throw new InvalidDataException($"{path}: model format version {header.Version} is not supported (this build reads 1 to {Version}).");
+            var inference = header.Inference ?? PriorInferenceSettings.Default;
+            inference.Validate();
             var vocabulary = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
             try
             {
                 (zip.GetEntry("vocab.txt") ?? throw new InvalidDataException($"{path}: no vocab.txt inside.")).ExtractToFile(vocabulary);
-                var tokenizer = new ReportTokenizer(vocabulary, header.Options.MaxTokens);
+                var tokenizer = new ReportTokenizer(vocabulary, header.Options.MaxTokens, header.LowerCase);
                 var model = new PriorModel(header.Options, tokenizer.VocabularySize);
                 using var weights = new MemoryStream();
                 using (var entry = (zip.GetEntry("model.bin") ?? throw new InvalidDataException($"{path}: no model.bin inside.")).Open())
@@ -85,7 +90,7 @@ public static class PriorModelFile
                 using (var reader = new BinaryReader(weights))
                     model.load(reader);
                 model.eval();
-                return new Loaded(model, tokenizer, header.UsePrototypes);
+                return new Loaded(model, tokenizer, header.UsePrototypes, inference);
             }
             finally
             {

@@ -34,8 +34,12 @@ public sealed class ReportTokenizer
         using (var stream = File.OpenRead(vocabularyPath))
             _tokenizer = BertTokenizer.Create(stream, options);
         MaxLength = maxLength;
+        LowerCase = lowerCase;
         Vocabulary = tokens;
     }
+
+    /// <summary>Whether text is lower-cased before WordPiece (false for cased vocabularies such as Bio_ClinicalBERT's).</summary>
+    public bool LowerCase { get; }
 
     /// <summary>The sequence length every report is padded or cut to.</summary>
     public int MaxLength { get; }

@@ -36,7 +36,7 @@ public static class PriorCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd);
+        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, network.Inference.ImageMean, network.Inference.ImageStd);
         return new PriorTransformerEstimator<PriorImageEmbeddingTransformer>(new PriorImageEmbeddingTransformer(network, mapper));
     }
 
@@ -62,7 +62,8 @@ public static class PriorCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts);
+        var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts,
+            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
         var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize);
         return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
     }

@@ -15,12 +15,14 @@ public sealed class PriorNetwork : IDisposable
 {
     private readonly object _gate = new();
 
-    /// <summary>Wraps a model.</summary>
-    public PriorNetwork(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes)
+    /// <summary>Wraps a model; <paramref name="inference"/> defaults to <see cref="PriorInferenceSettings.Default"/>.</summary>
+    public PriorNetwork(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         UsePrototypes = usePrototypes;
+        Inference = inference ?? PriorInferenceSettings.Default;
+        Inference.Validate();
         model.eval();
     }
 
@@ -28,7 +30,7 @@ public sealed class PriorNetwork : IDisposable
     public static PriorNetwork Load(string path)
     {
         var loaded = PriorModelFile.Load(path);
-        return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes);
+        return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
     }
 
     /// <summary>Saves the network, its vocabulary and its text path to a model file (atomically).</summary>
@@ -37,7 +39,7 @@ public sealed class PriorNetwork : IDisposable
         lock (_gate)
         {
             using var guard = TorchGcGuard.Enter();
-            PriorModelFile.Save(path, Model, Tokenizer, UsePrototypes);
+            PriorModelFile.Save(path, Model, Tokenizer, UsePrototypes, Inference);
         }
     }
 
@@ -46,6 +48,9 @@ public sealed class PriorNetwork : IDisposable
 
     /// <summary>Its tokenizer.</summary>
     public ReportTokenizer Tokenizer { get; }
+
+    /// <summary>How the network is meant to be used: image normalisation and default prompts (saved with it).</summary>
+    public PriorInferenceSettings Inference { get; }
 
     /// <summary>Whether report embeddings use the (noise-free) prototype bank.</summary>
     public bool UsePrototypes { get; }

@@ -75,7 +75,7 @@ internal static class PriorModelPersistence
             lock (network.Gate)
             {
                 using var guard = Training.TorchGcGuard.Enter();
-                PriorModelFile.Save(writer.BaseStream, network.Model, network.Tokenizer, network.UsePrototypes);
+                PriorModelFile.Save(writer.BaseStream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference);
             }
         });
     }
@@ -93,7 +93,7 @@ internal static class PriorModelPersistence
                 reader.BaseStream.CopyTo(copy);
                 copy.Position = 0;
                 var loaded = PriorModelFile.Load(copy, $"{NetworkStream} inside the ML.NET model");
-                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes);
+                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
             }) || network is null)
         {
             throw new InvalidDataException($"The ML.NET model has no {NetworkStream}: it was not written by Prior.MLNet, or it is truncated.");
@@ -114,7 +114,8 @@ internal static class PriorModelPersistence
                     var name = r.ReadString();
                     prompts[name] = Enumerable.Range(0, perClass).Select(_ => r.ReadString()).ToList();
                 }
-                var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts);
+                var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
+                    network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
                 return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch), classifier.Classes);
             }
             case 4:

@@ -1,0 +1,275 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Prior.MLNet.IO;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Interop;
+
+/// <summary>
+/// PyTorch weights in and out: the official PRIOR checkpoint (or any PRIOR state dict under the official names),
+/// partial starts as the paper trains (PRIOR's or torchvision's ImageNet ResNet for the image tower, a Hugging Face
+/// BERT such as Bio_ClinicalBERT for the text tower), and export of any network as a state dict the original code
+/// loads strictly. Imports are strict by default; every key is accounted for in a <see cref="WeightImportReport"/>.
+/// </summary>
+public static class PriorWeights
+{
+    private const string SidecarFormat = "prior-mlnet-export";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The tensors the original holds that PRIOR never uses, written by <see cref="Export"/> when a model lacks them.</summary>
+    private sealed record Sidecar(string Format, int Version, PriorModelOptions Options, bool UsePrototypes, bool LowerCase,
+        PriorInferenceSettings Inference, IReadOnlyList<string> Vocabulary, IReadOnlyList<string> Placeholders);
+
+    /// <summary>The sidecar <see cref="Export"/> writes beside a state dict: its settings and vocabulary.</summary>
+    public static string SidecarPath(string weightsPath) => weightsPath + ".prior.json";
+
+    /// <summary>
+    /// Imports a whole PRIOR network. Sizes are read from the tensors' shapes (head counts from
+    /// <paramref name="preset"/>); a file without the <see cref="SidecarPath"/> that <see cref="Export"/> writes is taken
+    /// for the official checkpoint and gets the original's behaviour: <see cref="LocalFeatureLayout.OriginalFlatView"/>,
+    /// the causal decoder mask, <see cref="Modeling.Losses.PrototypeMatching.OriginalIndexing"/>, reports through the
+    /// prototype bank and <see cref="PriorInferenceSettings.Original"/>. Its vocabulary is <paramref name="vocabularyPath"/>
+    /// (Bio_ClinicalBERT's vocab.txt for the official weights).
+    /// </summary>
+    /// <param name="path">The state dict (.pt/.pth/.bin/.ckpt pickle, Lightning checkpoint, or .safetensors).</param>
+    /// <param name="vocabularyPath">vocab.txt; needed unless the file has a sidecar.</param>
+    /// <param name="preset">Head counts and temperatures the shapes cannot show. Default <see cref="PriorModelOptions.Paper"/>.</param>
+    /// <param name="allowPartial">Load what matches and keep the rest random, instead of failing.</param>
+    /// <param name="lowerCase">Lower-case text before WordPiece; null: cased (Bio_ClinicalBERT) unless the sidecar says otherwise.</param>
+    public static (PriorNetwork Network, WeightImportReport Report) ImportNetwork(string path, string? vocabularyPath = null,
+        PriorModelOptions? preset = null, bool allowPartial = false, bool? lowerCase = null)
+    {
+        var report = new WeightImportReport(path);
+        var contents = StateDictFile.Read(path);
+        if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
+        var state = StateDictShims.Normalize(contents.Tensors, report);
+        var kind = Detect(state);
+        if (kind != PriorWeightFormat.Prior || !state.ContainsKey("text_encoder.encoder.embeddings.word_embeddings.weight"))
+            throw new InvalidDataException($"{path}: not a whole PRIOR network ({Describe(kind, state)}). Start training from it with 'prior pretrain --init-image/--init-text' instead.");
+
+        Sidecar? sidecar = null;
+        if (File.Exists(SidecarPath(path)))
+        {
+            sidecar = JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(SidecarPath(path)), Json);
+            if (sidecar is null || sidecar.Format != SidecarFormat || sidecar.Version != 1)
+                throw new InvalidDataException($"{SidecarPath(path)}: not a Prior.MLNet export sidecar (format '{sidecar?.Format}', version {sidecar?.Version}).");
+            foreach (var placeholder in sidecar.Placeholders)
+            {
+                if (state.Remove(placeholder))
+                    report.AddIgnored(placeholder, "placeholder written by 'prior export' for the original's strict load; unused");
+            }
+        }
+        var options = sidecar?.Options ?? CheckpointShapes.Prior(state, preset ?? PriorModelOptions.Paper, path) with
+        {
+            LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
+            DecoderCausalMask = true,
+            PrototypeMatching = Modeling.Losses.PrototypeMatching.OriginalIndexing,
+        };
+        var vocabulary = WriteVocabulary(sidecar?.Vocabulary, vocabularyPath, path);
+        try
+        {
+            var tokenizer = new ReportTokenizer(vocabulary, options.MaxTokens, lowerCase ?? sidecar?.LowerCase ?? false);
+            long rows = state["text_encoder.encoder.embeddings.word_embeddings.weight"].shape[0];
+            if (rows != tokenizer.VocabularySize)
+                throw new InvalidDataException($"{path}: the text encoder has {rows} word embeddings but the vocabulary {vocabularyPath ?? SidecarPath(path)} has {tokenizer.VocabularySize} tokens; use the vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official ones: 28996).");
+            PriorModel model;
+            using (TorchGcGuard.Enter())
+            {
+                model = new PriorModel(options, tokenizer.VocabularySize);
+                StateDictLoader.Load(model, state, report);
+            }
+            try
+            {
+                StateDictLoader.EnsureComplete(report, allowPartial);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+            var network = new PriorNetwork(model, tokenizer, sidecar?.UsePrototypes ?? true, sidecar?.Inference ?? PriorInferenceSettings.Original);
+            return (network, report);
+        }
+        finally
+        {
+            if (sidecar is not null) File.Delete(vocabulary);
+        }
+    }
+
+    /// <summary>
+    /// Loads image-encoder weights into <paramref name="model"/>'s image tower: PRIOR's (<c>prior_resnet50.pt</c>, or the
+    /// image part of a whole checkpoint) or torchvision's ResNet (conv1 summed over its RGB axis into one channel,
+    /// <c>fc</c> dropped). The attention pool may stay random, as in the paper's training from ImageNet.
+    /// </summary>
+    public static WeightImportReport LoadImageEncoder(PriorModel model, string path, PriorWeightFormat format = PriorWeightFormat.Auto, bool allowPartial = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var report = new WeightImportReport(path);
+        var image = ReadImageEncoder(path, format, report, model.image_encoder.encoder.conv1.weight!.shape[1]);
+        using (TorchGcGuard.Enter())
+            StateDictLoader.Load(model.image_encoder, image, report, "image_encoder.");
+        StateDictLoader.EnsureComplete(report, allowPartial, key => key.StartsWith("image_encoder.atten_pool.", StringComparison.Ordinal));
+        return report;
+    }
+
+    /// <summary>The ResNet kind, depth and width of an image-encoder weights file (for building a model that fits it).</summary>
+    public static (ResNetBlock Block, int[] Layers, int Width) ReadImageEncoderShape(string path, PriorWeightFormat format = PriorWeightFormat.Auto)
+    {
+        var image = ReadImageEncoder(path, format, new WeightImportReport(path), 1);
+        return CheckpointShapes.ResNet(CheckpointShapes.Under(image, "encoder."), path);
+    }
+
+    /// <summary>
+    /// Loads a Hugging Face BERT folder into <paramref name="model"/>'s text encoder: the <c>bert.</c> prefix removed,
+    /// pretraining heads (<c>cls.*</c>) and an unused pooler ignored and named. The model must have been built with
+    /// <paramref name="folder"/>'s <see cref="HuggingFaceBertFolder.Config"/> and vocabulary.
+    /// </summary>
+    public static WeightImportReport LoadTextEncoder(PriorModel model, HuggingFaceBertFolder folder, bool allowPartial = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(folder);
+        var report = new WeightImportReport(folder.WeightsPath);
+        var contents = StateDictFile.Read(folder.WeightsPath);
+        var state = StateDictShims.Normalize(contents.Tensors, report);
+        if (state.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal)))
+        {
+            foreach (var key in state.Keys.Where(k => !k.StartsWith("bert.", StringComparison.Ordinal)).ToList())
+            {
+                report.AddIgnored(key, key.StartsWith("cls.", StringComparison.Ordinal) ? "pretraining head, not used by PRIOR" : "outside the BERT encoder");
+                state.Remove(key);
+            }
+            state = state.ToDictionary(kv => kv.Key["bert.".Length..], kv => kv.Value, StringComparer.Ordinal);
+            report.AddConversion("removed the 'bert.' prefix");
+        }
+        var bert = model.text_encoder.encoder;
+        if (bert.pooler is null)
+        {
+            foreach (var key in state.Keys.Where(k => k.StartsWith("pooler.", StringComparison.Ordinal)).ToList())
+            {
+                report.AddIgnored(key, "BERT's pooler, not used by PRIOR");
+                state.Remove(key);
+            }
+        }
+        using (TorchGcGuard.Enter())
+            StateDictLoader.Load(bert, state, report, "text_encoder.encoder.");
+        StateDictLoader.EnsureComplete(report, allowPartial);
+        return report;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="network"/> as a PyTorch state dict under the official names (pickle, or .safetensors
+    /// when the path ends so), loadable by the original code with strict loading: the Hugging Face
+    /// <c>position_ids</c> buffers are added, and the tensors the original holds but never uses (the text pooler, the
+    /// decoder's word embeddings) are written as zeros when the network lacks them. A sidecar
+    /// (<see cref="SidecarPath"/>) keeps the settings and vocabulary, so <see cref="ImportNetwork"/> restores the
+    /// network exactly. Returns the placeholders written.
+    /// </summary>
+    public static IReadOnlyList<string> Export(PriorNetwork network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var model = network.Model;
+        var o = model.Options;
+        var placeholders = new List<string>();
+        using var scope = NewDisposeScope();
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        lock (network.Gate)
+        {
+            using var guard = TorchGcGuard.Enter();
+            foreach (var (key, value) in model.state_dict())
+                state[key] = value.detach().cpu().clone();
+            state["text_encoder.encoder.embeddings.position_ids"] = StateDictShims.PositionIds(o.Text.MaxPositionEmbeddings);
+            state["sentence_decoder.embeddings.position_ids"] = StateDictShims.PositionIds(o.SentenceDecoder.MaxPositionEmbeddings);
+            void Placeholder(string key, params long[] shape)
+            {
+                if (state.ContainsKey(key)) return;
+                state[key] = zeros(shape);
+                placeholders.Add(key);
+            }
+            int h = o.Text.HiddenSize, e = o.EmbeddingDim;
+            Placeholder("text_encoder.encoder.pooler.dense.weight", h, h);
+            Placeholder("text_encoder.encoder.pooler.dense.bias", h);
+            Placeholder("sentence_decoder.embeddings.word_embeddings.weight", o.Text.VocabSize, e);
+            StateDictFile.Write(path, state);
+        }
+        var sidecar = new Sidecar(SidecarFormat, 1, o, network.UsePrototypes, network.Tokenizer.LowerCase, network.Inference,
+            network.Tokenizer.Vocabulary, placeholders);
+        AtomicFile.WriteText(SidecarPath(path), w => w.Write(JsonSerializer.Serialize(sidecar, Json)));
+        return placeholders;
+    }
+
+    private static Dictionary<string, Tensor> ReadImageEncoder(string path, PriorWeightFormat format, WeightImportReport report, long channels)
+    {
+        var contents = StateDictFile.Read(path);
+        if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
+        var state = StateDictShims.Normalize(contents.Tensors, report);
+        var detected = Detect(state);
+        if (format == PriorWeightFormat.Bert || (format == PriorWeightFormat.Auto && detected == PriorWeightFormat.Bert))
+            throw new InvalidDataException($"{path}: holds BERT weights, not an image encoder.");
+        if (state.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal)))
+        {
+            foreach (var key in state.Keys.Where(k => !k.StartsWith("image_encoder.", StringComparison.Ordinal)).ToList())
+            {
+                report.AddIgnored(key, "outside the image encoder");
+                state.Remove(key);
+            }
+            state = CheckpointShapes.Under(state, "image_encoder.");
+            report.AddConversion("took the keys under 'image_encoder.'");
+        }
+        var image = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, value) in state)
+        {
+            if (key.StartsWith("fc.", StringComparison.Ordinal))
+                report.AddIgnored(key, "ImageNet classifier, not part of PRIOR's encoder");
+            else if (key.StartsWith("encoder.", StringComparison.Ordinal) || key.StartsWith("atten_pool.", StringComparison.Ordinal))
+                image[key] = value;
+            else
+                image["encoder." + key] = value;
+        }
+        if (image.TryGetValue("encoder.conv1.weight", out var conv1) && conv1.shape[1] == 3 && channels == 1)
+        {
+            image["encoder.conv1.weight"] = conv1.sum(1, keepdim: true);
+            report.AddConversion($"conv1 [{string.Join(", ", conv1.shape)}] summed over its RGB axis into one channel");
+        }
+        else if (format == PriorWeightFormat.Torchvision && conv1 is not null && conv1.shape[1] != 3)
+        {
+            throw new InvalidDataException($"{path}: conv1 has {conv1.shape[1]} input channels; torchvision's ImageNet ResNet has 3.");
+        }
+        return image;
+    }
+
+    private static PriorWeightFormat Detect(IReadOnlyDictionary<string, Tensor> state)
+    {
+        if (state.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal)))
+            return PriorWeightFormat.Prior;
+        if (state.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal) || k.StartsWith("embeddings.word_embeddings", StringComparison.Ordinal)))
+            return PriorWeightFormat.Bert;
+        if (state.TryGetValue("conv1.weight", out var conv1))
+            return conv1.shape[1] == 3 ? PriorWeightFormat.Torchvision : PriorWeightFormat.Prior;
+        return PriorWeightFormat.Auto;
+    }
+
+    private static string Describe(PriorWeightFormat kind, IReadOnlyDictionary<string, Tensor> state) => kind switch
+    {
+        PriorWeightFormat.Prior => "it holds the image encoder only",
+        PriorWeightFormat.Torchvision => "it holds torchvision ResNet weights",
+        PriorWeightFormat.Bert => "it holds BERT weights",
+        _ => $"unknown keys such as {string.Join(", ", state.Keys.Take(3))}",
+    };
+
+    private static string WriteVocabulary(IReadOnlyList<string>? tokens, string? vocabularyPath, string path)
+    {
+        if (tokens is null)
+        {
+            return vocabularyPath ?? throw new ArgumentException($"{path}: the checkpoint has no vocabulary; pass the vocab.txt it was trained with (Bio_ClinicalBERT's for the official PRIOR weights).", nameof(vocabularyPath));
+        }
+        var file = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, string.Join("\n", tokens) + "\n");
+        return file;
+    }
+}
