@@ -26,9 +26,12 @@ internal static class PretrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --checkpoints." };
         var seed = new Option<long>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 114514 };
         var vocab = new Option<string?>("--vocab") { Description = "A vocab.txt (e.g. Bio_ClinicalBERT's); default: built from the training reports." };
+        var initImage = new Option<string?>("--init-image") { Description = "Start the image tower from prior_resnet50.pt or torchvision's ImageNet ResNet weights." };
+        var initText = new Option<string?>("--init-text") { Description = "Start the text tower from a Hugging Face BERT folder (e.g. Bio_ClinicalBERT); its vocab.txt and casing are used." };
+        var partial = new Option<bool>("--allow-partial") { Description = "Accept initial weights that leave more than the attention pool random (listed)." };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies.")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -47,19 +50,39 @@ internal static class PretrainCommand
 
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             var defaults = PriorTrainerOptions.ForPreset(parse.GetValue(preset)!);
+            var initial = new PriorTrainerOptions
+            {
+                Model = defaults.Model, InitialImageWeights = parse.GetValue(initImage), InitialTextWeights = parse.GetValue(initText),
+                AllowPartialInitialWeights = parse.GetValue(partial),
+            };
+            initial.Validate();
+            var modelOptions = initial.ModelFittingInitialWeights();
             var vocabularyPath = parse.GetValue(vocab);
-            if (vocabularyPath is null)
+            bool lowerCase = false;
+            if (initial.InitialTextWeights is { } bert)
+            {
+                if (vocabularyPath is not null)
+                    throw new ArgumentException("--init-text brings its own vocab.txt; leave out --vocab.");
+                var folder = new Prior.MLNet.Interop.HuggingFaceBertFolder(bert);
+                vocabularyPath = folder.VocabularyPath;
+                lowerCase = folder.LowerCase;
+                Console.WriteLine($"text tower from {bert}: {folder.Config.NumHiddenLayers} layers of {folder.Config.HiddenSize}, {(lowerCase ? "uncased" : "cased")} ({folder.CasingSource})");
+            }
+            else if (vocabularyPath is null)
             {
                 vocabularyPath = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
                 WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(train.SelectMany(s => s.Sentences)), vocabularyPath);
             }
-            var tokenizer = new ReportTokenizer(vocabularyPath, defaults.Model.MaxTokens);
+            var tokenizer = new ReportTokenizer(vocabularyPath, modelOptions.MaxTokens, lowerCase);
             var stageEpochs = parse.GetValue(epochs) is { } e
                 ? e.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
                 : defaults.EpochsPerStage.ToArray();
             var options = new PriorTrainerOptions
             {
                 Model = defaults.Model,
+                InitialImageWeights = initial.InitialImageWeights,
+                InitialTextWeights = initial.InitialTextWeights,
+                AllowPartialInitialWeights = initial.AllowPartialInitialWeights,
                 EpochsPerStage = stageEpochs,
                 BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
                 PeakLearningRates = defaults.PeakLearningRates,
@@ -79,6 +102,8 @@ internal static class PretrainCommand
             if (options.Resume && TrainingCheckpoint.List(options.CheckpointDirectory!) is { Count: > 0 } existing)
                 Console.WriteLine($"resuming from {existing[^1]}");
             var result = new PriorTrainer(options).Train(train, tokenizer);
+            foreach (var report in result.InitialWeights)
+                Console.WriteLine(report.Describe());
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
             PriorModelFile.Save(outPath, result.Model, tokenizer, prototypes);
             if (result.SkippedSamples.Count > 0)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using TorchSharp;
@@ -33,13 +34,24 @@ public sealed class PriorTrainer
         ArgumentNullException.ThrowIfNull(studies);
         ArgumentNullException.ThrowIfNull(tokenizer);
         var o = _options;
-        if (tokenizer.MaxLength != o.Model.MaxTokens)
-            throw new ArgumentException($"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {o.Model.MaxTokens}.", nameof(tokenizer));
+        var modelOptions = o.ModelFittingInitialWeights();
+        if (tokenizer.MaxLength != modelOptions.MaxTokens)
+            throw new ArgumentException($"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {modelOptions.MaxTokens}.", nameof(tokenizer));
         var device = ComputeDevices.Resolve(o.Device);
         random.manual_seed(o.Seed);
         PriorModel model;
         using (TorchGcGuard.Enter())
-            model = new PriorModel(o.Model, tokenizer.VocabularySize);
+            model = new PriorModel(modelOptions, tokenizer.VocabularySize);
+        var initial = new List<WeightImportReport>();
+        if (o.InitialImageWeights is { } imageWeights)
+            initial.Add(PriorWeights.LoadImageEncoder(model, imageWeights, allowPartial: o.AllowPartialInitialWeights));
+        if (o.InitialTextWeights is { } textWeights)
+        {
+            var folder = new HuggingFaceBertFolder(textWeights);
+            if (tokenizer.VocabularySize != folder.Config.VocabSize)
+                throw new ArgumentException($"{textWeights}: the BERT has {folder.Config.VocabSize} word embeddings but the tokenizer's vocabulary has {tokenizer.VocabularySize} tokens; tokenize with {folder.VocabularyPath}.", nameof(tokenizer));
+            initial.Add(PriorWeights.LoadTextEncoder(model, folder, o.AllowPartialInitialWeights));
+        }
         var modelKey = JsonSerializer.Serialize(model.Options);
         var loader = new BatchLoader(studies, tokenizer, new ImagePreprocessor(o.Model.ImageSize), o.BatchSize, o.Seed, o.Workers, o.Prefetch);
         int stepsPerEpoch = loader.BatchesPerEpoch;
@@ -134,7 +146,7 @@ public sealed class PriorTrainer
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
         model.eval();
-        return new PriorTrainingResult(model, history, skipped);
+        return new PriorTrainingResult(model, history, skipped) { InitialWeights = initial };
     }
 
     private static PriorBatch ToDevice(HostBatch host, int size, int length, Device device) => new(

@@ -1,3 +1,4 @@
+using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
 
 namespace Prior.MLNet.Training;
@@ -56,6 +57,22 @@ public sealed class PriorTrainerOptions
     /// <summary>Batches prepared ahead of the training loop. Default 4.</summary>
     public int Prefetch { get; init; } = 4;
 
+    /// <summary>
+    /// Image-tower weights to start from, as the paper does: PRIOR's <c>prior_resnet50.pt</c> or torchvision's ImageNet
+    /// ResNet (its RGB conv1 folded into one channel). The ResNet's kind, depth and width are taken from the file.
+    /// Null (default): random.
+    /// </summary>
+    public string? InitialImageWeights { get; init; }
+
+    /// <summary>
+    /// A Hugging Face BERT folder (e.g. Bio_ClinicalBERT) to start the text tower from; its config.json sets the
+    /// text encoder's sizes, and the tokenizer passed to training must use its vocab.txt. Null (default): random.
+    /// </summary>
+    public string? InitialTextWeights { get; init; }
+
+    /// <summary>Accept initial weights that leave more than the attention pool random (reported). Default false.</summary>
+    public bool AllowPartialInitialWeights { get; init; }
+
     /// <summary>Called after every step.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 
@@ -79,6 +96,26 @@ public sealed class PriorTrainerOptions
         _ => throw new ArgumentException($"Unknown preset '{preset}'; use paper, small or tiny.", nameof(preset)),
     };
 
+    /// <summary>
+    /// <see cref="Model"/> with the sizes of <see cref="InitialImageWeights"/> and <see cref="InitialTextWeights"/>
+    /// (ResNet kind, depth, width; BERT sizes and heads) in place of the preset's.
+    /// </summary>
+    public PriorModelOptions ModelFittingInitialWeights()
+    {
+        var model = Model;
+        if (InitialImageWeights is { } image)
+        {
+            var (block, layers, width) = PriorWeights.ReadImageEncoderShape(image);
+            model = model with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
+        }
+        if (InitialTextWeights is { } text)
+        {
+            var config = new HuggingFaceBertFolder(text).Config;
+            model = model with { Text = config, MaxTokens = Math.Min(model.MaxTokens, config.MaxPositionEmbeddings) };
+        }
+        return model;
+    }
+
     /// <summary>Throws naming the first invalid option.</summary>
     public void Validate()
     {
@@ -99,5 +136,9 @@ public sealed class PriorTrainerOptions
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
         if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
         if (Resume && CheckpointDirectory is null) throw new ArgumentException("Resume needs a CheckpointDirectory.");
+        if (InitialImageWeights is { } image && !File.Exists(image))
+            throw new FileNotFoundException($"{image}: the initial image weights do not exist.", image);
+        if (InitialTextWeights is { } text && !Directory.Exists(text))
+            throw new DirectoryNotFoundException($"{text}: the initial BERT folder does not exist.");
     }
 }

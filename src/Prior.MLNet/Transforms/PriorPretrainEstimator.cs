@@ -34,10 +34,23 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var summary = new DataLoadSummary();
         var studies = TrainingStudies.FromDataView(input, o.ImagePathsColumnName, o.SentencesColumnName, summary);
         var defaults = PriorTrainerOptions.ForPreset(o.Preset);
-        ReportTokenizer tokenizer;
-        if (o.VocabularyPath is { } vocabulary)
+        var trainerOptions = new PriorTrainerOptions
         {
-            tokenizer = new ReportTokenizer(vocabulary, defaults.Model.MaxTokens);
+            Model = defaults.Model,
+            InitialImageWeights = o.InitialImageWeights,
+            InitialTextWeights = o.InitialTextWeights,
+            AllowPartialInitialWeights = o.AllowPartialInitialWeights,
+        };
+        var modelOptions = trainerOptions.ModelFittingInitialWeights();
+        ReportTokenizer tokenizer;
+        if (o.InitialTextWeights is { } bert)
+        {
+            var folder = new Interop.HuggingFaceBertFolder(bert);
+            tokenizer = new ReportTokenizer(folder.VocabularyPath, modelOptions.MaxTokens, folder.LowerCase);
+        }
+        else if (o.VocabularyPath is { } vocabulary)
+        {
+            tokenizer = new ReportTokenizer(vocabulary, modelOptions.MaxTokens);
         }
         else
         {
@@ -45,7 +58,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             try
             {
                 WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(studies.SelectMany(s => s.Sentences)), path);
-                tokenizer = new ReportTokenizer(path, defaults.Model.MaxTokens);
+                tokenizer = new ReportTokenizer(path, modelOptions.MaxTokens);
             }
             finally
             {
@@ -56,6 +69,9 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var trainer = new PriorTrainer(new PriorTrainerOptions
         {
             Model = defaults.Model,
+            InitialImageWeights = o.InitialImageWeights,
+            InitialTextWeights = o.InitialTextWeights,
+            AllowPartialInitialWeights = o.AllowPartialInitialWeights,
             EpochsPerStage = epochs,
             BatchSize = o.BatchSize ?? defaults.BatchSize,
             PeakLearningRates = defaults.PeakLearningRates,

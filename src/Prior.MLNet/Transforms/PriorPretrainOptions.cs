@@ -61,6 +61,15 @@ public sealed class PriorPretrainOptions
     /// <summary>A vocab.txt (e.g. Bio_ClinicalBERT's); null (default) builds one from the training sentences.</summary>
     public string? VocabularyPath { get; init; }
 
+    /// <summary>Image-tower weights to start from (<c>prior_resnet50.pt</c> or torchvision's ImageNet ResNet); null (default) for random.</summary>
+    public string? InitialImageWeights { get; init; }
+
+    /// <summary>A Hugging Face BERT folder (e.g. Bio_ClinicalBERT) to start the text tower from, its vocab.txt and casing included; null (default) for random.</summary>
+    public string? InitialTextWeights { get; init; }
+
+    /// <summary>Accept initial weights that leave more than the attention pool random. Default false.</summary>
+    public bool AllowPartialInitialWeights { get; init; }
+
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = 32;
 

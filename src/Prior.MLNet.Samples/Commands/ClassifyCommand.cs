@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Prior.MLNet.Data;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.IO;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>
+/// <c>prior classify</c>: PRIOR's zero-shot classification of a list of images: per-class scores and the predicted
+/// class, with the model's prompts (or class names given, or a prompts file). Unreadable images are named.
+/// </summary>
+internal static class ClassifyCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A model file (from pretrain or import) or an ML.NET zip with PRIOR transformers.", Required = true };
+        var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
+        var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, prompted as '<Class> is observed.' (default: the CheXpert five with the model's prompt set)." };
+        var prompts = new Option<string?>("--prompts") { Description = "A JSON file {\"Class\": [\"prompt\", ...], ...}; every class needs the same number of prompts." };
+        var output = new Option<string>("--out") { Description = "Tab-separated output: ImagePath, one score column per class, PredictedLabel.", Required = true };
+        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model.") { model, images, classes, prompts, output };
+        command.SetAction(parse => CommandRunner.Run("classify", () =>
+        {
+            using var network = NetworkFiles.Load(parse.GetValue(model)!);
+            var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
+            using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
+                network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
+            var paths = InputList.Read(parse.GetValue(images)!);
+            var (pixels, failures) = InputList.DecodeAll(paths, classifier.Preprocessor);
+            var readable = Enumerable.Range(0, paths.Count).Where(i => pixels[i] is not null).ToList();
+            var scores = new List<float[]>();
+            foreach (var chunk in readable.Chunk(64))
+                scores.AddRange(classifier.ScorePixels(chunk.Select(i => pixels[i]!).ToList()));
+            var path = Path.GetFullPath(parse.GetValue(output)!);
+            AtomicFile.WriteText(path, w =>
+            {
+                w.Write("ImagePath\t" + string.Join('\t', classifier.Classes) + "\tPredictedLabel\n");
+                for (int k = 0; k < readable.Count; k++)
+                {
+                    var row = scores[k];
+                    int best = Array.IndexOf(row, row.Max());
+                    w.Write(paths[readable[k]] + "\t" + string.Join('\t', row.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "\t" + classifier.Classes[best] + "\n");
+                }
+            });
+            InputList.ReportFailures(failures, paths.Count);
+            Console.WriteLine($"{readable.Count} images classified into {classifier.Classes.Count} classes, written to {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts(string? classes, string? promptsFile, ZeroShotPromptSet set)
+    {
+        if (classes is not null && promptsFile is not null)
+            throw new ArgumentException("Give --classes or --prompts, not both.");
+        if (promptsFile is not null)
+        {
+            if (!File.Exists(promptsFile)) throw new FileNotFoundException($"{promptsFile}: the prompts file does not exist.", promptsFile);
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, List<string>>>(File.ReadAllText(promptsFile))!
+                    .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"{promptsFile}: not a JSON object of class → prompt list ({ex.Message}).", ex);
+            }
+        }
+        if (classes is not null)
+            return ZeroShotPrompts.Original(classes.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        return ZeroShotPrompts.For(set, ChexpertLabels.CompetitionFive);
+    }
+}

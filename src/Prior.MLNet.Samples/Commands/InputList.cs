@@ -1,0 +1,46 @@
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>Reads the input lists of <c>embed</c> and <c>classify</c> and decodes their images, naming every input that fails.</summary>
+internal static class InputList
+{
+    /// <summary>The non-empty lines of a list file.</summary>
+    public static IReadOnlyList<string> Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: the input list does not exist.", path);
+        var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (lines.Count == 0)
+            throw new InvalidDataException($"{path}: the input list is empty.");
+        return lines;
+    }
+
+    /// <summary>Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason.</summary>
+    public static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor)
+    {
+        var pixels = new float[]?[paths.Count];
+        var reasons = new string?[paths.Count];
+        Parallel.For(0, paths.Count, i =>
+        {
+            try
+            {
+                pixels[i] = preprocessor.Load(paths[i], null);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+                reasons[i] = ex.Message.StartsWith(paths[i], StringComparison.Ordinal) ? ex.Message : $"{paths[i]}: {ex.Message}";
+            }
+        });
+        return (pixels, reasons.Where(r => r is not null).Select(r => r!).ToList());
+    }
+
+    /// <summary>Prints the skipped inputs, one line each.</summary>
+    public static void ReportFailures(IReadOnlyList<string> failures, int total)
+    {
+        if (failures.Count == 0) return;
+        Console.WriteLine($"skipped {failures.Count} of {total} inputs:");
+        foreach (var failure in failures)
+            Console.WriteLine("  " + failure);
+    }
+}
