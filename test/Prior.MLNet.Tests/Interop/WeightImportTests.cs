@@ -286,6 +286,37 @@ public sealed class WeightImportTests
     }
 
     [TestMethod]
+    public void TrainingStartsFromTheGivenTowers()
+    {
+        // With learning rate 0 the step changes no weight, so the trained model holds exactly the initial towers.
+        var dir = Folder();
+        random.manual_seed(6);
+        var imageSource = new ResNetEncoder(ResNetBlock.Basic, [1, 1, 1, 1], 16);
+        var imagenet = imageSource.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        imagenet["conv1.weight"] = randn(16, 3, 7, 7);
+        var imagePath = Path.Combine(dir, "resnet.pth");
+        StateDictFile.Write(imagePath, imagenet);
+        var bertDir = Path.Combine(dir, "bert");
+        Directory.CreateDirectory(bertDir);
+        var config = PriorModelOptions.Tiny.Text with { VocabSize = Tokenizer.VocabularySize, NumHiddenLayers = 1 };
+        File.WriteAllText(Path.Combine(bertDir, "config.json"), $$"""
+            {"vocab_size": {{config.VocabSize}}, "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 128, "max_position_embeddings": 128}
+            """);
+        File.Copy(TrainingFixture.Instance.VocabularyPath, Path.Combine(bertDir, "vocab.txt"));
+        var bert = new BertModel(config);
+        StateDictFile.Write(Path.Combine(bertDir, "model.safetensors"), bert.state_dict().ToDictionary(kv => "bert." + kv.Key, kv => kv.Value.detach().clone()));
+
+        var options = TrainingFixture.Options([1, 0, 0], peak: [0, 0, 0], initImage: imagePath, initText: bertDir);
+        var result = new PriorTrainer(options).Train(TrainingFixture.Instance.Studies.Take(32).ToList(), Tokenizer);
+        using var model = result.Model;
+        Assert.HasCount(2, result.InitialWeights);
+        Assert.AreEqual(1, model.Options.Text.NumHiddenLayers, "the text tower's sizes come from config.json");
+        Assert.IsTrue(model.image_encoder.encoder.conv1.weight!.allclose(imagenet["conv1.weight"].sum(1, keepdim: true)));
+        foreach (var (key, value) in bert.state_dict())
+            Assert.IsTrue(model.text_encoder.encoder.state_dict()[key].equal(value).all().item<bool>(), key);
+    }
+
+    [TestMethod]
     public void ACasedVocabularyWithoutTokenizerConfigIsCased()
     {
         var dir = Folder();

@@ -6,7 +6,7 @@ namespace Prior.MLNet.Tests.Samples;
 [TestClass]
 public sealed class CommandLineTests
 {
-    private static (int Code, string Out, string Err) RunPrior(params string[] args)
+    internal static (int Code, string Out, string Err) RunPrior(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prior.dll"));
@@ -95,7 +95,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo" })
+        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "embed", "classify" })
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);

@@ -40,13 +40,15 @@ internal sealed class TrainingFixture
 
     /// <summary>Tiny-preset options for tests: a single worker thread count is not required for determinism.</summary>
     public static PriorTrainerOptions Options(int[] epochs, string? checkpoints = null, int every = 0, Action<TrainingProgress>? progress = null,
-        bool resume = false, double[]? peak = null) => new()
+        bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null) => new()
     {
+        InitialImageWeights = initImage,
+        InitialTextWeights = initText,
         Model = PriorModelOptions.Tiny,
         EpochsPerStage = epochs,
         BatchSize = 16,
         PeakLearningRates = peak ?? [1e-3, 5e-4, 2e-4],
-        StartLearningRates = [1e-5, 1e-6, 1e-7],
+        StartLearningRates = peak is not null && peak.All(p => p == 0) ? [0, 0, 0] : [1e-5, 1e-6, 1e-7],   // all-zero: weights stay as they start
         WarmupEpochs = [1, 1, 1],
         Device = ComputeDevice.Cpu,
         Seed = 5,

@@ -1,0 +1,96 @@
+using Prior.MLNet.Interop;
+using Prior.MLNet.Tests.Training;
+using Prior.MLNet.Tests.Transforms;
+using static Prior.MLNet.Tests.Samples.CommandLineTests;
+
+namespace Prior.MLNet.Tests.Samples;
+
+/// <summary><c>prior export</c>, <c>import</c>, <c>embed</c> and <c>classify</c> as separate processes, on a trained tiny network.</summary>
+[TestClass]
+public sealed class WeightCommandsTests
+{
+    private static string SavedModel(string dir)
+    {
+        var path = Path.Combine(dir, "model.zip");
+        TestNetwork.Instance.Save(path);
+        return path;
+    }
+
+    [TestMethod]
+    public void ExportThenImportRoundTripsAndARenamedKeyIsNamed()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var weights = Path.Combine(dir, "prior.pt");
+        var exported = RunPrior("export", "--model", model, "--out", weights);
+        Assert.AreEqual(0, exported.Code, exported.Err);
+        Assert.IsTrue(File.Exists(PriorWeights.SidecarPath(weights)));
+        var imported = RunPrior("import", "--checkpoint", weights, "--out", Path.Combine(dir, "again.zip"));
+        Assert.AreEqual(0, imported.Code, imported.Err);
+        StringAssert.Contains(imported.Out, "0 missing, 0 unexpected, 0 of another shape");
+
+        var state = StateDictFile.Read(weights).Tensors;
+        state["global_image_projection.bias_renamed"] = state["global_image_projection.bias"];
+        state.Remove("global_image_projection.bias");
+        var renamed = Path.Combine(dir, "renamed.pt");
+        StateDictFile.Write(renamed, state);
+        var failed = RunPrior("import", "--checkpoint", renamed, "--vocab", TrainingFixture.Instance.VocabularyPath, "--preset", "tiny", "--out", Path.Combine(dir, "bad.zip"));
+        Assert.AreEqual(2, failed.Code, failed.Out);
+        StringAssert.StartsWith(failed.Err, "prior import: ");
+        StringAssert.Contains(failed.Err, "global_image_projection.bias_renamed");
+        StringAssert.Contains(failed.Err, "missing (keep their random initialisation):\n    global_image_projection.bias");
+        Assert.IsFalse(File.Exists(Path.Combine(dir, "bad.zip")));
+    }
+
+    [TestMethod]
+    public void EmbedAndClassifyNameTheUnreadableInputsAndWriteTheOthers()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var images = TrainingFixture.Instance.Studies.Take(3).Select(s => s.ImagePaths[0]).ToList();
+        var empty = Path.Combine(dir, "empty.jpg");
+        File.WriteAllBytes(empty, []);
+        var text = Path.Combine(dir, "notes.jpg");
+        File.WriteAllText(text, "this is not an image");
+        var list = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(list, [images[0], empty, images[1], text, images[2]]);
+
+        var embeddings = Path.Combine(dir, "embeddings.tsv");
+        var embed = RunPrior("embed", "--model", model, "--images", list, "--out", embeddings);
+        Assert.AreEqual(0, embed.Code, embed.Err);
+        StringAssert.Contains(embed.Out, "skipped 2 of 5 inputs");
+        StringAssert.Contains(embed.Out, empty);
+        StringAssert.Contains(embed.Out, text);
+        var rows = File.ReadAllLines(embeddings);
+        Assert.HasCount(4, rows, string.Join("\n", rows.Take(2)));
+        StringAssert.StartsWith(rows[0], "Input\t");
+        CollectionAssert.AreEqual(images.ToArray(), rows.Skip(1).Select(r => r.Split('\t')[0]).ToArray());
+        var vector = rows[1].Split('\t').Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.HasCount(TestNetwork.Instance.EmbeddingDim, vector);
+        Assert.AreEqual(1.0, Math.Sqrt(vector.Sum(v => v * v)), 1e-4, "normalised");
+
+        var reports = Path.Combine(dir, "reports.txt");
+        File.WriteAllLines(reports, ["There is a small left pleural effusion. The heart is normal in size.", "No acute cardiopulmonary process."]);
+        var reportOut = Path.Combine(dir, "reports.tsv");
+        var embedReports = RunPrior("embed", "--model", model, "--reports", reports, "--out", reportOut);
+        Assert.AreEqual(0, embedReports.Code, embedReports.Err);
+        Assert.HasCount(3, File.ReadAllLines(reportOut));
+
+        var classes = Path.Combine(dir, "classes.tsv");
+        var classify = RunPrior("classify", "--model", model, "--images", list, "--out", classes);
+        Assert.AreEqual(0, classify.Code, classify.Err);
+        StringAssert.Contains(classify.Out, empty);
+        var scored = File.ReadAllLines(classes);
+        Assert.HasCount(4, scored);
+        Assert.AreEqual("ImagePath\tAtelectasis\tCardiomegaly\tConsolidation\tEdema\tPleural Effusion\tPredictedLabel", scored[0]);
+        foreach (var row in scored.Skip(1))
+        {
+            var cells = row.Split('\t');
+            var scores = cells[1..6].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.AreEqual(scored[0].Split('\t')[1 + Array.IndexOf(scores, scores.Max())], cells[6]);
+        }
+        var custom = RunPrior("classify", "--model", model, "--images", list, "--classes", "Pneumothorax,No Finding", "--out", Path.Combine(dir, "custom.tsv"));
+        Assert.AreEqual(0, custom.Code, custom.Err);
+        StringAssert.StartsWith(File.ReadAllLines(Path.Combine(dir, "custom.tsv"))[0], "ImagePath\tPneumothorax\tNo Finding\tPredictedLabel");
+    }
+}
