@@ -16,7 +16,7 @@ internal static class ZeroShotCommand
     {
         var modelPath = new Option<string>("--model") { Description = "A model file from 'prior pretrain'.", Required = true };
         var chexpert = new Option<string>("--chexpert") { Description = "The CheXpert-v1.0-small folder.", Required = true };
-        var subset = new Option<string?>("--subset") { Description = "A 5x200 CSV (default: built from train.csv with seed 114514)." };
+        var subset = new Option<string?>("--subset") { Description = "'authors' (the PRIOR authors' exact selection, shipped), a 5x200 CSV, or a selection JSON in the authors' format (default: built from train.csv with seed 114514)." };
         var prompts = new Option<string?>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official weights)." };
         var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
         var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set.") { modelPath, chexpert, subset, prompts, json };
@@ -49,7 +49,14 @@ internal static class ZeroShotCommand
             CheXpertZeroShotSubset.Build(chexpert, subsetPath);
         }
         var ml = new MLContext(seed: 1);
-        var images = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }), false).ToList();
+        var view = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var summary);
+        var images = ml.Data.CreateEnumerable<CheXpertImage>(view, false).ToList();
+        int listed = images.Count + summary.Skipped.Values.Sum();
+        Console.WriteLine($"scoring {images.Count} of the {listed} images the subset lists");
+        foreach (var item in summary.Items)
+            Console.WriteLine($"  not scored: {item}");
+        if (images.Count == 0)
+            throw new InvalidDataException($"{chexpert}: none of the subset's images is in this install.");
         var classes = ChexpertLabels.CompetitionFive;
         var truth = images.Select(i => classes.Select(ChexpertLabels.IndexOf).ToList().FindIndex(k => i.Labels[k] == 1f)).ToList();
         var set = prompts switch

@@ -13,6 +13,15 @@ internal static class CheXpertCsv
     /// <summary>Streams the valid rows of <paramref name="csvPath"/>; invalid ones go to <paramref name="summary"/> (when given).</summary>
     public static IEnumerable<Row> Read(string root, string csvPath, CheXpertViews views, bool checkImages, DataLoadSummary? summary)
     {
+        if (CheXpertAuthorsSubset.IsSelection(csvPath))
+        {
+            // The authors' JSON selection: frontal images only, so the view filter keeps all or none of it.
+            if (views == CheXpertViews.Lateral)
+                yield break;
+            foreach (var row in CheXpertAuthorsSubset.Rows(root, csvPath, checkImages, summary))
+                yield return row;
+            yield break;
+        }
         using var reader = CompressedText.OpenRead(csvPath);
         CsvRecord? header = null;
         Dictionary<string, int>? col = null;

@@ -8,7 +8,9 @@ public sealed class CheXpertLoaderOptions
 
     /// <summary>
     /// The CSV to read; relative paths are taken under <see cref="Root"/>. Default <c>train.csv</c>. Any file with
-    /// CheXpert's columns works, such as the 5x200 subset written by <see cref="CheXpertZeroShotSubset"/>.
+    /// CheXpert's columns works, such as the 5x200 subset written by <see cref="CheXpertZeroShotSubset"/>; so does a
+    /// selection in the PRIOR authors' JSON format (told by content), and <see cref="CheXpertAuthorsSubset.Name"/>
+    /// (<c>"authors"</c>) reads the authors' own 5x200 selection shipped with this library.
     /// </summary>
     public string Csv { get; init; } = "train.csv";
 
@@ -25,14 +27,14 @@ public sealed class CheXpertLoaderOptions
     public bool CheckImages { get; init; } = true;
 
     /// <summary>The CSV's full path.</summary>
-    public string CsvPath => System.IO.Path.IsPathRooted(Csv) ? Csv : System.IO.Path.Combine(Root, Csv);
+    public string CsvPath => Csv == CheXpertAuthorsSubset.Name ? Csv : System.IO.Path.IsPathRooted(Csv) ? Csv : System.IO.Path.Combine(Root, Csv);
 
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Root, nameof(Root));
         if (!Directory.Exists(Root))
             throw new DirectoryNotFoundException($"{Root}: the CheXpert folder does not exist.");
-        if (!File.Exists(CsvPath))
+        if (Csv != CheXpertAuthorsSubset.Name && !File.Exists(CsvPath))
             throw new FileNotFoundException($"{CsvPath}: the CheXpert CSV does not exist.", CsvPath);
     }
 }
