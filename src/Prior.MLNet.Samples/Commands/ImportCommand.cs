@@ -12,8 +12,8 @@ internal static class ImportCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "The PyTorch state dict (.pt, .pth, .ckpt, .bin or .safetensors).", Required = true };
-        var format = new Option<string>("--format") { Description = "auto, prior, torchvision or bert (only a whole PRIOR network imports to a model; the others start training: 'prior pretrain --init-image/--init-text').", DefaultValueFactory = _ => "auto" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "The PyTorch state dict (.pt, .pth, .ckpt, .bin or .safetensors), or a Hugging Face BERT folder.", Required = true };
+        var format = new Option<string>("--format") { Description = "auto, prior, torchvision or bert. One tower alone (prior_resnet50.pt, ImageNet ResNet, BERT) imports only with --allow-partial, the rest random and listed.", DefaultValueFactory = _ => "auto" };
         var vocab = new Option<string?>("--vocab") { Description = "The vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official PRIOR weights); not needed for files from 'prior export'." };
         var preset = new Option<string>("--preset") { Description = "Head counts the shapes cannot show: paper (default), small or tiny.", DefaultValueFactory = _ => "paper" };
         var partial = new Option<bool>("--allow-partial") { Description = "Load what matches; what the file lacks stays random (listed)." };
@@ -25,10 +25,12 @@ internal static class ImportCommand
         };
         command.SetAction(parse => CommandRunner.Run("import", () =>
         {
-            var kind = Enum.Parse<PriorWeightFormat>(parse.GetValue(format)!, ignoreCase: true);
-            if (kind is PriorWeightFormat.Torchvision or PriorWeightFormat.Bert)
-                throw new ArgumentException($"--format {parse.GetValue(format)} holds one tower only; start training from it with 'prior pretrain --init-image FILE' or '--init-text DIR'.");
-            var (network, report) = PriorWeights.ImportNetwork(parse.GetValue(checkpoint)!, parse.GetValue(vocab),
+            if (!Enum.TryParse<PriorWeightFormat>(parse.GetValue(format), ignoreCase: true, out var kind))
+                throw new ArgumentException($"--format must be auto, prior, torchvision or bert, not '{parse.GetValue(format)}'.");
+            var source = parse.GetValue(checkpoint)!;
+            if (kind == PriorWeightFormat.Bert && !Directory.Exists(source))
+                throw new ArgumentException($"--format bert takes the Hugging Face folder (config.json, vocab.txt, weights), not '{source}'.");
+            var (network, report) = PriorWeights.ImportNetwork(source, parse.GetValue(vocab),
                 PriorModelOptions.FromPreset(parse.GetValue(preset)!), parse.GetValue(partial), parse.GetValue(lower) ? true : null);
             using (network)
             {

@@ -44,13 +44,20 @@ public static class PriorWeights
     public static (PriorNetwork Network, WeightImportReport Report) ImportNetwork(string path, string? vocabularyPath = null,
         PriorModelOptions? preset = null, bool allowPartial = false, bool? lowerCase = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+            return ImportOneTower(path, PriorWeightFormat.Bert, vocabularyPath, preset, allowPartial, "it is a BERT folder");
         var report = new WeightImportReport(path);
         var contents = StateDictFile.Read(path);
         if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
         var state = StateDictShims.Normalize(contents.Tensors, report);
         var kind = Detect(state);
         if (kind != PriorWeightFormat.Prior || !state.ContainsKey("text_encoder.encoder.embeddings.word_embeddings.weight"))
-            throw new InvalidDataException($"{path}: not a whole PRIOR network ({Describe(kind, state)}). Start training from it with 'prior pretrain --init-image/--init-text' instead.");
+        {
+            if (kind is PriorWeightFormat.Prior or PriorWeightFormat.Torchvision)
+                return ImportOneTower(path, kind, vocabularyPath, preset, allowPartial, Describe(kind, state));
+            throw new InvalidDataException($"{path}: not PRIOR weights ({Describe(kind, state)}); a Hugging Face BERT is imported from its folder.");
+        }
 
         Sidecar? sidecar = null;
         if (File.Exists(SidecarPath(path)))
@@ -98,6 +105,52 @@ public static class PriorWeights
         finally
         {
             if (sidecar is not null) File.Delete(vocabulary);
+        }
+    }
+
+    /// <summary>
+    /// A network with one tower from <paramref name="path"/> and everything else random: only with
+    /// <paramref name="allowPartial"/>, and the report lists every key that stays random. Inference settings are the
+    /// defaults, and reports do not go through the (untrained) prototype bank.
+    /// </summary>
+    private static (PriorNetwork Network, WeightImportReport Report) ImportOneTower(string path, PriorWeightFormat kind, string? vocabularyPath,
+        PriorModelOptions? preset, bool allowPartial, string holds)
+    {
+        if (!allowPartial)
+            throw new InvalidDataException($"{path}: not a whole PRIOR network ({holds}); the rest would stay random. Pass --allow-partial (allowPartial) to import it anyway, listing what stays random, or start training from it with 'prior pretrain --init-image/--init-text'.");
+        var options = preset ?? PriorModelOptions.Paper;
+        HuggingFaceBertFolder? bert = null;
+        string vocabulary;
+        bool lower = false;
+        if (kind == PriorWeightFormat.Bert)
+        {
+            bert = new HuggingFaceBertFolder(path);
+            options = options with { Text = bert.Config, MaxTokens = Math.Min(options.MaxTokens, bert.Config.MaxPositionEmbeddings) };
+            vocabulary = vocabularyPath ?? bert.VocabularyPath;
+            lower = bert.LowerCase;
+        }
+        else
+        {
+            var (block, layers, width) = ReadImageEncoderShape(path, kind);
+            options = options with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
+            vocabulary = vocabularyPath ?? throw new ArgumentException($"{path}: image weights carry no vocabulary; pass the vocab.txt the text side will use.", nameof(vocabularyPath));
+        }
+        var tokenizer = new ReportTokenizer(vocabulary, options.MaxTokens, lower);
+        PriorModel model;
+        using (TorchGcGuard.Enter())
+            model = new PriorModel(options, tokenizer.VocabularySize);
+        try
+        {
+            var report = bert is null ? LoadImageEncoder(model, path, kind, allowPartial: true) : LoadTextEncoder(model, bert, allowPartial: true);
+            var accounted = report.Loaded.Concat(report.Missing).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in model.state_dict().Keys.Where(k => !accounted.Contains(k)))
+                report.AddMissing(key);
+            return (new PriorNetwork(model, tokenizer, usePrototypes: false), report);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 

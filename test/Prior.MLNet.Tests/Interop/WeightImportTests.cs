@@ -286,6 +286,29 @@ public sealed class WeightImportTests
     }
 
     [TestMethod]
+    public void OneTowerImportsOnlyWhenAskedAndListsWhatStaysRandom()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(7);
+        using var source = new ResNetEncoder(ResNetBlock.Basic, [1, 1, 1, 1], 16);
+        var imagenet = source.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        imagenet["conv1.weight"] = randn(16, 3, 7, 7);
+        var path = Path.Combine(Folder(), "resnet.pth");
+        StateDictFile.Write(path, imagenet);
+        var refused = Assert.ThrowsExactly<InvalidDataException>(() => PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny));
+        StringAssert.Contains(refused.Message, "--allow-partial");
+        var (network, report) = PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny, allowPartial: true);
+        using (network)
+        {
+            Assert.IsFalse(network.UsePrototypes, "an untrained bank is not used");
+            CollectionAssert.Contains(report.Missing.ToList(), "text_encoder.encoder.embeddings.word_embeddings.weight");
+            CollectionAssert.Contains(report.Missing.ToList(), "image_encoder.atten_pool.positional_embedding");
+            CollectionAssert.Contains(report.Loaded.ToList(), "image_encoder.encoder.conv1.weight");
+            Assert.AreEqual(network.Model.state_dict().Count, report.Loaded.Count + report.Missing.Count, "every key of ours is loaded or listed as random");
+        }
+    }
+
+    [TestMethod]
     public void TrainingStartsFromTheGivenTowers()
     {
         // With learning rate 0 the step changes no weight, so the trained model holds exactly the initial towers.
