@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Prior.MLNet.Tests.Transforms;
+
+namespace Prior.MLNet.Tests.Build;
+
+/// <summary>
+/// A project outside this repository, as a user writes one: it restores Prior.MLNet from a local package folder (made
+/// here with dotnet pack), picks its own libtorch, builds, and runs a zero-shot prediction through ML.NET. On Debian 12
+/// and Ubuntu 22.04 that works only because the package's buildTransitive targets patch libLibTorchSharp.so in the
+/// consumer's output, which the test checks with readelf.
+/// </summary>
+[TestClass]
+public sealed class OutsideProjectTests
+{
+    private static (int Code, string Output) Run(string workingDirectory, string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        // The repository's MSBuild settings must not leak into the outside project through the environment.
+        info.Environment.Remove("MSBuildExtensionsPath");
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr);
+    }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    public void APackageConsumerRestoresBuildsAndRunsAZeroShotPrediction()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Inconclusive("This test builds a Linux consumer.");
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        // Outside the repository: no Directory.Build.* of ours applies. A unique version keeps NuGet's cache honest.
+        var root = Directory.CreateTempSubdirectory("prior-consumer-").FullName;
+        try
+        {
+            var feed = Path.Combine(root, "feed");
+            var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+            var library = Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet", "Prior.MLNet.csproj");
+            var pack = Run(RepositoryPaths.Root, "dotnet", "pack", library, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
+            Assert.AreEqual(0, pack.Code, pack.Output);
+
+            var app = Path.Combine(root, "app");
+            Directory.CreateDirectory(app);
+            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <clear />
+                    <add key="local" value="{feed}" />
+                    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+                  </packageSources>
+                </configuration>
+                """);
+            File.WriteAllText(Path.Combine(app, "Directory.Build.props"), "<Project />");
+            File.WriteAllText(Path.Combine(app, "Directory.Build.targets"), "<Project />");
+            File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                    <NoWarn>NU1603</NoWarn>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Prior.MLNet" Version="{version}" />
+                    <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />
+                  </ItemGroup>
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), """
+                using Microsoft.ML;
+                using Microsoft.ML.Data;
+                using Prior.MLNet.Evaluation;
+                using Prior.MLNet.Transforms;
+
+                var ml = new MLContext(seed: 1);
+                using var network = PriorNetwork.Load(args[0]);
+                var prompts = ZeroShotPrompts.For(ZeroShotPromptSet.Original, ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"]);
+                var data = ml.Data.LoadFromEnumerable(new[] { new Input { ImagePath = args[1] } });
+                var scored = ml.Transforms.PriorZeroShotClassification(network, prompts).Fit(data).Transform(data);
+                var scores = scored.GetColumn<float[]>("Score").Single();
+                Console.WriteLine("scores " + string.Join(" ", scores.Select(s => s.ToString("0.0000"))));
+
+                public sealed class Input
+                {
+                    public string ImagePath { get; set; } = "";
+                }
+                """);
+            var model = Path.Combine(root, "model.zip");
+            TestNetwork.Instance.Save(model);
+            var image = Training.TrainingFixture.Instance.Studies[0].ImagePaths[0];
+
+            var build = Run(app, "dotnet", "build", "-c", "Release", "-nologo");
+            Assert.AreEqual(0, build.Code, build.Output);
+            var output = Path.Combine(app, "bin", "Release", "net10.0");
+            var libtorchsharp = Directory.EnumerateFiles(output, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
+            var readelf = Run(app, "readelf", "-V", "--wide", libtorchsharp);
+            var requirement = readelf.Output.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal));
+            StringAssert.Contains(requirement, "WEAK", "the package's targets patched the consumer's copy");
+
+            var run = Run(app, "dotnet", Path.Combine(output, "Consumer.dll"), model, image);
+            Assert.AreEqual(0, run.Code, run.Output);
+            var line = run.Output.Split('\n').Single(l => l.StartsWith("scores ", StringComparison.Ordinal));
+            Assert.HasCount(5, line["scores ".Length..].Trim().Split(' '));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
