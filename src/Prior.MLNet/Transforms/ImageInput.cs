@@ -49,11 +49,13 @@ internal static class ImageInput
 
     private static float[] FromMLImage(MLImage image, ImagePreprocessor preprocessor)
     {
-        // MLImage holds 32-bit pixels; a radiograph is gray, so take the mean of the three colour channels.
+        // MLImage holds 32-bit pixels: the same ITU-R 601 luma as image files get (GrayscaleImage).
         var source = image.Pixels;
+        bool bgra = image.PixelFormat == MLPixelFormat.Bgra32;
+        int r = bgra ? 2 : 0, b = bgra ? 0 : 2;
         var gray = new byte[image.Width * image.Height];
         for (int i = 0; i < gray.Length; i++)
-            gray[i] = (byte)((source[4 * i] + source[4 * i + 1] + source[4 * i + 2]) / 3);
+            gray[i] = (byte)((source[4 * i + r] * 19595 + source[4 * i + 1] * 38470 + source[4 * i + b] * 7471 + 0x8000) >> 16);
         return preprocessor.FromGray(gray, image.Width, image.Height, null);
     }
 }

@@ -20,24 +20,6 @@ public static class GrayscaleJpeg
         return data.ToArray();
     }
 
-    /// <summary>Decodes an image file to 8-bit gray pixels; throws <see cref="InvalidDataException"/> naming the file if it cannot.</summary>
-    public static (byte[] Pixels, int Width, int Height) Decode(string path)
-    {
-        using var codec = SKCodec.Create(path)
-            ?? throw new InvalidDataException($"{path}: not a readable image (missing, empty or not JPEG/PNG).");
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        var pixels = new byte[info.Width * info.Height];
-        var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
-        try
-        {
-            var result = codec.GetPixels(info, handle.AddrOfPinnedObject());
-            if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
-                throw new InvalidDataException($"{path}: could not decode the image ({result}).");
-        }
-        finally
-        {
-            handle.Free();
-        }
-        return (pixels, info.Width, info.Height);
-    }
+    /// <summary>Decodes an image file to upright 8-bit gray pixels (any format and colour type; see <see cref="GrayscaleImage.Read"/>).</summary>
+    public static (byte[] Pixels, int Width, int Height) Decode(string path) => GrayscaleImage.Read(path);
 }

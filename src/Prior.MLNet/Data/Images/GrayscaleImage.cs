@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace Prior.MLNet.Data.Images;
+
+/// <summary>
+/// Reads any image file a user has as 8-bit gray, as the original pipeline sees it: grayscale JPEG and PNG directly,
+/// colour (RGB, RGBA, CMYK) through the ITU-R 601 luma L = (19595 R + 38470 G + 7471 B + 2¹⁵) » 16, which is Pillow's
+/// <c>convert('L')</c>; baseline and progressive JPEG; PNG at 8 and 16 bits (16-bit values scaled, not clipped as
+/// Pillow's <c>convert('L')</c> would); the EXIF orientation applied (Pillow's <c>ImageOps.exif_transpose</c>). The
+/// format is told by content, not by the file name. Every failure names the file and says what is wrong: missing,
+/// empty, not an image, truncated (never half-decoded), or too large.
+/// </summary>
+public static class GrayscaleImage
+{
+    /// <summary>The largest image accepted, in pixels (a 20,000 × 20,000 radiograph).</summary>
+    public const long MaxPixels = 400_000_000;
+
+    /// <summary>Decodes <paramref name="path"/> to row-major 8-bit gray pixels, upright.</summary>
+    public static (byte[] Pixels, int Width, int Height) Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = new FileInfo(path);
+        if (!file.Exists)
+            throw new FileNotFoundException($"{path}: the image file does not exist.", path);
+        if (file.Length == 0)
+            throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
+        if (EndsEarly(path) is { } format)
+            throw new InvalidDataException($"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?).");
+        using var codec = SKCodec.Create(path, out var created)
+            ?? throw new InvalidDataException($"{path}: not an image this library reads (JPEG, PNG, WebP, BMP, GIF); {Explain(created)}, and it starts with {Head(path)}.");
+        int width = codec.Info.Width, height = codec.Info.Height;
+        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+            throw new InvalidDataException($"{path}: {width} × {height} pixels is outside what is accepted (1 to {MaxPixels:N0} pixels).");
+        var gray = codec.Info.ColorType == SKColorType.Gray8 ? DecodeGray(codec, path, width, height) : DecodeColourToLuma(codec, path, width, height);
+        return Orient(gray, width, height, codec.EncodedOrigin);
+    }
+
+    private static byte[] DecodeGray(SKCodec codec, string path, int width, int height)
+    {
+        var pixels = new byte[(long)width * height];
+        Decode(codec, path, new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), pixels);
+        return pixels;
+    }
+
+    private static byte[] DecodeColourToLuma(SKCodec codec, string path, int width, int height)
+    {
+        // Unpremultiplied RGBA, so that alpha leaves the colour untouched (Pillow's convert('L') ignores alpha).
+        var rgba = new byte[(long)width * height * 4];
+        Decode(codec, path, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
+        var gray = new byte[(long)width * height];
+        for (long i = 0; i < gray.LongLength; i++)
+            gray[i] = (byte)((rgba[4 * i] * 19595 + rgba[4 * i + 1] * 38470 + rgba[4 * i + 2] * 7471 + 0x8000) >> 16);
+        return gray;
+    }
+
+    private static void Decode(SKCodec codec, string path, SKImageInfo info, byte[] buffer)
+    {
+        var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+        SKCodecResult result;
+        try
+        {
+            result = codec.GetPixels(info, handle.AddrOfPinnedObject());
+        }
+        finally
+        {
+            handle.Free();
+        }
+        if (result == SKCodecResult.IncompleteInput)
+            throw new InvalidDataException($"{path}: truncated: the image data ends before the last row (an interrupted copy or download?).");
+        if (result != SKCodecResult.Success)
+            throw new InvalidDataException($"{path}: could not decode the image ({Explain(result)}).");
+    }
+
+    // EXIF orientation: the stored pixels are turned or mirrored for display; undo that as exif_transpose does.
+    private static (byte[] Pixels, int Width, int Height) Orient(byte[] source, int w, int h, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
+            return (source, w, h);
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var output = new byte[source.LongLength];
+        for (int y = 0; y < oh; y++)
+        {
+            for (int x = 0; x < ow; x++)
+            {
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                output[(long)y * ow + x] = source[(long)sy * w + sx];
+            }
+        }
+        return (output, ow, oh);
+    }
+
+    // A JPEG ends with the EOI marker (FF D9), a PNG with its IEND chunk; a file cut short lacks them. Decoders
+    // differ in what they make of such a file (some fill the rest with gray), so look for the marker first. A little
+    // trailing data after the marker, which some writers add, is allowed.
+    private static string? EndsEarly(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var head = new byte[8];
+        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        bool jpeg = n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
+        bool png = n == 8 && head.AsSpan().SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        if (!jpeg && !png) return null;
+        var tail = new byte[(int)Math.Min(stream.Length, 4096)];
+        stream.Seek(-tail.Length, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        if (jpeg)
+            return tail.AsSpan().IndexOf(new byte[] { 0xFF, 0xD9 }) >= 0 ? null : "JPEG";
+        return tail.AsSpan().IndexOf("IEND"u8) >= 0 ? null : "PNG";
+    }
+
+    private static string Explain(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "the data ends early",
+        SKCodecResult.ErrorInInput => "the data is corrupt",
+        SKCodecResult.InvalidInput => "the data is not a known image format",
+        SKCodecResult.Unimplemented => "the format's variant is not supported",
+        _ => result.ToString(),
+    };
+
+    private static string Head(string path)
+    {
+        var bytes = new byte[8];
+        int n;
+        using (var stream = File.OpenRead(path))
+            n = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        var printable = new string(bytes.Take(n).Select(b => b is >= 32 and < 127 ? (char)b : '.').ToArray());
+        return $"bytes {Convert.ToHexString(bytes, 0, n)} (\"{printable}\")";
+    }
+}
