@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.IO;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Samples.Commands;
 
@@ -17,16 +18,28 @@ internal static class ApplyCommand
         public string ImagePath { get; set; } = string.Empty;
     }
 
+    // Every PRIOR transformer of the loaded chain, switched to skipping unreadable images.
+    private static ITransformer WithSkipping(ITransformer transformer) => transformer switch
+    {
+        PriorMappingTransformer prior => prior.WithUnreadableImages(UnreadableImageHandling.Skip),
+        TransformerChain<ITransformer> chain => new TransformerChain<ITransformer>(chain.Select(WithSkipping).ToArray()),
+        _ => transformer,
+    };
+
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "An ML.NET model zip.", Required = true };
         var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
         var output = new Option<string>("--out") { Description = "Tab-separated output: the path, then every numeric output column's values.", Required = true };
-        var command = new Command("apply", "Apply a saved ML.NET model (with PRIOR transformers) to images.") { model, images, output };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command("apply", "Apply a saved ML.NET model (with PRIOR transformers) to images.") { model, images, output, skip };
         command.SetAction(parse => CommandRunner.Run("apply", () =>
         {
             var ml = new MLContext(seed: 1);
             var transformer = ml.Model.Load(parse.GetValue(model)!, out _);
+            bool skipping = parse.GetValue(skip);
+            if (skipping)
+                transformer = WithSkipping(transformer);
             var paths = File.ReadAllLines(parse.GetValue(images)!).Where(l => l.Length > 0).Select(p => new Input { ImagePath = p }).ToList();
             var data = ml.Data.LoadFromEnumerable(paths);
             var scored = transformer.Transform(data);
@@ -45,6 +58,12 @@ internal static class ApplyCommand
                     w.Write(paths[i].ImagePath + "\t" + string.Join('\t', values.Select(v => v[i])) + "\n");
             });
             Console.WriteLine($"{paths.Count} rows, columns {string.Join(", ", columns.Select(c => c.Name))}");
+            if (skipping && scored.Schema.GetColumnOrNull(PriorCatalog.DefaultImageErrorColumnName) is { } errorColumn)
+            {
+                var errors = scored.GetColumn<string>(errorColumn.Name).Where(e => e.Length > 0).ToList();
+                Console.WriteLine($"rows with unreadable images (missing values written): {errors.Count}");
+                InputList.ReportFailures(errors, paths.Count);
+            }
             return 0;
         }));
         return command;

@@ -20,7 +20,8 @@ internal static class ClassifyCommand
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, prompted as '<Class> is observed.' (default: the CheXpert five with the model's prompt set)." };
         var prompts = new Option<string?>("--prompts") { Description = "A JSON file {\"Class\": [\"prompt\", ...], ...}; every class needs the same number of prompts." };
         var output = new Option<string>("--out") { Description = "Tab-separated output: ImagePath, one score column per class, PredictedLabel.", Required = true };
-        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model.") { model, images, classes, prompts, output };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model.") { model, images, classes, prompts, output, skip };
         command.SetAction(parse => CommandRunner.Run("classify", () =>
         {
             using var network = NetworkFiles.Load(parse.GetValue(model)!);
@@ -28,7 +29,7 @@ internal static class ClassifyCommand
             using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
                 network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
             var paths = InputList.Read(parse.GetValue(images)!);
-            var (pixels, failures) = InputList.DecodeAll(paths, classifier.Preprocessor);
+            var (pixels, failures) = InputList.DecodeAll(paths, classifier.Preprocessor, parse.GetValue(skip));
             var readable = Enumerable.Range(0, paths.Count).Where(i => pixels[i] is not null).ToList();
             var scores = new List<float[]>();
             foreach (var chunk in readable.Chunk(64))

@@ -26,7 +26,8 @@ internal static class EmbedCommand
         var reports = new Option<string?>("--reports") { Description = "A text file with one report per line: a report .txt path, or the report's text." };
         var output = new Option<string>("--out") { Description = "Tab-separated output with a header: Input, then Embedding.0 .. Embedding.D-1.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
-        var command = new Command("embed", "Embed images or reports with a PRIOR model.") { model, images, reports, output, batch };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command("embed", "Embed images or reports with a PRIOR model.") { model, images, reports, output, batch, skip };
         command.SetAction(parse => CommandRunner.Run("embed", () =>
         {
             if ((parse.GetValue(images) is null) == (parse.GetValue(reports) is null))
@@ -45,7 +46,7 @@ internal static class EmbedCommand
                 for (int start = 0; start < paths.Count; start += batchSize)
                 {
                     var chunk = paths.Skip(start).Take(batchSize).ToList();
-                    var (pixels, failed) = InputList.DecodeAll(chunk, preprocessor);
+                    var (pixels, failed) = InputList.DecodeAll(chunk, preprocessor, parse.GetValue(skip));
                     failures.AddRange(failed);
                     var readable = Enumerable.Range(0, chunk.Count).Where(i => pixels[i] is not null).ToList();
                     if (readable.Count == 0) continue;

@@ -12,7 +12,7 @@ namespace Prior.MLNet.Samples.Commands;
 internal static class Experiments
 {
     /// <summary>Held-out (validate + test split) MIMIC-CXR retrieval.</summary>
-    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex)
+    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex, bool skipUnreadable = false)
     {
         var ml = new MLContext(seed: 1);
         var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex);   // a root's folders and tables, or an index
@@ -22,11 +22,15 @@ internal static class Experiments
             SplitPath = found.SplitPath, LabelsPath = found.LabelsPath, Splits = ["validate", "test"],
         });
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
-        return Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, network.UsePrototypes);
+        var skipped = new List<string>();
+        var result = Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, network.UsePrototypes,
+            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail, skipped: skipped);
+        InputList.ReportFailures(skipped, studies.Count);
+        return result;
     }
 
     /// <summary>Linear probes on CheXpert train.csv (frontal, U-Zeros, blank = 0), evaluated on valid.csv.</summary>
-    public static IReadOnlyList<LinearProbe.Result> LinearProbe(PriorNetwork network, string chexpert, IReadOnlyList<double> fractions)
+    public static IReadOnlyList<LinearProbe.Result> LinearProbe(PriorNetwork network, string chexpert, IReadOnlyList<double> fractions, bool skipUnreadable = false)
     {
         var ml = new MLContext(seed: 1);
         var labels = ChexpertLabels.CompetitionFive;
@@ -34,6 +38,11 @@ internal static class Experiments
         {
             Root = chexpert, Csv = csv, UncertainLabels = UncertaintyPolicy.Zeros, BlankLabel = 0,
         }), false).Select(i => new LinearProbe.Example(i.ImagePath, labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray())).ToList();
-        return Evaluation.LinearProbe.Run(ml, network, Load("train.csv"), Load("valid.csv"), labels, fractions);
+        var (train, test) = (Load("train.csv"), Load("valid.csv"));
+        var skipped = new List<string>();
+        var results = Evaluation.LinearProbe.Run(ml, network, train, test, labels, fractions,
+            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail, skipped: skipped);
+        InputList.ReportFailures(skipped, train.Count + test.Count);
+        return results;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Samples.Commands;
@@ -16,8 +17,17 @@ internal static class InputList
         return lines;
     }
 
-    /// <summary>Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason.</summary>
-    public static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor)
+    /// <summary>The <c>--skip-unreadable</c> option every command that reads images takes.</summary>
+    public static Option<bool> SkipUnreadableOption() => new("--skip-unreadable")
+    {
+        Description = "Skip images that cannot be read (listed with the reason at the end) instead of stopping at the first one.",
+    };
+
+    /// <summary>
+    /// Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason. Without
+    /// <paramref name="skip"/> the first unreadable image stops the command with one line naming its row and file.
+    /// </summary>
+    public static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor, bool skip)
     {
         var pixels = new float[]?[paths.Count];
         var reasons = new string?[paths.Count];
@@ -32,6 +42,8 @@ internal static class InputList
                 reasons[i] = ex.Message.StartsWith(paths[i], StringComparison.Ordinal) ? ex.Message : $"{paths[i]}: {ex.Message}";
             }
         });
+        if (!skip && Array.FindIndex(reasons, r => r is not null) is var first and >= 0)
+            throw new InvalidDataException($"row {first + 1}: {reasons[first]} (pass --skip-unreadable to skip such images)");
         return (pixels, reasons.Where(r => r is not null).Select(r => r!).ToList());
     }
 

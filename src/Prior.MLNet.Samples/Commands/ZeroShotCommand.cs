@@ -19,10 +19,11 @@ internal static class ZeroShotCommand
         var subset = new Option<string?>("--subset") { Description = "'authors' (the PRIOR authors' exact selection, shipped), a 5x200 CSV, or a selection JSON in the authors' format (default: built from train.csv with seed 114514)." };
         var prompts = new Option<string?>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official weights)." };
         var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
-        var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set.") { modelPath, chexpert, subset, prompts, json };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set.") { modelPath, chexpert, subset, prompts, json, skip };
         command.SetAction(parse => CommandRunner.Run("zero-shot", () =>
         {
-            var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts));
+            var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts), parse.GetValue(skip));
             Console.WriteLine($"accuracy {result.Metrics.MicroAccuracy:0.000}, macro accuracy {result.Metrics.MacroAccuracy:0.000}, macro F1 {result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Metrics.LogLoss:0.000}");
             Console.WriteLine(result.Metrics.ConfusionMatrix.GetFormattedConfusionTable());
             if (parse.GetValue(json) is { } path)
@@ -38,7 +39,7 @@ internal static class ZeroShotCommand
     }
 
     /// <summary>Runs the evaluation (shared with the demo).</summary>
-    public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts)
+    public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts, bool skipUnreadable = false)
     {
         var loaded = PriorModelFile.Load(modelPath);
         using var model = loaded.Model;
@@ -66,9 +67,15 @@ internal static class ZeroShotCommand
             "ensemble" => ZeroShotPromptSet.Ensemble,
             _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
         };
-        var classifier = new ZeroShotClassifier(model, loaded.Tokenizer, loaded.UsePrototypes, ZeroShotPrompts.For(set, classes),
+        using var classifier = new ZeroShotClassifier(model, loaded.Tokenizer, loaded.UsePrototypes, ZeroShotPrompts.For(set, classes),
             loaded.Inference.ZeroShotImageMean, loaded.Inference.ZeroShotImageStd);
-        var scores = classifier.Score(images.Select(i => i.ImagePath).ToList());
+        var (pixels, failures) = InputList.DecodeAll(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable);
+        var readable = Enumerable.Range(0, images.Count).Where(i => pixels[i] is not null).ToList();
+        if (readable.Count == 0)
+            throw new InvalidDataException($"{chexpert}: none of the subset's images could be read.");
+        var scores = readable.Chunk(64).SelectMany(chunk => classifier.ScorePixels(chunk.Select(i => pixels[i]!).ToList())).ToArray();
+        truth = readable.Select(i => truth[i]).ToList();
+        InputList.ReportFailures(failures, images.Count);
         return ZeroShotEvaluation.Evaluate(ml, truth, scores, classes);
     }
 }

@@ -37,17 +37,23 @@ public static class LinearProbe
         public string ImagePath { get; set; } = string.Empty;
     }
 
-    /// <summary>Embeds train and test images once, then trains and evaluates a probe per label and fraction.</summary>
+    /// <summary>
+    /// Embeds train and test images once, then trains and evaluates a probe per label and fraction. An unreadable image
+    /// fails the run naming it, or with <see cref="UnreadableImageHandling.Skip"/> its example is left out and the
+    /// reason added to <paramref name="skipped"/>.
+    /// </summary>
     public static IReadOnlyList<Result> Run(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
-        IReadOnlyList<string> labels, IReadOnlyList<double> fractions, long seed = 1)
+        IReadOnlyList<string> labels, IReadOnlyList<double> fractions, long seed = 1,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(network);
         if (fractions.Any(f => f is <= 0 or > 1)) throw new ArgumentOutOfRangeException(nameof(fractions), "Fractions must be in (0, 1].");
         var schema = SchemaDefinition.Create(typeof(Row));
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
-        var trainEmbeddings = Embed(mlContext, network, train);
-        var testEmbeddings = Embed(mlContext, network, test);
+        float[][] trainEmbeddings, testEmbeddings;
+        (train, trainEmbeddings) = Embed(mlContext, network, train, unreadableImages, skipped);
+        (test, testEmbeddings) = Embed(mlContext, network, test, unreadableImages, skipped);
         var order = Enumerable.Range(0, train.Count).ToArray();
         new DeterministicRandom((ulong)seed).Shuffle(order);
         var results = new List<Result>();
@@ -72,10 +78,18 @@ public static class LinearProbe
         return results;
     }
 
-    private static float[][] Embed(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> examples)
+    private static (IReadOnlyList<Example> Examples, float[][] Embeddings) Embed(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> examples,
+        UnreadableImageHandling unreadableImages, ICollection<string>? skipped)
     {
         var data = mlContext.Data.LoadFromEnumerable(examples.Select(e => new PathRow { ImagePath = e.ImagePath }));
-        var embedded = mlContext.Transforms.PriorImageEmbedding(network, batchSize: 64).Fit(data).Transform(data);
-        return embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
+        var embedded = mlContext.Transforms.PriorImageEmbedding(network, batchSize: 64, unreadableImages: unreadableImages).Fit(data).Transform(data);
+        var vectors = embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
+        if (unreadableImages == UnreadableImageHandling.Fail)
+            return (examples, vectors);
+        var errors = embedded.GetColumn<string>(PriorCatalog.DefaultImageErrorColumnName).ToArray();
+        var keep = Enumerable.Range(0, examples.Count).Where(i => errors[i].Length == 0).ToList();
+        foreach (var error in errors.Where(e => e.Length > 0))
+            skipped?.Add(error);
+        return (keep.Select(i => examples[i]).ToList(), keep.Select(i => vectors[i]).ToArray());
     }
 }

@@ -1,6 +1,7 @@
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
 using static TorchSharp.torch;
 
 namespace Prior.MLNet.Evaluation;
@@ -15,13 +16,31 @@ public static class Retrieval
     /// <param name="Chance">1 / number of studies.</param>
     public sealed record Result(double ImageToTextP1, double ImageToTextP5, double TextToImageP1, double Chance);
 
-    /// <summary>Embeds every study (first image, sentences in order, no augmentation) and measures retrieval.</summary>
-    public static Result Evaluate(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies, bool usePrototypes, int batchSize = 64)
+    /// <summary>
+    /// Embeds every study (first image, sentences in order, no augmentation) and measures retrieval. A study whose
+    /// image cannot be read fails the evaluation, naming it, or with <see cref="UnreadableImageHandling.Skip"/> is left
+    /// out and its reason added to <paramref name="skipped"/>.
+    /// </summary>
+    public static Result Evaluate(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies, bool usePrototypes, int batchSize = 64,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(studies);
+        var preprocessor = new ImagePreprocessor(model.Options.ImageSize);
+        var readable = new List<TrainingStudy>(studies.Count);
+        for (int start = 0; start < studies.Count; start += 256)
+        {
+            var chunk = studies.Skip(start).Take(256).ToList();
+            var (_, errors) = ImageBatch.Decode(chunk.Select(s => (object)s.ImagePaths[0]).ToList(), preprocessor, unreadableImages, start);
+            for (int i = 0; i < chunk.Count; i++)
+            {
+                if (errors[i] is null) readable.Add(chunk[i]);
+                else skipped?.Add(errors[i]!);
+            }
+        }
+        studies = readable;
         if (studies.Count < 2)
-            throw new ArgumentException("Retrieval needs at least two studies.", nameof(studies));
+            throw new ArgumentException($"Retrieval needs at least two studies with a readable image; {studies.Count} left.", nameof(studies));
         var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize);
         using var guard = TorchGcGuard.Enter();
         using var scope = NewDisposeScope();

@@ -24,8 +24,11 @@ internal abstract class BatchedColumnMapper
     /// <summary>Makes a reader of the input column for a cursor positioned on a row.</summary>
     public abstract Func<object> InputReader(DataViewRow row, DataViewSchema.Column column);
 
-    /// <summary>Computes every output column for a batch of input values: result[output][row].</summary>
-    public abstract object[][] Compute(IReadOnlyList<object> inputs);
+    /// <summary>
+    /// Computes every output column for a batch of input values: result[output][row]. <paramref name="firstRow"/> is
+    /// the 0-based position of the batch's first row, for errors that name a row.
+    /// </summary>
+    public abstract object[][] Compute(IReadOnlyList<object> inputs, long firstRow);
 
     /// <summary>The output schema: the input's columns, then the outputs (hiding input columns of the same name).</summary>
     public DataViewSchema OutputSchema(DataViewSchema input)

@@ -82,7 +82,7 @@ internal sealed class BatchedMappingDataView : IDataView
                 var inputs = new List<object>(_parent._mapper.BatchSize);
                 while (inputs.Count < _parent._mapper.BatchSize && _lookahead.MoveNext())
                     inputs.Add(_read!());
-                _batch = _parent._mapper.Compute(inputs);
+                _batch = _parent._mapper.Compute(inputs, _position);
                 _inBatch = 0;
             }
             return true;

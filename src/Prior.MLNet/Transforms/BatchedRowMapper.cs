@@ -60,7 +60,7 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
             {
                 if (_computedAt != input.Position || _values is null)
                 {
-                    _values = parent._mapper.Compute([_read()]);
+                    _values = parent._mapper.Compute([_read()], input.Position);
                     _computedAt = input.Position;
                 }
                 value = (TValue)_values[output][0];

@@ -30,13 +30,18 @@ public static class PriorCatalog
     /// <param name="inputColumnName">The image column. Default "ImagePath".</param>
     /// <param name="localOutputColumnName">When set, also the normalised local patch embeddings [patches × D] under this name.</param>
     /// <param name="batchSize">Rows per network call. Default 32.</param>
+    /// <param name="unreadableImages">Fail on an unreadable image (default), or skip it: NaN outputs and the reason in <paramref name="errorColumnName"/>.</param>
+    /// <param name="errorColumnName">With <see cref="UnreadableImageHandling.Skip"/>, the text column that holds each row's reason (empty when readable). Default "ImageError".</param>
     public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = "ImageEmbedding", string inputColumnName = "ImagePath", string? localOutputColumnName = null, int batchSize = 32)
+        string outputColumnName = "ImageEmbedding", string inputColumnName = "ImagePath", string? localOutputColumnName = null, int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, network.Inference.ImageMean, network.Inference.ImageStd);
+        CheckHandling(unreadableImages, errorColumnName);
+        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, network.Inference.ImageMean, network.Inference.ImageStd,
+            unreadableImages, errorColumnName);
         return new PriorTransformerEstimator<PriorImageEmbeddingTransformer>(new PriorImageEmbeddingTransformer(network, mapper));
     }
 
@@ -53,19 +58,34 @@ public static class PriorCatalog
 
     /// <summary>
     /// Adds PRIOR's zero-shot <c>Score</c> (one slot per class) and a key-typed <c>PredictedLabel</c> (key k is the
-    /// k-th class of <paramref name="classPrompts"/>) for the images of <paramref name="inputColumnName"/>.
+    /// k-th class of <paramref name="classPrompts"/>) for the images of <paramref name="inputColumnName"/>. An
+    /// unreadable image fails the cursor naming its row and file, or with <see cref="UnreadableImageHandling.Skip"/>
+    /// gets NaN scores, the missing key and its reason in <paramref name="errorColumnName"/>.
     /// </summary>
     public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(this TransformsCatalog catalog, PriorNetwork network,
         IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = "ImagePath", string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel", int batchSize = 32)
+        string predictedLabelColumnName = "PredictedLabel", int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckHandling(unreadableImages, errorColumnName);
         var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts,
             network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-        var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize);
+        var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize, unreadableImages, errorColumnName);
         return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
+    }
+
+    /// <summary>The default name of the column that holds why an image was skipped.</summary>
+    public const string DefaultImageErrorColumnName = "ImageError";
+
+    private static void CheckHandling(UnreadableImageHandling handling, string errorColumnName)
+    {
+        if (!Enum.IsDefined(handling))
+            throw new ArgumentOutOfRangeException(nameof(handling), handling, "unknown handling of unreadable images");
+        if (handling == UnreadableImageHandling.Skip)
+            ArgumentException.ThrowIfNullOrWhiteSpace(errorColumnName);
     }
 
     // TransformsCatalog keeps the MLContext's environment in an internal property; training progress goes to its log

@@ -16,6 +16,12 @@ public abstract class PriorMappingTransformer : ITransformer
 
     internal abstract IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
+    /// <summary>
+    /// The same transformer with another <see cref="UnreadableImageHandling"/> (e.g. to skip unreadable images with a
+    /// model loaded from a zip); transformers without an image input return themselves.
+    /// </summary>
+    public virtual PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) => this;
+
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
 
@@ -96,6 +102,10 @@ public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
     internal PriorImageEmbeddingTransformer(PriorNetwork network, ImageEmbeddingMapper mapper) : base(network) => Mappers = [mapper];
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+
+    /// <inheritdoc />
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+        new PriorImageEmbeddingTransformer(Network, ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName));
 }
 
 /// <summary>Adds the normalised report embedding of a report-text or sentence-vector column.</summary>
@@ -119,6 +129,10 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
     public IReadOnlyList<string> Classes { get; }
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+
+    /// <inheritdoc />
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+        new PriorZeroShotTransformer(Network, ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes);
 }
 
 /// <summary>What <c>PriorPretrain</c>'s Fit returns: the trained network, adding image and report embeddings of the training layout.</summary>
@@ -134,4 +148,8 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     public Training.PriorTrainingResult? TrainingResult { get; }
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+
+    /// <inheritdoc />
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+        new PriorPretrainTransformer(Network, [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult);
 }

@@ -109,7 +109,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
     private IReadOnlyList<BatchedColumnMapper> Mappers(PriorNetwork network) =>
     [
         new ImageEmbeddingMapper(network, _options.ImagePathColumnName, _options.ImageEmbeddingColumnName, null, _options.InferenceBatchSize,
-            ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd),
+            ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd, _options.UnreadableImages, _options.ImageErrorColumnName),
         new ReportEmbeddingMapper(network, _options.SentencesColumnName, _options.ReportEmbeddingColumnName, _options.InferenceBatchSize),
     ];
 

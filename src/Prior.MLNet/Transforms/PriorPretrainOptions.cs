@@ -70,6 +70,12 @@ public sealed class PriorPretrainOptions
     /// <summary>Accept initial weights that leave more than the attention pool random. Default false.</summary>
     public bool AllowPartialInitialWeights { get; init; }
 
+    /// <summary>What the fitted transformer does with an unreadable image: fail (default) or skip it with NaN embeddings.</summary>
+    public UnreadableImageHandling UnreadableImages { get; init; } = UnreadableImageHandling.Fail;
+
+    /// <summary>With <see cref="UnreadableImageHandling.Skip"/>, the fitted transformer's column of reasons. Default "ImageError".</summary>
+    public string ImageErrorColumnName { get; init; } = PriorCatalog.DefaultImageErrorColumnName;
+
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = 32;
 

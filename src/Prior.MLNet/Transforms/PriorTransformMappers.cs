@@ -6,7 +6,8 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Transforms;
 
 /// <summary>Image → normalised global embedding (and optionally the normalised local patch embeddings, flattened).</summary>
-internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, string output, string? localOutput, int batchSize, float mean, float std)
+internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, string output, string? localOutput, int batchSize, float mean, float std,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
     : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
@@ -19,27 +20,56 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
 
     public float Std => std;
 
+    public UnreadableImageHandling Handling => handling;
+
+    public string ErrorColumnName => errorColumn;
+
+    public ImageEmbeddingMapper WithHandling(UnreadableImageHandling newHandling, string newErrorColumn) =>
+        new(network, input, output, localOutput, batchSize, mean, std, newHandling, newErrorColumn);
+
     public override string InputColumnName => input;
 
     public override int BatchSize => batchSize;
 
-    public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns =>
-        localOutput is null
-            ? [(output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null)]
-            : [(output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null),
-               (localOutput, new VectorDataViewType(NumberDataViewType.Single, network.Patches, network.EmbeddingDim), null)];
+    public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns
+    {
+        get
+        {
+            var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)> { (output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null) };
+            if (localOutput is not null)
+                columns.Add((localOutput, new VectorDataViewType(NumberDataViewType.Single, network.Patches, network.EmbeddingDim), null));
+            if (handling == UnreadableImageHandling.Skip)
+                columns.Add((errorColumn, TextDataViewType.Instance, null));
+            return columns;
+        }
+    }
 
     public override void CheckInput(DataViewSchema inputSchema) => ImageInput.Check(inputSchema, input, network.Model.Options.ImageSize);
 
     public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column) => ImageInput.Reader(row, column);
 
-    public override object[][] Compute(IReadOnlyList<object> inputs)
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
     {
-        if (inputs.Count == 0) return localOutput is null ? [[]] : [[], []];
-        var pixels = ParallelMap.Run(inputs, input => ImageInput.Pixels(input, _preprocessor));
-        var (global, local) = network.EmbedImages(pixels, localOutput is not null);
-        var globals = global.Select(v => (object)new VBuffer<float>(v.Length, v)).ToArray();
-        return local is null ? [globals] : [globals, local.Select(v => (object)new VBuffer<float>(v.Length, v)).ToArray()];
+        var (pixels, errors) = ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
+        var readable = Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null).ToList();
+        float[][] global = [];
+        float[][]? local = null;
+        if (readable.Count > 0)
+            (global, local) = network.EmbedImages(readable.Select(i => pixels[i]!).ToList(), localOutput is not null);
+        var globals = new object[inputs.Count];
+        var locals = new object[inputs.Count];
+        for (int i = 0, k = 0; i < inputs.Count; i++)
+        {
+            bool ok = pixels[i] is not null;
+            globals[i] = new VBuffer<float>(network.EmbeddingDim, ok ? global[k] : ImageBatch.Missing(network.EmbeddingDim));
+            if (localOutput is not null)
+                locals[i] = new VBuffer<float>(network.Patches * network.EmbeddingDim, ok ? local![k] : ImageBatch.Missing(network.Patches * network.EmbeddingDim));
+            if (ok) k++;
+        }
+        var result = new List<object[]> { globals };
+        if (localOutput is not null) result.Add(locals);
+        if (handling == UnreadableImageHandling.Skip) result.Add(errors.Select(e => (object)(e ?? string.Empty).AsMemory()).ToArray());
+        return result.ToArray();
     }
 }
 
@@ -74,7 +104,7 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
         return () => { VBuffer<ReadOnlyMemory<char>> v = default; vector(ref v); return (IReadOnlyList<string>)v.DenseValues().Select(s => s.ToString()).ToList(); };
     }
 
-    public override object[][] Compute(IReadOnlyList<object> inputs)
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
     {
         if (inputs.Count == 0) return [[]];
         var embeddings = network.EmbedReports(inputs.Cast<IReadOnlyList<string>>().ToList());
@@ -83,7 +113,8 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
 }
 
 /// <summary>Image → zero-shot <c>Score</c> vector and key-typed <c>PredictedLabel</c> over the classes.</summary>
-internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier classifier, string input, string scoreColumn, string predictedColumn, int batchSize)
+internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier classifier, string input, string scoreColumn, string predictedColumn, int batchSize,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
     : BatchedColumnMapper
 {
     public ZeroShotClassifier Classifier => classifier;
@@ -91,6 +122,13 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
     public string ScoreColumnName => scoreColumn;
 
     public string PredictedLabelColumnName => predictedColumn;
+
+    public UnreadableImageHandling Handling => handling;
+
+    public string ErrorColumnName => errorColumn;
+
+    public ZeroShotMapper WithHandling(UnreadableImageHandling newHandling, string newErrorColumn) =>
+        new(network, classifier, input, scoreColumn, predictedColumn, batchSize, newHandling, newErrorColumn);
 
     public override string InputColumnName => input;
 
@@ -106,8 +144,14 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
             slotNames.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
             var keyValues = new DataViewSchema.Annotations.Builder();
             keyValues.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
-            return [(scoreColumn, new VectorDataViewType(NumberDataViewType.Single, k), slotNames.ToAnnotations()),
-                    (predictedColumn, new KeyDataViewType(typeof(uint), k), keyValues.ToAnnotations())];
+            var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)>
+            {
+                (scoreColumn, new VectorDataViewType(NumberDataViewType.Single, k), slotNames.ToAnnotations()),
+                (predictedColumn, new KeyDataViewType(typeof(uint), k), keyValues.ToAnnotations()),
+            };
+            if (handling == UnreadableImageHandling.Skip)
+                columns.Add((errorColumn, TextDataViewType.Instance, null));
+            return columns;
         }
     }
 
@@ -115,14 +159,31 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
 
     public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column) => ImageInput.Reader(row, column);
 
-    public override object[][] Compute(IReadOnlyList<object> inputs)
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
     {
-        if (inputs.Count == 0) return [[], []];
-        var pixels = ParallelMap.Run(inputs, input => ImageInput.Pixels(input, classifier.Preprocessor));
-        float[][] scores;
-        lock (network.Gate)
-            scores = classifier.ScorePixels(pixels);
-        return [scores.Select(s => (object)new VBuffer<float>(s.Length, s)).ToArray(),
-                scores.Select(s => (object)(uint)(Array.IndexOf(s, s.Max()) + 1)).ToArray()];
+        var (pixels, errors) = ImageBatch.Decode(inputs, classifier.Preprocessor, handling, firstRow);
+        var readable = Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null).ToList();
+        float[][] scores = [];
+        if (readable.Count > 0)
+            lock (network.Gate)
+                scores = classifier.ScorePixels(readable.Select(i => pixels[i]!).ToList());
+        int classes = classifier.Classes.Count;
+        var scoreColumn = new object[inputs.Count];
+        var labels = new object[inputs.Count];
+        for (int i = 0, k = 0; i < inputs.Count; i++)
+        {
+            if (pixels[i] is null)
+            {
+                scoreColumn[i] = new VBuffer<float>(classes, ImageBatch.Missing(classes));
+                labels[i] = 0u;   // the missing key
+                continue;
+            }
+            var s = scores[k++];
+            scoreColumn[i] = new VBuffer<float>(s.Length, s);
+            labels[i] = (uint)(Array.IndexOf(s, s.Max()) + 1);
+        }
+        return handling == UnreadableImageHandling.Skip
+            ? [scoreColumn, labels, errors.Select(e => (object)(e ?? string.Empty).AsMemory()).ToArray()]
+            : [scoreColumn, labels];
     }
 }

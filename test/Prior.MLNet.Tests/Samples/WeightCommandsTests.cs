@@ -56,7 +56,7 @@ public sealed class WeightCommandsTests
         File.WriteAllLines(list, [images[0], empty, images[1], text, images[2]]);
 
         var embeddings = Path.Combine(dir, "embeddings.tsv");
-        var embed = RunPrior("embed", "--model", model, "--images", list, "--out", embeddings);
+        var embed = RunPrior("embed", "--model", model, "--images", list, "--out", embeddings, "--skip-unreadable");
         Assert.AreEqual(0, embed.Code, embed.Err);
         StringAssert.Contains(embed.Out, "skipped 2 of 5 inputs");
         StringAssert.Contains(embed.Out, empty);
@@ -77,7 +77,7 @@ public sealed class WeightCommandsTests
         Assert.HasCount(3, File.ReadAllLines(reportOut));
 
         var classes = Path.Combine(dir, "classes.tsv");
-        var classify = RunPrior("classify", "--model", model, "--images", list, "--out", classes);
+        var classify = RunPrior("classify", "--model", model, "--images", list, "--out", classes, "--skip-unreadable");
         Assert.AreEqual(0, classify.Code, classify.Err);
         StringAssert.Contains(classify.Out, empty);
         var scored = File.ReadAllLines(classes);
@@ -89,7 +89,7 @@ public sealed class WeightCommandsTests
             var scores = cells[1..6].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             Assert.AreEqual(scored[0].Split('\t')[1 + Array.IndexOf(scores, scores.Max())], cells[6]);
         }
-        var custom = RunPrior("classify", "--model", model, "--images", list, "--classes", "Pneumothorax,No Finding", "--out", Path.Combine(dir, "custom.tsv"));
+        var custom = RunPrior("classify", "--model", model, "--images", list, "--classes", "Pneumothorax,No Finding", "--out", Path.Combine(dir, "custom.tsv"), "--skip-unreadable");
         Assert.AreEqual(0, custom.Code, custom.Err);
         StringAssert.StartsWith(File.ReadAllLines(Path.Combine(dir, "custom.tsv"))[0], "ImagePath\tPneumothorax\tNo Finding\tPredictedLabel");
     }

@@ -11,25 +11,28 @@ namespace Prior.MLNet.Transforms.Persistence;
 /// <code>
 /// int32  kind (1 image embedding, 2 report embedding, 3 zero-shot, 4 pretrain = image + report embedding)
 /// then per kind, strings as ML.NET's length-prefixed UTF-8 and numbers little-endian:
-///   image:    input, output, local output ("" for none), int32 batch size, float mean, float std
+///   image:    input, output, local output ("" for none), int32 batch size, float mean, float std,
+///             [from 0x00010002] int32 unreadable-image handling, error column
 ///   report:   input, output, int32 batch size
 ///   zero-shot input, score, predicted label, int32 batch size, int32 classes, int32 prompts per class,
-///             then per class its name and prompts
+///             then per class its name and prompts, [from 0x00010002] int32 unreadable-image handling, error column
 /// binary stream "PriorNetwork.zip": the network, as PriorModelFile writes it
 /// </code>
-/// Version history: 0x00010001 — first version.
+/// Version history: 0x00010001 — first version; 0x00010002 — unreadable-image handling and error column (older
+/// models read as Fail).
 /// </summary>
 internal static class PriorModelPersistence
 {
     public const string LoaderSignature = "PriorMLNetTransformer";
     private const string NetworkStream = "PriorNetwork.zip";
-    private const uint Version = 0x00010001;
+    private const uint Version = 0x00010002;
+    private const uint FirstVersion = 0x00010001;
 
     public static VersionInfo GetVersionInfo() => new(
         modelSignature: "PRIORNET",
         verWrittenCur: Version,
         verReadableCur: Version,
-        verWeCanReadBack: Version,
+        verWeCanReadBack: FirstVersion,
         loaderSignature: LoaderSignature,
         loaderAssemblyName: typeof(PriorModelPersistence).Assembly.FullName);
 
@@ -60,6 +63,7 @@ internal static class PriorModelPersistence
                     w.Write(name);
                     foreach (var prompt in list) w.Write(prompt);
                 }
+                w.Write((int)z.Handling); w.Write(z.ErrorColumnName);
                 break;
             case PriorPretrainTransformer:
                 w.Write(4);
@@ -85,6 +89,7 @@ internal static class PriorModelPersistence
         ArgumentNullException.ThrowIfNull(ctx);
         ctx.CheckAtModel(GetVersionInfo());
         var r = ctx.Reader;
+        bool handlingStored = ctx.Header.ModelVerWritten >= 0x00010002;
         int kind = r.ReadInt32();
         PriorNetwork? network = null;
         if (!ctx.TryLoadBinaryStream(NetworkStream, reader =>
@@ -101,7 +106,7 @@ internal static class PriorModelPersistence
         switch (kind)
         {
             case 1:
-                return new PriorImageEmbeddingTransformer(network, ReadImage(r, network));
+                return new PriorImageEmbeddingTransformer(network, ReadImage(r, network, handlingStored));
             case 2:
                 return new PriorReportEmbeddingTransformer(network, ReadReport(r, network));
             case 3:
@@ -114,12 +119,13 @@ internal static class PriorModelPersistence
                     var name = r.ReadString();
                     prompts[name] = Enumerable.Range(0, perClass).Select(_ => r.ReadString()).ToList();
                 }
+                var (handling, error) = ReadHandling(r, handlingStored);
                 var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
                     network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-                return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch), classifier.Classes);
+                return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch, handling, error), classifier.Classes);
             }
             case 4:
-                return new PriorPretrainTransformer(network, [ReadImage(r, network), ReadReport(r, network)], null);
+                return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null);
             default:
                 throw new InvalidDataException($"Unknown Prior.MLNet transformer kind {kind} in the ML.NET model.");
         }
@@ -129,14 +135,25 @@ internal static class PriorModelPersistence
     {
         w.Write(m.InputColumnName); w.Write(m.OutputColumnName); w.Write(m.LocalOutputColumnName ?? string.Empty);
         w.Write(m.BatchSize); w.Write(m.Mean); w.Write(m.Std);
+        w.Write((int)m.Handling); w.Write(m.ErrorColumnName);
     }
 
-    private static ImageEmbeddingMapper ReadImage(BinaryReader r, PriorNetwork network)
+    private static ImageEmbeddingMapper ReadImage(BinaryReader r, PriorNetwork network, bool handlingStored)
     {
         string input = r.ReadString(), output = r.ReadString(), local = r.ReadString();
         int batch = r.ReadInt32();
         float mean = r.ReadSingle(), std = r.ReadSingle();
-        return new ImageEmbeddingMapper(network, input, output, local.Length == 0 ? null : local, batch, mean, std);
+        var (handling, error) = ReadHandling(r, handlingStored);
+        return new ImageEmbeddingMapper(network, input, output, local.Length == 0 ? null : local, batch, mean, std, handling, error);
+    }
+
+    private static (UnreadableImageHandling Handling, string ErrorColumn) ReadHandling(BinaryReader r, bool stored)
+    {
+        if (!stored) return (UnreadableImageHandling.Fail, PriorCatalog.DefaultImageErrorColumnName);
+        var handling = (UnreadableImageHandling)r.ReadInt32();
+        if (!Enum.IsDefined(handling))
+            throw new InvalidDataException($"The ML.NET model holds an unknown unreadable-image handling ({(int)handling}).");
+        return (handling, r.ReadString());
     }
 
     private static void WriteReport(BinaryWriter w, ReportEmbeddingMapper m)
