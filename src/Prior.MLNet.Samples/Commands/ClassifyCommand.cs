@@ -4,6 +4,7 @@ using System.Text.Json;
 using Prior.MLNet.Data;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Samples.Commands;
 
@@ -24,7 +25,7 @@ internal static class ClassifyCommand
         var command = new Command("classify", "Zero-shot classification of images with a PRIOR model.") { model, images, classes, prompts, output, skip };
         command.SetAction(parse => CommandRunner.Run("classify", () =>
         {
-            using var network = NetworkFiles.Load(parse.GetValue(model)!);
+            using var network = PriorNetwork.Load(parse.GetValue(model)!);
             var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
             using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
                 network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);

@@ -34,7 +34,7 @@ internal static class EmbedCommand
                 throw new ArgumentException("Give exactly one of --images and --reports.");
             int batchSize = parse.GetValue(batch);
             if (batchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, not {batchSize}.");
-            using var network = NetworkFiles.Load(parse.GetValue(model)!);
+            using var network = PriorNetwork.Load(parse.GetValue(model)!);
             var rows = new List<Row>();
             var failures = new List<string>();
             int total;

@@ -17,7 +17,7 @@ internal static class ExportCommand
         var command = new Command("export", "Export a model as a PyTorch state dict under the official PRIOR names.") { model, output };
         command.SetAction(parse => CommandRunner.Run("export", () =>
         {
-            using var network = NetworkFiles.Load(parse.GetValue(model)!);
+            using var network = PriorNetwork.Load(parse.GetValue(model)!);
             var outputPath = Path.GetFullPath(parse.GetValue(output)!);
             var placeholders = PriorWeights.Export(network, outputPath);
             Console.WriteLine($"written to {outputPath} ({network.Model.state_dict().Count + 2 + placeholders.Count} tensors) and {PriorWeights.SidecarPath(outputPath)}");

@@ -7,6 +7,7 @@ using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Samples.Commands;
 
@@ -105,7 +106,9 @@ internal static class PretrainCommand
             foreach (var report in result.InitialWeights)
                 Console.WriteLine(report.Describe());
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
-            PriorModelFile.Save(outPath, result.Model, tokenizer, prototypes);
+            // An ML.NET model zip (a PriorPretrain transformer): mlContext.Model.Load, 'prior apply' and every command read it.
+            var network = new PriorNetwork(result.Model, tokenizer, prototypes);
+            network.Save(outPath);
             if (result.SkippedSamples.Count > 0)
                 Console.WriteLine($"skipped samples: {result.SkippedSamples.Count}, e.g. {result.SkippedSamples[0]}");
             if (heldOut.Count >= 2)

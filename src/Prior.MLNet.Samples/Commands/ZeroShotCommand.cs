@@ -6,6 +6,7 @@ using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Samples.Commands;
 
@@ -41,8 +42,8 @@ internal static class ZeroShotCommand
     /// <summary>Runs the evaluation (shared with the demo).</summary>
     public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts, bool skipUnreadable = false)
     {
-        var loaded = PriorModelFile.Load(modelPath);
-        using var model = loaded.Model;
+        using var network = PriorNetwork.Load(modelPath);
+        var model = network.Model;
         var subsetPath = subset;
         if (subsetPath is null)
         {
@@ -62,13 +63,13 @@ internal static class ZeroShotCommand
         var truth = images.Select(i => classes.Select(ChexpertLabels.IndexOf).ToList().FindIndex(k => i.Labels[k] == 1f)).ToList();
         var set = prompts switch
         {
-            null => loaded.Inference.Prompts,
+            null => network.Inference.Prompts,
             "original" => ZeroShotPromptSet.Original,
             "ensemble" => ZeroShotPromptSet.Ensemble,
             _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
         };
-        using var classifier = new ZeroShotClassifier(model, loaded.Tokenizer, loaded.UsePrototypes, ZeroShotPrompts.For(set, classes),
-            loaded.Inference.ZeroShotImageMean, loaded.Inference.ZeroShotImageStd);
+        using var classifier = new ZeroShotClassifier(model, network.Tokenizer, network.UsePrototypes, ZeroShotPrompts.For(set, classes),
+            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
         var (pixels, failures) = InputList.DecodeAll(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable);
         var readable = Enumerable.Range(0, images.Count).Where(i => pixels[i] is not null).ToList();
         if (readable.Count == 0)

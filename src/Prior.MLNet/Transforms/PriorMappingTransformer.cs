@@ -16,6 +16,18 @@ public abstract class PriorMappingTransformer : ITransformer
 
     internal abstract IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
+    /// <summary>True when a mapper whose input column is absent is left out rather than failing (PriorPretrain's image + report pair).</summary>
+    private protected virtual bool SkipsAbsentInputs => false;
+
+    // The mappers that apply to an input: all of them, or for SkipsAbsentInputs those whose input column is present
+    // (all of them when none is, so that the error names what is missing).
+    private IReadOnlyList<BatchedColumnMapper> MappersFor(DataViewSchema input)
+    {
+        if (!SkipsAbsentInputs) return Mappers;
+        var present = Mappers.Where(m => input.GetColumnOrNull(m.InputColumnName) is not null).ToList();
+        return present.Count > 0 ? present : Mappers;
+    }
+
     /// <summary>
     /// The same transformer with another <see cref="UnreadableImageHandling"/> (e.g. to skip unreadable images with a
     /// model loaded from a zip); transformers without an image input return themselves.
@@ -29,7 +41,7 @@ public abstract class PriorMappingTransformer : ITransformer
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        foreach (var mapper in Mappers)
+        foreach (var mapper in MappersFor(inputSchema))
         {
             mapper.CheckInput(inputSchema);
             inputSchema = mapper.OutputSchema(inputSchema);
@@ -41,7 +53,7 @@ public abstract class PriorMappingTransformer : ITransformer
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        foreach (var mapper in Mappers)
+        foreach (var mapper in MappersFor(input.Schema))
             input = new BatchedMappingDataView(input, mapper);
         return input;
     }
@@ -50,9 +62,10 @@ public abstract class PriorMappingTransformer : ITransformer
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (Mappers.Count == 1)
-            return new BatchedRowMapper(inputSchema, Mappers[0]);
-        return new ChainedRowMapper(inputSchema, Mappers);
+        var mappers = MappersFor(inputSchema);
+        if (mappers.Count == 1)
+            return new BatchedRowMapper(inputSchema, mappers[0]);
+        return new ChainedRowMapper(inputSchema, mappers);
     }
 
     /// <summary>Writes the transformer, with its network's weights, into an ML.NET model (<c>mlContext.Model.Save</c>).</summary>
@@ -135,9 +148,33 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
         new PriorZeroShotTransformer(Network, ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes);
 }
 
-/// <summary>What <c>PriorPretrain</c>'s Fit returns: the trained network, adding image and report embeddings of the training layout.</summary>
+/// <summary>
+/// What <c>PriorPretrain</c>'s Fit returns, and what <c>prior pretrain</c> and <see cref="PriorNetwork.Save"/> write: the
+/// trained network, adding the image embedding when the data has the image column and the report embedding when it
+/// has the sentences column (either or both).
+/// </summary>
 public sealed class PriorPretrainTransformer : PriorMappingTransformer
 {
+    /// <summary>
+    /// A transformer over <paramref name="network"/> with the column names (and inference batch size and unreadable-image
+    /// handling) of <paramref name="options"/>, or the defaults: ImagePath → ImageEmbedding, Sentences → ReportEmbedding.
+    /// </summary>
+    public static PriorPretrainTransformer Create(PriorNetwork network, PriorPretrainOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var o = options ?? new PriorPretrainOptions();
+        return new PriorPretrainTransformer(network, DefaultMappers(network, o), null);
+    }
+
+    internal static IReadOnlyList<BatchedColumnMapper> DefaultMappers(PriorNetwork network, PriorPretrainOptions o) =>
+    [
+        new ImageEmbeddingMapper(network, o.ImagePathColumnName, o.ImageEmbeddingColumnName, null, o.InferenceBatchSize,
+            network.Inference.ImageMean, network.Inference.ImageStd, o.UnreadableImages, o.ImageErrorColumnName),
+        new ReportEmbeddingMapper(network, o.SentencesColumnName, o.ReportEmbeddingColumnName, o.InferenceBatchSize),
+    ];
+
+    private protected override bool SkipsAbsentInputs => true;
+
     internal PriorPretrainTransformer(PriorNetwork network, IReadOnlyList<BatchedColumnMapper> mappers, Training.PriorTrainingResult? result) : base(network)
     {
         Mappers = mappers;

@@ -26,21 +26,60 @@ public sealed class PriorNetwork : IDisposable
         model.eval();
     }
 
-    /// <summary>Loads a model file written by <see cref="PriorModelFile"/> (e.g. by <c>prior pretrain</c>).</summary>
+    /// <summary>
+    /// Loads a network from an ML.NET model zip holding PRIOR transformers (what <c>prior pretrain</c>, <c>prior
+    /// import</c> and <see cref="Save"/> write, and any pipeline saved with <c>mlContext.Model.Save</c>), or from a model
+    /// file of the earlier <see cref="PriorModelFile"/> format. Anything else is an <see cref="InvalidDataException"/>
+    /// naming the file.
+    /// </summary>
     public static PriorNetwork Load(string path)
     {
-        var loaded = PriorModelFile.Load(path);
-        return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: the model file does not exist.", path);
+        bool ownFormat;
+        try
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+            ownFormat = zip.GetEntry("prior-model.json") is not null;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"{path}: not a model (not a zip file: {ex.Message}).", ex);
+        }
+        if (ownFormat)
+        {
+            var loaded = PriorModelFile.Load(path);
+            return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
+        }
+        Microsoft.ML.ITransformer transformer;
+        try
+        {
+            transformer = new Microsoft.ML.MLContext(seed: 1).Model.Load(path, out _);
+        }
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            throw new InvalidDataException($"{path}: neither a Prior.MLNet model nor an ML.NET model that loads ({ex.GetType().Name}: {ex.Message}).", ex);
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: {ex.Message}", ex);
+        }
+        var transformers = transformer is Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer> chain ? chain.ToList() : [transformer];
+        return transformers.OfType<PriorMappingTransformer>().Select(t => t.Network).FirstOrDefault()
+            ?? throw new InvalidDataException($"{path}: an ML.NET model without PRIOR transformers.");
     }
 
-    /// <summary>Saves the network, its vocabulary and its text path to a model file (atomically).</summary>
+    /// <summary>
+    /// Saves the network as an ML.NET model zip (atomically) holding a <see cref="PriorPretrainTransformer"/> with the
+    /// default columns: <c>mlContext.Model.Load</c>, <c>prior apply</c> and <see cref="Load"/> all read it.
+    /// </summary>
     public void Save(string path)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var transformer = PriorPretrainTransformer.Create(this);
         lock (_gate)
-        {
-            using var guard = TorchGcGuard.Enter();
-            PriorModelFile.Save(path, Model, Tokenizer, UsePrototypes, Inference);
-        }
+            IO.AtomicFile.Write(path, stream => new Microsoft.ML.MLContext(seed: 1).Model.Save(transformer, null, stream));
     }
 
     /// <summary>The network.</summary>

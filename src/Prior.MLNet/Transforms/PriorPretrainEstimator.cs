@@ -106,12 +106,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         return new SchemaShape(inputSchema.Where(c => outputs.All(o => o.Name != c.Name)).Concat(outputs));
     }
 
-    private IReadOnlyList<BatchedColumnMapper> Mappers(PriorNetwork network) =>
-    [
-        new ImageEmbeddingMapper(network, _options.ImagePathColumnName, _options.ImageEmbeddingColumnName, null, _options.InferenceBatchSize,
-            ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd, _options.UnreadableImages, _options.ImageErrorColumnName),
-        new ReportEmbeddingMapper(network, _options.SentencesColumnName, _options.ReportEmbeddingColumnName, _options.InferenceBatchSize),
-    ];
+    private IReadOnlyList<BatchedColumnMapper> Mappers(PriorNetwork network) => PriorPretrainTransformer.DefaultMappers(network, _options);
 
     private static void CheckColumn(DataViewSchema schema, string name, string expected)
     {

@@ -87,9 +87,11 @@ public sealed class CommandLineTests
         StringAssert.Contains(resumed.Out, "resuming from");
         StringAssert.Contains(resumed.Out, "stage 3 epoch 1");
         Assert.IsTrue(File.Exists(model));
-        var loaded = Prior.MLNet.Modeling.PriorModelFile.Load(model);
-        Assert.IsTrue(loaded.UsePrototypes);
-        loaded.Model.Dispose();
+        // One model file for everything: an ML.NET model zip that mlContext.Model.Load and PriorNetwork.Load read.
+        using (var loaded = Prior.MLNet.Transforms.PriorNetwork.Load(model))
+            Assert.IsTrue(loaded.UsePrototypes);
+        var transformer = new Microsoft.ML.MLContext().Model.Load(model, out _);
+        Assert.IsInstanceOfType<Prior.MLNet.Transforms.PriorPretrainTransformer>(transformer);
     }
 
     [TestMethod]
