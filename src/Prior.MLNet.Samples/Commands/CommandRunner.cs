@@ -2,7 +2,11 @@ using System.Diagnostics;
 
 namespace Prior.MLNet.Samples.Commands;
 
-/// <summary>Runs a command body, turning the errors users cause into a one-line reason and exit code 2.</summary>
+/// <summary>
+/// Runs a command body. Every exception ends the command with one line on standard error (<c>prior COMMAND: reason</c>),
+/// any further lines of its message (a weight import's key-by-key report) on standard output, and a non-zero exit
+/// code: 2 for what the user can fix (arguments, files, data), 1 for anything else. No stack trace.
+/// </summary>
 internal static class CommandRunner
 {
     public static int Run(string command, Func<int> body)
@@ -14,12 +18,17 @@ internal static class CommandRunner
             Console.Error.WriteLine($"prior {command}: done in {clock.Elapsed.TotalSeconds:0.0} s");
             return code;
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException
-                                       or DirectoryNotFoundException or IOException or UnauthorizedAccessException
-                                       or InvalidOperationException)
+        catch (Exception caught)
         {
-            Console.Error.WriteLine($"prior {command}: {ex.Message}");
-            return 2;
+            var ex = caught is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : caught;
+            var lines = ex.Message.Split('\n');
+            EndProgress();
+            Console.Error.WriteLine($"prior {command}: {lines[0].TrimEnd()}");
+            foreach (var line in lines.Skip(1))
+                Console.WriteLine(line.TrimEnd());
+            bool userCaused = ex is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException
+                or Training.TrainingDivergedException or OperationCanceledException;
+            return userCaused ? 2 : 1;
         }
     }
 

@@ -94,14 +94,13 @@ internal static class PretrainCommand
                 CheckpointDirectory = parse.GetValue(checkpoints),
                 CheckpointEverySteps = parse.GetValue(every),
                 Resume = parse.GetValue(resume),
+                Notice = Console.WriteLine,
                 Progress = p =>
                 {
                     if (p.Step + 1 == p.StepsPerEpoch)
                         Console.WriteLine(p);
                 },
             };
-            if (options.Resume && TrainingCheckpoint.List(options.CheckpointDirectory!) is { Count: > 0 } existing)
-                Console.WriteLine($"resuming from {existing[^1]}");
             var result = new PriorTrainer(options).Train(train, tokenizer);
             foreach (var report in result.InitialWeights)
                 Console.WriteLine(report.Describe());

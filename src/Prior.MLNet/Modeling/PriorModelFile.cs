@@ -9,8 +9,9 @@ namespace Prior.MLNet.Modeling;
 /// <summary>
 /// A trained PRIOR network with everything needed to use it: a zip with <c>prior-model.json</c> (format, version,
 /// sizes, whether the text path uses prototypes), <c>model.bin</c> (TorchSharp weights) and <c>vocab.txt</c>.
-/// Written atomically. Version history: 1 — first version; 2 — adds the tokenizer's casing and the
-/// <see cref="PriorInferenceSettings"/> (a version-1 file reads as cased, with the default settings).
+/// Written atomically. Version history: 1 — first version; 2 — adds the tokenizer's casing, the
+/// <see cref="PriorInferenceSettings"/> and the SHA-256 of model.bin, checked on load (a version-1 file reads as cased,
+/// with the default settings, unchecked).
 /// </summary>
 public static class PriorModelFile
 {
@@ -23,7 +24,8 @@ public static class PriorModelFile
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes,
-        bool LowerCase = false, PriorInferenceSettings? Inference = null);
+        bool LowerCase = false, PriorInferenceSettings? Inference = null, string? WeightsSha256 = null,
+        string? VocabularySha256 = null);
 
     /// <summary>A loaded model file.</summary>
     /// <param name="Model">The network, in eval mode on the CPU.</param>
@@ -41,14 +43,22 @@ public static class PriorModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
+        using var weights = new MemoryStream();
+        using (var writer = new BinaryWriter(weights, System.Text.Encoding.UTF8, leaveOpen: true))
+            model.save(writer);
+        var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(weights.ToArray()));
+        var vocabularyText = string.Concat(tokenizer.Vocabulary.Select(t => t + "\n"));
+        var vocabularySha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vocabularyText)));
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
-            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default), Json));
-        using (var weights = new BinaryWriter(zip.CreateEntry("model.bin").Open()))
-            model.save(weights);
-        using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open()) { NewLine = "\n" };
-        foreach (var token in tokenizer.Vocabulary)
-            vocabulary.Write(token + "\n");
+            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default, sha, vocabularySha), Json));
+        using (var entry = zip.CreateEntry("model.bin").Open())
+        {
+            weights.Position = 0;
+            weights.CopyTo(entry);
+        }
+        using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open(), new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        vocabulary.Write(vocabularyText);
     }
 
     /// <summary>Loads a model file; a truncated or foreign file gives an <see cref="InvalidDataException"/> naming it.</summary>
@@ -81,11 +91,16 @@ public static class PriorModelFile
             try
             {
                 (zip.GetEntry("vocab.txt") ?? throw new InvalidDataException($"{path}: no vocab.txt inside.")).ExtractToFile(vocabulary);
+                if (header.VocabularySha256 is { } expectedVocabulary
+                    && Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(vocabulary))) != expectedVocabulary)
+                    throw new InvalidDataException($"{path}: vocab.txt does not match its checksum; the file is damaged.");
                 var tokenizer = new ReportTokenizer(vocabulary, header.Options.MaxTokens, header.LowerCase);
                 var model = new PriorModel(header.Options, tokenizer.VocabularySize);
                 using var weights = new MemoryStream();
                 using (var entry = (zip.GetEntry("model.bin") ?? throw new InvalidDataException($"{path}: no model.bin inside.")).Open())
                     entry.CopyTo(weights);
+                if (header.WeightsSha256 is { } expected && Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(weights.ToArray())) != expected)
+                    throw new InvalidDataException($"{path}: model.bin does not match its checksum; the file is damaged.");
                 weights.Position = 0;
                 using (var reader = new BinaryReader(weights))
                     model.load(reader);

@@ -58,12 +58,31 @@ public sealed class PriorTrainer
 
         var position = new TrainingPosition(0, 0, 0, 0);
         string? resumeFrom = null;
-        if (o.Resume && TrainingCheckpoint.List(o.CheckpointDirectory!) is { Count: > 0 } checkpoints)
+        var notices = new List<string>();
+        void Notice(string message)
         {
-            resumeFrom = checkpoints[^1];
-            position = TrainingCheckpoint.ReadPosition(resumeFrom, o.Seed, modelKey);
+            notices.Add(message);
+            o.Notice?.Invoke(message);
+        }
+        if (o.CheckpointDirectory is { } checkpointDirectory)
+        {
+            foreach (var stale in TrainingCheckpoint.RemoveStale(checkpointDirectory))
+                Notice($"removed {stale}, the temporary folder of a checkpoint write that never finished");
+        }
+        if (o.Resume)
+        {
+            (string Path, TrainingPosition Position)? found;
             using (TorchGcGuard.Enter())
-                TrainingCheckpoint.LoadModelAndRandomState(resumeFrom, model);
+                found = TrainingCheckpoint.LoadNewestGood(o.CheckpointDirectory!, o.Seed, modelKey, model, Notice);
+            if (found is { } good)
+            {
+                (resumeFrom, position) = good;
+                Notice($"resuming from {resumeFrom}");
+            }
+            else if (TrainingCheckpoint.List(o.CheckpointDirectory!).Count > 0)
+            {
+                throw new InvalidDataException($"{o.CheckpointDirectory}: every checkpoint is damaged ({string.Join("; ", notices)}); remove the folder to start over.");
+            }
         }
         model.to(device);
         model.train();
@@ -118,6 +137,15 @@ public sealed class PriorTrainer
                                 "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
                         }
                         losses.Total.backward();
+                        o.AfterBackward?.Invoke(model);
+                        // A finite loss can still have NaN or infinite gradients (an overflow in a backward pass):
+                        // stopping here keeps NaN weights out of the model and out of every later checkpoint.
+                        if (FirstNonFiniteGradient(model) is { } bad)
+                        {
+                            throw new TrainingDivergedException(
+                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: the gradient of {bad} is not finite although the loss is ({named["total"]}). " +
+                                "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
+                        }
                         if (o.GradientClipNorm is { } clip)
                             nn.utils.clip_grad_norm_(model.parameters(), clip);
                         optimizer.step();
@@ -146,7 +174,19 @@ public sealed class PriorTrainer
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
         model.eval();
-        return new PriorTrainingResult(model, history, skipped) { InitialWeights = initial };
+        return new PriorTrainingResult(model, history, skipped) { InitialWeights = initial, Notices = notices };
+    }
+
+    // One device-to-host read: the sum of every gradient's non-finite count; the name is looked up only when it is not 0.
+    private static string? FirstNonFiniteGradient(PriorModel model)
+    {
+        using var scope = NewDisposeScope();
+        var grads = model.named_parameters().Where(p => p.parameter.grad is not null).ToList();
+        if (grads.Count == 0) return null;
+        var counts = stack(grads.Select(p => p.parameter.grad!.isfinite().logical_not().sum()).ToArray());
+        if (counts.sum().item<long>() == 0) return null;
+        var perParameter = counts.cpu().data<long>().ToArray();
+        return grads[Array.FindIndex(perParameter, c => c > 0)].name;
     }
 
     private static PriorBatch ToDevice(HostBatch host, int size, int length, Device device) => new(

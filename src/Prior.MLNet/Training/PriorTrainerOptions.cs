@@ -73,6 +73,12 @@ public sealed class PriorTrainerOptions
     /// <summary>Accept initial weights that leave more than the attention pool random (reported). Default false.</summary>
     public bool AllowPartialInitialWeights { get; init; }
 
+    /// <summary>Receives notices as they happen: stale temporary folders removed, damaged checkpoints skipped, the resume point.</summary>
+    public Action<string>? Notice { get; init; }
+
+    /// <summary>Fault injection for tests: runs after each backward pass, before the gradients are checked.</summary>
+    internal Action<PriorModel>? AfterBackward { get; init; }
+
     /// <summary>Called after every step.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 

@@ -11,4 +11,7 @@ public sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<Trainin
 {
     /// <summary>The accounts of the initial weights loaded (image tower, text tower), empty when training started from random weights.</summary>
     public IReadOnlyList<WeightImportReport> InitialWeights { get; init; } = [];
+
+    /// <summary>What training had to say besides progress: stale temporary folders removed, damaged checkpoints skipped, where it resumed.</summary>
+    public IReadOnlyList<string> Notices { get; init; } = [];
 }

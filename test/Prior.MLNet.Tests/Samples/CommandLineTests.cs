@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Tests.Samples;
 
@@ -55,43 +57,57 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
-    public void PretrainRunsAllStagesAndResumesAfterBeingKilled()
+    public void PretrainKilledAtRandomMomentsAndResumedEndsWithTheWeightsOfAnUninterruptedRun()
     {
         var dir = SyntheticFixture.NewTempFolder();
         var data = Path.Combine(dir, "data");
         Assert.AreEqual(0, RunPrior("synth", "--out", data, "--studies", "120", "--chexpert-images", "0", "--image-size", "64", "--seed", "4").Code);
+        string[] common = ["pretrain", "--data", data, "--preset", "tiny", "--epochs", "3,1,1", "--batch-size", "8", "--device", "cpu"];
+
+        var clock = Stopwatch.StartNew();
+        var reference = Path.Combine(dir, "reference.zip");
+        var uninterrupted = RunPrior([.. common, "--out", reference]);
+        Assert.AreEqual(0, uninterrupted.Code, uninterrupted.Err);
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        // The same training, killed (SIGKILL: no cleanup runs) at three random moments and resumed each time.
         var checkpoints = Path.Combine(dir, "checkpoints");
         var model = Path.Combine(dir, "model.zip");
-        string[] args = ["pretrain", "--data", data, "--preset", "tiny", "--out", model, "--epochs", "3,1,1", "--batch-size", "8",
-            "--device", "cpu", "--checkpoints", checkpoints, "--checkpoint-every", "4"];
-
-        // Start, wait for the first checkpoint, then kill the process as a crash or an impatient user would.
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prior.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using (var process = Process.Start(info)!)
+        string[] args = [.. common, "--out", model, "--checkpoints", checkpoints, "--checkpoint-every", "3", "--resume"];
+        var random = new Random(2026);
+        var kills = new List<string>();
+        for (int kill = 0; kill < 3; kill++)
         {
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prior.dll"));
+            foreach (var a in args) info.ArgumentList.Add(a);
+            using var process = Process.Start(info)!;
             _ = process.StandardOutput.ReadToEndAsync();
             _ = process.StandardError.ReadToEndAsync();
-            var clock = Stopwatch.StartNew();
-            while (Prior.MLNet.Training.TrainingCheckpoint.List(checkpoints).Count == 0 && !process.HasExited && clock.Elapsed.TotalSeconds < 120)
-                Thread.Sleep(50);
-            Assert.IsFalse(process.HasExited, "training ended before it could be interrupted");
+            // A random moment after this run has written a checkpoint of its own: mid-step, mid-write or mid-epoch.
+            var before = TrainingCheckpoint.List(checkpoints).LastOrDefault();
+            var waited = Stopwatch.StartNew();
+            while (TrainingCheckpoint.List(checkpoints).LastOrDefault() == before && !process.HasExited && waited.Elapsed.TotalSeconds < 120)
+                Thread.Sleep(20);
+            var delay = TimeSpan.FromSeconds(0.6 * random.NextDouble());
+            Assert.IsFalse(process.WaitForExit(delay), "training ended before it could be killed");
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
+            kills.Add($"{delay.TotalSeconds:0.00} s after {Path.GetFileName(TrainingCheckpoint.List(checkpoints)[^1])}");
         }
+        Console.WriteLine($"killed after: {string.Join("; ", kills)} (uninterrupted run: {seconds:0.0} s)");
         Assert.IsFalse(File.Exists(model));
 
-        var resumed = RunPrior([.. args, "--resume"]);
+        var resumed = RunPrior(args);
         Assert.AreEqual(0, resumed.Code, resumed.Err + resumed.Out);
         StringAssert.Contains(resumed.Out, "resuming from");
         StringAssert.Contains(resumed.Out, "stage 3 epoch 1");
-        Assert.IsTrue(File.Exists(model));
-        // One model file for everything: an ML.NET model zip that mlContext.Model.Load and PriorNetwork.Load read.
-        using (var loaded = Prior.MLNet.Transforms.PriorNetwork.Load(model))
-            Assert.IsTrue(loaded.UsePrototypes);
-        var transformer = new Microsoft.ML.MLContext().Model.Load(model, out _);
-        Assert.IsInstanceOfType<Prior.MLNet.Transforms.PriorPretrainTransformer>(transformer);
+        using var expected = PriorNetwork.Load(reference);
+        using var actual = PriorNetwork.Load(model);
+        Assert.IsTrue(actual.UsePrototypes);
+        var weights = expected.Model.state_dict();
+        foreach (var (key, value) in actual.Model.state_dict())
+            Assert.IsTrue(value.equal(weights[key]).all().item<bool>(), $"{key} differs from the uninterrupted run");
     }
 
     [TestMethod]

@@ -37,8 +37,9 @@ public sealed class WeightCommandsTests
         var failed = RunPrior("import", "--checkpoint", renamed, "--vocab", TrainingFixture.Instance.VocabularyPath, "--preset", "tiny", "--out", Path.Combine(dir, "bad.zip"));
         Assert.AreEqual(2, failed.Code, failed.Out);
         StringAssert.StartsWith(failed.Err, "prior import: ");
-        StringAssert.Contains(failed.Err, "global_image_projection.bias_renamed");
-        StringAssert.Contains(failed.Err, "missing (keep their random initialisation):\n    global_image_projection.bias");
+        Assert.HasCount(1, failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), "one line on standard error");
+        StringAssert.Contains(failed.Out, "global_image_projection.bias_renamed");
+        StringAssert.Contains(failed.Out, "missing (keep their random initialisation):\n    global_image_projection.bias");
         Assert.IsFalse(File.Exists(Path.Combine(dir, "bad.zip")));
     }
 

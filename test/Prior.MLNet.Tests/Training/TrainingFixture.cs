@@ -40,8 +40,12 @@ internal sealed class TrainingFixture
 
     /// <summary>Tiny-preset options for tests: a single worker thread count is not required for determinism.</summary>
     public static PriorTrainerOptions Options(int[] epochs, string? checkpoints = null, int every = 0, Action<TrainingProgress>? progress = null,
-        bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null) => new()
+        bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null,
+        Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null) => new()
     {
+        AfterBackward = afterBackward,
+        CheckpointsToKeep = keep,
+        Notice = notice,
         InitialImageWeights = initImage,
         InitialTextWeights = initText,
         Model = PriorModelOptions.Tiny,
