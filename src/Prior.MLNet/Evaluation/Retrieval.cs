@@ -9,6 +9,9 @@ namespace Prior.MLNet.Evaluation;
 /// <summary>Image↔report retrieval Precision@K on studies (each study's own report is the one relevant item).</summary>
 public static class Retrieval
 {
+    /// <summary>Rows of the similarity matrix computed at once (memory grows as this × N, not N × N).</summary>
+    internal const int SimilarityBlock = 1024;
+
     /// <summary>The figures, with chance (1/N) for comparison.</summary>
     /// <param name="ImageToTextP1">Share of images whose nearest report is their own.</param>
     /// <param name="ImageToTextP5">Share of images whose own report is among the 5 nearest.</param>
@@ -42,16 +45,33 @@ public static class Retrieval
         if (studies.Count < 2)
             throw new ArgumentException($"Retrieval needs at least two studies with a readable image; {studies.Count} left.", nameof(studies));
         var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize);
-        using var guard = TorchGcGuard.Enter();
-        using var scope = NewDisposeScope();
-        var similarity = images.matmul(reports.t());                  // [N, N], rows: images
-        var truth = arange(studies.Count, dtype: ScalarType.Int64).unsqueeze(1);
-        double p1 = similarity.topk(1, 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
-        double p5 = similarity.topk(Math.Min(5, studies.Count), 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
-        double t1 = similarity.t().topk(1, 1).indexes.eq(truth).any(1).to_type(ScalarType.Float64).mean().item<double>();
+        var result = Score(images, reports, SimilarityBlock);
         images.Dispose();
         reports.Dispose();
-        return new Result(p1, p5, t1, 1.0 / studies.Count);
+        return result;
+    }
+
+    /// <summary>Precision@1/5 both ways from normalised embeddings [N, E], row i of each being the same study.</summary>
+    internal static Result Score(Tensor images, Tensor reports, int block)
+    {
+        int n = (int)images.shape[0], k = Math.Min(5, n);
+        long hits1 = 0, hits5 = 0, textHits1 = 0;
+        using (TorchGcGuard.Enter())
+        {
+            // Blocks of rows against all columns: memory grows as Block × N, not N × N.
+            for (int start = 0; start < n; start += block)
+            {
+                using var scope = NewDisposeScope();
+                int rows = Math.Min(block, n - start);
+                var truth = arange(start, start + rows, dtype: ScalarType.Int64).unsqueeze(1);
+                var imageRows = images.narrow(0, start, rows).matmul(reports.t());   // [rows, N]: images against reports
+                hits1 += imageRows.topk(1, 1).indexes.eq(truth).any(1).sum().item<long>();
+                hits5 += imageRows.topk(k, 1).indexes.eq(truth).any(1).sum().item<long>();
+                var reportRows = reports.narrow(0, start, rows).matmul(images.t());  // [rows, N]: reports against images
+                textHits1 += reportRows.topk(1, 1).indexes.eq(truth).any(1).sum().item<long>();
+            }
+        }
+        return new Result((double)hits1 / n, (double)hits5 / n, (double)textHits1 / n, 1.0 / n);
     }
 
     /// <summary>L2-normalised global image and report embeddings [N, E] on the CPU.</summary>

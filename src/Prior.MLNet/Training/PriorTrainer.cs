@@ -87,7 +87,7 @@ public sealed class PriorTrainer
         model.to(device);
         model.train();
 
-        var history = new List<TrainingProgress>();
+        var history = new Queue<TrainingProgress>();
         var skipped = new List<string>();
         long globalStep = position.GlobalStep;
         for (int stageIndex = position.StageIndex; stageIndex < 3; stageIndex++)
@@ -155,7 +155,9 @@ public sealed class PriorTrainer
                     double seconds = clock.Elapsed.TotalSeconds;
                     var progress = new TrainingProgress(stage, epoch, step, stepsPerEpoch, globalStep, values, lr,
                         host.Count / Math.Max(seconds, 1e-9), waited / Math.Max(seconds, 1e-9));
-                    history.Add(progress);
+                    history.Enqueue(progress);
+                    if (history.Count > o.HistoryLimit)
+                        history.Dequeue();
                     o.Progress?.Invoke(progress);
                     step++;
                     if (o.CheckpointDirectory is { } dir && o.CheckpointEverySteps > 0 && globalStep % o.CheckpointEverySteps == 0)
@@ -174,7 +176,7 @@ public sealed class PriorTrainer
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
         model.eval();
-        return new PriorTrainingResult(model, history, skipped) { InitialWeights = initial, Notices = notices };
+        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices };
     }
 
     // One device-to-host read: the sum of every gradient's non-finite count; the name is looked up only when it is not 0.

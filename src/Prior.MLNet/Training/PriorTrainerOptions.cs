@@ -73,6 +73,12 @@ public sealed class PriorTrainerOptions
     /// <summary>Accept initial weights that leave more than the attention pool random (reported). Default false.</summary>
     public bool AllowPartialInitialWeights { get; init; }
 
+    /// <summary>
+    /// Step records kept in <see cref="PriorTrainingResult.History"/>: the most recent this many (older ones have
+    /// gone to <see cref="Progress"/> and the log), so a long run's memory stays flat. Default 100,000.
+    /// </summary>
+    public int HistoryLimit { get; init; } = 100_000;
+
     /// <summary>Receives notices as they happen: stale temporary folders removed, damaged checkpoints skipped, the resume point.</summary>
     public Action<string>? Notice { get; init; }
 
@@ -140,6 +146,7 @@ public sealed class PriorTrainerOptions
         if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "must be >= 0");
         if (GradientClipNorm is <= 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), GradientClipNorm, "must be positive, or null for none");
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
+        if (HistoryLimit < 0) throw new ArgumentOutOfRangeException(nameof(HistoryLimit), HistoryLimit, "must be >= 0");
         if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
         if (Resume && CheckpointDirectory is null) throw new ArgumentException("Resume needs a CheckpointDirectory.");
         if (InitialImageWeights is { } image && !File.Exists(image))

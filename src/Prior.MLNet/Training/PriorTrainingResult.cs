@@ -5,7 +5,7 @@ namespace Prior.MLNet.Training;
 
 /// <summary>What <see cref="PriorTrainer.Train"/> returns.</summary>
 /// <param name="Model">The trained network (on the training device, in eval mode).</param>
-/// <param name="History">Every step's progress record, in order (from the resume point when resuming).</param>
+/// <param name="History">The most recent <see cref="PriorTrainerOptions.HistoryLimit"/> step records, in order (from the resume point when resuming).</param>
 /// <param name="SkippedSamples">Samples dropped during training (unreadable images), with their path and reason.</param>
 public sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<TrainingProgress> History, IReadOnlyList<string> SkippedSamples)
 {
