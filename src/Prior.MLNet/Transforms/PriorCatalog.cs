@@ -32,15 +32,19 @@ public static class PriorCatalog
     /// <param name="batchSize">Rows per network call. Default 32.</param>
     /// <param name="unreadableImages">Fail on an unreadable image (default), or skip it: NaN outputs and the reason in <paramref name="errorColumnName"/>.</param>
     /// <param name="errorColumnName">With <see cref="UnreadableImageHandling.Skip"/>, the text column that holds each row's reason (empty when readable). Default "ImageError".</param>
+    /// <param name="imageMean">Normalisation mean of pixels in [0, 1]; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageMean"/>.</param>
+    /// <param name="imageStd">Normalisation standard deviation; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageStd"/>.</param>
     public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(this TransformsCatalog catalog, PriorNetwork network,
         string outputColumnName = "ImageEmbedding", string inputColumnName = "ImagePath", string? localOutputColumnName = null, int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName,
+        float? imageMean = null, float? imageStd = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckHandling(unreadableImages, errorColumnName);
-        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, network.Inference.ImageMean, network.Inference.ImageStd,
+        var (mean, std) = Normalisation(imageMean ?? network.Inference.ImageMean, imageStd ?? network.Inference.ImageStd);
+        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, mean, std,
             unreadableImages, errorColumnName);
         return new PriorTransformerEstimator<PriorImageEmbeddingTransformer>(new PriorImageEmbeddingTransformer(network, mapper));
     }
@@ -65,20 +69,28 @@ public static class PriorCatalog
     public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(this TransformsCatalog catalog, PriorNetwork network,
         IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = "ImagePath", string scoreColumnName = "Score",
         string predictedLabelColumnName = "PredictedLabel", int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName,
+        float? imageMean = null, float? imageStd = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckHandling(unreadableImages, errorColumnName);
-        var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts,
-            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
+        var (mean, std) = Normalisation(imageMean ?? network.Inference.ZeroShotImageMean, imageStd ?? network.Inference.ZeroShotImageStd);
+        var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts, mean, std);
         var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize, unreadableImages, errorColumnName);
         return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
     }
 
     /// <summary>The default name of the column that holds why an image was skipped.</summary>
     public const string DefaultImageErrorColumnName = "ImageError";
+
+    private static (float Mean, float Std) Normalisation(float mean, float std)
+    {
+        if (!float.IsFinite(mean)) throw new ArgumentOutOfRangeException("imageMean", mean, "must be finite");
+        if (!(std > 0) || !float.IsFinite(std)) throw new ArgumentOutOfRangeException("imageStd", std, "must be positive and finite");
+        return (mean, std);
+    }
 
     private static void CheckHandling(UnreadableImageHandling handling, string errorColumnName)
     {

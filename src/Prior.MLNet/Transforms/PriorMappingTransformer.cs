@@ -7,9 +7,24 @@ namespace Prior.MLNet.Transforms;
 /// Base of the network-backed transformers: lazy (nothing runs until a cursor reads an output column), batched inside
 /// the cursor, usable by <c>PredictionEngine</c> (row-to-row), on the network's device.
 /// </summary>
-public abstract class PriorMappingTransformer : ITransformer
+public abstract class PriorMappingTransformer : ITransformer, IDisposable
 {
     private protected PriorMappingTransformer(PriorNetwork network) => Network = network ?? throw new ArgumentNullException(nameof(network));
+
+    /// <summary>
+    /// True when the transformer holds its own reference to the network (loaded from a model zip, or made by
+    /// PriorPretrain's Fit) and releases it when disposed; a network passed to a catalog method stays the caller's.
+    /// </summary>
+    internal bool OwnsNetwork { get; init; }
+
+    private int _disposed;
+
+    /// <summary>Releases the network's native memory when this transformer owns it (see <see cref="OwnsNetwork"/>).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && OwnsNetwork)
+            Network.Dispose();
+    }
 
     /// <summary>The network this transformer runs.</summary>
     public PriorNetwork Network { get; }
@@ -118,7 +133,7 @@ public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorImageEmbeddingTransformer(Network, ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName));
+        new PriorImageEmbeddingTransformer(OwnsNetwork ? Network.AddReference() : Network, ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
 }
 
 /// <summary>Adds the normalised report embedding of a report-text or sentence-vector column.</summary>
@@ -145,7 +160,7 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorZeroShotTransformer(Network, ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes);
+        new PriorZeroShotTransformer(OwnsNetwork ? Network.AddReference() : Network, ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes) { OwnsNetwork = OwnsNetwork };
 }
 
 /// <summary>
@@ -184,9 +199,15 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     /// <summary>The training history and skipped samples; null for a transformer loaded from a saved model.</summary>
     public Training.PriorTrainingResult? TrainingResult { get; }
 
+    /// <summary>The training rows PriorPretrain left out (no image, no sentence), counted by reason; null for a loaded transformer.</summary>
+    public Data.DataLoadSummary? LoadSummary { get; init; }
+
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorPretrainTransformer(Network, [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult);
+        new PriorPretrainTransformer(OwnsNetwork ? Network.AddReference() : Network, [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult)
+        {
+            OwnsNetwork = OwnsNetwork, LoadSummary = LoadSummary,
+        };
 }

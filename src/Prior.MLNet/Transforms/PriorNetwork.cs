@@ -2,6 +2,7 @@ using Prior.MLNet.Data.Reports;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Prior.MLNet.Transforms;
@@ -66,8 +67,10 @@ public sealed class PriorNetwork : IDisposable
             throw new InvalidDataException($"{path}: {ex.Message}", ex);
         }
         var transformers = transformer is Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer> chain ? chain.ToList() : [transformer];
-        return transformers.OfType<PriorMappingTransformer>().Select(t => t.Network).FirstOrDefault()
-            ?? throw new InvalidDataException($"{path}: an ML.NET model without PRIOR transformers.");
+        var network = transformers.OfType<PriorMappingTransformer>().Select(t => t.Network.AddReference()).FirstOrDefault();
+        foreach (var loaded in transformers.OfType<IDisposable>())
+            loaded.Dispose();
+        return network ?? throw new InvalidDataException($"{path}: an ML.NET model without PRIOR transformers.");
     }
 
     /// <summary>
@@ -153,6 +156,41 @@ public sealed class PriorNetwork : IDisposable
     /// <summary>Serialises access to the model (the mappers and persistence take it).</summary>
     internal object Gate => _gate;
 
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
+    private int _references = 1;
+
+    /// <summary>Identifies the network inside a saved ML.NET model, so that several transformers store and load it once.</summary>
+    internal Guid Id { get; } = Guid.NewGuid();
+
+    /// <summary>One more owner (a transformer loaded from a model zip that shares this network); each owner disposes once.</summary>
+    internal PriorNetwork AddReference()
+    {
+        if (Interlocked.Increment(ref _references) <= 1)
+            throw new ObjectDisposedException(nameof(PriorNetwork));
+        return this;
+    }
+
+    /// <summary>Releases this owner's hold; the native memory of the model goes with the last one.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+            Model.Dispose();
+    }
+
+    /// <summary>
+    /// Moves the network to <paramref name="device"/> for inference (<see cref="ComputeDevice.Auto"/>: CUDA when
+    /// present) and returns it.
+    /// </summary>
+    public PriorNetwork To(ComputeDevice device)
+    {
+        var target = ComputeDevices.Resolve(device);
+        lock (_gate)
+        {
+            using var guard = TorchGcGuard.Enter();
+            Model.to(target);
+        }
+        return this;
+    }
+
+    /// <summary>Where the network runs.</summary>
+    public Device Device => Model.logit_scale.device;
 }

@@ -29,10 +29,20 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = _options;
+        // Every column is checked before hours of training: the two it trains on, and the image column the fitted
+        // transformer will read when the data has one.
         CheckColumn(input.Schema, o.ImagePathsColumnName, "a text vector of image paths");
         CheckColumn(input.Schema, o.SentencesColumnName, "a text vector of sentences");
+        if (input.Schema.GetColumnOrNull(o.ImagePathColumnName) is not null)
+            ImageInput.Check(input.Schema, o.ImagePathColumnName, PriorTrainerOptions.ForPreset(o.Preset).Model.ImageSize);
+        var cancelable = _environment as ICancelable;
+        if (cancelable?.IsCanceled == true)
+            throw new OperationCanceledException("PriorPretrain: the MLContext's execution was cancelled before training.");
         var summary = new DataLoadSummary();
         var studies = TrainingStudies.FromDataView(input, o.ImagePathsColumnName, o.SentencesColumnName, summary);
+        if (studies.Count < 2)
+            throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
+        long seed = o.Seed ?? (_environment as IHostEnvironmentInternal)?.Seed ?? 114514;
         var defaults = PriorTrainerOptions.ForPreset(o.Preset);
         var trainerOptions = new PriorTrainerOptions
         {
@@ -66,6 +76,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             }
         }
         var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
+        using var cancellation = new CancellationTokenSource();
         var trainer = new PriorTrainer(new PriorTrainerOptions
         {
             Model = defaults.Model,
@@ -78,14 +89,20 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             StartLearningRates = defaults.StartLearningRates,
             WarmupEpochs = defaults.WarmupEpochs,
             Device = o.Device,
-            Seed = o.Seed,
+            Seed = seed,
             CheckpointDirectory = o.CheckpointDirectory,
             Resume = o.Resume,
-            Progress = TrainingLog.ToChannel(_environment, o.Progress),
+            Progress = TrainingLog.ToChannel(_environment, step =>
+            {
+                o.Progress?.Invoke(step);
+                // MLContext.CancelExecution(): stop at the next step, as ML.NET's own trainers do.
+                if (cancelable?.IsCanceled == true)
+                    cancellation.Cancel();
+            }),
         });
-        var result = trainer.Train(studies, tokenizer);
+        var result = trainer.Train(studies, tokenizer, cancellation.Token);
         var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: epochs[1] + epochs[2] > 0);
-        return new PriorPretrainTransformer(network, Mappers(network), result);
+        return new PriorPretrainTransformer(network, Mappers(network), result) { LoadSummary = summary, OwnsNetwork = true };
     }
 
     /// <inheritdoc />

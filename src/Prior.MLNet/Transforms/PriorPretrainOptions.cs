@@ -55,8 +55,8 @@ public sealed class PriorPretrainOptions
     /// <summary>Resume from the newest checkpoint. Default false.</summary>
     public bool Resume { get; init; }
 
-    /// <summary>Seed. Default 114514.</summary>
-    public long Seed { get; init; } = 114514;
+    /// <summary>Seed of weights, data order, augmentation and noise; null (default) takes the MLContext's seed, or PRIOR's 114514 when the MLContext has none.</summary>
+    public long? Seed { get; init; }
 
     /// <summary>A vocab.txt (e.g. Bio_ClinicalBERT's); null (default) builds one from the training sentences.</summary>
     public string? VocabularyPath { get; init; }
@@ -88,6 +88,9 @@ public sealed class PriorPretrainOptions
                      (nameof(ImagePathColumnName), ImagePathColumnName), (nameof(ImageEmbeddingColumnName), ImageEmbeddingColumnName),
                      (nameof(ReportEmbeddingColumnName), ReportEmbeddingColumnName) })
             ArgumentException.ThrowIfNullOrWhiteSpace(value, name);
+        if (ImageEmbeddingColumnName == ReportEmbeddingColumnName)
+            throw new ArgumentException($"ImageEmbeddingColumnName and ReportEmbeddingColumnName are both '{ImageEmbeddingColumnName}'; give them different names.");
+        if (!Enum.IsDefined(UnreadableImages)) throw new ArgumentOutOfRangeException(nameof(UnreadableImages), UnreadableImages, "unknown handling");
         _ = PriorTrainerOptions.ForPreset(Preset);
         if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");
         if (VocabularyPath is not null && !File.Exists(VocabularyPath))

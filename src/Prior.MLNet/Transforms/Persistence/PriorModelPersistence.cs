@@ -15,17 +15,25 @@ namespace Prior.MLNet.Transforms.Persistence;
 ///             [from 0x00010002] int32 unreadable-image handling, error column
 ///   report:   input, output, int32 batch size
 ///   zero-shot input, score, predicted label, int32 batch size, int32 classes, int32 prompts per class,
-///             then per class its name and prompts, [from 0x00010002] int32 unreadable-image handling, error column
-/// binary stream "PriorNetwork.zip": the network, as PriorModelFile writes it
+///             then per class its name and prompts, [from 0x00010002] int32 unreadable-image handling, error column,
+///             [from 0x00010003] float mean, float std
+/// from 0x00010003: the network is stored once per model zip, however many transformers use it: each transformer
+/// writes the network's id (string) right after its kind, and the repository entry "PriorNetworks/{id}.zip" holds the
+/// network as PriorModelFile writes it; loading creates one network per id, shared by its transformers.
+/// before: binary stream "PriorNetwork.zip" of each transformer: its own copy of the network
 /// </code>
 /// Version history: 0x00010001 — first version; 0x00010002 — unreadable-image handling and error column (older
-/// models read as Fail).
+/// models read as Fail); 0x00010003 — one network per model zip, referenced by id.
 /// </summary>
 internal static class PriorModelPersistence
 {
     public const string LoaderSignature = "PriorMLNetTransformer";
     private const string NetworkStream = "PriorNetwork.zip";
-    private const uint Version = 0x00010002;
+    private const uint Version = 0x00010003;
+    private const string NetworkFolder = "PriorNetworks";
+    // Which networks a model being written already holds, and which a model being read has loaded: per repository.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryWriter, HashSet<Guid>> Written = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryReader, Dictionary<string, PriorNetwork>> Read = new();
     private const uint FirstVersion = 0x00010001;
 
     public static VersionInfo GetVersionInfo() => new(
@@ -41,18 +49,26 @@ internal static class PriorModelPersistence
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         var w = ctx.Writer;
+        int kind = transformer switch
+        {
+            PriorImageEmbeddingTransformer => 1,
+            PriorReportEmbeddingTransformer => 2,
+            PriorZeroShotTransformer => 3,
+            PriorPretrainTransformer => 4,
+            _ => throw new NotSupportedException($"{transformer.GetType().Name} cannot be saved."),
+        };
+        w.Write(kind);
+        var network = transformer.Network;
+        w.Write(network.Id.ToString("N"));
         switch (transformer)
         {
             case PriorImageEmbeddingTransformer:
-                w.Write(1);
                 WriteImage(w, (ImageEmbeddingMapper)transformer.Mappers[0]);
                 break;
             case PriorReportEmbeddingTransformer:
-                w.Write(2);
                 WriteReport(w, (ReportEmbeddingMapper)transformer.Mappers[0]);
                 break;
             case PriorZeroShotTransformer:
-                w.Write(3);
                 var z = (ZeroShotMapper)transformer.Mappers[0];
                 w.Write(z.InputColumnName); w.Write(z.ScoreColumnName); w.Write(z.PredictedLabelColumnName); w.Write(z.BatchSize);
                 var prompts = z.Classifier.Prompts;
@@ -64,24 +80,27 @@ internal static class PriorModelPersistence
                     foreach (var prompt in list) w.Write(prompt);
                 }
                 w.Write((int)z.Handling); w.Write(z.ErrorColumnName);
+                w.Write(z.Classifier.Preprocessor.Mean); w.Write(z.Classifier.Preprocessor.Std);
                 break;
             case PriorPretrainTransformer:
-                w.Write(4);
                 WriteImage(w, (ImageEmbeddingMapper)transformer.Mappers[0]);
                 WriteReport(w, (ReportEmbeddingMapper)transformer.Mappers[1]);
                 break;
             default:
                 throw new NotSupportedException($"{transformer.GetType().Name} cannot be saved.");
         }
-        var network = transformer.Network;
-        ctx.SaveBinaryStream(NetworkStream, writer =>
+        bool first;
+        lock (Written)
+            first = Written.GetOrCreateValue(ctx.Repository).Add(network.Id);
+        if (first)
         {
+            using var entry = ctx.Repository.CreateEntry(NetworkFolder, network.Id.ToString("N") + ".zip");
             lock (network.Gate)
             {
                 using var guard = Training.TorchGcGuard.Enter();
-                PriorModelFile.Save(writer.BaseStream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference);
+                PriorModelFile.Save(entry.Stream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference);
             }
-        });
+        }
     }
 
     public static PriorMappingTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -91,6 +110,37 @@ internal static class PriorModelPersistence
         var r = ctx.Reader;
         bool handlingStored = ctx.Header.ModelVerWritten >= 0x00010002;
         int kind = r.ReadInt32();
+        var network = ctx.Header.ModelVerWritten >= 0x00010003 ? SharedNetwork(ctx, r.ReadString()) : OwnNetwork(ctx);
+        var transformer = Create(kind, r, network, handlingStored, ctx.Header.ModelVerWritten >= 0x00010003);
+        return transformer;
+    }
+
+    // 0x00010003 on: the network stored once under PriorNetworks/{id}.zip, loaded once per model and shared.
+    private static PriorNetwork SharedNetwork(ModelLoadContext ctx, string id)
+    {
+        lock (Read)
+        {
+            var loaded = Read.GetOrCreateValue(ctx.Repository);
+            if (loaded.TryGetValue(id, out var shared))
+                return shared.AddReference();
+            var entry = ctx.Repository.OpenEntryOrNull(NetworkFolder, id + ".zip")
+                ?? throw new InvalidDataException($"The ML.NET model lacks {NetworkFolder}/{id}.zip: it is truncated or was not written by Prior.MLNet.");
+            using (entry)
+            {
+                using var copy = new MemoryStream();
+                entry.Stream.CopyTo(copy);
+                copy.Position = 0;
+                var file = PriorModelFile.Load(copy, $"{NetworkFolder}/{id}.zip inside the ML.NET model");
+                var network = new PriorNetwork(file.Model, file.Tokenizer, file.UsePrototypes, file.Inference);
+                loaded[id] = network;
+                return network;
+            }
+        }
+    }
+
+    // Before 0x00010003: every transformer carried its own copy of the network.
+    private static PriorNetwork OwnNetwork(ModelLoadContext ctx)
+    {
         PriorNetwork? network = null;
         if (!ctx.TryLoadBinaryStream(NetworkStream, reader =>
             {
@@ -103,12 +153,17 @@ internal static class PriorModelPersistence
         {
             throw new InvalidDataException($"The ML.NET model has no {NetworkStream}: it was not written by Prior.MLNet, or it is truncated.");
         }
+        return network;
+    }
+
+    private static PriorMappingTransformer Create(int kind, BinaryReader r, PriorNetwork network, bool handlingStored, bool sharedNetwork)
+    {
         switch (kind)
         {
             case 1:
-                return new PriorImageEmbeddingTransformer(network, ReadImage(r, network, handlingStored));
+                return new PriorImageEmbeddingTransformer(network, ReadImage(r, network, handlingStored)) { OwnsNetwork = true };
             case 2:
-                return new PriorReportEmbeddingTransformer(network, ReadReport(r, network));
+                return new PriorReportEmbeddingTransformer(network, ReadReport(r, network)) { OwnsNetwork = true };
             case 3:
             {
                 string input = r.ReadString(), score = r.ReadString(), predicted = r.ReadString();
@@ -120,12 +175,14 @@ internal static class PriorModelPersistence
                     prompts[name] = Enumerable.Range(0, perClass).Select(_ => r.ReadString()).ToList();
                 }
                 var (handling, error) = ReadHandling(r, handlingStored);
-                var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
-                    network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-                return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch, handling, error), classifier.Classes);
+                // Normalisation stored from 0x00010003; earlier models used the network's setting.
+                float mean = sharedNetwork ? r.ReadSingle() : network.Inference.ZeroShotImageMean;
+                float std = sharedNetwork ? r.ReadSingle() : network.Inference.ZeroShotImageStd;
+                var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts, mean, std);
+                return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch, handling, error), classifier.Classes) { OwnsNetwork = true };
             }
             case 4:
-                return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null);
+                return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null) { OwnsNetwork = true };
             default:
                 throw new InvalidDataException($"Unknown Prior.MLNet transformer kind {kind} in the ML.NET model.");
         }
