@@ -26,7 +26,7 @@ internal static class CommandRunner
             Console.Error.WriteLine($"prior {command}: {lines[0].TrimEnd()}");
             foreach (var line in lines.Skip(1))
                 Console.WriteLine(line.TrimEnd());
-            bool userCaused = ex is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException
+            bool userCaused = ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException
                 or Training.TrainingDivergedException or OperationCanceledException;
             return userCaused ? 2 : 1;
         }
