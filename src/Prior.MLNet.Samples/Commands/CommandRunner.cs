@@ -5,7 +5,8 @@ namespace Prior.MLNet.Samples.Commands;
 /// <summary>
 /// Runs a command body. Every exception ends the command with one line on standard error (<c>prior COMMAND: reason</c>),
 /// any further lines of its message (a weight import's key-by-key report) on standard output, and a non-zero exit
-/// code: 2 for what the user can fix (arguments, files, data), 1 for anything else. No stack trace.
+/// code: 2 for what the user can fix (arguments, files, data), 1 for anything else. No stack trace, unless the
+/// environment sets PRIOR_STACKTRACE=1.
 /// </summary>
 internal static class CommandRunner
 {
@@ -26,6 +27,9 @@ internal static class CommandRunner
             Console.Error.WriteLine($"prior {command}: {lines[0].TrimEnd()}");
             foreach (var line in lines.Skip(1))
                 Console.WriteLine(line.TrimEnd());
+            // For bug reports: PRIOR_STACKTRACE=1 adds the whole exception.
+            if (Environment.GetEnvironmentVariable("PRIOR_STACKTRACE") == "1")
+                Console.Error.WriteLine(caught);
             bool userCaused = ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException
                 or Training.TrainingDivergedException or OperationCanceledException;
             return userCaused ? 2 : 1;
