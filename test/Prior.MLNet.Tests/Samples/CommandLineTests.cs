@@ -113,7 +113,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "embed", "classify" })
+        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "embed", "classify", "label-reports" })
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);
