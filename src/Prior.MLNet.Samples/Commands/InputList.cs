@@ -29,19 +29,7 @@ internal static class InputList
     /// </summary>
     public static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor, bool skip)
     {
-        var pixels = new float[]?[paths.Count];
-        var reasons = new string?[paths.Count];
-        Parallel.For(0, paths.Count, i =>
-        {
-            try
-            {
-                pixels[i] = preprocessor.Load(paths[i], null);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
-            {
-                reasons[i] = ex.Message.StartsWith(paths[i], StringComparison.Ordinal) ? ex.Message : $"{paths[i]}: {ex.Message}";
-            }
-        });
+        var (pixels, reasons) = preprocessor.LoadAll(paths);
         if (!skip && Array.FindIndex(reasons, r => r is not null) is var first and >= 0)
             throw new InvalidDataException($"row {first + 1}: {reasons[first]} (pass --skip-unreadable to skip such images)");
         return (pixels, reasons.Where(r => r is not null).Select(r => r!).ToList());

@@ -29,22 +29,14 @@ public static class Retrieval
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(studies);
-        var preprocessor = new ImagePreprocessor(model.Options.ImageSize);
-        var readable = new List<TrainingStudy>(studies.Count);
-        for (int start = 0; start < studies.Count; start += 256)
+        var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize, unreadableImages, skipped);
+        long readable = images.shape[0];
+        if (readable < 2)
         {
-            var chunk = studies.Skip(start).Take(256).ToList();
-            var (_, errors) = ImageBatch.Decode(chunk.Select(s => (object)s.ImagePaths[0]).ToList(), preprocessor, unreadableImages, start);
-            for (int i = 0; i < chunk.Count; i++)
-            {
-                if (errors[i] is null) readable.Add(chunk[i]);
-                else skipped?.Add(errors[i]!);
-            }
+            images.Dispose();
+            reports.Dispose();
+            throw new ArgumentException($"Retrieval needs at least two studies with a readable image; {readable} left.", nameof(studies));
         }
-        studies = readable;
-        if (studies.Count < 2)
-            throw new ArgumentException($"Retrieval needs at least two studies with a readable image; {studies.Count} left.", nameof(studies));
-        var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize);
         var result = Score(images, reports, SimilarityBlock);
         images.Dispose();
         reports.Dispose();
@@ -74,9 +66,13 @@ public static class Retrieval
         return new Result((double)hits1 / n, (double)hits5 / n, (double)textHits1 / n, 1.0 / n);
     }
 
-    /// <summary>L2-normalised global image and report embeddings [N, E] on the CPU.</summary>
+    /// <summary>
+    /// L2-normalised global image and report embeddings [N, E] on the CPU, one row per study whose first image reads.
+    /// An unreadable image fails naming its row and file, or with <see cref="UnreadableImageHandling.Skip"/> leaves its
+    /// study out and adds the reason to <paramref name="skipped"/>.
+    /// </summary>
     public static (Tensor Images, Tensor Reports) Embed(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies,
-        bool usePrototypes, int batchSize = 64)
+        bool usePrototypes, int batchSize = 64, UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -91,9 +87,15 @@ public static class Retrieval
             {
                 using var guard = TorchGcGuard.Enter();
                 using var scope = NewDisposeScope();
-                var chunk = studies.Skip(start).Take(batchSize).ToList();
+                var all = studies.Skip(start).Take(batchSize).ToList();
+                var (decoded, errors) = ImageBatch.Decode(all.Select(s => (object)s.ImagePaths[0]).ToList(), preprocessor, unreadableImages, start);
+                foreach (var error in errors.OfType<string>())
+                    skipped?.Add(error);
+                var chunk = Enumerable.Range(0, all.Count).Where(i => decoded[i] is not null).Select(i => all[i]).ToList();
+                if (chunk.Count == 0)
+                    continue;
                 int size = model.Options.ImageSize, length = tokenizer.MaxLength;
-                var pixels = chunk.SelectMany(s => preprocessor.Load(s.ImagePaths[0], null)).ToArray();
+                var pixels = decoded.OfType<float[]>().SelectMany(p => p).ToArray();
                 var encoded = chunk.Select(s => tokenizer.Encode(s.Sentences)).ToList();
                 var images = tensor(pixels, [chunk.Count, 1, size, size]).to(device);
                 var ids = tensor(encoded.SelectMany(e => e.InputIds).ToArray(), [chunk.Count, length]).to(device);
@@ -104,7 +106,8 @@ public static class Retrieval
                 reportParts.Add(nn.functional.normalize(model.EmbedReports(ids, mask, index, usePrototypes), dim: 1).cpu().MoveToOuterDisposeScope());
             }
         }
-        var result = (cat(imageParts, 0), cat(reportParts, 0));
+        int e = model.Options.EmbeddingDim;
+        var result = imageParts.Count == 0 ? (zeros(0, e), zeros(0, e)) : (cat(imageParts, 0), cat(reportParts, 0));
         imageParts.ForEach(t => t.Dispose());
         reportParts.ForEach(t => t.Dispose());
         return result;

@@ -61,7 +61,7 @@ public sealed class ZeroShotClassifier : IDisposable
         _promptLocal = text.narrow(1, 0, 1).reshape(Classes.Count, perClass, e).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Scores [N, C] for image files, in batches.</summary>
+    /// <summary>Scores [N, C] for image files, in batches; an unreadable file is an <see cref="InvalidDataException"/> naming its row and path.</summary>
     public float[][] Score(IReadOnlyList<string> imagePaths, int batchSize = 64)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
@@ -69,9 +69,8 @@ public sealed class ZeroShotClassifier : IDisposable
         for (int start = 0; start < imagePaths.Count; start += batchSize)
         {
             var chunk = imagePaths.Skip(start).Take(batchSize).ToList();
-            var pixels = new float[chunk.Count][];
-            Parallel.For(0, chunk.Count, i => pixels[i] = _images.Load(chunk[i], null));
-            result.AddRange(ScorePixels(pixels));
+            var (pixels, _) = Transforms.ImageBatch.Decode(chunk, _images, Transforms.UnreadableImageHandling.Fail, start);
+            result.AddRange(ScorePixels(pixels.Select(p => p!).ToList()));
         }
         return result.ToArray();
     }

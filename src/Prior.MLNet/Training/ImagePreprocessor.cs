@@ -45,6 +45,39 @@ public sealed class ImagePreprocessor
         return FromGray(pixels, width, height, augment);
     }
 
+    /// <summary>
+    /// Loads many images in parallel, without augmentation: each one's pixels, or null and the reason it could not be
+    /// read (missing, empty, truncated, not an image), the reason starting with the file's path. Nothing throws for an
+    /// unreadable file; what to do with one is the caller's choice.
+    /// </summary>
+    public (float[]?[] Pixels, string?[] Errors) LoadAll(IReadOnlyList<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return TryEach(paths, path => Load(path, null));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="load"/> on every input in parallel; the failures that mean "this input cannot be read"
+    /// become reasons (prefixed with the path when the input is one and the message does not start with it).
+    /// </summary>
+    internal static (float[]?[] Pixels, string?[] Errors) TryEach<T>(IReadOnlyList<T> inputs, Func<T, float[]> load)
+    {
+        var pixels = new float[]?[inputs.Count];
+        var errors = new string?[inputs.Count];
+        Parallel.For(0, inputs.Count, i =>
+        {
+            try
+            {
+                pixels[i] = load(inputs[i]);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+                errors[i] = inputs[i] is string path && !ex.Message.StartsWith(path, StringComparison.Ordinal) ? $"{path}: {ex.Message}" : ex.Message;
+            }
+        });
+        return (pixels, errors);
+    }
+
     /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref name="height"/>).</summary>
     public float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
     {

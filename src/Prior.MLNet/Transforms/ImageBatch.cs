@@ -13,19 +13,7 @@ internal static class ImageBatch
     public static (float[]?[] Pixels, string?[] Errors) Decode(IReadOnlyList<object> inputs, ImagePreprocessor preprocessor,
         UnreadableImageHandling handling, long firstRow)
     {
-        var pixels = new float[]?[inputs.Count];
-        var errors = new string?[inputs.Count];
-        Parallel.For(0, inputs.Count, i =>
-        {
-            try
-            {
-                pixels[i] = ImageInput.Pixels(inputs[i], preprocessor);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
-            {
-                errors[i] = ex.Message;
-            }
-        });
+        var (pixels, errors) = ImagePreprocessor.TryEach(inputs, input => ImageInput.Pixels(input, preprocessor));
         if (handling == UnreadableImageHandling.Fail)
         {
             for (int i = 0; i < errors.Length; i++)
