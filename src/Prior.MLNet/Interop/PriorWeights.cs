@@ -77,35 +77,31 @@ public static class PriorWeights
             DecoderCausalMask = true,
             PrototypeMatching = Modeling.Losses.PrototypeMatching.OriginalIndexing,
         };
-        var vocabulary = WriteVocabulary(sidecar?.Vocabulary, vocabularyPath, path);
+        bool lower = lowerCase ?? sidecar?.LowerCase ?? false;
+        var tokenizer = sidecar is not null
+            ? ReportTokenizer.FromTokens(sidecar.Vocabulary, options.MaxTokens, lower, SidecarPath(path))
+            : new ReportTokenizer(vocabularyPath ?? throw new ArgumentException($"{path}: the checkpoint has no vocabulary; pass the vocab.txt it was trained with (Bio_ClinicalBERT's for the official PRIOR weights).", nameof(vocabularyPath)),
+                options.MaxTokens, lower);
+        long rows = state["text_encoder.encoder.embeddings.word_embeddings.weight"].shape[0];
+        if (rows != tokenizer.VocabularySize)
+            throw new InvalidDataException($"{path}: the text encoder has {rows} word embeddings but the vocabulary {vocabularyPath ?? SidecarPath(path)} has {tokenizer.VocabularySize} tokens; use the vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official ones: 28996).");
+        PriorModel model;
+        using (TorchGcGuard.Enter())
+        {
+            model = new PriorModel(options, tokenizer.VocabularySize);
+            StateDictLoader.Load(model, state, report);
+        }
         try
         {
-            var tokenizer = new ReportTokenizer(vocabulary, options.MaxTokens, lowerCase ?? sidecar?.LowerCase ?? false);
-            long rows = state["text_encoder.encoder.embeddings.word_embeddings.weight"].shape[0];
-            if (rows != tokenizer.VocabularySize)
-                throw new InvalidDataException($"{path}: the text encoder has {rows} word embeddings but the vocabulary {vocabularyPath ?? SidecarPath(path)} has {tokenizer.VocabularySize} tokens; use the vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official ones: 28996).");
-            PriorModel model;
-            using (TorchGcGuard.Enter())
-            {
-                model = new PriorModel(options, tokenizer.VocabularySize);
-                StateDictLoader.Load(model, state, report);
-            }
-            try
-            {
-                StateDictLoader.EnsureComplete(report, allowPartial);
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-            var network = new PriorNetwork(model, tokenizer, sidecar?.UsePrototypes ?? true, sidecar?.Inference ?? PriorInferenceSettings.Original);
-            return (network, report);
+            StateDictLoader.EnsureComplete(report, allowPartial);
         }
-        finally
+        catch
         {
-            if (sidecar is not null) File.Delete(vocabulary);
+            model.Dispose();
+            throw;
         }
+        var network = new PriorNetwork(model, tokenizer, sidecar?.UsePrototypes ?? true, sidecar?.Inference ?? PriorInferenceSettings.Original);
+        return (network, report);
     }
 
     /// <summary>
@@ -314,15 +310,4 @@ public static class PriorWeights
         PriorWeightFormat.Bert => "it holds BERT weights",
         _ => $"unknown keys such as {string.Join(", ", state.Keys.Take(3))}",
     };
-
-    private static string WriteVocabulary(IReadOnlyList<string>? tokens, string? vocabularyPath, string path)
-    {
-        if (tokens is null)
-        {
-            return vocabularyPath ?? throw new ArgumentException($"{path}: the checkpoint has no vocabulary; pass the vocab.txt it was trained with (Bio_ClinicalBERT's for the official PRIOR weights).", nameof(vocabularyPath));
-        }
-        var file = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
-        File.WriteAllText(file, string.Join("\n", tokens) + "\n");
-        return file;
-    }
 }

@@ -46,9 +46,9 @@ public static class PriorModelFile
         using var weights = new MemoryStream();
         using (var writer = new BinaryWriter(weights, System.Text.Encoding.UTF8, leaveOpen: true))
             model.save(writer);
-        var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(weights.ToArray()));
+        var sha = Sha256(weights.ToArray());
         var vocabularyText = string.Concat(tokenizer.Vocabulary.Select(t => t + "\n"));
-        var vocabularySha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vocabularyText)));
+        var vocabularySha = Sha256(System.Text.Encoding.UTF8.GetBytes(vocabularyText));
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
             writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default, sha, vocabularySha), Json));
@@ -87,30 +87,26 @@ public static class PriorModelFile
                 throw new InvalidDataException($"{path}: model format version {header.Version} is not supported (this build reads 1 to {Version}).");
             var inference = header.Inference ?? PriorInferenceSettings.Default;
             inference.Validate();
-            var vocabulary = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
+            var vocabulary = ReadEntry(zip, "vocab.txt", path);
+            if (header.VocabularySha256 is { } expectedVocabulary && Sha256(vocabulary) != expectedVocabulary)
+                throw new InvalidDataException($"{path}: vocab.txt does not match its checksum; the file is damaged.");
+            var weights = ReadEntry(zip, "model.bin", path);
+            if (header.WeightsSha256 is { } expected && Sha256(weights) != expected)
+                throw new InvalidDataException($"{path}: model.bin does not match its checksum; the file is damaged.");
+            var tokenizer = ReportTokenizer.FromTokens(Lines(vocabulary), header.Options.MaxTokens, header.LowerCase, $"{path}: vocab.txt");
+            var model = new PriorModel(header.Options, tokenizer.VocabularySize);
             try
             {
-                (zip.GetEntry("vocab.txt") ?? throw new InvalidDataException($"{path}: no vocab.txt inside.")).ExtractToFile(vocabulary);
-                if (header.VocabularySha256 is { } expectedVocabulary
-                    && Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(vocabulary))) != expectedVocabulary)
-                    throw new InvalidDataException($"{path}: vocab.txt does not match its checksum; the file is damaged.");
-                var tokenizer = new ReportTokenizer(vocabulary, header.Options.MaxTokens, header.LowerCase);
-                var model = new PriorModel(header.Options, tokenizer.VocabularySize);
-                using var weights = new MemoryStream();
-                using (var entry = (zip.GetEntry("model.bin") ?? throw new InvalidDataException($"{path}: no model.bin inside.")).Open())
-                    entry.CopyTo(weights);
-                if (header.WeightsSha256 is { } expected && Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(weights.ToArray())) != expected)
-                    throw new InvalidDataException($"{path}: model.bin does not match its checksum; the file is damaged.");
-                weights.Position = 0;
-                using (var reader = new BinaryReader(weights))
+                using (var reader = new BinaryReader(new MemoryStream(weights)))
                     model.load(reader);
-                model.eval();
-                return new Loaded(model, tokenizer, header.UsePrototypes, inference);
             }
-            finally
+            catch
             {
-                File.Delete(vocabulary);
+                model.Dispose();
+                throw;
             }
+            model.eval();
+            return new Loaded(model, tokenizer, header.UsePrototypes, inference);
         }
         catch (Exception ex) when (ex is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or IOException)
         {
@@ -118,5 +114,25 @@ public static class PriorModelFile
                 ? ide
                 : new InvalidDataException($"{path}: not a readable Prior.MLNet model ({ex.Message}).", ex);
         }
+    }
+
+    private static byte[] ReadEntry(ZipArchive zip, string name, string path)
+    {
+        using var entry = (zip.GetEntry(name) ?? throw new InvalidDataException($"{path}: no {name} inside.")).Open();
+        using var copy = new MemoryStream();
+        entry.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
+
+    // vocab.txt's lines, split as File.ReadAllLines splits them.
+    private static List<string> Lines(byte[] text)
+    {
+        var lines = new List<string>();
+        using var reader = new StringReader(System.Text.Encoding.UTF8.GetString(text));
+        while (reader.ReadLine() is { } line)
+            lines.Add(line);
+        return lines;
     }
 }

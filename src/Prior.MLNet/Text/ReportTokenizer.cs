@@ -18,24 +18,43 @@ public sealed class ReportTokenizer
     /// <param name="maxLength">Sequence length, CLS and SEP included; at least 3. PRIOR uses 256.</param>
     /// <param name="lowerCase">False for cased vocabularies such as Bio_ClinicalBERT's.</param>
     public ReportTokenizer(string vocabularyPath, int maxLength = 256, bool lowerCase = false)
+        : this(ReadVocabulary(vocabularyPath), vocabularyPath, maxLength, lowerCase)
     {
-        ArgumentException.ThrowIfNullOrEmpty(vocabularyPath);
-        if (!File.Exists(vocabularyPath))
-            throw new FileNotFoundException($"{vocabularyPath}: the vocabulary file does not exist.", vocabularyPath);
+    }
+
+    /// <summary>
+    /// Builds the tokenizer from a vocabulary already in memory (vocab.txt's lines, one token per id), e.g. one stored
+    /// inside a model file; <paramref name="source"/> names it in errors.
+    /// </summary>
+    public static ReportTokenizer FromTokens(IReadOnlyList<string> tokens, int maxLength = 256, bool lowerCase = false, string source = "the vocabulary")
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        return new ReportTokenizer(tokens, source, maxLength, lowerCase);
+    }
+
+    private ReportTokenizer(IReadOnlyList<string> tokens, string source, int maxLength, bool lowerCase)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 3);
-        var tokens = File.ReadAllLines(vocabularyPath);
         var options = new BertOptions { LowerCaseBeforeTokenization = lowerCase };
         var known = tokens.ToHashSet(StringComparer.Ordinal);
         foreach (var (name, token) in new[] { ("CLS", options.ClassificationToken), ("SEP", options.SeparatorToken), ("PAD", options.PaddingToken), ("UNK", options.UnknownToken) })
         {
             if (!known.Contains(token))
-                throw new InvalidDataException($"{vocabularyPath}: the vocabulary lacks the {name} token '{token}'.");
+                throw new InvalidDataException($"{source}: the vocabulary lacks the {name} token '{token}'.");
         }
-        using (var stream = File.OpenRead(vocabularyPath))
+        using (var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Concat(tokens.Select(t => t + "\n")))))
             _tokenizer = BertTokenizer.Create(stream, options);
         MaxLength = maxLength;
         LowerCase = lowerCase;
         Vocabulary = tokens;
+    }
+
+    private static string[] ReadVocabulary(string vocabularyPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vocabularyPath);
+        if (!File.Exists(vocabularyPath))
+            throw new FileNotFoundException($"{vocabularyPath}: the vocabulary file does not exist.", vocabularyPath);
+        return File.ReadAllLines(vocabularyPath);
     }
 
     /// <summary>Whether text is lower-cased before WordPiece (false for cased vocabularies such as Bio_ClinicalBERT's).</summary>
