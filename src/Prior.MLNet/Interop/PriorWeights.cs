@@ -46,16 +46,14 @@ public static class PriorWeights
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
-            return ImportOneTower(path, PriorWeightFormat.Bert, vocabularyPath, preset, allowPartial, "it is a BERT folder");
+            return ImportTextTower(path, vocabularyPath, preset, allowPartial);
         var report = new WeightImportReport(path);
-        var contents = StateDictFile.Read(path);
-        if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
-        var state = StateDictShims.Normalize(contents.Tensors, report);
+        var state = ReadNormalized(path, report);
         var kind = Detect(state);
         if (kind != PriorWeightFormat.Prior || !state.ContainsKey("text_encoder.encoder.embeddings.word_embeddings.weight"))
         {
             if (kind is PriorWeightFormat.Prior or PriorWeightFormat.Torchvision)
-                return ImportOneTower(path, kind, vocabularyPath, preset, allowPartial, Describe(kind, state));
+                return ImportImageTower(path, state, kind, report, vocabularyPath, preset, allowPartial, Describe(kind, state));
             throw new InvalidDataException($"{path}: not PRIOR weights ({Describe(kind, state)}); a Hugging Face BERT is imported from its folder.");
         }
 
@@ -104,40 +102,47 @@ public static class PriorWeights
         return (network, report);
     }
 
-    /// <summary>
-    /// A network with one tower from <paramref name="path"/> and everything else random: only with
-    /// <paramref name="allowPartial"/>, and the report lists every key that stays random. Inference settings are the
-    /// defaults, and reports do not go through the (untrained) prototype bank.
-    /// </summary>
-    private static (PriorNetwork Network, WeightImportReport Report) ImportOneTower(string path, PriorWeightFormat kind, string? vocabularyPath,
-        PriorModelOptions? preset, bool allowPartial, string holds)
+    // One tower (an image encoder, or a BERT folder) into a network whose every other tensor stays random: only when
+    // the caller allows a partial import, and then the report lists every key that stays random. Default inference
+    // settings; reports do not go through the (untrained) prototype bank.
+    private static (PriorNetwork Network, WeightImportReport Report) ImportImageTower(string path, Dictionary<string, Tensor> state, PriorWeightFormat kind,
+        WeightImportReport report, string? vocabularyPath, PriorModelOptions? preset, bool allowPartial, string holds)
+    {
+        RequirePartial(path, allowPartial, holds);
+        var image = ImageEncoderTensors(state, kind, report, path);
+        var (block, layers, width) = ImageEncoderShape(image, path);
+        var options = (preset ?? PriorModelOptions.Paper) with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
+        var tokenizer = new ReportTokenizer(vocabularyPath ?? throw new ArgumentException($"{path}: image weights carry no vocabulary; pass the vocab.txt the text side will use.", nameof(vocabularyPath)),
+            options.MaxTokens);
+        return OneTowerNetwork(options, tokenizer, model => LoadImageEncoder(model, image, report, allowPartial: true));
+    }
+
+    private static (PriorNetwork Network, WeightImportReport Report) ImportTextTower(string path, string? vocabularyPath,
+        PriorModelOptions? preset, bool allowPartial)
+    {
+        RequirePartial(path, allowPartial, "it is a BERT folder");
+        var bert = new HuggingFaceBertFolder(path);
+        var sizes = preset ?? PriorModelOptions.Paper;
+        var options = sizes with { Text = bert.Config, MaxTokens = Math.Min(sizes.MaxTokens, bert.Config.MaxPositionEmbeddings) };
+        var tokenizer = new ReportTokenizer(vocabularyPath ?? bert.VocabularyPath, options.MaxTokens, bert.LowerCase);
+        return OneTowerNetwork(options, tokenizer, model => LoadTextEncoder(model, bert, allowPartial: true));
+    }
+
+    private static void RequirePartial(string path, bool allowPartial, string holds)
     {
         if (!allowPartial)
             throw new InvalidDataException($"{path}: not a whole PRIOR network ({holds}); the rest would stay random. Pass --allow-partial (allowPartial) to import it anyway, listing what stays random, or start training from it with 'prior pretrain --init-image/--init-text'.");
-        var options = preset ?? PriorModelOptions.Paper;
-        HuggingFaceBertFolder? bert = null;
-        string vocabulary;
-        bool lower = false;
-        if (kind == PriorWeightFormat.Bert)
-        {
-            bert = new HuggingFaceBertFolder(path);
-            options = options with { Text = bert.Config, MaxTokens = Math.Min(options.MaxTokens, bert.Config.MaxPositionEmbeddings) };
-            vocabulary = vocabularyPath ?? bert.VocabularyPath;
-            lower = bert.LowerCase;
-        }
-        else
-        {
-            var (block, layers, width) = ReadImageEncoderShape(path, kind);
-            options = options with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
-            vocabulary = vocabularyPath ?? throw new ArgumentException($"{path}: image weights carry no vocabulary; pass the vocab.txt the text side will use.", nameof(vocabularyPath));
-        }
-        var tokenizer = new ReportTokenizer(vocabulary, options.MaxTokens, lower);
+    }
+
+    private static (PriorNetwork Network, WeightImportReport Report) OneTowerNetwork(PriorModelOptions options, ReportTokenizer tokenizer,
+        Func<PriorModel, WeightImportReport> loadTower)
+    {
         PriorModel model;
         using (TorchGcGuard.Enter())
             model = new PriorModel(options, tokenizer.VocabularySize);
         try
         {
-            var report = bert is null ? LoadImageEncoder(model, path, kind, allowPartial: true) : LoadTextEncoder(model, bert, allowPartial: true);
+            var report = loadTower(model);
             var accounted = report.Loaded.Concat(report.Missing).ToHashSet(StringComparer.Ordinal);
             foreach (var key in model.state_dict().Keys.Where(k => !accounted.Contains(k)))
                 report.AddMissing(key);
@@ -158,8 +163,14 @@ public static class PriorWeights
     public static WeightImportReport LoadImageEncoder(PriorModel model, string path, PriorWeightFormat format = PriorWeightFormat.Auto, bool allowPartial = false)
     {
         ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();   // the file's tensors; the model keeps copies
         var report = new WeightImportReport(path);
-        var image = ReadImageEncoder(path, format, report, model.image_encoder.encoder.conv1.weight!.shape[1]);
+        return LoadImageEncoder(model, ReadImageEncoder(path, format, report), report, allowPartial);
+    }
+
+    /// <summary>Loads image-encoder tensors already read (<see cref="ReadImageEncoder"/>) into the image tower.</summary>
+    internal static WeightImportReport LoadImageEncoder(PriorModel model, IReadOnlyDictionary<string, Tensor> image, WeightImportReport report, bool allowPartial)
+    {
         using (TorchGcGuard.Enter())
             StateDictLoader.Load(model.image_encoder, image, report, "image_encoder.");
         StateDictLoader.EnsureComplete(report, allowPartial, key => key.StartsWith("image_encoder.atten_pool.", StringComparison.Ordinal));
@@ -169,9 +180,13 @@ public static class PriorWeights
     /// <summary>The ResNet kind, depth and width of an image-encoder weights file (for building a model that fits it).</summary>
     public static (ResNetBlock Block, int[] Layers, int Width) ReadImageEncoderShape(string path, PriorWeightFormat format = PriorWeightFormat.Auto)
     {
-        var image = ReadImageEncoder(path, format, new WeightImportReport(path), 1);
-        return CheckpointShapes.ResNet(CheckpointShapes.Under(image, "encoder."), path);
+        using var scope = NewDisposeScope();
+        return ImageEncoderShape(ReadImageEncoder(path, format, new WeightImportReport(path)), path);
     }
+
+    /// <summary>The ResNet kind, depth and width of image-encoder tensors under our names.</summary>
+    internal static (ResNetBlock Block, int[] Layers, int Width) ImageEncoderShape(IReadOnlyDictionary<string, Tensor> image, string source) =>
+        CheckpointShapes.ResNet(CheckpointShapes.Under(image, "encoder."), source);
 
     /// <summary>
     /// Loads a Hugging Face BERT folder into <paramref name="model"/>'s text encoder: the <c>bert.</c> prefix removed,
@@ -183,8 +198,7 @@ public static class PriorWeights
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(folder);
         var report = new WeightImportReport(folder.WeightsPath);
-        var contents = StateDictFile.Read(folder.WeightsPath);
-        var state = StateDictShims.Normalize(contents.Tensors, report);
+        var state = ReadNormalized(folder.WeightsPath, report);
         if (state.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal)))
         {
             foreach (var key in state.Keys.Where(k => !k.StartsWith("bert.", StringComparison.Ordinal)).ToList())
@@ -252,11 +266,21 @@ public static class PriorWeights
         return placeholders;
     }
 
-    private static Dictionary<string, Tensor> ReadImageEncoder(string path, PriorWeightFormat format, WeightImportReport report, long channels)
+    /// <summary>The image-encoder tensors of a file, under our names (<c>encoder.*</c>, <c>atten_pool.*</c>), conv1 folded to one channel.</summary>
+    internal static Dictionary<string, Tensor> ReadImageEncoder(string path, PriorWeightFormat format, WeightImportReport report) =>
+        ImageEncoderTensors(ReadNormalized(path, report), format, report, path);
+
+    // A state dict read, unwrapped from a Lightning checkpoint when it is one, and its keys put through the shims.
+    private static Dictionary<string, Tensor> ReadNormalized(string path, WeightImportReport report)
     {
         var contents = StateDictFile.Read(path);
         if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
-        var state = StateDictShims.Normalize(contents.Tensors, report);
+        return StateDictShims.Normalize(contents.Tensors, report);
+    }
+
+    // Our ResNet has one input channel: a 3-channel (ImageNet) conv1 is summed over its RGB axis.
+    private static Dictionary<string, Tensor> ImageEncoderTensors(Dictionary<string, Tensor> state, PriorWeightFormat format, WeightImportReport report, string path)
+    {
         var detected = Detect(state);
         if (format == PriorWeightFormat.Bert || (format == PriorWeightFormat.Auto && detected == PriorWeightFormat.Bert))
             throw new InvalidDataException($"{path}: holds BERT weights, not an image encoder.");
@@ -280,7 +304,7 @@ public static class PriorWeights
             else
                 image["encoder." + key] = value;
         }
-        if (image.TryGetValue("encoder.conv1.weight", out var conv1) && conv1.shape[1] == 3 && channels == 1)
+        if (image.TryGetValue("encoder.conv1.weight", out var conv1) && conv1.shape[1] == 3)
         {
             image["encoder.conv1.weight"] = conv1.sum(1, keepdim: true);
             report.AddConversion($"conv1 [{string.Join(", ", conv1.shape)}] summed over its RGB axis into one channel");

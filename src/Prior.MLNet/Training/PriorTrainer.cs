@@ -34,7 +34,8 @@ public sealed class PriorTrainer
         ArgumentNullException.ThrowIfNull(studies);
         ArgumentNullException.ThrowIfNull(tokenizer);
         var o = _options;
-        var modelOptions = o.ModelFittingInitialWeights();
+        // The initial image weights are read from their file once: for the model's sizes and then for its weights.
+        var modelOptions = o.FitInitialWeights(out var initialImage, out var initialImageReport);
         if (tokenizer.MaxLength != modelOptions.MaxTokens)
             throw new ArgumentException($"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {modelOptions.MaxTokens}.", nameof(tokenizer));
         var device = ComputeDevices.Resolve(o.Device);
@@ -43,8 +44,12 @@ public sealed class PriorTrainer
         using (TorchGcGuard.Enter())
             model = new PriorModel(modelOptions, tokenizer.VocabularySize);
         var initial = new List<WeightImportReport>();
-        if (o.InitialImageWeights is { } imageWeights)
-            initial.Add(PriorWeights.LoadImageEncoder(model, imageWeights, allowPartial: o.AllowPartialInitialWeights));
+        if (initialImage is not null)
+        {
+            initial.Add(PriorWeights.LoadImageEncoder(model, initialImage, initialImageReport!, o.AllowPartialInitialWeights));
+            foreach (var tensor in initialImage.Values)
+                tensor.Dispose();   // the model holds copies
+        }
         if (o.InitialTextWeights is { } textWeights)
         {
             var folder = new HuggingFaceBertFolder(textWeights);

@@ -114,10 +114,24 @@ public sealed class PriorTrainerOptions
     /// </summary>
     public PriorModelOptions ModelFittingInitialWeights()
     {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return FitInitialWeights(out _, out _);
+    }
+
+    /// <summary>
+    /// <see cref="ModelFittingInitialWeights"/>, also handing back the image tensors it read (and their report), so
+    /// that the trainer loads them without reading the file a second time.
+    /// </summary>
+    internal PriorModelOptions FitInitialWeights(out IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? image, out WeightImportReport? imageReport)
+    {
         var model = Model;
-        if (InitialImageWeights is { } image)
+        image = null;
+        imageReport = null;
+        if (InitialImageWeights is { } path)
         {
-            var (block, layers, width) = PriorWeights.ReadImageEncoderShape(image);
+            imageReport = new WeightImportReport(path);
+            image = PriorWeights.ReadImageEncoder(path, PriorWeightFormat.Auto, imageReport);
+            var (block, layers, width) = PriorWeights.ImageEncoderShape(image, path);
             model = model with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
         }
         if (InitialTextWeights is { } text)
