@@ -71,8 +71,10 @@ public static class TrainingCheckpoint
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
         stream.Flush(flushToDisk: true);
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
+        return Sha256(stream);
     }
+
+    private static string Sha256(Stream stream) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
 
     /// <summary>
     /// Removes the temporary folders of checkpoint writes that never finished (a killed or crashed run) and returns
@@ -96,10 +98,10 @@ public static class TrainingCheckpoint
     {
         foreach (var checkpoint in List(directory).Reverse())
         {
-            TrainingPosition position;
+            State state;
             try
             {
-                position = ReadPosition(checkpoint, seed, modelOptions);
+                state = ReadState(checkpoint, seed, modelOptions);
             }
             catch (InvalidDataException ex)
             {
@@ -108,9 +110,9 @@ public static class TrainingCheckpoint
             }
             try
             {
-                Verify(checkpoint);
+                Verify(checkpoint, state);
                 LoadModelAndRandomState(checkpoint, model);
-                return (checkpoint, position);
+                return (checkpoint, Position(state));
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -120,10 +122,8 @@ public static class TrainingCheckpoint
         return null;
     }
 
-    private static void Verify(string checkpoint)
+    private static void Verify(string checkpoint, State state)
     {
-        var path = Path.Combine(checkpoint, "state.json");
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(path))!;
         foreach (var file in Files)
         {
             var full = Path.Combine(checkpoint, file);
@@ -132,8 +132,7 @@ public static class TrainingCheckpoint
             if (state.Sha256 is { } sums && sums.TryGetValue(file, out var expected))
             {
                 using var stream = File.OpenRead(full);
-                var actual = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
-                if (actual != expected)
+                if (Sha256(stream) != expected)
                     throw new CheckpointDamagedException($"{full} does not match its checksum");
             }
         }
@@ -147,8 +146,10 @@ public static class TrainingCheckpoint
             : Directory.GetDirectories(directory, "step-*").Where(d => File.Exists(Path.Combine(d, "state.json")))
                 .Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Reads the position of a checkpoint, checking its version and that it was made for the same model and seed.</summary>
-    internal static TrainingPosition ReadPosition(string checkpoint, long seed, string modelOptions)
+    private static TrainingPosition Position(State state) => new(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep);
+
+    // state.json, checked for version (damage: InvalidDataException) and for being this run's (ArgumentException).
+    private static State ReadState(string checkpoint, long seed, string modelOptions)
     {
         var path = Path.Combine(checkpoint, "state.json");
         State state;
@@ -166,7 +167,7 @@ public static class TrainingCheckpoint
             throw new ArgumentException($"{checkpoint}: the checkpoint was made for other model sizes; resume with the same preset and options.");
         if (state.Seed != seed)
             throw new ArgumentException($"{checkpoint}: the checkpoint was made with seed {state.Seed}, not {seed}.");
-        return new TrainingPosition(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep);
+        return state;
     }
 
     /// <summary>Loads the model weights and the random state of a checkpoint.</summary>

@@ -43,6 +43,9 @@ public abstract class PriorMappingTransformer : ITransformer, IDisposable
         return present.Count > 0 ? present : Mappers;
     }
 
+    // A copy of an owning transformer owns a reference of its own; a copy of a borrowing one borrows too.
+    private protected PriorNetwork NetworkForCopy() => OwnsNetwork ? Network.AddReference() : Network;
+
     /// <summary>
     /// The same transformer with another <see cref="UnreadableImageHandling"/> (e.g. to skip unreadable images with a
     /// model loaded from a zip); transformers without an image input return themselves.
@@ -133,7 +136,7 @@ public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorImageEmbeddingTransformer(OwnsNetwork ? Network.AddReference() : Network, ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
+        new PriorImageEmbeddingTransformer(NetworkForCopy(), ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
 }
 
 /// <summary>Adds the normalised report embedding of a report-text or sentence-vector column.</summary>
@@ -160,7 +163,7 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorZeroShotTransformer(OwnsNetwork ? Network.AddReference() : Network, ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes) { OwnsNetwork = OwnsNetwork };
+        new PriorZeroShotTransformer(NetworkForCopy(), ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes) { OwnsNetwork = OwnsNetwork };
 }
 
 /// <summary>
@@ -206,7 +209,7 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
 
     /// <inheritdoc />
     public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
-        new PriorPretrainTransformer(OwnsNetwork ? Network.AddReference() : Network, [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult)
+        new PriorPretrainTransformer(NetworkForCopy(), [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult)
         {
             OwnsNetwork = OwnsNetwork, LoadSummary = LoadSummary,
         };

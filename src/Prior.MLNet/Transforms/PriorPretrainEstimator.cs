@@ -33,8 +33,9 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         // transformer will read when the data has one.
         CheckColumn(input.Schema, o.ImagePathsColumnName, "a text vector of image paths");
         CheckColumn(input.Schema, o.SentencesColumnName, "a text vector of sentences");
+        var defaults = PriorTrainerOptions.ForPreset(o.Preset);
         if (input.Schema.GetColumnOrNull(o.ImagePathColumnName) is not null)
-            ImageInput.Check(input.Schema, o.ImagePathColumnName, PriorTrainerOptions.ForPreset(o.Preset).Model.ImageSize);
+            ImageInput.Check(input.Schema, o.ImagePathColumnName, defaults.Model.ImageSize);
         var cancelable = _environment as ICancelable;
         if (cancelable?.IsCanceled == true)
             throw new OperationCanceledException("PriorPretrain: the MLContext's execution was cancelled before training.");
@@ -43,7 +44,6 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         if (studies.Count < 2)
             throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
         long seed = o.Seed ?? (_environment as IHostEnvironmentInternal)?.Seed ?? 114514;
-        var defaults = PriorTrainerOptions.ForPreset(o.Preset);
         var trainerOptions = new PriorTrainerOptions
         {
             Model = defaults.Model,

@@ -93,6 +93,10 @@ public static class CheXpertAuthorsSubset
             source = csvPath;
         }
         var dataset = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(root));
+        var header = CheXpertColumns.Header.ToList();
+        var classColumns = ChexpertLabels.CompetitionFive.Select(c => header.IndexOf(c)).ToArray();
+        var classLabels = ChexpertLabels.CompetitionFive.Select(ChexpertLabels.IndexOf).ToArray();
+        int viewColumn = header.IndexOf("Frontal/Lateral");
         for (int i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -113,12 +117,12 @@ public static class CheXpertAuthorsSubset
             for (int k = 0; k < ChexpertLabels.CompetitionFive.Count; k++)
             {
                 float value = k == entry.Class ? 1f : 0f;
-                labels[ChexpertLabels.IndexOf(ChexpertLabels.CompetitionFive[k])] = value;
-                fields[CheXpertColumns.Header.ToList().IndexOf(ChexpertLabels.CompetitionFive[k])] = value.ToString("0.0", CultureInfo.InvariantCulture);
+                labels[classLabels[k]] = value;
+                fields[classColumns[k]] = value.ToString("0.0", CultureInfo.InvariantCulture);
             }
             var csvStylePath = $"{dataset}/{entry.ImagePath}";
             fields[0] = csvStylePath;
-            fields[CheXpertColumns.Header.ToList().IndexOf("Frontal/Lateral")] = "Frontal";
+            fields[viewColumn] = "Frontal";
             yield return new CheXpertCsv.Row(i + 1, fields, new CheXpertImage
             {
                 Path = csvStylePath,
