@@ -30,11 +30,7 @@ internal static class ClassifyCommand
             using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
                 network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
             var paths = InputList.Read(parse.GetValue(images)!);
-            var (pixels, failures) = InputList.DecodeAll(paths, classifier.Preprocessor, parse.GetValue(skip));
-            var readable = Enumerable.Range(0, paths.Count).Where(i => pixels[i] is not null).ToList();
-            var scores = new List<float[]>();
-            foreach (var chunk in readable.Chunk(64))
-                scores.AddRange(classifier.ScorePixels(chunk.Select(i => pixels[i]!).ToList()));
+            var (readable, scores, failures) = InputList.MapInBatches(paths, classifier.Preprocessor, parse.GetValue(skip), 64, classifier.ScorePixels);
             var path = Path.GetFullPath(parse.GetValue(output)!);
             AtomicFile.WriteText(path, w =>
             {

@@ -43,16 +43,10 @@ internal static class EmbedCommand
                 var paths = InputList.Read(imageList);
                 total = paths.Count;
                 var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-                for (int start = 0; start < paths.Count; start += batchSize)
-                {
-                    var chunk = paths.Skip(start).Take(batchSize).ToList();
-                    var (pixels, failed) = InputList.DecodeAll(chunk, preprocessor, parse.GetValue(skip));
-                    failures.AddRange(failed);
-                    var readable = Enumerable.Range(0, chunk.Count).Where(i => pixels[i] is not null).ToList();
-                    if (readable.Count == 0) continue;
-                    var (global, _) = network.EmbedImages(readable.Select(i => pixels[i]!).ToList(), local: false);
-                    rows.AddRange(readable.Select((i, k) => new Row { Input = chunk[i], Embedding = global[k] }));
-                }
+                var (readable, vectors, failed) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), batchSize,
+                    pixels => network.EmbedImages(pixels, local: false).Global);
+                failures.AddRange(failed);
+                rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));
             }
             else
             {

@@ -25,14 +25,39 @@ internal static class InputList
 
     /// <summary>
     /// Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason. Without
-    /// <paramref name="skip"/> the first unreadable image stops the command with one line naming its row and file.
+    /// <paramref name="skip"/> the first unreadable image stops the command with one line naming its row (counted from
+    /// <paramref name="firstRow"/>, the 0-based position of <paramref name="paths"/>' first one in the whole list) and file.
     /// </summary>
-    public static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor, bool skip)
+    private static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor, bool skip, int firstRow = 0)
     {
         var (pixels, reasons) = preprocessor.LoadAll(paths);
         if (!skip && Array.FindIndex(reasons, r => r is not null) is var first and >= 0)
-            throw new InvalidDataException($"row {first + 1}: {reasons[first]} (pass --skip-unreadable to skip such images)");
+            throw new InvalidDataException($"row {firstRow + first + 1}: {reasons[first]} (pass --skip-unreadable to skip such images)");
         return (pixels, reasons.Where(r => r is not null).Select(r => r!).ToList());
+    }
+
+    /// <summary>
+    /// Decodes and maps images a batch at a time, so that memory does not grow with the list (100,000 images at 224 px
+    /// would be 20 GB at once): <paramref name="map"/> gets each batch's readable pixels and returns one result each.
+    /// Returns the list positions of the readable images, their results in the same order, and the skipped ones.
+    /// </summary>
+    public static (List<int> Readable, List<float[]> Results, List<string> Failures) MapInBatches(IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, float[][]> map)
+    {
+        var readable = new List<int>();
+        var results = new List<float[]>();
+        var failures = new List<string>();
+        for (int start = 0; start < paths.Count; start += batchSize)
+        {
+            var chunk = paths.Skip(start).Take(batchSize).ToList();
+            var (pixels, failed) = DecodeAll(chunk, preprocessor, skip, start);
+            failures.AddRange(failed);
+            var ok = Enumerable.Range(0, chunk.Count).Where(i => pixels[i] is not null).ToList();
+            if (ok.Count == 0) continue;
+            readable.AddRange(ok.Select(i => start + i));
+            results.AddRange(map(ok.Select(i => pixels[i]!).ToList()));
+        }
+        return (readable, results, failures);
     }
 
     /// <summary>Prints the skipped inputs, one line each.</summary>

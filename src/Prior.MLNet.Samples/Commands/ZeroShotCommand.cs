@@ -70,13 +70,12 @@ internal static class ZeroShotCommand
         };
         using var classifier = new ZeroShotClassifier(model, network.Tokenizer, network.UsePrototypes, ZeroShotPrompts.For(set, classes),
             network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-        var (pixels, failures) = InputList.DecodeAll(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable);
-        var readable = Enumerable.Range(0, images.Count).Where(i => pixels[i] is not null).ToList();
+        var (readable, scores, failures) = InputList.MapInBatches(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable, 64,
+            classifier.ScorePixels);
         if (readable.Count == 0)
             throw new InvalidDataException($"{chexpert}: none of the subset's images could be read.");
-        var scores = readable.Chunk(64).SelectMany(chunk => classifier.ScorePixels(chunk.Select(i => pixels[i]!).ToList())).ToArray();
         truth = readable.Select(i => truth[i]).ToList();
         InputList.ReportFailures(failures, images.Count);
-        return ZeroShotEvaluation.Evaluate(ml, truth, scores, classes);
+        return ZeroShotEvaluation.Evaluate(ml, truth, scores.ToArray(), classes);
     }
 }

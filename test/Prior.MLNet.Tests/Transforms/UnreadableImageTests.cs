@@ -94,6 +94,13 @@ public sealed class UnreadableImageTests
             Assert.AreEqual($"prior {command}: row 2: {paths[1]}: empty file (0 bytes), not an image. (pass --skip-unreadable to skip such images)", lines[0]);
             Assert.IsFalse(File.Exists(Path.Combine(dir, command + ".tsv")), "nothing half-written");
         }
+        // Rows are counted over the whole list, not within a batch: the good first row, then batches of one.
+        File.WriteAllLines(list, [paths[0], paths[0], paths[0], paths[2]]);
+        var later = RunPrior("embed", "--model", model, "--images", list, "--out", Path.Combine(dir, "later.tsv"), "--batch-size", "1");
+        Assert.AreEqual(2, later.Code, later.Out);
+        // (libtorch itself may warn on stderr before that, e.g. NNPACK on some processors at batch size 1)
+        StringAssert.StartsWith(later.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], $"prior embed: row 4: {paths[2]}: truncated");
+        File.WriteAllLines(list, paths);
 
         // apply: a saved ML.NET pipeline, switched to skipping by the flag.
         var ml = new MLContext(seed: 1);
