@@ -51,39 +51,15 @@ internal static class PretrainCommand
 
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             var defaults = PriorTrainerOptions.ForPreset(parse.GetValue(preset)!);
-            var initial = new PriorTrainerOptions
-            {
-                Model = defaults.Model, InitialImageWeights = parse.GetValue(initImage), InitialTextWeights = parse.GetValue(initText),
-                AllowPartialInitialWeights = parse.GetValue(partial),
-            };
-            initial.Validate();
-            var modelOptions = initial.ModelFittingInitialWeights();
-            var vocabularyPath = parse.GetValue(vocab);
-            bool lowerCase = false;
-            if (initial.InitialTextWeights is { } bert)
-            {
-                if (vocabularyPath is not null)
-                    throw new ArgumentException("--init-text brings its own vocab.txt; leave out --vocab.");
-                var folder = new Prior.MLNet.Interop.HuggingFaceBertFolder(bert);
-                vocabularyPath = folder.VocabularyPath;
-                lowerCase = folder.LowerCase;
-                Console.WriteLine($"text tower from {bert}: {folder.Config.NumHiddenLayers} layers of {folder.Config.HiddenSize}, {(lowerCase ? "uncased" : "cased")} ({folder.CasingSource})");
-            }
-            else if (vocabularyPath is null)
-            {
-                vocabularyPath = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
-                WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(train.SelectMany(s => s.Sentences)), vocabularyPath);
-            }
-            var tokenizer = new ReportTokenizer(vocabularyPath, modelOptions.MaxTokens, lowerCase);
             var stageEpochs = parse.GetValue(epochs) is { } e
                 ? e.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
                 : defaults.EpochsPerStage.ToArray();
             var options = new PriorTrainerOptions
             {
                 Model = defaults.Model,
-                InitialImageWeights = initial.InitialImageWeights,
-                InitialTextWeights = initial.InitialTextWeights,
-                AllowPartialInitialWeights = initial.AllowPartialInitialWeights,
+                InitialImageWeights = parse.GetValue(initImage),
+                InitialTextWeights = parse.GetValue(initText),
+                AllowPartialInitialWeights = parse.GetValue(partial),
                 EpochsPerStage = stageEpochs,
                 BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
                 PeakLearningRates = defaults.PeakLearningRates,
@@ -101,6 +77,25 @@ internal static class PretrainCommand
                         Console.WriteLine(p);
                 },
             };
+            options.Validate();
+            var modelOptions = options.ModelFittingInitialWeights();
+            var vocabularyPath = parse.GetValue(vocab);
+            bool lowerCase = false;
+            if (options.InitialTextWeights is { } bert)
+            {
+                if (vocabularyPath is not null)
+                    throw new ArgumentException("--init-text brings its own vocab.txt; leave out --vocab.");
+                var folder = new Prior.MLNet.Interop.HuggingFaceBertFolder(bert);
+                vocabularyPath = folder.VocabularyPath;
+                lowerCase = folder.LowerCase;
+                Console.WriteLine($"text tower from {bert}: {folder.Config.NumHiddenLayers} layers of {folder.Config.HiddenSize}, {(lowerCase ? "uncased" : "cased")} ({folder.CasingSource})");
+            }
+            else if (vocabularyPath is null)
+            {
+                vocabularyPath = Path.Combine(Path.GetTempPath(), $"prior-vocab-{Guid.NewGuid():N}.txt");
+                WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(train.SelectMany(s => s.Sentences)), vocabularyPath);
+            }
+            var tokenizer = new ReportTokenizer(vocabularyPath, modelOptions.MaxTokens, lowerCase);
             var result = new PriorTrainer(options).Train(train, tokenizer);
             foreach (var report in result.InitialWeights)
                 Console.WriteLine(report.Describe());

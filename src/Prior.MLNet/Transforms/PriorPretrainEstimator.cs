@@ -44,12 +44,30 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         if (studies.Count < 2)
             throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
         long seed = o.Seed ?? (_environment as IHostEnvironmentInternal)?.Seed ?? 114514;
+        var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
+        using var cancellation = new CancellationTokenSource();
         var trainerOptions = new PriorTrainerOptions
         {
             Model = defaults.Model,
             InitialImageWeights = o.InitialImageWeights,
             InitialTextWeights = o.InitialTextWeights,
             AllowPartialInitialWeights = o.AllowPartialInitialWeights,
+            EpochsPerStage = epochs,
+            BatchSize = o.BatchSize ?? defaults.BatchSize,
+            PeakLearningRates = defaults.PeakLearningRates,
+            StartLearningRates = defaults.StartLearningRates,
+            WarmupEpochs = defaults.WarmupEpochs,
+            Device = o.Device,
+            Seed = seed,
+            CheckpointDirectory = o.CheckpointDirectory,
+            Resume = o.Resume,
+            Progress = TrainingLog.ToChannel(_environment, step =>
+            {
+                o.Progress?.Invoke(step);
+                // MLContext.CancelExecution(): stop at the next step, as ML.NET's own trainers do.
+                if (cancelable?.IsCanceled == true)
+                    cancellation.Cancel();
+            }),
         };
         var modelOptions = trainerOptions.ModelFittingInitialWeights();
         ReportTokenizer tokenizer;
@@ -75,31 +93,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
                 File.Delete(path);
             }
         }
-        var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
-        using var cancellation = new CancellationTokenSource();
-        var trainer = new PriorTrainer(new PriorTrainerOptions
-        {
-            Model = defaults.Model,
-            InitialImageWeights = o.InitialImageWeights,
-            InitialTextWeights = o.InitialTextWeights,
-            AllowPartialInitialWeights = o.AllowPartialInitialWeights,
-            EpochsPerStage = epochs,
-            BatchSize = o.BatchSize ?? defaults.BatchSize,
-            PeakLearningRates = defaults.PeakLearningRates,
-            StartLearningRates = defaults.StartLearningRates,
-            WarmupEpochs = defaults.WarmupEpochs,
-            Device = o.Device,
-            Seed = seed,
-            CheckpointDirectory = o.CheckpointDirectory,
-            Resume = o.Resume,
-            Progress = TrainingLog.ToChannel(_environment, step =>
-            {
-                o.Progress?.Invoke(step);
-                // MLContext.CancelExecution(): stop at the next step, as ML.NET's own trainers do.
-                if (cancelable?.IsCanceled == true)
-                    cancellation.Cancel();
-            }),
-        });
+        var trainer = new PriorTrainer(trainerOptions);
         var result = trainer.Train(studies, tokenizer, cancellation.Token);
         var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: epochs[1] + epochs[2] > 0);
         return new PriorPretrainTransformer(network, Mappers(network), result) { LoadSummary = summary, OwnsNetwork = true };
