@@ -17,5 +17,6 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(LabelReportsCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(AblateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -52,22 +52,10 @@ internal static class DemoCommand
     internal static Dictionary<string, double> Run(string root, Settings settings)
     {
         var clock = Stopwatch.StartNew();
-        var data = Path.Combine(root, "data");
         var report = Path.Combine(root, "report");
         Directory.CreateDirectory(report);
-        Console.WriteLine($"1/6 synthetic MIMIC-CXR ({settings.Studies} studies) and CheXpert ({settings.CheXpertImages} images) at {settings.ImageSize} px -> {data}");
-        var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
-        {
-            OutputDirectory = data, Studies = settings.Studies, CheXpertImages = settings.CheXpertImages, ImageSize = settings.ImageSize,
-        });
-
-        Console.WriteLine("2/6 pretraining index and the CheXpert 5x200 set");
-        var index = Path.Combine(root, "mimic-index.jsonl.gz");
-        var indexSummary = MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);
-        Console.WriteLine($"    {indexSummary}");
-        var chexpert = Path.Combine(data, CheXpertColumns.DatasetFolder);
-        var subsetPath = Path.Combine(root, "chexpert_5x200.csv");
-        CheXpertZeroShotSubset.Build(chexpert, subsetPath);
+        var prepared = Prepare(root, settings, "1/6", "2/6");
+        var (manifest, indexSummary, index, chexpert, subsetPath) = (prepared.Manifest, prepared.IndexSummary, prepared.Index, prepared.CheXpert, prepared.Subset);
 
         Console.WriteLine($"3/6 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
         var ml = new MLContext(seed: 1);
@@ -127,6 +115,31 @@ internal static class DemoCommand
         Console.WriteLine($"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)");
         Console.WriteLine($"report: {report} (loss-curves.png, zero-shot-confusion.png, attention-maps.png, metrics.json)");
         return figures;
+    }
+
+    /// <summary>What <see cref="Prepare"/> wrote.</summary>
+    internal sealed record PreparedData(SyntheticManifest Manifest, DataLoadSummary IndexSummary, string Index, string CheXpert, string Subset);
+
+    /// <summary>
+    /// The demo's data under <paramref name="root"/>: synthetic MIMIC-CXR and CheXpert, the pretraining index and the
+    /// 5x200 set (shared with <c>prior ablate</c>, so that both measure the same thing).
+    /// </summary>
+    internal static PreparedData Prepare(string root, Settings settings, string firstStep, string secondStep)
+    {
+        var data = Path.Combine(root, "data");
+        Console.WriteLine($"{firstStep} synthetic MIMIC-CXR ({settings.Studies} studies) and CheXpert ({settings.CheXpertImages} images) at {settings.ImageSize} px -> {data}");
+        var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
+        {
+            OutputDirectory = data, Studies = settings.Studies, CheXpertImages = settings.CheXpertImages, ImageSize = settings.ImageSize,
+        });
+        Console.WriteLine($"{secondStep} pretraining index and the CheXpert 5x200 set");
+        var index = Path.Combine(root, "mimic-index.jsonl.gz");
+        var indexSummary = MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);
+        Console.WriteLine($"    {indexSummary}");
+        var chexpert = Path.Combine(data, CheXpertColumns.DatasetFolder);
+        var subsetPath = Path.Combine(root, "chexpert_5x200.csv");
+        CheXpertZeroShotSubset.Build(chexpert, subsetPath);
+        return new PreparedData(manifest, indexSummary, index, chexpert, subsetPath);
     }
 
     private sealed class ZeroShotRow

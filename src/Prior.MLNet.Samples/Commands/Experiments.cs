@@ -12,7 +12,7 @@ namespace Prior.MLNet.Samples.Commands;
 internal static class Experiments
 {
     /// <summary>Held-out (validate + test split) MIMIC-CXR retrieval.</summary>
-    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex, bool skipUnreadable = false)
+    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex, bool skipUnreadable = false, bool? usePrototypes = null)
     {
         var ml = new MLContext(seed: 1);
         var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex);   // a root's folders and tables, or an index
@@ -23,7 +23,7 @@ internal static class Experiments
         });
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
         var skipped = new List<string>();
-        var result = Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, network.UsePrototypes,
+        var result = Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, usePrototypes ?? network.UsePrototypes,
             unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail, skipped: skipped);
         InputList.ReportFailures(skipped, studies.Count);
         return result;

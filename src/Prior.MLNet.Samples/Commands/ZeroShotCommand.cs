@@ -43,6 +43,16 @@ internal static class ZeroShotCommand
     public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts, bool skipUnreadable = false)
     {
         using var network = PriorNetwork.Load(modelPath);
+        return Evaluate(network, chexpert, subset, prompts, skipUnreadable);
+    }
+
+    /// <summary>
+    /// Scores the 5x200 set with <paramref name="network"/>; <paramref name="usePrototypes"/> overrides whether the
+    /// class prompts go through the sentence bank (null: as the network was trained).
+    /// </summary>
+    public static ZeroShotEvaluation.Result Evaluate(PriorNetwork network, string chexpert, string? subset, string? prompts, bool skipUnreadable = false,
+        bool? usePrototypes = null, bool quiet = false)
+    {
         var model = network.Model;
         var subsetPath = subset;
         if (subsetPath is null)
@@ -54,7 +64,8 @@ internal static class ZeroShotCommand
         var view = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var summary);
         var images = ml.Data.CreateEnumerable<CheXpertImage>(view, false).ToList();
         int listed = images.Count + summary.Skipped.Values.Sum();
-        Console.WriteLine($"scoring {images.Count} of the {listed} images the subset lists");
+        if (!quiet)
+            Console.WriteLine($"scoring {images.Count} of the {listed} images the subset lists");
         foreach (var item in summary.Items)
             Console.WriteLine($"  not scored: {item}");
         if (images.Count == 0)
@@ -68,7 +79,7 @@ internal static class ZeroShotCommand
             "ensemble" => ZeroShotPromptSet.Ensemble,
             _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
         };
-        using var classifier = new ZeroShotClassifier(model, network.Tokenizer, network.UsePrototypes, ZeroShotPrompts.For(set, classes),
+        using var classifier = new ZeroShotClassifier(model, network.Tokenizer, usePrototypes ?? network.UsePrototypes, ZeroShotPrompts.For(set, classes),
             network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
         var (readable, scores, failures) = InputList.MapInBatches(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable, 64,
             classifier.ScorePixels);

@@ -15,6 +15,12 @@ public sealed class PriorLosses
     /// <summary>The weighted sum that is back-propagated.</summary>
     public Tensor Total { get; }
 
+    /// <summary>
+    /// In stages 2 and 3: the bank's choice for each real sentence of the batch and the sentence vectors
+    /// (detached), for usage statistics and dead-prototype restarts. Null in stage 1.
+    /// </summary>
+    public BankObservation? Bank { get; init; }
+
     /// <summary>Combines the terms with the weights of <paramref name="stage"/>.</summary>
     public PriorLosses(PriorStage stage, IReadOnlyDictionary<string, Tensor> terms)
     {
@@ -38,3 +44,8 @@ public sealed class PriorLosses
         _ => throw new ArgumentException($"Unknown loss term '{term}'.", nameof(term)),
     };
 }
+
+/// <summary>What the sentence bank saw in one step.</summary>
+/// <param name="Index">The most likely prototype of each real sentence [N] (int64).</param>
+/// <param name="Sentences">The real sentences' vectors [N, D], detached.</param>
+public sealed record BankObservation(Tensor Index, Tensor Sentences);

@@ -160,7 +160,10 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             var generated = sentence_bank.call(generation.Arranged, slotMask);
             terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generated.Prototypes, slotMask), report, logit_scale);
         }
-        return new PriorLosses(stage, terms);
+        return new PriorLosses(stage, terms)
+        {
+            Bank = assignment is null ? null : new BankObservation(assignment.Index[mask], sentences[mask].detach()),
+        };
     }
 
     // Zero-pads (or keeps) dimension 1 to exactly `slots`.

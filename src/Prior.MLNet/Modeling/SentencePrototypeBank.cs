@@ -86,6 +86,47 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
         return new PrototypeAssignment(prototypes, logits, probabilities.argmax(-1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Replaces the codebook by the spherical k-means centres of <paramref name="sentences"/> [N, D], each scaled to
+    /// the sentences' mean norm: every prototype starts where sentences are and with equal norms, so that the
+    /// bank's dot-product assignment ranks them by cosine. Returns the clustering (its mean cosine tells the fit).
+    /// </summary>
+    public SphericalKMeans.Result InitializeFromSentences(Tensor sentences, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var weight = embed.weight!;
+        if (sentences.dim() != 2 || sentences.shape[1] != weight.shape[1])
+            throw new ArgumentException($"sentences must be [N, {weight.shape[1]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
+        var result = SphericalKMeans.Fit(sentences, (int)weight.shape[0], seed);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            var radius = sentences.detach().to(weight.dtype).norm(1).mean();
+            weight.copy_((result.Directions.to(weight.device).to(weight.dtype) * radius.to(weight.device)));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Moves the prototypes <paramref name="dead"/> (unused for an epoch) onto <paramref name="sentences"/> [N, D]
+    /// (N ≥ their count; the i-th dead prototype takes the i-th sentence), as vector-quantisation codebooks restart
+    /// dead codes: an unused prototype gets almost no gradient from the prototype loss and would otherwise stay dead.
+    /// </summary>
+    public void Reseed(IReadOnlyList<long> dead, Tensor sentences)
+    {
+        ArgumentNullException.ThrowIfNull(dead);
+        ArgumentNullException.ThrowIfNull(sentences);
+        if (sentences.shape[0] < dead.Count)
+            throw new ArgumentException($"{dead.Count} prototypes to restart but only {sentences.shape[0]} sentences.", nameof(sentences));
+        var weight = embed.weight!;
+        using var scope = NewDisposeScope();
+        using (no_grad())
+        {
+            for (int i = 0; i < dead.Count; i++)
+                weight[dead[i]] = sentences[i].to(weight.device).to(weight.dtype);
+        }
+    }
+
     /// <summary>The prototype loss L_proto = mean |q − x| (weighted ×10 by the trainer).</summary>
     public static Tensor PrototypeLoss(Tensor prototypes, Tensor sentences) => nn.functional.l1_loss(prototypes, sentences);
 }

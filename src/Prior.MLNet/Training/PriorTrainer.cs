@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Prior.MLNet.Data;
 using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
@@ -93,6 +94,8 @@ public sealed class PriorTrainer
         model.train();
 
         var history = new Queue<TrainingProgress>();
+        var bankUsage = new List<PrototypeUsage>();
+        using var monitor = new PrototypeBankMonitor(model.Options.Prototypes, device);
         var skipped = new List<string>();
         long globalStep = position.GlobalStep;
         for (int stageIndex = position.StageIndex; stageIndex < 3; stageIndex++)
@@ -109,6 +112,12 @@ public sealed class PriorTrainer
                 using (TorchGcGuard.Enter())
                     TrainingCheckpoint.LoadOptimizer(resumeFrom!, optimizer);
             int firstEpoch = stageIndex == position.StageIndex ? position.Epoch : 0;
+            bool usesBank = stage >= PriorStage.Prototypes;
+            if (usesBank && resumingHere && position.BankUsage is { } counts)
+                monitor.Restore(counts);
+            bool firstBankStage = Enumerable.Range(1, Math.Max(0, stageIndex - 1)).All(i => o.EpochsPerStage[i] == 0);
+            if (usesBank && firstBankStage && !resumingHere && o.PrototypeInitialization == PrototypeInitialization.KMeans)
+                Notice(InitializeBank(model, studies, tokenizer, o));
 
             for (int epoch = firstEpoch; epoch < epochs; epoch++)
             {
@@ -154,6 +163,8 @@ public sealed class PriorTrainer
                         if (o.GradientClipNorm is { } clip)
                             nn.utils.clip_grad_norm_(model.parameters(), clip);
                         optimizer.step();
+                        if (losses.Bank is { } observed)
+                            monitor.Observe(observed);
                         values = named;
                     }
                     globalStep++;
@@ -165,9 +176,18 @@ public sealed class PriorTrainer
                         history.Dequeue();
                     o.Progress?.Invoke(progress);
                     step++;
+                    if (usesBank && step == stepsPerEpoch)
+                    {
+                        // The epoch's usage, and its restarts, come before the epoch-end checkpoint, which then holds them.
+                        PrototypeUsage usage;
+                        using (TorchGcGuard.Enter())
+                            usage = monitor.EndEpoch(stage, epoch, model, o.RestartUnusedPrototypes, studies, tokenizer, o.Seed);
+                        bankUsage.Add(usage);
+                        Notice(usage.ToString());
+                    }
                     if (o.CheckpointDirectory is { } dir && o.CheckpointEverySteps > 0 && globalStep % o.CheckpointEverySteps == 0)
                     {
-                        var next = step < stepsPerEpoch ? new TrainingPosition(stageIndex, epoch, step, globalStep)
+                        var next = step < stepsPerEpoch ? new TrainingPosition(stageIndex, epoch, step, globalStep) { BankUsage = usesBank ? monitor.Counts() : null }
                             : new TrainingPosition(stageIndex, epoch + 1, 0, globalStep);
                         if (next.Epoch < epochs)
                             using (TorchGcGuard.Enter())
@@ -181,7 +201,29 @@ public sealed class PriorTrainer
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
         model.eval();
-        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices };
+        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage };
+    }
+
+    // The k-means start of the bank from the stage-1 text tower's vectors of a seeded sample of training sentences.
+    private static string InitializeBank(PriorModel model, IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, PriorTrainerOptions o)
+    {
+        var order = Enumerable.Range(0, studies.Count).ToList();
+        DeterministicRandom.Derive(o.Seed, "bank-init", 0).Shuffle(order);
+        var reports = new List<IReadOnlyList<string>>();
+        int sentences = 0;
+        foreach (var i in order)
+        {
+            if (sentences >= o.PrototypeInitializationSentences) break;
+            reports.Add(studies[i].Sentences);
+            sentences += studies[i].Sentences.Count;
+        }
+        using var guard = TorchGcGuard.Enter();
+        var encoded = SentenceVectors.Encode(model, tokenizer, reports);
+        using var vectors = encoded.Vectors;
+        var result = model.sentence_bank.InitializeFromSentences(vectors, o.Seed);
+        result.Directions.Dispose();
+        result.Assignment.Dispose();
+        return FormattableString.Invariant($"sentence bank initialised by spherical k-means: {model.Options.Prototypes} prototypes from {vectors.shape[0]} sentences of {reports.Count} studies, mean cosine to the centre {result.MeanCosine:0.000}");
     }
 
     // One device-to-host read: the sum of every gradient's non-finite count; the name is looked up only when it is not 0.

@@ -27,6 +27,21 @@ public sealed class PriorTrainerOptions
     /// <summary>Warm-up length per stage, in epochs. Default [1, 1, 5].</summary>
     public IReadOnlyList<int> WarmupEpochs { get; init; } = [1, 1, 5];
 
+    /// <summary>
+    /// How the bank starts when the first prototype stage (2, or 3 when 2 is skipped) begins from a stage-1 model.
+    /// Default <see cref="Training.PrototypeInitialization.KMeans"/>; <c>Random</c> is the original's.
+    /// </summary>
+    public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.KMeans;
+
+    /// <summary>Sentences (from a seeded sample of studies) clustered for the k-means start. Default 16,384.</summary>
+    public int PrototypeInitializationSentences { get; init; } = 16_384;
+
+    /// <summary>
+    /// At the end of each epoch of stages 2–3, move every prototype no sentence chose onto the training sentences the
+    /// bank serves worst. Default true; false is the original's.
+    /// </summary>
+    public bool RestartUnusedPrototypes { get; init; } = true;
+
     /// <summary>AdamW weight decay (one parameter group). Default 1e-6.</summary>
     public double WeightDecay { get; init; } = 1e-6;
 
@@ -162,6 +177,7 @@ public sealed class PriorTrainerOptions
         if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
         if (HistoryLimit < 0) throw new ArgumentOutOfRangeException(nameof(HistoryLimit), HistoryLimit, "must be >= 0");
         if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
+        if (PrototypeInitializationSentences < 1) throw new ArgumentOutOfRangeException(nameof(PrototypeInitializationSentences), PrototypeInitializationSentences, "must be at least 1");
         if (Resume && CheckpointDirectory is null) throw new ArgumentException("Resume needs a CheckpointDirectory.");
         if (InitialImageWeights is { } image && !File.Exists(image))
             throw new FileNotFoundException($"{image}: the initial image weights do not exist.", image);

@@ -14,4 +14,7 @@ public sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<Trainin
 
     /// <summary>What training had to say besides progress: stale temporary folders removed, damaged checkpoints skipped, where it resumed.</summary>
     public IReadOnlyList<string> Notices { get; init; } = [];
+
+    /// <summary>The sentence bank's usage per epoch of stages 2–3 (from the resume point when resuming).</summary>
+    public IReadOnlyList<PrototypeUsage> PrototypeUsage { get; init; } = [];
 }

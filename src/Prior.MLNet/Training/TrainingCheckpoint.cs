@@ -21,7 +21,7 @@ public static class TrainingCheckpoint
     private static readonly string[] Files = ["model.bin", "optimizer.bin", "rng.bin"];
 
     private sealed record State(int Version, int StageIndex, int Epoch, int Batch, long GlobalStep, long Seed, string ModelOptions,
-        IReadOnlyDictionary<string, string>? Sha256 = null);
+        IReadOnlyDictionary<string, string>? Sha256 = null, IReadOnlyList<long>? BankUsage = null);
 
     /// <summary>Writes a checkpoint and keeps the newest <paramref name="keep"/>.</summary>
     internal static string Save(string directory, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, TrainingPosition position, long seed,
@@ -40,7 +40,7 @@ public static class TrainingCheckpoint
             using (var rng = random.get_rng_state())
                 File.WriteAllBytes(Path.Combine(temp, "rng.bin"), rng.bytes.ToArray());
             var sums = Files.ToDictionary(f => f, f => FlushAndHash(Path.Combine(temp, f)));
-            var state = new State(Version, position.StageIndex, position.Epoch, position.Batch, position.GlobalStep, seed, modelOptions, sums);
+            var state = new State(Version, position.StageIndex, position.Epoch, position.Batch, position.GlobalStep, seed, modelOptions, sums, position.BankUsage);
             File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state));
             FlushAndHash(Path.Combine(temp, "state.json"));
             if (Directory.Exists(final))
@@ -146,7 +146,7 @@ public static class TrainingCheckpoint
             : Directory.GetDirectories(directory, "step-*").Where(d => File.Exists(Path.Combine(d, "state.json")))
                 .Order(StringComparer.Ordinal).ToList();
 
-    private static TrainingPosition Position(State state) => new(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep);
+    private static TrainingPosition Position(State state) => new(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep) { BankUsage = state.BankUsage };
 
     // state.json, checked for version (damage: InvalidDataException) and for being this run's (ArgumentException).
     private static State ReadState(string checkpoint, long seed, string modelOptions)

@@ -48,7 +48,10 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         using var cancellation = new CancellationTokenSource();
         var trainerOptions = new PriorTrainerOptions
         {
-            Model = defaults.Model,
+            Model = o.Prototypes is { } bank ? defaults.Model with { Prototypes = bank } : defaults.Model,
+            PrototypeInitialization = o.PrototypeInitialization,
+            RestartUnusedPrototypes = o.RestartUnusedPrototypes,
+            Notice = o.Notice,
             InitialImageWeights = o.InitialImageWeights,
             InitialTextWeights = o.InitialTextWeights,
             AllowPartialInitialWeights = o.AllowPartialInitialWeights,

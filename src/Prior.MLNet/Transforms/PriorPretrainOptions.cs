@@ -79,6 +79,18 @@ public sealed class PriorPretrainOptions
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = 32;
 
+    /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
+    public int? Prototypes { get; init; }
+
+    /// <summary>How the bank starts at the first prototype stage. Default <see cref="PrototypeInitialization.KMeans"/> (see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
+    public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.KMeans;
+
+    /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Default true (see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
+    public bool RestartUnusedPrototypes { get; init; } = true;
+
+    /// <summary>Receives what training has to say besides progress: the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
+    public Action<string>? Notice { get; init; }
+
     /// <summary>Called after every training step (also sent to the MLContext's log).</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 
@@ -92,6 +104,8 @@ public sealed class PriorPretrainOptions
             throw new ArgumentException($"ImageEmbeddingColumnName and ReportEmbeddingColumnName are both '{ImageEmbeddingColumnName}'; give them different names.");
         if (!Enum.IsDefined(UnreadableImages)) throw new ArgumentOutOfRangeException(nameof(UnreadableImages), UnreadableImages, "unknown handling");
         _ = PriorTrainerOptions.ForPreset(Preset);
+        if (Prototypes is < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1, or null for the preset's");
+        if (!Enum.IsDefined(PrototypeInitialization)) throw new ArgumentOutOfRangeException(nameof(PrototypeInitialization), PrototypeInitialization, "unknown initialisation");
         if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");
         if (VocabularyPath is not null && !File.Exists(VocabularyPath))
             throw new FileNotFoundException($"{VocabularyPath}: the vocabulary file does not exist.", VocabularyPath);

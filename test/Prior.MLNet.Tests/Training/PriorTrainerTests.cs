@@ -56,7 +56,7 @@ public sealed class PriorTrainerTests
     public void AResumedRunContinuesExactlyLikeAnUninterruptedOne()
     {
         var studies = Data.Studies.Take(96).ToList();            // 6 steps per epoch
-        int[] epochs = [2, 1, 1];
+        int[] epochs = [1, 2, 1];                                // step 8 is inside stage 2: the bank's counts resume too
         var full = new PriorTrainer(TrainingFixture.Options(epochs, SyntheticFixture.NewTempFolder(), every: 4)).Train(studies, Data.Tokenizer);
 
         // Interrupt after step 10 (the newest checkpoint is after step 8), then resume.

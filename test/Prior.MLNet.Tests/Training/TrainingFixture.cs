@@ -41,8 +41,11 @@ internal sealed class TrainingFixture
     /// <summary>Tiny-preset options for tests: a single worker thread count is not required for determinism.</summary>
     public static PriorTrainerOptions Options(int[] epochs, string? checkpoints = null, int every = 0, Action<TrainingProgress>? progress = null,
         bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null,
-        Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null) => new()
+        Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null,
+        PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true) => new()
     {
+        PrototypeInitialization = bankStart,
+        RestartUnusedPrototypes = restart,
         AfterBackward = afterBackward,
         CheckpointsToKeep = keep,
         Notice = notice,
