@@ -110,4 +110,17 @@ public static class PriorCatalog
                           ?? type.GetProperty("Microsoft.ML.Data.IInternalCatalog.Environment", flags)?.GetValue(catalog);
         return environment as IChannelProvider ?? new MLContext();
     }
+
+    /// <summary>
+    /// Labels reports with the 14 CheXpert observations by rule (<see cref="Text.ChexpertReportLabeler"/>):
+    /// <paramref name="outputColumnName"/> gets 14 floats in <see cref="Data.ChexpertLabels.Names"/> order, 1 positive,
+    /// 0 negative, −1 uncertain, NaN not mentioned. <paramref name="inputColumnName"/> holds a report's text or a text
+    /// vector of its sentences.
+    /// </summary>
+    public static ChexpertLabelerEstimator LabelChexpertObservations(this TransformsCatalog catalog, string outputColumnName = "ChexpertLabels",
+        string inputColumnName = "Report")
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new ChexpertLabelerEstimator(outputColumnName, inputColumnName);
+    }
 }
