@@ -20,7 +20,8 @@ namespace Prior.MLNet.Samples.Commands;
 internal static class AblateCommand
 {
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
-    internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description);
+    internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
+        double[]? PeakLearningRates = null);
 
     /// <summary>One finished run.</summary>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
@@ -40,6 +41,8 @@ internal static class AblateCommand
             new("original", split, null, PrototypeInitialization.Random, false, $"three stages {string.Join("+", split)}, the original's bank (N(0,1) start, no restarts, the preset's size)"),
             new("kmeans", split, null, PrototypeInitialization.KMeans, true, $"three stages {string.Join("+", split)}, k-means start and restarts of unused prototypes"),
             new("ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as kmeans, with a bank of {prototypes} prototypes"),
+            new("gentle", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with stage 2-3 peak learning rates 1e-4 and 5e-5 (the preset's: 5e-4, 2e-4)",
+                [1e-3, 1e-4, 5e-5]),
         ];
     }
 
@@ -47,7 +50,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours.", DefaultValueFactory = _ => "stage1,original,kmeans,ours" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle.", DefaultValueFactory = _ => "stage1,original,kmeans,ours,gentle" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -148,7 +151,7 @@ internal static class AblateCommand
         using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions
         {
             Preset = "tiny", EpochsPerStage = arm.Epochs, Device = ComputeDevice.Auto, Prototypes = arm.Prototypes,
-            PrototypeInitialization = arm.Initialization, RestartUnusedPrototypes = arm.Restart,
+            PrototypeInitialization = arm.Initialization, RestartUnusedPrototypes = arm.Restart, PeakLearningRates = arm.PeakLearningRates,
             Notice = n => Console.WriteLine($"    {n}"),
         }).Fit(train);
         var network = fitted.Network;

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Prior.MLNet.Data;
@@ -54,10 +56,10 @@ internal static class DemoCommand
         var clock = Stopwatch.StartNew();
         var report = Path.Combine(root, "report");
         Directory.CreateDirectory(report);
-        var prepared = Prepare(root, settings, "1/6", "2/6");
+        var prepared = Prepare(root, settings, "1/8", "2/8");
         var (manifest, indexSummary, index, chexpert, subsetPath) = (prepared.Manifest, prepared.IndexSummary, prepared.Index, prepared.CheXpert, prepared.Subset);
 
-        Console.WriteLine($"3/6 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
+        Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
         var pretrained = ml.Transforms.PriorPretrain(new PriorPretrainOptions
@@ -70,7 +72,7 @@ internal static class DemoCommand
         pretrained.Network.Dispose();
         using var network = PriorNetwork.Load(modelPath);   // evaluate what was saved
 
-        Console.WriteLine("4/6 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)");
+        Console.WriteLine("4/8 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)");
         var classes = ChexpertLabels.CompetitionFive;
         var images = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }), false)
             .Select(i => new ZeroShotRow { ImagePath = i.ImagePath, Label = classes.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f) }).ToList();
@@ -83,14 +85,54 @@ internal static class DemoCommand
         double macroF1 = ClassificationMetrics.MacroF1(confusion), kappa = ClassificationMetrics.CohensKappa(confusion);
         Console.WriteLine($"    accuracy {metrics.MicroAccuracy:0.000} (chance 0.200), macro F1 {macroF1:0.000}, kappa {kappa:0.000}");
 
-        Console.WriteLine("5/6 linear probe (ML.NET L-BFGS logistic regression on frozen image embeddings)");
+        Console.WriteLine("5/8 linear probe (ML.NET L-BFGS logistic regression on frozen image embeddings)");
         var probes = Experiments.LinearProbe(network, chexpert, [0.01, 0.1, 1.0]);
         foreach (var p in probes)
             Console.WriteLine($"    {p.Fraction:P0} of labels: mean AUC {p.MeanAuc:0.000}");
 
-        Console.WriteLine("6/6 image-report retrieval on the held-out MIMIC-CXR studies");
+        Console.WriteLine("6/8 image-report retrieval on the held-out MIMIC-CXR studies");
         var retrieval = Experiments.Retrieval(network, index);
         Console.WriteLine($"    image->text P@1 {retrieval.ImageToTextP1:0.000} (chance {retrieval.Chance:0.000}), P@5 {retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}");
+
+        var extra = new Dictionary<string, double>();
+        var epochs = settings.StageEpochs;
+        Console.WriteLine("7/8 what the sentence prototypes mean (held-out sentences typed by the generator)");
+        if (epochs[1] + epochs[2] > 0)
+        {
+            var (analysis, untyped) = Experiments.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
+            Console.WriteLine($"    {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of {network.Model.Options.Prototypes} prototypes: " +
+                $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})");
+            extra["prototypePurity"] = analysis.Purity;
+            extra["prototypeNmi"] = analysis.Nmi;
+            extra["prototypePurityShuffled"] = analysis.ShuffledPurity;
+            extra["prototypeNmiShuffled"] = analysis.ShuffledNmi;
+            WritePrototypes(report, analysis);
+        }
+        else
+        {
+            Console.WriteLine("    skipped: stages 2-3 were not trained");
+        }
+        Console.WriteLine("8/8 reports drafted from held-out images (PriorReportDraft's path) against the nearest training report");
+        if (epochs[2] > 0 && network.SentenceMemory is not null)
+        {
+            var drafts = Experiments.Drafts(network, index);
+            foreach (var (name, scores) in new[] { ("drafts", drafts.Draft), ("nearest training report", drafts.NearestReport) })
+                Console.WriteLine($"    {name}: BLEU-4 {scores.Bleu4:0.000}, ROUGE-L {scores.RougeL:0.000}, CheXpert P/R/F1 {scores.ChexpertPrecision:0.000}/{scores.ChexpertRecall:0.000}/{scores.ChexpertF1:0.000}, {scores.MeanSentences:0.0} sentences");
+            extra["draftBleu4"] = drafts.Draft.Bleu4;
+            extra["draftRougeL"] = drafts.Draft.RougeL;
+            extra["draftChexpertF1"] = drafts.Draft.ChexpertF1;
+            extra["nearestReportBleu4"] = drafts.NearestReport.Bleu4;
+            extra["nearestReportRougeL"] = drafts.NearestReport.RougeL;
+            extra["nearestReportChexpertF1"] = drafts.NearestReport.ChexpertF1;
+            WriteDrafts(report, index, drafts);
+        }
+        else
+        {
+            Console.WriteLine("    skipped: stage 3 was not trained");
+        }
+        var labeler = Experiments.LabelerF1(index);
+        extra["labelerMacroF1"] = labeler.Values.Average();
+        Console.WriteLine($"    report labeler against the generator's labels: macro F1 {extra["labelerMacroF1"]:0.000} over {labeler.Count} labels");
 
         // The report.
         var history = pretrained.TrainingResult!.History;
@@ -108,13 +150,47 @@ internal static class DemoCommand
             ["meanAuc1"] = probes.Single(p => p.Fraction == 0.01).MeanAuc,
             ["imageToTextP1"] = retrieval.ImageToTextP1, ["imageToTextP5"] = retrieval.ImageToTextP5, ["textToImageP1"] = retrieval.TextToImageP1,
             ["chance"] = retrieval.Chance, ["mimicStudies"] = manifest.MimicStudies, ["mimicUsableStudies"] = indexSummary.Accepted,
-            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
+        foreach (var (key, value) in extra)
+            figures[key] = value;
+        figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
         Console.WriteLine();
         Console.WriteLine($"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)");
-        Console.WriteLine($"report: {report} (loss-curves.png, zero-shot-confusion.png, attention-maps.png, metrics.json)");
+        Console.WriteLine($"report: {report} (loss-curves.png, zero-shot-confusion.png, attention-maps.png, prototypes.png/.md, drafts.md, metrics.json)");
         return figures;
+    }
+
+    // The most used prototypes, each with what its held-out sentences are and its nearest training sentences.
+    private static void WritePrototypes(string report, PrototypeAnalysis.Result analysis)
+    {
+        var rows = analysis.MostUsed.Select(p => (IReadOnlyList<string>)[$"#{p.Index}", p.Sentences.ToString(CultureInfo.InvariantCulture),
+            $"{p.MajorityType} ({p.MajorityShare:P0})", string.Join("  |  ", p.NearestTrainingSentences)]).ToList();
+        Charts.Table(Path.Combine(report, "prototypes.png"),
+            $"Most used sentence prototypes: purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})",
+            ["prototype", "sentences", "most common type (share)", "nearest training sentences"], rows, [80, 80, 300, 900]);
+        var md = new StringBuilder("| prototype | held-out sentences | most common type (share) | nearest training sentences |\n|---|---|---|---|\n");
+        foreach (var row in rows)
+            md.Append("| ").Append(string.Join(" | ", row.Select(c => c.Replace("|", "/", StringComparison.Ordinal)))).Append(" |\n");
+        AtomicFile.WriteText(Path.Combine(report, "prototypes.md"), w => w.Write(md.ToString()));
+    }
+
+    // Five held-out studies: the real report, the draft and the nearest training report, side by side.
+    private static void WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
+    {
+        var ml = new MLContext(seed: 1);
+        var studies = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["validate", "test"] }), false).ToList();
+        var md = new StringBuilder();
+        md.Append(FormattableString.Invariant($"Drafts: BLEU-4 {drafts.Draft.Bleu4:0.000}, ROUGE-L {drafts.Draft.RougeL:0.000}, CheXpert F1 {drafts.Draft.ChexpertF1:0.000}; "));
+        md.Append(FormattableString.Invariant($"nearest training report: BLEU-4 {drafts.NearestReport.Bleu4:0.000}, ROUGE-L {drafts.NearestReport.RougeL:0.000}, CheXpert F1 {drafts.NearestReport.ChexpertF1:0.000}.\n\n"));
+        for (int i = 0; i < Math.Min(5, studies.Count); i++)
+        {
+            md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");
+            md.Append($"- **report**: {studies[i].Findings} {studies[i].Impression}\n");
+            md.Append($"- **draft**: {drafts.Drafts[i].Text.Replace("\n\n", " ", StringComparison.Ordinal)}\n");
+            md.Append($"- **nearest training report**: {drafts.NearestReports[i]}\n\n");
+        }
+        AtomicFile.WriteText(Path.Combine(report, "drafts.md"), w => w.Write(md.ToString()));
     }
 
     /// <summary>What <see cref="Prepare"/> wrote.</summary>

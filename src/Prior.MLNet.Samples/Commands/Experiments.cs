@@ -45,4 +45,42 @@ internal static class Experiments
         InputList.ReportFailures(skipped, train.Count + test.Count);
         return results;
     }
+
+    private static List<MimicCxrStudy> Studies(string index, IReadOnlyList<string> splits)
+    {
+        var ml = new MLContext(seed: 1);
+        return ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = splits }), false).ToList();
+    }
+
+    /// <summary>
+    /// What the prototypes mean: the held-out reports' sentences typed by the synthetic generator's
+    /// <c>synth-sentence-types.tsv</c> (sentences it does not list are left out and counted), against their prototypes.
+    /// </summary>
+    public static (PrototypeAnalysis.Result Result, int Untyped) Prototypes(PriorNetwork network, string index, string sentenceTypesPath)
+    {
+        var types = Data.Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
+        var sentences = Studies(index, ["validate", "test"]).SelectMany(s => s.Sentences).ToList();
+        var typed = sentences.Where(types.ContainsKey).ToList();
+        var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
+        var result = PrototypeAnalysis.Analyze(network.Model, network.Tokenizer, typed, typed.Select(t => types[t].Key).ToList(), training);
+        return (result, sentences.Count - typed.Count);
+    }
+
+    /// <summary>Drafts for the held-out studies (their first frontal image) scored against their reports, beside the nearest-training-report baseline.</summary>
+    public static ReportDraftEvaluation.Result Drafts(PriorNetwork network, string index)
+    {
+        static IReadOnlyList<string> Split(string text) => Data.Reports.SentenceSplitter.Split(text);
+        var cases = Studies(index, ["validate", "test"]).Select(s => new ReportDraftEvaluation.Case(s.ImagePaths[0], Split(s.Findings), Split(s.Impression))).ToList();
+        var training = Studies(index, ["train"]).Select(s => (Split(s.Findings), Split(s.Impression))).ToList();
+        return ReportDraftEvaluation.Evaluate(network, cases, training);
+    }
+
+    /// <summary>The report labeler's F1 per label (labels with at least 5 positives) against the synthetic reports' known labels, all splits.</summary>
+    public static IReadOnlyDictionary<string, double> LabelerF1(string index)
+    {
+        var studies = Studies(index, ["train", "validate", "test"]);
+        var labeler = new Text.ChexpertReportLabeler();
+        var predicted = studies.Select(s => labeler.LabelSentences(s.Sentences)).ToList();
+        return LabelAgreement.F1PerLabel(studies.Select(s => s.Labels).ToList(), predicted);
+    }
 }

@@ -41,11 +41,11 @@ internal static class InputList
     /// would be 20 GB at once): <paramref name="map"/> gets each batch's readable pixels and returns one result each.
     /// Returns the list positions of the readable images, their results in the same order, and the skipped ones.
     /// </summary>
-    public static (List<int> Readable, List<float[]> Results, List<string> Failures) MapInBatches(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, float[][]> map)
+    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map)
     {
         var readable = new List<int>();
-        var results = new List<float[]>();
+        var results = new List<TResult>();
         var failures = new List<string>();
         for (int start = 0; start < paths.Count; start += batchSize)
         {

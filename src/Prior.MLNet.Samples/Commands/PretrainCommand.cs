@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Generation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;
@@ -102,6 +103,17 @@ internal static class PretrainCommand
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
             // An ML.NET model zip (a PriorPretrain transformer): mlContext.Model.Load, 'prior apply' and every command read it.
             var network = new PriorNetwork(result.Model, tokenizer, prototypes);
+            if (stageEpochs[2] > 0)
+            {
+                // Stage 3 trained the prototype decoder: the training sentences go into the model, for 'prior draft'.
+                using (TorchGcGuard.Enter())
+                    network.SentenceMemory = SentenceMemory.Build(result.Model, tokenizer, ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
+                    {
+                        IndexPath = found.IndexPath, ImageFolder = found.ImageFolder, ReportFolder = found.ReportFolder, MetadataPath = found.MetadataPath,
+                        SplitPath = found.SplitPath, LabelsPath = found.LabelsPath, Splits = ["train", ""],
+                    }));
+                Console.WriteLine($"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences");
+            }
             network.Save(outPath);
             if (result.SkippedSamples.Count > 0)
                 Console.WriteLine($"skipped samples: {result.SkippedSamples.Count}, e.g. {result.SkippedSamples[0]}");

@@ -116,6 +116,40 @@ internal static class Charts
         Save(surface, path);
     }
 
+    /// <summary>A table drawn as a picture: a title, a header row and text rows (long cells are cut with "…").</summary>
+    public static void Table(string path, string title, IReadOnlyList<string> header, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<int> widths)
+    {
+        const int rowHeight = 18, top = 40, left = 10;
+        int width = left * 2 + widths.Sum();
+        using var surface = SKSurface.Create(new SKImageInfo(width, top + rowHeight * (rows.Count + 1) + 10));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var bold = new SKPaint { Color = SKColors.Black, IsAntialias = true, FakeBoldText = true };
+        using var stripe = new SKPaint { Color = new SKColor(0xf2, 0xf2, 0xf2) };
+        Label(canvas, title, left, 22, SKTextAlign.Left, bold);
+        void Row(IReadOnlyList<string> cells, float y, SKPaint paint)
+        {
+            float x = left;
+            for (int c = 0; c < cells.Count && c < widths.Count; c++)
+            {
+                var cell = cells[c];
+                while (cell.Length > 1 && paint.MeasureText(cell) > widths[c] - 8)
+                    cell = cell[..^2] + "…";
+                Label(canvas, cell, x, y, SKTextAlign.Left, paint);
+                x += widths[c];
+            }
+        }
+        Row(header, top + rowHeight - 4, bold);
+        for (int r = 0; r < rows.Count; r++)
+        {
+            float y0 = top + rowHeight * (r + 1);
+            if (r % 2 == 0) canvas.DrawRect(left, y0 + 2, widths.Sum(), rowHeight, stripe);
+            Row(rows[r], y0 + rowHeight - 2, text);
+        }
+        Save(surface, path);
+    }
+
     // SkiaSharp 2.88 draws text with the paint's size and alignment.
     private static void Label(SKCanvas canvas, string value, float x, float y, SKTextAlign align, SKPaint paint)
     {

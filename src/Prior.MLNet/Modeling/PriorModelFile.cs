@@ -25,21 +25,27 @@ public static class PriorModelFile
 
     private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes,
         bool LowerCase = false, PriorInferenceSettings? Inference = null, string? WeightsSha256 = null,
-        string? VocabularySha256 = null);
+        string? VocabularySha256 = null, string? SentenceMemorySha256 = null);
 
     /// <summary>A loaded model file.</summary>
     /// <param name="Model">The network, in eval mode on the CPU.</param>
     /// <param name="Tokenizer">The tokenizer of its vocabulary.</param>
     /// <param name="UsePrototypes">True when training reached stage 2: reports go through the prototype bank.</param>
     /// <param name="Inference">How the network is meant to be used (normalisation, prompts).</param>
-    public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes, PriorInferenceSettings Inference);
+    public sealed record Loaded(PriorModel Model, ReportTokenizer Tokenizer, bool UsePrototypes, PriorInferenceSettings Inference)
+    {
+        /// <summary>The sentence memory drafts are written from, when the model holds one.</summary>
+        public Generation.SentenceMemory? SentenceMemory { get; init; }
+    }
 
     /// <summary>Saves <paramref name="model"/> with its tokenizer's vocabulary to <paramref name="path"/>.</summary>
-    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null) =>
-        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes, inference));
+    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null,
+        Generation.SentenceMemory? memory = null) =>
+        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes, inference, memory));
 
     /// <summary>Writes the model file's bytes to <paramref name="stream"/> (e.g. inside an ML.NET model zip).</summary>
-    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null)
+    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null,
+        Generation.SentenceMemory? memory = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -49,9 +55,22 @@ public static class PriorModelFile
         var sha = Sha256(weights.ToArray());
         var vocabularyText = string.Concat(tokenizer.Vocabulary.Select(t => t + "\n"));
         var vocabularySha = Sha256(System.Text.Encoding.UTF8.GetBytes(vocabularyText));
+        byte[]? memoryBytes = null;
+        if (memory is not null)
+        {
+            using var buffer = new MemoryStream();
+            memory.Write(buffer);
+            memoryBytes = buffer.ToArray();
+        }
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
-            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default, sha, vocabularySha), Json));
+            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default, sha, vocabularySha,
+                memoryBytes is null ? null : Sha256(memoryBytes)), Json));
+        if (memoryBytes is not null)
+        {
+            using var entry = zip.CreateEntry(MemoryEntry).Open();
+            entry.Write(memoryBytes);
+        }
         using (var entry = zip.CreateEntry("model.bin").Open())
         {
             weights.Position = 0;
@@ -106,7 +125,15 @@ public static class PriorModelFile
                 throw;
             }
             model.eval();
-            return new Loaded(model, tokenizer, header.UsePrototypes, inference);
+            Generation.SentenceMemory? memory = null;
+            if (header.SentenceMemorySha256 is { } expectedMemory)
+            {
+                var bytes = ReadEntry(zip, MemoryEntry, path);
+                if (Sha256(bytes) != expectedMemory)
+                    throw new InvalidDataException($"{path}: {MemoryEntry} does not match its checksum; the file is damaged.");
+                memory = Generation.SentenceMemory.Read(new MemoryStream(bytes), $"{path}: {MemoryEntry}");
+            }
+            return new Loaded(model, tokenizer, header.UsePrototypes, inference) { SentenceMemory = memory };
         }
         catch (Exception ex) when (ex is InvalidDataException or JsonException or EndOfStreamException or ArgumentException or IOException)
         {
@@ -115,6 +142,9 @@ public static class PriorModelFile
                 : new InvalidDataException($"{path}: not a readable Prior.MLNet model ({ex.Message}).", ex);
         }
     }
+
+    // Written only when the network has a sentence memory; older readers ignore it.
+    private const string MemoryEntry = "sentence-memory.bin";
 
     private static byte[] ReadEntry(ZipArchive zip, string name, string path)
     {

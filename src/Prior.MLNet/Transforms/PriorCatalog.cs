@@ -112,6 +112,28 @@ public static class PriorCatalog
     }
 
     /// <summary>
+    /// Adds a report drafted from each image of <paramref name="inputColumnName"/> (text under
+    /// <paramref name="outputColumnName"/>, "FINDINGS: …" and "IMPRESSION: …"): stage 3's prototype decoder predicts
+    /// sentence prototypes from the image, and each becomes the nearest training sentence of the network's
+    /// <see cref="PriorNetwork.SentenceMemory"/>, deduplicated and ordered as training reports order them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The network has no sentence memory.</exception>
+    public static PriorTransformerEstimator<PriorReportDraftTransformer> PriorReportDraft(this TransformsCatalog catalog, PriorNetwork network,
+        string outputColumnName = "Draft", string inputColumnName = "ImagePath", int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckHandling(unreadableImages, errorColumnName);
+        if (network.SentenceMemory is null)
+            throw new ArgumentException("The network has no sentence memory to draft from: PriorPretrain builds one when stage 3 trains; for other networks build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.", nameof(network));
+        var (mean, std) = Normalisation(network.Inference.ImageMean, network.Inference.ImageStd);
+        return new PriorTransformerEstimator<PriorReportDraftTransformer>(new PriorReportDraftTransformer(network,
+            new ReportDraftMapper(network, inputColumnName, outputColumnName, batchSize, mean, std, unreadableImages, errorColumnName)));
+    }
+
+    /// <summary>
     /// Labels reports with the 14 CheXpert observations by rule (<see cref="Text.ChexpertReportLabeler"/>):
     /// <paramref name="outputColumnName"/> gets 14 floats in <see cref="Data.ChexpertLabels.Names"/> order, 1 positive,
     /// 0 negative, −1 uncertain, NaN not mentioned. <paramref name="inputColumnName"/> holds a report's text or a text

@@ -214,3 +214,15 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
             OwnsNetwork = OwnsNetwork, LoadSummary = LoadSummary,
         };
 }
+
+/// <summary>Adds a report drafted from each image by PRIOR's sentence prototype generation and the network's sentence memory.</summary>
+public sealed class PriorReportDraftTransformer : PriorMappingTransformer
+{
+    internal PriorReportDraftTransformer(PriorNetwork network, ReportDraftMapper mapper) : base(network) => Mappers = [mapper];
+
+    internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
+
+    /// <inheritdoc />
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+        new PriorReportDraftTransformer(NetworkForCopy(), ((ReportDraftMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
+}

@@ -51,7 +51,7 @@ public sealed class PriorNetwork : IDisposable
         if (ownFormat)
         {
             var loaded = PriorModelFile.Load(path);
-            return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
+            return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference) { SentenceMemory = loaded.SentenceMemory };
         }
         Microsoft.ML.ITransformer transformer;
         try
@@ -96,6 +96,31 @@ public sealed class PriorNetwork : IDisposable
 
     /// <summary>Whether report embeddings use the (noise-free) prototype bank.</summary>
     public bool UsePrototypes { get; }
+
+    /// <summary>
+    /// The distinct training sentences drafts are written from (<see cref="PriorCatalog.PriorReportDraft"/>), saved with
+    /// the network; null when it has none. <c>PriorPretrain</c> builds it when stage 3 trains; otherwise build one with
+    /// <c>SentenceMemory.Build</c> and set it here.
+    /// </summary>
+    public Generation.SentenceMemory? SentenceMemory { get; set; }
+
+    /// <summary>Drafts a report per image (pixels preprocessed as for training); needs <see cref="SentenceMemory"/>.</summary>
+    public IReadOnlyList<Generation.ReportDraft> DraftReports(IReadOnlyList<float[]> pixels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        var memory = SentenceMemory ?? throw new InvalidOperationException(
+            "The network has no sentence memory to draft from: train stage 3 with PriorPretrain (it builds one from the training reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.");
+        if (pixels.Count == 0) return [];
+        int size = Model.Options.ImageSize;
+        lock (_gate)
+        {
+            using var guard = TorchGcGuard.Enter();
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var images = tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(Model.logit_scale.device);
+            return Generation.ReportDrafter.Draft(Model, memory, images);
+        }
+    }
 
     /// <summary>The joint embedding width.</summary>
     public int EmbeddingDim => Model.Options.EmbeddingDim;

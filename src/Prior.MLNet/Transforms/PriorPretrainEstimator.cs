@@ -57,7 +57,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             AllowPartialInitialWeights = o.AllowPartialInitialWeights,
             EpochsPerStage = epochs,
             BatchSize = o.BatchSize ?? defaults.BatchSize,
-            PeakLearningRates = defaults.PeakLearningRates,
+            PeakLearningRates = o.PeakLearningRates ?? defaults.PeakLearningRates,
             StartLearningRates = defaults.StartLearningRates,
             WarmupEpochs = defaults.WarmupEpochs,
             Device = o.Device,
@@ -99,6 +99,14 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var trainer = new PriorTrainer(trainerOptions);
         var result = trainer.Train(studies, tokenizer, cancellation.Token);
         var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: epochs[1] + epochs[2] > 0);
+        if (epochs[2] > 0 && o.SentenceMemorySize > 0)
+        {
+            // Stage 3 trained the prototype decoder: remember the training sentences, so that the network can draft reports.
+            using (Training.TorchGcGuard.Enter())
+                network.SentenceMemory = Generation.SentenceMemory.Build(result.Model, tokenizer, input, o.FindingsColumnName, o.ImpressionColumnName,
+                    o.SentencesColumnName, o.SentenceMemorySize);
+            o.Notice?.Invoke($"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences, for drafting reports");
+        }
         return new PriorPretrainTransformer(network, Mappers(network), result) { LoadSummary = summary, OwnsNetwork = true };
     }
 

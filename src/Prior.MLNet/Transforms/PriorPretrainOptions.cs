@@ -79,6 +79,23 @@ public sealed class PriorPretrainOptions
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = 32;
 
+    /// <summary>The FINDINGS text column the sentence memory reads (with <see cref="ImpressionColumnName"/>). Default "Findings".</summary>
+    public string FindingsColumnName { get; init; } = "Findings";
+
+    /// <summary>The IMPRESSION text column the sentence memory reads. Default "Impression".</summary>
+    public string ImpressionColumnName { get; init; } = "Impression";
+
+    /// <summary>
+    /// When stage 3 trains, the distinct training sentences kept (most frequent first) in the network's sentence memory,
+    /// from which <c>PriorReportDraft</c> writes drafts; read from <see cref="FindingsColumnName"/> and
+    /// <see cref="ImpressionColumnName"/> when the data has them, else from <see cref="SentencesColumnName"/>. 0 builds
+    /// none. Default 20,000.
+    /// </summary>
+    public int SentenceMemorySize { get; init; } = 20_000;
+
+    /// <summary>Peak learning rate of each stage; null (default) keeps the preset's (<see cref="PriorTrainerOptions.ForPreset"/>).</summary>
+    public IReadOnlyList<double>? PeakLearningRates { get; init; }
+
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
     public int? Prototypes { get; init; }
 
@@ -104,6 +121,7 @@ public sealed class PriorPretrainOptions
             throw new ArgumentException($"ImageEmbeddingColumnName and ReportEmbeddingColumnName are both '{ImageEmbeddingColumnName}'; give them different names.");
         if (!Enum.IsDefined(UnreadableImages)) throw new ArgumentOutOfRangeException(nameof(UnreadableImages), UnreadableImages, "unknown handling");
         _ = PriorTrainerOptions.ForPreset(Preset);
+        if (SentenceMemorySize < 0) throw new ArgumentOutOfRangeException(nameof(SentenceMemorySize), SentenceMemorySize, "must be >= 0");
         if (Prototypes is < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1, or null for the preset's");
         if (!Enum.IsDefined(PrototypeInitialization)) throw new ArgumentOutOfRangeException(nameof(PrototypeInitialization), PrototypeInitialization, "unknown initialisation");
         if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");

@@ -187,3 +187,50 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
             : [scoreColumn, labels];
     }
 }
+
+/// <summary>Image → a report drafted from the network's sentence memory (FINDINGS / IMPRESSION text).</summary>
+internal sealed class ReportDraftMapper(PriorNetwork network, string input, string output, int batchSize, float mean, float std,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
+    : BatchedColumnMapper
+{
+    private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
+
+    public string OutputColumnName => output;
+
+    public float Mean => mean;
+
+    public float Std => std;
+
+    public UnreadableImageHandling Handling => handling;
+
+    public string ErrorColumnName => errorColumn;
+
+    public ReportDraftMapper WithHandling(UnreadableImageHandling newHandling, string newErrorColumn) =>
+        new(network, input, output, batchSize, mean, std, newHandling, newErrorColumn);
+
+    public override string InputColumnName => input;
+
+    public override int BatchSize => batchSize;
+
+    public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns =>
+        handling == UnreadableImageHandling.Skip
+            ? [(output, TextDataViewType.Instance, null), (errorColumn, TextDataViewType.Instance, null)]
+            : [(output, TextDataViewType.Instance, null)];
+
+    public override void CheckInput(DataViewSchema inputSchema) => ImageInput.Check(inputSchema, input, network.Model.Options.ImageSize);
+
+    public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column) => ImageInput.Reader(row, column);
+
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
+    {
+        var (pixels, errors) = ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
+        var readable = Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null).ToList();
+        var drafts = readable.Count > 0 ? network.DraftReports(readable.Select(i => pixels[i]!).ToList()) : [];
+        var texts = new object[inputs.Count];
+        for (int i = 0, k = 0; i < inputs.Count; i++)
+            texts[i] = (pixels[i] is not null ? drafts[k++].Text : string.Empty).AsMemory();
+        return handling == UnreadableImageHandling.Skip
+            ? [texts, errors.Select(e => (object)(e ?? string.Empty).AsMemory()).ToArray()]
+            : [texts];
+    }
+}

@@ -84,20 +84,7 @@ public sealed class ChexpertReportLabelerTests
         // The generator knows each report's labels (mimic-cxr-2.0.0-chexpert.csv); per-label F1 of the positive class.
         var ml = new MLContext(seed: 1);
         var studies = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(SyntheticFixture.Root), false).ToList();
-        var f1 = new Dictionary<string, double>();
-        foreach (var label in ChexpertLabels.Names)
-        {
-            int k = ChexpertLabels.IndexOf(label), tp = 0, fp = 0, fn = 0;
-            foreach (var study in studies)
-            {
-                bool truth = study.Labels[k] == 1f, predicted = Labeler.LabelSentences(study.Sentences)[k] == 1f;
-                tp += truth && predicted ? 1 : 0;
-                fp += !truth && predicted ? 1 : 0;
-                fn += truth && !predicted ? 1 : 0;
-            }
-            if (tp + fn >= 5)
-                f1[label] = 2.0 * tp / (2 * tp + fp + fn);
-        }
+        var f1 = Prior.MLNet.Evaluation.LabelAgreement.F1PerLabel(studies.Select(s => s.Labels).ToList(), studies.Select(s => Labeler.LabelSentences(s.Sentences)).ToList());
         Console.WriteLine($"{studies.Count} synthetic reports, F1 per label: {string.Join(", ", f1.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}; macro {f1.Values.Average():0.000}");
         Assert.IsGreaterThanOrEqualTo(8, f1.Count, "most labels occur");
         Assert.IsGreaterThanOrEqualTo(0.95, f1.Values.Average(), "macro F1");

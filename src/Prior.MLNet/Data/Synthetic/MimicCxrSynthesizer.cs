@@ -30,7 +30,8 @@ internal static class MimicCxrSynthesizer
         SyntheticCase Case, string Date, string Time);
 
     public static void Write(string jpgRoot, string reportRoot, SyntheticDatasetOptions options, Dictionary<string, int> skips,
-        out int usable, out int imageRows, IProgress<string>? progress)
+        out int usable, out int imageRows, IProgress<string>? progress,
+        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes = null)
     {
         var studies = Plan(options);
         var filesRoot = Path.Combine(jpgRoot, "files");
@@ -38,7 +39,7 @@ internal static class MimicCxrSynthesizer
         int done = 0;
         Parallel.ForEach(studies, options.ParallelOptions(), study =>
         {
-            WriteStudy(study, filesRoot, reportFiles, options);
+            WriteStudy(study, filesRoot, reportFiles, options, sentenceTypes);
             int n = Interlocked.Increment(ref done);
             if (n % 100 == 0 || n == studies.Count)
                 progress?.Report($"MIMIC-CXR: {n}/{studies.Count} studies");
@@ -157,7 +158,8 @@ internal static class MimicCxrSynthesizer
         return string.Join('-', Enumerable.Range(0, 5).Select(_ => ((uint)random.NextUInt64()).ToString("x8", CultureInfo.InvariantCulture)));
     }
 
-    private static void WriteStudy(Study study, string filesRoot, string reportFiles, SyntheticDatasetOptions options)
+    private static void WriteStudy(Study study, string filesRoot, string reportFiles, SyntheticDatasetOptions options,
+        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes)
     {
         int size = options.ImageSize;
         for (int k = 0; k < study.Images.Count; k++)
@@ -185,6 +187,11 @@ internal static class MimicCxrSynthesizer
         var reportPath = Path.Combine(reportFiles, MimicCxrPaths.Report(study.SubjectId, study.StudyId));
         Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
         File.WriteAllText(reportPath, report.Text);
+        if (sentenceTypes is not null)
+        {
+            foreach (var (text, type) in report.SentenceTypes)
+                sentenceTypes.TryAdd(text, type);
+        }
     }
 
     private static string[] MetadataRow(Study study, Image image, int size)

@@ -20,7 +20,11 @@ public enum ReportStyle
 /// <param name="Text">The report file's text, in the MIMIC-CXR layout.</param>
 /// <param name="FindingsSentences">The sentences written under FINDINGS.</param>
 /// <param name="ImpressionSentences">The sentences written under IMPRESSION.</param>
-public sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsSentences, IReadOnlyList<string> ImpressionSentences);
+public sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsSentences, IReadOnlyList<string> ImpressionSentences)
+{
+    /// <summary>What each sentence composed for the report states (sentences not written, e.g. of a defective report, included).</summary>
+    public IReadOnlyDictionary<string, SyntheticSentenceType> SentenceTypes { get; init; } = new Dictionary<string, SyntheticSentenceType>();
+}
 
 /// <summary>
 /// Writes a MIMIC-CXR-style free-text report for a <see cref="SyntheticCase"/>: each drawn finding is described
@@ -36,13 +40,26 @@ public static class ReportComposer
         ArgumentNullException.ThrowIfNull(synthetic);
         var findings = new List<string>();
         var impression = new List<string>();
+        var types = new Dictionary<string, SyntheticSentenceType>(StringComparer.Ordinal);
         bool portable = frontalView == SyntheticView.AP;
 
         foreach (var f in Order(synthetic.Findings))
-            findings.AddRange(Describe(f, random).Split('\n'));
-        findings.AddRange(Negations(synthetic, random));
+        {
+            var lines = Describe(f, random).Split('\n');
+            findings.AddRange(lines);
+            foreach (var line in lines)
+                types[line] = TypeOf(f, line);
+        }
+        foreach (var (sentence, type) in Negations(synthetic, random))
+        {
+            findings.Add(sentence);
+            types[sentence] = type;
+        }
         if (synthetic.NegatesFracture)
+        {
             findings.Add(random.Pick(["No acute fracture is identified.", "There is no displaced rib fracture."]));
+            types[findings[^1]] = new("Fracture", "negative", "-", "-");
+        }
         var fillers = new List<string>
         {
             "The mediastinal and hilar contours are unremarkable.",
@@ -50,21 +67,34 @@ public static class ReportComposer
             "The visualized upper abdomen is unremarkable.",
             portable ? "Single portable AP view of the chest was obtained." : "PA and lateral views of the chest were obtained.",
         };
+        string[] fillerSubjects = ["mediastinum", "bones", "abdomen", "technique"];
+        for (int i = 0; i < fillers.Count; i++)
+            types[fillers[i]] = new("Normal", "-", "-", fillerSubjects[i]);
         random.Shuffle(fillers);
         int fillerCount = Math.Max(1, 3 - findings.Count) + random.Next(2);
         findings.AddRange(fillers.Take(fillerCount));
 
         foreach (var f in Order(synthetic.Findings))
+        {
             impression.Add(Summarize(f, random));
+            types[impression[^1]] = TypeOf(f, impression[^1], summary: true);
+        }
         if (impression.Count == 0)
         {
             impression.Add(random.Pick(["No acute cardiopulmonary process.", "No acute intrathoracic abnormality.",
                 "Normal chest radiograph.", "No radiographic evidence of acute disease."]));
+            types[impression[^1]] = new("Normal", "-", "-", "impression");
         }
         if (random.Chance(0.08))
+        {
             impression.Add("Findings were discussed with Dr. ___ by telephone at 9:15 a.m. on ___.");
+            types[impression[^1]] = new("Communication", "-", "-", "-");
+        }
         if (synthetic.Find(FindingKind.LungLesion) is not null && random.Chance(0.5))
+        {
             impression.Add("Recommend dedicated imaging, e.g. chest CT, to further characterize the nodule.");
+            types[impression[^1]] = new("Recommendation", "-", "-", "-");
+        }
 
         string examination = portable ? "CHEST (PORTABLE AP)" : "CHEST (PA AND LAT)";
         var sb = new StringBuilder();
@@ -108,7 +138,7 @@ public static class ReportComposer
             sb.Append(" \n ADDENDUM: \n \n");
             Wrap(sb, "Comparison with the prior study was made after dictation; the findings are unchanged.");
         }
-        return new ComposedReport(sb.ToString(), writtenFindings, writtenImpression);
+        return new ComposedReport(sb.ToString(), writtenFindings, writtenImpression) { SentenceTypes = types };
     }
 
     private static IEnumerable<SyntheticFinding> Order(IEnumerable<SyntheticFinding> findings) =>
@@ -303,7 +333,23 @@ public static class ReportComposer
         };
     }
 
-    private static IEnumerable<string> Negations(SyntheticCase synthetic, DeterministicRandom random)
+    // What a sentence describing or summarising `f` states. Hedged sentences name no severity; sides are named for the
+    // findings the text places (not cardiomegaly or edema); each device sentence names its device.
+    private static SyntheticSentenceType TypeOf(SyntheticFinding f, string sentence, bool summary = false)
+    {
+        string certainty = f.Uncertain ? "uncertain" : "positive";
+        if (f.Kind == FindingKind.SupportDevices)
+        {
+            string device = summary ? "-" : sentence.Contains("endotracheal", StringComparison.Ordinal) ? "endotracheal tube"
+                : sentence.Contains("nasogastric", StringComparison.Ordinal) ? "nasogastric tube" : "central line";
+            return new(f.Kind.ToString(), certainty, "-", device);
+        }
+        bool sided = f.Kind is not (FindingKind.Cardiomegaly or FindingKind.Edema);
+        bool sized = !f.Uncertain && f.Kind is not (FindingKind.Atelectasis or FindingKind.Consolidation) && !(summary && f.Kind == FindingKind.LungLesion);
+        return new(f.Kind.ToString(), certainty, sized ? f.SizeWord() : "-", sided ? SideWord(f.Side) : "-");
+    }
+
+    private static IEnumerable<(string Sentence, SyntheticSentenceType Type)> Negations(SyntheticCase synthetic, DeterministicRandom random)
     {
         var negated = synthetic.Negated.ToHashSet();
         if (negated.Remove(FindingKind.PleuralEffusion) | negated.Remove(FindingKind.Pneumothorax))
@@ -312,18 +358,20 @@ public static class ReportComposer
             bool pneumothorax = synthetic.Negated.Contains(FindingKind.Pneumothorax);
             yield return (effusion, pneumothorax) switch
             {
-                (true, true) => random.Pick(["There is no pleural effusion or pneumothorax.", "No pleural effusion or pneumothorax is seen."]),
-                (true, false) => "No pleural effusion.",
-                _ => "No pneumothorax.",
+                (true, true) => (random.Pick(["There is no pleural effusion or pneumothorax.", "No pleural effusion or pneumothorax is seen."]), Negative("PleuralEffusion+Pneumothorax")),
+                (true, false) => ("No pleural effusion.", Negative(nameof(FindingKind.PleuralEffusion))),
+                _ => ("No pneumothorax.", Negative(nameof(FindingKind.Pneumothorax))),
             };
         }
         if (negated.Remove(FindingKind.Consolidation))
-            yield return random.Pick(["No focal consolidation is seen.", "There is no focal consolidation to suggest pneumonia."]);
+            yield return (random.Pick(["No focal consolidation is seen.", "There is no focal consolidation to suggest pneumonia."]), Negative(nameof(FindingKind.Consolidation)));
         if (negated.Remove(FindingKind.Edema))
-            yield return random.Pick(["No pulmonary edema.", "There is no evidence of pulmonary edema."]);
+            yield return (random.Pick(["No pulmonary edema.", "There is no evidence of pulmonary edema."]), Negative(nameof(FindingKind.Edema)));
         if (negated.Remove(FindingKind.Atelectasis))
-            yield return "No atelectasis.";
+            yield return ("No atelectasis.", Negative(nameof(FindingKind.Atelectasis)));
         if (negated.Remove(FindingKind.Cardiomegaly))
-            yield return random.Pick(["The heart size is normal.", "Heart size and the cardiomediastinal silhouette are normal."]);
+            yield return (random.Pick(["The heart size is normal.", "Heart size and the cardiomediastinal silhouette are normal."]), Negative(nameof(FindingKind.Cardiomegaly)));
     }
+
+    private static SyntheticSentenceType Negative(string finding) => new(finding, "negative", "-", "-");
 }

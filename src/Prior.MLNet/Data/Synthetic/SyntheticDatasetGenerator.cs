@@ -43,7 +43,9 @@ public static class SyntheticDatasetGenerator
             var reports = Path.Combine(staging, MimicReportsFolder);
             Directory.CreateDirectory(Path.Combine(jpg, "files"));
             Directory.CreateDirectory(Path.Combine(reports, "files"));
-            MimicCxrSynthesizer.Write(jpg, reports, options, builder.MimicSkips, out int usable, out int imageRows, progress);
+            var sentenceTypes = new System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>(StringComparer.Ordinal);
+            MimicCxrSynthesizer.Write(jpg, reports, options, builder.MimicSkips, out int usable, out int imageRows, progress, sentenceTypes);
+            SyntheticSentenceType.Write(Path.Combine(staging, SyntheticSentenceType.FileName), sentenceTypes);
 
             var chexpert = Path.Combine(staging, CheXpert.CheXpertColumns.DatasetFolder);
             Directory.CreateDirectory(chexpert);
@@ -74,6 +76,7 @@ public static class SyntheticDatasetGenerator
                     Directory.Delete(target, recursive: true);
                 Directory.Move(Path.Combine(staging, entry), target);
             }
+            File.Move(Path.Combine(staging, SyntheticSentenceType.FileName), Path.Combine(output, SyntheticSentenceType.FileName), overwrite: true);
             File.Move(Path.Combine(staging, ManifestFile), Path.Combine(output, ManifestFile), overwrite: true);
             return manifest;
         }

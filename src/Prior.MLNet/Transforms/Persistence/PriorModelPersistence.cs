@@ -23,13 +23,14 @@ namespace Prior.MLNet.Transforms.Persistence;
 /// before: binary stream "PriorNetwork.zip" of each transformer: its own copy of the network
 /// </code>
 /// Version history: 0x00010001 — first version; 0x00010002 — unreadable-image handling and error column (older
-/// models read as Fail); 0x00010003 — one network per model zip, referenced by id.
+/// models read as Fail); 0x00010003 — one network per model zip, referenced by id; 0x00010004 — kind 5, the report
+/// draft (input, output, batch size, mean, std, handling, error column), its network holding a sentence memory.
 /// </summary>
 internal static class PriorModelPersistence
 {
     public const string LoaderSignature = "PriorMLNetTransformer";
     private const string NetworkStream = "PriorNetwork.zip";
-    private const uint Version = 0x00010003;
+    private const uint Version = 0x00010004;
     private const string NetworkFolder = "PriorNetworks";
     // Which networks a model being written already holds, and which a model being read has loaded: per repository.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryWriter, HashSet<Guid>> Written = new();
@@ -55,6 +56,7 @@ internal static class PriorModelPersistence
             PriorReportEmbeddingTransformer => 2,
             PriorZeroShotTransformer => 3,
             PriorPretrainTransformer => 4,
+            PriorReportDraftTransformer => 5,
             _ => throw new NotSupportedException($"{transformer.GetType().Name} cannot be saved."),
         };
         w.Write(kind);
@@ -82,6 +84,11 @@ internal static class PriorModelPersistence
                 w.Write((int)z.Handling); w.Write(z.ErrorColumnName);
                 w.Write(z.Classifier.Preprocessor.Mean); w.Write(z.Classifier.Preprocessor.Std);
                 break;
+            case PriorReportDraftTransformer:
+                var d = (ReportDraftMapper)transformer.Mappers[0];
+                w.Write(d.InputColumnName); w.Write(d.OutputColumnName); w.Write(d.BatchSize); w.Write(d.Mean); w.Write(d.Std);
+                w.Write((int)d.Handling); w.Write(d.ErrorColumnName);
+                break;
             case PriorPretrainTransformer:
                 WriteImage(w, (ImageEmbeddingMapper)transformer.Mappers[0]);
                 WriteReport(w, (ReportEmbeddingMapper)transformer.Mappers[1]);
@@ -98,7 +105,7 @@ internal static class PriorModelPersistence
             lock (network.Gate)
             {
                 using var guard = Training.TorchGcGuard.Enter();
-                PriorModelFile.Save(entry.Stream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference);
+                PriorModelFile.Save(entry.Stream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference, network.SentenceMemory);
             }
         }
     }
@@ -131,7 +138,7 @@ internal static class PriorModelPersistence
                 entry.Stream.CopyTo(copy);
                 copy.Position = 0;
                 var file = PriorModelFile.Load(copy, $"{NetworkFolder}/{id}.zip inside the ML.NET model");
-                var network = new PriorNetwork(file.Model, file.Tokenizer, file.UsePrototypes, file.Inference);
+                var network = new PriorNetwork(file.Model, file.Tokenizer, file.UsePrototypes, file.Inference) { SentenceMemory = file.SentenceMemory };
                 loaded[id] = network;
                 return network;
             }
@@ -148,7 +155,7 @@ internal static class PriorModelPersistence
                 reader.BaseStream.CopyTo(copy);
                 copy.Position = 0;
                 var loaded = PriorModelFile.Load(copy, $"{NetworkStream} inside the ML.NET model");
-                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference);
+                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference) { SentenceMemory = loaded.SentenceMemory };
             }) || network is null)
         {
             throw new InvalidDataException($"The ML.NET model has no {NetworkStream}: it was not written by Prior.MLNet, or it is truncated.");
@@ -183,6 +190,16 @@ internal static class PriorModelPersistence
             }
             case 4:
                 return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null) { OwnsNetwork = true };
+            case 5:
+            {
+                string input = r.ReadString(), output = r.ReadString();
+                int batch = r.ReadInt32();
+                float mean = r.ReadSingle(), std = r.ReadSingle();
+                var (handling, error) = ReadHandling(r, true);
+                if (network.SentenceMemory is null)
+                    throw new InvalidDataException("The ML.NET model holds a report-draft transformer but its network has no sentence memory.");
+                return new PriorReportDraftTransformer(network, new ReportDraftMapper(network, input, output, batch, mean, std, handling, error)) { OwnsNetwork = true };
+            }
             default:
                 throw new InvalidDataException($"Unknown Prior.MLNet transformer kind {kind} in the ML.NET model.");
         }

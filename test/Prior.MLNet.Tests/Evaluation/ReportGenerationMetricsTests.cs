@@ -1,0 +1,51 @@
+using Prior.MLNet.Evaluation;
+
+namespace Prior.MLNet.Tests.Evaluation;
+
+/// <summary>BLEU, ROUGE-L and clinical efficacy against counts worked out by hand.</summary>
+[TestClass]
+public sealed class ReportGenerationMetricsTests
+{
+    [TestMethod]
+    public void BleuFourMatchesTheHandCountedPrecisions()
+    {
+        // Candidate / reference differ in one word: clipped matches 6/7, 4/6, 2/5, 1/4 (the doubled "the" clipped to one).
+        double bleu = ReportGenerationMetrics.Bleu(["The cat sat on the mat today."], ["the cat sat on a mat today"]);
+        Assert.AreEqual(Math.Pow(6.0 / 7 * 4.0 / 6 * 2.0 / 5 * 1.0 / 4, 0.25), bleu, 1e-12);
+    }
+
+    [TestMethod]
+    public void BleuAppliesTheBrevityPenaltyAndPoolsTheCorpus()
+    {
+        // Every n-gram of the short candidate matches: BLEU is the brevity penalty exp(1 - 6/4).
+        Assert.AreEqual(Math.Exp(1 - 6.0 / 4), ReportGenerationMetrics.Bleu(["the cat sat on"], ["the cat sat on the mat"]), 1e-12);
+        // Corpus level: counts are pooled before the ratio (1-grams 4+2 of 4+3, ...), not per-sentence scores averaged.
+        double pooled = ReportGenerationMetrics.Bleu(["a b c d", "x y z"], ["a b c d", "x y w"], maxOrder: 2);
+        Assert.AreEqual(Math.Sqrt(6.0 / 7 * 4.0 / 5), pooled, 1e-12);
+        Assert.AreEqual(0.0, ReportGenerationMetrics.Bleu(["no overlap here"], ["completely different words"]));
+    }
+
+    [TestMethod]
+    public void RougeLUsesTheLongestCommonSubsequenceWithBetaOnePointTwo()
+    {
+        Assert.AreEqual(6.0 / 7, ReportGenerationMetrics.RougeL(["the cat sat on the mat today"], ["the cat sat on a mat today"]), 1e-12);
+        // LCS("a b c d", "a c e") = 2: P = 1/2, R = 2/3, F = 2.44 P R / (R + 1.44 P).
+        double p = 0.5, r = 2.0 / 3, expected = 2.44 * p * r / (r + 1.44 * p);
+        Assert.AreEqual(expected, ReportGenerationMetrics.RougeL(["a b c d"], ["a c e"]), 1e-12);
+        Assert.AreEqual((expected + 1) / 2, ReportGenerationMetrics.RougeL(["a b c d", "same"], ["a c e", "same"]), 1e-12);
+        Assert.AreEqual(2, ReportGenerationMetrics.LongestCommonSubsequence(["a", "b", "c", "d"], ["a", "c", "e"]));
+    }
+
+    [TestMethod]
+    public void ClinicalEfficacyCountsOnlyPositiveLabels()
+    {
+        float nan = float.NaN;
+        // Report 1: TP at 0, FP at 1, FN at 2 (an uncertain -1 is not found). Report 2: TP at 0, FN at 2.
+        var candidate = new[] { new[] { 1f, 1f, -1f }, new[] { 1f, 0f, nan } };
+        var reference = new[] { new[] { 1f, 0f, 1f }, new[] { 1f, nan, 1f } };
+        var (precision, recall, f1) = ReportGenerationMetrics.ClinicalEfficacy(candidate, reference);
+        Assert.AreEqual(2.0 / 3, precision, 1e-12);
+        Assert.AreEqual(2.0 / 4, recall, 1e-12);
+        Assert.AreEqual(2 * (2.0 / 3) * 0.5 / (2.0 / 3 + 0.5), f1, 1e-12);
+    }
+}
