@@ -111,15 +111,21 @@ public sealed class PriorNetwork : IDisposable
         var memory = SentenceMemory ?? throw new InvalidOperationException(
             "The network has no sentence memory to draft from: train stage 3 with PriorPretrain (it builds one from the training reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.");
         if (pixels.Count == 0) return [];
-        int size = Model.Options.ImageSize;
         lock (_gate)
         {
             using var guard = TorchGcGuard.Enter();
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var images = tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(Model.logit_scale.device);
+            var images = ImageTensor(pixels);
             return Generation.ReportDrafter.Draft(Model, memory, images);
         }
+    }
+
+    // A batch of preprocessed images [N, 1, S, S] on the network's device (inside the caller's dispose scope).
+    private Tensor ImageTensor(IReadOnlyList<float[]> pixels)
+    {
+        int size = Model.Options.ImageSize;
+        return tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(Model.logit_scale.device);
     }
 
     /// <summary>The joint embedding width.</summary>
@@ -131,13 +137,12 @@ public sealed class PriorNetwork : IDisposable
     /// <summary>Normalised global (and optionally local, flattened) embeddings of preprocessed images [S·S each].</summary>
     public (float[][] Global, float[][]? Local) EmbedImages(IReadOnlyList<float[]> pixels, bool local)
     {
-        int size = Model.Options.ImageSize;
         lock (_gate)
         {
             using var guard = TorchGcGuard.Enter();
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            var images = tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(Model.logit_scale.device);
+            var images = ImageTensor(pixels);
             var (g, l) = Model.EncodeImage(images);
             var global = Rows(nn.functional.normalize(g, dim: 1));
             var locals = local ? Rows(nn.functional.normalize(l, dim: 2).flatten(1)) : null;
