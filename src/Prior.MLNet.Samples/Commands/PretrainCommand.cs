@@ -31,9 +31,11 @@ internal static class PretrainCommand
         var initImage = new Option<string?>("--init-image") { Description = "Start the image tower from prior_resnet50.pt or torchvision's ImageNet ResNet weights." };
         var initText = new Option<string?>("--init-text") { Description = "Start the text tower from a Hugging Face BERT folder (e.g. Bio_ClinicalBERT); its vocab.txt and casing are used." };
         var partial = new Option<bool>("--allow-partial") { Description = "Accept initial weights that leave more than the attention pool random (listed)." };
-        var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies.")
+        var bankStart = new Option<string>("--bank-start") { Description = "How the sentence bank starts at stage 2: random (the original's) or kmeans (clusters of the stage-1 sentence vectors).", DefaultValueFactory = _ => "random" };
+        var restart = new Option<bool>("--restart-unused") { Description = "Move prototypes no sentence chose in an epoch of stages 2-3 onto the sentences the bank serves worst." };
+        var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -71,6 +73,13 @@ internal static class PretrainCommand
                 CheckpointDirectory = parse.GetValue(checkpoints),
                 CheckpointEverySteps = parse.GetValue(every),
                 Resume = parse.GetValue(resume),
+                PrototypeInitialization = parse.GetValue(bankStart) switch
+                {
+                    "random" => PrototypeInitialization.Random,
+                    "kmeans" => PrototypeInitialization.KMeans,
+                    var other => throw new ArgumentException($"--bank-start must be random or kmeans, not '{other}'."),
+                },
+                RestartUnusedPrototypes = parse.GetValue(restart),
                 Notice = Console.WriteLine,
                 Progress = p =>
                 {

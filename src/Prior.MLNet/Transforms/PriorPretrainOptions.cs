@@ -99,11 +99,11 @@ public sealed class PriorPretrainOptions
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
     public int? Prototypes { get; init; }
 
-    /// <summary>How the bank starts at the first prototype stage. Default <see cref="PrototypeInitialization.KMeans"/> (see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
-    public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.KMeans;
+    /// <summary>How the bank starts at the first prototype stage. Default <see cref="PrototypeInitialization.Random"/> (see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
+    public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.Random;
 
-    /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Default true (see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
-    public bool RestartUnusedPrototypes { get; init; } = true;
+    /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Default false (see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
+    public bool RestartUnusedPrototypes { get; init; }
 
     /// <summary>Receives what training has to say besides progress: the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
     public Action<string>? Notice { get; init; }
