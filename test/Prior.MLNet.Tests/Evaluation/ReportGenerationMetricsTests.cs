@@ -48,4 +48,24 @@ public sealed class ReportGenerationMetricsTests
         Assert.AreEqual(2.0 / 4, recall, 1e-12);
         Assert.AreEqual(2 * (2.0 / 3) * 0.5 / (2.0 / 3 + 0.5), f1, 1e-12);
     }
+
+    [TestMethod]
+    public void LabelAgreementIsThePositiveClassF1OfEachLabelWithEnoughPositives()
+    {
+        int n = Prior.MLNet.Data.ChexpertLabels.Count, edema = Prior.MLNet.Data.ChexpertLabels.IndexOf("Edema");
+        int fracture = Prior.MLNet.Data.ChexpertLabels.IndexOf("Fracture");
+        float[] Row(float edemaValue, float fractureValue)
+        {
+            var row = Enumerable.Repeat(float.NaN, n).ToArray();
+            row[edema] = edemaValue;
+            row[fracture] = fractureValue;
+            return row;
+        }
+        // Edema: 6 known positives, 5 found, 1 false alarm: F1 = 10 / (10 + 1 + 1). Fracture: 1 positive, left out.
+        var truth = Enumerable.Range(0, 6).Select(_ => Row(1, 0)).Append(Row(0, 1)).ToList();
+        var predicted = Enumerable.Range(0, 5).Select(_ => Row(1, 0)).Append(Row(-1, 0)).Append(Row(1, 1)).ToList();
+        var f1 = LabelAgreement.F1PerLabel(truth, predicted);
+        Assert.AreEqual(10.0 / 12, f1["Edema"], 1e-12);
+        Assert.IsFalse(f1.ContainsKey("Fracture"));
+    }
 }
