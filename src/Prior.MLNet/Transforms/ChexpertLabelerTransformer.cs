@@ -113,13 +113,7 @@ public sealed class ChexpertLabelerTransformer : ITransformer
             }
         }
 
-        public override void CheckInput(DataViewSchema inputSchema)
-        {
-            var column = inputSchema.GetColumnOrNull(input)
-                ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{input}' not found; expected report text or a text vector of sentences.");
-            if (column.Type is not TextDataViewType && column.Type is not VectorDataViewType { ItemType: TextDataViewType })
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{input}' is {column.Type}; expected report text or a text vector of sentences.");
-        }
+        public override void CheckInput(DataViewSchema inputSchema) => ReportInput.Check(inputSchema, input, nameof(inputSchema));
 
         public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column)
         {

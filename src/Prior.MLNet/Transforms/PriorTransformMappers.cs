@@ -85,13 +85,7 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
     public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns =>
         [(output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null)];
 
-    public override void CheckInput(DataViewSchema inputSchema)
-    {
-        var col = inputSchema.GetColumnOrNull(input)
-            ?? throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{input}' not found; expected report text or a text vector of sentences.");
-        if (col.Type is not TextDataViewType && col.Type is not VectorDataViewType { ItemType: TextDataViewType })
-            throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{input}' is {col.Type}; expected report text or a text vector of sentences.");
-    }
+    public override void CheckInput(DataViewSchema inputSchema) => ReportInput.Check(inputSchema, input, nameof(input));
 
     public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column)
     {
