@@ -33,9 +33,11 @@ internal static class PretrainCommand
         var partial = new Option<bool>("--allow-partial") { Description = "Accept initial weights that leave more than the attention pool random (listed)." };
         var bankStart = new Option<string>("--bank-start") { Description = "How the sentence bank starts at stage 2: random (the original's) or kmeans (clusters of the stage-1 sentence vectors).", DefaultValueFactory = _ => "random" };
         var restart = new Option<bool>("--restart-unused") { Description = "Move prototypes no sentence chose in an epoch of stages 2-3 onto the sentences the bank serves worst." };
+        var schedule = new Option<string>("--schedule") { Description = "Learning rate across stages: per-stage (the original's: warm-up and cosine decay in each stage) or continuous (one warm-up and decay over all stages).", DefaultValueFactory = _ => "per-stage" };
+        var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -80,6 +82,13 @@ internal static class PretrainCommand
                     var other => throw new ArgumentException($"--bank-start must be random or kmeans, not '{other}'."),
                 },
                 RestartUnusedPrototypes = parse.GetValue(restart),
+                StageSchedule = parse.GetValue(schedule) switch
+                {
+                    "per-stage" => StageSchedule.PerStage,
+                    "continuous" => StageSchedule.Continuous,
+                    var other => throw new ArgumentException($"--schedule must be per-stage or continuous, not '{other}'."),
+                },
+                MeasureGradientShares = parse.GetValue(gradients),
                 Notice = Console.WriteLine,
                 Progress = p =>
                 {

@@ -95,6 +95,7 @@ public sealed class PriorTrainer
 
         var history = new Queue<TrainingProgress>();
         var bankUsage = new List<PrototypeUsage>();
+        var gradientShares = new List<GradientShare>();
         using var monitor = new PrototypeBankMonitor(model.Options.Prototypes, device);
         var skipped = new List<string>();
         long globalStep = position.GlobalStep;
@@ -104,9 +105,13 @@ public sealed class PriorTrainer
             if (epochs == 0)
                 continue;
             var stage = (PriorStage)(stageIndex + 1);
-            var schedule = new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex],
-                o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
-            using var optimizer = optim.AdamW(model.parameters(), schedule.At(0), weight_decay: o.WeightDecay);
+            // Continuous: stage 1's curve stretched over every stage's epochs; this stage reads it from its first epoch on.
+            bool continuous = o.StageSchedule == StageSchedule.Continuous;
+            var schedule = continuous
+                ? new WarmupCosineSchedule(o.StartLearningRates[0], o.PeakLearningRates[0], o.WarmupEpochs[0] * stepsPerEpoch, o.EpochsPerStage.Sum() * stepsPerEpoch)
+                : new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex], o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
+            int scheduleOffset = continuous ? o.EpochsPerStage.Take(stageIndex).Sum() * stepsPerEpoch : 0;
+            using var optimizer = optim.AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay);
             bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
             if (resumingHere)
                 using (TorchGcGuard.Enter())
@@ -130,7 +135,7 @@ public sealed class PriorTrainer
                     double waited = clock.Elapsed.TotalSeconds;
                     cancellation.ThrowIfCancellationRequested();
                     skipped.AddRange(host.Skipped);
-                    double lr = schedule.At(epoch * stepsPerEpoch + step);
+                    double lr = schedule.At(scheduleOffset + epoch * stepsPerEpoch + step);
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = lr;
                     IReadOnlyDictionary<string, double> values;
@@ -149,6 +154,12 @@ public sealed class PriorTrainer
                             throw new TrainingDivergedException(
                                 $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: a loss is not finite ({string.Join(", ", named.Select(kv => $"{kv.Key} {kv.Value}"))}). " +
                                 "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
+                        }
+                        if (o.MeasureGradientShares && step == 0)
+                        {
+                            var share = GradientShare.Measure(model, losses, stage, epoch);
+                            gradientShares.Add(share);
+                            Notice(share.ToString());
                         }
                         losses.Total.backward();
                         o.AfterBackward?.Invoke(model);
@@ -201,7 +212,7 @@ public sealed class PriorTrainer
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
         model.eval();
-        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage };
+        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage, GradientShares = gradientShares };
     }
 
     // The k-means start of the bank from the stage-1 text tower's vectors of a seeded sample of training sentences.

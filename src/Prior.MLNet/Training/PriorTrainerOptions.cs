@@ -28,6 +28,11 @@ public sealed class PriorTrainerOptions
     public IReadOnlyList<int> WarmupEpochs { get; init; } = [1, 1, 5];
 
     /// <summary>
+    /// How the learning rate moves across stages. Default <see cref="Training.StageSchedule.PerStage"/> (the original's).
+    /// </summary>
+    public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
+
+    /// <summary>
     /// How the bank starts when the first prototype stage (2, or 3 when 2 is skipped) begins from a stage-1 model.
     /// Default <see cref="Training.PrototypeInitialization.Random"/> (the original's): the k-means start keeps every
     /// prototype in use but did not raise zero-shot accuracy or retrieval in the ablation (docs/training.md).
@@ -42,6 +47,12 @@ public sealed class PriorTrainerOptions
     /// bank serves worst. Default false (the original's; see <see cref="PrototypeInitialization"/> for why).
     /// </summary>
     public bool RestartUnusedPrototypes { get; init; }
+
+    /// <summary>
+    /// At the first step of every epoch, measure each loss term's gradient on the two towers (<see cref="GradientShare"/>):
+    /// one extra backward pass per term; the step itself is unchanged. Default false.
+    /// </summary>
+    public bool MeasureGradientShares { get; init; }
 
     /// <summary>AdamW weight decay (one parameter group). Default 1e-6.</summary>
     public double WeightDecay { get; init; } = 1e-6;

@@ -17,4 +17,7 @@ public sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<Trainin
 
     /// <summary>The sentence bank's usage per epoch of stages 2–3 (from the resume point when resuming).</summary>
     public IReadOnlyList<PrototypeUsage> PrototypeUsage { get; init; } = [];
+
+    /// <summary>Each epoch's <see cref="GradientShare"/> when <see cref="PriorTrainerOptions.MeasureGradientShares"/> is set; else empty.</summary>
+    public IReadOnlyList<GradientShare> GradientShares { get; init; } = [];
 }

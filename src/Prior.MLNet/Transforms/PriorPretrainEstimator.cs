@@ -51,6 +51,8 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             Model = o.Prototypes is { } bank ? defaults.Model with { Prototypes = bank } : defaults.Model,
             PrototypeInitialization = o.PrototypeInitialization,
             RestartUnusedPrototypes = o.RestartUnusedPrototypes,
+            StageSchedule = o.StageSchedule,
+            MeasureGradientShares = o.MeasureGradientShares,
             Notice = o.Notice,
             InitialImageWeights = o.InitialImageWeights,
             InitialTextWeights = o.InitialTextWeights,

@@ -96,6 +96,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Peak learning rate of each stage; null (default) keeps the preset's (<see cref="PriorTrainerOptions.ForPreset"/>).</summary>
     public IReadOnlyList<double>? PeakLearningRates { get; init; }
 
+    /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
+    public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
+
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
     public int? Prototypes { get; init; }
 
@@ -104,6 +107,9 @@ public sealed class PriorPretrainOptions
 
     /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Default false (see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
     public bool RestartUnusedPrototypes { get; init; }
+
+    /// <summary>Measure each loss term's gradient on the towers at every epoch's first step (a notice per epoch). Default false (see <see cref="PriorTrainerOptions.MeasureGradientShares"/>).</summary>
+    public bool MeasureGradientShares { get; init; }
 
     /// <summary>Receives what training has to say besides progress: the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
     public Action<string>? Notice { get; init; }

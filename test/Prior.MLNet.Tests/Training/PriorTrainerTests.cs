@@ -52,6 +52,29 @@ public sealed class PriorTrainerTests
     }
 
     [TestMethod]
+    public void TheContinuousScheduleAnnealsAcrossStagesWhereThePerStageOneClimbsBack()
+    {
+        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch, 12 in all
+        var continuous = new PriorTrainer(TrainingFixture.Options([1, 1, 1], schedule: StageSchedule.Continuous)).Train(studies, Data.Tokenizer);
+        continuous.Model.Dispose();
+        var lr = continuous.History.Select(p => p.LearningRate).ToArray();
+        Assert.HasCount(12, lr);
+        // Stage 1's curve over 12 steps (start 1e-5, peak 1e-3, 4 warm-up steps), by hand:
+        // step 2 is half-way up; step 4 (stage 2's first) the peak; step 8 (stage 3's first) half-way down the cosine.
+        Assert.AreEqual(1e-5 + (1e-3 - 1e-5) * 2 / 4, lr[2], 1e-12);
+        Assert.AreEqual(1e-3, lr[4], 1e-12);
+        Assert.AreEqual(0.5e-3, lr[8], 1e-12);
+        for (int i = 5; i < 12; i++)
+            Assert.IsLessThan(lr[i - 1], lr[i], $"step {i}: the continuous schedule must keep decaying across stage boundaries");
+
+        var perStage = new PriorTrainer(TrainingFixture.Options([1, 1, 1])).Train(studies, Data.Tokenizer);
+        perStage.Model.Dispose();
+        // The original's: stage 3 starts again from its own start learning rate (1e-7) and climbs to its peak (2e-4).
+        Assert.AreEqual(1e-7, perStage.History[8].LearningRate, 1e-15);
+        Assert.IsGreaterThan(perStage.History[8].LearningRate, perStage.History[9].LearningRate);
+    }
+
+    [TestMethod]
     [DoNotParallelize]
     public void AResumedRunContinuesExactlyLikeAnUninterruptedOne()
     {

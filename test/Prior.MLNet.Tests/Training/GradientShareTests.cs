@@ -1,0 +1,50 @@
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Tests.Modeling;
+using Prior.MLNet.Training;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Tests.Training;
+
+[TestClass]
+public sealed class GradientShareTests
+{
+    [TestMethod]
+    public void EachTermsTowerGradientMatchesAFloat64RecomputationAndTheGradientsAreLeftZeroed()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(7);
+        using var model = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        model.train();
+        var losses = model.call(PriorModelTests.RandomBatch(model.Options, 3, 200), PriorStage.Reconstruction);
+
+        var share = GradientShare.Measure(model, losses, PriorStage.Reconstruction, epoch: 0);
+
+        CollectionAssert.AreEquivalent(losses.Terms.Keys.ToArray(), share.Terms.Keys.ToArray());
+        Assert.IsTrue(model.parameters().All(p => p.grad is null || p.grad.abs().max().item<float>() == 0), "Measure must leave the gradients zeroed for the step's own backward pass.");
+        Assert.AreEqual(1.0, share.Terms["global"].ImageCosineWithGlobal, 1e-6);
+        Assert.AreEqual(1.0, share.Terms["global"].TextCosineWithGlobal, 1e-6);
+
+        // Independent recomputation: one term at a time, squares summed on the host in float64.
+        var globalImage = ImageGradient(model, losses, "global");
+        foreach (var name in new[] { "global", "reconstruction", "spg" })
+        {
+            var g = ImageGradient(model, losses, name);
+            double norm = Math.Sqrt(g.Sum(v => v * v));
+            Assert.AreEqual(norm, share.Terms[name].ImageNorm, 1e-4 * norm + 1e-9, name);
+            double dot = g.Zip(globalImage, (a, b) => a * b).Sum();
+            double cosine = dot / (norm * Math.Sqrt(globalImage.Sum(v => v * v)));
+            Assert.AreEqual(cosine, share.Terms[name].ImageCosineWithGlobal, 1e-4, name);
+        }
+        Assert.IsTrue(share.Terms.Values.All(t => t.TextNorm >= 0 && double.IsFinite(t.TextNorm)));
+        StringAssert.Contains(share.ToString(), "stage 3 epoch 1");
+    }
+
+    private static double[] ImageGradient(PriorModel model, PriorLosses losses, string term)
+    {
+        foreach (var p in model.parameters())
+            p.grad?.zero_();
+        (losses.Terms[term] * PriorLosses.Weight(PriorStage.Reconstruction, term)).backward(retain_graph: true);
+        return model.image_encoder.parameters()
+            .SelectMany(p => p.grad is { } g ? g.to(ScalarType.Float64).flatten().data<double>().ToArray() : new double[p.numel()]).ToArray();
+    }
+}
