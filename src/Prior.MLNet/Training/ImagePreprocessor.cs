@@ -5,7 +5,9 @@ using SkiaSharp;
 namespace Prior.MLNet.Training;
 
 /// <summary>
-/// PRIOR's image pipeline, on the CPU workers: decode to gray, resize to S×S (bilinear), then in training a random
+/// PRIOR's image pipeline, on the CPU workers: decode to gray (a large JPEG at a reduced DCT scale, <see cref="DecodeOversampling"/>), resize to S×S
+/// (area averaging when shrinking, close to the antialiased bilinear filter of the original's PIL resize; bilinear when
+/// enlarging), then in training a random
 /// affine rotation within ±<see cref="MaxRotationDegrees"/> and a horizontal flip with probability ½, scale to [0, 1]
 /// and normalise with PRIOR's mean and standard deviation.
 /// </summary>
@@ -15,6 +17,14 @@ public sealed class ImagePreprocessor
     public const float MimicMean = 0.4755f;
     /// <summary>MIMIC-CXR pretraining normalisation standard deviation (PRIOR).</summary>
     public const float MimicStd = 0.3011f;
+
+    /// <summary>
+    /// A JPEG larger than needed is decoded at the smallest DCT scale that keeps both sides at least this many times
+    /// <see cref="Size"/>, then area-resized. Twice: a 2544 × 3056 radiograph is read at 2/8 for 224 pixels, ~3× faster
+    /// than whole and within one grey level of the whole decode for 99.4 % of pixels (mean 0.16; tests). At 1/8 too few
+    /// 8 × 8 blocks fall under each output pixel, and sharp edges (collimation, markers) move by up to 14 levels.
+    /// </summary>
+    public const int DecodeOversampling = 2;
 
     /// <summary>Creates the pipeline for images of <paramref name="size"/> pixels.</summary>
     public ImagePreprocessor(int size, float mean = MimicMean, float std = MimicStd, double maxRotationDegrees = 5)
@@ -41,7 +51,7 @@ public sealed class ImagePreprocessor
     /// <summary>Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip.</summary>
     public float[] Load(string path, DeterministicRandom? augment)
     {
-        var (pixels, width, height) = GrayscaleJpeg.Decode(path);
+        var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size);
         return FromGray(pixels, width, height, augment);
     }
 
@@ -110,6 +120,9 @@ public sealed class ImagePreprocessor
     {
         if (width == Size && height == Size)
             return pixels;
+        if (width >= Size && height >= Size)
+            return AreaResize.Downscale(pixels, width, height, Size, Size);
+        // Enlarging (an image smaller than the network's input): bilinear.
         var info = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
         using var source = new SKBitmap(info);
         System.Runtime.InteropServices.Marshal.Copy(pixels, 0, source.GetPixels(), pixels.Length);
