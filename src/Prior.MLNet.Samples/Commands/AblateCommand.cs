@@ -21,7 +21,7 @@ internal static class AblateCommand
 {
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
     internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
-        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage);
+        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false);
 
     /// <summary>One finished run.</summary>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
@@ -45,6 +45,10 @@ internal static class AblateCommand
                 [1e-3, 1e-4, 5e-5]),
             new("continuous", split, null, PrototypeInitialization.Random, false, $"as original, with one warm-up and cosine decay over all {total} epochs (stage 1's peak) instead of one per stage",
                 Schedule: StageSchedule.Continuous),
+            new("detached", split, null, PrototypeInitialization.Random, false, "as original, with stage 3's generation losses leaving the text side as a fixed target",
+                DetachTargets: true),
+            new("detached-kmeans", split, null, PrototypeInitialization.KMeans, true, "as kmeans, with stage 3's generation losses leaving the text side as a fixed target",
+                DetachTargets: true),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -54,7 +58,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours.", DefaultValueFactory = _ => "stage1,original,continuous" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans.", DefaultValueFactory = _ => "stage1,original,continuous" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -157,6 +161,7 @@ internal static class AblateCommand
             Preset = "tiny", EpochsPerStage = arm.Epochs, Device = ComputeDevice.Auto, Prototypes = arm.Prototypes,
             PrototypeInitialization = arm.Initialization, RestartUnusedPrototypes = arm.Restart, PeakLearningRates = arm.PeakLearningRates,
             StageSchedule = arm.Schedule,
+            DetachGenerationTargets = arm.DetachTargets,
             // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
             MeasureGradientShares = true,
             Notice = n => Console.WriteLine($"    {n}"),

@@ -35,9 +35,10 @@ internal static class PretrainCommand
         var restart = new Option<bool>("--restart-unused") { Description = "Move prototypes no sentence chose in an epoch of stages 2-3 onto the sentences the bank serves worst." };
         var schedule = new Option<string>("--schedule") { Description = "Learning rate across stages: per-stage (the original's: warm-up and cosine decay in each stage) or continuous (one warm-up and decay over all stages).", DefaultValueFactory = _ => "per-stage" };
         var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
+        var detach = new Option<bool>("--detach-generation-targets") { Description = "Stage 3's generation losses (spg, kl, gpa) leave the report side as a fixed target instead of moving the text tower." };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -61,7 +62,7 @@ internal static class PretrainCommand
                 : defaults.EpochsPerStage.ToArray();
             var options = new PriorTrainerOptions
             {
-                Model = defaults.Model,
+                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach) },
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),

@@ -151,6 +151,11 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             var targets = PadSlots(assignment!.Prototypes * mask.unsqueeze(-1), slots);
             var logits = PadSlots(assignment.Logits, slots);
             var slotMask = PadSlots(mask.unsqueeze(-1), slots).squeeze(-1).to_type(ScalarType.Bool);
+            if (Options.DetachGenerationTargets)
+            {
+                targets = targets.detach();
+                logits = logits.detach();
+            }
             var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.embed.weight!, Options.PrototypeMatching);
             terms["spg"] = generation.SpgLoss;
             terms["kl"] = generation.KlLoss;
@@ -158,7 +163,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             // draw in training; that call's prototype loss is not used), and their pooled prototypes must align
             // with the report embedding.
             var generated = sentence_bank.call(generation.Arranged, slotMask);
-            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generated.Prototypes, slotMask), report, logit_scale);
+            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generated.Prototypes, slotMask), Options.DetachGenerationTargets ? report.detach() : report, logit_scale);
         }
         return new PriorLosses(stage, terms)
         {

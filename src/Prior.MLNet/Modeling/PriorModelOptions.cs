@@ -67,6 +67,15 @@ public sealed record PriorModelOptions
     /// </summary>
     public PrototypeMatching PrototypeMatching { get; init; } = PrototypeMatching.Matched;
 
+    /// <summary>
+    /// Stage 3's prototype generation losses (L_spg, L_kl, L_gpa) treat the report side as a fixed target: the sentence
+    /// prototypes, the bank's distribution over the real sentences and the report embedding are detached, so these losses
+    /// train the decoder and the image tower to predict the report and never move the text tower toward the predictions.
+    /// False (default): the original's, where they do. Measured (<c>prior pretrain --gradient-shares</c>): in stage 3 the
+    /// text-tower gradients of L_gpa and L_kl point against the global alignment's (cosine about −0.75).
+    /// </summary>
+    public bool DetachGenerationTargets { get; init; }
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 

@@ -48,7 +48,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         using var cancellation = new CancellationTokenSource();
         var trainerOptions = new PriorTrainerOptions
         {
-            Model = o.Prototypes is { } bank ? defaults.Model with { Prototypes = bank } : defaults.Model,
+            Model = defaults.Model with { Prototypes = o.Prototypes ?? defaults.Model.Prototypes, DetachGenerationTargets = o.DetachGenerationTargets },
             PrototypeInitialization = o.PrototypeInitialization,
             RestartUnusedPrototypes = o.RestartUnusedPrototypes,
             StageSchedule = o.StageSchedule,

@@ -96,6 +96,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Peak learning rate of each stage; null (default) keeps the preset's (<see cref="PriorTrainerOptions.ForPreset"/>).</summary>
     public IReadOnlyList<double>? PeakLearningRates { get; init; }
 
+    /// <summary>Stage 3's generation losses leave the text side as a fixed target. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DetachGenerationTargets"/>).</summary>
+    public bool DetachGenerationTargets { get; init; }
+
     /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
     public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
 

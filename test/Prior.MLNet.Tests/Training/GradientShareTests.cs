@@ -39,6 +39,29 @@ public sealed class GradientShareTests
         StringAssert.Contains(share.ToString(), "stage 3 epoch 1");
     }
 
+    [TestMethod]
+    public void WithDetachedGenerationTargetsTheGenerationLossesLeaveTheTextTowerAlone()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(8);
+        using var original = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        using var detached = new PriorModel(PriorModelOptions.Tiny with { DetachGenerationTargets = true }, vocabularySize: 200);
+        detached.load_state_dict(original.state_dict());
+        foreach (var (model, expectText) in new[] { (original, true), (detached, false) })
+        {
+            model.train();
+            random.manual_seed(9);
+            var losses = model.call(PriorModelTests.RandomBatch(model.Options, 3, 200), PriorStage.Reconstruction);
+            var share = GradientShare.Measure(model, losses, PriorStage.Reconstruction, epoch: 0);
+            foreach (var term in new[] { "spg", "kl", "gpa" })
+            {
+                Assert.AreEqual(expectText, share.Terms[term].TextNorm > 0, $"{term}: text-tower gradient {share.Terms[term].TextNorm} (detached: {!expectText})");
+                Assert.IsGreaterThan(0, share.Terms[term].ImageNorm, $"{term} must still train the image tower");
+            }
+            Assert.IsGreaterThan(0, share.Terms["global"].TextNorm);
+        }
+    }
+
     private static double[] ImageGradient(PriorModel model, PriorLosses losses, string term)
     {
         foreach (var p in model.parameters())
