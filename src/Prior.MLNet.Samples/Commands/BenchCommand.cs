@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Samples.Commands;
 
 /// <summary>
-/// <c>prior bench</c>: measures one training step (forward, backward, AdamW update) of each preset on the chosen
+/// <c>prior bench</c>: the decode part (<see cref="DecodeBenchmark"/>), then one training step (forward, backward, AdamW update) of each preset on the chosen
 /// device with random inputs, after warm-up, and prints the median step time and throughput of each, side by side.
 /// </summary>
 internal static class BenchCommand
@@ -21,46 +21,61 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per preset (after 2 warm-up steps).", DefaultValueFactory = _ => 5 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var command = new Command("bench", "Time a PRIOR training step (stage 3, all losses) per preset.") { presets, steps, device, json };
+        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg), step (a training step per preset).", DefaultValueFactory = _ => "decode,step" };
+        var images = new Option<int>("--images") { Description = "Radiograph-sized JPEGs the decode part writes and reads.", DefaultValueFactory = _ => 24 };
+        var work = new Option<string>("--work") { Description = "Folder for the decode part's JPEGs (kept for later runs).", DefaultValueFactory = _ => Path.Combine("out", "bench") };
+        var command = new Command("bench", "Measure decoding against libjpeg-turbo's djpeg and a PRIOR training step per preset (example: prior bench --suite decode --json bench.json).")
+            { presets, steps, device, json, suite, images, work };
         command.SetAction(parse => CommandRunner.Run("bench", () =>
         {
             var target = ComputeDevices.Resolve(ComputeDevices.Parse(parse.GetValue(device)!));
             var figures = new Dictionary<string, object>();
-            Console.WriteLine($"PRIOR training step, stage 3 (every loss), random inputs, {target.type}, {Environment.ProcessorCount} cores, {get_num_threads()} torch threads");
-            Console.WriteLine($"{"preset",-8} {"batch",5} {"params",10} {"median step",12} {"images/s",9}");
-            foreach (var name in parse.GetValue(presets)!.Split(',', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var options = PriorModelOptions.FromPreset(name);
-                int batch = name == "paper" ? 2 : 8, vocabulary = name == "paper" ? 28996 : 2000;
-                random.manual_seed(1);
-                using var model = new PriorModel(options, vocabulary);
-                model.to(target).train();
-                using var optimizer = optim.AdamW(model.parameters(), 1e-5);
-                long parameters = model.parameters().Sum(p => p.numel());
-                var times = new List<double>();
-                for (int i = 0; i < parse.GetValue(steps) + 2; i++)
-                {
-                    using var guard = TorchGcGuard.Enter();
-                    using var scope = NewDisposeScope();
-                    var input = RandomBatch(options, batch, vocabulary, target);
-                    var clock = Stopwatch.StartNew();
-                    optimizer.zero_grad();
-                    model.call(input, PriorStage.Reconstruction).Total.backward();
-                    optimizer.step();
-                    if (target.type == DeviceType.CUDA) cuda.synchronize();
-                    if (i >= 2) times.Add(clock.Elapsed.TotalSeconds);
-                }
-                times.Sort();
-                double median = times[times.Count / 2];
-                Console.WriteLine($"{name,-8} {batch,5} {parameters / 1e6,9:0.0}M {median,11:0.000}s {batch / median,9:0.0}");
-                figures[$"{name}StepSeconds"] = median;
-                figures[$"{name}Batch"] = batch;
-            }
+            var parts = parse.GetValue(suite)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            if (parts.Except(["decode", "step"]).FirstOrDefault() is { } unknown)
+                throw new ArgumentException($"--suite: unknown part '{unknown}'; use decode, step.");
+            if (parts.Contains("decode"))
+                DecodeBenchmark.Run(parse.GetValue(images), Path.GetFullPath(parse.GetValue(work)!), figures);
+            if (parts.Contains("step"))
+                TimeSteps(parse.GetValue(presets)!, parse.GetValue(steps), target, figures);
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(figures)));
             return 0;
         }));
         return command;
+    }
+
+    private static void TimeSteps(string presets, int steps, Device target, Dictionary<string, object> figures)
+    {
+        Console.WriteLine($"PRIOR training step, stage 3 (every loss), random inputs, {target.type}, {Environment.ProcessorCount} cores, {get_num_threads()} torch threads");
+        Console.WriteLine($"{"preset",-8} {"batch",5} {"params",10} {"median step",12} {"images/s",9}");
+        foreach (var name in presets.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var options = PriorModelOptions.FromPreset(name);
+            int batch = name == "paper" ? 2 : 8, vocabulary = name == "paper" ? 28996 : 2000;
+            random.manual_seed(1);
+            using var model = new PriorModel(options, vocabulary);
+            model.to(target).train();
+            using var optimizer = optim.AdamW(model.parameters(), 1e-5);
+            long parameters = model.parameters().Sum(p => p.numel());
+            var times = new List<double>();
+            for (int i = 0; i < steps + 2; i++)
+            {
+                using var guard = TorchGcGuard.Enter();
+                using var scope = NewDisposeScope();
+                var input = RandomBatch(options, batch, vocabulary, target);
+                var clock = Stopwatch.StartNew();
+                optimizer.zero_grad();
+                model.call(input, PriorStage.Reconstruction).Total.backward();
+                optimizer.step();
+                if (target.type == DeviceType.CUDA) cuda.synchronize();
+                if (i >= 2) times.Add(clock.Elapsed.TotalSeconds);
+            }
+            times.Sort();
+            double median = times[times.Count / 2];
+            Console.WriteLine($"{name,-8} {batch,5} {parameters / 1e6,9:0.0}M {median,11:0.000}s {batch / median,9:0.0}");
+            figures[$"{name}StepSeconds"] = median;
+            figures[$"{name}Batch"] = batch;
+        }
     }
 
     private static PriorBatch RandomBatch(PriorModelOptions options, int batch, int vocabulary, Device device)

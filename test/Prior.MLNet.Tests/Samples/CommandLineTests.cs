@@ -39,6 +39,22 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void TheDecodeBenchmarkRunsOnRadiographSizedJpegsAndWritesItsFigures()
+    {
+        // What is asserted is that the comparison runs and reports; its speeds are measured by the command, not a test.
+        var dir = SyntheticFixture.NewTempFolder();
+        var json = Path.Combine(dir, "bench.json");
+        var result = RunPrior("bench", "--suite", "decode", "--images", "2", "--work", Path.Combine(dir, "jpegs"), "--json", json);
+        Assert.AreEqual(0, result.Code, result.Err);
+        StringAssert.Contains(result.Out, "2544 × 3056");
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.IsGreaterThan(0, figures.RootElement.GetProperty("decodeImagesPerSecond").GetDouble());
+        Assert.IsGreaterThan(0, figures.RootElement.GetProperty("decodeVsFullDecode").GetDouble());
+        Assert.HasCount(2, Directory.GetFiles(Path.Combine(dir, "jpegs"), "*.jpg"));
+        Assert.AreEqual(2, RunPrior("bench", "--suite", "nonsense").Code);
+    }
+
+    [TestMethod]
     public void BadInputExitsNonZeroWithAOneLineReason()
     {
         var missing = Path.Combine(SyntheticFixture.NewTempFolder(), "absent");

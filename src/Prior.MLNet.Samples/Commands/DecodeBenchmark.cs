@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
+using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.IO;
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>
+/// The decode part of <c>prior bench</c>: MIMIC-CXR-JPG-sized radiographs (2544 × 3056 gray JPEGs with film grain, so
+/// their size is a real one's, about 1.4 MB) turned into the network's 224 × 224 input, one core, three ways on the
+/// same files: our pipeline (DCT-scaled decode at 2/8, area resize, normalise), the original's way (full decode, then
+/// resize), libvips' shrink-on-load (NetVips), and libjpeg-turbo's own <c>djpeg -scale 1/8 -grayscale</c> run once per
+/// file when it is installed.
+/// </summary>
+internal static class DecodeBenchmark
+{
+    public static void Run(int images, string folder, Dictionary<string, object> figures)
+    {
+        const int width = 2544, height = 3056, size = 224;
+        Directory.CreateDirectory(folder);
+        var paths = new List<string>();
+        long bytes = 0;
+        for (int i = 0; i < images; i++)
+        {
+            var path = Path.Combine(folder, $"radiograph-{i:D3}.jpg");
+            if (!File.Exists(path))
+            {
+                var random = new DeterministicRandom((ulong)(1000 + i));
+                var pixels = ChestRadiographRenderer.Render(SyntheticCase.Sample(random), SyntheticView.PA, width, height, random);
+                // Film grain: real radiographs compress to ~1.4 MB at this size; the rendered ones, smoother, would not.
+                for (int p = 0; p < pixels.Length; p++)
+                    pixels[p] = (byte)Math.Clamp(pixels[p] + (int)Math.Round(random.NextGaussian() * 2.5), 0, 255);
+                AtomicFile.WriteAllBytes(path, GrayscaleJpeg.Encode(pixels, width, height, quality: 90));
+            }
+            paths.Add(path);
+            bytes += new FileInfo(path).Length;
+        }
+        Console.WriteLine($"Decoding {images} gray JPEGs of {width} × {height} ({bytes / images / 1e6:0.00} MB each) to {size} × {size}, one core:");
+        var preprocessor = new ImagePreprocessor(size);
+
+        double ours = ImagesPerSecond(paths, p => preprocessor.Load(p, null));
+        double full = ImagesPerSecond(paths, p =>
+        {
+            var (pixels, w, h) = GrayscaleImage.Read(p);
+            return preprocessor.FromGray(pixels, w, h, null);
+        });
+        double eighth = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size).Pixels);
+        Console.WriteLine($"  {"ours: DCT-scaled decode (2/8) + area resize + normalise",-62} {ours,7:0.0} images/s");
+        Console.WriteLine($"  {"full decode + area resize + normalise (the original's way)",-62} {full,7:0.0} images/s   ours/full {ours / full:0.00}×");
+        Console.WriteLine($"  {"DCT-scaled decode alone at 1/8 (what djpeg below does)",-62} {eighth,7:0.0} images/s");
+        if (NetVipsImagesPerSecond(paths, preprocessor) is var (vips, vips8))
+        {
+            Console.WriteLine($"  {"NetVips shrink-on-load 1/4 + area resize + normalise",-62} {vips,7:0.0} images/s   ours/NetVips {ours / vips:0.00}×");
+            Console.WriteLine($"  {"NetVips shrink-on-load 1/8 alone",-62} {vips8,7:0.0} images/s");
+            figures["decodeVsNetVips"] = ours / vips;
+        }
+        figures["decodeImagesPerSecond"] = ours;
+        figures["decodeVsFullDecode"] = ours / full;
+        if (Djpeg() is { } djpeg)
+        {
+            double external = ImagesPerSecond<int>(paths, p =>
+            {
+                using var process = Process.Start(new ProcessStartInfo(djpeg, ["-scale", "1/8", "-grayscale", "-outfile", "/dev/null", p])
+                    { RedirectStandardError = true })!;
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                    throw new InvalidOperationException($"djpeg failed on {p}: {process.StandardError.ReadToEnd()}");
+                return 0;
+            });
+            Console.WriteLine($"  {"djpeg -scale 1/8 -grayscale, one process per file",-62} {external,7:0.0} images/s   ours/djpeg {ours / external:0.00}×");
+            figures["decodeVsDjpeg"] = ours / external;
+        }
+        else
+        {
+            Console.WriteLine("  djpeg is not installed (Debian: apt-get install libjpeg-turbo-progs): no decodeVsDjpeg.");
+        }
+    }
+
+    // libvips' shrink-on-load, the other way the issue names to reach libjpeg-turbo's DCT scaling; null where its
+    // native library is not there (it ships for linux-x64 with this tool).
+    private static (double Quarter, double Eighth)? NetVipsImagesPerSecond(IReadOnlyList<string> paths, ImagePreprocessor preprocessor)
+    {
+        try
+        {
+            NetVips.Cache.Max = 0;
+            NetVips.NetVips.Concurrency = 1;
+        }
+        catch (Exception ex) when (ex is TypeInitializationException or DllNotFoundException)
+        {
+            Console.WriteLine($"  NetVips' native library is not available here ({ex.GetBaseException().Message}): no NetVips figures.");
+            return null;
+        }
+        double quarter = ImagesPerSecond(paths, p =>
+        {
+            using var image = NetVips.Image.Jpegload(p, shrink: 4, access: NetVips.Enums.Access.Sequential);
+            return preprocessor.FromGray(image.WriteToMemory<byte>(), image.Width, image.Height, null);
+        });
+        double eighth = ImagesPerSecond(paths, p =>
+        {
+            using var image = NetVips.Image.Jpegload(p, shrink: 8, access: NetVips.Enums.Access.Sequential);
+            return image.WriteToMemory<byte>();
+        });
+        return (quarter, eighth);
+    }
+
+    // Two passes over the files; the second is timed (the first warms the JIT and the page cache).
+    private static double ImagesPerSecond<T>(IReadOnlyList<string> paths, Func<string, T> decode)
+    {
+        foreach (var p in paths.Take(Math.Min(3, paths.Count)))
+            decode(p);
+        var clock = Stopwatch.StartNew();
+        foreach (var p in paths)
+            decode(p);
+        return paths.Count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static string? Djpeg() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "djpeg")).FirstOrDefault(File.Exists);
+}
