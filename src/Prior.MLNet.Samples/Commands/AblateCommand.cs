@@ -21,7 +21,7 @@ internal static class AblateCommand
 {
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
     internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
-        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false);
+        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false);
 
     /// <summary>One finished run.</summary>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
@@ -49,6 +49,8 @@ internal static class AblateCommand
                 DetachTargets: true),
             new("detached-kmeans", split, null, PrototypeInitialization.KMeans, true, "as kmeans, with stage 3's generation losses leaving the text side as a fixed target",
                 DetachTargets: true),
+            new("rawglobal", split, null, PrototypeInitialization.Random, false, "as detached, keeping stage 1's global alignment of the raw report embedding in stages 2-3",
+                DetachTargets: true, RawGlobal: true),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -58,7 +60,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans.", DefaultValueFactory = _ => "stage1,original,continuous" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal.", DefaultValueFactory = _ => "stage1,original,continuous" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -162,6 +164,7 @@ internal static class AblateCommand
             PrototypeInitialization = arm.Initialization, RestartUnusedPrototypes = arm.Restart, PeakLearningRates = arm.PeakLearningRates,
             StageSchedule = arm.Schedule,
             DetachGenerationTargets = arm.DetachTargets,
+            KeepRawGlobalAlignment = arm.RawGlobal,
             // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
             MeasureGradientShares = true,
             Notice = n => Console.WriteLine($"    {n}"),

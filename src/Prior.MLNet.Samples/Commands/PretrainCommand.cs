@@ -36,9 +36,10 @@ internal static class PretrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning rate across stages: per-stage (the original's: warm-up and cosine decay in each stage) or continuous (one warm-up and decay over all stages).", DefaultValueFactory = _ => "per-stage" };
         var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
         var detach = new Option<bool>("--detach-generation-targets") { Description = "Stage 3's generation losses (spg, kl, gpa) leave the report side as a fixed target instead of moving the text tower." };
+        var rawGlobal = new Option<bool>("--keep-raw-global") { Description = "Keep stage 1's global alignment of the raw (bank-free) report embedding in stages 2-3." };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -62,7 +63,7 @@ internal static class PretrainCommand
                 : defaults.EpochsPerStage.ToArray();
             var options = new PriorTrainerOptions
             {
-                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach) },
+                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal) },
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),

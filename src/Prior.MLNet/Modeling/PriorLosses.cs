@@ -9,7 +9,7 @@ namespace Prior.MLNet.Modeling;
 /// </summary>
 public sealed class PriorLosses
 {
-    /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa.</summary>
+    /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa (and globalRaw, with <see cref="PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
     public IReadOnlyDictionary<string, Tensor> Terms { get; }
 
     /// <summary>The weighted sum that is back-propagated.</summary>
@@ -38,7 +38,7 @@ public sealed class PriorLosses
     /// <summary>The weight of a term in a stage.</summary>
     public static double Weight(PriorStage stage, string term) => term switch
     {
-        "global" => stage == PriorStage.Reconstruction ? 10 : 1,
+        "global" or "globalRaw" => stage == PriorStage.Reconstruction ? 10 : 1,
         "proto" or "spg" => 10,
         "localImage" or "localText" or "reconstruction" or "kl" or "gpa" => 1,
         _ => throw new ArgumentException($"Unknown loss term '{term}'.", nameof(term)),

@@ -133,6 +133,8 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
 
         var report = PoolReport(textSentences, mask);
         terms["global"] = GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale);
+        if (assignment is not null && Options.KeepRawGlobalAlignment)
+            terms["globalRaw"] = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
         var cross = local_cross_attention.Attend(imageLocal, textSentences, mask);
         terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
         terms["localText"] = SentenceContrastiveLoss.Compute(textSentences, cross.ContextSentence, mask, local_logit_scale);

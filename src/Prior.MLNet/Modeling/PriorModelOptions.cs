@@ -76,6 +76,15 @@ public sealed record PriorModelOptions
     /// </summary>
     public bool DetachGenerationTargets { get; init; }
 
+    /// <summary>
+    /// In stages 2–3, keep stage 1's global alignment of the images with the reports pooled from the raw sentence
+    /// vectors (a "globalRaw" term, weighted as the global term of the stage) beside the original's alignment through
+    /// the bank's prototypes. The bank-free report embedding, which zero-shot prompts and retrieval use when the bank
+    /// is bypassed, then stays trained. False (default): the original's, where after stage 1 only the prototype path
+    /// is aligned.
+    /// </summary>
+    public bool KeepRawGlobalAlignment { get; init; }
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 

@@ -99,6 +99,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Stage 3's generation losses leave the text side as a fixed target. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DetachGenerationTargets"/>).</summary>
     public bool DetachGenerationTargets { get; init; }
 
+    /// <summary>Keep stage 1's alignment of the raw report embedding in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
+    public bool KeepRawGlobalAlignment { get; init; }
+
     /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
     public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
 

@@ -49,6 +49,40 @@ public sealed class PriorModelTests
     }
 
     [TestMethod]
+    public void KeepingTheRawGlobalAlignmentAddsStageOnesLossOnTheBankFreeReportEmbedding()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(4);
+        using var model = new PriorModel(PriorModelOptions.Tiny with { KeepRawGlobalAlignment = true }, vocabularySize: 200);
+        model.eval();   // no dropout, no Gumbel noise: the forward pass and the inference path see the same numbers
+        using var noGrad = no_grad();
+        var batch = RandomBatch(model.Options, 4, 200);
+        Assert.IsFalse(model.call(batch, PriorStage.Alignment).Terms.ContainsKey("globalRaw"), "stage 1's global term already is the raw one");
+        var losses = model.call(batch, PriorStage.Prototypes);
+        Assert.AreEqual(10, PriorLosses.Weight(PriorStage.Reconstruction, "globalRaw"));
+
+        // Float64 reference from the inference path: symmetric InfoNCE of the normalised image and bank-free report embeddings.
+        var image = nn.functional.normalize(model.EncodeImage(batch.Images).Global.to(ScalarType.Float64), dim: 1);
+        var report = nn.functional.normalize(model.EmbedReports(batch.InputIds, batch.AttentionMask, batch.SentenceIndex, usePrototypes: false).to(ScalarType.Float64), dim: 1);
+        double scale = Math.Exp(model.logit_scale.item<float>());
+        var logits = (image.matmul(report.t()) * scale).data<double>().ToArray();
+        int n = 4;
+        double CrossEntropy(Func<int, int, double> at)
+        {
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double max = Enumerable.Range(0, n).Max(j => at(i, j));
+                sum += max + Math.Log(Enumerable.Range(0, n).Sum(j => Math.Exp(at(i, j) - max))) - at(i, i);
+            }
+            return sum / n;
+        }
+        double expected = 0.5 * (CrossEntropy((i, j) => logits[i * n + j]) + CrossEntropy((i, j) => logits[j * n + i]));
+        Assert.AreEqual(expected, losses.Terms["globalRaw"].item<float>(), 1e-4 * Math.Max(1, expected));
+        Assert.AreNotEqual(losses.Terms["global"].item<float>(), losses.Terms["globalRaw"].item<float>(), "the original's term aligns the prototype path");
+    }
+
+    [TestMethod]
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]
