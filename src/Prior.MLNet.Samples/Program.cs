@@ -5,6 +5,7 @@ using Prior.MLNet.Samples.Commands;
 var root = new RootCommand("Prior.MLNet: PRIOR vision-language pretraining on chest X-rays, in ML.NET.");
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(MimicIndexCommand.Create());
+root.Subcommands.Add(CacheCommand.Create());
 root.Subcommands.Add(CheXpert5x200Command.Create());
 root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ZeroShotCommand.Create());

@@ -37,9 +37,10 @@ internal static class PretrainCommand
         var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
         var detach = new Option<bool>("--detach-generation-targets") { Description = "Stage 3's generation losses (spg, kl, gpa) leave the report side as a fixed target instead of moving the text tower." };
         var rawGlobal = new Option<bool>("--keep-raw-global") { Description = "Keep stage 1's global alignment of the raw (bank-free) report embedding in stages 2-3." };
+        var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -91,6 +92,7 @@ internal static class PretrainCommand
                     var other => throw new ArgumentException($"--schedule must be per-stage or continuous, not '{other}'."),
                 },
                 MeasureGradientShares = parse.GetValue(gradients),
+                ImageCache = FindCache(parse.GetValue(cache)!, parse.GetValue(data)!, defaults.Model.ImageSize),
                 Notice = Console.WriteLine,
                 Progress = p =>
                 {
@@ -146,5 +148,16 @@ internal static class PretrainCommand
             return 0;
         }));
         return command;
+    }
+
+    // auto: the smallest cache in the data root whose side is at least the network's image size.
+    internal static string? FindCache(string choice, string dataRoot, int imageSize)
+    {
+        if (choice == "none") return null;
+        if (choice != "auto") return choice;
+        if (!Directory.Exists(dataRoot)) return null;
+        return Directory.EnumerateFiles(dataRoot, "prior-image-cache-*.bin")
+            .Select(path => (path, side: int.TryParse(Path.GetFileNameWithoutExtension(path)["prior-image-cache-".Length..], out var s) ? s : 0))
+            .Where(c => c.side >= imageSize).OrderBy(c => c.side).Select(c => c.path).FirstOrDefault();
     }
 }

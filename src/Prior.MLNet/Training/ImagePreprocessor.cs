@@ -36,6 +36,30 @@ public sealed class ImagePreprocessor
         MaxRotationDegrees = maxRotationDegrees;
     }
 
+    /// <summary>
+    /// Images decoded ahead of time (<see cref="Data.Images.ImageCache"/>); null (default) decodes every file. An image the
+    /// cache holds at a side of at least <see cref="Size"/> is read from it; any other is decoded from its file.
+    /// </summary>
+    public ImageCache? Cache
+    {
+        get => _cache;
+        init
+        {
+            if (value is not null && value.Side < Size)
+                throw new ArgumentException($"{value.FilePath}: the cache holds {value.Side} × {value.Side} images, smaller than the network's {Size} × {Size}.", nameof(Cache));
+            _cache = value;
+        }
+    }
+
+    private readonly ImageCache? _cache;
+    private long _cacheHits, _cacheMisses;
+
+    /// <summary>Images read from <see cref="Cache"/> so far.</summary>
+    public long CacheHits => Interlocked.Read(ref _cacheHits);
+
+    /// <summary>Images decoded from their files although a <see cref="Cache"/> is set (not in it, or changed since).</summary>
+    public long CacheMisses => Interlocked.Read(ref _cacheMisses);
+
     /// <summary>Output height and width.</summary>
     public int Size { get; }
 
@@ -51,6 +75,16 @@ public sealed class ImagePreprocessor
     /// <summary>Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip.</summary>
     public float[] Load(string path, DeterministicRandom? augment)
     {
+        if (_cache is not null)
+        {
+            var cached = new byte[_cache.Side * _cache.Side];
+            if (_cache.TryRead(path, cached))
+            {
+                Interlocked.Increment(ref _cacheHits);
+                return FromGray(cached, _cache.Side, _cache.Side, augment);
+            }
+            Interlocked.Increment(ref _cacheMisses);
+        }
         var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size);
         return FromGray(pixels, width, height, augment);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
@@ -59,7 +60,9 @@ public sealed class PriorTrainer
             initial.Add(PriorWeights.LoadTextEncoder(model, folder, o.AllowPartialInitialWeights));
         }
         var modelKey = JsonSerializer.Serialize(model.Options);
-        var loader = new BatchLoader(studies, tokenizer, new ImagePreprocessor(o.Model.ImageSize), o.BatchSize, o.Seed, o.Workers, o.Prefetch);
+        using var cache = o.ImageCache is { } cachePath ? new ImageCache(cachePath) : null;
+        var images = new ImagePreprocessor(o.Model.ImageSize) { Cache = cache };
+        var loader = new BatchLoader(studies, tokenizer, images, o.BatchSize, o.Seed, o.Workers, o.Prefetch);
         int stepsPerEpoch = loader.BatchesPerEpoch;
 
         var position = new TrainingPosition(0, 0, 0, 0);
@@ -211,6 +214,8 @@ public sealed class PriorTrainer
                 using (TorchGcGuard.Enter())
                     TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
         }
+        if (cache is not null)
+            Notice($"image cache {cache.FilePath} ({cache.Side} × {cache.Side}): {images.CacheHits} images read from it, {images.CacheMisses} decoded from their files (not in it, or changed since)");
         model.eval();
         return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage, GradientShares = gradientShares };
     }

@@ -78,6 +78,12 @@ public sealed class PriorTrainerOptions
     /// <summary>Continue from the newest checkpoint in <see cref="CheckpointDirectory"/> when there is one. Default false.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// An image cache written by <c>prior cache</c> (<see cref="Data.Images.ImageCache"/>) to read images from instead of
+    /// decoding their files every epoch; null (default) decodes. Its side must be at least the network's image size.
+    /// </summary>
+    public string? ImageCache { get; init; }
+
     /// <summary>CPU workers that build batches. Default: the processor count.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 

@@ -52,6 +52,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             PrototypeInitialization = o.PrototypeInitialization,
             RestartUnusedPrototypes = o.RestartUnusedPrototypes,
             StageSchedule = o.StageSchedule,
+            ImageCache = o.ImageCache,
             MeasureGradientShares = o.MeasureGradientShares,
             Notice = o.Notice,
             InitialImageWeights = o.InitialImageWeights,

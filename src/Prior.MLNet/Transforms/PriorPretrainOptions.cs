@@ -102,6 +102,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Keep stage 1's alignment of the raw report embedding in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
     public bool KeepRawGlobalAlignment { get; init; }
 
+    /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
+    public string? ImageCache { get; init; }
+
     /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
     public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
 

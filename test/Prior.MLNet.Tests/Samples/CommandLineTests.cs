@@ -55,6 +55,21 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void CacheThenPretrainReadsTheImagesFromTheCache()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        Assert.AreEqual(0, RunPrior("synth", "--out", dir, "--studies", "40", "--chexpert-images", "0", "--image-size", "80", "--seed", "4").Code);
+        var cached = RunPrior("cache", "--data", dir, "--size", "64");
+        Assert.AreEqual(0, cached.Code, cached.Err);
+        StringAssert.Contains(cached.Out, "at 64 × 64");
+        Assert.IsTrue(File.Exists(Path.Combine(dir, "prior-image-cache-64.bin")));
+        var trained = RunPrior("pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,0,0", "--batch-size", "8", "--device", "cpu", "--out", Path.Combine(dir, "m.zip"));
+        Assert.AreEqual(0, trained.Code, trained.Err);
+        StringAssert.Contains(trained.Out, "prior-image-cache-64.bin (64 × 64)");
+        StringAssert.Contains(trained.Out, ", 0 decoded from their files");
+    }
+
+    [TestMethod]
     public void BadInputExitsNonZeroWithAOneLineReason()
     {
         var missing = Path.Combine(SyntheticFixture.NewTempFolder(), "absent");
@@ -129,7 +144,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "embed", "classify", "label-reports" })
+        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "embed", "classify", "label-reports", "cache", "bench", "ablate", "draft" })
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);
