@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Mimic;
+using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
+using Prior.MLNet.Training;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>
+/// The memory part of <c>prior bench</c>: the process's resident memory at the end of each epoch of a tiny-preset
+/// training (stage 1, synthetic data), and the growth from epoch 2 to the last: a leak of tensors or batches shows as
+/// growth, a flat line as ~0 %.
+/// </summary>
+internal static class MemoryBenchmark
+{
+    public static void Run(int epochs, string folder, Dictionary<string, object> figures)
+    {
+        var root = Path.Combine(folder, "memory-data");
+        if (!File.Exists(Path.Combine(root, "synth-manifest.json")))
+            SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions { OutputDirectory = root, Studies = 400, CheXpertImages = 0, ImageSize = 64, Seed = 3 });
+        var view = new MLContext(seed: 1).Data.LoadMimicCxr(root);
+        var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
+        var vocabulary = Path.Combine(root, "vocab.txt");
+        WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(studies.SelectMany(s => s.Sentences)), vocabulary);
+        var resident = new List<double>();
+        var defaults = PriorTrainerOptions.ForPreset("tiny");
+        var result = new PriorTrainer(new PriorTrainerOptions
+        {
+            Model = defaults.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = defaults.BatchSize, PeakLearningRates = defaults.PeakLearningRates,
+            StartLearningRates = defaults.StartLearningRates, WarmupEpochs = defaults.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 1,
+            Progress = p =>
+            {
+                if (p.Step + 1 == p.StepsPerEpoch)
+                {
+                    using var self = Process.GetCurrentProcess();
+                    resident.Add(self.WorkingSet64 / 1e6);
+                }
+            },
+        }).Train(studies, new ReportTokenizer(vocabulary, defaults.Model.MaxTokens));
+        result.Model.Dispose();
+        double growth = resident[^1] / resident[Math.Min(1, resident.Count - 1)] - 1;
+        Console.WriteLine($"Process memory at each epoch's end, tiny preset, {studies.Count} studies, batch {defaults.BatchSize}, CPU (MB):");
+        Console.WriteLine($"  {string.Join(" ", resident.Select(r => r.ToString("0")))}");
+        Console.WriteLine($"  epoch {resident.Count} against epoch 2: {growth:+0.0%;-0.0%}");
+        figures["memoryGrowth"] = growth;
+        figures["memoryEpochsMb"] = resident;
+    }
+}
