@@ -30,6 +30,18 @@ internal abstract class BatchedColumnMapper
     /// </summary>
     public abstract object[][] Compute(IReadOnlyList<object> inputs, long firstRow);
 
+    /// <summary>
+    /// Whether <see cref="Prepare"/> does work worth running ahead: then <see cref="BatchedMappingDataView"/> prepares
+    /// the next batch on a worker thread while the network computes the current one (decoding overlaps the forward pass).
+    /// </summary>
+    public virtual bool PreparesAhead => false;
+
+    /// <summary>The CPU-side work of a batch (decoding), safe to run on another thread; null when there is none.</summary>
+    public virtual object? Prepare(IReadOnlyList<object> inputs, long firstRow) => null;
+
+    /// <summary>Computes a batch with what <see cref="Prepare"/> returned for it.</summary>
+    public virtual object[][] Compute(IReadOnlyList<object> inputs, long firstRow, object? prepared) => Compute(inputs, firstRow);
+
     /// <summary>The output schema: the input's columns, then the outputs (hiding input columns of the same name).</summary>
     public DataViewSchema OutputSchema(DataViewSchema input)
     {

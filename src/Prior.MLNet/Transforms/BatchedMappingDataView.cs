@@ -6,7 +6,8 @@ namespace Prior.MLNet.Transforms;
 /// <summary>
 /// A lazy data view that adds a <see cref="BatchedColumnMapper"/>'s columns to its input. Nothing is computed until a
 /// cursor asks for an output column; then a look-ahead cursor over the input reads <see cref="BatchedColumnMapper.BatchSize"/>
-/// rows, the network runs once for them, and the main cursor serves them row by row (input columns come from the
+/// rows, the network runs once for them (while the next batch is prepared, when the mapper prepares ahead), and the
+/// main cursor serves them row by row (input columns come from the
 /// main cursor itself, so any input type passes through untouched).
 /// </summary>
 internal sealed class BatchedMappingDataView : IDataView
@@ -79,13 +80,42 @@ internal sealed class BatchedMappingDataView : IDataView
             _position++;
             if (_lookahead is not null && (_batch is null || ++_inBatch >= _batch[0].Length))
             {
-                var inputs = new List<object>(_parent._mapper.BatchSize);
-                while (inputs.Count < _parent._mapper.BatchSize && _lookahead.MoveNext())
-                    inputs.Add(_read!());
-                _batch = _parent._mapper.Compute(inputs, _position);
+                var mapper = _parent._mapper;
+                List<object> inputs;
+                object? prepared;
+                if (_next is { } next)
+                {
+                    _next = null;
+                    inputs = next.Inputs;
+                    prepared = next.Prepared.GetAwaiter().GetResult();   // a decoding failure surfaces here, at its batch
+                }
+                else
+                {
+                    inputs = ReadBatch();
+                    prepared = mapper.PreparesAhead ? mapper.Prepare(inputs, _position) : null;
+                }
+                if (mapper.PreparesAhead)
+                {
+                    // The next batch decodes on a worker thread while this one is in the network.
+                    var following = ReadBatch();
+                    long followingFirst = _position + inputs.Count;
+                    if (following.Count > 0)
+                        _next = (following, Task.Run(() => mapper.Prepare(following, followingFirst)));
+                }
+                _batch = mapper.Compute(inputs, _position, prepared);
                 _inBatch = 0;
             }
             return true;
+        }
+
+        private (List<object> Inputs, Task<object?> Prepared)? _next;
+
+        private List<object> ReadBatch()
+        {
+            var inputs = new List<object>(_parent._mapper.BatchSize);
+            while (inputs.Count < _parent._mapper.BatchSize && _lookahead!.MoveNext())
+                inputs.Add(_read!());
+            return inputs;
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
@@ -104,6 +134,8 @@ internal sealed class BatchedMappingDataView : IDataView
             if (_disposed) return;
             if (disposing)
             {
+                // A batch prepared ahead and never used: let it finish, its failure unobserved on purpose.
+                try { _next?.Prepared.Wait(); } catch (AggregateException) { }
                 _main.Dispose();
                 _lookahead?.Dispose();
             }

@@ -48,9 +48,15 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
 
     public override Func<object> InputReader(DataViewRow row, DataViewSchema.Column column) => ImageInput.Reader(row, column);
 
-    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
+    public override bool PreparesAhead => true;
+
+    public override object? Prepare(IReadOnlyList<object> inputs, long firstRow) => ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
+
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow) => Compute(inputs, firstRow, null);
+
+    public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow, object? prepared)
     {
-        var (pixels, errors) = ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
+        var (pixels, errors) = prepared as (float[]?[], string?[])? ?? ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
         var readable = Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null).ToList();
         float[][] global = [];
         float[][]? local = null;

@@ -37,6 +37,29 @@ public sealed class UnreadableImageTests
     }
 
     [TestMethod]
+    public void AFailureInABatchDecodedAheadSurfacesAtThatBatchNamingItsRow()
+    {
+        // Batch 2 (rows 3-4) is decoded on a worker thread while batch 1 is in the network; its failure must not
+        // cost batch 1's rows, and must name row 4.
+        var good = TrainingFixture.Instance.Studies.Take(3).Select(s => s.ImagePaths[0]).ToArray();
+        string[] paths = [good[0], good[1], good[2], Broken("empty.jpg"), good[0]];
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(paths.Select(p => new Input { ImagePath = p }));
+        var embedded = ml.Transforms.PriorImageEmbedding(TestNetwork.Instance, batchSize: 2).Fit(data).Transform(data);
+        using var cursor = embedded.GetRowCursor([embedded.Schema["ImageEmbedding"]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(embedded.Schema["ImageEmbedding"]);
+        VBuffer<float> value = default;
+        for (int row = 0; row < 2; row++)
+        {
+            Assert.IsTrue(cursor.MoveNext());
+            getter(ref value);
+            Assert.IsTrue(value.DenseValues().All(float.IsFinite));
+        }
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => cursor.MoveNext());
+        StringAssert.StartsWith(error.Message, $"Row 4: {paths[3]}: empty file (0 bytes), not an image.");
+    }
+
+    [TestMethod]
     public void SkippingGivesMissingOutputsAndTheReasonWhileTheOtherRowsAreUnchanged()
     {
         var (ml, data, paths) = Rows();
