@@ -43,7 +43,8 @@ internal static class BenchCommand
                 var memoryData = Path.Combine(Path.GetFullPath(parse.GetValue(work)!), "memory-data");
                 if (!File.Exists(Path.Combine(memoryData, "vocab.txt")))
                     MemoryBenchmark.Run(2, Path.GetFullPath(parse.GetValue(work)!), []);
-                InferenceBenchmark.Run(memoryData, "tiny", 32, figures);
+                InferenceBenchmark.Run(memoryData, "tiny", 32, figures, "inferenceVsRaw");
+                InferenceBenchmark.Run(memoryData, "small", 32, figures, "inferenceVsRawSmall");
             }
             if (parts.Contains("step"))
                 TimeSteps(parse.GetValue(presets)!, parse.GetValue(steps), target, figures);

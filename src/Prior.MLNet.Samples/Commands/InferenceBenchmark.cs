@@ -16,7 +16,7 @@ namespace Prior.MLNet.Samples.Commands;
 /// </summary>
 internal static class InferenceBenchmark
 {
-    public static void Run(string dataRoot, string preset, int batchSize, Dictionary<string, object> figures)
+    public static void Run(string dataRoot, string preset, int batchSize, Dictionary<string, object> figures, string key)
     {
         var paths = Directory.EnumerateFiles(dataRoot, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(512).ToList();
         var options = PriorModelOptions.FromPreset(preset);
@@ -65,7 +65,7 @@ internal static class InferenceBenchmark
         Console.WriteLine($"Image embeddings, {preset} preset, batch {batchSize}, {paths.Count} JPEGs, {get_num_threads()} torch threads:");
         Console.WriteLine($"  {"raw batched forward, images already decoded in memory",-62} {raw,7:0.0} images/s");
         Console.WriteLine($"  {"mlContext.Transforms.PriorImageEmbedding over file paths",-62} {pipeline,7:0.0} images/s   pipeline/raw {pipeline / raw:0.00}");
-        figures["inferenceVsRaw"] = pipeline / raw;
+        figures[key] = pipeline / raw;
     }
 
     private sealed class ImageRow
