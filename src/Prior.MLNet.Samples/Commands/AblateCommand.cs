@@ -51,6 +51,8 @@ internal static class AblateCommand
                 DetachTargets: true),
             new("rawglobal", split, null, PrototypeInitialization.Random, false, "as detached, keeping stage 1's global alignment of the raw report embedding in stages 2-3",
                 DetachTargets: true, RawGlobal: true),
+            new("rawglobal-kmeans", split, null, PrototypeInitialization.KMeans, true, "as rawglobal, with the k-means start and restarts (the start that avoids stage 2's jump in the global loss)",
+                DetachTargets: true, RawGlobal: true),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -60,7 +62,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
