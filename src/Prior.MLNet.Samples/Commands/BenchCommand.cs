@@ -21,19 +21,20 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per preset (after 2 warm-up steps).", DefaultValueFactory = _ => 5 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), step (a training step per preset).", DefaultValueFactory = _ => "decode,memory,inference,step" };
+        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), index (PRIOR's pretraining index, studies/s), step (a training step per preset).", DefaultValueFactory = _ => "decode,memory,inference,index,step" };
+        var indexStudies = new Option<int>("--index-studies") { Description = "Synthetic studies the index part writes and indexes.", DefaultValueFactory = _ => 2000 };
         var memoryEpochs = new Option<int>("--memory-epochs") { Description = "Epochs of the memory part (growth is measured from epoch 2 to the last).", DefaultValueFactory = _ => 10 };
         var images = new Option<int>("--images") { Description = "Radiograph-sized JPEGs the decode part writes and reads.", DefaultValueFactory = _ => 24 };
         var work = new Option<string>("--work") { Description = "Folder for the decode part's JPEGs (kept for later runs).", DefaultValueFactory = _ => Path.Combine("out", "bench") };
         var command = new Command("bench", "Measure decoding against libjpeg-turbo's djpeg and a PRIOR training step per preset (example: prior bench --suite decode --json bench.json).")
-            { presets, steps, device, json, suite, images, work, memoryEpochs };
+            { presets, steps, device, json, suite, images, work, memoryEpochs, indexStudies };
         command.SetAction(parse => CommandRunner.Run("bench", () =>
         {
             var target = ComputeDevices.Resolve(ComputeDevices.Parse(parse.GetValue(device)!));
             var figures = new Dictionary<string, object>();
             var parts = parse.GetValue(suite)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-            if (parts.Except(["decode", "memory", "inference", "step"]).FirstOrDefault() is { } unknown)
-                throw new ArgumentException($"--suite: unknown part '{unknown}'; use decode, memory, inference, step.");
+            if (parts.Except(["decode", "memory", "inference", "index", "step"]).FirstOrDefault() is { } unknown)
+                throw new ArgumentException($"--suite: unknown part '{unknown}'; use decode, memory, inference, index, step.");
             if (parts.Contains("decode"))
                 DecodeBenchmark.Run(parse.GetValue(images), Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("memory"))
@@ -46,6 +47,8 @@ internal static class BenchCommand
                 InferenceBenchmark.Run(memoryData, "tiny", 32, figures, "inferenceVsRaw");
                 InferenceBenchmark.Run(memoryData, "small", 32, figures, "inferenceVsRawSmall");
             }
+            if (parts.Contains("index"))
+                IndexBenchmark.Run(parse.GetValue(indexStudies), Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("step"))
                 TimeSteps(parse.GetValue(presets)!, parse.GetValue(steps), target, figures);
             if (parse.GetValue(json) is { } path)
