@@ -68,7 +68,7 @@ internal static class AblateCommand
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
         var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new DemoCommand.Settings().Studies };
         var json = new Option<string?>("--json") { Description = "Write the summary (mean and sd per arm) as JSON." };
-        var command = new Command("ablate", "Measure stages 2-3 against stage 1 alone at equal epochs, over seeds, with and without the bank at inference.")
+        var command = new Command("ablate", "Measure stages 2-3 against stage 1 alone at equal epochs, over seeds, with and without the bank at inference (example: prior ablate --out out/ablation --seeds 1,2,3 --arms stage1,original,rawglobal).")
             { output, seeds, arms, epochs, split, prototypes, studies, json };
         command.SetAction(parse => CommandRunner.Run("ablate", () =>
         {

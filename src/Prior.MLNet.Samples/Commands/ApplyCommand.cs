@@ -32,7 +32,7 @@ internal static class ApplyCommand
         var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
         var output = new Option<string>("--out") { Description = "Tab-separated output: the path, then every numeric output column's values.", Required = true };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("apply", "Apply a saved ML.NET model (with PRIOR transformers) to images.") { model, images, output, skip };
+        var command = new Command("apply", "Apply a saved ML.NET model (with PRIOR transformers) to images (example: prior apply --model pipeline.zip --images images.txt --out scores.csv).") { model, images, output, skip };
         command.SetAction(parse => CommandRunner.Run("apply", () =>
         {
             var ml = new MLContext(seed: 1);

@@ -13,7 +13,7 @@ internal static class CheXpert5x200Command
         var output = new Option<string>("--out") { Description = "CSV to write, with CheXpert's columns.", Required = true };
         var perClass = new Option<int>("--per-class") { Description = "Images per class.", DefaultValueFactory = _ => CheXpertZeroShotSubset.DefaultPerClass };
         var seed = new Option<long>("--seed") { Description = "Seed (class k uses seed + k).", DefaultValueFactory = _ => CheXpertZeroShotSubset.DefaultSeed };
-        var command = new Command("chexpert-5x200", "Build the CheXpert 5x200 zero-shot subset: frontal images positive for exactly one of the competition five.")
+        var command = new Command("chexpert-5x200", "Build the CheXpert 5x200 zero-shot subset: frontal images positive for exactly one of the competition five (example: prior chexpert-5x200 --chexpert CheXpert-v1.0-small --out 5x200.csv).")
         {
             chexpert, output, perClass, seed,
         };

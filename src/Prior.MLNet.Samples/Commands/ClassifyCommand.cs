@@ -22,7 +22,7 @@ internal static class ClassifyCommand
         var prompts = new Option<string?>("--prompts") { Description = "A JSON file {\"Class\": [\"prompt\", ...], ...}; every class needs the same number of prompts." };
         var output = new Option<string>("--out") { Description = "Tab-separated output: ImagePath, one score column per class, PredictedLabel.", Required = true };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model.") { model, images, classes, prompts, output, skip };
+        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model (example: prior classify --model prior.zip --images images.txt --classes Atelectasis,Cardiomegaly --out classes.csv).") { model, images, classes, prompts, output, skip };
         command.SetAction(parse => CommandRunner.Run("classify", () =>
         {
             using var network = PriorNetwork.Load(parse.GetValue(model)!);

@@ -38,7 +38,7 @@ internal static class DemoCommand
         var json = new Option<string?>("--json") { Description = "Write every figure as one flat JSON object." };
         var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
         var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 40,0,0: see docs/training.md)." };
-        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report.") { output, json, studies, epochs };
+        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
         {
             var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();

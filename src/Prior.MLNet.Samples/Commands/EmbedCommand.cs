@@ -27,7 +27,7 @@ internal static class EmbedCommand
         var output = new Option<string>("--out") { Description = "Tab-separated output with a header: Input, then Embedding.0 .. Embedding.D-1.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("embed", "Embed images or reports with a PRIOR model.") { model, images, reports, output, batch, skip };
+        var command = new Command("embed", "Embed images or reports with a PRIOR model (example: prior embed --model prior.zip --images images.txt --out embeddings.csv).") { model, images, reports, output, batch, skip };
         command.SetAction(parse => CommandRunner.Run("embed", () =>
         {
             if ((parse.GetValue(images) is null) == (parse.GetValue(reports) is null))

@@ -14,7 +14,7 @@ internal static class ExportCommand
     {
         var model = new Option<string>("--model") { Description = "A model file (from pretrain or import), or an ML.NET model zip holding PRIOR transformers.", Required = true };
         var output = new Option<string>("--out") { Description = "The state dict to write: FILE.pt (torch.save pickle) or FILE.safetensors.", Required = true };
-        var command = new Command("export", "Export a model as a PyTorch state dict under the official PRIOR names.") { model, output };
+        var command = new Command("export", "Export a model as a PyTorch state dict under the official PRIOR names (example: prior export --model prior.zip --out prior.pt).") { model, output };
         command.SetAction(parse => CommandRunner.Run("export", () =>
         {
             using var network = PriorNetwork.Load(parse.GetValue(model)!);

@@ -19,7 +19,7 @@ internal static class ImportCommand
         var partial = new Option<bool>("--allow-partial") { Description = "Load what matches; what the file lacks stays random (listed)." };
         var lower = new Option<bool>("--lowercase") { Description = "Lower-case text before tokenizing (uncased vocabularies)." };
         var output = new Option<string>("--out") { Description = "Model file to write (.zip).", Required = true };
-        var command = new Command("import", "Import PyTorch PRIOR weights (e.g. the official checkpoint) as a model file.")
+        var command = new Command("import", "Import PyTorch PRIOR weights (e.g. the official checkpoint) as a model file (example: prior import --checkpoint prior.ckpt --vocab vocab.txt --out prior.zip).")
         {
             checkpoint, format, vocab, preset, partial, lower, output,
         };

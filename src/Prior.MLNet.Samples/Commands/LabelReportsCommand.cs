@@ -14,7 +14,7 @@ internal static class LabelReportsCommand
     {
         var reports = new Option<string>("--reports") { Description = "A text file with one report per line: a report .txt path, or the report's text.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV: Report, then the 14 labels in CheXpert's order (1.0, 0.0, -1.0 or blank).", Required = true };
-        var command = new Command("label-reports", "Label radiology reports with the 14 CheXpert observations (rule-based).") { reports, output };
+        var command = new Command("label-reports", "Label radiology reports with the 14 CheXpert observations (rule-based) (example: prior label-reports --reports reports.txt --out labels.csv).") { reports, output };
         command.SetAction(parse => CommandRunner.Run("label-reports", () =>
         {
             var labeler = new ChexpertReportLabeler();

@@ -16,7 +16,7 @@ internal static class LinearProbeCommand
         var fractions = new Option<string>("--fractions") { Description = "Shares of the training labels to use.", DefaultValueFactory = _ => "0.01,0.1,1" };
         var json = new Option<string?>("--json") { Description = "Write meanAuc (at 100 %, or the largest fraction) and meanAuc per fraction as JSON." };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("linear-probe", "Linear probing of the image embeddings on CheXpert, with per-label AUC.") { model, chexpert, fractions, json, skip };
+        var command = new Command("linear-probe", "Linear probing of the image embeddings on CheXpert, with per-label AUC (example: prior linear-probe --model prior.zip --chexpert CheXpert-v1.0-small --fractions 0.01,0.1,1).") { model, chexpert, fractions, json, skip };
         command.SetAction(parse => CommandRunner.Run("linear-probe", () =>
         {
             using var network = PriorNetwork.Load(parse.GetValue(model)!);

@@ -14,7 +14,7 @@ internal static class RetrievalCommand
         var data = new Option<string>("--data") { Description = "MIMIC-CXR root or index; the validate and test splits are used.", Required = true };
         var json = new Option<string?>("--json") { Description = "Write imageToTextP1, imageToTextP5, textToImageP1 and chance as JSON." };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("retrieval", "Image-to-report and report-to-image retrieval on held-out studies.") { model, data, json, skip };
+        var command = new Command("retrieval", "Image-to-report and report-to-image retrieval on held-out studies (example: prior retrieval --model prior.zip --data mimic).") { model, data, json, skip };
         command.SetAction(parse => CommandRunner.Run("retrieval", () =>
         {
             using var network = PriorNetwork.Load(parse.GetValue(model)!);

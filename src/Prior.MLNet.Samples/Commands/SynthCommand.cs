@@ -14,7 +14,7 @@ internal static class SynthCommand
         var size = new Option<int>("--image-size") { Description = "Image height and width in pixels.", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.ImageSize };
         var seed = new Option<long>("--seed") { Description = "Seed; the same seed writes the same bytes.", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.Seed };
         var defects = new Option<double>("--defect-rate") { Description = "Share of deliberately defective studies and rows (0 for a clean set).", DefaultValueFactory = _ => SyntheticDatasetOptions.Defaults.DefectRate };
-        var command = new Command("synth", "Write deterministic synthetic MIMIC-CXR(-JPG) and CheXpert datasets in their real on-disk layouts.")
+        var command = new Command("synth", "Write deterministic synthetic MIMIC-CXR(-JPG) and CheXpert datasets in their real on-disk layouts (example: prior synth --out data --studies 2000).")
         {
             output, studies, chexpert, size, seed, defects,
         };

@@ -21,7 +21,7 @@ internal static class ZeroShotCommand
         var prompts = new Option<string?>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official weights)." };
         var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set.") { modelPath, chexpert, subset, prompts, json, skip };
+        var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set (example: prior zero-shot --model prior.zip --chexpert CheXpert-v1.0-small --subset authors).") { modelPath, chexpert, subset, prompts, json, skip };
         command.SetAction(parse => CommandRunner.Run("zero-shot", () =>
         {
             var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts), parse.GetValue(skip));
