@@ -39,7 +39,11 @@ internal static class CacheCommand
             var progress = CommandRunner.ConsoleProgress();
             var clock = Stopwatch.StartNew();
             var failures = ImageCache.Build(paths, side, target, new Progress(done =>
-                progress.Report($"cache: {done}/{paths.Count} images, {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):0} images/s")));
+            {
+                double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var left = TimeSpan.FromSeconds(Math.Round((paths.Count - done) / Math.Max(rate, 1e-9)));
+                progress.Report($"cache: {done}/{paths.Count} images, {rate:0} images/s, {left:hh\\:mm\\:ss} left");
+            }));
             CommandRunner.EndProgress();
             Console.WriteLine($"written {Path.GetFullPath(target)}: {paths.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} MB, " +
                 $"{paths.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores");
