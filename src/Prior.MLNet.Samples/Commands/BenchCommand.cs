@@ -41,11 +41,11 @@ internal static class BenchCommand
                 MemoryBenchmark.Run(parse.GetValue(memoryEpochs), Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("inference"))
             {
-                var memoryData = Path.Combine(Path.GetFullPath(parse.GetValue(work)!), "memory-data");
-                if (!File.Exists(Path.Combine(memoryData, "vocab.txt")))
-                    MemoryBenchmark.Run(2, Path.GetFullPath(parse.GetValue(work)!), []);
-                InferenceBenchmark.Run(memoryData, "tiny", 32, figures, "inferenceVsRaw");
-                InferenceBenchmark.Run(memoryData, "small", 32, figures, "inferenceVsRawSmall");
+                var (_, vocabulary) = MemoryBenchmark.Data(Path.GetFullPath(parse.GetValue(work)!));
+                var images = Directory.EnumerateFiles(Path.GetDirectoryName(vocabulary)!, "*.jpg", SearchOption.AllDirectories)
+                    .Order(StringComparer.Ordinal).Take(512).ToList();
+                InferenceBenchmark.Run(images, vocabulary, "tiny", 32, figures, "inferenceVsRaw");
+                InferenceBenchmark.Run(images, vocabulary, "small", 32, figures, "inferenceVsRawSmall");
             }
             if (parts.Contains("index"))
                 IndexBenchmark.Run(parse.GetValue(indexStudies), Path.GetFullPath(parse.GetValue(work)!), figures);

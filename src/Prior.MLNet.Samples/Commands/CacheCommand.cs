@@ -27,11 +27,7 @@ internal static class CacheCommand
             var root = parse.GetValue(data)!;
             int side = parse.GetValue(size);
             var found = MimicCxrLoaderOptions.FromRoot(root);
-            var view = new MLContext(seed: 1).Data.LoadMimicCxr(new MimicCxrLoaderOptions
-            {
-                IndexPath = found.IndexPath, ImageFolder = found.ImageFolder, ReportFolder = found.ReportFolder, MetadataPath = found.MetadataPath,
-                SplitPath = found.SplitPath, LabelsPath = found.LabelsPath,
-            }, out var summary);
+            var view = new MLContext(seed: 1).Data.LoadMimicCxr(found, out var summary);   // every split
             var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
             var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
             var target = parse.GetValue(output) ?? Path.Combine(Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!, ImageCache.FileName(side));

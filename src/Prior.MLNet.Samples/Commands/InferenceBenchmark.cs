@@ -16,14 +16,12 @@ namespace Prior.MLNet.Samples.Commands;
 /// </summary>
 internal static class InferenceBenchmark
 {
-    public static void Run(string dataRoot, string preset, int batchSize, Dictionary<string, object> figures, string key)
+    public static void Run(IReadOnlyList<string> paths, string vocabulary, string preset, int batchSize, Dictionary<string, object> figures, string key)
     {
-        var paths = Directory.EnumerateFiles(dataRoot, "*.jpg", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(512).ToList();
         var options = PriorModelOptions.FromPreset(preset);
         random.manual_seed(1);
         using var model = new PriorModel(options, vocabularySize: 300);
         model.eval();
-        var vocabulary = Path.Combine(dataRoot, "vocab.txt");
         using var network = new PriorNetwork(model, new ReportTokenizer(vocabulary, options.MaxTokens), usePrototypes: false);
         var preprocessor = new ImagePreprocessor(options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
         var decoded = preprocessor.LoadAll(paths).Pixels.Select(p => p!).ToList();

@@ -16,7 +16,11 @@ namespace Prior.MLNet.Samples.Commands;
 /// </summary>
 internal static class MemoryBenchmark
 {
-    public static void Run(int epochs, string folder, Dictionary<string, object> figures)
+    /// <summary>
+    /// The synthetic install the memory and inference parts share (400 studies, 64 px, in <c>memory-data</c> under
+    /// <paramref name="folder"/>, written once), its studies and a vocabulary built from them.
+    /// </summary>
+    public static (IReadOnlyList<TrainingStudy> Studies, string Vocabulary) Data(string folder)
     {
         var root = Path.Combine(folder, "memory-data");
         if (!File.Exists(Path.Combine(root, "synth-manifest.json")))
@@ -25,6 +29,12 @@ internal static class MemoryBenchmark
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
         var vocabulary = Path.Combine(root, "vocab.txt");
         WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(studies.SelectMany(s => s.Sentences)), vocabulary);
+        return (studies, vocabulary);
+    }
+
+    public static void Run(int epochs, string folder, Dictionary<string, object> figures)
+    {
+        var (studies, vocabulary) = Data(folder);
         var resident = new List<double>();
         var managed = new List<double>();
         var defaults = PriorTrainerOptions.ForPreset("tiny");
