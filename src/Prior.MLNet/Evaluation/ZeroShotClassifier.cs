@@ -75,6 +75,15 @@ public sealed class ZeroShotClassifier : IDisposable
         return result.ToArray();
     }
 
+    /// <summary>The report embeddings of the prompts [C, P, E] (for ONNX export).</summary>
+    internal Tensor PromptGlobal => _promptGlobal;
+
+    /// <summary>The sentence vector of each prompt [C, P, E] (for ONNX export).</summary>
+    internal Tensor PromptLocal => _promptLocal;
+
+    /// <summary>The network this classifier scores with.</summary>
+    internal PriorModel Model => _model;
+
     /// <summary>The preprocessing this classifier applies to image files (CheXpert normalisation by default).</summary>
     public ImagePreprocessor Preprocessor => _images;
 

@@ -27,6 +27,9 @@ public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
 
     private readonly int _heads;
 
+    /// <summary>Attention heads.</summary>
+    internal int Heads => _heads;
+
     /// <summary>Creates the pooling for a <paramref name="spatialDim"/>² map of <paramref name="embedDim"/> channels.</summary>
     /// <param name="spatialDim">Height (= width) of the feature map: 7 for 224 px input to ResNet-50.</param>
     /// <param name="embedDim">Channels C: 2048 for ResNet-50.</param>

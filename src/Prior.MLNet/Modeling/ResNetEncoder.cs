@@ -85,7 +85,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
             : nn.Sequential(("0", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outChannels)));
 
     /// <summary>torchvision's BasicBlock.</summary>
-    private sealed class BasicBlock : nn.Module<Tensor, Tensor>
+    internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         public readonly Conv2d conv1;
         public readonly BatchNorm2d bn1;
@@ -111,7 +111,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>torchvision's Bottleneck (stride on the 3×3 convolution, as torchvision v1.5).</summary>
-    private sealed class BottleneckBlock : nn.Module<Tensor, Tensor>
+    internal sealed class BottleneckBlock : nn.Module<Tensor, Tensor>
     {
         public readonly Conv2d conv1;
         public readonly BatchNorm2d bn1;

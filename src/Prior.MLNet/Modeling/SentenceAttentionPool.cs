@@ -25,6 +25,9 @@ public sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
 
     private readonly int _heads;
 
+    /// <summary>Attention heads.</summary>
+    internal int Heads => _heads;
+
     /// <summary>Creates the pooling for sentence vectors of width <paramref name="embedDim"/>.</summary>
     public SentenceAttentionPool(int embedDim, int numHeads, int? outputDim = null) : base(nameof(SentenceAttentionPool))
     {

@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Export;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Tests.Training;
+using Prior.MLNet.Tests.Transforms;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Tests.Export;
+
+[TestClass]
+public sealed class OnnxExportTests
+{
+    private const double Tolerance = 1e-4;
+
+    // Networks of each preset from random weights, with BatchNorm statistics and affine parameters drawn too: at their
+    // initial values (mean 0, variance 1, weight 1, bias 0) BatchNorm is nearly the identity and a wrong export of it
+    // (epsilon, argument order) would go unseen. The local cross-attention's query and key weights are scaled up so that
+    // its sigmoid attention differs between classes: at initial scale every class gets nearly the same local score,
+    // and its softmax would hide a wrong local term.
+    private static readonly Dictionary<string, Lazy<PriorNetwork>> Random = new[] { "tiny", "small", "paper" }
+        .ToDictionary(p => p, p => new Lazy<PriorNetwork>(() => RandomNetwork(p), LazyThreadSafetyMode.ExecutionAndPublication));
+
+    private static PriorNetwork RandomNetwork(string preset)
+    {
+        manual_seed(11);
+        var tokenizer = TrainingFixture.Instance.Tokenizer;
+        var model = new PriorModel(PriorModelOptions.FromPreset(preset), tokenizer.VocabularySize);
+        using (no_grad())
+        {
+            foreach (var (name, module) in model.image_encoder.named_modules())
+                if (module is TorchSharp.Modules.BatchNorm2d bn)
+                {
+                    bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
+                    bn.running_var!.copy_(rand_like(bn.running_var) * 0.5 + 0.75);
+                    bn.weight!.copy_(rand_like(bn.weight) * 0.5 + 0.75);
+                    bn.bias!.copy_(randn_like(bn.bias) * 0.1);
+                }
+            var attention = model.local_cross_attention;
+            foreach (var projection in new[] { attention.query1, attention.key1, attention.query2, attention.key2 })
+                projection.weight!.mul_(8);
+        }
+        return new PriorNetwork(model, tokenizer, usePrototypes: false);
+    }
+
+    [TestMethod]
+    [DataRow("tiny")]
+    [DataRow("small")]
+    [DataRow("paper")]
+    public void ImageEncoderMatchesTorchSharpWithin1e4(string preset)
+    {
+        var network = Random[preset].Value;
+        var path = Path.Combine(SyntheticFixture.NewTempFolder(), "encoder.onnx");
+        PriorOnnxExport.WriteImageEncoder(network, path, includeLocal: true);
+
+        var pixels = Pixels(network.Model.Options.ImageSize, 3, seed: 2);
+        var (global, local) = network.EmbedImages(Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd), local: true);
+        var outputs = Run(path, pixels, network.Model.Options.ImageSize);
+        AssertClose(global, outputs[PriorOnnxExport.EmbeddingOutput], $"{preset} global embedding");
+        AssertClose(local!, outputs[PriorOnnxExport.LocalEmbeddingsOutput], $"{preset} local embeddings");
+    }
+
+    [TestMethod]
+    [DataRow("tiny")]
+    [DataRow("small")]
+    [DataRow("paper")]
+    public void ZeroShotClassifierMatchesTorchSharpWithin1e4(string preset)
+    {
+        var network = Random[preset].Value;
+        CheckZeroShot(network, ZeroShotPrompts.CheXpert5, preset);
+    }
+
+    [TestMethod]
+    public void ZeroShotClassifierOfATrainedNetworkWithPrototypesMatches()
+    {
+        // Trained (stages 1–2) and scoring through the prototype bank: the prompt constants come from prototypes.
+        var network = TestNetwork.Instance;
+        Assert.IsTrue(network.UsePrototypes);
+        CheckZeroShot(network, ZeroShotPrompts.Original(["Edema", "Cardiomegaly", "Pleural Effusion"]), "trained tiny");
+    }
+
+    private static void CheckZeroShot(PriorNetwork network, IReadOnlyDictionary<string, IReadOnlyList<string>> prompts, string what)
+    {
+        var path = Path.Combine(SyntheticFixture.NewTempFolder(), "zeroshot.onnx");
+        PriorOnnxExport.WriteZeroShotClassifier(network, prompts, path);
+        int size = network.Model.Options.ImageSize;
+        var pixels = Pixels(size, 4, seed: 3);
+        using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
+            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
+        var expected = classifier.ScorePixels(Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
+        AssertClose(expected, Run(path, pixels, size)[PriorOnnxExport.ScoresOutput], $"{what} zero-shot scores");
+
+        using var session = new InferenceSession(path);
+        var classes = JsonSerializer.Deserialize<string[]>(session.ModelMetadata.CustomMetadataMap[PriorOnnxExport.ClassesMetadataKey]);
+        CollectionAssert.AreEqual(prompts.Keys.ToArray(), classes);
+    }
+
+    private sealed class PixelRow
+    {
+        public string ImagePath { get; set; } = string.Empty;
+        [VectorType(1, 64, 64)] public float[] image { get; set; } = [];
+    }
+
+    private sealed class ScoreRow
+    {
+        [VectorType] public float[] scores { get; set; } = [];
+    }
+
+    private sealed class PriorScoreRow
+    {
+        [VectorType] public float[] Score { get; set; } = [];
+        public uint PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void ApplyOnnxModelInAnMLNetPipelineGivesThePriorTransformersPredictions()
+    {
+        var network = TestNetwork.Instance;
+        int size = network.Model.Options.ImageSize;
+        Assert.AreEqual(64, size, "PixelRow's vector type is declared for the tiny preset");
+        var prompts = ZeroShotPrompts.CheXpert5;
+        var path = Path.Combine(SyntheticFixture.NewTempFolder(), "zeroshot.onnx");
+        PriorOnnxExport.WriteZeroShotClassifier(network, prompts, path);
+
+        // The pixels PRIOR's own preprocessing makes, left in [0, 1] (mean 0, std 1): the graph normalises them.
+        var raw = new ImagePreprocessor(size, mean: 0, std: 1);
+        var images = TrainingFixture.Instance.Studies.Skip(100).Take(24).Select(s => s.ImagePaths[0]).ToList();
+        var ml = new MLContext(seed: 1);
+        var rows = ml.Data.LoadFromEnumerable(images.Select(p => new PixelRow { ImagePath = p, image = raw.Load(p, null) }));
+        var onnx = ml.Transforms.ApplyOnnxModel(outputColumnNames: [PriorOnnxExport.ScoresOutput], inputColumnNames: [PriorOnnxExport.ImageInput], modelFile: path)
+            .Fit(rows);
+        var onnxScores = ml.Data.CreateEnumerable<ScoreRow>(onnx.Transform(rows), reuseRowObject: false).Select(r => r.scores).ToList();
+
+        var prior = ml.Transforms.PriorZeroShotClassification(network, prompts).Fit(rows);
+        var priorRows = ml.Data.CreateEnumerable<PriorScoreRow>(prior.Transform(rows), reuseRowObject: false).ToList();
+
+        Assert.HasCount(images.Count, onnxScores);
+        for (int i = 0; i < images.Count; i++)
+        {
+            AssertClose([priorRows[i].Score], [onnxScores[i]], $"row {i}");
+            int argmax = Array.IndexOf(onnxScores[i], onnxScores[i].Max());
+            Assert.AreEqual((uint)argmax + 1, priorRows[i].PredictedLabel, $"row {i}: ONNX and PRIOR predict different classes");
+        }
+    }
+
+    [TestMethod]
+    public void WritingIsAtomicAndRejectsNothingHalfWritten()
+    {
+        var folder = SyntheticFixture.NewTempFolder();
+        var path = Path.Combine(folder, "encoder.onnx");
+        PriorOnnxExport.WriteImageEncoder(TestNetwork.Instance, path);
+        CollectionAssert.AreEqual(new[] { "encoder.onnx" }, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray(), "no temporary file is left behind");
+        using var session = new InferenceSession(path);
+        Assert.AreEqual(PriorOnnxExport.ImageInput, session.InputMetadata.Keys.Single());
+        CollectionAssert.AreEqual(new[] { -1, 1, 64, 64 }, session.InputMetadata[PriorOnnxExport.ImageInput].Dimensions);
+        Assert.AreEqual(PriorOnnxExport.EmbeddingOutput, session.OutputMetadata.Keys.Single());
+    }
+
+    private static float[][] Pixels(int size, int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size * size).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+    }
+
+    private static List<float[]> Normalised(float[][] pixels, float mean, float std) =>
+        pixels.Select(p => p.Select(v => (v - mean) / std).ToArray()).ToList();
+
+    private static Dictionary<string, float[][]> Run(string path, float[][] pixels, int size)
+    {
+        using var session = new InferenceSession(path);
+        var input = new DenseTensor<float>(pixels.SelectMany(p => p).ToArray(), [pixels.Length, 1, size, size]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(PriorOnnxExport.ImageInput, input)]);
+        return results.ToDictionary(r => r.Name, r =>
+        {
+            var values = r.AsTensor<float>().ToArray();
+            int per = values.Length / pixels.Length;
+            return Enumerable.Range(0, pixels.Length).Select(i => values.AsSpan(i * per, per).ToArray()).ToArray();
+        });
+    }
+
+    private static void AssertClose(IReadOnlyList<float[]> expected, IReadOnlyList<float[]> actual, string what)
+    {
+        Assert.HasCount(expected.Count, actual, what);
+        double worst = 0;
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.HasCount(expected[i].Length, actual[i], $"{what}, row {i}");
+            for (int j = 0; j < expected[i].Length; j++)
+                worst = Math.Max(worst, Math.Abs(expected[i][j] - actual[i][j]));
+        }
+        Assert.IsLessThanOrEqualTo(Tolerance, worst, $"{what}: largest difference {worst:E2} between TorchSharp and ONNX Runtime");
+    }
+}
