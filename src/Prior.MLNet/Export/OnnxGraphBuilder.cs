@@ -76,6 +76,16 @@ internal sealed class OnnxGraphBuilder
     /// <summary>A scalar float32 constant.</summary>
     public string Scalar(string name, float value) => Floats(name, [value]);
 
+    /// <summary>A scalar (rank 0) int64 constant, for operators such as Range that want scalars.</summary>
+    public string Int64Scalar(string name, long value)
+    {
+        name = Unique(name);
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Int64Data.Add(value);
+        _graph.Initializer.Add(proto);
+        return name;
+    }
+
     /// <summary>An int64 initializer (shapes, axes, indices).</summary>
     public string Int64s(string name, params long[] values)
     {

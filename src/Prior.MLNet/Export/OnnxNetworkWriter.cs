@@ -28,6 +28,27 @@ internal static class OnnxNetworkWriter
         return (global, local);
     }
 
+    /// <summary>
+    /// The report embedding [N, E] (not normalised) of tokenised reports, as <see cref="PriorModel.EmbedReports"/>:
+    /// BERT, the local text projection, token → sentence averaging, the prototypes when
+    /// <paramref name="usePrototypes"/>, and the sentence attention pooling. Inputs are int64 [N, L].
+    /// </summary>
+    public static string ReportEncoder(OnnxGraphBuilder graph, PriorModel model, string inputIds, string attentionMask, string sentenceIndex, bool usePrototypes)
+    {
+        var hidden = Bert(graph, model.text_encoder.encoder, inputIds, attentionMask, "text_encoder");
+        var tokens = Linear(graph, model.local_text_projection, hidden, "local_text_projection");
+        var (sentences, mask) = SentenceGather(graph, tokens, sentenceIndex);
+        if (usePrototypes)
+        {
+            var bank = model.sentence_bank;
+            var weight = bank.embed.weight!;
+            var logits = graph.Node("MatMul", [sentences, graph.Weight("sentence_bank.embed_t", weight.t())]);
+            var probabilities = graph.Node("Softmax", [graph.Node("Div", [logits, graph.Scalar("temperature", (float)bank.Temperature)])], ("axis", -1L));
+            sentences = graph.Node("MatMul", [probabilities, graph.Weight("sentence_bank.embed", weight)]);
+        }
+        return SentencePool(graph, model.global_text_attention, sentences, mask);
+    }
+
     /// <summary>(x − mean) / std.</summary>
     public static string Normalise(OnnxGraphBuilder graph, string x, float mean, float std) =>
         graph.Node("Div", [graph.Node("Sub", [x, graph.Scalar("mean", mean)]), graph.Scalar("std", std)]);
@@ -45,6 +66,88 @@ internal static class OnnxNetworkWriter
         using var scope = NewDisposeScope();
         var y = graph.Node("MatMul", [x, graph.Weight(name + ".weight_t", linear.weight!.t())]);
         return linear.bias is null ? y : graph.Node("Add", [y, graph.Weight(name + ".bias", linear.bias)]);
+    }
+
+    // BertModel.forward: embeddings, then the layers with padded keys masked by the most negative float.
+    private static string Bert(OnnxGraphBuilder graph, Modeling.Bert.BertModel bert, string inputIds, string attentionMask, string name)
+    {
+        using var scope = NewDisposeScope();
+        var embeddings = bert.embeddings;
+        // Token type is always 0, so its embedding joins the position table; the first L rows are taken.
+        var positions = embeddings.position_embeddings.weight! + embeddings.token_type_embeddings.weight![0];
+        var length = graph.Node("Slice", [graph.Node("Shape", [inputIds]), graph.Int64s("start", 1), graph.Int64s("end", 2)]);
+        var positionRows = graph.Node("Slice", [graph.Weight(name + ".positions", positions), graph.Int64s("start", 0), length, graph.Int64s("axis", 0)]);
+        var words = graph.Node("Gather", [graph.Weight(name + ".word_embeddings", embeddings.word_embeddings!.weight!), inputIds], ("axis", 0L));
+        var hidden = LayerNorm(graph, embeddings.LayerNorm, graph.Node("Add", [words, positionRows]), name + ".embeddings.LayerNorm");
+
+        var keep = graph.Node("Cast", [attentionMask], ("to", (long)Onnx.TensorProto.Types.DataType.Float));
+        var additive = graph.Node("Mul", [graph.Node("Sub", [graph.Scalar("one", 1f), keep]), graph.Scalar("min", float.MinValue)]);
+        additive = graph.Node("Unsqueeze", [additive, graph.Int64s("axes", 1, 2)]);                                       // [N, 1, 1, L]
+        int index = 0;
+        foreach (var layer in bert.encoder.layer)
+        {
+            if (layer.crossattention is not null)
+                throw new NotSupportedException($"{name}: ONNX export covers BERT encoders, not decoders with cross-attention.");
+            string prefix = $"{name}.layer.{index++}";
+            var attended = SelfAttention(graph, layer.attention.self, hidden, additive, bert.Config.NumAttentionHeads, prefix + ".attention.self");
+            attended = ResidualOutput(graph, layer.attention.output, attended, hidden, prefix + ".attention.output");
+            var expanded = Gelu(graph, Linear(graph, layer.intermediate.dense, attended, prefix + ".intermediate.dense"));
+            hidden = ResidualOutput(graph, layer.output, expanded, attended, prefix + ".output");
+        }
+        return hidden;
+    }
+
+    private static string SelfAttention(OnnxGraphBuilder graph, Modeling.Bert.BertSelfAttention self, string hidden, string additiveMask, int heads, string name)
+    {
+        long width = self.query.weight!.shape[0], headDim = width / heads;
+        var split = graph.Int64s("heads", 0, 0, heads, headDim);
+        var q = graph.Node("Transpose", [graph.Node("Reshape", [Linear(graph, self.query, hidden, name + ".query"), split])], ("perm", new long[] { 0, 2, 1, 3 }));
+        var k = graph.Node("Transpose", [graph.Node("Reshape", [Linear(graph, self.key, hidden, name + ".key"), split])], ("perm", new long[] { 0, 2, 3, 1 }));
+        var v = graph.Node("Transpose", [graph.Node("Reshape", [Linear(graph, self.value, hidden, name + ".value"), split])], ("perm", new long[] { 0, 2, 1, 3 }));
+        var scores = graph.Node("Div", [graph.Node("MatMul", [q, k]), graph.Scalar("sqrt_d", (float)Math.Sqrt(headDim))]);
+        var probabilities = graph.Node("Softmax", [graph.Node("Add", [scores, additiveMask])], ("axis", -1L));
+        var context = graph.Node("Transpose", [graph.Node("MatMul", [probabilities, v])], ("perm", new long[] { 0, 2, 1, 3 }));
+        return graph.Node("Reshape", [context, graph.Int64s("merge", 0, 0, width)]);
+    }
+
+    private static string ResidualOutput(OnnxGraphBuilder graph, Modeling.Bert.BertResidualOutput output, string input, string residual, string name) =>
+        LayerNorm(graph, output.LayerNorm, graph.Node("Add", [Linear(graph, output.dense, input, name + ".dense"), residual]), name + ".LayerNorm");
+
+    private static string LayerNorm(OnnxGraphBuilder graph, LayerNorm norm, string x, string name) =>
+        graph.Node("LayerNormalization", [x, graph.Weight(name + ".weight", norm.weight!), graph.Weight(name + ".bias", norm.bias!)],
+            ("axis", -1L), ("epsilon", norm.eps));
+
+    // GELU in its erf form, x·½(1 + erf(x/√2)) (opset 17 has no Gelu operator).
+    private static string Gelu(OnnxGraphBuilder graph, string x)
+    {
+        var erf = graph.Node("Erf", [graph.Node("Div", [x, graph.Scalar("sqrt2", (float)Math.Sqrt(2))])]);
+        return graph.Node("Mul", [graph.Node("Mul", [x, graph.Scalar("half", 0.5f)]), graph.Node("Add", [erf, graph.Scalar("one", 1f)])]);
+    }
+
+    // SentenceGather.Gather: sentence t (1..T, T the largest index in the batch, at least 1) is the mean of its tokens.
+    private static (string Sentences, string Mask) SentenceGather(OnnxGraphBuilder graph, string tokens, string sentenceIndex)
+    {
+        var largest = graph.Node("Max", [graph.Node("ReduceMax", [sentenceIndex], ("keepdims", 0L)), graph.Int64Scalar("one", 1)]);
+        var ids = graph.Node("Range", [graph.Int64Scalar("first", 1), graph.Node("Add", [largest, graph.Int64Scalar("one", 1)]), graph.Int64Scalar("step", 1)]);
+        var membership = graph.Node("Cast", [graph.Node("Equal", [graph.Node("Unsqueeze", [sentenceIndex, graph.Int64s("axes", -1)]), ids])],
+            ("to", (long)Onnx.TensorProto.Types.DataType.Float));                                                              // [N, L, T]
+        var sums = graph.Node("MatMul", [graph.Node("Transpose", [membership], ("perm", new long[] { 0, 2, 1 })), tokens]);  // [N, T, D]
+        var counts = graph.Node("ReduceSum", [membership, graph.Int64s("axes", 1)], ("keepdims", 0L));                      // [N, T]
+        var sentences = graph.Node("Div", [sums, graph.Node("Unsqueeze", [graph.Node("Max", [counts, graph.Scalar("one", 1f)]), graph.Int64s("axes", -1)])]);
+        return (sentences, graph.Node("Greater", [counts, graph.Scalar("zero", 0f)]));
+    }
+
+    // SentenceAttentionPool.forward: the masked mean sentence first, then attention pooling over the real sentences.
+    private static string SentencePool(OnnxGraphBuilder graph, SentenceAttentionPool pool, string sentences, string mask)
+    {
+        var weights = graph.Node("Unsqueeze", [graph.Node("Cast", [mask], ("to", (long)Onnx.TensorProto.Types.DataType.Float)), graph.Int64s("axes", -1)]);
+        var total = graph.Node("ReduceSum", [graph.Node("Mul", [sentences, weights]), graph.Int64s("axes", 1)], ("keepdims", 1L));
+        var count = graph.Node("Max", [graph.Node("ReduceSum", [weights, graph.Int64s("axes", 1)], ("keepdims", 1L)), graph.Scalar("one", 1f)]);
+        var tokens = graph.Node("Concat", [graph.Node("Div", [total, count]), sentences], ("axis", 1L));
+        // The mean token is always attended: its mask entry is (count > 0) or true.
+        var first = graph.Node("Slice", [mask, graph.Int64s("start", 0), graph.Int64s("end", 1), graph.Int64s("axis", 1)]);
+        var keyMask = graph.Node("Concat", [graph.Node("Or", [first, graph.Node("Not", [first])]), mask], ("axis", 1L));
+        return AttentionPool(graph, tokens, pool.q_proj, pool.k_proj, pool.v_proj, pool.c_proj, pool.Heads, "global_text_attention", keyMask);
     }
 
     private static string ResNet(OnnxGraphBuilder graph, ResNetEncoder resnet, string x)
@@ -115,10 +218,11 @@ internal static class OnnxNetworkWriter
     }
 
     /// <summary>
-    /// <see cref="AttentionPooling.Pool"/> without a key mask: token 0 queries all tokens [N, L, C] with
-    /// <paramref name="heads"/>-head attention (queries scaled by head_dim^-½), then the output projection.
+    /// <see cref="AttentionPooling.Pool"/>: token 0 queries the tokens [N, L, C] (those true in the bool
+    /// <paramref name="keyMask"/> [N, L], or all) with <paramref name="heads"/>-head attention (queries scaled by
+    /// head_dim^-½), then the output projection.
     /// </summary>
-    public static string AttentionPool(OnnxGraphBuilder graph, string tokens, Linear q, Linear k, Linear v, Linear c, int heads, string name)
+    public static string AttentionPool(OnnxGraphBuilder graph, string tokens, Linear q, Linear k, Linear v, Linear c, int heads, string name, string? keyMask = null)
     {
         long channels = q.weight!.shape[1], headDim = channels / heads;
         var first = graph.Node("Slice", [tokens, graph.Int64s("start", 0), graph.Int64s("end", 1), graph.Int64s("axis", 1)]);
@@ -127,7 +231,10 @@ internal static class OnnxNetworkWriter
         query = graph.Node("Transpose", [graph.Node("Reshape", [query, heads4])], ("perm", new long[] { 0, 2, 1, 3 }));  // [N, h, 1, hd]
         var key = graph.Node("Transpose", [graph.Node("Reshape", [Linear(graph, k, tokens, name + ".k_proj"), heads4])], ("perm", new long[] { 0, 2, 3, 1 }));    // [N, h, hd, L]
         var value = graph.Node("Transpose", [graph.Node("Reshape", [Linear(graph, v, tokens, name + ".v_proj"), heads4])], ("perm", new long[] { 0, 2, 1, 3 }));  // [N, h, L, hd]
-        var weights = graph.Node("Softmax", [graph.Node("MatMul", [query, key])], ("axis", -1L));
+        var scores = graph.Node("MatMul", [query, key]);                                                                     // [N, h, 1, L]
+        if (keyMask is not null)
+            scores = graph.Node("Where", [graph.Node("Unsqueeze", [keyMask, graph.Int64s("axes", 1, 2)]), scores, graph.Scalar("minus_infinity", float.NegativeInfinity)]);
+        var weights = graph.Node("Softmax", [scores], ("axis", -1L));
         var pooled = graph.Node("Transpose", [graph.Node("MatMul", [weights, value])], ("perm", new long[] { 0, 2, 1, 3 }));          // [N, 1, h, hd]
         pooled = graph.Node("Reshape", [pooled, graph.Int64s("pooled", 0, channels)]);
         return Linear(graph, c, pooled, name + ".c_proj");

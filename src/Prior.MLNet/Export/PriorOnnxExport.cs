@@ -34,6 +34,21 @@ public static class PriorOnnxExport
     /// <summary>The zero-shot classifier's output: PRIOR's class scores [N, C] (as <c>PriorZeroShotClassification</c>'s <c>Score</c>).</summary>
     public const string ScoresOutput = "scores";
 
+    /// <summary>The report encoder's token ids [N, L] (int64), as <see cref="Text.ReportTokenizer.Encode"/> gives them.</summary>
+    public const string InputIdsInput = "input_ids";
+
+    /// <summary>The report encoder's attention mask [N, L] (int64: 1 token, 0 padding).</summary>
+    public const string AttentionMaskInput = "attention_mask";
+
+    /// <summary>The report encoder's sentence index [N, L] (int64: the token's sentence 1..T; −1 for CLS, SEP and padding).</summary>
+    public const string SentenceIndexInput = "sentence_index";
+
+    /// <summary>The report encoder's output: the L2-normalised report embedding [N, E] (as <c>PriorReportEmbedding</c>).</summary>
+    public const string ReportEmbeddingOutput = "report_embedding";
+
+    /// <summary>Metadata key of the report encoder: the word-piece vocabulary, one token per line, id = line number.</summary>
+    public const string VocabularyMetadataKey = "vocabulary";
+
     /// <summary>Metadata key of the zero-shot graph: the class names in score order, as a JSON array.</summary>
     public const string ClassesMetadataKey = "classes";
 
@@ -62,6 +77,38 @@ public static class PriorOnnxExport
         }
         Write(graph.Build("PRIOR image encoder: gray images [N, 1, S, S] in [0, 1] → L2-normalised embeddings.",
             Metadata(network, network.Inference.ImageMean, network.Inference.ImageStd)), path);
+    }
+
+    /// <summary>
+    /// Writes the report encoder (<see cref="InputIdsInput"/>, <see cref="AttentionMaskInput"/>,
+    /// <see cref="SentenceIndexInput"/> → <see cref="ReportEmbeddingOutput"/>): BERT, sentence averaging, the
+    /// prototypes when the network uses them, and the sentence attention pooling. Tokenisation stays outside the graph;
+    /// the vocabulary, its casing and the maximum length are in the metadata.
+    /// </summary>
+    public static void WriteReportEncoder(PriorNetwork network, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var graph = new OnnxGraphBuilder("prior_report_encoder");
+        lock (network.Gate)
+        {
+            using var guard = TorchGcGuard.Enter();
+            using var noGrad = no_grad();
+            var ids = graph.Int64Input(InputIdsInput, "N", "L");
+            var mask = graph.Int64Input(AttentionMaskInput, "N", "L");
+            var index = graph.Int64Input(SentenceIndexInput, "N", "L");
+            var report = OnnxNetworkWriter.ReportEncoder(graph, network.Model, ids, mask, index, network.UsePrototypes);
+            graph.Output(ReportEmbeddingOutput, OnnxNetworkWriter.L2Normalise(graph, report, 1), "N", network.EmbeddingDim);
+        }
+        var tokenizer = network.Tokenizer;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [VocabularyMetadataKey] = string.Join("\n", tokenizer.Vocabulary),
+            ["lower_case"] = tokenizer.LowerCase ? "true" : "false",
+            ["max_length"] = tokenizer.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["uses_prototypes"] = network.UsePrototypes ? "true" : "false",
+        };
+        Write(graph.Build("PRIOR report encoder: word-piece ids, attention mask and sentence index [N, L] → L2-normalised report embeddings.", metadata), path);
     }
 
     /// <summary>

@@ -70,6 +70,42 @@ public sealed class OnnxExportTests
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]
+    public void ReportEncoderMatchesTorchSharpWithin1e4(string preset) => CheckReports(Random[preset].Value, preset);
+
+    [TestMethod]
+    public void ReportEncoderOfATrainedNetworkWithPrototypesMatches()
+    {
+        Assert.IsTrue(TestNetwork.Instance.UsePrototypes);
+        CheckReports(TestNetwork.Instance, "trained tiny");
+    }
+
+    private static void CheckReports(PriorNetwork network, string what)
+    {
+        var path = Path.Combine(SyntheticFixture.NewTempFolder(), "reports.onnx");
+        PriorOnnxExport.WriteReportEncoder(network, path);
+        // Reports of one to many sentences in one batch: padding, sentence masks and the pooling's key mask all matter.
+        var reports = TrainingFixture.Instance.Studies.Skip(200).Take(5).Select((s, i) => (IReadOnlyList<string>)s.Sentences.Take(1 + 2 * i).ToList()).ToList();
+        var expected = network.EmbedReports(reports);
+
+        var encoded = reports.Select(r => network.Tokenizer.Encode(r)).ToList();
+        int n = encoded.Count, length = network.Tokenizer.MaxLength;
+        DenseTensor<long> Input(Func<Prior.MLNet.Text.TokenizedReport, long[]> field) => new(encoded.SelectMany(field).ToArray(), [n, length]);
+        using var session = new InferenceSession(path);
+        using var results = session.Run([
+            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.InputIdsInput, Input(e => e.InputIds)),
+            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.AttentionMaskInput, Input(e => e.AttentionMask)),
+            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.SentenceIndexInput, Input(e => e.SentenceIndex))]);
+        var values = results.Single().AsTensor<float>().ToArray();
+        int e = network.EmbeddingDim;
+        AssertClose(expected, Enumerable.Range(0, n).Select(i => values.AsSpan(i * e, e).ToArray()).ToList(), $"{what} report embeddings");
+        var vocabulary = session.ModelMetadata.CustomMetadataMap[PriorOnnxExport.VocabularyMetadataKey].Split('\n');
+        CollectionAssert.AreEqual(network.Tokenizer.Vocabulary.ToArray(), vocabulary);
+    }
+
+    [TestMethod]
+    [DataRow("tiny")]
+    [DataRow("small")]
+    [DataRow("paper")]
     public void ZeroShotClassifierMatchesTorchSharpWithin1e4(string preset)
     {
         var network = Random[preset].Value;
