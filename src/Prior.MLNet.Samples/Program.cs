@@ -14,6 +14,7 @@ root.Subcommands.Add(LinearProbeCommand.Create());
 root.Subcommands.Add(ApplyCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(DraftCommand.Create());

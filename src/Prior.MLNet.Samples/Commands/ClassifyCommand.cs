@@ -49,7 +49,8 @@ internal static class ClassifyCommand
         return command;
     }
 
-    private static IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts(string? classes, string? promptsFile, ZeroShotPromptSet set)
+    /// <summary>The class prompts of --classes or --prompts, or the model's prompt set for the CheXpert five.</summary>
+    internal static IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts(string? classes, string? promptsFile, ZeroShotPromptSet set)
     {
         if (classes is not null && promptsFile is not null)
             throw new ArgumentException("Give --classes or --prompts, not both.");

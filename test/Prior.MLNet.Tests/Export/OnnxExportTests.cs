@@ -2,10 +2,10 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Export;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Samples.Commands;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Tests.Transforms;
 using Prior.MLNet.Training;
@@ -59,8 +59,8 @@ public sealed class OnnxExportTests
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "encoder.onnx");
         PriorOnnxExport.WriteImageEncoder(network, path, includeLocal: true);
 
-        var pixels = Pixels(network.Model.Options.ImageSize, 3, seed: 2);
-        var (global, local) = network.EmbedImages(Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd), local: true);
+        var pixels = OnnxCheck.Pixels(network.Model.Options.ImageSize, 3, seed: 2);
+        var (global, local) = network.EmbedImages(OnnxCheck.Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd), local: true);
         var outputs = Run(path, pixels, network.Model.Options.ImageSize);
         AssertClose(global, outputs[PriorOnnxExport.EmbeddingOutput], $"{preset} global embedding");
         AssertClose(local!, outputs[PriorOnnxExport.LocalEmbeddingsOutput], $"{preset} local embeddings");
@@ -85,19 +85,9 @@ public sealed class OnnxExportTests
         PriorOnnxExport.WriteReportEncoder(network, path);
         // Reports of one to many sentences in one batch: padding, sentence masks and the pooling's key mask all matter.
         var reports = TrainingFixture.Instance.Studies.Skip(200).Take(5).Select((s, i) => (IReadOnlyList<string>)s.Sentences.Take(1 + 2 * i).ToList()).ToList();
-        var expected = network.EmbedReports(reports);
-
-        var encoded = reports.Select(r => network.Tokenizer.Encode(r)).ToList();
-        int n = encoded.Count, length = network.Tokenizer.MaxLength;
-        DenseTensor<long> Input(Func<Prior.MLNet.Text.TokenizedReport, long[]> field) => new(encoded.SelectMany(field).ToArray(), [n, length]);
+        double largest = OnnxCheck.ReportEncoder(network, path, reports);
+        Assert.IsLessThanOrEqualTo(Tolerance, largest, $"{what} report embeddings: largest difference {largest:E2} between TorchSharp and ONNX Runtime");
         using var session = new InferenceSession(path);
-        using var results = session.Run([
-            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.InputIdsInput, Input(e => e.InputIds)),
-            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.AttentionMaskInput, Input(e => e.AttentionMask)),
-            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.SentenceIndexInput, Input(e => e.SentenceIndex))]);
-        var values = results.Single().AsTensor<float>().ToArray();
-        int e = network.EmbeddingDim;
-        AssertClose(expected, Enumerable.Range(0, n).Select(i => values.AsSpan(i * e, e).ToArray()).ToList(), $"{what} report embeddings");
         var vocabulary = session.ModelMetadata.CustomMetadataMap[PriorOnnxExport.VocabularyMetadataKey].Split('\n');
         CollectionAssert.AreEqual(network.Tokenizer.Vocabulary.ToArray(), vocabulary);
     }
@@ -126,10 +116,10 @@ public sealed class OnnxExportTests
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "zeroshot.onnx");
         PriorOnnxExport.WriteZeroShotClassifier(network, prompts, path);
         int size = network.Model.Options.ImageSize;
-        var pixels = Pixels(size, 4, seed: 3);
+        var pixels = OnnxCheck.Pixels(size, 4, seed: 3);
         using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
             network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-        var expected = classifier.ScorePixels(Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
+        var expected = classifier.ScorePixels(OnnxCheck.Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
         AssertClose(expected, Run(path, pixels, size)[PriorOnnxExport.ScoresOutput], $"{what} zero-shot scores");
 
         using var session = new InferenceSession(path);
@@ -198,26 +188,10 @@ public sealed class OnnxExportTests
         Assert.AreEqual(PriorOnnxExport.EmbeddingOutput, session.OutputMetadata.Keys.Single());
     }
 
-    private static float[][] Pixels(int size, int count, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size * size).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
-    }
-
-    private static List<float[]> Normalised(float[][] pixels, float mean, float std) =>
-        pixels.Select(p => p.Select(v => (v - mean) / std).ToArray()).ToList();
-
     private static Dictionary<string, float[][]> Run(string path, float[][] pixels, int size)
     {
         using var session = new InferenceSession(path);
-        var input = new DenseTensor<float>(pixels.SelectMany(p => p).ToArray(), [pixels.Length, 1, size, size]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(PriorOnnxExport.ImageInput, input)]);
-        return results.ToDictionary(r => r.Name, r =>
-        {
-            var values = r.AsTensor<float>().ToArray();
-            int per = values.Length / pixels.Length;
-            return Enumerable.Range(0, pixels.Length).Select(i => values.AsSpan(i * per, per).ToArray()).ToArray();
-        });
+        return OnnxCheck.RunImages(session, pixels, size);
     }
 
     private static void AssertClose(IReadOnlyList<float[]> expected, IReadOnlyList<float[]> actual, string what)

@@ -94,4 +94,30 @@ public sealed class WeightCommandsTests
         Assert.AreEqual(0, custom.Code, custom.Err);
         StringAssert.StartsWith(File.ReadAllLines(Path.Combine(dir, "custom.tsv"))[0], "ImagePath\tPneumothorax\tNo Finding\tPredictedLabel");
     }
+
+    [TestMethod]
+    public void ExportOnnxWritesThreeGraphsCheckedAgainstTorchSharp()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var folder = Path.Combine(dir, "onnx");
+        var run = RunPrior("export-onnx", "--model", model, "--out", folder, "--classes", "Edema,Pneumothorax,No Finding", "--local");
+        Assert.AreEqual(0, run.Code, run.Err);
+        StringAssert.Contains(run.Out, "every graph within 1e-04 of TorchSharp");
+        foreach (var file in new[] { "image_encoder.onnx", "report_encoder.onnx", "zero_shot.onnx" })
+            StringAssert.Contains(run.Out, file);
+        CollectionAssert.AreEquivalent(new[] { "export.json", "image_encoder.onnx", "report_encoder.onnx", "zero_shot.onnx" },
+            Directory.GetFiles(folder).Select(Path.GetFileName).ToArray());
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "export.json")));
+        CollectionAssert.AreEqual(new[] { "Edema", "Pneumothorax", "No Finding" },
+            summary.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()).ToArray());
+        foreach (var difference in summary.RootElement.GetProperty("largestDifference").EnumerateObject())
+            Assert.IsLessThanOrEqualTo(1e-4, difference.Value.GetDouble(), difference.Name);
+        using var encoder = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(folder, "image_encoder.onnx"));
+        CollectionAssert.AreEquivalent(new[] { "embedding", "local_embeddings" }, encoder.OutputMetadata.Keys.ToArray(), "--local adds the patch embeddings");
+
+        var missing = RunPrior("export-onnx", "--model", Path.Combine(dir, "absent.zip"), "--out", folder);
+        Assert.AreNotEqual(0, missing.Code);
+        StringAssert.Contains(missing.Err, "absent.zip");
+    }
 }
