@@ -17,6 +17,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(ExportOnnxCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ClassifyCommand.Create());
+root.Subcommands.Add(ClassifyOnnxCommand.Create());
 root.Subcommands.Add(DraftCommand.Create());
 root.Subcommands.Add(LabelReportsCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());

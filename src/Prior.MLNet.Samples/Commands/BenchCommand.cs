@@ -21,7 +21,7 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per preset (after 2 warm-up steps).", DefaultValueFactory = _ => 5 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), index (PRIOR's pretraining index, studies/s), step (a training step per preset).", DefaultValueFactory = _ => "decode,memory,inference,index,step" };
+        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), onnx (the exported image encoder in ONNX Runtime against TorchSharp), index (PRIOR's pretraining index, studies/s), step (a training step per preset).", DefaultValueFactory = _ => "decode,memory,inference,onnx,index,step" };
         var indexStudies = new Option<int>("--index-studies") { Description = "Synthetic studies the index part writes and indexes.", DefaultValueFactory = _ => 2000 };
         var memoryEpochs = new Option<int>("--memory-epochs") { Description = "Epochs of the memory part (growth is measured from epoch 2 to the last).", DefaultValueFactory = _ => 10 };
         var images = new Option<int>("--images") { Description = "Radiograph-sized JPEGs the decode part writes and reads.", DefaultValueFactory = _ => 24 };
@@ -33,8 +33,8 @@ internal static class BenchCommand
             var target = ComputeDevices.Resolve(ComputeDevices.Parse(parse.GetValue(device)!));
             var figures = new Dictionary<string, object>();
             var parts = parse.GetValue(suite)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-            if (parts.Except(["decode", "memory", "inference", "index", "step"]).FirstOrDefault() is { } unknown)
-                throw new ArgumentException($"--suite: unknown part '{unknown}'; use decode, memory, inference, index, step.");
+            if (parts.Except(["decode", "memory", "inference", "onnx", "index", "step"]).FirstOrDefault() is { } unknown)
+                throw new ArgumentException($"--suite: unknown part '{unknown}'; use decode, memory, inference, onnx, index, step.");
             if (parts.Contains("decode"))
                 DecodeBenchmark.Run(parse.GetValue(images), Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("memory"))
@@ -47,6 +47,8 @@ internal static class BenchCommand
                 InferenceBenchmark.Run(images, vocabulary, "tiny", 32, figures, "inferenceVsRaw");
                 InferenceBenchmark.Run(images, vocabulary, "small", 32, figures, "inferenceVsRawSmall");
             }
+            if (parts.Contains("onnx"))
+                OnnxBenchmark.Run(MemoryBenchmark.Data(Path.GetFullPath(parse.GetValue(work)!)).Vocabulary, Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("index"))
                 IndexBenchmark.Run(parse.GetValue(indexStudies), Path.GetFullPath(parse.GetValue(work)!), figures);
             if (parts.Contains("step"))

@@ -116,6 +116,26 @@ public sealed class WeightCommandsTests
         using var encoder = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(folder, "image_encoder.onnx"));
         CollectionAssert.AreEquivalent(new[] { "embedding", "local_embeddings" }, encoder.OutputMetadata.Keys.ToArray(), "--local adds the patch embeddings");
 
+        // The deployment sample: ML.NET's stock image transforms and ApplyOnnxModel give what prior classify gives (the
+        // images are at the network's size, so no resize filter differs).
+        var list = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(list, TrainingFixture.Instance.Studies.Skip(300).Take(30).Select(s => s.ImagePaths[0]));
+        var viaTorch = RunPrior("classify", "--model", model, "--images", list, "--classes", "Edema,Pneumothorax,No Finding", "--out", Path.Combine(dir, "torch.tsv"));
+        var viaOnnx = RunPrior("classify-onnx", "--onnx", Path.Combine(folder, "zero_shot.onnx"), "--images", list, "--out", Path.Combine(dir, "onnx.tsv"));
+        Assert.AreEqual(0, viaTorch.Code, viaTorch.Err);
+        Assert.AreEqual(0, viaOnnx.Code, viaOnnx.Err);
+        var torchRows = File.ReadAllLines(Path.Combine(dir, "torch.tsv"));
+        var onnxRows = File.ReadAllLines(Path.Combine(dir, "onnx.tsv"));
+        Assert.AreEqual(torchRows[0], onnxRows[0], "same header: classes in the same order");
+        Assert.HasCount(31, onnxRows);
+        for (int i = 1; i < torchRows.Length; i++)
+        {
+            var (t, o) = (torchRows[i].Split('\t'), onnxRows[i].Split('\t'));
+            Assert.AreEqual(t[^1], o[^1], $"row {i}: predicted class");
+            for (int c = 1; c < t.Length - 1; c++)
+                Assert.AreEqual(double.Parse(t[c], System.Globalization.CultureInfo.InvariantCulture), double.Parse(o[c], System.Globalization.CultureInfo.InvariantCulture), 1e-4, $"row {i}, column {c}");
+        }
+
         var missing = RunPrior("export-onnx", "--model", Path.Combine(dir, "absent.zip"), "--out", folder);
         Assert.AreNotEqual(0, missing.Code);
         StringAssert.Contains(missing.Err, "absent.zip");
