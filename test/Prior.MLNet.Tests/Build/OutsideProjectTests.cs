@@ -112,4 +112,47 @@ public sealed class OutsideProjectTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    public void TheToolPackageInstallsWithDotnetToolAndClassifies()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Inconclusive("This test installs the Linux tool package.");
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var root = Directory.CreateTempSubdirectory("prior-tool-").FullName;
+        try
+        {
+            var feed = Path.Combine(root, "feed");
+            var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+            var cli = Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet.Samples", "Prior.MLNet.Samples.csproj");
+            var pack = Run(RepositoryPaths.Root, "dotnet", "pack", cli, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
+            Assert.AreEqual(0, pack.Code, pack.Output);
+
+            var tools = Path.Combine(root, "tools");
+            var install = Run(root, "dotnet", "tool", "install", "--tool-path", tools, "Prior.MLNet.Tool", "--add-source", feed, "--version", version);
+            Assert.AreEqual(0, install.Code, install.Output);
+            var prior = Path.Combine(tools, "prior");
+            Assert.IsTrue(File.Exists(prior), "dotnet tool install gives a `prior` command");
+
+            // The tool carries libtorch (left out of publish output before Publish="true") and the GLIBCXX patch.
+            var libtorchsharp = Directory.EnumerateFiles(tools, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
+            Assert.IsTrue(File.Exists(Path.Combine(Path.GetDirectoryName(libtorchsharp)!, "libtorch_cpu.so")), "libtorch is in the tool package");
+            var readelf = Run(root, "readelf", "-V", "--wide", libtorchsharp);
+            StringAssert.Contains(readelf.Output.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal)), "WEAK");
+
+            var model = Path.Combine(root, "model.zip");
+            TestNetwork.Instance.Save(model);
+            var list = Path.Combine(root, "images.txt");
+            File.WriteAllLines(list, Training.TrainingFixture.Instance.Studies.Take(3).Select(s => s.ImagePaths[0]));
+            var output = Path.Combine(root, "classes.tsv");
+            var classify = Run(root, prior, "classify", "--model", model, "--images", list, "--out", output);
+            Assert.AreEqual(0, classify.Code, classify.Output);
+            Assert.HasCount(4, File.ReadAllLines(output));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
