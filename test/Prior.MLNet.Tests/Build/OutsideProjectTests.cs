@@ -25,22 +25,29 @@ public sealed class OutsideProjectTests
         return (process.ExitCode, stdout.Result + stderr);
     }
 
+    // Packs a project of the repository (already built in the tests' configuration) into `feed` under a unique version,
+    // which keeps NuGet's caches honest, and returns that version.
+    private static string Pack(string project, string feed)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        var pack = Run(RepositoryPaths.Root, "dotnet", "pack", Path.Combine(RepositoryPaths.Root, project), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
+        Assert.AreEqual(0, pack.Code, pack.Output);
+        return version;
+    }
+
     [TestMethod]
     [Timeout(600_000, CooperativeCancellation = true)]
     public void APackageConsumerRestoresBuildsAndRunsAZeroShotPrediction()
     {
         if (!OperatingSystem.IsLinux())
             Assert.Inconclusive("This test builds a Linux consumer.");
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        // Outside the repository: no Directory.Build.* of ours applies. A unique version keeps NuGet's cache honest.
+        // Outside the repository: no Directory.Build.* of ours applies.
         var root = Directory.CreateTempSubdirectory("prior-consumer-").FullName;
         try
         {
             var feed = Path.Combine(root, "feed");
-            var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-            var library = Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet", "Prior.MLNet.csproj");
-            var pack = Run(RepositoryPaths.Root, "dotnet", "pack", library, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
-            Assert.AreEqual(0, pack.Code, pack.Output);
+            var version = Pack(Path.Combine("src", "Prior.MLNet", "Prior.MLNet.csproj"), feed);
 
             var app = Path.Combine(root, "app");
             Directory.CreateDirectory(app);
@@ -119,15 +126,11 @@ public sealed class OutsideProjectTests
     {
         if (!OperatingSystem.IsLinux())
             Assert.Inconclusive("This test installs the Linux tool package.");
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var root = Directory.CreateTempSubdirectory("prior-tool-").FullName;
         try
         {
             var feed = Path.Combine(root, "feed");
-            var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-            var cli = Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet.Samples", "Prior.MLNet.Samples.csproj");
-            var pack = Run(RepositoryPaths.Root, "dotnet", "pack", cli, "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
-            Assert.AreEqual(0, pack.Code, pack.Output);
+            var version = Pack(Path.Combine("src", "Prior.MLNet.Samples", "Prior.MLNet.Samples.csproj"), feed);
 
             var tools = Path.Combine(root, "tools");
             var install = Run(root, "dotnet", "tool", "install", "--tool-path", tools, "Prior.MLNet.Tool", "--add-source", feed, "--version", version);
