@@ -32,15 +32,8 @@ internal static class CacheCommand
             var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
             var target = parse.GetValue(output) ?? Path.Combine(Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!, ImageCache.FileName(side));
             Console.WriteLine($"caching {paths.Count} frontal images of {studies.Count} studies at {side} × {side} (data: {summary})");
-            var progress = CommandRunner.ConsoleProgress();
             var clock = Stopwatch.StartNew();
-            var failures = ImageCache.Build(paths, side, target, new Progress(done =>
-            {
-                double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var left = TimeSpan.FromSeconds(Math.Round((paths.Count - done) / Math.Max(rate, 1e-9)));
-                progress.Report($"cache: {done}/{paths.Count} images, {rate:0} images/s, {left:hh\\:mm\\:ss} left");
-            }));
-            CommandRunner.EndProgress();
+            var failures = LiveProgress.Run("cache", "images", paths.Count, live => ImageCache.Build(paths, side, target, new Progress(done => live.Report(done))));
             Console.WriteLine($"written {Path.GetFullPath(target)}: {paths.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} MB, " +
                 $"{paths.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores");
             foreach (var failure in failures.Take(20))

@@ -30,7 +30,7 @@ internal static class ClassifyCommand
             using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
                 network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
             var paths = InputList.Read(parse.GetValue(images)!);
-            var (readable, scores, failures) = InputList.MapInBatches(paths, classifier.Preprocessor, parse.GetValue(skip), 64, classifier.ScorePixels);
+            var (readable, scores, failures) = InputList.MapInBatches(paths, classifier.Preprocessor, parse.GetValue(skip), 64, classifier.ScorePixels, "classify");
             var path = Path.GetFullPath(parse.GetValue(output)!);
             AtomicFile.WriteText(path, w =>
             {

@@ -23,7 +23,6 @@ internal static class CommandRunner
         {
             var ex = caught is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : caught;
             var lines = ex.Message.Split('\n');
-            EndProgress();
             Console.Error.WriteLine($"prior {command}: {lines[0].TrimEnd()}");
             foreach (var line in lines.Skip(1))
                 Console.WriteLine(line.TrimEnd());
@@ -33,33 +32,6 @@ internal static class CommandRunner
             bool userCaused = ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException
                 or Training.TrainingDivergedException or OperationCanceledException;
             return userCaused ? 2 : 1;
-        }
-    }
-
-    /// <summary>A progress sink that rewrites one status line on a terminal and prints lines otherwise.</summary>
-    public static IProgress<string> ConsoleProgress() => new SynchronousProgress(message =>
-    {
-        if (Console.IsErrorRedirected)
-            Console.Error.WriteLine(message);
-        else
-            Console.Error.Write($"\r{message,-78}");
-    });
-
-    /// <summary>Ends a status line written by <see cref="ConsoleProgress"/>.</summary>
-    public static void EndProgress()
-    {
-        if (!Console.IsErrorRedirected)
-            Console.Error.WriteLine();
-    }
-
-    // Progress<T> posts to the thread pool; this one reports in order, on the caller's thread.
-    private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
-    {
-        private readonly object _gate = new();
-
-        public void Report(string value)
-        {
-            lock (_gate) report(value);
         }
     }
 }

@@ -27,7 +27,7 @@ internal static class DraftCommand
                 throw new ArgumentException($"{parse.GetValue(model)}: the model has no sentence memory to draft from; train stage 3 (prior pretrain --epochs with a third count above 0).");
             var paths = InputList.Read(parse.GetValue(images)!);
             var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-            var (readable, drafts, failures) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), 64, network.DraftReports);
+            var (readable, drafts, failures) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), 64, network.DraftReports, "draft");
             var path = Path.GetFullPath(parse.GetValue(output)!);
             AtomicFile.WriteText(path, w =>
             {

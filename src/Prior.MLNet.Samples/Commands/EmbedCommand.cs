@@ -44,7 +44,7 @@ internal static class EmbedCommand
                 total = paths.Count;
                 var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
                 var (readable, vectors, failed) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), batchSize,
-                    pixels => network.EmbedImages(pixels, local: false).Global);
+                    pixels => network.EmbedImages(pixels, local: false).Global, "embed");
                 failures.AddRange(failed);
                 rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));
             }

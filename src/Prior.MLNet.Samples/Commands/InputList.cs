@@ -40,9 +40,14 @@ internal static class InputList
     /// Decodes and maps images a batch at a time, so that memory does not grow with the list (100,000 images at 224 px
     /// would be 20 GB at once): <paramref name="map"/> gets each batch's readable pixels and returns one result each.
     /// Returns the list positions of the readable images, their results in the same order, and the skipped ones.
+    /// Progress (a bar on a terminal, a line per tenth otherwise) is labelled <paramref name="what"/>.
     /// </summary>
     public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map)
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, string what = "images") =>
+        LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live));
+
+    private static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, LiveProgress live)
     {
         var readable = new List<int>();
         var results = new List<TResult>();
@@ -53,9 +58,14 @@ internal static class InputList
             var (pixels, failed) = DecodeAll(chunk, preprocessor, skip, start);
             failures.AddRange(failed);
             var ok = Enumerable.Range(0, chunk.Count).Where(i => pixels[i] is not null).ToList();
-            if (ok.Count == 0) continue;
+            if (ok.Count == 0)
+            {
+                live.Report(start + chunk.Count);
+                continue;
+            }
             readable.AddRange(ok.Select(i => start + i));
             results.AddRange(map(ok.Select(i => pixels[i]!).ToList()));
+            live.Report(start + chunk.Count);
         }
         return (readable, results, failures);
     }

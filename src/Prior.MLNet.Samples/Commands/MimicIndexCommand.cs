@@ -24,7 +24,7 @@ internal static class MimicIndexCommand
         command.SetAction(parse => CommandRunner.Run("mimic-index", () =>
         {
             var root = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
-            var options = new MimicCxrLoaderOptions
+            var summary = LiveProgress.Run("mimic-index", "studies", 0, live => MimicCxrIndex.Write(new MimicCxrLoaderOptions
             {
                 ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
                 ReportFolder = parse.GetValue(reports) ?? root.ReportFolder,
@@ -32,18 +32,15 @@ internal static class MimicIndexCommand
                 SplitPath = parse.GetValue(split) ?? root.SplitPath,
                 LabelsPath = parse.GetValue(labels) ?? root.LabelsPath,
                 MinSentences = parse.GetValue(minSentences),
-                Progress = CommandRunner.ConsoleProgress(),
-            };
-            var outPath = parse.GetValue(output)!;
-            var summary = MimicCxrIndex.Write(options, outPath);
-            CommandRunner.EndProgress();
+                Progress = live.Messages(),
+            }, parse.GetValue(output)!));
             Console.WriteLine($"studies indexed: {summary.Accepted}");
             Console.WriteLine($"skipped: {(summary.Skipped.Count == 0 ? "none" : string.Join(", ", summary.Skipped.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}")))}");
             foreach (var item in summary.Items.Take(parse.GetValue(list)))
                 Console.WriteLine($"  {item}");
             if (summary.Items.Count > parse.GetValue(list))
                 Console.WriteLine($"  … {summary.Items.Count - parse.GetValue(list)} more");
-            Console.WriteLine($"written to {Path.GetFullPath(outPath)}");
+            Console.WriteLine($"written to {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         }));
         return command;

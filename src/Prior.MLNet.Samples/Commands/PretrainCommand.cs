@@ -62,6 +62,7 @@ internal static class PretrainCommand
             var stageEpochs = parse.GetValue(epochs) is { } e
                 ? e.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
                 : defaults.EpochsPerStage.ToArray();
+            LiveProgress? live = null;
             var options = new PriorTrainerOptions
             {
                 Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal) },
@@ -93,11 +94,18 @@ internal static class PretrainCommand
                 },
                 MeasureGradientShares = parse.GetValue(gradients),
                 ImageCache = FindCache(parse.GetValue(cache)!, parse.GetValue(data)!, defaults.Model.ImageSize),
-                Notice = Console.WriteLine,
+                // A live bar over all steps on a terminal; one line per epoch (and the trainer's notices) in any case.
+                Notice = text => Log(live, text),
                 Progress = p =>
                 {
+                    if (live is not null)
+                    {
+                        if (p.GlobalStep == 1 || p.Step == 0)
+                            live.SetTotal(TotalSteps(stageEpochs, p));
+                        live.Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
+                    }
                     if (p.Step + 1 == p.StepsPerEpoch)
-                        Console.WriteLine(p);
+                        Log(live, p.ToString());
                 },
             };
             options.Validate();
@@ -119,7 +127,12 @@ internal static class PretrainCommand
                 WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(train.SelectMany(s => s.Sentences)), vocabularyPath);
             }
             var tokenizer = new ReportTokenizer(vocabularyPath, modelOptions.MaxTokens, lowerCase);
-            var result = new PriorTrainer(options).Train(train, tokenizer);
+            var result = LiveProgress.Run("pretrain", "steps", 0, progress =>
+            {
+                live = progress;
+                return new PriorTrainer(options).Train(train, tokenizer);
+            }, milestones: false);
+            live = null;
             foreach (var report in result.InitialWeights)
                 Console.WriteLine(report.Describe());
             bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
@@ -149,6 +162,15 @@ internal static class PretrainCommand
         }));
         return command;
     }
+
+    private static void Log(LiveProgress? live, string text)
+    {
+        if (live is null) Console.WriteLine(text);
+        else live.Line(text);
+    }
+
+    // Every stage's epochs at this stage's steps per epoch (the batch size, hence the steps, is the same in every stage).
+    private static long TotalSteps(IReadOnlyList<int> stageEpochs, TrainingProgress p) => (long)stageEpochs.Sum() * p.StepsPerEpoch;
 
     // auto: the smallest cache in the data root whose side is at least the network's image size.
     internal static string? FindCache(string choice, string dataRoot, int imageSize)

@@ -20,7 +20,7 @@ internal static class SynthCommand
         };
         command.SetAction(parse => CommandRunner.Run("synth", () =>
         {
-            var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
+            var manifest = LiveProgress.Run("synth", "files", 0, live => SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
             {
                 OutputDirectory = parse.GetValue(output)!,
                 Studies = parse.GetValue(studies),
@@ -28,8 +28,7 @@ internal static class SynthCommand
                 ImageSize = parse.GetValue(size),
                 Seed = parse.GetValue(seed),
                 DefectRate = parse.GetValue(defects),
-            }, CommandRunner.ConsoleProgress());
-            CommandRunner.EndProgress();
+            }, live.Messages()));
             Console.WriteLine($"MIMIC-CXR: {manifest.MimicStudies} studies ({manifest.MimicUsableStudies} usable for pretraining), {manifest.MimicImageRows} image rows");
             Console.WriteLine($"  planted: {string.Join(", ", manifest.MimicSkips.Select(kv => $"{kv.Key} {kv.Value}"))}");
             Console.WriteLine($"CheXpert: {manifest.CheXpertTrainRows} train rows, {manifest.CheXpertValidRows} valid rows");

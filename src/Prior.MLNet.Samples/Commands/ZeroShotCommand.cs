@@ -82,7 +82,7 @@ internal static class ZeroShotCommand
         using var classifier = new ZeroShotClassifier(model, network.Tokenizer, usePrototypes ?? network.UsePrototypes, ZeroShotPrompts.For(set, classes),
             network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
         var (readable, scores, failures) = InputList.MapInBatches(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable, 64,
-            classifier.ScorePixels);
+            classifier.ScorePixels, "zero-shot");
         if (readable.Count == 0)
             throw new InvalidDataException($"{chexpert}: none of the subset's images could be read.");
         truth = readable.Select(i => truth[i]).ToList();

@@ -67,6 +67,15 @@ public sealed class CommandLineTests
         Assert.AreEqual(0, trained.Code, trained.Err);
         StringAssert.Contains(trained.Out, "prior-image-cache-64.bin (64 × 64)");
         StringAssert.Contains(trained.Out, ", 0 decoded from their files");
+
+        // Output that is not a terminal (a log): no progress bar, no carriage return or escape sequence; one line per
+        // epoch, and the cache's progress at most once per tenth of the work.
+        foreach (var run in new[] { cached, trained })
+            Assert.IsFalse((run.Out + run.Err).Any(c => c is '\r' or '\u001b'), run.Out + run.Err);
+        Assert.HasCount(1, trained.Out.Split('\n').Where(l => l.StartsWith("stage 1 epoch 1 step ", StringComparison.Ordinal)).ToList(), trained.Out);
+        var cacheLines = cached.Err.Split('\n').Where(l => l.StartsWith("cache: ", StringComparison.Ordinal)).ToList();
+        Assert.IsTrue(cacheLines.Count is >= 1 and <= 10, cached.Err);
+        StringAssert.Contains(cacheLines[^1], "(100 %)");
     }
 
     [TestMethod]
