@@ -62,11 +62,17 @@ internal static class DemoCommand
         Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
-        var pretrained = ml.Transforms.PriorPretrain(new PriorPretrainOptions
+        var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
         {
             Preset = "tiny", EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
-            Progress = p => { if (p.Step + 1 == p.StepsPerEpoch) Console.WriteLine($"    {p}"); },
-        }).Fit(train);
+            Progress = p =>
+            {
+                if (p.GlobalStep == 1 || p.Step == 0)
+                    live.SetTotal((long)settings.StageEpochs.Sum() * p.StepsPerEpoch);
+                live.Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
+                if (p.Step + 1 == p.StepsPerEpoch) live.Line($"    {p}");
+            },
+        }).Fit(train), milestones: false);
         var modelPath = Path.Combine(root, "prior-tiny.zip");
         pretrained.Network.Save(modelPath);
         pretrained.Network.Dispose();
@@ -155,10 +161,54 @@ internal static class DemoCommand
             figures[key] = value;
         figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
+        WriteHtml(report, figures, settings, network);
         Console.WriteLine();
         Console.WriteLine($"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)");
-        Console.WriteLine($"report: {report} (loss-curves.png, zero-shot-confusion.png, attention-maps.png, prototypes.png/.md, drafts.md, metrics.json)");
+        Console.WriteLine($"report: {Path.Combine(report, "index.html")} (one page; also loss-curves.png, zero-shot-confusion.png, attention-maps.png, prototypes.png/.md, drafts.md, metrics.json)");
         return figures;
+    }
+
+    // What each figure means, for the HTML report (figures without an entry are listed with their key).
+    private static readonly Dictionary<string, string> Meanings = new()
+    {
+        ["accuracy"] = "zero-shot accuracy on the synthetic CheXpert 5x200 (chance 0.200)",
+        ["macroF1"] = "zero-shot macro F1", ["kappa"] = "zero-shot Cohen's kappa",
+        ["meanAuc"] = "linear probe, mean AUC over the five labels, 100 % of the labels",
+        ["meanAuc10"] = "linear probe, 10 % of the labels", ["meanAuc1"] = "linear probe, 1 % of the labels",
+        ["imageToTextP1"] = "held-out image→report retrieval, Precision@1", ["imageToTextP5"] = "image→report Precision@5",
+        ["textToImageP1"] = "report→image Precision@1", ["chance"] = "retrieval Precision@1 by chance",
+        ["prototypePurity"] = "sentence prototypes: purity against the generator's sentence types", ["prototypeNmi"] = "sentence prototypes: NMI",
+        ["prototypePurityShuffled"] = "purity of a shuffled assignment (baseline)", ["prototypeNmiShuffled"] = "NMI of a shuffled assignment (baseline)",
+        ["draftBleu4"] = "drafted reports: BLEU-4", ["draftRougeL"] = "drafted reports: ROUGE-L", ["draftChexpertF1"] = "drafted reports: CheXpert-label F1",
+        ["nearestReportBleu4"] = "nearest training report: BLEU-4", ["nearestReportRougeL"] = "nearest training report: ROUGE-L",
+        ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1", ["labelerMacroF1"] = "report labeler against the generator's labels, macro F1",
+        ["mimicStudies"] = "synthetic MIMIC-CXR studies written", ["mimicUsableStudies"] = "studies in the pretraining index", ["seconds"] = "wall time of the demo",
+    };
+
+    private static void WriteHtml(string report, Dictionary<string, double> figures, Settings settings, PriorNetwork network)
+    {
+        var options = network.Model.Options;
+        string Note(string file) => File.Exists(Path.Combine(report, file)) ? File.ReadAllText(Path.Combine(report, file)) : "";
+        var notes = new List<(string, string)>();
+        if (Note("prototypes.md") is { Length: > 0 } prototypes) notes.Add(("Sentence prototypes", prototypes));
+        if (Note("drafts.md") is { Length: > 0 } drafts) notes.Add(("Drafted reports", drafts));
+        HtmlReport.Write(Path.Combine(report, "index.html"), "Prior.MLNet demo: PRIOR on the synthetic default",
+            figures.Select(kv => new HtmlReport.Metric(kv.Key, kv.Value, Meanings.GetValueOrDefault(kv.Key, ""))).ToList(),
+            [
+                ("preset", $"tiny: {options.ImageSize} px, ResNet {options.ResNetBlock} [{string.Join(",", options.ResNetLayers)}] width {options.ResNetWidth}, BERT {options.Text.NumHiddenLayers}×{options.Text.HiddenSize}, embedding {options.EmbeddingDim}, {options.Prototypes} prototypes"),
+                ("epochs per stage", string.Join(", ", settings.StageEpochs)),
+                ("data", $"{settings.Studies} synthetic MIMIC-CXR studies, {settings.CheXpertImages} CheXpert images, {settings.ImageSize} px"),
+                ("device", network.Device.type.ToString()),
+                ("machine", $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}"),
+                ("written", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
+            ],
+            [
+                new HtmlReport.Picture("Loss of every term per training step, one panel per stage: each step faint, a moving average bold.", Path.Combine(report, "loss-curves.png")),
+                new HtmlReport.Picture("Zero-shot confusion matrix on the synthetic CheXpert 5x200 (counts and share of each true class).", Path.Combine(report, "zero-shot-confusion.png")),
+                new HtmlReport.Picture("Where a class prompt's sentence attends in one image of that class: the local cross-attention over the image's patches, upsampled smoothly.", Path.Combine(report, "attention-maps.png")),
+                new HtmlReport.Picture("The most used sentence prototypes and their nearest training sentences.", Path.Combine(report, "prototypes.png")),
+            ],
+            notes);
     }
 
     // The most used prototypes, each with what its held-out sentences are and its nearest training sentences.

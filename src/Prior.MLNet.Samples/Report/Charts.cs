@@ -8,72 +8,122 @@ internal static class Charts
 {
     private static readonly SKColor[] Palette = [new(0x1f, 0x77, 0xb4), new(0xff, 0x7f, 0x0e), new(0x2c, 0xa0, 0x2c), new(0xd6, 0x27, 0x28), new(0x94, 0x67, 0xbd), new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f)];
 
-    /// <summary>One panel per stage: every loss term per step (smoothed over 10 steps).</summary>
+    /// <summary>
+    /// One panel per stage: every loss term against the step, the raw per-step values faint and a moving average over
+    /// a twentieth of the stage (at least 5 steps) drawn over them; axes labelled, with ticks, and a legend.
+    /// </summary>
     public static void LossCurves(string path, IReadOnlyList<(string Stage, IReadOnlyDictionary<string, IReadOnlyList<double>> Terms)> stages)
     {
-        const int panelWidth = 420, height = 320, margin = 40;
+        const int panelWidth = 460, height = 340, left = 58, right = 16, top = 34, bottom = 46;
         using var surface = SKSurface.Create(new SKImageInfo(panelWidth * Math.Max(1, stages.Count), height));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
 
-        using var axis = new SKPaint { Color = SKColors.Gray, StrokeWidth = 1, IsAntialias = true };
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var grey = new SKPaint { Color = SKColors.DimGray, IsAntialias = true };
+        using var frame = new SKPaint { Color = SKColors.Gray, Style = SKPaintStyle.Stroke, StrokeWidth = 1 };
+        using var grid = new SKPaint { Color = new SKColor(0xe6, 0xe6, 0xe6), StrokeWidth = 1 };
         for (int p = 0; p < stages.Count; p++)
         {
             var (stage, terms) = stages[p];
-            float x0 = p * panelWidth + margin, y0 = margin, w = panelWidth - 2 * margin, h = height - 2 * margin;
-            canvas.DrawRect(x0, y0, w, h, new SKPaint { Color = SKColors.LightGray, Style = SKPaintStyle.Stroke });
-            Label(canvas, stage, x0, y0 - 12, SKTextAlign.Left, text);
-            var smoothed = terms.ToDictionary(t => t.Key, t => Smooth(t.Value, 10));
-            var all = smoothed.Values.SelectMany(v => v).Where(double.IsFinite).ToList();
+            float x0 = p * panelWidth + left, y0 = top, w = panelWidth - left - right, h = height - top - bottom;
+            var all = terms.Values.SelectMany(v => v).Where(double.IsFinite).ToList();
+            int steps = terms.Values.Select(v => v.Count).DefaultIfEmpty(0).Max();
+            Label(canvas, $"{stage} ({steps} steps)", x0, y0 - 12, SKTextAlign.Left, text);
             if (all.Count == 0) continue;
             double min = all.Min(), max = all.Max(), span = Math.Max(max - min, 1e-9);
-            int c = 0, legendY = (int)y0 + 14;
-            foreach (var (name, values) in smoothed)
+            min -= 0.03 * span;
+            max += 0.03 * span;
+            span = max - min;
+            float X(int i) => x0 + w * i / Math.Max(1, steps - 1);
+            float Y(double v) => y0 + h - (float)((v - min) / span) * h;
+
+            // Axes: five ticks on each, the grid under the curves, the names of both.
+            for (int t = 0; t <= 4; t++)
             {
-                using var line = new SKPaint { Color = Palette[c++ % Palette.Length], StrokeWidth = 1.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
-                using var pathLine = new SKPath();
-                for (int i = 0; i < values.Count; i++)
-                {
-                    float x = x0 + w * i / Math.Max(1, values.Count - 1), y = y0 + h - (float)((values[i] - min) / span) * h;
-                    if (i == 0) pathLine.MoveTo(x, y); else pathLine.LineTo(x, y);
-                }
-                canvas.DrawPath(pathLine, line);
-                Label(canvas, name, x0 + w - 4, legendY, SKTextAlign.Right, new SKPaint { Color = line.Color, IsAntialias = true });
+                double value = min + span * t / 4;
+                canvas.DrawLine(x0, Y(value), x0 + w, Y(value), grid);
+                Label(canvas, value.ToString(Math.Abs(span) < 0.1 ? "0.000" : "0.00", System.Globalization.CultureInfo.InvariantCulture), x0 - 4, Y(value) + 4, SKTextAlign.Right, grey);
+                int step = (int)Math.Round((steps - 1) * t / 4.0);
+                Label(canvas, (step + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), X(step), y0 + h + 14, SKTextAlign.Center, grey);
+            }
+            canvas.DrawRect(x0, y0, w, h, frame);
+            Label(canvas, "training step in stage", x0 + w / 2, y0 + h + 32, SKTextAlign.Center, text);
+            canvas.Save();
+            canvas.RotateDegrees(-90, p * panelWidth + 14, y0 + h / 2);
+            Label(canvas, "loss (unweighted term)", p * panelWidth + 14, y0 + h / 2, SKTextAlign.Center, text);
+            canvas.Restore();
+
+            int window = Math.Max(5, steps / 20), c = 0;
+            float legendY = y0 + 14;
+            foreach (var (name, values) in terms)
+            {
+                var colour = Palette[c++ % Palette.Length];
+                using var raw = new SKPaint { Color = colour.WithAlpha(55), StrokeWidth = 1, IsAntialias = true, Style = SKPaintStyle.Stroke };
+                using var smooth = new SKPaint { Color = colour, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
+                canvas.DrawPath(Polyline(values, X, Y), raw);
+                canvas.DrawPath(Polyline(Smooth(values, window), X, Y), smooth);
+                canvas.DrawLine(x0 + w - 70, legendY - 4, x0 + w - 56, legendY - 4, smooth);
+                Label(canvas, name, x0 + w - 52, legendY, SKTextAlign.Left, new SKPaint { Color = colour, IsAntialias = true });
                 legendY += 14;
             }
-            Label(canvas, $"{max:0.00}", x0 - 4, y0 + 10, SKTextAlign.Right, text);
-            Label(canvas, $"{min:0.00}", x0 - 4, y0 + h, SKTextAlign.Right, text);
-            Label(canvas, "step", x0 + w / 2, y0 + h + 16, SKTextAlign.Center, text);
+            Label(canvas, $"faint: each step; bold: mean of {window}", x0 + 4, y0 + h - 6, SKTextAlign.Left, grey);
         }
         Save(surface, path);
     }
 
-    /// <summary>A confusion matrix heat map with counts (rows: truth, columns: prediction).</summary>
+    private static SKPath Polyline(IReadOnlyList<double> values, Func<int, float> x, Func<double, float> y)
+    {
+        var path = new SKPath();
+        bool started = false;
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (!double.IsFinite(values[i])) { started = false; continue; }
+            if (started) path.LineTo(x(i), y(values[i]));
+            else path.MoveTo(x(i), y(values[i]));
+            started = true;
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// A confusion matrix heat map with counts (rows: truth, columns: prediction), every class name in full: the
+    /// columns are as wide as the longest name.
+    /// </summary>
     public static void ConfusionMatrix(string path, IReadOnlyList<string> classes, IReadOnlyList<IReadOnlyList<double>> counts, string title)
     {
-        int k = classes.Count, cell = 70, left = 140, top = 60;
-        using var surface = SKSurface.Create(new SKImageInfo(left + k * cell + 20, top + k * cell + 60));
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true, TextSize = 12 };
+        int k = classes.Count;
+        int cell = Math.Max(64, (int)Math.Ceiling(classes.Max(c => text.MeasureText(c))) + 12);
+        int left = (int)Math.Ceiling(classes.Max(c => text.MeasureText(c))) + 90, top = 74;
+        using var surface = SKSurface.Create(new SKImageInfo(Math.Max(left + k * cell + 20, (int)text.MeasureText(title) + 30), top + k * cell + 30));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
 
-        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         Label(canvas, title, 10, 20, SKTextAlign.Left, text);
+        Label(canvas, "predicted class", left + k * cell / 2f, 44, SKTextAlign.Center, text);
+        canvas.Save();
+        canvas.RotateDegrees(-90, 18, top + k * cell / 2f);
+        Label(canvas, "true class", 18, top + k * cell / 2f, SKTextAlign.Center, text);
+        canvas.Restore();
         double max = Math.Max(1, counts.SelectMany(r => r).Max());
+        for (int c = 0; c < k; c++)
+            Label(canvas, classes[c], left + c * cell + cell / 2, top - 8, SKTextAlign.Center, text);
         for (int r = 0; r < k; r++)
         {
-            Label(canvas, classes[r], left - 6, top + r * cell + cell / 2 + 4, SKTextAlign.Right, text);
+            Label(canvas, classes[r], left - 8, top + r * cell + cell / 2 + 4, SKTextAlign.Right, text);
+            double rowTotal = Math.Max(1, counts[r].Sum());
             for (int c = 0; c < k; c++)
             {
                 byte shade = (byte)(255 - 200 * counts[r][c] / max);
                 canvas.DrawRect(left + c * cell, top + r * cell, cell - 2, cell - 2, new SKPaint { Color = new SKColor(shade, shade, 255) });
-                Label(canvas, ((int)counts[r][c]).ToString(System.Globalization.CultureInfo.InvariantCulture), left + c * cell + cell / 2, top + r * cell + cell / 2 + 4,
-                    SKTextAlign.Center, new SKPaint { Color = shade < 128 ? SKColors.White : SKColors.Black, IsAntialias = true });
+                var colour = shade < 128 ? SKColors.White : SKColors.Black;
+                Label(canvas, ((int)counts[r][c]).ToString(System.Globalization.CultureInfo.InvariantCulture), left + c * cell + cell / 2, top + r * cell + cell / 2,
+                    SKTextAlign.Center, new SKPaint { Color = colour, IsAntialias = true, TextSize = 13, FakeBoldText = r == c });
+                Label(canvas, (counts[r][c] / rowTotal).ToString("0%", System.Globalization.CultureInfo.InvariantCulture), left + c * cell + cell / 2, top + r * cell + cell / 2 + 14,
+                    SKTextAlign.Center, new SKPaint { Color = colour.WithAlpha(180), IsAntialias = true, TextSize = 11 });
             }
         }
-        for (int c = 0; c < k; c++)
-            Label(canvas, classes[c].Length > 10 ? classes[c][..10] : classes[c], left + c * cell + cell / 2, top + k * cell + 16, SKTextAlign.Center, text);
-        Label(canvas, "predicted →   (rows: truth)", left, top + k * cell + 36, SKTextAlign.Left, text);
         Save(surface, path);
     }
 
@@ -91,13 +141,20 @@ internal static class Charts
             var (gray, size, attention, side, sentence) = panels[p];
             using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque));
             System.Runtime.InteropServices.Marshal.Copy(gray, 0, bitmap.GetPixels(), gray.Length);
-            canvas.DrawBitmap(bitmap, new SKRect(p * tile, 0, (p + 1) * tile, tile));
-            float max = Math.Max(attention.Max(), 1e-6f), cellSize = tile / (float)side;
-            for (int i = 0; i < attention.Length; i++)
+            using (var smoothImage = new SKPaint { FilterQuality = SKFilterQuality.High })
+                canvas.DrawBitmap(bitmap, new SKRect(p * tile, 0, (p + 1) * tile, tile), smoothImage);
+            // The side × side attention as a heat layer (red, opacity ∝ attention), upsampled smoothly over the image:
+            // each patch's value sits at its centre and the filter blends between centres.
+            float max = Math.Max(attention.Max(), 1e-6f);
+            using (var heat = new SKBitmap(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
             {
-                byte alpha = (byte)(150 * attention[i] / max);
-                canvas.DrawRect(p * tile + (i % side) * cellSize, (i / side) * cellSize, cellSize, cellSize, new SKPaint { Color = new SKColor(255, 0, 0, alpha) });
+                for (int i = 0; i < attention.Length; i++)
+                    heat.SetPixel(i % side, i / side, new SKColor(255, 0, 0, (byte)(170 * attention[i] / max)));
+                using var image = SKImage.FromBitmap(heat);
+                using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = true };
+                canvas.DrawImage(image, new SKRect(0, 0, side, side), new SKRect(p * tile, 0, (p + 1) * tile, tile), smooth);
             }
+            Label(canvas, $"{side}×{side} patches", p * tile + tile - 4, 14, SKTextAlign.Right, new SKPaint { Color = SKColors.White, IsAntialias = true });
             var words = sentence.Split(' ');
             var line = string.Empty;
             float y = tile + 14;

@@ -22,5 +22,8 @@ public sealed class DemoTests
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
             Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
         Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
+        var dom = HeadlessBrowser.DumpDom(Path.Combine(folder, "report", "index.html"));
+        StringAssert.Contains(dom, "data-rendered=\"ok\"", "the one-page report renders with every picture");
+        StringAssert.Contains(dom, "data-pictures=\"3\"", "loss curves, confusion matrix and attention maps (stages 2-3 add the prototypes)");
     }
 }
