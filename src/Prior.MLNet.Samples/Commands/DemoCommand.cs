@@ -38,11 +38,12 @@ internal static class DemoCommand
         var json = new Option<string?>("--json") { Description = "Write every figure as one flat JSON object." };
         var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
         var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 40,0,0: see docs/training.md)." };
-        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs };
+        var imageSize = new Option<int>("--image-size") { Description = "Side of the synthetic images and of the network's input (a multiple of 32; the attention maps are size/32 patches a side).", DefaultValueFactory = _ => new Settings().ImageSize };
+        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs, imageSize };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
         {
             var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();
-            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), Epochs: e));
+            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), ImageSize: parse.GetValue(imageSize), Epochs: e));
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
             return 0;
@@ -59,12 +60,12 @@ internal static class DemoCommand
         var prepared = Prepare(root, settings, "1/8", "2/8");
         var (manifest, indexSummary, index, chexpert, subsetPath) = (prepared.Manifest, prepared.IndexSummary, prepared.Index, prepared.CheXpert, prepared.Subset);
 
-        Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
+        Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset at {settings.ImageSize} px, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
         var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
         {
-            Preset = "tiny", EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
+            Preset = "tiny", ImageSize = settings.ImageSize, EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
             Progress = p =>
             {
                 if (p.GlobalStep == 1 || p.Step == 0)

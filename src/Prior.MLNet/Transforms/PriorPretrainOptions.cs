@@ -111,6 +111,13 @@ public sealed class PriorPretrainOptions
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
     public int? Prototypes { get; init; }
 
+    /// <summary>
+    /// The network's image side in pixels, a multiple of 32; null (default) keeps the preset's
+    /// (<see cref="Modeling.PriorModelOptions.ImageSize"/>). The local features, and so the attention maps, are
+    /// ImageSize/32 patches a side; the image tower's cost grows with the square of the size.
+    /// </summary>
+    public int? ImageSize { get; init; }
+
     /// <summary>How the bank starts at the first prototype stage. Default <see cref="PrototypeInitialization.Random"/> (see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
     public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.Random;
 
@@ -138,6 +145,8 @@ public sealed class PriorPretrainOptions
         _ = PriorTrainerOptions.ForPreset(Preset);
         if (SentenceMemorySize < 0) throw new ArgumentOutOfRangeException(nameof(SentenceMemorySize), SentenceMemorySize, "must be >= 0");
         if (Prototypes is < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1, or null for the preset's");
+        if (ImageSize is { } size && (size < 32 || size % 32 != 0))
+            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "must be a positive multiple of 32 (the ResNet's stride), or null for the preset's");
         if (!Enum.IsDefined(PrototypeInitialization)) throw new ArgumentOutOfRangeException(nameof(PrototypeInitialization), PrototypeInitialization, "unknown initialisation");
         if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");
         if (VocabularyPath is not null && !File.Exists(VocabularyPath))

@@ -29,7 +29,21 @@ public static class ChestRadiographRenderer
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
     /// <param name="random">Noise and per-image variation (the same case looks slightly different per image).</param>
-    public static byte[] Render(SyntheticCase synthetic, SyntheticView view, int width, int height, DeterministicRandom random)
+    public static byte[] Render(SyntheticCase synthetic, SyntheticView view, int width, int height, DeterministicRandom random) =>
+        RenderCore(synthetic, view, width, height, random).Pixels;
+
+    /// <summary>
+    /// Renders as <see cref="Render"/> (the same pixels for the same random state) and says where the drawn findings
+    /// are: the pneumothorax's air rim as a mask and each consolidation's bounding box, in this image's pixels. Lateral
+    /// views have neither.
+    /// </summary>
+    public static (byte[] Pixels, RenderedRegions Regions) RenderWithRegions(SyntheticCase synthetic, SyntheticView view, int width, int height, DeterministicRandom random)
+    {
+        var (pixels, anatomy) = RenderCore(synthetic, view, width, height, random);
+        return (pixels, Regions(synthetic, view, anatomy, width, height));
+    }
+
+    private static (byte[] Pixels, Anatomy Anatomy) RenderCore(SyntheticCase synthetic, SyntheticView view, int width, int height, DeterministicRandom random)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         var a = synthetic.Anatomy;
@@ -60,7 +74,47 @@ public static class ChestRadiographRenderer
         var pixels = canvas.Pixels;
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = pixels[i] * gain + (float)(random.NextGaussian() * 0.018);
-        return canvas.ToBytes();
+        return (canvas.ToBytes(), anatomy);
+    }
+
+    // A pixel is in the pneumothorax where the air rim's region is at least half; a consolidation's box bounds the
+    // pixels where its blobs add at least a quarter of one blob's peak opacity inside the lung.
+    private static RenderedRegions Regions(SyntheticCase synthetic, SyntheticView view, Anatomy an, int width, int height)
+    {
+        var mask = new byte[width * height];
+        var boxes = new List<PixelBox>();
+        if (view == SyntheticView.Lateral)
+            return new RenderedRegions(mask, boxes);
+        var pneumothorax = synthetic.Find(FindingKind.Pneumothorax);
+        foreach (var finding in synthetic.Findings.Where(f => f.Kind == FindingKind.Consolidation))
+        {
+            var blobs = ConsolidationBlobs(an, finding).ToList();
+            int x0 = width, y0 = height, x1 = -1, y1 = -1;
+            for (int py = 0; py < height; py++)
+                for (int px = 0; px < width; px++)
+                {
+                    double x = (px + 0.5) / width, y = (py + 0.5) / height;
+                    double sum = blobs.Sum(b => Math.Exp(-0.5 * (Math.Pow((x - b.X) / b.Sx, 2) + Math.Pow((y - b.Y) / b.Sy, 2))));
+                    if (sum * InLung(an, finding.Side, x, y) < 0.25) continue;
+                    x0 = Math.Min(x0, px); y0 = Math.Min(y0, py); x1 = Math.Max(x1, px); y1 = Math.Max(y1, py);
+                }
+            if (x1 >= 0) boxes.Add(new PixelBox(x0, y0, x1 - x0 + 1, y1 - y0 + 1));
+        }
+        if (pneumothorax is not null)
+            for (int py = 0; py < height; py++)
+                for (int px = 0; px < width; px++)
+                    if (PneumothoraxRegion(an, pneumothorax, (px + 0.5) / width, (py + 0.5) / height) >= 0.5)
+                        mask[py * width + px] = 1;
+        return new RenderedRegions(mask, boxes);
+    }
+
+    // The seven Gaussian blobs a consolidation is drawn with: centre and spread (fractions of the image).
+    private static IEnumerable<(double X, double Y, double Sx, double Sy)> ConsolidationBlobs(Anatomy an, SyntheticFinding f)
+    {
+        var j = f.Jitter;
+        double lx = LungCenterX(an, f.Side) + (j[0] - 0.5) * 0.05, y = ZoneY(an, f.Zone, f.Side);
+        for (int k = 0; k < 7; k++)
+            yield return (lx + (j[(k + 1) % 8] - 0.5) * 0.09, y + (j[(k + 3) % 8] - 0.5) * 0.07, 0.025 + 0.01 * f.Severity, 0.022 + 0.01 * f.Severity);
     }
 
     private static double LungCenterX(Anatomy an, BodySide side) =>
@@ -226,16 +280,9 @@ public static class ChestRadiographRenderer
                 break;
 
             case FindingKind.Consolidation:
-            {
-                double lx = LungCenterX(an, f.Side) + (j[0] - 0.5) * 0.05, y = ZoneY(an, f.Zone, f.Side);
-                for (int k = 0; k < 7; k++)
-                {
-                    double ox = (j[(k + 1) % 8] - 0.5) * 0.09, oy = (j[(k + 3) % 8] - 0.5) * 0.07;
-                    canvas.AddGaussian(lx + ox, y + oy, 0.025 + 0.01 * f.Severity, 0.022 + 0.01 * f.Severity,
-                        (0.17 + 0.1 * f.Severity) * strength, (x, yy) => InLung(an, f.Side, x, yy));
-                }
+                foreach (var (bx, by, sx, sy) in ConsolidationBlobs(an, f))
+                    canvas.AddGaussian(bx, by, sx, sy, (0.17 + 0.1 * f.Severity) * strength, (x, yy) => InLung(an, f.Side, x, yy));
                 break;
-            }
 
             case FindingKind.Edema:
                 foreach (var side in new[] { BodySide.Right, BodySide.Left })
@@ -332,3 +379,11 @@ public static class ChestRadiographRenderer
             canvas.AddSegment(0.45, 0.0, 0.5, 0.3, 0.012, 0.95, max: true);
     }
 }
+
+/// <summary>A box in an image's pixels: left, top, width, height.</summary>
+public readonly record struct PixelBox(int X, int Y, int Width, int Height);
+
+/// <summary>Where a rendered synthetic image shows its findings (<see cref="ChestRadiographRenderer.RenderWithRegions"/>).</summary>
+/// <param name="PneumothoraxMask">Row-major, 1 where the pneumothorax's air rim is.</param>
+/// <param name="ConsolidationBoxes">One box per consolidation.</param>
+public sealed record RenderedRegions(byte[] PneumothoraxMask, IReadOnlyList<PixelBox> ConsolidationBoxes);
