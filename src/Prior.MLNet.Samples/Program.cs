@@ -11,6 +11,7 @@ root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ZeroShotCommand.Create());
 root.Subcommands.Add(RetrievalCommand.Create());
 root.Subcommands.Add(LinearProbeCommand.Create());
+root.Subcommands.Add(FinetuneClassifyCommand.Create());
 root.Subcommands.Add(ApplyCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());

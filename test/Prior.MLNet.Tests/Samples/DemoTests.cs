@@ -22,6 +22,15 @@ public sealed class DemoTests
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
             Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
         Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
+        // Pretraining helps when labels are few: fine-tuned on 1 % of CheXpert's training images (three seeds), the
+        // pretrained image tower beats the same architecture from random weights.
+        using (var network = Prior.MLNet.Transforms.PriorNetwork.Load(Path.Combine(folder, "prior-tiny.zip")))
+        {
+            var (train, test) = Experiments.CheXpertExamples(Path.Combine(folder, "data", "CheXpert-v1.0-small"));
+            var (pretrained, baseline) = Experiments.FineTuneClassification(network, train, test, 0.01, [1, 2, 3], epochs: 20, freeze: false);
+            Console.WriteLine($"fine-tuned at 1 %: {pretrained.Average():0.000} from PRIOR, {baseline.Average():0.000} from random weights");
+            Assert.IsGreaterThanOrEqualTo(baseline.Average() + 0.03, pretrained.Average(), "mean AUC at 1 % of the labels, pretrained against random initialisation");
+        }
         var dom = HeadlessBrowser.DumpDom(Path.Combine(folder, "report", "index.html"));
         StringAssert.Contains(dom, "data-rendered=\"ok\"", "the one-page report renders with every picture");
         StringAssert.Contains(dom, "data-pictures=\"3\"", "loss curves, confusion matrix and attention maps (stages 2-3 add the prototypes)");

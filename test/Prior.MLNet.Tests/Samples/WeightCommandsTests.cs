@@ -140,4 +140,21 @@ public sealed class WeightCommandsTests
         Assert.AreNotEqual(0, missing.Code);
         StringAssert.Contains(missing.Err, "absent.zip");
     }
+
+    [TestMethod]
+    public void FinetuneClassifyComparesWithRandomInitialisationAndWritesBothFigures()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var json = Path.Combine(dir, "finetune.json");
+        var run = RunPrior("finetune-classify", "--data", SyntheticFixture.CheXpert, "--model", model, "--fraction", "0.05", "--epochs", "1", "--seeds", "1", "--json", json);
+        Assert.AreEqual(0, run.Code, run.Err);
+        StringAssert.Contains(run.Out, "from random weights");
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        foreach (var key in new[] { "meanAuc", "baselineMeanAuc" })
+            Assert.IsTrue(figures.RootElement.GetProperty(key).GetDouble() is >= 0 and <= 1, key);
+        var bad = RunPrior("finetune-classify", "--data", SyntheticFixture.CheXpert, "--model", model, "--fraction", "2");
+        Assert.AreEqual(2, bad.Code);
+        StringAssert.Contains(bad.Err, "--fraction");
+    }
 }

@@ -1,3 +1,4 @@
+using Prior.MLNet.Modeling;
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -104,6 +105,18 @@ public sealed class MLNetSurfaceTests
             Progress = p => { if (p.GlobalStep == 2) CancelExecution(cancelling); },
         };
         Assert.Throws<OperationCanceledException>(() => cancelling.Transforms.PriorPretrain(cancel).Fit(Studies(cancelling)));
+    }
+
+    [TestMethod]
+    public void PriorPretrainTrainsAtTheImageSizeAsked()
+    {
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new PriorPretrainOptions { ImageSize = 100 }.Validate());
+        var ml = new MLContext(seed: 1);
+        var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
+        using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 0, 0], BatchSize = 16, Device = ComputeDevice.Cpu, ImageSize = 96 }).Fit(studies);
+        Assert.AreEqual(96, fitted.Network.Model.Options.ImageSize);
+        Assert.AreEqual(9, fitted.Network.Patches, "3 × 3 patches: the local features and attention maps are finer than the tiny preset's 2 × 2");
+        Assert.AreEqual(PriorModelOptions.Tiny.EmbeddingDim, fitted.Network.EmbeddingDim, "the rest of the preset stays");
     }
 
     private static void CancelExecution(MLContext ml) =>

@@ -1,0 +1,170 @@
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Modeling;
+using Prior.MLNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Downstream;
+
+/// <summary>Settings of <see cref="ImageClassificationFineTuning"/>, with the defaults used for the tables in docs/downstream.md.</summary>
+public sealed record ImageClassificationFineTuningOptions
+{
+    /// <summary>Passes over the training images. Default 20.</summary>
+    public int Epochs { get; init; } = 20;
+    /// <summary>Images per step. Default 32.</summary>
+    public int BatchSize { get; init; } = 32;
+    /// <summary>AdamW learning rate of the head. Default 1e-3.</summary>
+    public double HeadLearningRate { get; init; } = 1e-3;
+    /// <summary>AdamW learning rate of the image tower when it is fine-tuned. Default 1e-4.</summary>
+    public double TowerLearningRate { get; init; } = 1e-4;
+    /// <summary>Train the head only, the image tower frozen (in eval mode). Default false: the whole network is fine-tuned.</summary>
+    public bool FreezeEncoder { get; init; }
+    /// <summary>Seed of the head's initialisation, the batch order and the augmentation. Default 1.</summary>
+    public long Seed { get; init; } = 1;
+    /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/>.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
+
+    /// <summary>Throws naming the first unusable value.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        if (!(HeadLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(HeadLearningRate), HeadLearningRate, "must be positive");
+        if (!(TowerLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(TowerLearningRate), TowerLearningRate, "must be positive");
+    }
+}
+
+/// <summary>
+/// Supervised multi-label classification on PRIOR's image tower, the paper's fine-tuning protocol: the tower (from a
+/// pretrained network, or from random weights for the baseline) and a linear head trained with binary cross-entropy
+/// per label (labels that are NaN are left out of the loss), AdamW, PRIOR's training augmentation; scored with
+/// ML.NET's <c>BinaryClassification.EvaluateNonCalibrated</c> (area under the ROC curve per label).
+/// </summary>
+public static class ImageClassificationFineTuning
+{
+    /// <summary>AUC per label on the test images, and what training saw.</summary>
+    /// <param name="Auc">Label → area under the ROC curve (labels whose test or training images lack a class are left out).</param>
+    /// <param name="TrainingImages">Images trained on.</param>
+    /// <param name="CopiedTensors">Tensors copied from the pretrained network (0 for random weights).</param>
+    public sealed record Result(IReadOnlyDictionary<string, double> Auc, int TrainingImages, int CopiedTensors)
+    {
+        /// <summary>Mean AUC over the labels.</summary>
+        public double MeanAuc => Auc.Count == 0 ? double.NaN : Auc.Values.Average();
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="train"/> and scores <paramref name="test"/>. <paramref name="pretrained"/> null trains
+    /// the same architecture (<paramref name="model"/>'s sizes) from random weights. Images are read once, up front.
+    /// </summary>
+    public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<LinearProbe.Example> train,
+        IReadOnlyList<LinearProbe.Example> test, IReadOnlyList<string> labels, ImageClassificationFineTuningOptions options,
+        float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (train.Count == 0 || test.Count == 0) throw new ArgumentException("Fine-tuning needs training and test images.");
+        var device = ComputeDevices.Resolve(options.Device);
+        var preprocessor = new ImagePreprocessor(model.ImageSize, imageMean, imageStd);
+        var trainImages = Decode(preprocessor, train);
+        var testImages = Decode(preprocessor, test);
+
+        using var guard = TorchGcGuard.Enter();
+        random.manual_seed(options.Seed);
+        using var network = new ImageClassifierNetwork(model, labels.Count);
+        int copied = pretrained is null ? 0 : network.LoadImageTower(pretrained);
+        network.to(device);
+        var tower = network.TowerParameters().ToList();
+        foreach (var p in tower) p.requires_grad = !options.FreezeEncoder;
+        // Two AdamW optimizers are two parameter groups: AdamW's state and update are per parameter.
+        using var headOptimizer = optim.AdamW(network.head.parameters(), options.HeadLearningRate);
+        using var towerOptimizer = options.FreezeEncoder ? null : optim.AdamW(tower, options.TowerLearningRate);
+
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var augment = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
+        int size = model.ImageSize;
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            network.train();
+            if (options.FreezeEncoder) network.image_encoder.eval();   // frozen BatchNorm statistics too
+            augment.Shuffle(order);
+            double total = 0;
+            int steps = 0;
+            for (int start = 0; start < order.Length; start += options.BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = order.Skip(start).Take(options.BatchSize).ToList();
+                var pixels = batch.SelectMany(i => preprocessor.FromGray(trainImages[i].Gray, trainImages[i].Width, trainImages[i].Height, augment)).ToArray();
+                var images = tensor(pixels, [batch.Count, 1, size, size]).to(device);
+                var targets = tensor(batch.SelectMany(i => train[i].Labels).ToArray(), [batch.Count, labels.Count]).to(device);
+                var known = targets.isnan().logical_not();
+                var logits = network.call(images);
+                var loss = nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known]);
+                headOptimizer.zero_grad();
+                towerOptimizer?.zero_grad();
+                loss.backward();
+                headOptimizer.step();
+                towerOptimizer?.step();
+                total += loss.item<float>();
+                steps++;
+            }
+            log?.Invoke($"fine-tune epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}");
+        }
+
+        var scores = Score(network, preprocessor, testImages, size, device, options.BatchSize);
+        return new Result(Auc(labels, train, test, scores), train.Count, copied);
+    }
+
+    // Every image's gray pixels, read once (the whole fine-tuning set is small).
+    private static (byte[] Gray, int Width, int Height)[] Decode(ImagePreprocessor preprocessor, IReadOnlyList<LinearProbe.Example> examples)
+    {
+        var images = new (byte[], int, int)[examples.Count];
+        Parallel.For(0, examples.Count, i => images[i] = Data.Images.GrayscaleImage.Read(examples[i].ImagePath, Training.ImagePreprocessor.DecodeOversampling * preprocessor.Size));
+        return images;
+    }
+
+    private static float[][] Score(ImageClassifierNetwork network, ImagePreprocessor preprocessor, (byte[] Gray, int Width, int Height)[] images, int size, Device device, int batchSize)
+    {
+        network.eval();
+        using var noGrad = no_grad();
+        var scores = new List<float[]>();
+        for (int start = 0; start < images.Length; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var chunk = images.Skip(start).Take(batchSize).ToList();
+            var pixels = chunk.SelectMany(i => preprocessor.FromGray(i.Gray, i.Width, i.Height, null)).ToArray();
+            var probabilities = network.call(tensor(pixels, [chunk.Count, 1, size, size]).to(device)).sigmoid().cpu();
+            long labels = probabilities.shape[1];
+            var flat = probabilities.data<float>().ToArray();
+            for (int i = 0; i < chunk.Count; i++)
+                scores.Add(flat.AsSpan(i * (int)labels, (int)labels).ToArray());
+        }
+        return scores.ToArray();
+    }
+
+    private sealed class ScoreRow
+    {
+        public bool Label { get; set; }
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }   // the evaluator asks for it; AUC uses Score only
+    }
+
+    private static Dictionary<string, double> Auc(IReadOnlyList<string> labels, IReadOnlyList<LinearProbe.Example> train, IReadOnlyList<LinearProbe.Example> test, float[][] scores)
+    {
+        var ml = new MLContext(seed: 1);
+        var auc = new Dictionary<string, double>();
+        for (int k = 0; k < labels.Count; k++)
+        {
+            var rows = Enumerable.Range(0, test.Count).Where(i => !float.IsNaN(test[i].Labels[k]))
+                .Select(i => new ScoreRow { Label = test[i].Labels[k] > 0.5f, Score = scores[i][k], PredictedLabel = scores[i][k] > 0.5f }).ToList();
+            bool trainedOnBoth = train.Where(e => !float.IsNaN(e.Labels[k])).Select(e => e.Labels[k] > 0.5f).Distinct().Count() == 2;
+            if (!trainedOnBoth || rows.Select(r => r.Label).Distinct().Count() < 2) continue;
+            auc[labels[k]] = ml.BinaryClassification.EvaluateNonCalibrated(ml.Data.LoadFromEnumerable(rows)).AreaUnderRocCurve;
+        }
+        return auc;
+    }
+}
