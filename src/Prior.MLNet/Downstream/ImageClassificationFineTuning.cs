@@ -78,42 +78,15 @@ public static class ImageClassificationFineTuning
         using var network = new ImageClassifierNetwork(model, labels.Count);
         int copied = pretrained is null ? 0 : network.LoadImageTower(pretrained);
         network.to(device);
-        var tower = network.TowerParameters().ToList();
-        foreach (var p in tower) p.requires_grad = !options.FreezeEncoder;
-        // Two AdamW optimizers are two parameter groups: AdamW's state and update are per parameter.
-        using var headOptimizer = optim.AdamW(network.head.parameters(), options.HeadLearningRate);
-        using var towerOptimizer = options.FreezeEncoder ? null : optim.AdamW(tower, options.TowerLearningRate);
-
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        var augment = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
         int size = model.ImageSize;
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        FineTuningLoop.Train(network, network.image_encoder, network.TowerParameters().ToList(), network.head.parameters(), train.Count, options, (batch, augment) =>
         {
-            network.train();
-            if (options.FreezeEncoder) network.image_encoder.eval();   // frozen BatchNorm statistics too
-            augment.Shuffle(order);
-            double total = 0;
-            int steps = 0;
-            for (int start = 0; start < order.Length; start += options.BatchSize)
-            {
-                using var scope = NewDisposeScope();
-                var batch = order.Skip(start).Take(options.BatchSize).ToList();
-                var pixels = batch.SelectMany(i => preprocessor.FromGray(trainImages[i].Gray, trainImages[i].Width, trainImages[i].Height, augment)).ToArray();
-                var images = tensor(pixels, [batch.Count, 1, size, size]).to(device);
-                var targets = tensor(batch.SelectMany(i => train[i].Labels).ToArray(), [batch.Count, labels.Count]).to(device);
-                var known = targets.isnan().logical_not();
-                var logits = network.call(images);
-                var loss = nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known]);
-                headOptimizer.zero_grad();
-                towerOptimizer?.zero_grad();
-                loss.backward();
-                headOptimizer.step();
-                towerOptimizer?.step();
-                total += loss.item<float>();
-                steps++;
-            }
-            log?.Invoke($"fine-tune epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}");
-        }
+            var pixels = batch.SelectMany(i => preprocessor.FromGray(trainImages[i].Gray, trainImages[i].Width, trainImages[i].Height, augment)).ToArray();
+            var targets = tensor(batch.SelectMany(i => train[i].Labels).ToArray(), [batch.Count, labels.Count]).to(device);
+            var known = targets.isnan().logical_not();
+            var logits = network.call(tensor(pixels, [batch.Count, 1, size, size]).to(device));
+            return nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known]);
+        }, log, "fine-tune");
 
         var scores = Score(network, preprocessor, testImages, size, device, options.BatchSize);
         return new Result(Auc(labels, train, test, scores), train.Count, copied);

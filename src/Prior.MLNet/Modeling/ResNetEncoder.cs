@@ -65,13 +65,35 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
             }
             return nn.Sequential(blocks);
         }
+        var channels = new List<int> { width };
         layer1 = Stage(width, layers[0], 1);
+        channels.Add(inChannels);
         layer2 = Stage(width * 2, layers[1], 2);
+        channels.Add(inChannels);
         layer3 = Stage(width * 4, layers[2], 2);
+        channels.Add(inChannels);
         layer4 = Stage(width * 8, layers[3], 2);
+        channels.Add(inChannels);
+        StageChannels = channels;
         OutputChannels = inChannels;
         RegisterComponents();
     }
+
+    /// <summary>
+    /// The feature map of every stage, fine to coarse, for decoders with skip connections: the stem after its ReLU
+    /// (stride 2), then layer1 … layer4 (strides 4, 8, 16, 32). The last equals <see cref="forward"/>'s output.
+    /// </summary>
+    public IReadOnlyList<Tensor> Stages(Tensor image)
+    {
+        var stem = nn.functional.relu(bn1.call(conv1.call(image)));
+        var x1 = layer1.call(nn.functional.max_pool2d(stem, 3, 2, 1));
+        var x2 = layer2.call(x1);
+        var x3 = layer3.call(x2);
+        return [stem, x1, x2, x3, layer4.call(x3)];
+    }
+
+    /// <summary>Channels of each map <see cref="Stages"/> returns.</summary>
+    public IReadOnlyList<int> StageChannels { get; private set; } = [];
 
     /// <inheritdoc />
     public override Tensor forward(Tensor image)

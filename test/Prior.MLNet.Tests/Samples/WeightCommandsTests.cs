@@ -157,4 +157,19 @@ public sealed class WeightCommandsTests
         Assert.AreEqual(2, bad.Code);
         StringAssert.Contains(bad.Err, "--fraction");
     }
+
+    [TestMethod]
+    public void SegmentTrainsBothArmsOnSiimAndWritesTheirDice()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var written = Prior.MLNet.Data.Synthetic.SyntheticDownstreamGenerator.Generate(dir, images: 20, imageSize: 64, seed: 3);
+        var json = Path.Combine(dir, "segment.json");
+        var run = RunPrior("segment", "--data", written.SiimRoot, "--model", model, "--fraction", "0.5", "--epochs", "1", "--seeds", "1", "--json", json);
+        Assert.AreEqual(0, run.Code, run.Err);
+        StringAssert.Contains(run.Out, "8 training images, 4 test", "20 images: a fifth held out, half of the rest trained on");
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        foreach (var key in new[] { "dice", "baselineDice" })
+            Assert.IsTrue(figures.RootElement.GetProperty(key).GetDouble() is >= 0 and <= 1, key);
+    }
 }

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Downstream;
+using Prior.MLNet.Downstream;
+using Prior.MLNet.IO;
+using Prior.MLNet.Transforms;
+
+namespace Prior.MLNet.Samples.Commands;
+
+/// <summary>
+/// <c>prior segment</c>: pneumothorax segmentation on SIIM-ACR with a U-Net on PRIOR's ResNet, fine-tuned on a fraction
+/// of the training images, against the same network from random weights at the same budget and seeds.
+/// </summary>
+internal static class SegmentCommand
+{
+    /// <summary>Share of the images held out for testing (a fixed, seed-independent split: SIIM's labels have no split).</summary>
+    public const double TestShare = 0.2;
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "A SIIM-ACR Pneumothorax folder: train-rle.csv and the images as PNG or JPEG (e.g. DIR/siim-acr-pneumothorax from prior synth --downstream-images).", Required = true };
+        var model = new Option<string>("--model") { Description = "The pretrained model (from pretrain, demo or import).", Required = true };
+        var fraction = new Option<double>("--fraction") { Description = "Share of the training images to fine-tune on (the paper: 0.01, 0.1, 1).", DefaultValueFactory = _ => 0.1 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the chosen training images.", DefaultValueFactory = _ => 20 };
+        var freeze = new Option<bool>("--freeze") { Description = "Train the decoder only, the ResNet frozen." };
+        var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds: each picks the images, the decoder's start and the batch order, for both arms.", DefaultValueFactory = _ => "1,2,3" };
+        var json = new Option<string?>("--json") { Description = "Write dice, baselineDice (mean over seeds), their standard deviations, Dice and IoU on positives, per-seed figures." };
+        var command = new Command("segment", $"Segment pneumothorax on SIIM-ACR with a U-Net on PRIOR's ResNet against random initialisation; {TestShare:P0} of the images are held out (example: prior segment --data out/data/siim-acr-pneumothorax --model out/demo/prior-tiny.zip --fraction 0.1).")
+            { data, model, fraction, epochs, freeze, seeds, json };
+        command.SetAction(parse => CommandRunner.Run("segment", () =>
+        {
+            using var network = PriorNetwork.Load(parse.GetValue(model)!);
+            double share = parse.GetValue(fraction);
+            if (share is <= 0 or > 1) throw new ArgumentOutOfRangeException("--fraction", share, "must be in (0, 1]");
+            var ml = new MLContext(seed: 1);
+            var images = ml.Data.CreateEnumerable<SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(parse.GetValue(data)!, out var summary), false)
+                .Select(i => new SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels)).ToList();
+            if (images.Count < 10) throw new InvalidDataException($"{parse.GetValue(data)}: {images.Count} usable images ({summary}); segmentation needs at least 10.");
+            var split = Enumerable.Range(0, images.Count).ToArray();
+            new DeterministicRandom(0x5111A).Shuffle(split);
+            int testCount = (int)Math.Round(TestShare * images.Count);
+            var test = split.Take(testCount).Select(i => images[i]).ToList();
+            var pool = split.Skip(testCount).Select(i => images[i]).ToList();
+            var seedList = parse.GetValue(seeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToList();
+            var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
+            var pretrained = new List<SegmentationFineTuning.Result>();
+            var baseline = new List<SegmentationFineTuning.Result>();
+            foreach (var seed in seedList)
+            {
+                var order = Enumerable.Range(0, pool.Count).ToArray();
+                new DeterministicRandom((ulong)seed).Shuffle(order);
+                var chosen = order.Take(Math.Max(2, (int)Math.Round(share * pool.Count))).Select(i => pool[i]).ToList();
+                var options = new ImageClassificationFineTuningOptions { Epochs = parse.GetValue(epochs), FreezeEncoder = parse.GetValue(freeze), Seed = seed, BatchSize = 16 };
+                pretrained.Add(SegmentationFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
+                baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
+                Console.WriteLine($"seed {seed}: {chosen.Count} training images, {test.Count} test; Dice from PRIOR {pretrained[^1].Dice:0.000} (on positives {pretrained[^1].DiceOnPositives:0.000}), from random weights {baseline[^1].Dice:0.000} (on positives {baseline[^1].DiceOnPositives:0.000})");
+            }
+            static (double Mean, double Sd) Stats(IReadOnlyList<double> v) => (v.Average(), v.Count < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1)));
+            var dice = Stats(pretrained.Select(r => r.Dice).ToList());
+            var baseDice = Stats(baseline.Select(r => r.Dice).ToList());
+            var positives = Stats(pretrained.Select(r => r.DiceOnPositives).ToList());
+            var basePositives = Stats(baseline.Select(r => r.DiceOnPositives).ToList());
+            Console.WriteLine($"{share:P0} of the training images ({seedList.Count} seeds, {parse.GetValue(epochs)} epochs, {(parse.GetValue(freeze) ? "frozen ResNet" : "whole network fine-tuned")}): " +
+                $"Dice {dice.Mean:0.000} ± {dice.Sd:0.000} from PRIOR, {baseDice.Mean:0.000} ± {baseDice.Sd:0.000} from random weights; on positives {positives.Mean:0.000} against {basePositives.Mean:0.000}");
+            if (parse.GetValue(json) is { } path)
+                AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["dice"] = dice.Mean, ["diceSd"] = dice.Sd, ["baselineDice"] = baseDice.Mean, ["baselineDiceSd"] = baseDice.Sd,
+                    ["diceOnPositives"] = positives.Mean, ["baselineDiceOnPositives"] = basePositives.Mean,
+                    ["iouOnPositives"] = pretrained.Average(r => r.IoUOnPositives), ["baselineIouOnPositives"] = baseline.Average(r => r.IoUOnPositives),
+                    ["fraction"] = share, ["seeds"] = seedList,
+                })));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,54 @@
+using Prior.MLNet.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Downstream;
+
+/// <summary>
+/// The training loop the downstream tasks share: the pretrained part (the ResNet tower) frozen or trained at its own
+/// learning rate, the new part (head or decoder) at its own, AdamW for each (two optimizers are two parameter groups:
+/// AdamW's state and update are per parameter), a seeded batch order, every step in a dispose scope.
+/// </summary>
+internal static class FineTuningLoop
+{
+    /// <param name="network">The whole network (train mode per epoch; with a frozen tower, <paramref name="tower"/> stays in eval mode so its BatchNorm statistics stay too).</param>
+    /// <param name="tower">The module holding the pretrained parameters.</param>
+    /// <param name="towerParameters">Its parameters to train or freeze.</param>
+    /// <param name="newParameters">The new part's parameters.</param>
+    /// <param name="examples">How many training examples there are.</param>
+    /// <param name="options">Epochs, batch size, learning rates, freezing, seed.</param>
+    /// <param name="loss">The loss of a batch of example indices (inside the step's dispose scope); the random source is for augmentation.</param>
+    /// <param name="log">One line per epoch, or null.</param>
+    /// <param name="name">What the log lines call the task.</param>
+    public static void Train(nn.Module network, nn.Module tower, IReadOnlyList<Parameter> towerParameters, IEnumerable<Parameter> newParameters,
+        int examples, ImageClassificationFineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
+    {
+        foreach (var p in towerParameters) p.requires_grad = !options.FreezeEncoder;
+        using var newOptimizer = optim.AdamW(newParameters, options.HeadLearningRate);
+        using var towerOptimizer = options.FreezeEncoder ? null : optim.AdamW(towerParameters, options.TowerLearningRate);
+        var order = Enumerable.Range(0, examples).ToArray();
+        var random = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            network.train();
+            if (options.FreezeEncoder) tower.eval();
+            random.Shuffle(order);
+            double total = 0;
+            int steps = 0;
+            for (int start = 0; start < order.Length; start += options.BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var value = loss(order.Skip(start).Take(options.BatchSize).ToList(), random);
+                newOptimizer.zero_grad();
+                towerOptimizer?.zero_grad();
+                value.backward();
+                newOptimizer.step();
+                towerOptimizer?.step();
+                total += value.item<float>();
+                steps++;
+            }
+            log?.Invoke($"{name} epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Prior.MLNet.Downstream;
+using Prior.MLNet.Tests.Transforms;
+using static TorchSharp.torch;
+
+namespace Prior.MLNet.Tests.Downstream;
+
+[TestClass]
+public sealed class SegmentationNetworkTests
+{
+    [TestMethod]
+    public void TheUNetTakesThePretrainedResNetAndGivesALogitPerPixel()
+    {
+        var model = TestNetwork.Instance.Model;
+        using var network = new SegmentationNetwork(model.Options);
+        int expected = model.state_dict().Keys.Count(k => k.StartsWith("image_encoder.encoder.", StringComparison.Ordinal));
+        Assert.AreEqual(expected, network.LoadEncoder(model));
+        network.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        int size = model.Options.ImageSize;
+        var images = randn(2, 1, size, size);
+        CollectionAssert.AreEqual(new long[] { 2, 1, size, size }, network.call(images).shape);
+
+        // The stage maps end where the encoder's forward ends, and the copied ResNet computes as the pretrained one.
+        var stages = network.image_encoder.encoder.Stages(images);
+        Assert.HasCount(5, stages);
+        Assert.AreEqual(0f, (stages[4] - model.image_encoder.encoder.call(images)).abs().max().item<float>());
+        CollectionAssert.AreEqual(network.image_encoder.encoder.StageChannels.ToArray(), stages.Select(s => (int)s.shape[1]).ToArray());
+        CollectionAssert.AreEqual(new long[] { size / 2, size / 4, size / 8, size / 16, size / 32 }, stages.Select(s => s.shape[2]).ToArray());
+    }
+}
