@@ -19,7 +19,7 @@ internal static class FinetuneClassifyCommand
         var data = new Option<string>("--data") { Description = "A CheXpert folder (train.csv, valid.csv and the images), e.g. DIR/CheXpert-v1.0-small from prior synth.", Required = true };
         var model = new Option<string>("--model") { Description = "The pretrained model (from pretrain, demo or import).", Required = true };
         var fraction = new Option<double>("--fraction") { Description = "Share of the training images to fine-tune on (the paper: 0.01, 0.1, 1).", DefaultValueFactory = _ => 0.01 };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the chosen training images.", DefaultValueFactory = _ => new ImageClassificationFineTuningOptions().Epochs };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the chosen training images.", DefaultValueFactory = _ => new FineTuningOptions().Epochs };
         var freeze = new Option<bool>("--freeze") { Description = "Train the head only, the image tower frozen." };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds: each picks the images, the head's start and the batch order, for both arms.", DefaultValueFactory = _ => "1,2,3" };
         var json = new Option<string?>("--json") { Description = "Write meanAuc, baselineMeanAuc (mean over seeds), their standard deviations and the per-seed figures." };

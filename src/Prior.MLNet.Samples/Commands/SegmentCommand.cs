@@ -53,7 +53,7 @@ internal static class SegmentCommand
                 var order = Enumerable.Range(0, pool.Count).ToArray();
                 new DeterministicRandom((ulong)seed).Shuffle(order);
                 var chosen = order.Take(Math.Max(2, (int)Math.Round(share * pool.Count))).Select(i => pool[i]).ToList();
-                var options = new ImageClassificationFineTuningOptions { Epochs = parse.GetValue(epochs), FreezeEncoder = parse.GetValue(freeze), Seed = seed, BatchSize = 16 };
+                var options = new FineTuningOptions { Epochs = parse.GetValue(epochs), FreezeEncoder = parse.GetValue(freeze), Seed = seed, BatchSize = 16 };
                 pretrained.Add(SegmentationFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
                 baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
                 Console.WriteLine($"seed {seed}: {chosen.Count} training images, {test.Count} test; Dice from PRIOR {pretrained[^1].Dice:0.000} (on positives {pretrained[^1].DiceOnPositives:0.000}), from random weights {baseline[^1].Dice:0.000} (on positives {baseline[^1].DiceOnPositives:0.000})");

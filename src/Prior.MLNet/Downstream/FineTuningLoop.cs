@@ -22,7 +22,7 @@ internal static class FineTuningLoop
     /// <param name="log">One line per epoch, or null.</param>
     /// <param name="name">What the log lines call the task.</param>
     public static void Train(nn.Module network, nn.Module tower, IReadOnlyList<Parameter> towerParameters, IEnumerable<Parameter> newParameters,
-        int examples, ImageClassificationFineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
+        int examples, FineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
     {
         foreach (var p in towerParameters) p.requires_grad = !options.FreezeEncoder;
         using var newOptimizer = optim.AdamW(newParameters, options.HeadLearningRate);

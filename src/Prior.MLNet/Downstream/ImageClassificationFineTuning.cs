@@ -8,34 +8,6 @@ using static TorchSharp.torch;
 
 namespace Prior.MLNet.Downstream;
 
-/// <summary>Settings of <see cref="ImageClassificationFineTuning"/>, with the defaults used for the tables in docs/downstream.md.</summary>
-public sealed record ImageClassificationFineTuningOptions
-{
-    /// <summary>Passes over the training images. Default 20.</summary>
-    public int Epochs { get; init; } = 20;
-    /// <summary>Images per step. Default 32.</summary>
-    public int BatchSize { get; init; } = 32;
-    /// <summary>AdamW learning rate of the head. Default 1e-3.</summary>
-    public double HeadLearningRate { get; init; } = 1e-3;
-    /// <summary>AdamW learning rate of the image tower when it is fine-tuned. Default 1e-4.</summary>
-    public double TowerLearningRate { get; init; } = 1e-4;
-    /// <summary>Train the head only, the image tower frozen (in eval mode). Default false: the whole network is fine-tuned.</summary>
-    public bool FreezeEncoder { get; init; }
-    /// <summary>Seed of the head's initialisation, the batch order and the augmentation. Default 1.</summary>
-    public long Seed { get; init; } = 1;
-    /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/>.</summary>
-    public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
-
-    /// <summary>Throws naming the first unusable value.</summary>
-    public void Validate()
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
-        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
-        if (!(HeadLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(HeadLearningRate), HeadLearningRate, "must be positive");
-        if (!(TowerLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(TowerLearningRate), TowerLearningRate, "must be positive");
-    }
-}
-
 /// <summary>
 /// Supervised multi-label classification on PRIOR's image tower, the paper's fine-tuning protocol: the tower (from a
 /// pretrained network, or from random weights for the baseline) and a linear head trained with binary cross-entropy
@@ -59,7 +31,7 @@ public static class ImageClassificationFineTuning
     /// the same architecture (<paramref name="model"/>'s sizes) from random weights. Images are read once, up front.
     /// </summary>
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<LinearProbe.Example> train,
-        IReadOnlyList<LinearProbe.Example> test, IReadOnlyList<string> labels, ImageClassificationFineTuningOptions options,
+        IReadOnlyList<LinearProbe.Example> test, IReadOnlyList<string> labels, FineTuningOptions options,
         float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(model);

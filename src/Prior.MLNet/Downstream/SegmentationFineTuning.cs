@@ -29,7 +29,7 @@ public static class SegmentationFineTuning
 
     /// <summary>Trains on <paramref name="train"/> and scores <paramref name="test"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
-        ImageClassificationFineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
+        FineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
