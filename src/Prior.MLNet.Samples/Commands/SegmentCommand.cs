@@ -28,8 +28,9 @@ internal static class SegmentCommand
         var freeze = new Option<bool>("--freeze") { Description = "Train the decoder only, the ResNet frozen." };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds: each picks the images, the decoder's start and the batch order, for both arms.", DefaultValueFactory = _ => "1,2,3" };
         var json = new Option<string?>("--json") { Description = "Write dice, baselineDice (mean over seeds), their standard deviations, Dice and IoU on positives, per-seed figures." };
+        var report = new Option<string?>("--report") { Description = "A folder for segmentation-overlays.png: the first seed's predictions on three test images with pneumothorax and three without, both arms (true mask green, predicted red, agreement yellow)." };
         var command = new Command("segment", $"Segment pneumothorax on SIIM-ACR with a U-Net on PRIOR's ResNet against random initialisation; {TestShare:P0} of the images are held out (example: prior segment --data out/data/siim-acr-pneumothorax --model out/demo/prior-tiny.zip --fraction 0.1).")
-            { data, model, fraction, epochs, freeze, seeds, json };
+            { data, model, fraction, epochs, freeze, seeds, json, report };
         command.SetAction(parse => CommandRunner.Run("segment", () =>
         {
             using var network = PriorNetwork.Load(parse.GetValue(model)!);
@@ -58,6 +59,8 @@ internal static class SegmentCommand
                 baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
                 Console.WriteLine($"seed {seed}: {chosen.Count} training images, {test.Count} test; Dice from PRIOR {pretrained[^1].Dice:0.000} (on positives {pretrained[^1].DiceOnPositives:0.000}), from random weights {baseline[^1].Dice:0.000} (on positives {baseline[^1].DiceOnPositives:0.000})");
             }
+            if (parse.GetValue(report) is { } folder)
+                WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);
             static (double Mean, double Sd) Stats(IReadOnlyList<double> v) => (v.Average(), v.Count < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1)));
             var dice = Stats(pretrained.Select(r => r.Dice).ToList());
             var baseDice = Stats(baseline.Select(r => r.Dice).ToList());
@@ -76,5 +79,27 @@ internal static class SegmentCommand
             return 0;
         }));
         return command;
+    }
+
+    private static void WriteOverlays(string folder, IReadOnlyList<SegmentationFineTuning.Example> test, SegmentationFineTuning.Result pretrained,
+        SegmentationFineTuning.Result baseline, int size)
+    {
+        Directory.CreateDirectory(folder);
+        var positives = Enumerable.Range(0, test.Count).Where(i => pretrained.Truths[i].Contains((byte)1)).Take(3);
+        var negatives = Enumerable.Range(0, test.Count).Where(i => !pretrained.Truths[i].Contains((byte)1)).Take(3);
+        var preprocessor = new Training.ImagePreprocessor(size, mean: 0, std: 1);
+        var panels = positives.Concat(negatives).Select(i =>
+        {
+            var gray = preprocessor.Load(test[i].ImagePath, null).Select(v => (byte)Math.Clamp(v * 255, 0, 255)).ToArray();
+            var truth = pretrained.Truths[i];
+            return (gray, size, truth, (IReadOnlyList<(string, byte[], double)>)
+            [
+                ("PRIOR", pretrained.Predictions[i], Evaluation.SegmentationMetrics.Dice(pretrained.Predictions[i], truth)),
+                ("random", baseline.Predictions[i], Evaluation.SegmentationMetrics.Dice(baseline.Predictions[i], truth)),
+            ]);
+        }).ToList();
+        var path = Path.Combine(folder, "segmentation-overlays.png");
+        Report.Charts.SegmentationOverlays(path, panels);
+        Console.WriteLine($"overlays: {path}");
     }
 }

@@ -173,6 +173,38 @@ internal static class Charts
         Save(surface, path);
     }
 
+    /// <summary>
+    /// Segmentation overlays: per image, one tile per arm, the image with the true mask in green and the predicted one
+    /// in red (yellow where they agree), the arm's name and the image's Dice under each tile.
+    /// </summary>
+    public static void SegmentationOverlays(string path, IReadOnlyList<(byte[] Gray, int Size, byte[] Truth, IReadOnlyList<(string Arm, byte[] Predicted, double Dice)> Arms)> images)
+    {
+        const int tile = 192, caption = 18;
+        int arms = images.Count == 0 ? 1 : images.Max(i => i.Arms.Count);
+        using var surface = SKSurface.Create(new SKImageInfo(tile * arms * Math.Max(1, images.Count), tile + caption));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        for (int n = 0; n < images.Count; n++)
+        {
+            var (gray, size, truth, results) = images[n];
+            for (int a = 0; a < results.Count; a++)
+            {
+                using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+                for (int i = 0; i < size * size; i++)
+                {
+                    byte g = gray[i];
+                    bool t = truth[i] != 0, p = results[a].Predicted[i] != 0;
+                    bitmap.SetPixel(i % size, i / size, t && p ? new SKColor(255, 220, 0) : t ? new SKColor((byte)(g / 3), 230, (byte)(g / 3)) : p ? new SKColor(240, (byte)(g / 3), (byte)(g / 3)) : new SKColor(g, g, g));
+                }
+                float x = (n * arms + a) * tile;
+                canvas.DrawBitmap(bitmap, new SKRect(x, 0, x + tile - 4, tile - 4));
+                Label(canvas, $"{results[a].Arm}: Dice {results[a].Dice:0.00}", x + 2, tile + 12, SKTextAlign.Left, text);
+            }
+        }
+        Save(surface, path);
+    }
+
     /// <summary>A table drawn as a picture: a title, a header row and text rows (long cells are cut with "…").</summary>
     public static void Table(string path, string title, IReadOnlyList<string> header, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<int> widths)
     {

@@ -25,7 +25,10 @@ public static class SegmentationFineTuning
     /// <param name="DiceOnPositives">Mean Dice over the test images with pneumothorax.</param>
     /// <param name="IoUOnPositives">Mean IoU over the test images with pneumothorax.</param>
     /// <param name="TrainingImages">Images trained on.</param>
-    public sealed record Result(double Dice, double DiceOnPositives, double IoUOnPositives, int TrainingImages);
+    /// <param name="Predictions">Each test image's predicted mask at the network's size (row-major, 1 inside), in test order.</param>
+    /// <param name="Truths">Each test image's true mask at the network's size, in test order.</param>
+    public sealed record Result(double Dice, double DiceOnPositives, double IoUOnPositives, int TrainingImages,
+        IReadOnlyList<byte[]> Predictions, IReadOnlyList<byte[]> Truths);
 
     /// <summary>Trains on <paramref name="train"/> and scores <paramref name="test"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
@@ -62,6 +65,7 @@ public static class SegmentationFineTuning
         var dice = new List<double>();
         var positiveDice = new List<double>();
         var positiveIoU = new List<double>();
+        var predictions = new List<byte[]>();
         for (int start = 0; start < testSet.Length; start += options.BatchSize)
         {
             using var scope = NewDisposeScope();
@@ -71,6 +75,7 @@ public static class SegmentationFineTuning
             for (int i = 0; i < chunk.Count; i++)
             {
                 var p = predicted.AsSpan(i * size * size, size * size);
+                predictions.Add(p.ToArray());
                 dice.Add(SegmentationMetrics.Dice(p, chunk[i].Mask));
                 if (chunk[i].Mask.Contains((byte)1))
                 {
@@ -79,7 +84,8 @@ public static class SegmentationFineTuning
                 }
             }
         }
-        return new Result(dice.Average(), positiveDice.DefaultIfEmpty(double.NaN).Average(), positiveIoU.DefaultIfEmpty(double.NaN).Average(), train.Count);
+        return new Result(dice.Average(), positiveDice.DefaultIfEmpty(double.NaN).Average(), positiveIoU.DefaultIfEmpty(double.NaN).Average(), train.Count,
+            predictions, testSet.Select(t => t.Mask).ToList());
     }
 
     // Each image preprocessed to S × S and its mask (the union of its run-length masks, at the image's own size)

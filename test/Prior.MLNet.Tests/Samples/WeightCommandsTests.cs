@@ -165,11 +165,17 @@ public sealed class WeightCommandsTests
         var model = SavedModel(dir);
         var written = Prior.MLNet.Data.Synthetic.SyntheticDownstreamGenerator.Generate(dir, images: 20, imageSize: 64, seed: 3);
         var json = Path.Combine(dir, "segment.json");
-        var run = RunPrior("segment", "--data", written.SiimRoot, "--model", model, "--fraction", "0.5", "--epochs", "1", "--seeds", "1", "--json", json);
+        var report = Path.Combine(dir, "report");
+        var run = RunPrior("segment", "--data", written.SiimRoot, "--model", model, "--fraction", "0.5", "--epochs", "1", "--seeds", "1", "--json", json, "--report", report);
         Assert.AreEqual(0, run.Code, run.Err);
         StringAssert.Contains(run.Out, "8 training images, 4 test", "20 images: a fifth held out, half of the rest trained on");
         using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         foreach (var key in new[] { "dice", "baselineDice" })
             Assert.IsTrue(figures.RootElement.GetProperty(key).GetDouble() is >= 0 and <= 1, key);
+        // Overlays: one tile per arm for each chosen test image (4 test images here: at most 3 with pneumothorax and 3 without).
+        using var overlays = SkiaSharp.SKBitmap.Decode(Path.Combine(report, "segmentation-overlays.png"));
+        Assert.IsNotNull(overlays, "the overlay picture decodes");
+        Assert.AreEqual(0, overlays.Width % (2 * 192), "two tiles (PRIOR, random) per image");
+        Assert.IsGreaterThanOrEqualTo(2 * 192, overlays.Width);
     }
 }
