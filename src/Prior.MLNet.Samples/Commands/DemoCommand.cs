@@ -68,9 +68,7 @@ internal static class DemoCommand
             Preset = "tiny", ImageSize = settings.ImageSize, EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
             Progress = p =>
             {
-                if (p.GlobalStep == 1 || p.Step == 0)
-                    live.SetTotal((long)settings.StageEpochs.Sum() * p.StepsPerEpoch);
-                live.Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
+                live.ReportTraining(p, settings.StageEpochs);
                 if (p.Step + 1 == p.StepsPerEpoch) live.Line($"    {p}");
             },
         }).Fit(train), milestones: false);

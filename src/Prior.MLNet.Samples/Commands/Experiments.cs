@@ -55,9 +55,7 @@ internal static class Experiments
         var baseline = new List<double>();
         foreach (var seed in seeds)
         {
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            new DeterministicRandom((ulong)seed).Shuffle(order);
-            var chosen = order.Take(Math.Max(2, (int)Math.Round(fraction * train.Count))).Select(i => train[i]).ToList();
+            var chosen = LabelFraction.Choose(train.Count, fraction, seed).Select(i => train[i]).ToList();
             var options = new Downstream.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed };
             var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
             var withPrior = Downstream.ImageClassificationFineTuning.Run(network.Model, network.Model.Options, chosen, test, labels, options, mean, std);

@@ -88,6 +88,17 @@ internal sealed partial class LiveProgress
         }
     }
 
+    /// <summary>
+    /// A training step: the bar's total is every stage's epochs at this stage's steps per epoch (the batch size, hence
+    /// the steps, is the same in every stage), its text the stage, epoch and total loss.
+    /// </summary>
+    public void ReportTraining(Training.TrainingProgress p, IReadOnlyList<int> stageEpochs)
+    {
+        if (p.GlobalStep == 1 || p.Step == 0)
+            SetTotal((long)stageEpochs.Sum() * p.StepsPerEpoch);
+        Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
+    }
+
     /// <summary>Reports <paramref name="done"/> units done; <paramref name="status"/> (short) replaces the description on the bar.</summary>
     public void Report(long done, string? status = null)
     {

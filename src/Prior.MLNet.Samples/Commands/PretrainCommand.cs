@@ -98,12 +98,7 @@ internal static class PretrainCommand
                 Notice = text => Log(live, text),
                 Progress = p =>
                 {
-                    if (live is not null)
-                    {
-                        if (p.GlobalStep == 1 || p.Step == 0)
-                            live.SetTotal(TotalSteps(stageEpochs, p));
-                        live.Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
-                    }
+                    live?.ReportTraining(p, stageEpochs);
                     if (p.Step + 1 == p.StepsPerEpoch)
                         Log(live, p.ToString());
                 },
@@ -168,9 +163,6 @@ internal static class PretrainCommand
         if (live is null) Console.WriteLine(text);
         else live.Line(text);
     }
-
-    // Every stage's epochs at this stage's steps per epoch (the batch size, hence the steps, is the same in every stage).
-    private static long TotalSteps(IReadOnlyList<int> stageEpochs, TrainingProgress p) => (long)stageEpochs.Sum() * p.StepsPerEpoch;
 
     // auto: the smallest cache in the data root whose side is at least the network's image size.
     internal static string? FindCache(string choice, string dataRoot, int imageSize)

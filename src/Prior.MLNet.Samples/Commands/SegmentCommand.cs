@@ -51,9 +51,7 @@ internal static class SegmentCommand
             var baseline = new List<SegmentationFineTuning.Result>();
             foreach (var seed in seedList)
             {
-                var order = Enumerable.Range(0, pool.Count).ToArray();
-                new DeterministicRandom((ulong)seed).Shuffle(order);
-                var chosen = order.Take(Math.Max(2, (int)Math.Round(share * pool.Count))).Select(i => pool[i]).ToList();
+                var chosen = LabelFraction.Choose(pool.Count, share, seed).Select(i => pool[i]).ToList();
                 var options = new FineTuningOptions { Epochs = parse.GetValue(epochs), FreezeEncoder = parse.GetValue(freeze), Seed = seed, BatchSize = 16 };
                 pretrained.Add(SegmentationFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
                 baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));

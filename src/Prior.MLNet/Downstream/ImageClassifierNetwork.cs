@@ -33,21 +33,25 @@ public sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Copies the image tower of <paramref name="pretrained"/> (every parameter and buffer it shares by name); returns how many tensors were copied.</summary>
-    public int LoadImageTower(PriorModel pretrained)
+    public int LoadImageTower(PriorModel pretrained) => CopyByName(this, pretrained, "image_encoder.", "global_image_projection.");
+
+    /// <summary>
+    /// Copies into <paramref name="target"/> every tensor of <paramref name="pretrained"/> whose name starts with one of
+    /// <paramref name="prefixes"/> (the downstream networks keep PriorModel's names); a missing or reshaped one is named.
+    /// </summary>
+    internal static int CopyByName(nn.Module target, PriorModel pretrained, params string[] prefixes)
     {
         ArgumentNullException.ThrowIfNull(pretrained);
         var source = pretrained.state_dict();
         int copied = 0;
         using var noGrad = no_grad();
-        foreach (var (name, target) in state_dict())
+        foreach (var (name, tensor) in target.state_dict().Where(kv => prefixes.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal))))
         {
-            if (!name.StartsWith("image_encoder.", StringComparison.Ordinal) && !name.StartsWith("global_image_projection.", StringComparison.Ordinal))
-                continue;
             if (!source.TryGetValue(name, out var value))
                 throw new ArgumentException($"The pretrained network has no {name}.", nameof(pretrained));
-            if (!value.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"{name}: the pretrained network's is [{string.Join(", ", value.shape)}], this one's [{string.Join(", ", target.shape)}].", nameof(pretrained));
-            target.copy_(value);
+            if (!value.shape.SequenceEqual(tensor.shape))
+                throw new ArgumentException($"{name}: the pretrained network's is [{string.Join(", ", value.shape)}], this one's [{string.Join(", ", tensor.shape)}].", nameof(pretrained));
+            tensor.copy_(value);
             copied++;
         }
         return copied;

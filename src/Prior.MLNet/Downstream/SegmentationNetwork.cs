@@ -47,21 +47,7 @@ public sealed class SegmentationNetwork : nn.Module<Tensor, Tensor>
         ("3", nn.Conv2d(outChannels, outChannels, 3, padding: 1, bias: false)), ("4", nn.BatchNorm2d(outChannels)), ("5", nn.ReLU()));
 
     /// <summary>Copies the ResNet of <paramref name="pretrained"/> by name; returns how many tensors were copied.</summary>
-    public int LoadEncoder(PriorModel pretrained)
-    {
-        ArgumentNullException.ThrowIfNull(pretrained);
-        var source = pretrained.state_dict();
-        int copied = 0;
-        using var noGrad = no_grad();
-        foreach (var (name, target) in state_dict().Where(kv => kv.Key.StartsWith("image_encoder.encoder.", StringComparison.Ordinal)))
-        {
-            if (!source.TryGetValue(name, out var value) || !value.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"The pretrained network's {name} is missing or of another shape.", nameof(pretrained));
-            target.copy_(value);
-            copied++;
-        }
-        return copied;
-    }
+    public int LoadEncoder(PriorModel pretrained) => ImageClassifierNetwork.CopyByName(this, pretrained, "image_encoder.encoder.");
 
     /// <summary>The ResNet's parameters, for freezing or a lower learning rate.</summary>
     public IEnumerable<Parameter> EncoderParameters() => image_encoder.encoder.parameters();

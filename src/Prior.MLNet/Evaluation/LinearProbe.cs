@@ -54,12 +54,10 @@ public static class LinearProbe
         float[][] trainEmbeddings, testEmbeddings;
         (train, trainEmbeddings) = Embed(mlContext, network, train, unreadableImages, skipped);
         (test, testEmbeddings) = Embed(mlContext, network, test, unreadableImages, skipped);
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        new DeterministicRandom((ulong)seed).Shuffle(order);
         var results = new List<Result>();
         foreach (var fraction in fractions)
         {
-            var chosen = order.Take(Math.Max(2, (int)Math.Round(fraction * train.Count))).ToList();
+            var chosen = LabelFraction.Choose(train.Count, fraction, seed);
             var auc = new Dictionary<string, double>();
             for (int k = 0; k < labels.Count; k++)
             {
