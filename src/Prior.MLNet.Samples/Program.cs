@@ -13,6 +13,7 @@ root.Subcommands.Add(RetrievalCommand.Create());
 root.Subcommands.Add(LinearProbeCommand.Create());
 root.Subcommands.Add(FinetuneClassifyCommand.Create());
 root.Subcommands.Add(SegmentCommand.Create());
+root.Subcommands.Add(DetectCommand.Create());
 root.Subcommands.Add(ApplyCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());

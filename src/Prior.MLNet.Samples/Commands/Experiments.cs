@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
+using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Training;
@@ -65,6 +66,43 @@ internal static class Experiments
             log?.Invoke($"seed {seed}: {chosen.Count} training images; mean AUC from PRIOR {withPrior.MeanAuc:0.000} ({string.Join(", ", withPrior.Auc.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}), from random weights {fromRandom.MeanAuc:0.000}");
         }
         return (pretrained, baseline);
+    }
+
+    /// <summary>Share of RSNA's images held out for testing by <see cref="Detect"/> (a fixed, seed-independent split: RSNA's public labels have no split).</summary>
+    public const double DetectionTestShare = 0.2;
+
+    /// <summary>
+    /// Lung-opacity detection on an RSNA Pneumonia folder: a fixed fifth of the images held out, then per seed the
+    /// detector fine-tuned on <paramref name="fraction"/> of the rest from the network's ResNet and from random weights
+    /// (the same images, head start and batch order).
+    /// </summary>
+    public static (List<Downstream.DetectionFineTuning.Result> Pretrained, List<Downstream.DetectionFineTuning.Result> Baseline, List<Downstream.DetectionFineTuning.Example> Test)
+        Detect(PriorNetwork network, string rsnaRoot, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
+    {
+        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
+        var ml = new MLContext(seed: 1);
+        var images = ml.Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary), false)
+            .Select(i => new Downstream.DetectionFineTuning.Example(i.ImagePath, BoundingBox.FromFlat(i.Boxes))).ToList();
+        if (images.Count < 10) throw new InvalidDataException($"{rsnaRoot}: {images.Count} usable images ({summary}); detection needs at least 10.");
+        var split = Enumerable.Range(0, images.Count).ToArray();
+        new DeterministicRandom(0xDE7EC7).Shuffle(split);
+        int testCount = (int)Math.Round(DetectionTestShare * images.Count);
+        var test = split.Take(testCount).Select(i => images[i]).ToList();
+        var pool = split.Skip(testCount).Select(i => images[i]).ToList();
+        var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
+        var pretrained = new List<Downstream.DetectionFineTuning.Result>();
+        var baseline = new List<Downstream.DetectionFineTuning.Result>();
+        foreach (var seed in seeds)
+        {
+            var chosen = LabelFraction.Choose(pool.Count, fraction, seed).Select(i => pool[i]).ToList();
+            var options = new Downstream.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed, BatchSize = 16 };
+            pretrained.Add(Downstream.DetectionFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
+            baseline.Add(Downstream.DetectionFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
+            log?.Invoke($"seed {seed}: {chosen.Count} training images ({chosen.Count(c => c.Boxes.Count > 0)} with boxes), {test.Count} test; " +
+                $"mAP from PRIOR {pretrained[^1].Map:0.000} (challenge IoUs {pretrained[^1].MapChallenge:0.000}, threshold {pretrained[^1].ScoreThreshold:0.00}), " +
+                $"from random weights {baseline[^1].Map:0.000} ({baseline[^1].MapChallenge:0.000}, threshold {baseline[^1].ScoreThreshold:0.00})");
+        }
+        return (pretrained, baseline, test);
     }
 
     /// <summary>CheXpert's train.csv and valid.csv frontal images with the competition five (uncertain and blank as 0).</summary>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Prior.MLNet.Data;
@@ -22,20 +21,18 @@ internal static class SegmentCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "A SIIM-ACR Pneumothorax folder: train-rle.csv and the images as PNG or JPEG (e.g. DIR/siim-acr-pneumothorax from prior synth --downstream-images).", Required = true };
-        var model = new Option<string>("--model") { Description = "The pretrained model (from pretrain, demo or import).", Required = true };
-        var fraction = new Option<double>("--fraction") { Description = "Share of the training images to fine-tune on (the paper: 0.01, 0.1, 1).", DefaultValueFactory = _ => 0.1 };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the chosen training images.", DefaultValueFactory = _ => 20 };
-        var freeze = new Option<bool>("--freeze") { Description = "Train the decoder only, the ResNet frozen." };
-        var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds: each picks the images, the decoder's start and the batch order, for both arms.", DefaultValueFactory = _ => "1,2,3" };
+        var shared = new FineTuningCommandOptions(defaultFraction: 0.1, newPart: "the decoder");
         var json = new Option<string?>("--json") { Description = "Write dice, baselineDice (mean over seeds), their standard deviations, Dice and IoU on positives, per-seed figures." };
         var report = new Option<string?>("--report") { Description = "A folder for segmentation-overlays.png: the first seed's predictions on three test images with pneumothorax and three without, both arms (true mask green, predicted red, agreement yellow)." };
         var command = new Command("segment", $"Segment pneumothorax on SIIM-ACR with a U-Net on PRIOR's ResNet against random initialisation; {TestShare:P0} of the images are held out (example: prior segment --data out/data/siim-acr-pneumothorax --model out/demo/prior-tiny.zip --fraction 0.1).")
-            { data, model, fraction, epochs, freeze, seeds, json, report };
+            { data };
+        shared.AddTo(command);
+        command.Options.Add(json);
+        command.Options.Add(report);
         command.SetAction(parse => CommandRunner.Run("segment", () =>
         {
-            using var network = PriorNetwork.Load(parse.GetValue(model)!);
-            double share = parse.GetValue(fraction);
-            if (share is <= 0 or > 1) throw new ArgumentOutOfRangeException("--fraction", share, "must be in (0, 1]");
+            using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
+            double share = shared.FractionOf(parse);
             var ml = new MLContext(seed: 1);
             var images = ml.Data.CreateEnumerable<SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(parse.GetValue(data)!, out var summary), false)
                 .Select(i => new SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels)).ToList();
@@ -45,26 +42,25 @@ internal static class SegmentCommand
             int testCount = (int)Math.Round(TestShare * images.Count);
             var test = split.Take(testCount).Select(i => images[i]).ToList();
             var pool = split.Skip(testCount).Select(i => images[i]).ToList();
-            var seedList = parse.GetValue(seeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToList();
+            var seedList = shared.SeedsOf(parse);
             var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
             var pretrained = new List<SegmentationFineTuning.Result>();
             var baseline = new List<SegmentationFineTuning.Result>();
             foreach (var seed in seedList)
             {
                 var chosen = LabelFraction.Choose(pool.Count, share, seed).Select(i => pool[i]).ToList();
-                var options = new FineTuningOptions { Epochs = parse.GetValue(epochs), FreezeEncoder = parse.GetValue(freeze), Seed = seed, BatchSize = 16 };
+                var options = new FineTuningOptions { Epochs = parse.GetValue(shared.Epochs), FreezeEncoder = parse.GetValue(shared.Freeze), Seed = seed, BatchSize = 16 };
                 pretrained.Add(SegmentationFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
                 baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
                 Console.WriteLine($"seed {seed}: {chosen.Count} training images, {test.Count} test; Dice from PRIOR {pretrained[^1].Dice:0.000} (on positives {pretrained[^1].DiceOnPositives:0.000}), from random weights {baseline[^1].Dice:0.000} (on positives {baseline[^1].DiceOnPositives:0.000})");
             }
             if (parse.GetValue(report) is { } folder)
                 WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);
-            static (double Mean, double Sd) Stats(IReadOnlyList<double> v) => (v.Average(), v.Count < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Count - 1)));
-            var dice = Stats(pretrained.Select(r => r.Dice).ToList());
-            var baseDice = Stats(baseline.Select(r => r.Dice).ToList());
-            var positives = Stats(pretrained.Select(r => r.DiceOnPositives).ToList());
-            var basePositives = Stats(baseline.Select(r => r.DiceOnPositives).ToList());
-            Console.WriteLine($"{share:P0} of the training images ({seedList.Count} seeds, {parse.GetValue(epochs)} epochs, {(parse.GetValue(freeze) ? "frozen ResNet" : "whole network fine-tuned")}): " +
+            var dice = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.Dice).ToList());
+            var baseDice = FineTuningCommandOptions.MeanAndSd(baseline.Select(r => r.Dice).ToList());
+            var positives = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.DiceOnPositives).ToList());
+            var basePositives = FineTuningCommandOptions.MeanAndSd(baseline.Select(r => r.DiceOnPositives).ToList());
+            Console.WriteLine($"{share:P0} of the training images ({seedList.Count} seeds, {parse.GetValue(shared.Epochs)} epochs, {shared.TrainingOf(parse)}): " +
                 $"Dice {dice.Mean:0.000} ± {dice.Sd:0.000} from PRIOR, {baseDice.Mean:0.000} ± {baseDice.Sd:0.000} from random weights; on positives {positives.Mean:0.000} against {basePositives.Mean:0.000}");
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(new Dictionary<string, object>

@@ -205,6 +205,47 @@ internal static class Charts
         Save(surface, path);
     }
 
+    /// <summary>
+    /// Detection overlays: per image, one tile per arm with the true boxes in green and the predicted ones in red (each
+    /// with its score), the tile's caption the arm and its image score (mean precision over the IoU thresholds).
+    /// </summary>
+    public static void DetectionOverlays(string path, IReadOnlyList<(byte[] Gray, int Size, IReadOnlyList<Evaluation.BoundingBox> Truth,
+        IReadOnlyList<(string Arm, IReadOnlyList<Evaluation.BoundingBox> Predicted, double? Precision)> Arms)> images)
+    {
+        const int tile = 192, caption = 18;
+        int arms = images.Count == 0 ? 1 : images.Max(i => i.Arms.Count);
+        using var surface = SKSurface.Create(new SKImageInfo(tile * arms * Math.Max(1, images.Count), tile + caption));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        using var truthPen = new SKPaint { Color = new SKColor(40, 220, 40), Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = true };
+        using var predictedPen = new SKPaint { Color = new SKColor(240, 40, 40), Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = true };
+        using var scoreText = new SKPaint { Color = new SKColor(255, 90, 90), IsAntialias = true, TextSize = 11 };
+        for (int n = 0; n < images.Count; n++)
+        {
+            var (gray, size, truth, results) = images[n];
+            using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque));
+            System.Runtime.InteropServices.Marshal.Copy(gray, 0, bitmap.GetPixels(), size * size);
+            float scale = (tile - 4f) / size;
+            for (int a = 0; a < results.Count; a++)
+            {
+                float x = (n * arms + a) * tile;
+                canvas.DrawBitmap(bitmap, new SKRect(x, 0, x + tile - 4, tile - 4));
+                SKRect Rect(Evaluation.BoundingBox b) => new(x + b.X * scale, b.Y * scale, x + b.Right * scale, b.Bottom * scale);
+                foreach (var b in truth) canvas.DrawRect(Rect(b), truthPen);
+                foreach (var b in results[a].Predicted)
+                {
+                    var r = Rect(b);
+                    canvas.DrawRect(r, predictedPen);
+                    canvas.DrawText($"{b.Score:0.00}", r.Left + 2, Math.Max(11, r.Top - 2), scoreText);
+                }
+                var score = results[a].Precision is { } p ? $"{p:0.00}" : "n/a (nothing true or predicted)";
+                Label(canvas, $"{results[a].Arm}: {score}", x + 2, tile + 12, SKTextAlign.Left, text);
+            }
+        }
+        Save(surface, path);
+    }
+
     /// <summary>A table drawn as a picture: a title, a header row and text rows (long cells are cut with "…").</summary>
     public static void Table(string path, string title, IReadOnlyList<string> header, IReadOnlyList<IReadOnlyList<string>> rows, IReadOnlyList<int> widths)
     {

@@ -12,6 +12,14 @@ namespace Prior.MLNet.Downstream;
 /// </summary>
 internal static class FineTuningLoop
 {
+    /// <summary>True when every gradient of <paramref name="network"/> is finite (one host synchronisation).</summary>
+    internal static bool GradientsFinite(nn.Module network)
+    {
+        using var scope = NewDisposeScope();
+        var grads = network.parameters().Where(p => p.grad is not null).Select(p => p.grad!.isfinite().all()).ToArray();
+        return grads.Length == 0 || stack(grads).all().item<bool>();
+    }
+
     /// <param name="network">The whole network (train mode per epoch; with a frozen tower, <paramref name="tower"/> stays in eval mode so its BatchNorm statistics stay too).</param>
     /// <param name="tower">The module holding the pretrained parameters.</param>
     /// <param name="towerParameters">Its parameters to train or freeze.</param>
@@ -21,7 +29,8 @@ internal static class FineTuningLoop
     /// <param name="loss">The loss of a batch of example indices (inside the step's dispose scope); the random source is for augmentation.</param>
     /// <param name="log">One line per epoch, or null.</param>
     /// <param name="name">What the log lines call the task.</param>
-    public static void Train(nn.Module network, nn.Module tower, IReadOnlyList<Parameter> towerParameters, IEnumerable<Parameter> newParameters,
+    /// <returns>How many steps were skipped for a loss or gradient that is not finite.</returns>
+    public static int Train(nn.Module network, nn.Module tower, IReadOnlyList<Parameter> towerParameters, IEnumerable<Parameter> newParameters,
         int examples, FineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
     {
         foreach (var p in towerParameters) p.requires_grad = !options.FreezeEncoder;
@@ -29,13 +38,14 @@ internal static class FineTuningLoop
         using var towerOptimizer = options.FreezeEncoder ? null : optim.AdamW(towerParameters, options.TowerLearningRate);
         var order = Enumerable.Range(0, examples).ToArray();
         var random = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
+        int skippedTotal = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             network.train();
             if (options.FreezeEncoder) tower.eval();
             random.Shuffle(order);
             double total = 0;
-            int steps = 0;
+            int steps = 0, skipped = 0;
             for (int start = 0; start < order.Length; start += options.BatchSize)
             {
                 using var scope = NewDisposeScope();
@@ -43,12 +53,22 @@ internal static class FineTuningLoop
                 newOptimizer.zero_grad();
                 towerOptimizer?.zero_grad();
                 value.backward();
+                float lossValue = value.item<float>();
+                if (!float.IsFinite(lossValue) || !GradientsFinite(network))
+                {
+                    skipped++;
+                    continue;
+                }
                 newOptimizer.step();
                 towerOptimizer?.step();
-                total += value.item<float>();
+                total += lossValue;
                 steps++;
             }
-            log?.Invoke($"{name} epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}");
+            if (skipped > steps)
+                throw new InvalidOperationException($"{name} epoch {epoch + 1}: {skipped} of {steps + skipped} steps had a loss or gradient that is not finite; check the data and the learning rates.");
+            log?.Invoke($"{name} epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}" + (skipped > 0 ? $" ({skipped} step{(skipped == 1 ? "" : "s")} skipped: gradient not finite)" : ""));
+            skippedTotal += skipped;
         }
+        return skippedTotal;
     }
 }
