@@ -30,7 +30,7 @@ internal static class ApplyCommand
     {
         var model = new Option<string>("--model") { Description = "An ML.NET model zip.", Required = true };
         var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
-        var output = new Option<string>("--out") { Description = "Tab-separated output: the path, then every numeric output column's values.", Required = true };
+        var output = new Option<string>("--out") { Description = "Tab-separated output: the path, then every numeric and text output column's values (vectors space-separated).", Required = true };
         var skip = InputList.SkipUnreadableOption();
         var command = new Command("apply", "Apply a saved ML.NET model (with PRIOR transformers) to images (example: prior apply --model pipeline.zip --images images.txt --out scores.csv).") { model, images, output, skip };
         command.SetAction(parse => CommandRunner.Run("apply", () =>
@@ -44,11 +44,13 @@ internal static class ApplyCommand
             var data = ml.Data.LoadFromEnumerable(paths);
             var scored = transformer.Transform(data);
             var columns = scored.Schema.Where(c => !c.IsHidden && c.Index >= data.Schema.Count &&
-                (c.Type is VectorDataViewType { ItemType: NumberDataViewType } || c.Type == NumberDataViewType.Single || c.Type is KeyDataViewType)).ToList();
+                (c.Type is VectorDataViewType { ItemType: NumberDataViewType } || c.Type == NumberDataViewType.Single || c.Type is KeyDataViewType
+                 || (c.Type is TextDataViewType && c.Name != PriorCatalog.DefaultImageErrorColumnName))).ToList();
             var values = columns.Select(c => c.Type switch
             {
                 VectorDataViewType => scored.GetColumn<float[]>(c.Name).Select(v => string.Join(' ', v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)))).ToList(),
                 KeyDataViewType => scored.GetColumn<uint>(c.Name).Select(v => v.ToString(CultureInfo.InvariantCulture)).ToList(),
+                TextDataViewType => scored.GetColumn<string>(c.Name).Select(v => v.Replace('\t', ' ').Replace('\n', ' ')).ToList(),
                 _ => scored.GetColumn<float>(c.Name).Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToList(),
             }).ToList();
             AtomicFile.WriteText(parse.GetValue(output)!, w =>

@@ -48,46 +48,68 @@ public static class DetectionFineTuning
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
         FineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
     {
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.Count == 0) throw new ArgumentException("Detection needs test images.");
+        using var detector = Train(pretrained, model, train, options, imageMean, imageStd, log);
+        var testSet = Load(new ImagePreprocessor(model.ImageSize, imageMean, imageStd), test);
+        var testPredictions = detector.Detect(testSet.Select(t => t.Pixels).ToList());
+        var testTruths = testSet.Select(t => t.Boxes).ToList();
+        var pairs = testTruths.Zip(testPredictions.Select(p => p)).ToList();
+        return new Result(DetectionMetrics.MeanAveragePrecision(pairs, DetectionMetrics.WideThresholds),
+            DetectionMetrics.MeanAveragePrecision(pairs, DetectionMetrics.ChallengeThresholds), detector.ScoreThreshold, train.Count, testPredictions, testTruths);
+    }
+
+    /// <summary>
+    /// Trains a detector on <paramref name="train"/> (<paramref name="pretrained"/> null: from random weights) and
+    /// chooses its score threshold on the same images, unless <paramref name="scoreThreshold"/> gives one.
+    /// </summary>
+    public static DownstreamModel Train(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, FineTuningOptions options,
+        float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null, double? scoreThreshold = null)
+    {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (train.Count == 0 || test.Count == 0) throw new ArgumentException("Detection needs training and test images.");
+        if (train.Count == 0) throw new ArgumentException("Detection needs training images.");
         int size = model.ImageSize;
-        var preprocessor = new ImagePreprocessor(size, imageMean, imageStd);
-        var trainSet = Load(preprocessor, train);
-        var testSet = Load(preprocessor, test);
+        var trainSet = Load(new ImagePreprocessor(size, imageMean, imageStd), train);
         var device = ComputeDevices.Resolve(options.Device);
 
-        using var guard = TorchGcGuard.Enter();
         random.manual_seed(options.Seed);
-        using var network = new DetectionNetwork(model);
-        if (pretrained is not null) network.LoadEncoder(pretrained);
-        network.to(device);
-        FineTuningLoop.Train(network, network.image_encoder, network.EncoderParameters().ToList(), network.HeadParameters(), trainSet.Length, options, (batch, augment) =>
+        // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
+        var network = TorchGcGuard.Run(() => new DetectionNetwork(model));
+        try
         {
-            var pixels = new float[batch.Count * size * size];
-            var boxes = new List<IReadOnlyList<BoundingBox>>();
-            for (int b = 0; b < batch.Count; b++)
+            TorchGcGuard.Run(() =>
             {
-                var (image, truth) = trainSet[batch[b]];
-                bool flip = augment.Chance(0.5);
-                for (int y = 0; y < size; y++)
-                    for (int x = 0; x < size; x++)
-                        pixels[(b * size + y) * size + x] = image[y * size + (flip ? size - 1 - x : x)];
-                boxes.Add(flip ? truth.Select(t => t with { X = size - t.Right }).ToList() : truth);
-            }
-            return Loss(network.call(tensor(pixels, [batch.Count, 1, size, size]).to(device)), boxes, size, device);
-        }, log, "detection");
+                if (pretrained is not null) network.LoadEncoder(pretrained);
+                return network.to(device);
+            });
+            FineTuningLoop.Train(network, network.image_encoder, network.EncoderParameters().ToList(), network.HeadParameters(), trainSet.Length, options, (batch, augment) =>
+            {
+                var pixels = new float[batch.Count * size * size];
+                var boxes = new List<IReadOnlyList<BoundingBox>>();
+                for (int b = 0; b < batch.Count; b++)
+                {
+                    var (image, truth) = trainSet[batch[b]];
+                    bool flip = augment.Chance(0.5);
+                    for (int y = 0; y < size; y++)
+                        for (int x = 0; x < size; x++)
+                            pixels[(b * size + y) * size + x] = image[y * size + (flip ? size - 1 - x : x)];
+                    boxes.Add(flip ? truth.Select(t => t with { X = size - t.Right }).ToList() : truth);
+                }
+                return Loss(network.call(tensor(pixels, [batch.Count, 1, size, size]).to(device)), boxes, size, device);
+            }, log, "detection");
 
-        var trainPredictions = Predict(network, trainSet.Select(t => t.Pixels).ToList(), size, device, options.BatchSize);
-        var trainTruths = trainSet.Select(t => t.Boxes).ToList();
-        double threshold = ChooseThreshold(trainPredictions, trainTruths);
-        var testPredictions = Predict(network, testSet.Select(t => t.Pixels).ToList(), size, device, options.BatchSize)
-            .Select(p => (IReadOnlyList<BoundingBox>)p.Where(b => b.Score >= threshold).ToList()).ToList();
-        var testTruths = testSet.Select(t => t.Boxes).ToList();
-        var pairs = testTruths.Zip(testPredictions).ToList();
-        return new Result(DetectionMetrics.MeanAveragePrecision(pairs, DetectionMetrics.WideThresholds),
-            DetectionMetrics.MeanAveragePrecision(pairs, DetectionMetrics.ChallengeThresholds), threshold, train.Count, testPredictions, testTruths);
+            double threshold = scoreThreshold
+                ?? ChooseThreshold(Predict(network, trainSet.Select(t => t.Pixels).ToList(), size, device, options.BatchSize), trainSet.Select(t => t.Boxes).ToList());
+            return new DownstreamModel(DownstreamTask.Detection, model, network, imageMean, imageStd, scoreThreshold: threshold);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -158,6 +180,7 @@ public static class DetectionFineTuning
         var result = new List<IReadOnlyList<BoundingBox>>();
         for (int start = 0; start < images.Count; start += batchSize)
         {
+            using var guard = TorchGcGuard.Enter();
             using var scope = NewDisposeScope();
             var chunk = images.Skip(start).Take(batchSize).ToList();
             var output = network.call(tensor(chunk.SelectMany(p => p).ToArray(), [chunk.Count, 1, size, size]).to(device));

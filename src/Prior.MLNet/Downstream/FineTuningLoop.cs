@@ -1,4 +1,5 @@
 using Prior.MLNet.Data;
+using Prior.MLNet.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,8 @@ namespace Prior.MLNet.Downstream;
 /// <summary>
 /// The training loop the downstream tasks share: the pretrained part (the ResNet tower) frozen or trained at its own
 /// learning rate, the new part (head or decoder) at its own, AdamW for each (two optimizers are two parameter groups:
-/// AdamW's state and update are per parameter), a seeded batch order, every step in a dispose scope.
+/// AdamW's state and update are per parameter), a seeded batch order, every step in a dispose scope and a
+/// <see cref="TorchGcGuard"/> (without it, a 2,000-step run died in libtorch's "Expected false to be true … Scalar.h").
 /// </summary>
 internal static class FineTuningLoop
 {
@@ -48,6 +50,7 @@ internal static class FineTuningLoop
             int steps = 0, skipped = 0;
             for (int start = 0; start < order.Length; start += options.BatchSize)
             {
+                using var guard = TorchGcGuard.Enter();   // no collection mid-step (TorchSharp's implicit scalars; see TorchGcGuard)
                 using var scope = NewDisposeScope();
                 var value = loss(order.Skip(start).Take(options.BatchSize).ToList(), random);
                 newOptimizer.zero_grad();

@@ -40,28 +40,55 @@ public static class ImageClassificationFineTuning
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (train.Count == 0 || test.Count == 0) throw new ArgumentException("Fine-tuning needs training and test images.");
+        using var classifier = Train(pretrained, model, train, labels, options, imageMean, imageStd, log, out int copied);
+        var preprocessor = new ImagePreprocessor(model.ImageSize, imageMean, imageStd);
+        var scores = classifier.Classify(Decode(preprocessor, test).Select(i => preprocessor.FromGray(i.Gray, i.Width, i.Height, null)).ToList());
+        return new Result(Auc(labels, train, test, scores), train.Count, copied);
+    }
+
+    /// <summary>Trains a classifier on <paramref name="train"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
+    public static DownstreamModel Train(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<LinearProbe.Example> train,
+        IReadOnlyList<string> labels, FineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd,
+        Action<string>? log = null) => Train(pretrained, model, train, labels, options, imageMean, imageStd, log, out _);
+
+    private static DownstreamModel Train(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<LinearProbe.Example> train,
+        IReadOnlyList<string> labels, FineTuningOptions options, float imageMean, float imageStd, Action<string>? log, out int copied)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException("Fine-tuning needs training images.");
+        var bad = train.FirstOrDefault(e => e.Labels.Length != labels.Count);
+        if (bad is not null) throw new ArgumentException($"{bad.ImagePath}: {bad.Labels.Length} label values, expected {labels.Count} ({string.Join(", ", labels)}).");
         var device = ComputeDevices.Resolve(options.Device);
         var preprocessor = new ImagePreprocessor(model.ImageSize, imageMean, imageStd);
         var trainImages = Decode(preprocessor, train);
-        var testImages = Decode(preprocessor, test);
 
-        using var guard = TorchGcGuard.Enter();
         random.manual_seed(options.Seed);
-        using var network = new ImageClassifierNetwork(model, labels.Count);
-        int copied = pretrained is null ? 0 : network.LoadImageTower(pretrained);
-        network.to(device);
-        int size = model.ImageSize;
-        FineTuningLoop.Train(network, network.image_encoder, network.TowerParameters().ToList(), network.head.parameters(), train.Count, options, (batch, augment) =>
+        // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
+        var network = TorchGcGuard.Run(() => new ImageClassifierNetwork(model, labels.Count));
+        try
         {
-            var pixels = batch.SelectMany(i => preprocessor.FromGray(trainImages[i].Gray, trainImages[i].Width, trainImages[i].Height, augment)).ToArray();
-            var targets = tensor(batch.SelectMany(i => train[i].Labels).ToArray(), [batch.Count, labels.Count]).to(device);
-            var known = targets.isnan().logical_not();
-            var logits = network.call(tensor(pixels, [batch.Count, 1, size, size]).to(device));
-            return nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known]);
-        }, log, "fine-tune");
-
-        var scores = Score(network, preprocessor, testImages, size, device, options.BatchSize);
-        return new Result(Auc(labels, train, test, scores), train.Count, copied);
+            copied = TorchGcGuard.Run(() => pretrained is null ? 0 : network.LoadImageTower(pretrained));
+            TorchGcGuard.Run(() => network.to(device));
+            int size = model.ImageSize;
+            FineTuningLoop.Train(network, network.image_encoder, network.TowerParameters().ToList(), network.head.parameters(), train.Count, options, (batch, augment) =>
+            {
+                var pixels = batch.SelectMany(i => preprocessor.FromGray(trainImages[i].Gray, trainImages[i].Width, trainImages[i].Height, augment)).ToArray();
+                var targets = tensor(batch.SelectMany(i => train[i].Labels).ToArray(), [batch.Count, labels.Count]).to(device);
+                var known = targets.isnan().logical_not();
+                var logits = network.call(tensor(pixels, [batch.Count, 1, size, size]).to(device));
+                return nn.functional.binary_cross_entropy_with_logits(logits[known], targets[known]);
+            }, log, "fine-tune");
+            return new DownstreamModel(DownstreamTask.Classification, model, network, imageMean, imageStd, labels);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     // Every image's gray pixels, read once (the whole fine-tuning set is small).
@@ -70,25 +97,6 @@ public static class ImageClassificationFineTuning
         var images = new (byte[], int, int)[examples.Count];
         Parallel.For(0, examples.Count, i => images[i] = Data.Images.GrayscaleImage.Read(examples[i].ImagePath, Training.ImagePreprocessor.DecodeOversampling * preprocessor.Size));
         return images;
-    }
-
-    private static float[][] Score(ImageClassifierNetwork network, ImagePreprocessor preprocessor, (byte[] Gray, int Width, int Height)[] images, int size, Device device, int batchSize)
-    {
-        network.eval();
-        using var noGrad = no_grad();
-        var scores = new List<float[]>();
-        for (int start = 0; start < images.Length; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var chunk = images.Skip(start).Take(batchSize).ToList();
-            var pixels = chunk.SelectMany(i => preprocessor.FromGray(i.Gray, i.Width, i.Height, null)).ToArray();
-            var probabilities = network.call(tensor(pixels, [chunk.Count, 1, size, size]).to(device)).sigmoid().cpu();
-            long labels = probabilities.shape[1];
-            var flat = probabilities.data<float>().ToArray();
-            for (int i = 0; i < chunk.Count; i++)
-                scores.Add(flat.AsSpan(i * (int)labels, (int)labels).ToArray());
-        }
-        return scores.ToArray();
     }
 
     private sealed class ScoreRow

@@ -34,58 +34,67 @@ public static class SegmentationFineTuning
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
         FineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (train.Count == 0 || test.Count == 0) throw new ArgumentException("Segmentation needs training and test images.");
-        int size = model.ImageSize;
-        var preprocessor = new ImagePreprocessor(size, imageMean, imageStd);
-        var trainSet = Load(preprocessor, train);
-        var testSet = Load(preprocessor, test);
-        var device = ComputeDevices.Resolve(options.Device);
-
-        using var guard = TorchGcGuard.Enter();
-        random.manual_seed(options.Seed);
-        using var network = new SegmentationNetwork(model);
-        if (pretrained is not null) network.LoadEncoder(pretrained);
-        network.to(device);
-        FineTuningLoop.Train(network, network.image_encoder, network.EncoderParameters().ToList(), network.DecoderParameters(), trainSet.Length, options, (batch, _) =>
-        {
-            var images = tensor(batch.SelectMany(i => trainSet[i].Pixels).ToArray(), [batch.Count, 1, size, size]).to(device);
-            var masks = tensor(batch.SelectMany(i => trainSet[i].Mask.Select(m => (float)m)).ToArray(), [batch.Count, 1, size, size]).to(device);
-            var logits = network.call(images);
-            var probabilities = logits.sigmoid();
-            var overlap = (probabilities * masks).sum([1, 2, 3]);
-            var softDice = (2 * overlap + 1) / (probabilities.sum([1, 2, 3]) + masks.sum([1, 2, 3]) + 1);
-            return nn.functional.binary_cross_entropy_with_logits(logits, masks) + (1 - softDice).mean();
-        }, log, "segmentation");
-
-        network.eval();
-        using var noGrad = no_grad();
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.Count == 0) throw new ArgumentException("Segmentation needs test images.");
+        using var segmenter = Train(pretrained, model, train, options, imageMean, imageStd, log);
+        var testSet = Load(new ImagePreprocessor(model.ImageSize, imageMean, imageStd), test);
+        var predictions = segmenter.Segment(testSet.Select(t => t.Pixels).ToList());
         var dice = new List<double>();
         var positiveDice = new List<double>();
         var positiveIoU = new List<double>();
-        var predictions = new List<byte[]>();
-        for (int start = 0; start < testSet.Length; start += options.BatchSize)
+        for (int i = 0; i < testSet.Length; i++)
         {
-            using var scope = NewDisposeScope();
-            var chunk = testSet.Skip(start).Take(options.BatchSize).ToList();
-            var predicted = network.call(tensor(chunk.SelectMany(t => t.Pixels).ToArray(), [chunk.Count, 1, size, size]).to(device))
-                .sigmoid().gt(0.5).to_type(ScalarType.Byte).cpu().data<byte>().ToArray();
-            for (int i = 0; i < chunk.Count; i++)
+            dice.Add(SegmentationMetrics.Dice(predictions[i], testSet[i].Mask));
+            if (testSet[i].Mask.Contains((byte)1))
             {
-                var p = predicted.AsSpan(i * size * size, size * size);
-                predictions.Add(p.ToArray());
-                dice.Add(SegmentationMetrics.Dice(p, chunk[i].Mask));
-                if (chunk[i].Mask.Contains((byte)1))
-                {
-                    positiveDice.Add(dice[^1]);
-                    positiveIoU.Add(SegmentationMetrics.IoU(p, chunk[i].Mask));
-                }
+                positiveDice.Add(dice[^1]);
+                positiveIoU.Add(SegmentationMetrics.IoU(predictions[i], testSet[i].Mask));
             }
         }
         return new Result(dice.Average(), positiveDice.DefaultIfEmpty(double.NaN).Average(), positiveIoU.DefaultIfEmpty(double.NaN).Average(), train.Count,
             predictions, testSet.Select(t => t.Mask).ToList());
+    }
+
+    /// <summary>Trains a segmenter on <paramref name="train"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
+    public static DownstreamModel Train(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, FineTuningOptions options,
+        float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (train.Count == 0) throw new ArgumentException("Segmentation needs training images.");
+        int size = model.ImageSize;
+        var trainSet = Load(new ImagePreprocessor(size, imageMean, imageStd), train);
+        var device = ComputeDevices.Resolve(options.Device);
+
+        random.manual_seed(options.Seed);
+        // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
+        var network = TorchGcGuard.Run(() => new SegmentationNetwork(model));
+        try
+        {
+            TorchGcGuard.Run(() =>
+            {
+                if (pretrained is not null) network.LoadEncoder(pretrained);
+                return network.to(device);
+            });
+            FineTuningLoop.Train(network, network.image_encoder, network.EncoderParameters().ToList(), network.DecoderParameters(), trainSet.Length, options, (batch, _) =>
+            {
+                var images = tensor(batch.SelectMany(i => trainSet[i].Pixels).ToArray(), [batch.Count, 1, size, size]).to(device);
+                var masks = tensor(batch.SelectMany(i => trainSet[i].Mask.Select(m => (float)m)).ToArray(), [batch.Count, 1, size, size]).to(device);
+                var logits = network.call(images);
+                var probabilities = logits.sigmoid();
+                var overlap = (probabilities * masks).sum([1, 2, 3]);
+                var softDice = (2 * overlap + 1) / (probabilities.sum([1, 2, 3]) + masks.sum([1, 2, 3]) + 1);
+                return nn.functional.binary_cross_entropy_with_logits(logits, masks) + (1 - softDice).mean();
+            }, log, "segmentation");
+            return new DownstreamModel(DownstreamTask.Segmentation, model, network, imageMean, imageStd);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
     }
 
     // Each image preprocessed to S × S and its mask (the union of its run-length masks, at the image's own size)

@@ -1,3 +1,6 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>
@@ -62,5 +65,47 @@ public static class DetectionMetrics
         ArgumentNullException.ThrowIfNull(images);
         var scores = images.Select(i => ImagePrecision(i.Truth, i.Predicted, thresholds)).Where(s => s is not null).Select(s => s!.Value).ToList();
         return scores.Count == 0 ? double.NaN : scores.Average();
+    }
+
+    /// <summary>What <see cref="Evaluate"/> measured.</summary>
+    /// <param name="Map">mAP over IoU 0.25 … 0.75.</param>
+    /// <param name="MapChallenge">mAP over the RSNA challenge's IoU 0.40 … 0.75.</param>
+    /// <param name="ScoredImages">Images with a score (those with true or predicted boxes).</param>
+    /// <param name="Images">Rows read.</param>
+    public sealed record Evaluation(double Map, double MapChallenge, int ScoredImages, int Images);
+
+    /// <summary>
+    /// Scores a view <c>PriorDetection</c>'s transformer produced: true boxes (four numbers each, as <c>LoadRsnaPneumonia</c>
+    /// gives) against the predicted boxes and their scores, all in the image's pixels.
+    /// </summary>
+    public static Evaluation Evaluate(IDataView scored, string truthColumnName = "Boxes", string predictedBoxesColumnName = "PredictedBoxes",
+        string predictedScoresColumnName = "PredictedBoxScores")
+    {
+        ArgumentNullException.ThrowIfNull(scored);
+        var columns = new[] { truthColumnName, predictedBoxesColumnName, predictedScoresColumnName }.Select(name =>
+        {
+            var column = scored.Schema.GetColumnOrNull(name)
+                ?? throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}.");
+            if (column.Type is not VectorDataViewType { ItemType: var item } || item != NumberDataViewType.Single)
+                throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' is {column.Type}; a Single vector is expected.");
+            return column;
+        }).ToArray();
+        var images = new List<(IReadOnlyList<BoundingBox>, IReadOnlyList<BoundingBox>)>();
+        using var cursor = scored.GetRowCursor(columns);
+        var getters = columns.Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
+        VBuffer<float> truth = default, boxes = default, scores = default;
+        while (cursor.MoveNext())
+        {
+            getters[0](ref truth);
+            getters[1](ref boxes);
+            getters[2](ref scores);
+            var s = scores.DenseValues().ToArray();
+            var predicted = BoundingBox.FromFlat(boxes.DenseValues().ToArray());
+            if (predicted.Count != s.Length)
+                throw new InvalidDataException($"Row {images.Count + 1}: {predicted.Count} predicted boxes but {s.Length} scores.");
+            images.Add((BoundingBox.FromFlat(truth.DenseValues().ToArray()), predicted.Select((b, k) => b with { Score = s[k] }).ToList()));
+        }
+        int scoredImages = images.Count(i => i.Item1.Count > 0 || i.Item2.Count > 0);
+        return new Evaluation(MeanAveragePrecision(images, WideThresholds), MeanAveragePrecision(images, ChallengeThresholds), scoredImages, images.Count);
     }
 }

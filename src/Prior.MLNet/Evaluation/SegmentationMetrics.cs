@@ -1,3 +1,7 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Prior.MLNet.Data.Downstream;
+
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>
@@ -19,6 +23,69 @@ public static class SegmentationMetrics
     {
         var (both, p, t) = Counts(predicted, truth);
         return p + t == 0 ? 1 : (double)both / (p + t - both);
+    }
+
+    /// <summary>What <see cref="Evaluate"/> measured.</summary>
+    /// <param name="Dice">Mean Dice over all images (SIIM's rule for empty masks).</param>
+    /// <param name="IoU">Mean IoU over all images.</param>
+    /// <param name="DiceOnPositives">Mean Dice over the images whose true mask is not empty (NaN when none is).</param>
+    /// <param name="Images">Rows read.</param>
+    /// <param name="Positives">Rows with a true mask.</param>
+    public sealed record Evaluation(double Dice, double IoU, double DiceOnPositives, int Images, int Positives);
+
+    /// <summary>
+    /// Scores a view <c>PriorSegmentation</c>'s transformer produced: the true SIIM run-length masks (a text vector, as
+    /// <c>LoadSiimPneumothorax</c> gives, or one text) against the predicted one, both at the image's size, which is read
+    /// from the image file's header.
+    /// </summary>
+    public static Evaluation Evaluate(IDataView scored, string imageColumnName = "ImagePath", string truthColumnName = "EncodedPixels",
+        string predictedColumnName = "PredictedEncodedPixels")
+    {
+        ArgumentNullException.ThrowIfNull(scored);
+        DataViewSchema.Column Column(string name) => scored.Schema.GetColumnOrNull(name)
+            ?? throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}.");
+        var image = Column(imageColumnName);
+        var truth = Column(truthColumnName);
+        var predicted = Column(predictedColumnName);
+        if (image.Type is not TextDataViewType || predicted.Type is not TextDataViewType
+            || truth.Type is not (TextDataViewType or VectorDataViewType { ItemType: TextDataViewType }))
+            throw new ArgumentOutOfRangeException(nameof(scored), $"Expected text image paths, text or text-vector true masks and text predicted masks; got {image.Type}, {truth.Type}, {predicted.Type}.");
+        using var cursor = scored.GetRowCursor([image, truth, predicted]);
+        var path = cursor.GetGetter<ReadOnlyMemory<char>>(image);
+        var prediction = cursor.GetGetter<ReadOnlyMemory<char>>(predicted);
+        Func<IEnumerable<string>> truths;
+        if (truth.Type is TextDataViewType)
+        {
+            var one = cursor.GetGetter<ReadOnlyMemory<char>>(truth);
+            truths = () => { ReadOnlyMemory<char> v = default; one(ref v); return [v.ToString()]; };
+        }
+        else
+        {
+            var many = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(truth);
+            truths = () => { VBuffer<ReadOnlyMemory<char>> v = default; many(ref v); return v.DenseValues().Select(m => m.ToString()).ToList(); };
+        }
+        var dice = new List<double>();
+        var iou = new List<double>();
+        var positives = new List<double>();
+        ReadOnlyMemory<char> p = default, m = default;
+        while (cursor.MoveNext())
+        {
+            path(ref p);
+            prediction(ref m);
+            var file = p.ToString();
+            int width, height;
+            using (var codec = SkiaSharp.SKCodec.Create(file) ?? throw new InvalidDataException($"Row {dice.Count + 1}: {file} is not an image SkiaSharp can read."))
+                (width, height) = (codec.Info.Width, codec.Info.Height);
+            var trueMask = new byte[width * height];
+            foreach (var encoded in truths())
+                SiimRunLength.DecodeInto(encoded, width, height, trueMask);
+            var predictedMask = SiimRunLength.Decode(m.ToString(), width, height);
+            dice.Add(Dice(predictedMask, trueMask));
+            iou.Add(IoU(predictedMask, trueMask));
+            if (trueMask.Contains((byte)1)) positives.Add(dice[^1]);
+        }
+        if (dice.Count == 0) throw new InvalidDataException("The view has no rows to evaluate.");
+        return new Evaluation(dice.Average(), iou.Average(), positives.Count == 0 ? double.NaN : positives.Average(), dice.Count, positives.Count);
     }
 
     private static (long Both, long Predicted, long Truth) Counts(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> truth)

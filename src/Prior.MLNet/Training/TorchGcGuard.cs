@@ -39,6 +39,14 @@ public readonly struct TorchGcGuard : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="action"/> inside a guard and returns its result.</summary>
+    public static T Run<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        using var guard = Enter();
+        return action();
+    }
+
     /// <summary>Ends the region if it is still active.</summary>
     public void Dispose()
     {

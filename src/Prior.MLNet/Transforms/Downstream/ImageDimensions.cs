@@ -1,0 +1,26 @@
+using Microsoft.ML.Data;
+using SkiaSharp;
+
+namespace Prior.MLNet.Transforms.Downstream;
+
+/// <summary>The width and height of an image input, for outputs in the image's own pixels.</summary>
+internal static class ImageDimensions
+{
+    /// <summary>
+    /// A path's from its header (no decode), an MLImage's own, and <paramref name="networkSize"/> for preprocessed
+    /// pixels (already at the network's size).
+    /// </summary>
+    public static (int Width, int Height) Of(object input, int networkSize) => input switch
+    {
+        string path => FromFile(path),
+        MLImage image => (image.Width, image.Height),
+        _ => (networkSize, networkSize),
+    };
+
+    private static (int, int) FromFile(string path)
+    {
+        using var codec = SKCodec.Create(path)
+            ?? throw new InvalidDataException($"{path}: not an image SkiaSharp can read.");
+        return (codec.Info.Width, codec.Info.Height);
+    }
+}

@@ -1,0 +1,54 @@
+using Prior.MLNet.Downstream;
+using Prior.MLNet.Modeling;
+
+namespace Prior.MLNet.Transforms.Downstream;
+
+/// <summary>
+/// What the downstream trainers (<c>PriorImageClassification</c>, <c>PriorSegmentation</c>, <c>PriorDetection</c>)
+/// share: the image column, the pretrained network to start from (or none, for random weights), the training settings
+/// and the inference batch size. Each task's options add its label and output columns.
+/// </summary>
+public abstract class PriorDownstreamOptions
+{
+    /// <summary>The image column: paths (text) in training; paths, MLImages or preprocessed pixels when scoring. Default "ImagePath".</summary>
+    public string ImageColumnName { get; init; } = "ImagePath";
+
+    /// <summary>The label column; its form depends on the task (see each task's options).</summary>
+    public string LabelColumnName { get; init; } = "Label";
+
+    /// <summary>
+    /// The pretrained PRIOR network whose image tower starts the fine-tuning (it stays the caller's; only its weights
+    /// are copied); null trains the same architecture (<see cref="Architecture"/>) from random weights. Default null.
+    /// </summary>
+    public PriorNetwork? Pretrained { get; init; }
+
+    /// <summary>The architecture when <see cref="Pretrained"/> is null. Default null: the tiny preset's.</summary>
+    public PriorModelOptions? Architecture { get; init; }
+
+    /// <summary>Epochs, batch size, learning rates, freezing, seed, device. Default <see cref="FineTuningOptions"/>' defaults.</summary>
+    public FineTuningOptions Training { get; init; } = new();
+
+    /// <summary>Images per forward pass when scoring. Default 32.</summary>
+    public int InferenceBatchSize { get; init; } = 32;
+
+    /// <summary>One line per epoch, or null (default) for none.</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>The architecture to build: the pretrained network's, or <see cref="Architecture"/>, or the tiny preset's.</summary>
+    internal PriorModelOptions ResolvedArchitecture => Pretrained?.Model.Options ?? Architecture ?? PriorModelOptions.Tiny;
+
+    /// <summary>The image normalisation: the pretrained network's, or MIMIC-CXR's.</summary>
+    internal (float Mean, float Std) Normalisation => Pretrained is { } p ? (p.Inference.ImageMean, p.Inference.ImageStd)
+        : (Prior.MLNet.Training.ImagePreprocessor.MimicMean, Prior.MLNet.Training.ImagePreprocessor.MimicStd);
+
+    /// <summary>Throws naming the first unusable value.</summary>
+    internal virtual void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(ImageColumnName, nameof(ImageColumnName));
+        ArgumentException.ThrowIfNullOrWhiteSpace(LabelColumnName, nameof(LabelColumnName));
+        ArgumentNullException.ThrowIfNull(Training, nameof(Training));
+        Training.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(InferenceBatchSize, 1, nameof(InferenceBatchSize));
+        ResolvedArchitecture.Validate();
+    }
+}

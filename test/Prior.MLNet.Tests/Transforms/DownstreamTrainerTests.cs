@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Prior.MLNet.Data.Downstream;
+using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Downstream;
+using Prior.MLNet.Evaluation;
+using Prior.MLNet.Transforms.Downstream;
+
+namespace Prior.MLNet.Tests.Transforms;
+
+/// <summary>
+/// The downstream tasks as ML.NET trainers: fitted on synthetic RSNA and SIIM sets, they learn (scores well above
+/// what nothing learned gives), save in a model zip, and a fresh process loads and scores them identically.
+/// </summary>
+[TestClass]
+public sealed class DownstreamTrainerTests
+{
+    private static readonly Lazy<SyntheticDownstreamManifest> Data = new(() =>
+        SyntheticDownstreamGenerator.Generate(SyntheticFixture.NewTempFolder(), images: 240, imageSize: 64, seed: 21), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static (IDataView Train, IDataView Test) Split(MLContext ml, IDataView all)
+    {
+        var split = ml.Data.TrainTestSplit(all, testFraction: 0.25, seed: 5);
+        return (split.TrainSet, split.TestSet);
+    }
+
+    [TestMethod]
+    public void DetectionLearnsSavesAndScoresIdenticallyInAFreshProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, test) = Split(ml, ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot));
+        var estimator = ml.Transforms.PriorDetection(new PriorDetectionOptions
+        {
+            Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
+        });
+        using var model = estimator.Fit(train);
+        var scored = model.Transform(test);
+        var metrics = DetectionMetrics.Evaluate(scored);
+        Console.WriteLine($"detection: mAP {metrics.Map:0.000} (challenge {metrics.MapChallenge:0.000}), {metrics.ScoredImages} of {metrics.Images} images scored, threshold {model.Model.ScoreThreshold:0.00}");
+        // Predicting nothing scores 0 on every image with boxes; random boxes score near 0.
+        Assert.IsGreaterThan(0.4, metrics.Map, "the detector finds the synthetic consolidations");
+        var boxes = scored.GetColumn<float[]>("PredictedBoxes").ToList();
+        var scores = scored.GetColumn<float[]>("PredictedBoxScores").ToList();
+        Assert.IsTrue(boxes.Zip(scores).All(p => p.First.Length == 4 * p.Second.Length));
+        Assert.IsTrue(scores.SelectMany(s => s).All(s => s >= model.Model.ScoreThreshold && s <= 1));
+
+        var zip = Path.Combine(SyntheticFixture.NewTempFolder(), "detector.zip");
+        ml.Model.Save(model, train.Schema, zip);
+        var loaded = new MLContext(seed: 2).Model.Load(zip, out _);
+        try
+        {
+            var again = loaded.Transform(test);
+            Assert.AreEqual(metrics, DetectionMetrics.Evaluate(again));
+            var columns = FreshProcessApply(zip, test.GetColumn<string>("ImagePath").ToList());
+            for (int i = 0; i < boxes.Count; i++)
+            {
+                CollectionAssert.AreEqual(boxes[i], Floats(columns["PredictedBoxes"][i]), $"row {i} boxes");
+                CollectionAssert.AreEqual(scores[i], Floats(columns["PredictedBoxScores"][i]), $"row {i} scores");
+            }
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
+    }
+
+    [TestMethod]
+    public void SegmentationLearnsSavesAndScoresIdenticallyInAFreshProcess()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, test) = Split(ml, ml.Data.LoadSiimPneumothorax(Data.Value.SiimRoot));
+        using var model = ml.Transforms.PriorSegmentation(new PriorSegmentationOptions
+        {
+            Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
+        }).Fit(train);
+        var scored = model.Transform(test);
+        var metrics = SegmentationMetrics.Evaluate(scored);
+        Console.WriteLine($"segmentation: Dice {metrics.Dice:0.000}, on {metrics.Positives} positives {metrics.DiceOnPositives:0.000}, IoU {metrics.IoU:0.000} over {metrics.Images} images");
+        // An empty prediction everywhere scores 0 on every positive image.
+        Assert.IsGreaterThan(0.3, metrics.DiceOnPositives, "the U-Net finds the synthetic pneumothorax rims");
+        var masks = scored.GetColumn<string>("PredictedEncodedPixels").ToList();
+        Assert.IsTrue(masks.All(m => SiimRunLength.Check(m) is null), "every prediction is a well-formed SIIM mask");
+
+        var zip = Path.Combine(SyntheticFixture.NewTempFolder(), "segmenter.zip");
+        ml.Model.Save(model, train.Schema, zip);
+        var columns = FreshProcessApply(zip, test.GetColumn<string>("ImagePath").ToList());
+        CollectionAssert.AreEqual(masks, columns["PredictedEncodedPixels"]);
+    }
+
+    private sealed class Row
+    {
+        public string ImagePath { get; set; } = "";
+        [VectorType(1)]
+        public float[] Labels { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void ClassificationNamesItsSlotsLearnsAndRoundTripsThroughAModelZip()
+    {
+        var ml = new MLContext(seed: 1);
+        // RSNA's image-level target as a one-label classification, from the loader's rows.
+        var rows = ml.Data.CreateEnumerable<RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot), false)
+            .Select(i => new Row { ImagePath = i.ImagePath, Labels = [i.Target ? 1 : 0] }).ToList();
+        var train = ml.Data.LoadFromEnumerable(rows.Take(180));
+        var test = ml.Data.LoadFromEnumerable(rows.Skip(180));
+        using var model = ml.Transforms.PriorImageClassification(new PriorImageClassificationOptions
+        {
+            Pretrained = TestNetwork.Instance, LabelNames = ["Lung Opacity"], Training = new FineTuningOptions { Epochs = 8, Seed = 3 },
+        }).Fit(train);
+        var scored = model.Transform(test);
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        scored.Schema["Score"].GetSlotNames(ref names);
+        Assert.AreEqual("Lung Opacity", names.DenseValues().Single().ToString());
+        var probabilities = scored.GetColumn<float[]>("Score").Select(s => s[0]).ToList();
+        var auc = ml.BinaryClassification.EvaluateNonCalibrated(ml.Data.LoadFromEnumerable(rows.Skip(180).Zip(probabilities,
+            (r, p) => new ScoreRow { Label = r.Labels[0] > 0.5f, Score = p, PredictedLabel = p > 0.5f }))).AreaUnderRocCurve;
+        Console.WriteLine($"classification: AUC {auc:0.000}");
+        Assert.IsGreaterThan(0.8, auc, "a bright consolidation is easy to tell");
+
+        var zip = Path.Combine(SyntheticFixture.NewTempFolder(), "classifier.zip");
+        ml.Model.Save(model, train.Schema, zip);
+        var loaded = new MLContext(seed: 2).Model.Load(zip, out _);
+        try
+        {
+            CollectionAssert.AreEqual(probabilities, loaded.Transform(test).GetColumn<float[]>("Score").Select(s => s[0]).ToList());
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
+    }
+
+    private sealed class ScoreRow
+    {
+        public bool Label { get; set; }
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void BadTrainingInputIsNamed()
+    {
+        var ml = new MLContext(seed: 1);
+        var rsna = ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot);
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorDetection(pretrained: null, labelColumnName: "Nope").Fit(rsna));
+        StringAssert.Contains(missing.Message, "Label column 'Nope' not found");
+        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorImageClassification(pretrained: null, labelColumnName: "Target").Fit(rsna));
+        StringAssert.Contains(wrongType.Message, "needs a Single vector");
+        var badBox = ml.Data.LoadFromEnumerable(new[] { new BoxRow { ImagePath = "a.png", Boxes = [1, 2, 0, 4] } });
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.Transforms.PriorDetection(pretrained: null).Fit(badBox));
+        StringAssert.Contains(error.Message, "Row 1 (a.png)");
+        StringAssert.Contains(error.Message, "positive width and height");
+    }
+
+    private sealed class BoxRow
+    {
+        public string ImagePath { get; set; } = "";
+        public float[] Boxes { get; set; } = [];
+    }
+
+    private static float[] Floats(string text) =>
+        text.Length == 0 ? [] : text.Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+
+    // Runs `prior apply` on the images in another process and returns each output column's values, by row.
+    private static Dictionary<string, List<string>> FreshProcessApply(string zip, IReadOnlyList<string> images)
+    {
+        var dir = Path.GetDirectoryName(zip)!;
+        var list = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(list, images);
+        var output = Path.Combine(dir, "scores.tsv");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "prior.dll"), "apply", "--model", zip, "--images", list, "--out", output })
+            info.ArgumentList.Add(a);
+        using (var process = Process.Start(info)!)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.AreEqual(0, process.ExitCode, stderr.Result);
+        }
+        var lines = File.ReadAllLines(output);
+        var header = lines[0].Split('\t');
+        var columns = header.ToDictionary(h => h, _ => new List<string>());
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split('\t');
+            for (int c = 0; c < header.Length; c++) columns[header[c]].Add(cells[c]);
+        }
+        Assert.HasCount(images.Count, columns["ImagePath"]);
+        return columns;
+    }
+}
