@@ -16,11 +16,9 @@ namespace Prior.MLNet.Downstream;
 /// centredness logit, all six from one convolution. The ResNet sits under <see cref="PriorModel"/>'s name (<c>image_encoder.encoder</c>) so
 /// pretrained weights copy over by name.
 /// <para>
-/// Two departures from FCOS, both forced by the CPU build of libtorch 2.10 under TorchSharp 0.107: with three separate
-/// head convolutions reading the tower's output, the first backward pass of a new network now and then returned NaN
-/// gradients for everything below the heads (finite gradients into the heads, NaN out of the tower; not seen with one
-/// convolution), and <c>nn.GroupNorm</c> starts with uninitialised scale and shift. One six-channel convolution and
-/// BatchNorm avoid both; <c>DetectionNetworkTests</c> checks a training step leaves every gradient finite.
+/// Two departures from FCOS: the three heads are one six-channel convolution, and the tower normalises with
+/// BatchNorm rather than group norm, because TorchSharp 0.107's <c>nn.GroupNorm</c> starts its scale and shift
+/// uninitialised (values like ±1e18 were seen) where PyTorch starts them at 1 and 0.
 /// </para>
 /// </summary>
 public sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Output>
