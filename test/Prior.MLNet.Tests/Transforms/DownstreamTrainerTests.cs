@@ -37,7 +37,7 @@ public sealed class DownstreamTrainerTests
         });
         using var model = estimator.Fit(train);
         var scored = model.Transform(test);
-        var metrics = DetectionMetrics.Evaluate(scored);
+        var metrics = ml.MulticlassClassification.EvaluatePriorDetection(scored);
         Console.WriteLine($"detection: mAP {metrics.Map:0.000} (challenge {metrics.MapChallenge:0.000}), {metrics.ScoredImages} of {metrics.Images} images scored, threshold {model.Model.ScoreThreshold:0.00}");
         // Predicting nothing scores 0 on every image with boxes; random boxes score near 0.
         Assert.IsGreaterThan(0.4, metrics.Map, "the detector finds the synthetic consolidations");
@@ -76,7 +76,7 @@ public sealed class DownstreamTrainerTests
             Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
         }).Fit(train);
         var scored = model.Transform(test);
-        var metrics = SegmentationMetrics.Evaluate(scored);
+        var metrics = ml.BinaryClassification.EvaluatePriorSegmentation(scored);
         Console.WriteLine($"segmentation: Dice {metrics.Dice:0.000}, on {metrics.Positives} positives {metrics.DiceOnPositives:0.000}, IoU {metrics.IoU:0.000} over {metrics.Images} images");
         // An empty prediction everywhere scores 0 on every positive image.
         Assert.IsGreaterThan(0.3, metrics.DiceOnPositives, "the U-Net finds the synthetic pneumothorax rims");
@@ -114,8 +114,10 @@ public sealed class DownstreamTrainerTests
         scored.Schema["Score"].GetSlotNames(ref names);
         Assert.AreEqual("Lung Opacity", names.DenseValues().Single().ToString());
         var probabilities = scored.GetColumn<float[]>("Score").Select(s => s[0]).ToList();
-        var auc = ml.BinaryClassification.EvaluateNonCalibrated(ml.Data.LoadFromEnumerable(rows.Skip(180).Zip(probabilities,
-            (r, p) => new ScoreRow { Label = r.Labels[0] > 0.5f, Score = p, PredictedLabel = p > 0.5f }))).AreaUnderRocCurve;
+        var auc = ml.BinaryClassification.EvaluatePriorImageClassification(scored)["Lung Opacity"].AreaUnderRocCurve;
+        // The catalog's evaluator is ML.NET's own on the same rows.
+        Assert.AreEqual(ml.BinaryClassification.EvaluateNonCalibrated(ml.Data.LoadFromEnumerable(rows.Skip(180).Zip(probabilities,
+            (r, p) => new ScoreRow { Label = r.Labels[0] > 0.5f, Score = p, PredictedLabel = p > 0.5f }))).AreaUnderRocCurve, auc, 1e-12);
         Console.WriteLine($"classification: AUC {auc:0.000}");
         Assert.IsGreaterThan(0.8, auc, "a bright consolidation is easy to tell");
 
