@@ -24,10 +24,10 @@ public sealed class DownstreamModel : IDisposable
     private readonly object _gate = new();
 
     private sealed record Header(string Format, int Version, DownstreamTask Task, PriorModelOptions Architecture, float ImageMean, float ImageStd,
-        IReadOnlyList<string> Labels, double ScoreThreshold);
+        IReadOnlyList<string> Labels, double ScoreThreshold, int MinimumMaskPixels = 0);
 
     internal DownstreamModel(DownstreamTask task, PriorModelOptions architecture, nn.Module network, float imageMean, float imageStd,
-        IReadOnlyList<string>? labels = null, double scoreThreshold = 0.5)
+        IReadOnlyList<string>? labels = null, double scoreThreshold = 0.5, int minimumMaskPixels = 0)
     {
         Task = task;
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
@@ -36,6 +36,8 @@ public sealed class DownstreamModel : IDisposable
         ImageStd = imageStd;
         Labels = labels ?? [];
         ScoreThreshold = scoreThreshold;
+        ArgumentOutOfRangeException.ThrowIfNegative(minimumMaskPixels);
+        MinimumMaskPixels = minimumMaskPixels;
         if (task == DownstreamTask.Classification && Labels.Count == 0) throw new ArgumentException("A classifier needs its label names.", nameof(labels));
         Network.eval();
     }
@@ -54,6 +56,12 @@ public sealed class DownstreamModel : IDisposable
     public IReadOnlyList<string> Labels { get; }
     /// <summary>A detector's score threshold (boxes scoring less are dropped); unused by the other tasks.</summary>
     public double ScoreThreshold { get; }
+    /// <summary>
+    /// A segmenter's smallest mask, in pixels at the network's size: a predicted mask with fewer pixels is emptied (as
+    /// SIIM's winning entries did; chosen on the training images); 0 keeps every mask. Unused by the other tasks.
+    /// </summary>
+    public int MinimumMaskPixels { get; }
+
     /// <summary>The side, in pixels, images are brought to.</summary>
     public int ImageSize => Architecture.ImageSize;
 
@@ -73,12 +81,20 @@ public sealed class DownstreamModel : IDisposable
         return Run(pixels, images => ((ImageClassifierNetwork)Network).call(images).sigmoid(), Labels.Count);
     }
 
-    /// <summary>A segmenter's mask for each image at the network's size (row-major, 1 inside), at probability ½.</summary>
-    public byte[][] Segment(IReadOnlyList<float[]> pixels)
+    /// <summary>
+    /// A segmenter's mask for each image at the network's size (row-major, 1 inside), at probability ½, emptied when
+    /// smaller than <paramref name="minimumPixels"/> (default <see cref="MinimumMaskPixels"/>).
+    /// </summary>
+    public byte[][] Segment(IReadOnlyList<float[]> pixels, int? minimumPixels = null)
     {
         Expect(DownstreamTask.Segmentation);
+        int minimum = minimumPixels ?? MinimumMaskPixels;
         return Run(pixels, images => ((SegmentationNetwork)Network).call(images).sigmoid().gt(0.5).to_type(ScalarType.Float32), ImageSize * ImageSize)
-            .Select(mask => mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray()).ToArray();
+            .Select(mask =>
+            {
+                var bytes = mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray();
+                return bytes.Count(b => b != 0) < minimum ? new byte[bytes.Length] : bytes;
+            }).ToArray();
     }
 
     /// <summary>
@@ -141,7 +157,7 @@ public sealed class DownstreamModel : IDisposable
         }
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var header = new StreamWriter(zip.CreateEntry("downstream.json").Open()))
-            header.Write(JsonSerializer.Serialize(new Header(FormatName, FormatVersion, Task, Architecture, ImageMean, ImageStd, Labels, ScoreThreshold), Json));
+            header.Write(JsonSerializer.Serialize(new Header(FormatName, FormatVersion, Task, Architecture, ImageMean, ImageStd, Labels, ScoreThreshold, MinimumMaskPixels), Json));
         using var entry = zip.CreateEntry("weights.bin").Open();
         weights.Position = 0;
         weights.CopyTo(entry);
@@ -170,7 +186,7 @@ public sealed class DownstreamModel : IDisposable
             using (var reader = new BinaryReader(weights))
                 network.load(reader);
             if (device is not null) network.to(device);
-            return new DownstreamModel(header.Task, header.Architecture, network, header.ImageMean, header.ImageStd, header.Labels, header.ScoreThreshold);
+            return new DownstreamModel(header.Task, header.Architecture, network, header.ImageMean, header.ImageStd, header.Labels, header.ScoreThreshold, header.MinimumMaskPixels);
         }
         catch (Exception ex) when (ex is JsonException or EndOfStreamException or ArgumentException or InvalidOperationException)
         {
