@@ -4,6 +4,7 @@ using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 
@@ -71,6 +72,9 @@ internal static class Experiments
     /// <summary>Share of RSNA's images held out for testing by <see cref="Detect"/> (a fixed, seed-independent split: RSNA's public labels have no split).</summary>
     public const double DetectionTestShare = 0.2;
 
+    /// <summary>Share of the SIIM images held out for testing by <see cref="Segment"/> (a fixed, seed-independent split: SIIM's labels have no split).</summary>
+    public const double SegmentationTestShare = 0.2;
+
     /// <summary>
     /// Lung-opacity detection on an RSNA Pneumonia folder: a fixed fifth of the images held out, then per seed the
     /// detector fine-tuned on <paramref name="fraction"/> of the rest from the network's ResNet and from random weights
@@ -79,28 +83,63 @@ internal static class Experiments
     public static (List<Downstream.DetectionFineTuning.Result> Pretrained, List<Downstream.DetectionFineTuning.Result> Baseline, List<Downstream.DetectionFineTuning.Example> Test)
         Detect(PriorNetwork network, string rsnaRoot, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
     {
-        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
         var ml = new MLContext(seed: 1);
         var images = ml.Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary), false)
             .Select(i => new Downstream.DetectionFineTuning.Example(i.ImagePath, BoundingBox.FromFlat(i.Boxes))).ToList();
         if (images.Count < 10) throw new InvalidDataException($"{rsnaRoot}: {images.Count} usable images ({summary}); detection needs at least 10.");
+        return AgainstRandomWeights(network, images, 0xDE7EC7, DetectionTestShare, fraction, seeds, epochs, freeze, Downstream.DetectionFineTuning.Run,
+            (seed, chosen, test, withPrior, fromRandom) => log?.Invoke($"seed {seed}: {chosen.Count} training images ({chosen.Count(c => c.Boxes.Count > 0)} with boxes), {test.Count} test; " +
+                $"mAP from PRIOR {withPrior.Map:0.000} (challenge IoUs {withPrior.MapChallenge:0.000}, threshold {withPrior.ScoreThreshold:0.00}), " +
+                $"from random weights {fromRandom.Map:0.000} ({fromRandom.MapChallenge:0.000}, threshold {fromRandom.ScoreThreshold:0.00})"));
+    }
+
+    /// <summary>
+    /// Pneumothorax segmentation on a SIIM-ACR folder: a fixed fifth of the images held out, then per seed the U-Net
+    /// fine-tuned on <paramref name="fraction"/> of the rest from the network's ResNet and from random weights (the
+    /// same images, decoder start and batch order).
+    /// </summary>
+    public static (List<Downstream.SegmentationFineTuning.Result> Pretrained, List<Downstream.SegmentationFineTuning.Result> Baseline, List<Downstream.SegmentationFineTuning.Example> Test)
+        Segment(PriorNetwork network, string siimRoot, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
+    {
+        var ml = new MLContext(seed: 1);
+        var images = ml.Data.CreateEnumerable<Data.Downstream.SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(siimRoot, out var summary), false)
+            .Select(i => new Downstream.SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels)).ToList();
+        if (images.Count < 10) throw new InvalidDataException($"{siimRoot}: {images.Count} usable images ({summary}); segmentation needs at least 10.");
+        return AgainstRandomWeights(network, images, 0x5111A, SegmentationTestShare, fraction, seeds, epochs, freeze, Downstream.SegmentationFineTuning.Run,
+            (seed, chosen, test, withPrior, fromRandom) => log?.Invoke($"seed {seed}: {chosen.Count} training images, {test.Count} test; " +
+                $"Dice from PRIOR {withPrior.Dice:0.000} (on positives {withPrior.DiceOnPositives:0.000}), from random weights {fromRandom.Dice:0.000} (on positives {fromRandom.DiceOnPositives:0.000}); " +
+                $"without the minimum mask size (PRIOR {withPrior.MinimumMaskPixels} px, random {fromRandom.MinimumMaskPixels} px) {withPrior.DiceWithoutMinimum:0.000} and {fromRandom.DiceWithoutMinimum:0.000}"));
+    }
+
+    /// <summary>The delegate shape of the downstream tasks' <c>Run</c>: pretrained model (null: random weights), sizes, train, test, options, normalisation, log.</summary>
+    private delegate TResult TaskRun<TExample, TResult>(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<TExample> train, IReadOnlyList<TExample> test,
+        Downstream.FineTuningOptions options, float imageMean, float imageStd, Action<string>? log);
+
+    /// <summary>
+    /// A fixed, seed-independent test share split off with <paramref name="splitSeed"/>; then per seed
+    /// <paramref name="fraction"/> of the rest, trained from the network's ResNet and from random weights with the
+    /// same images, options and batch order.
+    /// </summary>
+    private static (List<TResult> Pretrained, List<TResult> Baseline, List<TExample> Test) AgainstRandomWeights<TExample, TResult>(PriorNetwork network,
+        IReadOnlyList<TExample> images, ulong splitSeed, double testShare, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze,
+        TaskRun<TExample, TResult> run, Action<long, List<TExample>, List<TExample>, TResult, TResult> report)
+    {
+        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
         var split = Enumerable.Range(0, images.Count).ToArray();
-        new DeterministicRandom(0xDE7EC7).Shuffle(split);
-        int testCount = (int)Math.Round(DetectionTestShare * images.Count);
+        new DeterministicRandom(splitSeed).Shuffle(split);
+        int testCount = (int)Math.Round(testShare * images.Count);
         var test = split.Take(testCount).Select(i => images[i]).ToList();
         var pool = split.Skip(testCount).Select(i => images[i]).ToList();
         var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
-        var pretrained = new List<Downstream.DetectionFineTuning.Result>();
-        var baseline = new List<Downstream.DetectionFineTuning.Result>();
+        var pretrained = new List<TResult>();
+        var baseline = new List<TResult>();
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(pool.Count, fraction, seed).Select(i => pool[i]).ToList();
             var options = new Downstream.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed, BatchSize = 16 };
-            pretrained.Add(Downstream.DetectionFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
-            baseline.Add(Downstream.DetectionFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
-            log?.Invoke($"seed {seed}: {chosen.Count} training images ({chosen.Count(c => c.Boxes.Count > 0)} with boxes), {test.Count} test; " +
-                $"mAP from PRIOR {pretrained[^1].Map:0.000} (challenge IoUs {pretrained[^1].MapChallenge:0.000}, threshold {pretrained[^1].ScoreThreshold:0.00}), " +
-                $"from random weights {baseline[^1].Map:0.000} ({baseline[^1].MapChallenge:0.000}, threshold {baseline[^1].ScoreThreshold:0.00})");
+            pretrained.Add(run(network.Model, network.Model.Options, chosen, test, options, mean, std, null));
+            baseline.Add(run(null, network.Model.Options, chosen, test, options, mean, std, null));
+            report(seed, chosen, test, pretrained[^1], baseline[^1]);
         }
         return (pretrained, baseline, test);
     }

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Microsoft.ML;
-using Prior.MLNet.Data;
-using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.IO;
 using Prior.MLNet.Transforms;
@@ -15,16 +12,13 @@ namespace Prior.MLNet.Samples.Commands;
 /// </summary>
 internal static class SegmentCommand
 {
-    /// <summary>Share of the images held out for testing (a fixed, seed-independent split: SIIM's labels have no split).</summary>
-    public const double TestShare = 0.2;
-
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "A SIIM-ACR Pneumothorax folder: train-rle.csv and the images as PNG or JPEG (e.g. DIR/siim-acr-pneumothorax from prior synth --downstream-images).", Required = true };
         var shared = new FineTuningCommandOptions(defaultFraction: 0.1, newPart: "the decoder");
-        var json = new Option<string?>("--json") { Description = "Write dice, baselineDice (mean over seeds), their standard deviations, Dice and IoU on positives, per-seed figures." };
+        var json = new Option<string?>("--json") { Description = "Write dice, baselineDice (mean over seeds), their standard deviations, Dice and IoU on positives, both arms' Dice without the minimum mask size (diceWithoutMinimumSize, baselineDiceWithoutMinimumSize), per-seed figures." };
         var report = new Option<string?>("--report") { Description = "A folder for segmentation-overlays.png: the first seed's predictions on three test images with pneumothorax and three without, both arms (true mask green, predicted red, agreement yellow)." };
-        var command = new Command("segment", $"Segment pneumothorax on SIIM-ACR with a U-Net on PRIOR's ResNet against random initialisation; {TestShare:P0} of the images are held out (example: prior segment --data out/data/siim-acr-pneumothorax --model out/demo/prior-tiny.zip --fraction 0.1).")
+        var command = new Command("segment", $"Segment pneumothorax on SIIM-ACR with a U-Net on PRIOR's ResNet against random initialisation; {Experiments.SegmentationTestShare:P0} of the images are held out (example: prior segment --data out/data/siim-acr-pneumothorax --model out/demo/prior-tiny.zip --fraction 0.1).")
             { data };
         shared.AddTo(command);
         command.Options.Add(json);
@@ -33,27 +27,8 @@ internal static class SegmentCommand
         {
             using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
             double share = shared.FractionOf(parse);
-            var ml = new MLContext(seed: 1);
-            var images = ml.Data.CreateEnumerable<SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(parse.GetValue(data)!, out var summary), false)
-                .Select(i => new SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels)).ToList();
-            if (images.Count < 10) throw new InvalidDataException($"{parse.GetValue(data)}: {images.Count} usable images ({summary}); segmentation needs at least 10.");
-            var split = Enumerable.Range(0, images.Count).ToArray();
-            new DeterministicRandom(0x5111A).Shuffle(split);
-            int testCount = (int)Math.Round(TestShare * images.Count);
-            var test = split.Take(testCount).Select(i => images[i]).ToList();
-            var pool = split.Skip(testCount).Select(i => images[i]).ToList();
             var seedList = shared.SeedsOf(parse);
-            var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
-            var pretrained = new List<SegmentationFineTuning.Result>();
-            var baseline = new List<SegmentationFineTuning.Result>();
-            foreach (var seed in seedList)
-            {
-                var chosen = LabelFraction.Choose(pool.Count, share, seed).Select(i => pool[i]).ToList();
-                var options = new FineTuningOptions { Epochs = parse.GetValue(shared.Epochs), FreezeEncoder = parse.GetValue(shared.Freeze), Seed = seed, BatchSize = 16 };
-                pretrained.Add(SegmentationFineTuning.Run(network.Model, network.Model.Options, chosen, test, options, mean, std));
-                baseline.Add(SegmentationFineTuning.Run(null, network.Model.Options, chosen, test, options, mean, std));
-                Console.WriteLine($"seed {seed}: {chosen.Count} training images, {test.Count} test; Dice from PRIOR {pretrained[^1].Dice:0.000} (on positives {pretrained[^1].DiceOnPositives:0.000}), from random weights {baseline[^1].Dice:0.000} (on positives {baseline[^1].DiceOnPositives:0.000})");
-            }
+            var (pretrained, baseline, test) = Experiments.Segment(network, parse.GetValue(data)!, share, seedList, parse.GetValue(shared.Epochs), parse.GetValue(shared.Freeze), Console.WriteLine);
             if (parse.GetValue(report) is { } folder)
                 WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);
             var dice = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.Dice).ToList());
@@ -68,6 +43,8 @@ internal static class SegmentCommand
                     ["dice"] = dice.Mean, ["diceSd"] = dice.Sd, ["baselineDice"] = baseDice.Mean, ["baselineDiceSd"] = baseDice.Sd,
                     ["diceOnPositives"] = positives.Mean, ["baselineDiceOnPositives"] = basePositives.Mean,
                     ["iouOnPositives"] = pretrained.Average(r => r.IoUOnPositives), ["baselineIouOnPositives"] = baseline.Average(r => r.IoUOnPositives),
+                    ["diceWithoutMinimumSize"] = pretrained.Average(r => r.DiceWithoutMinimum), ["baselineDiceWithoutMinimumSize"] = baseline.Average(r => r.DiceWithoutMinimum),
+                    ["perSeedDice"] = pretrained.Select(r => r.Dice).ToList(), ["perSeedBaselineDice"] = baseline.Select(r => r.Dice).ToList(),
                     ["fraction"] = share, ["seeds"] = seedList,
                 })));
             return 0;

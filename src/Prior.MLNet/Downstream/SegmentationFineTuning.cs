@@ -27,8 +27,10 @@ public static class SegmentationFineTuning
     /// <param name="TrainingImages">Images trained on.</param>
     /// <param name="Predictions">Each test image's predicted mask at the network's size (row-major, 1 inside), in test order.</param>
     /// <param name="Truths">Each test image's true mask at the network's size, in test order.</param>
+    /// <param name="MinimumMaskPixels">The minimum mask size chosen on the training images (see <see cref="DownstreamModel.MinimumMaskPixels"/>).</param>
+    /// <param name="DiceWithoutMinimum">Mean Dice over all test images with no minimum mask size: what the gating is worth.</param>
     public sealed record Result(double Dice, double DiceOnPositives, double IoUOnPositives, int TrainingImages,
-        IReadOnlyList<byte[]> Predictions, IReadOnlyList<byte[]> Truths);
+        IReadOnlyList<byte[]> Predictions, IReadOnlyList<byte[]> Truths, int MinimumMaskPixels = 0, double DiceWithoutMinimum = double.NaN);
 
     /// <summary>Trains on <paramref name="train"/> and scores <paramref name="test"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
     public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
@@ -38,7 +40,8 @@ public static class SegmentationFineTuning
         if (test.Count == 0) throw new ArgumentException("Segmentation needs test images.");
         using var segmenter = Train(pretrained, model, train, options, imageMean, imageStd, log);
         var testSet = Load(new ImagePreprocessor(model.ImageSize, imageMean, imageStd), test);
-        var predictions = segmenter.Segment(testSet.Select(t => t.Pixels).ToList());
+        var ungated = segmenter.Segment(testSet.Select(t => t.Pixels).ToList(), minimumPixels: 0);
+        var predictions = ungated.Select(p => p.Count(v => v != 0) < segmenter.MinimumMaskPixels ? new byte[p.Length] : p).ToArray();
         var dice = new List<double>();
         var positiveDice = new List<double>();
         var positiveIoU = new List<double>();
@@ -52,7 +55,8 @@ public static class SegmentationFineTuning
             }
         }
         return new Result(dice.Average(), positiveDice.DefaultIfEmpty(double.NaN).Average(), positiveIoU.DefaultIfEmpty(double.NaN).Average(), train.Count,
-            predictions, testSet.Select(t => t.Mask).ToList());
+            predictions, testSet.Select(t => t.Mask).ToList(), segmenter.MinimumMaskPixels,
+            ungated.Select((p, i) => SegmentationMetrics.Dice(p, testSet[i].Mask)).Average());
     }
 
     /// <summary>Trains a segmenter on <paramref name="train"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
