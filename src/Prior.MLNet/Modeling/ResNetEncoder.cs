@@ -106,6 +106,25 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         stride == 1 && inChannels == outChannels ? null
             : nn.Sequential(("0", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outChannels)));
 
+    /// <summary>
+    /// A block's shortcut: <paramref name="x"/> itself, or the downsample's 1×1 convolution and BatchNorm — computed as
+    /// the same convolution at stride 1 on every stride-th pixel, which is the same arithmetic. libtorch 2.10's oneDNN
+    /// crashes the process (SIGFPE in its brgemm blocking heuristic) in the backward pass of some 1×1 stride-2
+    /// convolutions — ResNet-50's layer3 shortcut at 224 px, 512 → 1024 channels at 28 × 28, batch 4, on AVX-512 and
+    /// AVX2 CPUs — while the stride-1 form takes another kernel. The module keeps its stride, so state dicts and the
+    /// ONNX export (a strided Conv) are unchanged.
+    /// </summary>
+    internal static Tensor Shortcut(Sequential? downsample, Tensor x)
+    {
+        if (downsample is null) return x;
+        var parts = downsample.children().ToArray();
+        var conv = (Conv2d)parts[0];
+        var norm = (BatchNorm2d)parts[1];
+        long step = conv.stride[0];
+        var input = step == 1 ? x : x.slice(2, 0, x.shape[2], step).slice(3, 0, x.shape[3], conv.stride[1]);
+        return norm.call(nn.functional.conv2d(input, conv.weight!, conv.bias));
+    }
+
     /// <summary>torchvision's BasicBlock.</summary>
     internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
@@ -128,7 +147,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         public override Tensor forward(Tensor x)
         {
             var y = bn2.call(conv2.call(nn.functional.relu(bn1.call(conv1.call(x)))));
-            return nn.functional.relu(y + (downsample?.call(x) ?? x));
+            return nn.functional.relu(y + Shortcut(downsample, x));
         }
     }
 
@@ -160,7 +179,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
             var y = nn.functional.relu(bn1.call(conv1.call(x)));
             y = nn.functional.relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
-            return nn.functional.relu(y + (downsample?.call(x) ?? x));
+            return nn.functional.relu(y + Shortcut(downsample, x));
         }
     }
 }
