@@ -91,7 +91,7 @@ internal sealed class BatchLoader
     /// <summary>Builds one batch on the worker pool.</summary>
     public HostBatch Build(int[] indices, int epochKey)
     {
-        int size = _images.Size, length = _tokenizer.MaxLength;
+        int size = _images.Size;
         var images = new float[indices.Length][];
         var reports = new TokenizedReport?[indices.Length];
         var skipped = new string?[indices.Length];
@@ -113,15 +113,19 @@ internal sealed class BatchLoader
             }
         });
         var kept = Enumerable.Range(0, indices.Length).Where(i => skipped[i] is null).ToArray();
-        var batch = new HostBatch(kept.Length, new float[kept.Length * size * size], new long[kept.Length * length],
+        // Padding only to the batch's longest report: every position past it is padding in every row, which the
+        // attention masks and sentence indices already exclude, so dropping it changes no result (a test checks the
+        // losses and gradients) while BERT's cost falls with the length (radiology reports are far shorter than 256).
+        int length = kept.Length == 0 ? 1 : kept.Max(i => reports[i]!.Length);
+        var batch = new HostBatch(kept.Length, length, new float[kept.Length * size * size], new long[kept.Length * length],
             new long[kept.Length * length], new long[kept.Length * length], skipped.Where(s => s is not null).Select(s => s!).ToList());
         for (int k = 0; k < kept.Length; k++)
         {
             int i = kept[k];
             images[i].CopyTo(batch.Images, k * size * size);
-            reports[i]!.InputIds.CopyTo(batch.InputIds, k * length);
-            reports[i]!.AttentionMask.CopyTo(batch.AttentionMask, k * length);
-            reports[i]!.SentenceIndex.CopyTo(batch.SentenceIndex, k * length);
+            reports[i]!.InputIds.AsSpan(0, length).CopyTo(batch.InputIds.AsSpan(k * length));
+            reports[i]!.AttentionMask.AsSpan(0, length).CopyTo(batch.AttentionMask.AsSpan(k * length));
+            reports[i]!.SentenceIndex.AsSpan(0, length).CopyTo(batch.SentenceIndex.AsSpan(k * length));
         }
         return batch;
     }
