@@ -1,11 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using Prior.MLNet.IO;
-using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Prior.MLNet.Samples.Commands;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Prior.MLNet.Data;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Text;
 using Prior.MLNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -72,8 +73,7 @@ internal static class StepBenchmark
             var losses = model.call(input, stage);
             losses.Total.backward();
             optimizer.step();
-            // What the trainer reads back each step: every term in one transfer.
-            _ = stack(losses.Terms.Values.Select(v => v.detach().reshape(1)).ToArray()).cpu();
+            _ = losses.ReadValues();   // what the trainer reads back each step
             if (target.type == DeviceType.CUDA) cuda.synchronize();
             if (i >= 2) times.Add(clock.Elapsed.TotalSeconds);
         }
@@ -81,30 +81,28 @@ internal static class StepBenchmark
         return times[times.Count / 2];
     }
 
-    // CLS, 6–11 sentences of 8–15 random word ids each (sentence index 1..T), SEP; padded to MaxTokens as the original
-    // does, or to the batch's longest report as our loader does.
+    // Reports as the tokenizer writes them (CLS, 6–11 sentences of 8–15 random word ids with sentence indices 1..T,
+    // SEP, padding to MaxTokens), laid out by the trainer's own collation: padded to MaxTokens as the original does,
+    // or to the batch's longest report as our loader does.
     private static PriorBatch ReportShapedBatch(PriorModelOptions options, int batch, int vocabulary, bool padToMaximum, DeterministicRandom random, Device device)
     {
-        var rows = new List<(long Id, long Index)[]>();
+        var reports = new List<TokenizedReport>();
         for (int b = 0; b < batch; b++)
         {
-            var row = new List<(long, long)> { (2, -1) };
-            int sentences = 6 + random.Next(6);
-            for (int s = 1; s <= sentences && row.Count < options.MaxTokens - 1; s++)
-                for (int t = 0, tokens = 8 + random.Next(8); t < tokens && row.Count < options.MaxTokens - 1; t++)
-                    row.Add((5 + random.Next(vocabulary - 5), s));
-            row.Add((3, -1));
-            rows.Add(row.ToArray());
+            var ids = new long[options.MaxTokens];
+            var mask = new long[options.MaxTokens];
+            var index = new long[options.MaxTokens];
+            Array.Fill(index, -1);
+            (ids[0], mask[0]) = (2, 1);
+            int position = 1, sentences = 6 + random.Next(6), room = options.MaxTokens - 1;
+            for (int s = 1; s <= sentences && position < room; s++)
+                for (int t = 0, tokens = 8 + random.Next(8); t < tokens && position < room; t++, position++)
+                    (ids[position], mask[position], index[position]) = (5 + random.Next(vocabulary - 5), 1, s);
+            (ids[position], mask[position]) = (3, 1);
+            reports.Add(new TokenizedReport(ids, mask, index, sentences));
         }
-        int length = padToMaximum ? options.MaxTokens : rows.Max(r => r.Length);
-        var ids = new long[batch * length];
-        var mask = new long[batch * length];
-        var index = new long[batch * length];
-        Array.Fill(index, -1);
-        for (int b = 0; b < batch; b++)
-            for (int t = 0; t < rows[b].Length; t++)
-                (ids[b * length + t], mask[b * length + t], index[b * length + t]) = (rows[b][t].Id, 1, rows[b][t].Index);
+        var (inputIds, attention, sentenceIndex, length) = ReportBatch.Collate(reports, padToMaximum ? options.MaxTokens : null);
         return new PriorBatch(randn(batch, 1, options.ImageSize, options.ImageSize).to(device),
-            tensor(ids, [batch, length]).to(device), tensor(mask, [batch, length]).to(device), tensor(index, [batch, length]).to(device));
+            tensor(inputIds, [batch, length]).to(device), tensor(attention, [batch, length]).to(device), tensor(sentenceIndex, [batch, length]).to(device));
     }
 }

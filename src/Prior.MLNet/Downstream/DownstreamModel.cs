@@ -90,12 +90,12 @@ public sealed class DownstreamModel : IDisposable
         Expect(DownstreamTask.Segmentation);
         int minimum = minimumPixels ?? MinimumMaskPixels;
         return Run(pixels, images => ((SegmentationNetwork)Network).call(images).sigmoid().gt(0.5).to_type(ScalarType.Float32), ImageSize * ImageSize)
-            .Select(mask =>
-            {
-                var bytes = mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray();
-                return bytes.Count(b => b != 0) < minimum ? new byte[bytes.Length] : bytes;
-            }).ToArray();
+            .Select(mask => WithMinimumSize(mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray(), minimum)).ToArray();
     }
+
+    /// <summary>The mask itself, or an empty one when it has fewer than <paramref name="minimumPixels"/> pixels set.</summary>
+    internal static byte[] WithMinimumSize(byte[] mask, int minimumPixels) =>
+        mask.Count(b => b != 0) < minimumPixels ? new byte[mask.Length] : mask;
 
     /// <summary>
     /// A detector's boxes for each image at the network's size, after non-maximum suppression; only those scoring at

@@ -41,7 +41,7 @@ public static class SegmentationFineTuning
         using var segmenter = Train(pretrained, model, train, options, imageMean, imageStd, log);
         var testSet = Load(new ImagePreprocessor(model.ImageSize, imageMean, imageStd), test);
         var ungated = segmenter.Segment(testSet.Select(t => t.Pixels).ToList(), minimumPixels: 0);
-        var predictions = ungated.Select(p => p.Count(v => v != 0) < segmenter.MinimumMaskPixels ? new byte[p.Length] : p).ToArray();
+        var predictions = ungated.Select(p => DownstreamModel.WithMinimumSize(p, segmenter.MinimumMaskPixels)).ToArray();
         var dice = new List<double>();
         var positiveDice = new List<double>();
         var positiveIoU = new List<double>();

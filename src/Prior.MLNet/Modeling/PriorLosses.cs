@@ -35,6 +35,19 @@ public sealed class PriorLosses
         Total = total ?? throw new ArgumentException("No loss term.", nameof(terms));
     }
 
+    /// <summary>
+    /// Every term's value and the total's (under "total"), read in one device-to-host transfer: on a GPU each
+    /// <c>item()</c> would be a synchronisation of its own.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> ReadValues()
+    {
+        using var scope = NewDisposeScope();
+        var names = Terms.Keys.Append("total").ToArray();
+        var values = stack(Terms.Values.Append(Total).Select(v => v.detach().to_type(TorchSharp.torch.ScalarType.Float32).reshape(1)).ToArray())
+            .cpu().data<float>().ToArray();
+        return Enumerable.Range(0, names.Length).ToDictionary(i => names[i], i => (double)values[i]);
+    }
+
     /// <summary>The weight of a term in a stage.</summary>
     public static double Weight(PriorStage stage, string term) => term switch
     {

@@ -120,8 +120,7 @@ public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         var parts = downsample.children().ToArray();
         var conv = (Conv2d)parts[0];
         var norm = (BatchNorm2d)parts[1];
-        long step = conv.stride[0];
-        var input = step == 1 ? x : x.slice(2, 0, x.shape[2], step).slice(3, 0, x.shape[3], conv.stride[1]);
+        var input = conv.stride.All(s => s == 1) ? x : x.slice(2, 0, x.shape[2], conv.stride[0]).slice(3, 0, x.shape[3], conv.stride[1]);
         return norm.call(nn.functional.conv2d(input, conv.weight!, conv.bias));
     }
 

@@ -113,20 +113,11 @@ internal sealed class BatchLoader
             }
         });
         var kept = Enumerable.Range(0, indices.Length).Where(i => skipped[i] is null).ToArray();
-        // Padding only to the batch's longest report: every position past it is padding in every row, which the
-        // attention masks and sentence indices already exclude, so dropping it changes no result (a test checks the
-        // losses and gradients) while BERT's cost falls with the length (radiology reports are far shorter than 256).
-        int length = kept.Length == 0 ? 1 : kept.Max(i => reports[i]!.Length);
-        var batch = new HostBatch(kept.Length, length, new float[kept.Length * size * size], new long[kept.Length * length],
-            new long[kept.Length * length], new long[kept.Length * length], skipped.Where(s => s is not null).Select(s => s!).ToList());
+        // Padded to the batch's longest report only (a test checks the losses and gradients against full padding).
+        var (ids, mask, index, length) = ReportBatch.Collate(kept.Select(i => reports[i]!).ToList());
+        var pixels = new float[kept.Length * size * size];
         for (int k = 0; k < kept.Length; k++)
-        {
-            int i = kept[k];
-            images[i].CopyTo(batch.Images, k * size * size);
-            reports[i]!.InputIds.AsSpan(0, length).CopyTo(batch.InputIds.AsSpan(k * length));
-            reports[i]!.AttentionMask.AsSpan(0, length).CopyTo(batch.AttentionMask.AsSpan(k * length));
-            reports[i]!.SentenceIndex.AsSpan(0, length).CopyTo(batch.SentenceIndex.AsSpan(k * length));
-        }
-        return batch;
+            images[kept[k]].CopyTo(pixels, k * size * size);
+        return new HostBatch(kept.Length, length, pixels, ids, mask, index, skipped.Where(s => s is not null).Select(s => s!).ToList());
     }
 }

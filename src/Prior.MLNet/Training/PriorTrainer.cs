@@ -150,12 +150,7 @@ public sealed class PriorTrainer
                         var batch = ToDevice(host, o.Model.ImageSize, device);
                         optimizer.zero_grad();
                         var losses = model.call(batch, stage);
-                        // Every term and the total in one device-to-host read: on a GPU each item() would be a
-                        // synchronisation of its own.
-                        var keys = losses.Terms.Keys.Append("total").ToArray();
-                        var read = stack(losses.Terms.Values.Append(losses.Total).Select(v => v.detach().to_type(ScalarType.Float32).reshape(1)).ToArray())
-                            .cpu().data<float>().ToArray();
-                        var named = keys.Select((k, i) => (k, (double)read[i])).ToDictionary(p => p.k, p => p.Item2);
+                        var named = losses.ReadValues();
                         if (named.Values.Any(v => !double.IsFinite(v)))
                         {
                             throw new TrainingDivergedException(

@@ -31,6 +31,21 @@ public sealed class BatchLengthTests
     }
 
     [TestMethod]
+    public void CollatingToAFixedLengthKeepsTheTokenizersPaddingAndRefusesToCutAReport()
+    {
+        var tokenizer = TrainingFixture.Instance.Tokenizer;
+        var reports = new[] { tokenizer.Encode(["No pleural effusion.", "Heart size is normal."]), tokenizer.Encode(["Clear lungs."]) };
+        var full = Prior.MLNet.Text.ReportBatch.Collate(reports, tokenizer.MaxLength);
+        Assert.AreEqual(tokenizer.MaxLength, full.Length);
+        CollectionAssert.AreEqual(reports[0].InputIds.Concat(reports[1].InputIds).ToArray(), full.InputIds);
+        CollectionAssert.AreEqual(reports[0].SentenceIndex.Concat(reports[1].SentenceIndex).ToArray(), full.SentenceIndex);
+        var trimmed = Prior.MLNet.Text.ReportBatch.Collate(reports);
+        Assert.AreEqual(reports[0].Length, trimmed.Length);
+        CollectionAssert.AreEqual(reports[1].AttentionMask.Take(trimmed.Length).ToArray(), trimmed.AttentionMask.Skip(trimmed.Length).ToArray());
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Prior.MLNet.Text.ReportBatch.Collate(reports, reports[0].Length - 1));
+    }
+
+    [TestMethod]
     [DoNotParallelize]   // the bank's Gumbel noise comes from the global generator, which a parallel test would also draw from
     [DataRow(PriorStage.Alignment)]
     [DataRow(PriorStage.Reconstruction)]
