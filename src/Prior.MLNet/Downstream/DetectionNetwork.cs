@@ -43,8 +43,9 @@ public sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Output
     public readonly Conv2d smooth;
     /// <summary>The shared head tower.</summary>
     public readonly Sequential tower;
-    /// <summary>One 3×3 convolution to the six outputs per location: class logit, four log-distances, centredness logit.</summary>
-    public readonly Conv2d heads;
+    /// <summary>One 3×3 convolution to the six outputs per location: class logit, four log-distances, centredness logit
+    /// (aligned: six output channels are where libtorch's CPU backward reads past the data).</summary>
+    public readonly AlignedConv2d heads;
 
     /// <summary>Builds the network for <paramref name="options"/>' image sizes, from random weights (the heads as FCOS starts them).</summary>
     public DetectionNetwork(PriorModelOptions options) : base(nameof(DetectionNetwork))
@@ -58,10 +59,10 @@ public sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Output
         tower = nn.Sequential(
             ("0", nn.Conv2d(width, width, 3, padding: 1)), ("1", nn.BatchNorm2d(width)), ("2", nn.ReLU()),
             ("3", nn.Conv2d(width, width, 3, padding: 1)), ("4", nn.BatchNorm2d(width)), ("5", nn.ReLU()));
-        heads = nn.Conv2d(width, 6, 3, padding: 1);
+        heads = new AlignedConv2d(width, 6, 3, padding: 1);
         RegisterComponents();
         using var noGrad = no_grad();
-        nn.init.normal_(heads.weight!, 0, 0.01);
+        nn.init.normal_(heads.weight, 0, 0.01);
         nn.init.zeros_(heads.bias!);
         heads.bias![0].fill_(-Math.Log((1 - PriorProbability) / PriorProbability));
     }

@@ -13,11 +13,11 @@ namespace Prior.MLNet.Downstream;
 /// <see cref="TorchGcGuard"/> (without it, a 2,000-step run died in libtorch's "Expected false to be true … Scalar.h").
 /// <para>
 /// A step whose loss or gradients are not all finite is skipped (as mixed-precision training skips overflowed steps)
-/// and counted in the epoch's log line: the CPU convolution backward of this libtorch build now and then returns NaN
-/// input gradients from finite inputs and weights (a probe of a 32 → 6-channel 3×3 convolution: about one backward
-/// pass in 1,500, with or without a GC guard; the detector's first step hit it in about one run of a dozen), and one
-/// such step would otherwise turn every weight below it into NaN. More than half of an epoch's steps skipped is an
-/// error: then the cause is the data or the settings, not a rare fault.
+/// and counted in the epoch's log line, so that one bad step does not turn every weight below it into NaN. The NaN
+/// that led to this rule came from libtorch's CPU convolutions at channel counts that are not whole SIMD blocks (the
+/// detector's six-channel head); <see cref="Modeling.AlignedConv2d"/> removes that cause (docs/troubleshooting.md),
+/// and the rule stays as a safety net. More than half of an epoch's steps skipped is an error: then the cause is the
+/// data or the settings, not a rare fault.
 /// </para>
 /// </summary>
 internal static class FineTuningLoop

@@ -26,7 +26,8 @@ public sealed class ImageDecoder : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"{inChannels} channels cannot be halved {blockCount} times.", nameof(inChannels));
         blocks = new ModuleList<ImageDecoderBlock>(Enumerable.Range(0, blockCount)
             .Select(k => new ImageDecoderBlock(inChannels >> k, inChannels >> (k + 1))).ToArray());
-        output_head = nn.Sequential(("0", nn.Conv2d(inChannels >> blockCount, 1, 3, padding: 1)));
+        // Aligned: one output channel, and the last blocks' few channels at small sizes, are where libtorch's CPU kernels read past the data.
+        output_head = nn.Sequential(("0", new AlignedConv2d(inChannels >> blockCount, 1, 3, padding: 1)));
         RegisterComponents();
     }
 
@@ -50,8 +51,8 @@ public sealed class ImageDecoderBlock : nn.Module<Tensor, Tensor>
     /// <summary>Creates the block.</summary>
     public ImageDecoderBlock(int inChannels, int outChannels) : base(nameof(ImageDecoderBlock))
     {
-        conv1 = nn.Sequential(("0", nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
-        conv2 = nn.Sequential(("0", nn.Conv2d(outChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
+        conv1 = nn.Sequential(("0", new AlignedConv2d(inChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
+        conv2 = nn.Sequential(("0", new AlignedConv2d(outChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
         RegisterComponents();
     }
 

@@ -23,7 +23,11 @@ public sealed record PriorModelOptions
     /// <summary>ResNet blocks per stage.</summary>
     public IReadOnlyList<int> ResNetLayers { get; init; } = [3, 4, 6, 3];
 
-    /// <summary>ResNet stem width.</summary>
+    /// <summary>
+    /// ResNet stem width (64 in torchvision): 16 or a multiple of 32, so that every 3×3 convolution of the ResNet has
+    /// channel counts libtorch's CPU kernels compute right (a strided one with 48, 80 … input channels does not; see
+    /// <see cref="AlignedConv2d"/>).
+    /// </summary>
     public int ResNetWidth { get; init; } = 64;
 
     /// <summary>Heads of the image and report attention pooling (8 in PRIOR).</summary>
@@ -102,7 +106,7 @@ public sealed record PriorModelOptions
         SentenceDecoder = new BertConfig(VocabSize: 0, HiddenSize: 256, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 512, MaxPositionEmbeddings: 64, AddCrossAttention: true),
     };
 
-    /// <summary>For tests: 64 px, one block per ResNet stage at width 8, 2-layer BERT of width 64, embedding 64.</summary>
+    /// <summary>For tests: 64 px, one block per ResNet stage at width 16, 2-layer BERT of width 64, embedding 64.</summary>
     public static PriorModelOptions Tiny { get; } = new()
     {
         EmbeddingDim = 64,
@@ -134,6 +138,8 @@ public sealed record PriorModelOptions
             throw new ArgumentOutOfRangeException(nameof(EmbeddingDim), EmbeddingDim, "EmbeddingDim must be a positive multiple of 16 (the image decoder halves 2·EmbeddingDim five times).");
         if (ImageSize < 32 || ImageSize % 32 != 0)
             throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be a positive multiple of 32 (the ResNet stride).");
+        if (ResNetWidth != 16 && (ResNetWidth < 32 || ResNetWidth % 32 != 0))
+            throw new ArgumentOutOfRangeException(nameof(ResNetWidth), ResNetWidth, "ResNetWidth must be 16 or a positive multiple of 32: libtorch's CPU convolutions compute wrong values or NaN for other channel counts (see AlignedConv2d; docs/troubleshooting.md).");
         if (EmbeddingDim % PoolingHeads != 0)
             throw new ArgumentException($"PoolingHeads ({PoolingHeads}) must divide EmbeddingDim ({EmbeddingDim}).");
         if (MaxTokens < 3 || MaxTokens > Text.MaxPositionEmbeddings)
