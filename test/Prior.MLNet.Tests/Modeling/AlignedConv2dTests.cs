@@ -96,8 +96,7 @@ public sealed class AlignedConv2dTests
         reference.to(ScalarType.Float64);
         decoder.train();
         reference.train();
-        foreach (long size in new long[] { 1_000, 4_000, 16_000, 20_000, 40_000, 70_000 })
-            full([size], float.NaN).Dispose();
+        PoisonFreedMemory();
         var z = randn(batch, 128, 2, 2);
         var input = z.clone().requires_grad_(true);
         var input64 = z.to(ScalarType.Float64).requires_grad_(true);
@@ -106,11 +105,10 @@ public sealed class AlignedConv2dTests
         var target = rand_like(image);
         (image - target).abs().mean().backward();
         (reference.call(input64) - target.to(ScalarType.Float64)).abs().mean().backward();
-        static double Relative(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b).norm().item<double>() / (b.norm().item<double>() + 1e-30);
-        Assert.IsLessThan(1e-4, Relative(input.grad!, input64.grad!), "input gradient");
+        Assert.IsLessThan(1e-4, RelativeError(input.grad!, input64.grad!), "input gradient");
         var grads64 = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
         foreach (var (name, p) in decoder.named_parameters())
-            Assert.IsLessThan(1e-3, Relative(p.grad!, grads64[name]), name);
+            Assert.IsLessThan(1e-3, RelativeError(p.grad!, grads64[name]), name);
     }
 
     [TestMethod]
@@ -132,11 +130,10 @@ public sealed class AlignedConv2dTests
         var input64 = x.to(ScalarType.Float64).requires_grad_(true);
         single.call(input).pow(2).mean().backward();
         reference.call(input64).pow(2).mean().backward();
-        static double Relative(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
-        Assert.IsLessThan(1e-4, Relative(input.grad!, input64.grad!), "input gradient");
+        Assert.IsLessThan(1e-4, RelativeError(input.grad!, input64.grad!), "input gradient");
         var grads64 = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
         foreach (var (name, p) in single.named_parameters())
-            Assert.IsLessThan(1e-3, Relative(p.grad!, grads64[name]), name);
+            Assert.IsLessThan(1e-3, RelativeError(p.grad!, grads64[name]), name);
     }
 
     [TestMethod]
@@ -151,12 +148,24 @@ public sealed class AlignedConv2dTests
             (PriorModelOptions.Tiny with { ResNetWidth = width }).Validate();
     }
 
+    /// <summary>
+    /// Frees NaN-filled tensors of the sizes the convolutions below allocate, so that the memory their kernels reuse
+    /// holds NaN: a kernel that reads a block's uninitialised tail then shows it.
+    /// </summary>
+    private static void PoisonFreedMemory()
+    {
+        foreach (long size in new long[] { 1_000, 4_000, 16_000, 20_000, 40_000, 70_000 })
+            full([size], float.NaN).Dispose();
+    }
+
+    /// <summary>‖a − b‖ / ‖b‖, with <paramref name="b"/> the float64 reference.</summary>
+    private static double RelativeError(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b).norm().item<double>() / (b.norm().item<double>() + 1e-30);
+
     /// <summary>One forward and backward after freeing NaN-filled memory: is the output or the input gradient not finite?</summary>
     private static bool NonFinite(Tensor weight, Tensor? bias, Func<Tensor, Tensor> convolution, int inChannels)
     {
         using var scope = NewDisposeScope();
-        foreach (long size in new long[] { 1_000, 4_000, 16_000, 20_000, 40_000, 70_000 })
-            full([size], float.NaN).Dispose();
+        PoisonFreedMemory();
         var input = randn(2, inChannels, 16, 16).requires_grad_(true);
         var output = convolution(input);
         output.backward([randn_like(output)]);
