@@ -132,8 +132,11 @@ public sealed class PriorTrainer
                 int firstBatch = stageIndex == position.StageIndex && epoch == position.Epoch ? position.Batch : 0;
                 int epochKey = stageIndex * 100_000 + epoch;
                 int step = firstBatch;
+                var batches = loader.Epoch(epochKey, firstBatch, cancellation);
+                if (o.PrebuildBatches)
+                    batches = batches.ToList();
                 var clock = Stopwatch.StartNew();
-                foreach (var host in loader.Epoch(epochKey, firstBatch, cancellation))
+                foreach (var host in batches)
                 {
                     double waited = clock.Elapsed.TotalSeconds;
                     cancellation.ThrowIfCancellationRequested();

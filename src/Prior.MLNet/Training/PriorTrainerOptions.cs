@@ -118,6 +118,13 @@ public sealed class PriorTrainerOptions
     /// <summary>Fault injection for tests: runs after each backward pass, before the gradients are checked.</summary>
     internal Action<PriorModel>? AfterBackward { get; init; }
 
+    /// <summary>
+    /// Builds each epoch's batches in full before its first step instead of beside the steps: the same batches, with
+    /// none of the input pipeline's work overlapping training. For <c>prior bench --suite pipeline</c>, which compares
+    /// the two to measure what the pipeline costs the steps; it holds an epoch of batches in memory.
+    /// </summary>
+    internal bool PrebuildBatches { get; init; }
+
     /// <summary>Called after every step.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 

@@ -74,6 +74,27 @@ public sealed class PriorTrainerTests
         Assert.IsGreaterThan(perStage.History[8].LearningRate, perStage.History[9].LearningRate);
     }
 
+    // The bench's pipeline part compares the trainer fed beside its steps with the trainer on prebuilt batches: that is
+    // only a measure of the pipeline's cost if both train on the same batches, and the prebuilt run waits for none.
+    [TestMethod]
+    [DoNotParallelize]
+    public void PrebuiltBatchesTrainExactlyLikeBatchesBuiltBesideTheSteps()
+    {
+        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        var streamed = new PriorTrainer(TrainingFixture.Options([2, 0, 0])).Train(studies, Data.Tokenizer);
+        var prebuilt = new PriorTrainer(TrainingFixture.Options([2, 0, 0], prebuild: true)).Train(studies, Data.Tokenizer);
+        Assert.HasCount(8, prebuilt.History);
+        Assert.HasCount(streamed.History.Count, prebuilt.History);
+        for (int i = 0; i < streamed.History.Count; i++)
+        {
+            foreach (var (term, value) in streamed.History[i].Losses)
+                Assert.AreEqual(value, prebuilt.History[i].Losses[term], 1e-5 * Math.Max(1, Math.Abs(value)), $"step {i + 1} {term}");
+            Assert.IsLessThan(0.05, prebuilt.History[i].DataWaitFraction, $"step {i + 1}: a prebuilt batch must not be waited for");
+        }
+        streamed.Model.Dispose();
+        prebuilt.Model.Dispose();
+    }
+
     [TestMethod]
     [DoNotParallelize]
     public void AResumedRunContinuesExactlyLikeAnUninterruptedOne()
