@@ -17,14 +17,15 @@ namespace Prior.MLNet.Samples.Commands;
 internal static class MemoryBenchmark
 {
     /// <summary>
-    /// The synthetic install the memory and inference parts share (400 studies, 64 px, in <c>memory-data</c> under
-    /// <paramref name="folder"/>, written once), its studies and a vocabulary built from them.
+    /// The synthetic install the memory, inference and pipeline parts share (400 studies, 64 px unless asked, in
+    /// <c>memory-data</c> under <paramref name="folder"/>, or <c>memory-data-S</c> for another size, written once), its
+    /// studies and a vocabulary built from them.
     /// </summary>
-    public static (IReadOnlyList<TrainingStudy> Studies, string Vocabulary) Data(string folder)
+    public static (IReadOnlyList<TrainingStudy> Studies, string Vocabulary) Data(string folder, int imageSize = 64)
     {
-        var root = Path.Combine(folder, "memory-data");
+        var root = Path.Combine(folder, imageSize == 64 ? "memory-data" : $"memory-data-{imageSize}");
         if (!File.Exists(Path.Combine(root, "synth-manifest.json")))
-            SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions { OutputDirectory = root, Studies = 400, CheXpertImages = 0, ImageSize = 64, Seed = 3 });
+            SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions { OutputDirectory = root, Studies = 400, CheXpertImages = 0, ImageSize = imageSize, Seed = 3 });
         var view = new MLContext(seed: 1).Data.LoadMimicCxr(root);
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
         var vocabulary = Path.Combine(root, "vocab.txt");
@@ -35,9 +36,24 @@ internal static class MemoryBenchmark
     public static void Run(int epochs, string folder, Dictionary<string, object> figures)
     {
         var (studies, vocabulary) = Data(folder);
+        var defaults = PriorTrainerOptions.ForPreset("tiny");
+        Console.WriteLine($"Process memory at each epoch's end, tiny preset, {studies.Count} studies, batch {defaults.BatchSize}, CPU (MB), after a full collection; " +
+            "then the same training with the C library's free memory handed back (malloc_trim) before each reading:");
+        foreach (bool trim in new[] { false, true })
+        {
+            var (resident, managed) = Train(studies, vocabulary, defaults, epochs, trim);
+            double growth = resident[^1] / resident[Math.Min(1, resident.Count - 1)] - 1;
+            Console.WriteLine($"  {(trim ? "trimmed" : "as is"),-8} {string.Join(" ", resident.Select(r => r.ToString("0")))}");
+            Console.WriteLine($"  {"",-8} epoch {resident.Count} against epoch 2: {growth:+0.0%;-0.0%} (managed heap: {string.Join(" ", managed.Select(m => m.ToString("0")))} MB)");
+            figures[trim ? "memoryGrowthTrimmed" : "memoryGrowth"] = growth;
+            figures[trim ? "memoryEpochsTrimmedMb" : "memoryEpochsMb"] = resident;
+        }
+    }
+
+    private static (List<double> Resident, List<double> Managed) Train(IReadOnlyList<TrainingStudy> studies, string vocabulary, PriorTrainerOptions defaults, int epochs, bool trim)
+    {
         var resident = new List<double>();
         var managed = new List<double>();
-        var defaults = PriorTrainerOptions.ForPreset("tiny");
         var result = new PriorTrainer(new PriorTrainerOptions
         {
             Model = defaults.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = defaults.BatchSize, PeakLearningRates = defaults.PeakLearningRates,
@@ -50,6 +66,8 @@ internal static class MemoryBenchmark
                     GC.Collect();
                     GC.WaitForPendingFinalizers();
                     GC.Collect();
+                    if (trim)
+                        NativeHeap.ReleaseFreeMemory();
                     using var self = Process.GetCurrentProcess();
                     resident.Add(self.WorkingSet64 / 1e6);
                     managed.Add(GC.GetTotalMemory(false) / 1e6);
@@ -57,11 +75,6 @@ internal static class MemoryBenchmark
             },
         }).Train(studies, new ReportTokenizer(vocabulary, defaults.Model.MaxTokens));
         result.Model.Dispose();
-        double growth = resident[^1] / resident[Math.Min(1, resident.Count - 1)] - 1;
-        Console.WriteLine($"Process memory at each epoch's end, tiny preset, {studies.Count} studies, batch {defaults.BatchSize}, CPU (MB):");
-        Console.WriteLine($"  {string.Join(" ", resident.Select(r => r.ToString("0")))}");
-        Console.WriteLine($"  epoch {resident.Count} against epoch 2: {growth:+0.0%;-0.0%} (managed heap: {string.Join(" ", managed.Select(m => m.ToString("0")))} MB)");
-        figures["memoryGrowth"] = growth;
-        figures["memoryEpochsMb"] = resident;
+        return (resident, managed);
     }
 }

@@ -52,7 +52,7 @@ internal static class StepBenchmark
     private static double MedianStep(PriorModelOptions options, PriorStage stage, int batch, int steps, Device target, bool padToMaximum) =>
         MedianStep(options, stage, batch, steps, target, padToMaximum, out _);
 
-    private static double MedianStep(PriorModelOptions options, PriorStage stage, int batch, int steps, Device target, bool padToMaximum, out long parameters)
+    internal static double MedianStep(PriorModelOptions options, PriorStage stage, int batch, int steps, Device target, bool padToMaximum, out long parameters)
     {
         // Bio_ClinicalBERT's vocabulary for the paper preset (its BERT is that size), a demo-sized one otherwise.
         int vocabulary = options.Text.HiddenSize >= 768 ? 28996 : 2000;

@@ -55,6 +55,31 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void TheIndexComputeAndPeakBenchmarksRunAtSmallSizesAndWriteTheirFigures()
+    {
+        // Speeds are the command's to measure; asserted: each part runs, reports every size and its figures are sane.
+        var dir = SyntheticFixture.NewTempFolder();
+        var json = Path.Combine(dir, "bench.json");
+        var result = RunPrior("bench", "--suite", "index,compute,peak", "--index-studies", "40,120", "--presets", "tiny", "--work", dir, "--json", json);
+        Assert.AreEqual(0, result.Code, result.Err);
+        StringAssert.Contains(result.Out, "3x the studies");
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var root = figures.RootElement;
+        var runs = root.GetProperty("indexRuns").EnumerateArray().ToList();
+        Assert.HasCount(2, runs);
+        Assert.AreEqual(120, runs[1].GetProperty("studies").GetDouble());
+        Assert.IsGreaterThan(runs[0].GetProperty("accepted").GetDouble(), runs[1].GetProperty("accepted").GetDouble());
+        Assert.IsGreaterThan(0, root.GetProperty("indexLoadStudiesPerSecond").GetDouble());
+        // A ratio of achieved to matrix-multiply GFLOP/s: positive, and no convolution beats the machine's best GEMM by 2×.
+        double efficiency = root.GetProperty("encoderVsMatmulTiny").GetDouble();
+        Assert.IsTrue(efficiency > 0 && efficiency < 2, $"encoderVsMatmulTiny {efficiency}");
+        var peaks = root.GetProperty("peakMemory").EnumerateArray().ToList();
+        Assert.HasCount(2, peaks);   // tiny at batch 16 and 64
+        Assert.IsGreaterThan(0, peaks[0].GetProperty("peakMb").GetDouble());
+        Assert.AreEqual(2, RunPrior("bench", "--suite", "index", "--index-studies", "5").Code);
+    }
+
+    [TestMethod]
     public void CacheThenPretrainReadsTheImagesFromTheCache()
     {
         var dir = SyntheticFixture.NewTempFolder();
