@@ -59,7 +59,7 @@ internal static class StepBenchmark
         random.manual_seed(1);
         using var model = new PriorModel(options, vocabulary);
         model.to(target).train();
-        using var optimizer = optim.AdamW(model.parameters(), 1e-5);
+        using var optimizer = new Training.AdamW(model.parameters(), 1e-5);   // what the trainer uses
         parameters = model.parameters().Sum(p => p.numel());
         var reports = new DeterministicRandom(7);
         var times = new List<double>();

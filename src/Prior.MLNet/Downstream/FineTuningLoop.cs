@@ -44,8 +44,8 @@ internal static class FineTuningLoop
         int examples, FineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
     {
         foreach (var p in towerParameters) p.requires_grad = !options.FreezeEncoder;
-        using var newOptimizer = optim.AdamW(newParameters, options.HeadLearningRate);
-        using var towerOptimizer = options.FreezeEncoder ? null : optim.AdamW(towerParameters, options.TowerLearningRate);
+        using var newOptimizer = new Training.AdamW(newParameters, options.HeadLearningRate);
+        using var towerOptimizer = options.FreezeEncoder ? null : new Training.AdamW(towerParameters, options.TowerLearningRate);
         var order = Enumerable.Range(0, examples).ToArray();
         var random = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
         int skippedTotal = 0;

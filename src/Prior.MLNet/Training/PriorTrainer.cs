@@ -114,7 +114,7 @@ public sealed class PriorTrainer
                 ? new WarmupCosineSchedule(o.StartLearningRates[0], o.PeakLearningRates[0], o.WarmupEpochs[0] * stepsPerEpoch, o.EpochsPerStage.Sum() * stepsPerEpoch)
                 : new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex], o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
             int scheduleOffset = continuous ? o.EpochsPerStage.Take(stageIndex).Sum() * stepsPerEpoch : 0;
-            using var optimizer = optim.AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay);
+            using var optimizer = new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay);
             bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
             if (resumingHere)
                 using (TorchGcGuard.Enter())
