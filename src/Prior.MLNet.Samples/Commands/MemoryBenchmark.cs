@@ -54,27 +54,38 @@ internal static class MemoryBenchmark
     {
         var resident = new List<double>();
         var managed = new List<double>();
+        TrainStage1(studies, vocabulary, defaults, epochs, p =>
+        {
+            if (p.Step + 1 == p.StepsPerEpoch)
+            {
+                // After a full collection: what is still held, not garbage the next collection would free.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                if (trim)
+                    NativeHeap.ReleaseFreeMemory();
+                using var self = Process.GetCurrentProcess();
+                resident.Add(self.WorkingSet64 / 1e6);
+                managed.Add(GC.GetTotalMemory(false) / 1e6);
+            }
+        });
+        return (resident, managed);
+    }
+
+    /// <summary>
+    /// Stage 1 for <paramref name="epochs"/> epochs on the CPU with <paramref name="preset"/>'s model, batch and schedule,
+    /// seed 1, reporting each step to <paramref name="progress"/>; the trained model is discarded. The memory and
+    /// pipeline parts' training.
+    /// </summary>
+    public static void TrainStage1(IReadOnlyList<TrainingStudy> studies, string vocabulary, PriorTrainerOptions preset, int epochs,
+        Action<TrainingProgress> progress, bool prebuildBatches = false)
+    {
         var result = new PriorTrainer(new PriorTrainerOptions
         {
-            Model = defaults.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = defaults.BatchSize, PeakLearningRates = defaults.PeakLearningRates,
-            StartLearningRates = defaults.StartLearningRates, WarmupEpochs = defaults.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 1,
-            Progress = p =>
-            {
-                if (p.Step + 1 == p.StepsPerEpoch)
-                {
-                    // After a full collection: what is still held, not garbage the next collection would free.
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    GC.Collect();
-                    if (trim)
-                        NativeHeap.ReleaseFreeMemory();
-                    using var self = Process.GetCurrentProcess();
-                    resident.Add(self.WorkingSet64 / 1e6);
-                    managed.Add(GC.GetTotalMemory(false) / 1e6);
-                }
-            },
-        }).Train(studies, new ReportTokenizer(vocabulary, defaults.Model.MaxTokens));
+            Model = preset.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = preset.BatchSize, PeakLearningRates = preset.PeakLearningRates,
+            StartLearningRates = preset.StartLearningRates, WarmupEpochs = preset.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 1,
+            PrebuildBatches = prebuildBatches, Progress = progress,
+        }).Train(studies, new ReportTokenizer(vocabulary, preset.Model.MaxTokens));
         result.Model.Dispose();
-        return (resident, managed);
     }
 }

@@ -17,12 +17,6 @@ internal sealed partial class PeakMemory
     /// <summary>Whether the high-water mark was reset at the start (Linux), so <see cref="PeakBytes"/> is this stretch's own.</summary>
     public bool IsReset { get; }
 
-    /// <summary>Resident memory when the stretch began.</summary>
-    public double StartMb => _startBytes / 1e6;
-
-    /// <summary>The highest resident memory since the start (MB).</summary>
-    public double PeakMb => PeakBytes() / 1e6;
-
     /// <summary>The peak above the resident memory at the start (MB): what the stretch itself needed.</summary>
     public double AboveStartMb => (PeakBytes() - _startBytes) / 1e6;
 

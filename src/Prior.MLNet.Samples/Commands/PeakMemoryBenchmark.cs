@@ -10,8 +10,8 @@ namespace Prior.MLNet.Samples.Commands;
 /// </summary>
 internal static class PeakMemoryBenchmark
 {
-    /// <summary>The batch sizes measured per preset unless asked otherwise.</summary>
-    public static readonly IReadOnlyDictionary<string, int[]> DefaultBatches = new Dictionary<string, int[]>
+    // The batch sizes measured per preset (8 for any other).
+    private static readonly IReadOnlyDictionary<string, int[]> Batches = new Dictionary<string, int[]>
     {
         ["tiny"] = [16, 64], ["small"] = [8, 32], ["paper"] = [2, 4, 8],
     };
@@ -27,7 +27,7 @@ internal static class PeakMemoryBenchmark
             var options = PriorModelOptions.FromPreset(name);
             double? previous = null;
             int previousBatch = 0;
-            foreach (int batch in DefaultBatches.TryGetValue(name, out var sizes) ? sizes : [8])
+            foreach (int batch in Batches.TryGetValue(name, out var sizes) ? sizes : [8])
             {
                 var memory = PeakMemory.Start();
                 StepBenchmark.MedianStep(options, PriorStage.Reconstruction, batch, steps: 1, target, padToMaximum: false, out long parameters);

@@ -59,19 +59,12 @@ internal static class PipelineBenchmark
     private static double MedianStep(PriorTrainerOptions defaults, int epochs, bool prebuild, IReadOnlyList<TrainingStudy> studies, string vocabulary)
     {
         var seconds = new List<double>();
-        var result = new PriorTrainer(new PriorTrainerOptions
+        // Each step's time, waiting for its batch included: the trainer's throughput is per step, of its batch.
+        MemoryBenchmark.TrainStage1(studies, vocabulary, defaults, epochs, p =>
         {
-            Model = defaults.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = defaults.BatchSize, PeakLearningRates = defaults.PeakLearningRates,
-            StartLearningRates = defaults.StartLearningRates, WarmupEpochs = defaults.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 1,
-            PrebuildBatches = prebuild,
-            // Each step's time, waiting for its batch included: the trainer's throughput is per step, of its batch.
-            Progress = p =>
-            {
-                if (p.Epoch >= 1)
-                    seconds.Add(defaults.BatchSize / p.ImagesPerSecond);
-            },
-        }).Train(studies, new ReportTokenizer(vocabulary, defaults.Model.MaxTokens));
-        result.Model.Dispose();
+            if (p.Epoch >= 1)
+                seconds.Add(defaults.BatchSize / p.ImagesPerSecond);
+        }, prebuildBatches: prebuild);
         seconds.Sort();
         return seconds[seconds.Count / 2];
     }

@@ -8,8 +8,9 @@ namespace Prior.MLNet.Training;
 /// TorchSharp's AdamW (decoupled weight decay, bias-corrected moments, ε outside the square root) with the same
 /// arithmetic, parameter groups, state and state files, but a step that frees each parameter's temporary as soon as
 /// that parameter is updated. It is called AdamW, like the class it derives from, because TorchSharp's state files
-/// record the optimiser's class name and refuse another: so checkpoints written by either resume under the other. TorchSharp 0.107's step keeps every parameter's two temporaries (the second moment's
-/// square root and its bias-corrected copy) alive until the whole step ends, so each step allocates and touches twice
+/// record the optimiser's class name and refuse another: so checkpoints written by either resume under the other.
+/// TorchSharp 0.107's step keeps every parameter's two temporaries (the second moment's square root and its
+/// bias-corrected copy) alive until the whole step ends, so each step allocates and touches twice
 /// the model's size afresh: at the paper preset (256.6 M parameters) 2 GB of new memory per step, most of an AdamW
 /// step's time and a third of stage 1's peak memory. Here each parameter needs one temporary of its own size, reused
 /// by the allocator for the next. AMSGrad and maximize are not supported (PRIOR uses neither).
