@@ -37,10 +37,11 @@ internal static class PretrainCommand
         var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
         var detach = new Option<bool>("--detach-generation-targets") { Description = "Stage 3's generation losses (spg, kl, gpa) leave the report side as a fixed target instead of moving the text tower." };
         var rawGlobal = new Option<bool>("--keep-raw-global") { Description = "Keep stage 1's global alignment of the raw (bank-free) report embedding in stages 2-3." };
+        var rawLocal = new Option<bool>("--keep-raw-local") { Description = "Keep stage 1's local alignment on the raw sentence vectors in stages 2-3 (what zero-shot scoring runs without the bank)." };
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, cache,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -65,7 +66,7 @@ internal static class PretrainCommand
             LiveProgress? live = null;
             var options = new PriorTrainerOptions
             {
-                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal) },
+                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal) },
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),

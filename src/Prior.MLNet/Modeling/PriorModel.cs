@@ -135,9 +135,10 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         terms["global"] = GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale);
         if (assignment is not null && Options.KeepRawGlobalAlignment)
             terms["globalRaw"] = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
-        var cross = local_cross_attention.Attend(imageLocal, textSentences, mask);
+        var localSentences = Options.KeepRawLocalAlignment ? sentences : textSentences;
+        var cross = local_cross_attention.Attend(imageLocal, localSentences, mask);
         terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
-        terms["localText"] = SentenceContrastiveLoss.Compute(textSentences, cross.ContextSentence, mask, local_logit_scale);
+        terms["localText"] = SentenceContrastiveLoss.Compute(localSentences, cross.ContextSentence, mask, local_logit_scale);
 
         if (stage == PriorStage.Reconstruction)
         {

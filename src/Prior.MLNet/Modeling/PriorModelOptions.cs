@@ -89,6 +89,15 @@ public sealed record PriorModelOptions
     /// </summary>
     public bool KeepRawGlobalAlignment { get; init; }
 
+    /// <summary>
+    /// In stages 2–3, the local alignment (the cross-attention between image regions and sentences, L_local's two
+    /// terms, and stage 3's reconstruction context) takes the raw sentence vectors, as in stage 1, instead of the bank's
+    /// prototypes. Zero-shot scoring runs the same cross-attention on the prompts' raw sentence vectors when the bank
+    /// is bypassed, so this keeps what it was trained on. False (default): the original's, where after stage 1 the
+    /// local alignment sees only prototypes.
+    /// </summary>
+    public bool KeepRawLocalAlignment { get; init; }
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 

@@ -102,6 +102,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Keep stage 1's alignment of the raw report embedding in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
     public bool KeepRawGlobalAlignment { get; init; }
 
+    /// <summary>Keep stage 1's local alignment on the raw sentence vectors in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawLocalAlignment"/>).</summary>
+    public bool KeepRawLocalAlignment { get; init; }
+
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 

@@ -83,6 +83,28 @@ public sealed class PriorModelTests
     }
 
     [TestMethod]
+    public void KeepingTheRawLocalAlignmentGivesStageTwoTheLocalTermsOfStageOne()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        using var raw = new PriorModel(PriorModelOptions.Tiny with { KeepRawLocalAlignment = true }, vocabularySize: 200);
+        raw.eval();   // no dropout, no Gumbel noise: both stages see the same sentence vectors
+        using var noGrad = no_grad();
+        var batch = RandomBatch(raw.Options, 4, 200);
+        var stage1 = raw.call(batch, PriorStage.Alignment);
+        var stage2 = raw.call(batch, PriorStage.Prototypes);
+        foreach (var term in new[] { "localImage", "localText" })
+            Assert.AreEqual(stage1.Terms[term].item<float>(), stage2.Terms[term].item<float>(), 1e-6, $"{term}: stage 1 aligns the raw sentence vectors");
+        Assert.AreNotEqual(stage1.Terms["global"].item<float>(), stage2.Terms["global"].item<float>(), "the global term still goes through the bank");
+
+        // Without the option (same weights) stage 2's local alignment sees the bank's prototypes instead.
+        using var original = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        original.load_state_dict(raw.state_dict());
+        original.eval();
+        Assert.AreNotEqual(stage1.Terms["localText"].item<float>(), original.call(batch, PriorStage.Prototypes).Terms["localText"].item<float>(), 1e-4);
+    }
+
+    [TestMethod]
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]
