@@ -126,9 +126,10 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         PrototypeAssignment? assignment = null;
         if (stage >= PriorStage.Prototypes)
         {
-            assignment = sentence_bank.call(sentences, mask);
+            var bankInput = Options.ShieldTextTowerFromBank ? sentences.detach() : sentences;
+            assignment = sentence_bank.call(bankInput, mask);
             textSentences = assignment.Prototypes;
-            terms["proto"] = SentencePrototypeBank.PrototypeLoss(assignment.Prototypes[mask], sentences[mask]);
+            terms["proto"] = SentencePrototypeBank.PrototypeLoss(assignment.Prototypes[mask], bankInput[mask]);
         }
 
         var report = PoolReport(textSentences, mask);

@@ -98,6 +98,14 @@ public sealed record PriorModelOptions
     /// </summary>
     public bool KeepRawLocalAlignment { get; init; }
 
+    /// <summary>
+    /// In stages 2–3 the bank assigns detached sentence vectors, so nothing that goes through the prototypes (the
+    /// prototype loss, the global term on the prototype path, stage 3's generation) moves the text tower: the bank,
+    /// the pooling and the image tower learn from them, the text tower only from the raw terms. Meant with
+    /// <see cref="KeepRawGlobalAlignment"/> (else the text tower stops learning after stage 1). False (default): the original's.
+    /// </summary>
+    public bool ShieldTextTowerFromBank { get; init; }
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 

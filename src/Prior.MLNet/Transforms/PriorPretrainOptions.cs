@@ -105,6 +105,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Keep stage 1's local alignment on the raw sentence vectors in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawLocalAlignment"/>).</summary>
     public bool KeepRawLocalAlignment { get; init; }
 
+    /// <summary>Nothing that goes through the bank moves the text tower in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.ShieldTextTowerFromBank"/>).</summary>
+    public bool ShieldTextTowerFromBank { get; init; }
+
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 

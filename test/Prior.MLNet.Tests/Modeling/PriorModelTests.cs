@@ -105,6 +105,28 @@ public sealed class PriorModelTests
     }
 
     [TestMethod]
+    [DataRow(PriorStage.Prototypes)]
+    [DataRow(PriorStage.Reconstruction)]
+    public void ShieldingTheTextTowerKeepsEveryPrototypePathLossOffIt(PriorStage stage)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        double TextGradient(bool shield)
+        {
+            using var model = new PriorModel(PriorModelOptions.Tiny with { ShieldTextTowerFromBank = shield }, vocabularySize: 200);
+            model.train();
+            var batch = RandomBatch(model.Options, 4, 200);
+            model.call(batch, stage).Total.backward();
+            Assert.IsTrue(model.image_encoder.encoder.conv1.weight!.grad is { } image && image.abs().sum().item<float>() > 0, "the image tower still learns from the bank's terms");
+            Assert.IsTrue(model.sentence_bank.embed.weight!.grad is { } bank && bank.abs().sum().item<float>() > 0, "the bank still learns");
+            var text = model.text_encoder.encoder.embeddings.word_embeddings!.weight!.grad;
+            return text is null ? 0 : text.abs().sum().item<float>();
+        }
+        Assert.AreEqual(0, TextGradient(shield: true), "without the raw terms nothing may reach the text tower");
+        Assert.IsTrue(TextGradient(shield: false) > 0, "the original's prototype path trains the text tower");
+    }
+
+    [TestMethod]
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]
