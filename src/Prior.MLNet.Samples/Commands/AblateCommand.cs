@@ -21,7 +21,7 @@ internal static class AblateCommand
 {
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
     internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
-        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false, bool RawLocal = false, bool Shield = false);
+        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false, bool RawLocal = false, bool Shield = false, double ImageGradient = 1);
 
     /// <summary>One finished run.</summary>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
@@ -63,6 +63,8 @@ internal static class AblateCommand
                 Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true),
             new("shielded", split, null, PrototypeInitialization.Random, false, $"as rawlocal-continuous, with the bank assigning detached sentence vectors: the text tower learns only stage 1's terms, the bank's losses train the bank, the pooling and the image tower",
                 Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, Shield: true),
+            new("imageraw", split, null, PrototypeInitialization.Random, false, "as shielded, with the image tower's gradient from the global term through the bank scaled by 0.1",
+                Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, Shield: true, ImageGradient: 0.1),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -72,7 +74,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded, imageraw.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -179,6 +181,7 @@ internal static class AblateCommand
             KeepRawGlobalAlignment = arm.RawGlobal,
             KeepRawLocalAlignment = arm.RawLocal,
             ShieldTextTowerFromBank = arm.Shield,
+            PrototypePathImageGradient = arm.ImageGradient,
             // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
             MeasureGradientShares = true,
             Notice = n => Console.WriteLine($"    {n}"),

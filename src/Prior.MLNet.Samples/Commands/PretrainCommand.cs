@@ -39,10 +39,11 @@ internal static class PretrainCommand
         var rawGlobal = new Option<bool>("--keep-raw-global") { Description = "Keep stage 1's global alignment of the raw (bank-free) report embedding in stages 2-3." };
         var rawLocal = new Option<bool>("--keep-raw-local") { Description = "Keep stage 1's local alignment on the raw sentence vectors in stages 2-3 (what zero-shot scoring runs without the bank)." };
         var shield = new Option<bool>("--shield-text-tower") { Description = "In stages 2-3 nothing that goes through the bank moves the text tower (use with --keep-raw-global)." };
+        var imageGradient = new Option<double>("--prototype-path-image-gradient") { Description = "Factor (0 to 1) on the image tower's gradient from the global term through the bank in stages 2-3.", DefaultValueFactory = _ => 1 };
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, cache,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -67,7 +68,7 @@ internal static class PretrainCommand
             LiveProgress? live = null;
             var options = new PriorTrainerOptions
             {
-                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal), ShieldTextTowerFromBank = parse.GetValue(shield) },
+                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal), ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient) },
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),

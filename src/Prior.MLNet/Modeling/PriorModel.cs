@@ -133,7 +133,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         }
 
         var report = PoolReport(textSentences, mask);
-        terms["global"] = GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale);
+        terms["global"] = GlobalAlignmentLoss.Compute(assignment is null ? imageGlobal : ScaleGradient(imageGlobal, Options.PrototypePathImageGradient), report, logit_scale);
         if (assignment is not null && Options.KeepRawGlobalAlignment)
             terms["globalRaw"] = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
         var localSentences = Options.KeepRawLocalAlignment ? sentences : textSentences;
@@ -173,6 +173,14 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         {
             Bank = assignment is null ? null : new BankObservation(assignment.Index[mask], sentences[mask].detach()),
         };
+    }
+
+    // The same values, with the gradient flowing back through them multiplied by `factor`.
+    private static Tensor ScaleGradient(Tensor x, double factor)
+    {
+        if (factor == 1) return x;
+        var fixedPart = x.detach();
+        return fixedPart + (x - fixedPart) * factor;
     }
 
     // Zero-pads (or keeps) dimension 1 to exactly `slots`.

@@ -106,6 +106,15 @@ public sealed record PriorModelOptions
     /// </summary>
     public bool ShieldTextTowerFromBank { get; init; }
 
+    /// <summary>
+    /// In stages 2–3, the factor on the gradient the image tower receives from the global term through the bank's
+    /// prototypes (the loss itself is unchanged; the bank, the pooling and the text side get their full gradient).
+    /// Measured (<c>prior pretrain --gradient-shares</c>): in stage 2 that term's image-tower gradient is about 3× the raw
+    /// global term's and nearly orthogonal to it (cosine 0.2), so it steers the image embedding that bank-free
+    /// zero-shot scoring and retrieval use. 1 (default): the original's; 0 leaves the image tower to the other terms.
+    /// </summary>
+    public double PrototypePathImageGradient { get; init; } = 1;
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 
@@ -157,6 +166,8 @@ public sealed record PriorModelOptions
             throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be a positive multiple of 32 (the ResNet stride).");
         if (ResNetWidth != 16 && (ResNetWidth < 32 || ResNetWidth % 32 != 0))
             throw new ArgumentOutOfRangeException(nameof(ResNetWidth), ResNetWidth, "ResNetWidth must be 16 or a positive multiple of 32: libtorch's CPU convolutions compute wrong values or NaN for other channel counts (see AlignedConv2d; docs/troubleshooting.md).");
+        if (!(PrototypePathImageGradient >= 0 && PrototypePathImageGradient <= 1))
+            throw new ArgumentOutOfRangeException(nameof(PrototypePathImageGradient), PrototypePathImageGradient, "PrototypePathImageGradient must be between 0 and 1.");
         if (EmbeddingDim % PoolingHeads != 0)
             throw new ArgumentException($"PoolingHeads ({PoolingHeads}) must divide EmbeddingDim ({EmbeddingDim}).");
         if (MaxTokens < 3 || MaxTokens > Text.MaxPositionEmbeddings)

@@ -108,6 +108,9 @@ public sealed class PriorPretrainOptions
     /// <summary>Nothing that goes through the bank moves the text tower in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.ShieldTextTowerFromBank"/>).</summary>
     public bool ShieldTextTowerFromBank { get; init; }
 
+    /// <summary>Factor on the image tower's gradient from the global term through the bank in stages 2–3. Default 1 (the original's; see <see cref="Modeling.PriorModelOptions.PrototypePathImageGradient"/>).</summary>
+    public double PrototypePathImageGradient { get; init; } = 1;
+
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 

@@ -127,6 +127,32 @@ public sealed class PriorModelTests
     }
 
     [TestMethod]
+    public void ThePrototypePathImageGradientScalesOnlyTheImageTowersGradientFromTheBanksGlobalTerm()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(7);
+        using var full = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        using var scaled = new PriorModel(PriorModelOptions.Tiny with { PrototypePathImageGradient = 0.25 }, vocabularySize: 200);
+        scaled.load_state_dict(full.state_dict());
+        var batch = RandomBatch(full.Options, 4, 200);
+        (float Loss, Tensor Image, Tensor Bank) GlobalTerm(PriorModel model)
+        {
+            model.eval();   // no dropout, no Gumbel noise: both models compute the same numbers
+            model.zero_grad();
+            var loss = model.call(batch, PriorStage.Prototypes).Terms["global"];
+            loss.backward();
+            return (loss.item<float>(), model.image_encoder.encoder.conv1.weight!.grad!.clone(), model.sentence_bank.embed.weight!.grad!.clone());
+        }
+        var a = GlobalTerm(full);
+        var b = GlobalTerm(scaled);
+        Assert.AreEqual(a.Loss, b.Loss, "the loss itself is unchanged");
+        Assert.IsTrue(a.Image.abs().sum().item<float>() > 0);
+        Assert.IsTrue((b.Image - a.Image * 0.25).abs().max().item<float>() <= 1e-5f * a.Image.abs().max().item<float>(), "the image tower gets a quarter of the gradient");
+        Assert.IsTrue((b.Bank - a.Bank).abs().max().item<float>() <= 1e-6f * a.Bank.abs().max().item<float>(), "the bank gets all of it");
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => (PriorModelOptions.Tiny with { PrototypePathImageGradient = 1.5 }).Validate());
+    }
+
+    [TestMethod]
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]
