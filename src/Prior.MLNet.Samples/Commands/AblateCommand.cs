@@ -21,7 +21,8 @@ internal static class AblateCommand
 {
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
     internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
-        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false, bool RawLocal = false, bool Shield = false, double ImageGradient = 1);
+        double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false, bool RawLocal = false, bool Shield = false, double ImageGradient = 1,
+        bool Decoupled = false, bool KeepOptimizer = false);
 
     /// <summary>One finished run.</summary>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
@@ -65,6 +66,12 @@ internal static class AblateCommand
                 Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, Shield: true),
             new("imageraw", split, null, PrototypeInitialization.Random, false, "as shielded, with the image tower's gradient from the global term through the bank scaled by 0.1",
                 Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, Shield: true, ImageGradient: 0.1),
+            new("imageraw-keep", split, null, PrototypeInitialization.Random, false, "as imageraw, with one optimizer for the whole run (stage 1's AdamW moments carry into stages 2-3)",
+                Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, Shield: true, ImageGradient: 0.1, KeepOptimizer: true),
+            new("decoupled", split, null, PrototypeInitialization.Random, false, "stages 2-3 train only the bank and the decoders on detached features, the towers (and pooling, local alignment, temperatures) keep exactly stage 1's terms; stage 1's schedule throughout",
+                Schedule: StageSchedule.Continuous, Decoupled: true),
+            new("decoupled-keep", split, null, PrototypeInitialization.Random, false, "as decoupled, with one optimizer for the whole run",
+                Schedule: StageSchedule.Continuous, Decoupled: true, KeepOptimizer: true),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -74,7 +81,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded, imageraw.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded, imageraw, imageraw-keep, decoupled, decoupled-keep.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -182,6 +189,8 @@ internal static class AblateCommand
             KeepRawLocalAlignment = arm.RawLocal,
             ShieldTextTowerFromBank = arm.Shield,
             PrototypePathImageGradient = arm.ImageGradient,
+            DecoupledPrototypeStages = arm.Decoupled,
+            KeepOptimizerStateAcrossStages = arm.KeepOptimizer,
             // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
             MeasureGradientShares = true,
             Notice = n => Console.WriteLine($"    {n}"),

@@ -40,10 +40,12 @@ internal static class PretrainCommand
         var rawLocal = new Option<bool>("--keep-raw-local") { Description = "Keep stage 1's local alignment on the raw sentence vectors in stages 2-3 (what zero-shot scoring runs without the bank)." };
         var shield = new Option<bool>("--shield-text-tower") { Description = "In stages 2-3 nothing that goes through the bank moves the text tower (use with --keep-raw-global)." };
         var imageGradient = new Option<double>("--prototype-path-image-gradient") { Description = "Factor (0 to 1) on the image tower's gradient from the global term through the bank in stages 2-3.", DefaultValueFactory = _ => 1 };
+        var decoupled = new Option<bool>("--decoupled") { Description = "Stages 2-3 train only the bank and the decoders, on detached features; the towers keep stage 1's terms (implies the four switches above and a prototype-path image gradient of 0)." };
+        var keepOptimizer = new Option<bool>("--keep-optimizer") { Description = "One optimizer for the whole run: stage 1's moments carry into stages 2-3 instead of a fresh AdamW per stage." };
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, cache,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, decoupled, keepOptimizer, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -68,7 +70,12 @@ internal static class PretrainCommand
             LiveProgress? live = null;
             var options = new PriorTrainerOptions
             {
-                Model = defaults.Model with { DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal), ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient) },
+                Model = new PriorPretrainOptions
+                {
+                    DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal),
+                    ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient), DecoupledPrototypeStages = parse.GetValue(decoupled),
+                }.ApplyTo(defaults.Model),
+                KeepOptimizerStateAcrossStages = parse.GetValue(keepOptimizer),
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),

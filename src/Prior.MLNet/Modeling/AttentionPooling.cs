@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,16 +18,19 @@ internal static class AttentionPooling
     /// <param name="v">Value projection.</param>
     /// <param name="c">Output projection.</param>
     /// <param name="heads">Number of heads.</param>
-    public static Tensor Pool(Tensor tokens, Tensor? keyMask, Linear q, Linear k, Linear v, Linear c, int heads)
+    /// <param name="frozenWeights">True: the projections' weights are used detached, so the gradient reaches the
+    /// tokens but not the weights (the same values either way).</param>
+    public static Tensor Pool(Tensor tokens, Tensor? keyMask, Linear q, Linear k, Linear v, Linear c, int heads, bool frozenWeights = false)
     {
         long n = tokens.shape[0], length = tokens.shape[1], channels = tokens.shape[2], headDim = channels / heads;
-        var query = q.call(tokens.narrow(1, 0, 1)).view(n, 1, heads, headDim).transpose(1, 2) * Math.Pow(headDim, -0.5);
-        var key = k.call(tokens).view(n, length, heads, headDim).transpose(1, 2);
-        var value = v.call(tokens).view(n, length, heads, headDim).transpose(1, 2);
+        Tensor Project(Linear layer, Tensor x) => frozenWeights ? nn.functional.linear(x, layer.weight!.detach(), layer.bias?.detach()) : layer.call(x);
+        var query = Project(q, tokens.narrow(1, 0, 1)).view(n, 1, heads, headDim).transpose(1, 2) * Math.Pow(headDim, -0.5);
+        var key = Project(k, tokens).view(n, length, heads, headDim).transpose(1, 2);
+        var value = Project(v, tokens).view(n, length, heads, headDim).transpose(1, 2);
         var scores = query.matmul(key.transpose(-2, -1));                    // [N, heads, 1, L]
         if (keyMask is not null)
             scores = scores.masked_fill(keyMask.logical_not().view(n, 1, 1, length), double.NegativeInfinity);
         var pooled = scores.softmax(-1).matmul(value).transpose(1, 2).reshape(n, channels);
-        return c.call(pooled);
+        return Project(c, pooled);
     }
 }

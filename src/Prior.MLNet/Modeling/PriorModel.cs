@@ -122,40 +122,56 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             mask = mask.narrow(1, 0, Options.GeneratedSentences);
         }
 
+        // Decoupled stages 2-3 imply every switch that keeps the bank's terms off what stage 1 trains.
+        bool decoupled = Options.DecoupledPrototypeStages;
+        bool shield = Options.ShieldTextTowerFromBank || decoupled;
+        bool rawGlobal = Options.KeepRawGlobalAlignment || decoupled;
+        bool rawLocal = Options.KeepRawLocalAlignment || decoupled;
+        bool detachTargets = Options.DetachGenerationTargets || decoupled;
+        double imageGradient = decoupled ? 0 : Options.PrototypePathImageGradient;
+        // The prototype path's pooling and temperature: stage 1's modules, so held fixed for it when decoupled.
+        Tensor PoolPrototypes(Tensor x, Tensor m) => decoupled ? global_text_attention.ForwardFrozen(x, m) : PoolReport(x, m);
+        var prototypeScale = decoupled ? logit_scale.detach() : logit_scale;
+
         var textSentences = sentences;
         PrototypeAssignment? assignment = null;
         if (stage >= PriorStage.Prototypes)
         {
-            var bankInput = Options.ShieldTextTowerFromBank ? sentences.detach() : sentences;
+            var bankInput = shield ? sentences.detach() : sentences;
             assignment = sentence_bank.call(bankInput, mask);
             textSentences = assignment.Prototypes;
             terms["proto"] = SentencePrototypeBank.PrototypeLoss(assignment.Prototypes[mask], bankInput[mask]);
         }
 
-        var report = PoolReport(textSentences, mask);
-        terms["global"] = GlobalAlignmentLoss.Compute(assignment is null ? imageGlobal : ScaleGradient(imageGlobal, Options.PrototypePathImageGradient), report, logit_scale);
-        if (assignment is not null && Options.KeepRawGlobalAlignment)
+        var report = assignment is null ? PoolReport(textSentences, mask) : PoolPrototypes(textSentences, mask);
+        terms["global"] = assignment is null
+            ? GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale)
+            : GlobalAlignmentLoss.Compute(ScaleGradient(imageGlobal, imageGradient), report, prototypeScale);
+        if (assignment is not null && rawGlobal)
             terms["globalRaw"] = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
-        var localSentences = Options.KeepRawLocalAlignment ? sentences : textSentences;
+        var localSentences = rawLocal ? sentences : textSentences;
         var cross = local_cross_attention.Attend(imageLocal, localSentences, mask);
         terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
         terms["localText"] = SentenceContrastiveLoss.Compute(localSentences, cross.ContextSentence, mask, local_logit_scale);
 
         if (stage == PriorStage.Reconstruction)
         {
+            // Decoupled: the decoders read the image features and the local context as fixed inputs.
+            var features = decoupled ? imageLocal.detach() : imageLocal;
+            var context = decoupled ? cross.ContextImage.detach() : cross.ContextImage;
             long side = Options.ImageSize / 32;
-            var localMap = LocalFeatures.ToMap(imageLocal, Options.LocalFeatureLayout, side, side);
-            var contextMap = LocalFeatures.ToMap(cross.ContextImage, Options.LocalFeatureLayout, side, side);
+            var localMap = LocalFeatures.ToMap(features, Options.LocalFeatureLayout, side, side);
+            var contextMap = LocalFeatures.ToMap(context, Options.LocalFeatureLayout, side, side);
             var masked = nn.functional.dropout2d(localMap, Options.ReconstructionDropout, training);
             var reconstruction = image_decoder.call(cat([masked, contextMap], 1));
             terms["reconstruction"] = nn.functional.l1_loss(reconstruction, batch.Images);
 
             long b = imageLocal.shape[0], slots = Options.GeneratedSentences;
-            var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), imageLocal, Options.DecoderCausalMask);
+            var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), features, Options.DecoderCausalMask);
             var targets = PadSlots(assignment!.Prototypes * mask.unsqueeze(-1), slots);
             var logits = PadSlots(assignment.Logits, slots);
             var slotMask = PadSlots(mask.unsqueeze(-1), slots).squeeze(-1).to_type(ScalarType.Bool);
-            if (Options.DetachGenerationTargets)
+            if (detachTargets)
             {
                 targets = targets.detach();
                 logits = logits.detach();
@@ -167,7 +183,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             // draw in training; that call's prototype loss is not used), and their pooled prototypes must align
             // with the report embedding.
             var generated = sentence_bank.call(generation.Arranged, slotMask);
-            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolReport(generated.Prototypes, slotMask), Options.DetachGenerationTargets ? report.detach() : report, logit_scale);
+            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolPrototypes(generated.Prototypes, slotMask), detachTargets ? report.detach() : report, prototypeScale);
         }
         return new PriorLosses(stage, terms)
         {

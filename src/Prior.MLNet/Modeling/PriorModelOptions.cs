@@ -115,6 +115,21 @@ public sealed record PriorModelOptions
     /// </summary>
     public double PrototypePathImageGradient { get; init; } = 1;
 
+    /// <summary>
+    /// Stages 2–3 train only what they add — the sentence bank, the image decoder, the prototype decoder and its
+    /// queries — on detached features, and every module stage 1 trains (both towers, the report pooling, the local
+    /// alignment, the temperatures) gets exactly stage 1's gradient: its global and local terms on the raw, bank-free
+    /// embeddings. The representation then follows stage 1's objective for the whole run, and the bank and the
+    /// generation heads (which <c>PriorReportDraft</c> uses) learn beside it. Implies
+    /// <see cref="KeepRawGlobalAlignment"/>, <see cref="KeepRawLocalAlignment"/>, <see cref="ShieldTextTowerFromBank"/>,
+    /// <see cref="DetachGenerationTargets"/> and a <see cref="PrototypePathImageGradient"/> of 0, and also keeps the
+    /// prototype path's global term and L_gpa off the pooling's weights and the temperature, and stage 3's
+    /// reconstruction and generation off the image tower and the local alignment. Measured at demo scale
+    /// (docs/training.md): every gradient those terms send into the towers cost retrieval. False (default): the
+    /// original's coupled training, where stages 2–3 reshape the towers.
+    /// </summary>
+    public bool DecoupledPrototypeStages { get; init; }
+
     /// <summary>The paper's sizes.</summary>
     public static PriorModelOptions Paper { get; } = new();
 

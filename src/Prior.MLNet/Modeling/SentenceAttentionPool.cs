@@ -42,13 +42,21 @@ public sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Pools sentences [B, T, D] with mask [B, T] (bool; every report needs at least one sentence) into [B, D].</summary>
-    public override Tensor forward(Tensor sentences, Tensor mask)
+    public override Tensor forward(Tensor sentences, Tensor mask) => Pool(sentences, mask, frozenWeights: false);
+
+    /// <summary>
+    /// The same pooling with this module's weights held fixed: the gradient reaches <paramref name="sentences"/> but
+    /// not the weights (for a loss that may train what feeds the pooling but not the pooling itself).
+    /// </summary>
+    public Tensor ForwardFrozen(Tensor sentences, Tensor mask) => Pool(sentences, mask, frozenWeights: true);
+
+    private Tensor Pool(Tensor sentences, Tensor mask, bool frozenWeights)
     {
         using var scope = NewDisposeScope();
         var weights = mask.to_type(sentences.dtype).unsqueeze(-1);
         var mean = (sentences * weights).sum(1, keepdim: true) / weights.sum(1, keepdim: true).clamp_min(1);
         var tokens = cat([mean, sentences], 1);
         var keyMask = cat([ones(mask.shape[0], 1, dtype: ScalarType.Bool, device: mask.device), mask.to_type(ScalarType.Bool)], 1);
-        return AttentionPooling.Pool(tokens, keyMask, q_proj, k_proj, v_proj, c_proj, _heads).MoveToOuterDisposeScope();
+        return AttentionPooling.Pool(tokens, keyMask, q_proj, k_proj, v_proj, c_proj, _heads, frozenWeights).MoveToOuterDisposeScope();
     }
 }

@@ -23,6 +23,9 @@ internal sealed class AdamW : TorchSharp.Modules.AdamW
     {
     }
 
+    /// <summary>How many updates <paramref name="parameter"/> has had (0 before its first gradient).</summary>
+    internal long StepsOf(Parameter parameter) => _state.TryGetValue(parameter.Handle, out var state) ? ((State)state).step : 0;
+
     /// <inheritdoc />
     public override Tensor step(Func<Tensor>? closure = null)
     {

@@ -102,6 +102,8 @@ public sealed class PriorTrainer
         using var monitor = new PrototypeBankMonitor(model.Options.Prototypes, device);
         var skipped = new List<string>();
         long globalStep = position.GlobalStep;
+        // The run's one optimizer when it is kept across stages (every step sets its learning rate).
+        using var keptOptimizer = o.KeepOptimizerStateAcrossStages ? new AdamW(model.parameters(), 0, weight_decay: o.WeightDecay) : null;
         for (int stageIndex = position.StageIndex; stageIndex < 3; stageIndex++)
         {
             int epochs = o.EpochsPerStage[stageIndex];
@@ -114,9 +116,13 @@ public sealed class PriorTrainer
                 ? new WarmupCosineSchedule(o.StartLearningRates[0], o.PeakLearningRates[0], o.WarmupEpochs[0] * stepsPerEpoch, o.EpochsPerStage.Sum() * stepsPerEpoch)
                 : new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex], o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
             int scheduleOffset = continuous ? o.EpochsPerStage.Take(stageIndex).Sum() * stepsPerEpoch : 0;
-            using var optimizer = new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay);
+            // Each stage's own optimizer (the original's), or the run's one.
+            using var ownOptimizer = keptOptimizer is null ? new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay) : null;
+            var optimizer = ownOptimizer ?? keptOptimizer!;
             bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
-            if (resumingHere)
+            // A checkpoint at a stage's start holds the run's optimizer when it is kept across stages.
+            bool resumingAtStageStart = resumeFrom is not null && stageIndex == position.StageIndex && !resumingHere && o.KeepOptimizerStateAcrossStages;
+            if (resumingHere || resumingAtStageStart)
                 using (TorchGcGuard.Enter())
                     TrainingCheckpoint.LoadOptimizer(resumeFrom!, optimizer);
             int firstEpoch = stageIndex == position.StageIndex ? position.Epoch : 0;

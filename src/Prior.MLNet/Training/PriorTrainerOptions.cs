@@ -33,6 +33,14 @@ public sealed class PriorTrainerOptions
     public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
 
     /// <summary>
+    /// One AdamW for the whole run, so the moments of the parameters stage 1 trained carry into stages 2–3 (those
+    /// stages' new parameters start their own moments, with their own bias correction). False (default): the
+    /// original's, which runs each stage as a separate training with a fresh optimizer: the first step of stages 2
+    /// and 3 then moves every tower weight by about the learning rate, whatever its gradient's history.
+    /// </summary>
+    public bool KeepOptimizerStateAcrossStages { get; init; }
+
+    /// <summary>
     /// How the bank starts when the first prototype stage (2, or 3 when 2 is skipped) begins from a stage-1 model.
     /// Default <see cref="Training.PrototypeInitialization.Random"/> (the original's): the k-means start keeps every
     /// prototype in use but did not raise zero-shot accuracy or retrieval in the ablation (docs/training.md).

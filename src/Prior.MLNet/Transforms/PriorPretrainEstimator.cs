@@ -48,10 +48,11 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         using var cancellation = new CancellationTokenSource();
         var trainerOptions = new PriorTrainerOptions
         {
-            Model = defaults.Model with { Prototypes = o.Prototypes ?? defaults.Model.Prototypes, ImageSize = o.ImageSize ?? defaults.Model.ImageSize, DetachGenerationTargets = o.DetachGenerationTargets, KeepRawGlobalAlignment = o.KeepRawGlobalAlignment, KeepRawLocalAlignment = o.KeepRawLocalAlignment, ShieldTextTowerFromBank = o.ShieldTextTowerFromBank, PrototypePathImageGradient = o.PrototypePathImageGradient },
+            Model = o.ApplyTo(defaults.Model),
             PrototypeInitialization = o.PrototypeInitialization,
             RestartUnusedPrototypes = o.RestartUnusedPrototypes,
             StageSchedule = o.StageSchedule,
+            KeepOptimizerStateAcrossStages = o.KeepOptimizerStateAcrossStages,
             ImageCache = o.ImageCache,
             MeasureGradientShares = o.MeasureGradientShares,
             Notice = o.Notice,

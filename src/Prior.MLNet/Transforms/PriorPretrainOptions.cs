@@ -111,11 +111,33 @@ public sealed class PriorPretrainOptions
     /// <summary>Factor on the image tower's gradient from the global term through the bank in stages 2–3. Default 1 (the original's; see <see cref="Modeling.PriorModelOptions.PrototypePathImageGradient"/>).</summary>
     public double PrototypePathImageGradient { get; init; } = 1;
 
+    /// <summary>Stages 2–3 train only the bank and the decoders, on detached features, and leave the towers to stage 1's terms. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DecoupledPrototypeStages"/>).</summary>
+    public bool DecoupledPrototypeStages { get; init; }
+
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 
     /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
     public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
+
+    /// <summary>One optimizer for the whole run instead of a fresh one per stage. Default false (the original's; see <see cref="PriorTrainerOptions.KeepOptimizerStateAcrossStages"/>).</summary>
+    public bool KeepOptimizerStateAcrossStages { get; init; }
+
+    /// <summary>
+    /// <paramref name="preset"/> with this object's model settings: the bank size, the image size and the stage 2–3
+    /// switches. The one place they are mapped, for <c>PriorPretrain</c> and the <c>prior</c> tool alike.
+    /// </summary>
+    internal Modeling.PriorModelOptions ApplyTo(Modeling.PriorModelOptions preset) => preset with
+    {
+        Prototypes = Prototypes ?? preset.Prototypes,
+        ImageSize = ImageSize ?? preset.ImageSize,
+        DetachGenerationTargets = DetachGenerationTargets,
+        KeepRawGlobalAlignment = KeepRawGlobalAlignment,
+        KeepRawLocalAlignment = KeepRawLocalAlignment,
+        ShieldTextTowerFromBank = ShieldTextTowerFromBank,
+        PrototypePathImageGradient = PrototypePathImageGradient,
+        DecoupledPrototypeStages = DecoupledPrototypeStages,
+    };
 
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>
     public int? Prototypes { get; init; }

@@ -153,6 +153,48 @@ public sealed class PriorModelTests
     }
 
     [TestMethod]
+    [DataRow(PriorStage.Prototypes)]
+    [DataRow(PriorStage.Reconstruction)]
+    public void DecoupledStagesGiveEveryStageOneModuleExactlyStageOnesGradientAndTrainOnlyTheirOwnModules(PriorStage stage)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(8);
+        using var model = new PriorModel(PriorModelOptions.Tiny with { DecoupledPrototypeStages = true }, vocabularySize: 200);
+        model.eval();   // no dropout, no Gumbel noise: both stages see the same features
+        var batch = RandomBatch(model.Options, 4, 200);
+        Dictionary<string, Tensor> Gradients(PriorModel m, Func<PriorLosses, Tensor> loss)
+        {
+            m.zero_grad();
+            loss(m.call(batch, stage)).backward();
+            return m.named_parameters().Where(p => p.parameter.grad is not null).ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        }
+
+        // Stage 1's terms on the same batch, weighted as this stage weights them (stage 3 weights the global term 10).
+        model.zero_grad();
+        var stage1 = model.call(batch, PriorStage.Alignment);
+        (stage1.Terms["global"] * PriorLosses.Weight(stage, "global") + stage1.Terms["localImage"] + stage1.Terms["localText"]).backward();
+        var expected = model.named_parameters().Where(p => p.parameter.grad is not null).ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        var decoupled = Gradients(model, l => l.Total);
+
+        Assert.IsTrue(expected.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal)) && expected.Keys.Any(k => k.StartsWith("text_encoder.", StringComparison.Ordinal)));
+        foreach (var (name, grad) in expected)
+        {
+            double scale = Math.Max(1e-6, grad.abs().max().item<float>());
+            Assert.IsLessThanOrEqualTo(1e-4, (decoupled[name] - grad).abs().max().item<float>() / scale, $"{name}: not stage 1's gradient");
+        }
+        var own = stage == PriorStage.Prototypes ? new[] { "sentence_bank." } : new[] { "sentence_bank.", "image_decoder.", "sentence_decoder.", "prototype_queries" };
+        foreach (var prefix in own)
+            Assert.IsTrue(decoupled.Any(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !expected.ContainsKey(kv.Key) && kv.Value.abs().sum().item<float>() > 0), $"{prefix} does not learn");
+
+        // The original's stages reshape stage 1's modules: the same check fails without the option.
+        using var coupled = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
+        coupled.load_state_dict(model.state_dict());
+        coupled.eval();
+        var original = Gradients(coupled, l => l.Total);
+        Assert.IsTrue(expected.Any(kv => (original[kv.Key] - kv.Value).abs().max().item<float>() > 1e-3 * Math.Max(1e-6, kv.Value.abs().max().item<float>())));
+    }
+
+    [TestMethod]
     [DataRow("tiny")]
     [DataRow("small")]
     [DataRow("paper")]

@@ -129,6 +129,49 @@ public sealed class PriorTrainerTests
         resumed.Model.Dispose();
     }
 
+    // The original starts each stage with a fresh AdamW; keeping one carries stage 1's moments on, and a run resumed
+    // from the checkpoint at a stage boundary must carry them on too.
+    [TestMethod]
+    [DoNotParallelize]
+    public void OneOptimizerForTheRunCarriesStageOnesMomentsOnAndResumesAtAStageBoundary()
+    {
+        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        int[] epochs = [1, 1, 1];
+        PriorTrainerOptions Options(string dir, bool keepOptimizer, bool resume = false, Action<TrainingProgress>? progress = null) =>
+            TrainingFixture.Options(epochs, dir, every: 4, keep: 5, resume: resume, progress: progress, keepOptimizer: keepOptimizer);
+
+        (long Tower, long Bank) StepsAfterStageTwo(string dir, PriorModel model)
+        {
+            using var optimizer = new AdamW(model.parameters());
+            TrainingCheckpoint.LoadOptimizer(TrainingCheckpoint.List(dir).Single(c => c.EndsWith("step-00000008", StringComparison.Ordinal)), optimizer);
+            // By name: the optimizer's state is keyed by the registered parameters.
+            var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            return (optimizer.StepsOf(parameters["image_encoder.encoder.conv1.weight"]), optimizer.StepsOf(parameters["sentence_bank.embed.weight"]));
+        }
+        var keptDir = SyntheticFixture.NewTempFolder();
+        var kept = new PriorTrainer(Options(keptDir, keepOptimizer: true)).Train(studies, Data.Tokenizer);
+        Assert.AreEqual((8L, 4L), StepsAfterStageTwo(keptDir, kept.Model), "the tower's moments span stages 1 and 2; the bank's start at stage 2");
+        var freshDir = SyntheticFixture.NewTempFolder();
+        var fresh = new PriorTrainer(Options(freshDir, keepOptimizer: false)).Train(studies, Data.Tokenizer);
+        Assert.AreEqual((4L, 4L), StepsAfterStageTwo(freshDir, fresh.Model), "the original's: stage 2 starts a fresh optimizer");
+        fresh.Model.Dispose();
+
+        // Stopped in stage 2: the newest checkpoint is the one at stage 2's start (after step 4).
+        var dir = SyntheticFixture.NewTempFolder();
+        using var stop = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new PriorTrainer(Options(dir, keepOptimizer: true,
+            progress: p => { if (p.GlobalStep == 6) stop.Cancel(); })).Train(studies, Data.Tokenizer, stop.Token));
+        StringAssert.EndsWith(TrainingCheckpoint.List(dir)[^1], "step-00000004");
+        var resumed = new PriorTrainer(Options(dir, keepOptimizer: true, resume: true)).Train(studies, Data.Tokenizer);
+        var expected = kept.History.Where(p => p.GlobalStep >= 5).ToList();
+        Assert.HasCount(expected.Count, resumed.History);
+        for (int i = 0; i < expected.Count; i++)
+            foreach (var (term, value) in expected[i].Losses)
+                Assert.AreEqual(value, resumed.History[i].Losses[term], 1e-5 * Math.Max(1, Math.Abs(value)), $"step {expected[i].GlobalStep} {term}");
+        kept.Model.Dispose();
+        resumed.Model.Dispose();
+    }
+
     [TestMethod]
     public void LiveTensorsStayFlatAcrossSteps()
     {

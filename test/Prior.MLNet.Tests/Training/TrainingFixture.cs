@@ -42,8 +42,9 @@ internal sealed class TrainingFixture
     public static PriorTrainerOptions Options(int[] epochs, string? checkpoints = null, int every = 0, Action<TrainingProgress>? progress = null,
         bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null,
         Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null,
-        PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true, StageSchedule schedule = StageSchedule.PerStage, bool prebuild = false) => new()
+        PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true, StageSchedule schedule = StageSchedule.PerStage, bool prebuild = false, bool keepOptimizer = false) => new()
     {
+        KeepOptimizerStateAcrossStages = keepOptimizer,
         PrebuildBatches = prebuild,
         StageSchedule = schedule,
         PrototypeInitialization = bankStart,
