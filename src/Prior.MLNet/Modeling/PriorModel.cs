@@ -148,7 +148,12 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             ? GlobalAlignmentLoss.Compute(imageGlobal, report, logit_scale)
             : GlobalAlignmentLoss.Compute(ScaleGradient(imageGlobal, imageGradient), report, prototypeScale);
         if (assignment is not null && rawGlobal)
-            terms["globalRaw"] = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
+        {
+            // Decoupled: stage 1's own weight for stage 1's term (stage 3 weights it 10, which would tilt the towers
+            // from the local terms), so the towers get exactly stage 1's gradient; the logged value is unchanged.
+            var raw = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
+            terms["globalRaw"] = decoupled ? ScaleGradient(raw, PriorLosses.Weight(PriorStage.Alignment, "global") / PriorLosses.Weight(stage, "globalRaw")) : raw;
+        }
         var localSentences = rawLocal ? sentences : textSentences;
         var cross = local_cross_attention.Attend(imageLocal, localSentences, mask);
         terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
