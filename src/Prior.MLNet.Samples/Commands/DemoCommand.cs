@@ -27,7 +27,13 @@ namespace Prior.MLNet.Samples.Commands;
 internal static class DemoCommand
 {
     /// <summary>The demo's sizes: the tiny preset's 64 px images, enough studies and epochs to learn on 2 cores in minutes.</summary>
-    internal sealed record Settings(int Studies = 2000, int CheXpertImages = 2600, int ImageSize = 64, int[]? Epochs = null)
+    /// <param name="Studies">Synthetic MIMIC-CXR studies.</param>
+    /// <param name="CheXpertImages">Synthetic CheXpert images.</param>
+    /// <param name="ImageSize">Side of the images and of the network's input.</param>
+    /// <param name="Epochs">Epochs of stages 1, 2, 3; null: 40, 0, 0.</param>
+    /// <param name="Decoupled">Stages 2-3 decoupled from the towers, with one optimizer and stage 1's schedule throughout
+    /// (the decoupled-keep arm of docs/training.md); false: the original's coupled stages.</param>
+    internal sealed record Settings(int Studies = 2000, int CheXpertImages = 2600, int ImageSize = 64, int[]? Epochs = null, bool Decoupled = false)
     {
         public int[] StageEpochs => Epochs ?? [40, 0, 0];
     }
@@ -39,11 +45,12 @@ internal static class DemoCommand
         var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
         var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 40,0,0: see docs/training.md)." };
         var imageSize = new Option<int>("--image-size") { Description = "Side of the synthetic images and of the network's input (a multiple of 32; the attention maps are size/32 patches a side).", DefaultValueFactory = _ => new Settings().ImageSize };
-        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs, imageSize };
+        var decoupled = new Option<bool>("--decoupled") { Description = "With stages 2-3: train them decoupled from the towers (--decoupled --keep-optimizer --schedule continuous of 'prior pretrain'; docs/training.md)." };
+        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs, imageSize, decoupled };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
         {
             var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();
-            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), ImageSize: parse.GetValue(imageSize), Epochs: e));
+            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), ImageSize: parse.GetValue(imageSize), Epochs: e, Decoupled: parse.GetValue(decoupled)));
             if (parse.GetValue(json) is { } path)
                 AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
             return 0;
@@ -66,6 +73,8 @@ internal static class DemoCommand
         var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
         {
             Preset = "tiny", ImageSize = settings.ImageSize, EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
+            DecoupledPrototypeStages = settings.Decoupled, KeepOptimizerStateAcrossStages = settings.Decoupled,
+            StageSchedule = settings.Decoupled ? StageSchedule.Continuous : StageSchedule.PerStage,
             Progress = p =>
             {
                 live.ReportTraining(p, settings.StageEpochs);
@@ -195,7 +204,7 @@ internal static class DemoCommand
             figures.Select(kv => new HtmlReport.Metric(kv.Key, kv.Value, Meanings.GetValueOrDefault(kv.Key, ""))).ToList(),
             [
                 ("preset", $"tiny: {options.ImageSize} px, ResNet {options.ResNetBlock} [{string.Join(",", options.ResNetLayers)}] width {options.ResNetWidth}, BERT {options.Text.NumHiddenLayers}×{options.Text.HiddenSize}, embedding {options.EmbeddingDim}, {options.Prototypes} prototypes"),
-                ("epochs per stage", string.Join(", ", settings.StageEpochs)),
+                ("epochs per stage", string.Join(", ", settings.StageEpochs) + (settings.Decoupled ? " (stages 2-3 decoupled from the towers)" : "")),
                 ("data", $"{settings.Studies} synthetic MIMIC-CXR studies, {settings.CheXpertImages} CheXpert images, {settings.ImageSize} px"),
                 ("device", network.Device.type.ToString()),
                 ("machine", $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}"),
