@@ -107,6 +107,29 @@ public sealed class MLNetSurfaceTests
         Assert.Throws<OperationCanceledException>(() => cancelling.Transforms.PriorPretrain(cancel).Fit(Studies(cancelling)));
     }
 
+    // Every model switch PriorPretrainOptions offers must reach the model: a switch added to both classes but not to
+    // ApplyTo would be silently ignored by PriorPretrain and by 'prior pretrain'.
+    [TestMethod]
+    public void EveryModelSwitchOfPriorPretrainOptionsReachesTheModelOptions()
+    {
+        var shared = typeof(PriorPretrainOptions).GetProperties()
+            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == p.PropertyType && (p.PropertyType == typeof(bool) || p.PropertyType == typeof(double)))
+            .ToList();
+        var expected = new[] { "DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank", "PrototypePathImageGradient", "DecoupledPrototypeStages" };
+        CollectionAssert.IsSubsetOf(expected, shared.Select(p => p.Name).ToArray());
+        foreach (var property in shared)
+        {
+            var options = new PriorPretrainOptions();
+            object changed = property.PropertyType == typeof(bool) ? !(bool)property.GetValue(options)! : (double)property.GetValue(options)! / 2;
+            property.SetValue(options, changed);
+            var model = options.ApplyTo(PriorModelOptions.Tiny);
+            Assert.AreEqual(changed, typeof(PriorModelOptions).GetProperty(property.Name)!.GetValue(model), property.Name);
+        }
+        var sized = new PriorPretrainOptions { Prototypes = 7, ImageSize = 96 }.ApplyTo(PriorModelOptions.Tiny);
+        Assert.AreEqual((7, 96), (sized.Prototypes, sized.ImageSize));
+        Assert.AreEqual(PriorModelOptions.Tiny, new PriorPretrainOptions().ApplyTo(PriorModelOptions.Tiny), "the defaults are the original's");
+    }
+
     [TestMethod]
     public void PriorPretrainTrainsAtTheImageSizeAsked()
     {
