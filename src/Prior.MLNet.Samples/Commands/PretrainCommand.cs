@@ -140,7 +140,7 @@ internal static class PretrainCommand
             live = null;
             foreach (var report in result.InitialWeights)
                 Console.WriteLine(report.Describe());
-            bool prototypes = stageEpochs[1] + stageEpochs[2] > 0;
+            bool prototypes = PriorNetwork.ReportsThroughBank(stageEpochs, result.Model.Options);
             // An ML.NET model zip (a PriorPretrain transformer): mlContext.Model.Load, 'prior apply' and every command read it.
             var network = new PriorNetwork(result.Model, tokenizer, prototypes);
             if (stageEpochs[2] > 0)

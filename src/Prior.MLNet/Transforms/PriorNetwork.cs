@@ -98,6 +98,14 @@ public sealed class PriorNetwork : IDisposable
     public bool UsePrototypes { get; }
 
     /// <summary>
+    /// Whether a network trained for <paramref name="epochsPerStage"/> embeds reports through its bank: when stage 2 or
+    /// 3 trained the bank — unless they were decoupled (<see cref="PriorModelOptions.DecoupledPrototypeStages"/>), which
+    /// never aligns the bank's path and leaves the bank-free one exactly as stage 1 trains it.
+    /// </summary>
+    internal static bool ReportsThroughBank(IReadOnlyList<int> epochsPerStage, PriorModelOptions options) =>
+        epochsPerStage[1] + epochsPerStage[2] > 0 && !options.DecoupledPrototypeStages;
+
+    /// <summary>
     /// The distinct training sentences drafts are written from (<see cref="PriorCatalog.PriorReportDraft"/>), saved with
     /// the network; null when it has none. <c>PriorPretrain</c> builds it when stage 3 trains; otherwise build one with
     /// <c>SentenceMemory.Build</c> and set it here.

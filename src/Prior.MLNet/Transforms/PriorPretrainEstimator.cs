@@ -102,7 +102,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         }
         var trainer = new PriorTrainer(trainerOptions);
         var result = trainer.Train(studies, tokenizer, cancellation.Token);
-        var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: epochs[1] + epochs[2] > 0);
+        var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: PriorNetwork.ReportsThroughBank(epochs, result.Model.Options));
         if (epochs[2] > 0 && o.SentenceMemorySize > 0)
         {
             // Stage 3 trained the prototype decoder: remember the training sentences, so that the network can draft reports.

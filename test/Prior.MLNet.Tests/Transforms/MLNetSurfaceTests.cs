@@ -130,6 +130,20 @@ public sealed class MLNetSurfaceTests
         Assert.AreEqual(PriorModelOptions.Tiny, new PriorPretrainOptions().ApplyTo(PriorModelOptions.Tiny), "the defaults are the original's");
     }
 
+    // Decoupled stages 2-3 never align the bank's path (its pooling stays as stage 1 left it): a network that embedded
+    // reports through it would score zero-shot near chance (docs/training.md), so the fitted one must not.
+    [TestMethod]
+    [DataRow(false, true)]
+    [DataRow(true, false)]
+    public void AfterStageTwoReportsGoThroughTheBankUnlessTheStagesWereDecoupled(bool decoupled, bool throughBank)
+    {
+        var ml = new MLContext(seed: 1);
+        var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
+        using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 1, 0], BatchSize = 16, Device = ComputeDevice.Cpu, DecoupledPrototypeStages = decoupled }).Fit(studies);
+        Assert.AreEqual(decoupled, fitted.Network.Model.Options.DecoupledPrototypeStages);
+        Assert.AreEqual(throughBank, fitted.Network.UsePrototypes);
+    }
+
     [TestMethod]
     public void PriorPretrainTrainsAtTheImageSizeAsked()
     {
