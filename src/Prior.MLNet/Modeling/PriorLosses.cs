@@ -59,6 +59,13 @@ public sealed class PriorLosses
 }
 
 /// <summary>What the sentence bank saw in one step.</summary>
-/// <param name="Index">The most likely prototype of each real sentence [N] (int64).</param>
+/// <param name="Index">The chosen prototype of each real sentence [N] (int64): the most likely one after the Gumbel noise of training mode.</param>
 /// <param name="Sentences">The real sentences' vectors [N, D], detached.</param>
-public sealed record BankObservation(Tensor Index, Tensor Sentences);
+public sealed record BankObservation(Tensor Index, Tensor Sentences)
+{
+    /// <summary>
+    /// Each real sentence's noise-free choice [N] (the argmax of its logits, as inference assigns); null when not
+    /// observed. <see cref="Index"/> in training is the Gumbel-noisy choice, a sample from the softmax.
+    /// </summary>
+    public Tensor? NoiseFreeIndex { get; init; }
+}

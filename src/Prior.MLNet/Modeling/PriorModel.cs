@@ -192,7 +192,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         }
         return new PriorLosses(stage, terms)
         {
-            Bank = assignment is null ? null : new BankObservation(assignment.Index[mask], sentences[mask].detach()),
+            Bank = assignment is null ? null : new BankObservation(assignment.Index[mask], sentences[mask].detach()) { NoiseFreeIndex = assignment.Logits.argmax(-1)[mask] },
         };
     }
 

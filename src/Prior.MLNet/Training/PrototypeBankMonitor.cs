@@ -13,12 +13,15 @@ namespace Prior.MLNet.Training;
 internal sealed class PrototypeBankMonitor : IDisposable
 {
     private readonly int _prototypes;
+    // The Gumbel-noisy choices (training's sample), then the noise-free ones (inference's choice).
     private readonly Tensor _counts;
+    private readonly Tensor _noiseFreeCounts;
 
     public PrototypeBankMonitor(int prototypes, Device device)
     {
         _prototypes = prototypes;
         _counts = zeros(prototypes, ScalarType.Int64, device).DetachFromDisposeScope();
+        _noiseFreeCounts = zeros(prototypes, ScalarType.Int64, device).DetachFromDisposeScope();
     }
 
     /// <summary>Reports sampled per restart to find the sentences the bank serves worst.</summary>
@@ -29,18 +32,26 @@ internal sealed class PrototypeBankMonitor : IDisposable
     {
         if (observation.Index.numel() > 0)
             _counts.add_(bincount(observation.Index, minlength: _prototypes));
+        if (observation.NoiseFreeIndex is { } noiseFree && noiseFree.numel() > 0)
+            _noiseFreeCounts.add_(bincount(noiseFree, minlength: _prototypes));
     }
 
-    /// <summary>The counts so far this epoch (one host read).</summary>
-    public long[] Counts() => _counts.cpu().data<long>().ToArray();
+    /// <summary>The counts so far this epoch, for checkpoints: the K sampled counts, then the K noise-free ones (one host read).</summary>
+    public long[] Counts()
+    {
+        using var scope = NewDisposeScope();
+        return cat([_counts, _noiseFreeCounts]).cpu().data<long>().ToArray();
+    }
 
-    /// <summary>Continues an epoch from a checkpoint's counts.</summary>
+    /// <summary>Continues an epoch from a checkpoint's counts (2K; or K from checkpoints that kept only the sampled ones).</summary>
     public void Restore(IReadOnlyList<long> counts)
     {
-        if (counts.Count != _prototypes)
+        if (counts.Count != _prototypes && counts.Count != 2 * _prototypes)
             throw new InvalidDataException($"The checkpoint counts {counts.Count} prototypes, the bank has {_prototypes}.");
         using var scope = NewDisposeScope();
-        _counts.copy_(tensor(counts.ToArray()).to(_counts.device));
+        var all = counts.ToArray();
+        _counts.copy_(tensor(all[.._prototypes]).to(_counts.device));
+        _noiseFreeCounts.copy_(counts.Count == 2 * _prototypes ? tensor(all[_prototypes..]).to(_counts.device) : zeros_like(_noiseFreeCounts));
     }
 
     /// <summary>
@@ -50,7 +61,9 @@ internal sealed class PrototypeBankMonitor : IDisposable
     public PrototypeUsage EndEpoch(PriorStage stage, int epoch, PriorModel model, bool restart, IReadOnlyList<TrainingStudy> studies,
         ReportTokenizer tokenizer, long seed)
     {
-        var counts = Counts();
+        var both = Counts();
+        var counts = both[.._prototypes];
+        var noiseFree = both[_prototypes..];
         var dead = Enumerable.Range(0, counts.Length).Where(i => counts[i] == 0).Select(i => (long)i).ToList();
         int restarted = 0;
         if (restart && dead.Count > 0)
@@ -73,8 +86,17 @@ internal sealed class PrototypeBankMonitor : IDisposable
             }
         }
         _counts.zero_();
-        return new PrototypeUsage(stage, epoch, counts.Sum(), counts.Length, counts.Count(c => c > 0), PrototypeUsage.PerplexityOf(counts), restarted);
+        _noiseFreeCounts.zero_();
+        return new PrototypeUsage(stage, epoch, counts.Sum(), counts.Length, counts.Count(c => c > 0), PrototypeUsage.PerplexityOf(counts), restarted)
+        {
+            UsedNoiseFree = noiseFree.Count(c => c > 0),
+            PerplexityNoiseFree = PrototypeUsage.PerplexityOf(noiseFree),
+        };
     }
 
-    public void Dispose() => _counts.Dispose();
+    public void Dispose()
+    {
+        _counts.Dispose();
+        _noiseFreeCounts.Dispose();
+    }
 }
