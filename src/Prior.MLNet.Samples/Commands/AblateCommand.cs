@@ -25,8 +25,10 @@ internal static class AblateCommand
         bool Decoupled = false, bool KeepOptimizer = false);
 
     /// <summary>One finished run.</summary>
+    /// <remarks>BankUsed and BankPerplexity count training's Gumbel-noisy choices; the NoiseFree pair inference's
+    /// (NaN in runs recorded before they were counted).</remarks>
     internal sealed record Run(string Arm, long Seed, double ZeroShot, double ZeroShotBank, double P1, double P1Bank,
-        double BankPerplexity, int BankUsed, int BankSize, double Seconds);
+        double BankPerplexity, int BankUsed, int BankSize, double Seconds, double BankUsedNoiseFree = double.NaN, double BankPerplexityNoiseFree = double.NaN);
 
     // NaN marks a figure an arm does not have (the bank's, for stage 1 alone).
     private static readonly JsonSerializerOptions RunJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
@@ -137,15 +139,15 @@ internal static class AblateCommand
                 runs.Add(run);
                 File.AppendAllText(runsPath, JsonSerializer.Serialize(run, RunJson) + "\n");
                 Console.WriteLine($"{arm.Name} seed {seed}: zero-shot {run.ZeroShot:0.000} (bank {run.ZeroShotBank:0.000}), P@1 {run.P1:0.000} (bank {run.P1Bank:0.000}), " +
-                    $"bank {run.BankUsed}/{run.BankSize} used, perplexity {run.BankPerplexity:0.0}, {run.Seconds:0} s");
+                    $"bank {run.BankUsed}/{run.BankSize} used, perplexity {run.BankPerplexity:0.0} (noise-free {run.BankUsedNoiseFree:0}, {run.BankPerplexityNoiseFree:0.0}), {run.Seconds:0} s");
             }
         }
         var summary = new Dictionary<string, Dictionary<string, double>>();
         var md = new StringBuilder();
         md.AppendLine($"Ablation on {settings.Studies} synthetic studies (tiny preset, {settings.ImageSize} px), seeds {string.Join(", ", seeds)}; mean ± sd.");
         md.AppendLine();
-        md.AppendLine("| arm | epochs | zero-shot acc. | zero-shot acc., bank | retrieval P@1 | retrieval P@1, bank | bank used (last epoch) | usage perplexity |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| arm | epochs | zero-shot acc. | zero-shot acc., bank | retrieval P@1 | retrieval P@1, bank | bank used (last epoch; sampled) | usage perplexity (sampled) | bank used, noise-free | usage perplexity, noise-free |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var arm in arms)
         {
             var mine = runs.Where(r => r.Arm == arm.Name && seeds.Contains(r.Seed)).ToList();
@@ -154,6 +156,8 @@ internal static class AblateCommand
             string Cell(string key, Func<Run, double> value, string format = "0.000")
             {
                 var values = mine.Select(value).ToList();
+                if (values.All(double.IsNaN))
+                    return "not recorded";   // runs from before the figure was counted
                 double mean = values.Average(), sd = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
                 figures[key] = mean;
                 figures[key + "Sd"] = sd;
@@ -162,7 +166,8 @@ internal static class AblateCommand
             bool bank = arm.Epochs[1] + arm.Epochs[2] > 0;
             md.AppendLine($"| {arm.Name}: {arm.Description} | {string.Join("+", arm.Epochs)} | {Cell("zeroShot", r => r.ZeroShot)} | {(bank ? Cell("zeroShotBank", r => r.ZeroShotBank) : "—")} | " +
                 $"{Cell("p1", r => r.P1)} | {(bank ? Cell("p1Bank", r => r.P1Bank) : "—")} | " +
-                $"{(bank ? Cell("bankUsed", r => r.BankUsed, "0.0") + $" of {mine[0].BankSize}" : "—")} | {(bank ? Cell("perplexity", r => r.BankPerplexity, "0.0") : "—")} |");
+                $"{(bank ? Cell("bankUsed", r => r.BankUsed, "0.0") + $" of {mine[0].BankSize}" : "—")} | {(bank ? Cell("perplexity", r => r.BankPerplexity, "0.0") : "—")} | " +
+                $"{(bank ? Cell("bankUsedNoiseFree", r => r.BankUsedNoiseFree, "0.0") : "—")} | {(bank ? Cell("perplexityNoiseFree", r => r.BankPerplexityNoiseFree, "0.0") : "—")} |");
             summary[arm.Name] = figures;
         }
         md.AppendLine();
@@ -203,6 +208,6 @@ internal static class AblateCommand
         double p1 = Experiments.Retrieval(network, data.Index, usePrototypes: false).ImageToTextP1;
         double p1Bank = bank ? Experiments.Retrieval(network, data.Index, usePrototypes: true).ImageToTextP1 : double.NaN;
         return new Run(arm.Name, seed, zeroShot, zeroShotBank, p1, p1Bank, last?.Perplexity ?? double.NaN, last?.Used ?? 0,
-            network.Model.Options.Prototypes, Math.Round(clock.Elapsed.TotalSeconds, 1));
+            network.Model.Options.Prototypes, Math.Round(clock.Elapsed.TotalSeconds, 1), last?.UsedNoiseFree ?? double.NaN, last?.PerplexityNoiseFree ?? double.NaN);
     }
 }
