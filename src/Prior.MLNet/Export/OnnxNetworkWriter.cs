@@ -42,7 +42,17 @@ internal static class OnnxNetworkWriter
         {
             var bank = model.sentence_bank;
             var weight = bank.embed.weight!;
-            var logits = graph.Node("MatMul", [sentences, graph.Weight("sentence_bank.embed_t", weight.t())]);
+            string logits;
+            if (bank.center is null)
+                logits = graph.Node("MatMul", [sentences, graph.Weight("sentence_bank.embed_t", weight.t())]);
+            else
+            {
+                // s·cos(x − μ, e − μ): the prototypes' side is a constant, folded with the scale into one matrix.
+                using var scope = NewDisposeScope();
+                var folded = (nn.functional.normalize(weight - bank.center, p: 2, dim: -1) * bank.LogitScale).t();
+                var centered = L2Normalise(graph, graph.Node("Sub", [sentences, graph.Weight("sentence_bank.center", bank.center)]), -1);
+                logits = graph.Node("MatMul", [centered, graph.Weight("sentence_bank.cosine_t", folded)]);
+            }
             var probabilities = graph.Node("Softmax", [graph.Node("Div", [logits, graph.Scalar("temperature", (float)bank.Temperature)])], ("axis", -1L));
             sentences = graph.Node("MatMul", [probabilities, graph.Weight("sentence_bank.embed", weight)]);
         }

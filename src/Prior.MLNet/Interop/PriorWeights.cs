@@ -230,7 +230,10 @@ public static class PriorWeights
     /// <c>position_ids</c> buffers are added, and the tensors the original holds but never uses (the text pooler, the
     /// decoder's word embeddings) are written as zeros when the network lacks them. A sidecar
     /// (<see cref="SidecarPath"/>) keeps the settings and vocabulary, so <see cref="ImportNetwork"/> restores the
-    /// network exactly. Returns the placeholders written.
+    /// network exactly. Returns the placeholders written. A network whose bank scores by
+    /// <see cref="Modeling.PrototypeLogits.CenteredCosine"/> also writes its <c>sentence_bank.center</c>: the original has
+    /// no such tensor (its strict load names it unexpected, its own non-strict load skips it and scores that bank by
+    /// dot products, which is not how it was trained).
     /// </summary>
     public static IReadOnlyList<string> Export(PriorNetwork network, string path)
     {

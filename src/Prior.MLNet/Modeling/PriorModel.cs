@@ -70,7 +70,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
         local_logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
         prototype_queries = nn.Parameter(randn(1, Options.GeneratedSentences, e) * 0.02);
-        sentence_bank = new SentencePrototypeBank(e, Options.Prototypes, Options.PrototypeTemperature);
+        sentence_bank = new SentencePrototypeBank(e, Options.Prototypes, Options.PrototypeTemperature, Options.PrototypeLogits, Options.PrototypeLogitScale);
         image_decoder = new ImageDecoder(2 * e, 5);
         sentence_decoder = new BertModel(Options.SentenceDecoder);
         RegisterComponents();
@@ -181,7 +181,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
                 targets = targets.detach();
                 logits = logits.detach();
             }
-            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.embed.weight!, Options.PrototypeMatching);
+            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.Logits, Options.PrototypeMatching);
             terms["spg"] = generation.SpgLoss;
             terms["kl"] = generation.KlLoss;
             // L_gpa: the matched predictions of the real slots go through the bank a second time (their own Gumbel

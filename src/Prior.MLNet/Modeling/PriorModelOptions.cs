@@ -45,6 +45,16 @@ public sealed record PriorModelOptions
     /// <summary>Gumbel-softmax temperature of the bank (0.9).</summary>
     public double PrototypeTemperature { get; init; } = 0.9;
 
+    /// <summary>
+    /// How the bank scores sentences against prototypes. Default <see cref="Modeling.PrototypeLogits.DotProduct"/>, the
+    /// original's (what its checkpoints were trained with, and what model files written before this option mean);
+    /// <see cref="Modeling.PrototypeLogits.CenteredCosine"/> keeps the bank from collapsing (docs/training.md).
+    /// </summary>
+    public PrototypeLogits PrototypeLogits { get; init; } = PrototypeLogits.DotProduct;
+
+    /// <summary>The scale s of <see cref="Modeling.PrototypeLogits.CenteredCosine"/> logits (10; unused by the dot product).</summary>
+    public double PrototypeLogitScale { get; init; } = 10;
+
     /// <summary>Sentences a report is cut to for prototype generation, and the decoder's query count (16).</summary>
     public int GeneratedSentences { get; init; } = 16;
 

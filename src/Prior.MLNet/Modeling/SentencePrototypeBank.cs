@@ -8,27 +8,63 @@ namespace Prior.MLNet.Modeling;
 
 /// <summary>
 /// The sentence prototype memory bank (SPB): a codebook E [n, D] (N(0,1) init, no EMA). A sentence x gets
-/// logits x·Eᵀ and prototype q = p·E with p = gumbel_softmax(logits, τ) (soft) in training and the noise-free
-/// softmax(logits/τ) at inference (our fix: the original draws noise at test time too, so its embeddings vary).
+/// logits (x·Eᵀ in the original; see <see cref="PrototypeLogits"/>) and prototype q = p·E with
+/// p = gumbel_softmax(logits, τ) (soft) in training and the noise-free softmax(logits/τ) at inference (our fix: the
+/// original draws noise at test time too, so its embeddings vary).
 /// </summary>
 public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, PrototypeAssignment>
 {
     /// <summary>The codebook.</summary>
     public readonly Embedding embed;
 
+    /// <summary>
+    /// The centre μ [D] that <see cref="PrototypeLogits.CenteredCosine"/> scores around: the mean of the sentence
+    /// vectors the bank starts from (<see cref="InitializeFromSentences"/> or <see cref="SetCenter"/>), then fixed. A
+    /// running mean was measured and not kept: in coupled stage 3 the sentences drift, the centre follows them, the
+    /// prototypes lag, and the bank collapsed (docs/training.md). Null, and absent from the state dict, with
+    /// <see cref="PrototypeLogits.DotProduct"/>, so the original's checkpoints keep their keys.
+    /// </summary>
+    public readonly Tensor? center;
+
     /// <summary>Gumbel-softmax temperature τ (0.9 in PRIOR).</summary>
     public double Temperature { get; }
 
+    /// <summary>How sentences are scored against prototypes.</summary>
+    public PrototypeLogits LogitKind { get; }
+
+    /// <summary>The scale s of <see cref="PrototypeLogits.CenteredCosine"/> logits (unused by the dot product).</summary>
+    public double LogitScale { get; }
+
     /// <summary>Creates a bank of <paramref name="prototypes"/> prototypes of width <paramref name="dim"/>.</summary>
-    public SentencePrototypeBank(int dim, int prototypes, double temperature = 0.9) : base(nameof(SentencePrototypeBank))
+    public SentencePrototypeBank(int dim, int prototypes, double temperature = 0.9, PrototypeLogits logits = PrototypeLogits.DotProduct,
+        double logitScale = 10) : base(nameof(SentencePrototypeBank))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(prototypes, 1);
         if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
+        if (!(logitScale > 0)) throw new ArgumentOutOfRangeException(nameof(logitScale), logitScale, "must be positive");
         Temperature = temperature;
+        LogitKind = logits;
+        LogitScale = logitScale;
         embed = nn.Embedding(prototypes, dim);
         using (no_grad())
             nn.init.normal_(embed.weight!);
+        if (logits == PrototypeLogits.CenteredCosine)
+            center = zeros(dim);
         RegisterComponents();
+    }
+
+    /// <summary>The logits [.., K] of sentence vectors [.., D] against every prototype, before noise and temperature.</summary>
+    public Tensor Logits(Tensor sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var weight = embed.weight!;
+        if (center is null)
+            return sentences.matmul(weight.t());
+        using var scope = NewDisposeScope();
+        var mu = center.to(sentences.dtype);
+        var x = nn.functional.normalize(sentences - mu, p: 2, dim: -1);
+        var e = nn.functional.normalize(weight - mu, p: 2, dim: -1);
+        return (x.matmul(e.t()) * LogitScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -47,7 +83,7 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
         if (!training)
             return Assign(sentences, null);
         using var scope = NewDisposeScope();
-        var logits = sentences.matmul(embed.weight!.t());
+        var logits = Logits(sentences);
         return Assign(sentences, SampleNoise(logits, mask)).MoveToOuterDisposeScope();
     }
 
@@ -79,17 +115,32 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
     public PrototypeAssignment Assign(Tensor sentences, Tensor? gumbelNoise)
     {
         using var scope = NewDisposeScope();
-        var logits = sentences.matmul(embed.weight!.t());
+        var logits = Logits(sentences);
         var noisy = gumbelNoise is null ? logits : logits + gumbelNoise;
         var probabilities = (noisy / Temperature).softmax(-1);
         var prototypes = probabilities.matmul(embed.weight!);
         return new PrototypeAssignment(prototypes, logits, probabilities.argmax(-1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Sets the <see cref="center"/> to the mean of <paramref name="sentences"/> [N, D] (nothing to set for the dot product).</summary>
+    public void SetCenter(Tensor sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        if (center is null) return;
+        if (sentences.dim() != 2 || sentences.shape[1] != center.shape[0] || sentences.shape[0] == 0)
+            throw new ArgumentException($"sentences must be [N > 0, {center.shape[0]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            center.copy_(sentences.detach().to(center.dtype).to(center.device).mean([0]));
+    }
+
     /// <summary>
-    /// Replaces the codebook by the spherical k-means centres of <paramref name="sentences"/> [N, D], each scaled to
-    /// the sentences' mean norm: every prototype starts where sentences are and with equal norms, so that the
-    /// bank's dot-product assignment ranks them by cosine. Returns the clustering (its mean cosine tells the fit).
+    /// Replaces the codebook by the spherical k-means centres of <paramref name="sentences"/> [N, D], placed where the
+    /// bank's logits rank them by cosine: with <see cref="PrototypeLogits.DotProduct"/> each centre is scaled to the
+    /// sentences' mean norm (equal norms, so the dot product ranks by cosine); with
+    /// <see cref="PrototypeLogits.CenteredCosine"/> the sentences' mean μ becomes the <see cref="center"/>, the
+    /// clustering runs on x − μ, and each prototype is μ plus its centre at the mean distance from μ. Returns the
+    /// clustering (its mean cosine tells the fit).
     /// </summary>
     public SphericalKMeans.Result InitializeFromSentences(Tensor sentences, long seed)
     {
@@ -97,14 +148,17 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
         var weight = embed.weight!;
         if (sentences.dim() != 2 || sentences.shape[1] != weight.shape[1])
             throw new ArgumentException($"sentences must be [N, {weight.shape[1]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
-        var result = SphericalKMeans.Fit(sentences, (int)weight.shape[0], seed);
         using var scope = NewDisposeScope();
+        var x = sentences.detach().to(weight.dtype).to(weight.device);
+        var mu = center is null ? zeros_like(x[0]) : x.mean([0]);
+        var result = SphericalKMeans.Fit(x - mu, (int)weight.shape[0], seed);
         using (no_grad())
         {
-            var radius = sentences.detach().to(weight.dtype).norm(1).mean();
-            weight.copy_((result.Directions.to(weight.device).to(weight.dtype) * radius.to(weight.device)));
+            var radius = (x - mu).norm(1).mean();
+            weight.copy_(mu + result.Directions.to(weight.device).to(weight.dtype) * radius);
+            center?.copy_(mu.to(center.dtype));
         }
-        return result;
+        return new SphericalKMeans.Result(result.Directions.MoveToOuterDisposeScope(), result.Assignment.MoveToOuterDisposeScope(), result.MeanCosine);
     }
 
     /// <summary>
@@ -133,7 +187,7 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
 
 /// <summary>What the bank gives for a set of sentences.</summary>
 /// <param name="Prototypes">q = p·E, the sentences' prototype vectors.</param>
-/// <param name="Logits">x·Eᵀ, before noise and temperature.</param>
+/// <param name="Logits">The bank's logits (<see cref="SentencePrototypeBank.Logits"/>), before noise and temperature.</param>
 /// <param name="Index">The most likely prototype of each sentence.</param>
 public sealed record PrototypeAssignment(Tensor Prototypes, Tensor Logits, Tensor Index)
 {

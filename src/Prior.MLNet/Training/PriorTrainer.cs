@@ -130,7 +130,7 @@ public sealed class PriorTrainer
             if (usesBank && resumingHere && position.BankUsage is { } counts)
                 monitor.Restore(counts);
             bool firstBankStage = Enumerable.Range(1, Math.Max(0, stageIndex - 1)).All(i => o.EpochsPerStage[i] == 0);
-            if (usesBank && firstBankStage && !resumingHere && o.PrototypeInitialization == PrototypeInitialization.KMeans)
+            if (usesBank && firstBankStage && !resumingHere && (o.PrototypeInitialization == PrototypeInitialization.KMeans || model.sentence_bank.center is not null))
                 Notice(InitializeBank(model, studies, tokenizer, o));
 
             for (int epoch = firstEpoch; epoch < epochs; epoch++)
@@ -228,7 +228,8 @@ public sealed class PriorTrainer
         return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage, GradientShares = gradientShares };
     }
 
-    // The k-means start of the bank from the stage-1 text tower's vectors of a seeded sample of training sentences.
+    // The bank's start from the stage-1 text tower's vectors of a seeded sample of training sentences: k-means centres,
+    // or (random start) only the centred-cosine bank's centre.
     private static string InitializeBank(PriorModel model, IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, PriorTrainerOptions o)
     {
         var order = Enumerable.Range(0, studies.Count).ToList();
@@ -244,6 +245,11 @@ public sealed class PriorTrainer
         using var guard = TorchGcGuard.Enter();
         var encoded = SentenceVectors.Encode(model, tokenizer, reports);
         using var vectors = encoded.Vectors;
+        if (o.PrototypeInitialization != PrototypeInitialization.KMeans)
+        {
+            model.sentence_bank.SetCenter(vectors);
+            return FormattableString.Invariant($"sentence bank centre set to the mean of {vectors.shape[0]} sentences of {reports.Count} studies (prototypes keep their random start)");
+        }
         var result = model.sentence_bank.InitializeFromSentences(vectors, o.Seed);
         result.Directions.Dispose();
         result.Assignment.Dispose();

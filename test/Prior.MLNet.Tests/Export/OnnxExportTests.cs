@@ -79,6 +79,23 @@ public sealed class OnnxExportTests
         CheckReports(TestNetwork.Instance, "trained tiny");
     }
 
+    [TestMethod]
+    public void ReportEncoderWithACenteredCosineBankMatches()
+    {
+        // The centred-cosine bank's logits: the running centre is drawn away from zero (at zero the export could
+        // skip the subtraction unseen), the prototypes scattered around it.
+        manual_seed(12);
+        var tokenizer = TrainingFixture.Instance.Tokenizer;
+        var model = new PriorModel(PriorModelOptions.Tiny with { PrototypeLogits = PrototypeLogits.CenteredCosine, PrototypeLogitScale = 7 }, tokenizer.VocabularySize);
+        using (no_grad())
+        {
+            var bank = model.sentence_bank;
+            bank.center!.copy_(randn_like(bank.center) * 0.5);
+            bank.embed.weight!.copy_(bank.center + randn_like(bank.embed.weight!) * 0.2);
+        }
+        CheckReports(new PriorNetwork(model, tokenizer, usePrototypes: true), "tiny, centred-cosine bank");
+    }
+
     private static void CheckReports(PriorNetwork network, string what)
     {
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "reports.onnx");

@@ -25,11 +25,27 @@ public static class PrototypeGenerationLoss
     /// <param name="prototypes">Sentence prototypes, zero-padded [B, S, D].</param>
     /// <param name="mask">[B, S], true for the real sentences (the first n_b slots).</param>
     /// <param name="sentenceLogits">SPB logits of the sentences, [B, S, K] (padded rows ignored).</param>
-    /// <param name="bank">The codebook E [K, D].</param>
+    /// <param name="bank">The codebook E [K, D]; the predictions' logits are their dot products with it (the original's bank).</param>
     /// <param name="matching">Which permutation to use; <see cref="PrototypeMatching.Matched"/> for training.</param>
     public static PrototypeGenerationResult Compute(Tensor predictions, Tensor prototypes, Tensor mask, Tensor sentenceLogits,
         Tensor bank, PrototypeMatching matching = PrototypeMatching.Matched)
     {
+        ArgumentNullException.ThrowIfNull(bank);
+        return Compute(predictions, prototypes, mask, sentenceLogits, x => x.matmul(bank.t()), matching);
+    }
+
+    /// <summary>Computes both losses (unweighted) and the assignment, scoring predictions as the bank scores sentences.</summary>
+    /// <param name="predictions">Decoder output [B, S, D].</param>
+    /// <param name="prototypes">Sentence prototypes, zero-padded [B, S, D].</param>
+    /// <param name="mask">[B, S], true for the real sentences (the first n_b slots).</param>
+    /// <param name="sentenceLogits">SPB logits of the sentences, [B, S, K] (padded rows ignored).</param>
+    /// <param name="bankLogits">The bank's logits of vectors [N, D] (<see cref="SentencePrototypeBank.Logits"/>), so that
+    /// L_kl compares the two distributions on the same scale.</param>
+    /// <param name="matching">Which permutation to use; <see cref="PrototypeMatching.Matched"/> for training.</param>
+    public static PrototypeGenerationResult Compute(Tensor predictions, Tensor prototypes, Tensor mask, Tensor sentenceLogits,
+        Func<Tensor, Tensor> bankLogits, PrototypeMatching matching = PrototypeMatching.Matched)
+    {
+        ArgumentNullException.ThrowIfNull(bankLogits);
         using var scope = NewDisposeScope();
         long batch = predictions.shape[0], slots = predictions.shape[1];
         var assignments = new long[batch, slots];
@@ -60,7 +76,7 @@ public static class PrototypeGenerationLoss
 
         var valid = mask.to_type(ScalarType.Bool);
         var target = sentenceLogits[valid].log_softmax(-1);                                    // [N, K]
-        var input = arranged[valid].matmul(bank.t()).log_softmax(-1);
+        var input = bankLogits(arranged[valid]).log_softmax(-1);
         var kl = (target.exp() * (target - input)).sum() / target.shape[0];
         var col = tensor(assignments.Cast<long>().ToArray(), [batch, slots]);
         return new PrototypeGenerationResult(spg.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), col.MoveToOuterDisposeScope(),
