@@ -41,11 +41,13 @@ internal static class PretrainCommand
         var shield = new Option<bool>("--shield-text-tower") { Description = "In stages 2-3 nothing that goes through the bank moves the text tower (use with --keep-raw-global)." };
         var imageGradient = new Option<double>("--prototype-path-image-gradient") { Description = "Factor (0 to 1) on the image tower's gradient from the global term through the bank in stages 2-3.", DefaultValueFactory = _ => 1 };
         var decoupled = new Option<bool>("--decoupled") { Description = "Stages 2-3 train only the bank and the decoders, on detached features; the towers keep stage 1's terms (implies the four switches above and a prototype-path image gradient of 0)." };
+        var bankLogits = new Option<string>("--bank-logits") { Description = "How the sentence bank scores sentences: dot (the original's x·e) or centered-cosine (scaled cosine around the sentences' running mean; keeps the bank from collapsing).", DefaultValueFactory = _ => "dot" };
+        var bankLogitScale = new Option<double>("--bank-logit-scale") { Description = "Scale of centered-cosine bank logits.", DefaultValueFactory = _ => 10 };
         var keepOptimizer = new Option<bool>("--keep-optimizer") { Description = "One optimizer for the whole run: stage 1's moments carry into stages 2-3 instead of a fresh AdamW per stage." };
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, decoupled, keepOptimizer, cache,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, decoupled, bankLogits, bankLogitScale, keepOptimizer, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -74,6 +76,7 @@ internal static class PretrainCommand
                 {
                     DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal),
                     ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient), DecoupledPrototypeStages = parse.GetValue(decoupled),
+                    PrototypeLogits = ParseBankLogits(parse.GetValue(bankLogits)!), PrototypeLogitScale = parse.GetValue(bankLogitScale),
                 }.ApplyTo(defaults.Model),
                 KeepOptimizerStateAcrossStages = parse.GetValue(keepOptimizer),
                 InitialImageWeights = parse.GetValue(initImage),
@@ -167,6 +170,13 @@ internal static class PretrainCommand
         }));
         return command;
     }
+
+    internal static PrototypeLogits ParseBankLogits(string text) => text switch
+    {
+        "dot" => PrototypeLogits.DotProduct,
+        "centered-cosine" => PrototypeLogits.CenteredCosine,
+        _ => throw new ArgumentException($"--bank-logits must be dot or centered-cosine, not '{text}'."),
+    };
 
     private static void Log(LiveProgress? live, string text)
     {

@@ -114,6 +114,12 @@ public sealed class PriorPretrainOptions
     /// <summary>Stages 2–3 train only the bank and the decoders, on detached features, and leave the towers to stage 1's terms. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DecoupledPrototypeStages"/>).</summary>
     public bool DecoupledPrototypeStages { get; init; }
 
+    /// <summary>How the sentence bank scores sentences against prototypes. Default <see cref="Modeling.PrototypeLogits.DotProduct"/> (the original's; see <see cref="Modeling.PriorModelOptions.PrototypeLogits"/>).</summary>
+    public Modeling.PrototypeLogits PrototypeLogits { get; init; } = Modeling.PrototypeLogits.DotProduct;
+
+    /// <summary>The scale of <see cref="Modeling.PrototypeLogits.CenteredCosine"/> logits. Default 10 (see <see cref="Modeling.PriorModelOptions.PrototypeLogitScale"/>).</summary>
+    public double PrototypeLogitScale { get; init; } = 10;
+
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 
@@ -137,6 +143,8 @@ public sealed class PriorPretrainOptions
         ShieldTextTowerFromBank = ShieldTextTowerFromBank,
         PrototypePathImageGradient = PrototypePathImageGradient,
         DecoupledPrototypeStages = DecoupledPrototypeStages,
+        PrototypeLogits = PrototypeLogits,
+        PrototypeLogitScale = PrototypeLogitScale,
     };
 
     /// <summary>The sentence bank's size; null (default) keeps the preset's (<see cref="Modeling.PriorModelOptions.Prototypes"/>).</summary>

@@ -113,14 +113,22 @@ public sealed class MLNetSurfaceTests
     public void EveryModelSwitchOfPriorPretrainOptionsReachesTheModelOptions()
     {
         var shared = typeof(PriorPretrainOptions).GetProperties()
-            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == p.PropertyType && (p.PropertyType == typeof(bool) || p.PropertyType == typeof(double)))
+            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == p.PropertyType && (p.PropertyType == typeof(bool) || p.PropertyType == typeof(double) || p.PropertyType.IsEnum))
             .ToList();
-        var expected = new[] { "DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank", "PrototypePathImageGradient", "DecoupledPrototypeStages" };
+        var expected = new[] { "DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank", "PrototypePathImageGradient", "DecoupledPrototypeStages",
+            "PrototypeLogits", "PrototypeLogitScale" };
         CollectionAssert.IsSubsetOf(expected, shared.Select(p => p.Name).ToArray());
         foreach (var property in shared)
         {
             var options = new PriorPretrainOptions();
-            object changed = property.PropertyType == typeof(bool) ? !(bool)property.GetValue(options)! : (double)property.GetValue(options)! / 2;
+            object current = property.GetValue(options)!;
+            object changed = current switch
+            {
+                bool b => !b,
+                double d => d / 2,
+                // Another member of the enum than the default.
+                _ => Enum.GetValues(property.PropertyType).Cast<object>().First(v => !v.Equals(current)),
+            };
             property.SetValue(options, changed);
             var model = options.ApplyTo(PriorModelOptions.Tiny);
             Assert.AreEqual(changed, typeof(PriorModelOptions).GetProperty(property.Name)!.GetValue(model), property.Name);
