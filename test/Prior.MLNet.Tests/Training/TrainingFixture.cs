@@ -42,7 +42,8 @@ internal sealed class TrainingFixture
     public static PriorTrainerOptions Options(int[] epochs, string? checkpoints = null, int every = 0, Action<TrainingProgress>? progress = null,
         bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null,
         Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null,
-        PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true, StageSchedule schedule = StageSchedule.PerStage, bool prebuild = false, bool keepOptimizer = false) => new()
+        PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true, StageSchedule schedule = StageSchedule.PerStage, bool prebuild = false, bool keepOptimizer = false,
+        PrototypeLogits logits = PrototypeLogits.DotProduct, bool detachTargets = false) => new()
     {
         KeepOptimizerStateAcrossStages = keepOptimizer,
         PrebuildBatches = prebuild,
@@ -54,7 +55,7 @@ internal sealed class TrainingFixture
         Notice = notice,
         InitialImageWeights = initImage,
         InitialTextWeights = initText,
-        Model = PriorModelOptions.Tiny,
+        Model = PriorModelOptions.Tiny with { PrototypeLogits = logits, DetachGenerationTargets = detachTargets },
         EpochsPerStage = epochs,
         BatchSize = 16,
         PeakLearningRates = peak ?? [1e-3, 5e-4, 2e-4],
