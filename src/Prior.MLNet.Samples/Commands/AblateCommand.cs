@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.IO;
+using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 
@@ -22,7 +23,28 @@ internal static class AblateCommand
     /// <summary>One arm: a name, its stage epochs and its bank settings.</summary>
     internal sealed record Arm(string Name, int[] Epochs, int? Prototypes, PrototypeInitialization Initialization, bool Restart, string Description,
         double[]? PeakLearningRates = null, StageSchedule Schedule = StageSchedule.PerStage, bool DetachTargets = false, bool RawGlobal = false, bool RawLocal = false, bool Shield = false, double ImageGradient = 1,
-        bool Decoupled = false, bool KeepOptimizer = false);
+        bool Decoupled = false, bool KeepOptimizer = false, PrototypeLogits Logits = PrototypeLogits.DotProduct)
+    {
+        /// <summary>The <c>PriorPretrain</c> options of this arm on the tiny preset (the demo's and the ablation's one mapping).</summary>
+        internal PriorPretrainOptions ToOptions(int? imageSize = null, Action<string>? notice = null, Action<TrainingProgress>? progress = null,
+            bool gradientShares = false) => new()
+        {
+            Preset = "tiny", ImageSize = imageSize, EpochsPerStage = Epochs, Device = ComputeDevice.Auto, Prototypes = Prototypes,
+            PrototypeInitialization = Initialization, RestartUnusedPrototypes = Restart, PeakLearningRates = PeakLearningRates,
+            StageSchedule = Schedule,
+            DetachGenerationTargets = DetachTargets,
+            KeepRawGlobalAlignment = RawGlobal,
+            KeepRawLocalAlignment = RawLocal,
+            ShieldTextTowerFromBank = Shield,
+            PrototypePathImageGradient = ImageGradient,
+            DecoupledPrototypeStages = Decoupled,
+            KeepOptimizerStateAcrossStages = KeepOptimizer,
+            PrototypeLogits = Logits,
+            MeasureGradientShares = gradientShares,
+            Notice = notice,
+            Progress = progress,
+        };
+    }
 
     /// <summary>One finished run.</summary>
     /// <remarks>BankUsed and BankPerplexity count training's Gumbel-noisy choices; the NoiseFree pair inference's
@@ -74,6 +96,12 @@ internal static class AblateCommand
                 Schedule: StageSchedule.Continuous, Decoupled: true),
             new("decoupled-keep", split, null, PrototypeInitialization.Random, false, "as decoupled, with one optimizer for the whole run",
                 Schedule: StageSchedule.Continuous, Decoupled: true, KeepOptimizer: true),
+            new("cosine", split, null, PrototypeInitialization.KMeans, true, "as detached-kmeans, with the bank scoring sentences by scaled cosine around the mean of the sentences it starts from instead of the dot product",
+                DetachTargets: true, Logits: PrototypeLogits.CenteredCosine),
+            new("decoupled-cosine", split, null, PrototypeInitialization.KMeans, true, "as decoupled-keep, with the k-means start, restarts and the centred-cosine bank",
+                Schedule: StageSchedule.Continuous, Decoupled: true, KeepOptimizer: true, Logits: PrototypeLogits.CenteredCosine),
+            new("cosine-raw", split, null, PrototypeInitialization.KMeans, true, "as imageraw-keep without the shield and the image-gradient factor, with the k-means start, restarts and the centred-cosine bank: the towers keep stage 1's raw terms and also learn through a bank that is in use",
+                Schedule: StageSchedule.Continuous, DetachTargets: true, RawGlobal: true, RawLocal: true, KeepOptimizer: true, Logits: PrototypeLogits.CenteredCosine),
             new("continuous-ours", split, prototypes, PrototypeInitialization.KMeans, true, $"as ours, with one warm-up and cosine decay over all {total} epochs",
                 Schedule: StageSchedule.Continuous),
         ];
@@ -83,7 +111,7 @@ internal static class AblateCommand
     {
         var output = new Option<string>("--out") { Description = "Working folder (data, runs.jsonl, ablation.md).", DefaultValueFactory = _ => Path.Combine("out", "ablation") };
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "1,2,3" };
-        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded, imageraw, imageraw-keep, decoupled, decoupled-keep.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
+        var arms = new Option<string>("--arms") { Description = "Comma-separated arms: stage1, original, kmeans, ours, gentle, continuous, continuous-ours, detached, detached-kmeans, rawglobal, rawglobal-kmeans, original-gentle, rawglobal-gentle, rawlocal, rawlocal-continuous, shielded, imageraw, imageraw-keep, decoupled, decoupled-keep, cosine, decoupled-cosine, cosine-raw.", DefaultValueFactory = _ => "stage1,original,rawglobal" };
         var epochs = new Option<int>("--epochs") { Description = "Total epochs of every arm.", DefaultValueFactory = _ => 40 };
         var split = new Option<string>("--split") { Description = "Epochs of stages 1,2,3 for the three-stage arms.", DefaultValueFactory = _ => "32,4,4" };
         var prototypes = new Option<int>("--prototypes") { Description = "Bank size of the 'ours' arm.", DefaultValueFactory = _ => 128 };
@@ -184,22 +212,8 @@ internal static class AblateCommand
         Console.WriteLine($"{arm.Name} seed {seed}: training {string.Join("+", arm.Epochs)} epochs ({arm.Description})");
         var ml = new MLContext(seed: (int)seed);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = data.Index, Splits = ["train"] });
-        using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions
-        {
-            Preset = "tiny", EpochsPerStage = arm.Epochs, Device = ComputeDevice.Auto, Prototypes = arm.Prototypes,
-            PrototypeInitialization = arm.Initialization, RestartUnusedPrototypes = arm.Restart, PeakLearningRates = arm.PeakLearningRates,
-            StageSchedule = arm.Schedule,
-            DetachGenerationTargets = arm.DetachTargets,
-            KeepRawGlobalAlignment = arm.RawGlobal,
-            KeepRawLocalAlignment = arm.RawLocal,
-            ShieldTextTowerFromBank = arm.Shield,
-            PrototypePathImageGradient = arm.ImageGradient,
-            DecoupledPrototypeStages = arm.Decoupled,
-            KeepOptimizerStateAcrossStages = arm.KeepOptimizer,
-            // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
-            MeasureGradientShares = true,
-            Notice = n => Console.WriteLine($"    {n}"),
-        }).Fit(train);
+        // One extra backward pass per term at each epoch's first step; the step itself is unchanged.
+        using var fitted = ml.Transforms.PriorPretrain(arm.ToOptions(notice: n => Console.WriteLine($"    {n}"), gradientShares: true)).Fit(train);
         var network = fitted.Network;
         var last = fitted.TrainingResult!.PrototypeUsage.LastOrDefault();
         bool bank = arm.Epochs[1] + arm.Epochs[2] > 0;

@@ -31,11 +31,15 @@ internal static class DemoCommand
     /// <param name="CheXpertImages">Synthetic CheXpert images.</param>
     /// <param name="ImageSize">Side of the images and of the network's input.</param>
     /// <param name="Epochs">Epochs of stages 1, 2, 3; null: 40, 0, 0.</param>
-    /// <param name="Decoupled">Stages 2-3 decoupled from the towers, with one optimizer and stage 1's schedule throughout
-    /// (the decoupled-keep arm of docs/training.md); false: the original's coupled stages.</param>
+    /// <param name="Decoupled">Stages 2-3 decoupled from the towers, with one optimizer and stage 1's schedule throughout,
+    /// and a centred-cosine bank started by k-means (the decoupled-cosine arm of docs/training.md); false: the original's
+    /// coupled stages.</param>
     internal sealed record Settings(int Studies = 2000, int CheXpertImages = 2600, int ImageSize = 64, int[]? Epochs = null, bool Decoupled = false)
     {
         public int[] StageEpochs => Epochs ?? [40, 0, 0];
+
+        /// <summary>The ablation arm the demo trains: the original's stages, or the decoupled ones with the centred-cosine bank.</summary>
+        public string Arm => Decoupled ? "decoupled-cosine" : "original";
     }
 
     public static Command Create()
@@ -45,7 +49,7 @@ internal static class DemoCommand
         var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
         var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 40,0,0: see docs/training.md)." };
         var imageSize = new Option<int>("--image-size") { Description = "Side of the synthetic images and of the network's input (a multiple of 32; the attention maps are size/32 patches a side).", DefaultValueFactory = _ => new Settings().ImageSize };
-        var decoupled = new Option<bool>("--decoupled") { Description = "With stages 2-3: train them decoupled from the towers (--decoupled --keep-optimizer --schedule continuous of 'prior pretrain'; docs/training.md)." };
+        var decoupled = new Option<bool>("--decoupled") { Description = "With stages 2-3: train them decoupled from the towers, with a centred-cosine bank (--decoupled --keep-optimizer --schedule continuous --bank-start kmeans --restart-unused --bank-logits centered-cosine of 'prior pretrain'; docs/training.md)." };
         var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs, imageSize, decoupled };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
         {
@@ -70,17 +74,13 @@ internal static class DemoCommand
         Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset at {settings.ImageSize} px, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
-        var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
-        {
-            Preset = "tiny", ImageSize = settings.ImageSize, EpochsPerStage = settings.StageEpochs, Device = ComputeDevice.Auto,
-            DecoupledPrototypeStages = settings.Decoupled, KeepOptimizerStateAcrossStages = settings.Decoupled,
-            StageSchedule = settings.Decoupled ? StageSchedule.Continuous : StageSchedule.PerStage,
-            Progress = p =>
+        // The ablation's arms, so that the demo trains exactly what docs/training.md measured.
+        var arm = AblateCommand.Arms(settings.StageEpochs.Sum(), settings.StageEpochs, prototypes: 128).Single(a => a.Name == settings.Arm);
+        var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(arm.ToOptions(settings.ImageSize, progress: p =>
             {
                 live.ReportTraining(p, settings.StageEpochs);
                 if (p.Step + 1 == p.StepsPerEpoch) live.Line($"    {p}");
-            },
-        }).Fit(train), milestones: false);
+            })).Fit(train), milestones: false);
         var modelPath = Path.Combine(root, "prior-tiny.zip");
         pretrained.Network.Save(modelPath);
         pretrained.Network.Dispose();
