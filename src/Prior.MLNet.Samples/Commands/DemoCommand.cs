@@ -114,12 +114,19 @@ internal static class DemoCommand
         if (epochs[1] + epochs[2] > 0)
         {
             var (analysis, untyped) = Experiments.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
-            Console.WriteLine($"    {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of {network.Model.Options.Prototypes} prototypes: " +
+            Console.WriteLine($"    each encoded alone: {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of {network.Model.Options.Prototypes} prototypes: " +
                 $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})");
             extra["prototypePurity"] = analysis.Purity;
             extra["prototypeNmi"] = analysis.Nmi;
             extra["prototypePurityShuffled"] = analysis.ShuffledPurity;
             extra["prototypeNmiShuffled"] = analysis.ShuffledNmi;
+            // Encoded alone (above) a sentence is not what the bank sees in training: the text tower is contextual.
+            var inReports = Experiments.PrototypesInReports(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
+            Console.WriteLine($"    inside their reports: {inReports.Sentences} sentences on {inReports.PrototypesUsed} prototypes: " +
+                $"purity {inReports.Purity:0.000} (shuffled {inReports.ShuffledPurity:0.000}), NMI {inReports.Nmi:0.000} (shuffled {inReports.ShuffledNmi:0.000})");
+            extra["prototypePurityInReports"] = inReports.Purity;
+            extra["prototypeNmiInReports"] = inReports.Nmi;
+            extra["prototypesUsedInReports"] = inReports.PrototypesUsed;
             WritePrototypes(report, analysis);
         }
         else

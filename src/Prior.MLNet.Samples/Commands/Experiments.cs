@@ -176,6 +176,15 @@ internal static class Experiments
         return (result, sentences.Count - typed.Count);
     }
 
+    /// <summary>As <see cref="Prototypes"/>, with each held-out sentence encoded inside its report (as training and report embedding see it).</summary>
+    public static PrototypeAnalysis.Result PrototypesInReports(PriorNetwork network, string index, string sentenceTypesPath)
+    {
+        var types = Data.Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
+        var reports = Studies(index, ["validate", "test"]).Select(s => (IReadOnlyList<string>)s.Sentences).ToList();
+        var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
+        return PrototypeAnalysis.AnalyzeInReports(network.Model, network.Tokenizer, reports, t => types.TryGetValue(t, out var type) ? type.Key : null, training);
+    }
+
     /// <summary>Drafts for the held-out studies (their first frontal image) scored against their reports, beside the nearest-training-report baseline.</summary>
     public static ReportDraftEvaluation.Result Drafts(PriorNetwork network, string index)
     {

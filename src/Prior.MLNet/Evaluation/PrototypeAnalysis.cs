@@ -40,7 +40,43 @@ public static class PrototypeAnalysis
         ArgumentNullException.ThrowIfNull(trainingSentences);
         if (sentences.Count != types.Count) throw new ArgumentException($"{sentences.Count} sentences but {types.Count} types.");
         var assigned = Assign(model, tokenizer, sentences, out var rows);
-        var kept = rows.Select(r => types[r]).ToList();
+        return Score(model, tokenizer, assigned, rows.Select(r => types[r]).ToList(), trainingSentences, top, nearest, seed);
+    }
+
+    /// <summary>
+    /// As <see cref="Analyze"/>, with each sentence encoded inside its report, as training and report embedding see it
+    /// (the text tower is contextual: a sentence encoded alone gets another vector, and so possibly another prototype).
+    /// Sentences for which <paramref name="typeOf"/> gives null are left out.
+    /// </summary>
+    public static Result AnalyzeInReports(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<IReadOnlyList<string>> reports, Func<string, string?> typeOf,
+        IReadOnlyList<string> trainingSentences, int top = 10, int nearest = 3, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(reports);
+        ArgumentNullException.ThrowIfNull(typeOf);
+        ArgumentNullException.ThrowIfNull(trainingSentences);
+        var encoded = SentenceVectors.Encode(model, tokenizer, reports);
+        int[] all;
+        using (var vectors = encoded.Vectors)
+        using (NewDisposeScope())
+        using (no_grad())
+            all = model.sentence_bank.Assign(vectors, null).Index.cpu().data<long>().Select(i => (int)i).ToArray();
+        var assigned = new List<int>();
+        var kept = new List<string>();
+        for (int row = 0; row < all.Length; row++)
+        {
+            if (typeOf(reports[encoded.Report[row]][encoded.Sentence[row]]) is not { } type) continue;
+            assigned.Add(all[row]);
+            kept.Add(type);
+        }
+        if (assigned.Count == 0) throw new ArgumentException("No sentence of the reports has a type.", nameof(typeOf));
+        return Score(model, tokenizer, assigned.ToArray(), kept, trainingSentences, top, nearest, seed);
+    }
+
+    private static Result Score(PriorModel model, ReportTokenizer tokenizer, int[] assigned, List<string> kept, IReadOnlyList<string> trainingSentences,
+        int top, int nearest, int seed)
+    {
         double purity = ClusteringMetrics.Purity(assigned, kept), nmi = ClusteringMetrics.NormalizedMutualInformation(assigned, kept);
         var random = new Random(seed);
         double shuffledPurity = 0, shuffledNmi = 0;
