@@ -32,7 +32,17 @@ internal static class ClassifyOnnxCommand
             var ml = new MLContext(seed: 1);
             var data = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { ImagePath = p }));
             var scored = Pipeline(ml, modelPath, size).Fit(data).Transform(data);
-            var rows = ml.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).ToList();
+            List<ScoreRow> rows;
+            try
+            {
+                rows = ml.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).ToList();
+            }
+            catch (Exception ex) when (Unreadable(paths) is { Count: > 0 } bad)
+            {
+                // ML.NET's loader names neither the file nor the row ("Invalid input stream contents"); say which.
+                throw new InvalidDataException($"{bad.Count} of {paths.Count} images cannot be read by ML.NET's image loader, e.g. " +
+                    string.Join("; ", bad.Take(5).Select(b => $"{b.Path} ({b.Reason})")) + ". Fix them or drop them from the list.", ex);
+            }
             var path = Path.GetFullPath(parse.GetValue(output)!);
             AtomicFile.WriteText(path, w =>
             {
@@ -61,6 +71,24 @@ internal static class ClassifyOnnxCommand
             .Append(ml.Transforms.ExtractPixels(PriorOnnxExport.ImageInput, "Resized",
                 colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
             .Append(ml.Transforms.ApplyOnnxModel([PriorOnnxExport.ScoresOutput], [PriorOnnxExport.ImageInput], modelPath));
+
+    // The images ML.NET's own loader (MLImage, what LoadImages uses) cannot open, with its reason.
+    private static List<(string Path, string Reason)> Unreadable(IReadOnlyList<string> paths)
+    {
+        var bad = new List<(string, string)>();
+        foreach (var path in paths)
+        {
+            try
+            {
+                using var image = MLImage.CreateFromFile(path);
+            }
+            catch (Exception ex)
+            {
+                bad.Add((path, ex.Message.Split('\n')[0].Trim()));
+            }
+        }
+        return bad;
+    }
 
     /// <summary>The class names and image size the export wrote into the graph's metadata.</summary>
     public static (IReadOnlyList<string> Classes, int Size) Describe(string modelPath)

@@ -136,6 +136,20 @@ public sealed class WeightCommandsTests
                 Assert.AreEqual(double.Parse(t[c], System.Globalization.CultureInfo.InvariantCulture), double.Parse(o[c], System.Globalization.CultureInfo.InvariantCulture), 1e-4, $"row {i}, column {c}");
         }
 
+        // A list with files ML.NET's loader cannot read: the error names them (ML.NET's own names neither file nor row).
+        var empty = Path.Combine(dir, "empty.png");
+        File.WriteAllBytes(empty, []);
+        var text = Path.Combine(dir, "notes.jpg");
+        File.WriteAllText(text, "not an image");
+        var badList = Path.Combine(dir, "bad.txt");
+        File.WriteAllLines(badList, File.ReadAllLines(list).Take(3).Append(empty).Append(text));
+        var bad = RunPrior("classify-onnx", "--onnx", Path.Combine(folder, "zero_shot.onnx"), "--images", badList, "--out", Path.Combine(dir, "bad.tsv"));
+        Assert.AreEqual(2, bad.Code, bad.Err);
+        StringAssert.Contains(bad.Err, "2 of 5 images");
+        StringAssert.Contains(bad.Err, empty);
+        StringAssert.Contains(bad.Err, text);
+        Assert.IsFalse(File.Exists(Path.Combine(dir, "bad.tsv")), "nothing written");
+
         var missing = RunPrior("export-onnx", "--model", Path.Combine(dir, "absent.zip"), "--out", folder);
         Assert.AreNotEqual(0, missing.Code);
         StringAssert.Contains(missing.Err, "absent.zip");
