@@ -92,7 +92,7 @@ public static class TrainingCheckpoint
     /// <summary>
     /// The newest checkpoint that reads whole (state, checksums, weights, random state) into <paramref name="model"/>,
     /// with its position; damaged newer ones are skipped and named through <paramref name="notice"/>. A checkpoint of
-    /// other model sizes or another seed is the user's mistake, not damage: it throws. Null when none is usable.
+    /// other model options or another seed is the user's mistake, not damage: it throws. Null when none is usable.
     /// </summary>
     internal static (string Path, TrainingPosition Position)? LoadNewestGood(string directory, long seed, string modelOptions, nn.Module model, Action<string> notice)
     {
@@ -163,11 +163,27 @@ public static class TrainingCheckpoint
         }
         if (state.Version is < 1 or > Version)
             throw new InvalidDataException($"{path}: checkpoint version {state.Version} is not supported (this build reads 1 to {Version}).");
-        if (state.ModelOptions != modelOptions)
-            throw new ArgumentException($"{checkpoint}: the checkpoint was made for other model sizes; resume with the same preset and options.");
+        if (!SameModelOptions(state.ModelOptions, modelOptions))
+            throw new ArgumentException($"{checkpoint}: the checkpoint was made for other model options (sizes or switches); resume with the same preset and options.");
         if (state.Seed != seed)
             throw new ArgumentException($"{checkpoint}: the checkpoint was made with seed {state.Seed}, not {seed}.");
         return state;
+    }
+
+    // The same options, read the way this build reads them: a checkpoint written before an option existed lacks its key,
+    // which means the option's default (what the older build did), so both sides are compared after a round trip
+    // through PriorModelOptions rather than as text.
+    private static bool SameModelOptions(string stored, string current)
+    {
+        if (stored == current) return true;
+        try
+        {
+            return JsonSerializer.Deserialize<Modeling.PriorModelOptions>(stored) is { } options && JsonSerializer.Serialize(options) == current;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Loads the model weights and the random state of a checkpoint.</summary>

@@ -85,6 +85,30 @@ public sealed class FaultToleranceTests
     }
 
     [TestMethod]
+    public void ACheckpointFromBeforeAModelOptionExistedResumesAndOneWithOtherOptionsIsRefused()
+    {
+        var reference = Uninterrupted();
+        var dir = SyntheticFixture.NewTempFolder();
+        TrainAndStop(dir, stopAfterStep: 5);
+        // As an older build wrote them: the model options without the bank's logit settings (added since; defaults here).
+        foreach (var checkpoint in TrainingCheckpoint.List(dir))
+        {
+            var path = Path.Combine(checkpoint, "state.json");
+            var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            var options = System.Text.Json.Nodes.JsonNode.Parse(state["ModelOptions"]!.GetValue<string>())!.AsObject();
+            Assert.IsTrue(options.Remove("PrototypeLogits") && options.Remove("PrototypeLogitScale"));
+            state["ModelOptions"] = options.ToJsonString();
+            File.WriteAllText(path, state.ToJsonString());
+        }
+        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, resume: true)).Train(Studies, Data.Tokenizer);
+        using (var model = result.Model)
+            AssertSameWeights(reference, model, "resumed from an older build's checkpoint");
+        var error = Assert.ThrowsExactly<ArgumentException>(() => new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, resume: true,
+            logits: PrototypeLogits.CenteredCosine)).Train(Studies, Data.Tokenizer));
+        StringAssert.Contains(error.Message, "made for other model options");
+    }
+
+    [TestMethod]
     public void StaleTemporaryFoldersAreRemovedAndEveryCheckpointDamagedIsANamedError()
     {
         var dir = SyntheticFixture.NewTempFolder();
