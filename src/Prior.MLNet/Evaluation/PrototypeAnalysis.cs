@@ -39,8 +39,9 @@ public static class PrototypeAnalysis
         ArgumentNullException.ThrowIfNull(types);
         ArgumentNullException.ThrowIfNull(trainingSentences);
         if (sentences.Count != types.Count) throw new ArgumentException($"{sentences.Count} sentences but {types.Count} types.");
-        var assigned = Assign(model, tokenizer, sentences, out var rows);
-        return Score(model, tokenizer, assigned, rows.Select(r => types[r]).ToList(), trainingSentences, top, nearest, seed);
+        // Each sentence alone: one-sentence reports, so a row's report is the sentence's index.
+        var (assigned, encoded) = Assign(model, tokenizer, sentences.Select(s => (IReadOnlyList<string>)[s]).ToList());
+        return Score(model, tokenizer, assigned, encoded.Report.Select(r => types[r]).ToList(), trainingSentences, top, nearest, seed);
     }
 
     /// <summary>
@@ -56,12 +57,7 @@ public static class PrototypeAnalysis
         ArgumentNullException.ThrowIfNull(reports);
         ArgumentNullException.ThrowIfNull(typeOf);
         ArgumentNullException.ThrowIfNull(trainingSentences);
-        var encoded = SentenceVectors.Encode(model, tokenizer, reports);
-        int[] all;
-        using (var vectors = encoded.Vectors)
-        using (NewDisposeScope())
-        using (no_grad())
-            all = model.sentence_bank.Assign(vectors, null).Index.cpu().data<long>().Select(i => (int)i).ToArray();
+        var (all, encoded) = Assign(model, tokenizer, reports);
         var assigned = new List<int>();
         var kept = new List<string>();
         for (int row = 0; row < all.Length; row++)
@@ -100,15 +96,15 @@ public static class PrototypeAnalysis
         return new Result(purity, nmi, shuffledPurity, shuffledNmi, assigned.Distinct().Count(), assigned.Length, mostUsed);
     }
 
-    // Each sentence's noise-free prototype; `rows` tells which input sentences survived tokenisation.
-    private static int[] Assign(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<string> sentences, out int[] rows)
+    // The noise-free prototype of every sentence that survived tokenisation, with where each came from (the encoding's
+    // vectors are disposed; its Report and Sentence indices stay valid).
+    private static (int[] Prototypes, SentenceVectors.Encoded Encoded) Assign(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<IReadOnlyList<string>> reports)
     {
-        var encoded = SentenceVectors.Encode(model, tokenizer, sentences.Select(s => (IReadOnlyList<string>)[s]).ToList());
+        var encoded = SentenceVectors.Encode(model, tokenizer, reports);
         using var vectors = encoded.Vectors;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        rows = encoded.Report;
-        return model.sentence_bank.Assign(vectors, null).Index.cpu().data<long>().Select(i => (int)i).ToArray();
+        return (model.sentence_bank.Assign(vectors, null).Index.cpu().data<long>().Select(i => (int)i).ToArray(), encoded);
     }
 
     private static List<IReadOnlyList<string>> Nearest(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<string> texts, IReadOnlyList<int> prototypes, int count)

@@ -29,9 +29,6 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
     /// <summary>Gumbel-softmax temperature τ (0.9 in PRIOR).</summary>
     public double Temperature { get; }
 
-    /// <summary>How sentences are scored against prototypes.</summary>
-    public PrototypeLogits LogitKind { get; }
-
     /// <summary>The scale s of <see cref="PrototypeLogits.CenteredCosine"/> logits (unused by the dot product).</summary>
     public double LogitScale { get; }
 
@@ -43,7 +40,6 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
         if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
         if (!(logitScale > 0)) throw new ArgumentOutOfRangeException(nameof(logitScale), logitScale, "must be positive");
         Temperature = temperature;
-        LogitKind = logits;
         LogitScale = logitScale;
         embed = nn.Embedding(prototypes, dim);
         using (no_grad())
@@ -150,13 +146,13 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
             throw new ArgumentException($"sentences must be [N, {weight.shape[1]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
         using var scope = NewDisposeScope();
         var x = sentences.detach().to(weight.dtype).to(weight.device);
-        var mu = center is null ? zeros_like(x[0]) : x.mean([0]);
+        SetCenter(x);
+        var mu = center?.to(x.dtype) ?? zeros_like(x[0]);
         var result = SphericalKMeans.Fit(x - mu, (int)weight.shape[0], seed);
         using (no_grad())
         {
             var radius = (x - mu).norm(1).mean();
             weight.copy_(mu + result.Directions.to(weight.device).to(weight.dtype) * radius);
-            center?.copy_(mu.to(center.dtype));
         }
         return new SphericalKMeans.Result(result.Directions.MoveToOuterDisposeScope(), result.Assignment.MoveToOuterDisposeScope(), result.MeanCosine);
     }

@@ -82,7 +82,7 @@ public sealed class OnnxExportTests
     [TestMethod]
     public void ReportEncoderWithACenteredCosineBankMatches()
     {
-        // The centred-cosine bank's logits: the running centre is drawn away from zero (at zero the export could
+        // The centred-cosine bank's logits: the centre is drawn away from zero (at zero the export could
         // skip the subtraction unseen), the prototypes scattered around it.
         manual_seed(12);
         var tokenizer = TrainingFixture.Instance.Tokenizer;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Modeling;
 
 /// <summary>
-/// The bank's two logit kinds (<see cref="PrototypeLogits"/>) against float64 recomputations, the running centre, and
+/// The bank's two logit kinds (<see cref="PrototypeLogits"/>) against float64 recomputations, the fixed centre, and
 /// the reason the centred cosine exists: on anisotropic sentence vectors the dot product's logits are so close
 /// together that training's Gumbel draw picks prototypes nearly at random.
 /// </summary>
