@@ -115,15 +115,22 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         var terms = new Dictionary<string, Tensor>();
         var (imageGlobal, imageLocal) = EncodeImage(batch.Images);
         var (sentences, mask) = EncodeSentences(batch.InputIds, batch.AttentionMask, batch.SentenceIndex);
+        // Decoupled stages 2-3 imply every switch that keeps the bank's terms off what stage 1 trains.
+        bool decoupled = Options.DecoupledPrototypeStages;
+        // ... and stage 1's terms see what they see in stage 1: every sentence, and the towers' dropout draws of a
+        // stage-1-only run (the bank's and the decoders' noise below is drawn on a side stream; the towers' draws
+        // all happen above, in the encoders).
+        var (stageOneSentences, stageOneMask) = (sentences, mask);
+        using var sideStream = decoupled && training && stage >= PriorStage.Prototypes ? SideRandomStream.Enter() : null;
         if (stage == PriorStage.Reconstruction && sentences.shape[1] > Options.GeneratedSentences)
         {
             // Stage 3 works on at most S sentences per report (the prototype decoder's slots).
             sentences = sentences.narrow(1, 0, Options.GeneratedSentences);
             mask = mask.narrow(1, 0, Options.GeneratedSentences);
         }
+        if (!decoupled)
+            (stageOneSentences, stageOneMask) = (sentences, mask);
 
-        // Decoupled stages 2-3 imply every switch that keeps the bank's terms off what stage 1 trains.
-        bool decoupled = Options.DecoupledPrototypeStages;
         bool shield = Options.ShieldTextTowerFromBank || decoupled;
         bool rawGlobal = Options.KeepRawGlobalAlignment || decoupled;
         bool rawLocal = Options.KeepRawLocalAlignment || decoupled;
@@ -151,13 +158,13 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         {
             // Decoupled: stage 1's own weight for stage 1's term (stage 3 weights it 10, which would tilt the towers
             // from the local terms), so the towers get exactly stage 1's gradient; the logged value is unchanged.
-            var raw = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(sentences, mask), logit_scale);
+            var raw = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(stageOneSentences, stageOneMask), logit_scale);
             terms["globalRaw"] = decoupled ? ScaleGradient(raw, PriorLosses.Weight(PriorStage.Alignment, "global") / PriorLosses.Weight(stage, "globalRaw")) : raw;
         }
-        var localSentences = rawLocal ? sentences : textSentences;
-        var cross = local_cross_attention.Attend(imageLocal, localSentences, mask);
+        var (localSentences, localMask) = rawLocal ? (stageOneSentences, stageOneMask) : (textSentences, mask);
+        var cross = local_cross_attention.Attend(imageLocal, localSentences, localMask);
         terms["localImage"] = SimSiamLoss.Compute(imageLocal, cross.ContextImage, predictor);
-        terms["localText"] = SentenceContrastiveLoss.Compute(localSentences, cross.ContextSentence, mask, local_logit_scale);
+        terms["localText"] = SentenceContrastiveLoss.Compute(localSentences, cross.ContextSentence, localMask, local_logit_scale);
 
         if (stage == PriorStage.Reconstruction)
         {

@@ -129,8 +129,11 @@ public sealed record PriorModelOptions
     /// Stages 2–3 train only what they add — the sentence bank, the image decoder, the prototype decoder and its
     /// queries — on detached features, and every module stage 1 trains (both towers, the report pooling, the local
     /// alignment, the temperatures) gets exactly stage 1's gradient: its global and local terms on the raw, bank-free
-    /// embeddings, with stage 1's weights (stage 3's tenfold weight of the global term is not applied to it). The representation then follows stage 1's objective for the whole run, and the bank and the
-    /// generation heads (which <c>PriorReportDraft</c> uses) learn beside it. Implies
+    /// embeddings of every sentence, with stage 1's weights (stage 3's tenfold weight of the global term is not applied
+    /// to it). The bank's and the decoders' random draws come from a side stream and the trainer continues stage 1's
+    /// data order, so with <see cref="Training.StageSchedule.Continuous"/> and one optimizer for the run those modules
+    /// end where as many epochs of stage 1 alone take them (bit for bit on the CPU; tested), and the bank and the
+    /// generation heads (which <c>PriorReportDraft</c> uses) learn beside them. Implies
     /// <see cref="KeepRawGlobalAlignment"/>, <see cref="KeepRawLocalAlignment"/>, <see cref="ShieldTextTowerFromBank"/>,
     /// <see cref="DetachGenerationTargets"/> and a <see cref="PrototypePathImageGradient"/> of 0, and also keeps the
     /// prototype path's global term and L_gpa off the pooling's weights and the temperature, and stage 3's

@@ -136,7 +136,9 @@ public sealed class PriorTrainer
             for (int epoch = firstEpoch; epoch < epochs; epoch++)
             {
                 int firstBatch = stageIndex == position.StageIndex && epoch == position.Epoch ? position.Batch : 0;
-                int epochKey = stageIndex * 100_000 + epoch;
+                // Decoupled stages 2-3 continue stage 1's data order (its towers train on what a stage-1-only run
+                // of the same total epochs sees); otherwise each stage has its own.
+                int epochKey = model.Options.DecoupledPrototypeStages ? o.EpochsPerStage.Take(stageIndex).Sum() + epoch : stageIndex * 100_000 + epoch;
                 int step = firstBatch;
                 var batches = loader.Epoch(epochKey, firstBatch, cancellation);
                 if (o.PrebuildBatches)

@@ -19,6 +19,10 @@ public sealed class DemoTests
         Assert.IsGreaterThanOrEqualTo(0.6, figures["accuracy"], "zero-shot accuracy on the synthetic CheXpert 5x200 (chance 0.2)");
         Assert.IsGreaterThanOrEqualTo(0.85, figures["meanAuc"], "linear-probe mean AUC at 100 % of the labels");
         Assert.IsGreaterThanOrEqualTo(3 * figures["chance"], figures["imageToTextP1"], "held-out image->text P@1");
+        // PRIOR's own half (all three stages by default): a bank in use whose prototypes mean something, and drafts.
+        Assert.IsGreaterThanOrEqualTo(24, figures["prototypesUsedInReports"], "prototypes (of 32) that held-out sentences inside their reports use");
+        Assert.IsGreaterThanOrEqualTo(1.5 * figures["prototypePurityShuffled"], figures["prototypePurity"], "prototype purity against the generator's sentence types, against a shuffled assignment");
+        Assert.IsGreaterThanOrEqualTo(0.1, figures["draftChexpertF1"], "CheXpert-label F1 of the drafted reports");
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
             Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
         Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
@@ -48,6 +52,6 @@ public sealed class DemoTests
         }
         var dom = HeadlessBrowser.DumpDom(Path.Combine(folder, "report", "index.html"));
         StringAssert.Contains(dom, "data-rendered=\"ok\"", "the one-page report renders with every picture");
-        StringAssert.Contains(dom, "data-pictures=\"3\"", "loss curves, confusion matrix and attention maps (stages 2-3 add the prototypes)");
+        StringAssert.Contains(dom, "data-pictures=\"4\"", "loss curves, confusion matrix, attention maps and the prototypes");
     }
 }

@@ -129,6 +129,57 @@ public sealed class PriorTrainerTests
         resumed.Model.Dispose();
     }
 
+    // Decoupled stages 2-3 must cost stage 1's modules nothing: the same data order, the same dropout draws (the
+    // bank's and the decoders' noise comes from a side stream) and stage 1's gradient, so after 2+1+1 epochs the
+    // towers are where 4 epochs of stage 1 alone take them, up to float rounding (the two graphs sum the same
+    // gradients in another order; here they come out identical). With 3 generated sentences stage 3 cuts most
+    // reports to 3 sentences for its own terms, and stage 1's terms must still see them all. The original's coupled
+    // stages, on the same schedule, land far away.
+    [TestMethod]
+    [DoNotParallelize]
+    [DataRow(16)]
+    [DataRow(3)]
+    public void DecoupledStagesLeaveStageOnesModulesWhereStageOneAloneTakesThem(int generatedSentences)
+    {
+        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        PriorTrainerOptions Options(int[] epochs, bool decoupled) =>
+            TrainingFixture.Options(epochs, schedule: StageSchedule.Continuous, keepOptimizer: true, logits: PrototypeLogits.CenteredCosine, decoupled: decoupled,
+                generatedSentences: generatedSentences);
+        var alone = new PriorTrainer(Options([4, 0, 0], decoupled: true)).Train(studies, Data.Tokenizer);
+        var decoupled = new PriorTrainer(Options([2, 1, 1], decoupled: true)).Train(studies, Data.Tokenizer);
+        var coupled = new PriorTrainer(Options([2, 1, 1], decoupled: false)).Train(studies, Data.Tokenizer);
+
+        // The largest change of any stage-1 tensor against stage 1 alone, relative to how far stage 1 moved it.
+        torch.random.manual_seed(5);                              // the trainer's seed, before it builds the model
+        var start = new PriorModel(alone.Model.Options, Data.Tokenizer.VocabularySize);
+        double Departure(PriorModel model)
+        {
+            var mine = model.state_dict();
+            var initial = start.state_dict();
+            double worst = 0;
+            foreach (var (name, reference) in alone.Model.state_dict())
+            {
+                if (!IsStageOne(name) || reference.dtype != torch.ScalarType.Float32) continue;
+                double moved = Math.Max(1e-8, (reference - initial[name]).abs().max().item<float>());
+                worst = Math.Max(worst, (mine[name] - reference).abs().max().item<float>() / moved);
+            }
+            return worst;
+        }
+        double decoupledDeparture = Departure(decoupled.Model), coupledDeparture = Departure(coupled.Model);
+        Assert.IsLessThan(1e-6, decoupledDeparture, $"decoupled stages moved stage 1's modules away from stage 1 alone (coupled: {coupledDeparture})");
+        Assert.IsGreaterThan(0.1, coupledDeparture);
+        // ... while the bank and the decoders did learn.
+        var bankStart = alone.Model.state_dict()["sentence_bank.embed.weight"];
+        Assert.IsGreaterThan(1e-3f, (decoupled.Model.state_dict()["sentence_bank.embed.weight"] - bankStart).abs().max().item<float>());
+        foreach (var m in new[] { alone.Model, decoupled.Model, coupled.Model, start })
+            m.Dispose();
+    }
+
+    // Stage 1 trains everything but the bank, the decoders and the prototype queries.
+    private static bool IsStageOne(string name) =>
+        !name.StartsWith("sentence_bank.", StringComparison.Ordinal) && !name.StartsWith("image_decoder.", StringComparison.Ordinal)
+        && !name.StartsWith("sentence_decoder.", StringComparison.Ordinal) && !name.StartsWith("prototype_queries", StringComparison.Ordinal);
+
     // The original starts each stage with a fresh AdamW; keeping one carries stage 1's moments on, and a run resumed
     // from the checkpoint at a stage boundary must carry them on too.
     [TestMethod]

@@ -43,7 +43,7 @@ internal sealed class TrainingFixture
         bool resume = false, double[]? peak = null, string? initImage = null, string? initText = null,
         Action<PriorModel>? afterBackward = null, int keep = 2, Action<string>? notice = null,
         PrototypeInitialization bankStart = PrototypeInitialization.KMeans, bool restart = true, StageSchedule schedule = StageSchedule.PerStage, bool prebuild = false, bool keepOptimizer = false,
-        PrototypeLogits logits = PrototypeLogits.DotProduct, bool detachTargets = false) => new()
+        PrototypeLogits logits = PrototypeLogits.DotProduct, bool detachTargets = false, bool decoupled = false, int generatedSentences = 16) => new()
     {
         KeepOptimizerStateAcrossStages = keepOptimizer,
         PrebuildBatches = prebuild,
@@ -55,7 +55,7 @@ internal sealed class TrainingFixture
         Notice = notice,
         InitialImageWeights = initImage,
         InitialTextWeights = initText,
-        Model = PriorModelOptions.Tiny with { PrototypeLogits = logits, DetachGenerationTargets = detachTargets },
+        Model = PriorModelOptions.Tiny with { PrototypeLogits = logits, DetachGenerationTargets = detachTargets, DecoupledPrototypeStages = decoupled, GeneratedSentences = generatedSentences },
         EpochsPerStage = epochs,
         BatchSize = 16,
         PeakLearningRates = peak ?? [1e-3, 5e-4, 2e-4],
