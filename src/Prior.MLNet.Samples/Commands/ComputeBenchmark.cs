@@ -32,7 +32,7 @@ internal static class ComputeBenchmark
         }
     }
 
-    private static double MatmulRate(Device target)
+    internal static double MatmulRate(Device target)
     {
         const int n = 2048;
         using var scope = NewDisposeScope();

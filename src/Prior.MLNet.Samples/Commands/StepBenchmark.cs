@@ -36,6 +36,7 @@ internal static class StepBenchmark
             figures[key.Replace("Ms", "PaddedMs", StringComparison.Ordinal)] = padded * 1000;
             figures[key.Replace("Ms", "VsOriginal", StringComparison.Ordinal)] = trimmed / original;
         }
+        ModuleBreakdown(batch, target, figures);
         Console.WriteLine($"PRIOR training step, stage 3 (every loss), batch {batch} (paper) or 8, the same report shapes, padded to the batch's longest");
         Console.WriteLine($"{"preset",-8} {"batch",5} {"params",10} {"median step",12} {"images/s",9}");
         foreach (var name in presets.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -47,6 +48,71 @@ internal static class StepBenchmark
             figures[$"{name}StepSeconds"] = median;
             figures[$"{name}Batch"] = size;
         }
+    }
+
+    // Where a stage-3 step's time goes at the paper preset: each big module's forward + backward alone, on the step's
+    // shapes, and the image decoder's arithmetic rate against libtorch's matrix multiply (the decoder's convolutions
+    // keep a constant 3.1 G multiply-adds per block and image: the channels halve as the side doubles).
+    private static void ModuleBreakdown(int batch, Device target, Dictionary<string, object> figures)
+    {
+        var options = PriorModelOptions.FromPreset("paper");
+        random.manual_seed(1);
+        using var model = new PriorModel(options, 28996);
+        model.to(target).train();
+        var reports = new DeterministicRandom(7);
+        long side = options.ImageSize / 32;
+        double Time(Func<Tensor> run)
+        {
+            var times = new List<double>();
+            for (int i = 0; i < 4; i++)
+            {
+                using var guard = TorchGcGuard.Enter();
+                using var scope = NewDisposeScope();
+                model.zero_grad();
+                var clock = Stopwatch.StartNew();
+                run().backward();
+                if (target.type == DeviceType.CUDA) cuda.synchronize();
+                if (i >= 1) times.Add(clock.Elapsed.TotalSeconds);
+            }
+            times.Sort();
+            return times[times.Count / 2];
+        }
+        var parts = new (string Name, double Seconds)[]
+        {
+            ("image encoder (ResNet-50, attention pooling, projections)", Time(() =>
+            {
+                var (global, local) = model.EncodeImage(randn(batch, 1, options.ImageSize, options.ImageSize, device: target));
+                return global.sum() + local.sum();
+            })),
+            ("text encoder (BERT-base, sentence pooling)", Time(() =>
+            {
+                var input = ReportShapedBatch(options, batch, 28996, padToMaximum: false, reports, target);
+                return model.EncodeSentences(input.InputIds, input.AttentionMask, input.SentenceIndex).Sentences.sum();
+            })),
+            ("image decoder (5 upsampling blocks, 1536 channels in)", Time(() =>
+                model.image_decoder.call(randn([batch, 2L * options.EmbeddingDim, side, side], device: target, requires_grad: true)).sum())),
+            ("prototype decoder (BERT decoder over 16 queries)", Time(() =>
+                model.sentence_decoder.Decode(model.prototype_queries.expand(batch, -1, -1), randn([batch, side * side, options.EmbeddingDim], device: target), options.DecoderCausalMask).sum())),
+        };
+        // Forward multiply-adds of the decoder: per block k at side s·2^(k+1), conv1 C_k→C_k/2 and conv2 C_k/2→C_k/2, 3×3.
+        double macs = 0;
+        long channels = 2L * options.EmbeddingDim, size = side;
+        foreach (var _ in model.image_decoder.blocks)
+        {
+            size *= 2;
+            macs += size * size * 9.0 * (channels * (channels / 2) + (channels / 2) * (channels / 2));
+            channels /= 2;
+        }
+        macs += size * size * 9.0 * channels;   // the output head
+        double decoderFlops = 3 * 2 * macs * batch;   // forward, input gradients and weight gradients
+        double matmul = ComputeBenchmark.MatmulRate(target);
+        Console.WriteLine($"Stage 3 by module, paper preset, batch {batch}: forward + backward of each alone (median of 3 after a warm-up)");
+        foreach (var (name, seconds) in parts)
+            Console.WriteLine($"  {name,-58} {seconds,7:0.000}s");
+        double decoderSeconds = parts[2].Seconds;
+        Console.WriteLine($"  image decoder: {decoderFlops / 1e9:0} GFLOP, {decoderFlops / decoderSeconds / 1e9:0.0} GFLOP/s against libtorch's matrix multiply at {matmul / 1e9:0.0} GFLOP/s: {decoderFlops / decoderSeconds / matmul:0.00}");
+        figures["stage3ImageDecoderSeconds"] = decoderSeconds;
+        figures["stage3ImageDecoderVsMatmul"] = decoderFlops / decoderSeconds / matmul;
     }
 
     private static double MedianStep(PriorModelOptions options, PriorStage stage, int batch, int steps, Device target, bool padToMaximum) =>
