@@ -290,29 +290,19 @@ internal static class DemoCommand
         public string Label { get; set; } = string.Empty;
     }
 
-    // For one image per class: the attention of its class prompt over the image's patches.
+    // For one image per class: the attention of its class prompt over the image's patches (prior attention's path).
     private static void DrawAttention(PriorNetwork network, IReadOnlyList<ZeroShotRow> rows, string path)
     {
-        var model = network.Model;
-        int size = model.Options.ImageSize, side = size / 32;
+        int size = network.Model.Options.ImageSize;
         var preprocessor = new ImagePreprocessor(size, ZeroShotClassifier.CheXpertMean, ZeroShotClassifier.CheXpertStd);
         var panels = new List<(byte[], int, float[], int, string)>();
         foreach (var row in rows)
         {
             var sentence = ZeroShotPrompts.CheXpert5[row.Label][1];
-            using var guard = TorchGcGuard.Enter();
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            var image = tensor(preprocessor.Load(row.ImagePath, null), [1, 1, size, size]).to(model.logit_scale.device);
-            var (_, local) = model.EncodeImage(image);
-            var encoded = network.Tokenizer.Encode([sentence]);
-            var (sentences, _) = model.EncodeSentences(tensor(encoded.InputIds, [1, encoded.InputIds.Length]).to(model.logit_scale.device),
-                tensor(encoded.AttentionMask, [1, encoded.AttentionMask.Length]).to(model.logit_scale.device),
-                tensor(encoded.SentenceIndex, [1, encoded.SentenceIndex.Length]).to(model.logit_scale.device));
-            var attention = model.local_cross_attention.call(local, sentences.narrow(1, 0, 1)).SentenceToImage.cpu().data<float>().ToArray();
-            var (gray, w, h) = GrayscaleJpeg.Decode(row.ImagePath);
-            var resized = preprocessor.FromGray(gray, w, h, null).Select(v => (byte)Math.Clamp((v * preprocessor.Std + preprocessor.Mean) * 255, 0, 255)).ToArray();
-            panels.Add((resized, size, attention, side, $"{row.Label}: \"{sentence}\""));
+            var pixels = preprocessor.Load(row.ImagePath, null);
+            var map = network.AttentionMaps([pixels], [sentence])[0];
+            var panel = AttentionCommand.Panels(pixels, map, [sentence], preprocessor, size)[0];
+            panels.Add(panel with { Sentence = $"{row.Label}: \"{sentence}\"" });
         }
         Charts.AttentionMaps(path, panels);
     }

@@ -176,6 +176,46 @@ public sealed class PriorNetwork : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where each sentence attends in each image: the local alignment's cross-attention weights of the sentence over
+    /// the image's patches (PRIOR's sigmoid attention, each in [0, 1]), one map of side × side per image and sentence,
+    /// row-major, side = ImageSize / 32 (2 for the tiny preset, 4 for small, 7 for paper). Each sentence is encoded
+    /// alone. Result [image][sentence][patch].
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model's local features are the original's flat view
+    /// (<see cref="LocalFeatureLayout.OriginalFlatView"/>, as the official checkpoint's): its "patches" mix channels
+    /// and positions, so they have no place in the image to draw.</exception>
+    public float[][][] AttentionMaps(IReadOnlyList<float[]> pixels, IReadOnlyList<string> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(sentences);
+        if (Model.Options.LocalFeatureLayout != LocalFeatureLayout.Spatial)
+            throw new InvalidOperationException(
+                $"This model's local features are laid out as the original's flat view ({Model.Options.LocalFeatureLayout}): each of its {Patches} \"patches\" mixes channels and positions, so attention over them cannot be drawn on the image. Models trained with LocalFeatureLayout.Spatial (the default for new training) can.");
+        if (sentences.Count == 0 || sentences.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("Give at least one sentence, none of them empty.", nameof(sentences));
+        if (pixels.Count == 0) return [];
+        var encoded = sentences.Select(s => Tokenizer.Encode([s])).ToList();
+        var (ids, mask, index, length) = ReportBatch.Collate(encoded);
+        lock (_gate)
+        {
+            using var guard = TorchGcGuard.Enter();
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var device = Model.logit_scale.device;
+            var (_, local) = Model.EncodeImage(ImageTensor(pixels));
+            var (vectors, _) = Model.EncodeSentences(tensor(ids, [encoded.Count, length]).to(device), tensor(mask, [encoded.Count, length]).to(device),
+                tensor(index, [encoded.Count, length]).to(device));
+            // One sentence per report: [T, 1, D] → the same T sentences beside every image, [N, T, D].
+            var perImage = vectors.narrow(1, 0, 1).squeeze(1).unsqueeze(0).expand(pixels.Count, -1, -1);
+            var weights = Model.local_cross_attention.call(local, perImage).SentenceToImage.cpu().contiguous();   // [N, T, I]
+            var flat = weights.data<float>().ToArray();
+            int t = sentences.Count, patches = Patches;
+            return Enumerable.Range(0, pixels.Count).Select(n => Enumerable.Range(0, t)
+                .Select(k => flat.AsSpan((n * t + k) * patches, patches).ToArray()).ToArray()).ToArray();
+        }
+    }
+
     /// <summary>The sentences of a report text: MIMIC sections when it has FINDINGS/IMPRESSION headers, else the whole text.</summary>
     public static IReadOnlyList<string> Sentences(string report)
     {

@@ -178,7 +178,7 @@ public sealed class CommandLineTests
     [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "export-onnx", "embed", "classify", "classify-onnx", "finetune-classify", "segment", "label-reports", "cache", "bench", "ablate", "draft" })
+        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "export-onnx", "embed", "classify", "classify-onnx", "finetune-classify", "segment", "label-reports", "cache", "bench", "ablate", "draft", "attention" })
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);

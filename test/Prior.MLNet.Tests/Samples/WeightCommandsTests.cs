@@ -96,6 +96,39 @@ public sealed class WeightCommandsTests
     }
 
     [TestMethod]
+    public void AttentionDrawsAPicturePerReadableImageWithAPanelPerSentence()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var images = TrainingFixture.Instance.Studies.Take(2).Select(s => s.ImagePaths[0]).ToList();
+        var empty = Path.Combine(dir, "empty.png");
+        File.WriteAllBytes(empty, []);
+        var list = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(list, [images[0], empty, images[1]]);
+
+        var maps = Path.Combine(dir, "maps");
+        var drawn = RunPrior("attention", "--model", model, "--images", list, "--out", maps, "--skip-unreadable");
+        Assert.AreEqual(0, drawn.Code, drawn.Err);
+        StringAssert.Contains(drawn.Out, "skipped 1 of 3 inputs");
+        StringAssert.Contains(drawn.Out, empty);
+        var pictures = Directory.GetFiles(maps).Select(f => Path.GetFileName(f)!).Order().ToArray();
+        CollectionAssert.AreEqual(new[] { $"00001-{Path.GetFileNameWithoutExtension(images[0])}.png", $"00003-{Path.GetFileNameWithoutExtension(images[1])}.png" }, pictures);
+        using (var codec = SkiaSharp.SKCodec.Create(Path.Combine(maps, pictures[0])))
+            Assert.AreEqual(5 * 256, codec.Info.Width, "a panel for each of the CheXpert five's sentences");
+
+        var sentences = Path.Combine(dir, "sentences.txt");
+        File.WriteAllLines(sentences, ["There is a small left pleural effusion.", "The heart is normal in size."]);
+        var two = RunPrior("attention", "--model", model, "--images", list, "--sentences", sentences, "--out", Path.Combine(dir, "two"), "--skip-unreadable");
+        Assert.AreEqual(0, two.Code, two.Err);
+        using (var codec = SkiaSharp.SKCodec.Create(Directory.GetFiles(Path.Combine(dir, "two"))[0]))
+            Assert.AreEqual(2 * 256, codec.Info.Width);
+
+        var stopped = RunPrior("attention", "--model", model, "--images", list, "--out", Path.Combine(dir, "stopped"));
+        Assert.AreEqual(2, stopped.Code);
+        StringAssert.Contains(stopped.Err, "row 2");
+    }
+
+    [TestMethod]
     public void ExportOnnxWritesThreeGraphsCheckedAgainstTorchSharp()
     {
         var dir = SyntheticFixture.NewTempFolder();
