@@ -7,7 +7,9 @@ namespace Prior.MLNet.Training;
 
 /// <summary>
 /// What each weighted loss term asks of the two towers in one step: the L2 norm of its gradient on the image
-/// encoder's and the text encoder's parameters, and the cosine of that gradient with the global contrastive term's.
+/// encoder's and the text encoder's parameters, and the cosine of that gradient with the global contrastive term's
+/// (<see cref="Reference"/>: "global", or "globalRaw", stage 1's own global term, when the bank path's reaches neither
+/// tower, as in decoupled stages 2–3).
 /// A term whose norm dwarfs the global term's, or whose cosine is negative, pulls the towers away from the alignment
 /// that zero-shot classification and retrieval rely on.
 /// </summary>
@@ -22,6 +24,9 @@ public sealed record GradientShare(PriorStage Stage, int Epoch, IReadOnlyDiction
     /// <param name="ImageCosineWithGlobal">Cosine with the global term's image-tower gradient (1 for the global term; NaN when either is 0).</param>
     /// <param name="TextCosineWithGlobal">The same on the text tower.</param>
     public sealed record Term(double ImageNorm, double TextNorm, double ImageCosineWithGlobal, double TextCosineWithGlobal);
+
+    /// <summary>The term the cosines are taken with: "global", or "globalRaw" when "global" has no tower gradient.</summary>
+    public string Reference { get; init; } = "global";
 
     /// <summary>
     /// Back-propagates each weighted term of <paramref name="losses"/> alone (keeping the graph) and measures it.
@@ -45,14 +50,17 @@ public sealed record GradientShare(PriorStage Stage, int Epoch, IReadOnlyDiction
         }
         foreach (var p in model.parameters())
             p.grad?.zero_();
-        flat.TryGetValue("global", out var global);
+        // Decoupled stages' bank-path global term reaches no tower; stage 1's own global term then is the reference.
+        string reference = flat.TryGetValue("global", out var bankPath) && flat.ContainsKey("globalRaw")
+            && bankPath.Image.norm().item<double>() == 0 && bankPath.Text.norm().item<double>() == 0 ? "globalRaw" : "global";
+        flat.TryGetValue(reference, out var global);
         var result = new Dictionary<string, Term>();
         foreach (var (name, (img, txt)) in flat)
         {
             result[name] = new Term(img.norm().item<double>(), txt.norm().item<double>(),
                 global.Image is null ? double.NaN : Cosine(img, global.Image), global.Text is null ? double.NaN : Cosine(txt, global.Text));
         }
-        return new GradientShare(stage, epoch, result);
+        return new GradientShare(stage, epoch, result) { Reference = reference };
     }
 
     // The parameters' gradients as one float64 vector (zeros where a term does not reach a parameter).
@@ -68,9 +76,11 @@ public sealed record GradientShare(PriorStage Stage, int Epoch, IReadOnlyDiction
     /// <inheritdoc />
     public override string ToString()
     {
-        var line = new StringBuilder(FormattableString.Invariant($"stage {(int)Stage} epoch {Epoch + 1} gradient per weighted term (image tower, text tower; cosine with global):"));
+        var line = new StringBuilder(FormattableString.Invariant($"stage {(int)Stage} epoch {Epoch + 1} gradient per weighted term (image tower, text tower; cosine with {Reference}):"));
+        // A term that does not reach a tower has no direction there: "-" rather than NaN.
+        static string Cos(double c) => double.IsNaN(c) ? "-" : c.ToString("0.00", CultureInfo.InvariantCulture);
         foreach (var (name, t) in Terms)
-            line.Append(CultureInfo.InvariantCulture, $" {name} {t.ImageNorm:0.###e0} ({t.ImageCosineWithGlobal:0.00}), {t.TextNorm:0.###e0} ({t.TextCosineWithGlobal:0.00});");
+            line.Append(CultureInfo.InvariantCulture, $" {name} {t.ImageNorm:0.###e0} ({Cos(t.ImageCosineWithGlobal)}), {t.TextNorm:0.###e0} ({Cos(t.TextCosineWithGlobal)});");
         return line.ToString().TrimEnd(';');
     }
 }

@@ -37,6 +37,29 @@ public sealed class GradientShareTests
         }
         Assert.IsTrue(share.Terms.Values.All(t => t.TextNorm >= 0 && double.IsFinite(t.TextNorm)));
         StringAssert.Contains(share.ToString(), "stage 3 epoch 1");
+        Assert.AreEqual("global", share.Reference);
+    }
+
+    // Decoupled, the bank path's global term reaches no tower: the cosines are taken with stage 1's own global term.
+    [TestMethod]
+    public void DecoupledStagesMeasureAgainstStageOnesGlobalTerm()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(7);
+        using var model = new PriorModel(PriorModelOptions.Tiny with { DecoupledPrototypeStages = true }, vocabularySize: 200);
+        model.train();
+        var losses = model.call(PriorModelTests.RandomBatch(model.Options, 3, 200), PriorStage.Reconstruction);
+
+        var share = GradientShare.Measure(model, losses, PriorStage.Reconstruction, epoch: 0);
+
+        Assert.AreEqual("globalRaw", share.Reference);
+        Assert.AreEqual(0, share.Terms["global"].ImageNorm);
+        Assert.AreEqual(1.0, share.Terms["globalRaw"].ImageCosineWithGlobal, 1e-6);
+        Assert.AreEqual(1.0, share.Terms["globalRaw"].TextCosineWithGlobal, 1e-6);
+        Assert.IsTrue(double.IsFinite(share.Terms["localText"].TextCosineWithGlobal), "stage 1's local terms have a direction against it");
+        StringAssert.Contains(share.ToString(), "cosine with globalRaw");
+        StringAssert.Contains(share.ToString(), "global 0e0 (-)");
+        Assert.IsFalse(share.ToString().Contains("NaN", StringComparison.Ordinal));
     }
 
     [TestMethod]
