@@ -121,7 +121,10 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         // stage-1-only run (the bank's and the decoders' noise below is drawn on a side stream; the towers' draws
         // all happen above, in the encoders).
         var (stageOneSentences, stageOneMask) = (sentences, mask);
-        using var sideStream = decoupled && training && stage >= PriorStage.Prototypes ? SideRandomStream.Enter() : null;
+        // CPU only: on CUDA the draws come from the device's generator, which the side stream cannot save and restore,
+        // and reseeding it every step from an unchanging CPU state would repeat the towers' dropout masks.
+        using var sideStream = decoupled && training && stage >= PriorStage.Prototypes && imageGlobal.device_type == DeviceType.CPU
+            ? SideRandomStream.Enter() : null;
         if (stage == PriorStage.Reconstruction && sentences.shape[1] > Options.GeneratedSentences)
         {
             // Stage 3 works on at most S sentences per report (the prototype decoder's slots).

@@ -13,7 +13,8 @@ namespace Prior.MLNet.Modeling;
 /// The side stream is seeded from a hash of the default generator's state, which is read without advancing it: the
 /// block's noise is a deterministic function of the run's seed and position (a resumed run, whose checkpoint restores
 /// that state, draws it again) and needs no state of its own. Only the CPU generator's state is saved and restored
-/// (TorchSharp 0.107 exposes no other); on CUDA the tower's dropout draws are not separated.
+/// (TorchSharp 0.107 exposes no other), and seeding also reseeds CUDA's generators; so it is for CPU training only
+/// (<see cref="PriorModel"/> does not enter it on CUDA, where the towers' dropout draws are then not separated).
 /// </remarks>
 internal sealed class SideRandomStream : IDisposable
 {
