@@ -33,17 +33,17 @@ internal static class AttentionCommand
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(folder);
             var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-            var (readable, drawn, failures) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), 16, pixels =>
+            // Each batch's pictures are written as they are drawn: memory does not grow with the list.
+            var (readable, _, failures) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), 16, (rows, pixels) =>
             {
                 var maps = network.AttentionMaps(pixels, texts);
-                return pixels.Select((p, i) => Panels(p, maps[i], texts, preprocessor, network.Model.Options.ImageSize)).ToList();
+                for (int k = 0; k < rows.Count; k++)
+                {
+                    var name = string.Create(CultureInfo.InvariantCulture, $"{rows[k] + 1:D5}-{Path.GetFileNameWithoutExtension(paths[rows[k]])}.png");
+                    Charts.AttentionMaps(Path.Combine(folder, name), Panels(pixels[k], maps[k], texts, preprocessor, network.Model.Options.ImageSize));
+                }
+                return rows;
             }, "attention");
-            for (int k = 0; k < readable.Count; k++)
-            {
-                int row = readable[k];
-                var name = string.Create(CultureInfo.InvariantCulture, $"{row + 1:D5}-{Path.GetFileNameWithoutExtension(paths[row])}.png");
-                Charts.AttentionMaps(Path.Combine(folder, name), drawn[k]);
-            }
             InputList.ReportFailures(failures, paths.Count);
             int side = network.Model.Options.ImageSize / 32;
             Console.WriteLine($"{readable.Count} pictures of {texts.Count} sentences each ({side} × {side} patches over {network.Model.Options.ImageSize} px) written to {folder}");

@@ -44,10 +44,18 @@ internal static class InputList
     /// </summary>
     public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
         ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, string what = "images") =>
+        MapInBatches(paths, preprocessor, skip, batchSize, (_, pixels) => map(pixels), what);
+
+    /// <summary>
+    /// As above, with each batch's list positions given to <paramref name="map"/> beside its pixels, for callers that
+    /// write each result out as it comes (and return something small) instead of holding every result.
+    /// </summary>
+    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, string what = "images") =>
         LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live));
 
     private static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, LiveProgress live)
+        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, LiveProgress live)
     {
         var readable = new List<int>();
         var results = new List<TResult>();
@@ -63,8 +71,9 @@ internal static class InputList
                 live.Report(start + chunk.Count);
                 continue;
             }
-            readable.AddRange(ok.Select(i => start + i));
-            results.AddRange(map(ok.Select(i => pixels[i]!).ToList()));
+            var positions = ok.Select(i => start + i).ToList();
+            readable.AddRange(positions);
+            results.AddRange(map(positions, ok.Select(i => pixels[i]!).ToList()));
             live.Report(start + chunk.Count);
         }
         return (readable, results, failures);
