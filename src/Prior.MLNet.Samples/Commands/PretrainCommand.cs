@@ -44,10 +44,16 @@ internal static class PretrainCommand
         var bankLogits = new Option<string>("--bank-logits") { Description = "How the sentence bank scores sentences: dot (the original's x·e) or centered-cosine (scaled cosine around the mean of the stage-1 sentences the bank starts from; with --detach-generation-targets and --bank-start kmeans it keeps the bank from collapsing).", DefaultValueFactory = _ => "dot" };
         var bankLogitScale = new Option<double>("--bank-logit-scale") { Description = "Scale of centered-cosine bank logits.", DefaultValueFactory = _ => 10 };
         var keepOptimizer = new Option<bool>("--keep-optimizer") { Description = "One optimizer for the whole run: stage 1's moments carry into stages 2-3 instead of a fresh AdamW per stage." };
+        var recipe = new Option<string>("--recipe")
+        {
+            Description = "original (the paper's stages; every switch as given) or decoupled (what prior demo trains: --decoupled --keep-optimizer --schedule continuous " +
+                "--bank-start kmeans --restart-unused --bank-logits centered-cosine; a switch given explicitly still wins). See docs/training.md.",
+            DefaultValueFactory = _ => "original",
+        };
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
-            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, decoupled, bankLogits, bankLogitScale, keepOptimizer, cache,
+            data, preset, output, epochs, batch, device, checkpoints, every, resume, seed, vocab, initImage, initText, partial, bankStart, restart, schedule, gradients, detach, rawGlobal, rawLocal, shield, imageGradient, decoupled, bankLogits, bankLogitScale, keepOptimizer, recipe, cache,
         };
         command.SetAction(parse => CommandRunner.Run("pretrain", () =>
         {
@@ -64,6 +70,15 @@ internal static class PretrainCommand
             var heldOut = Studies(["validate", "test"], out _);
             Console.WriteLine($"studies: {train.Count} for training, {heldOut.Count} held out (data: {loadSummary})");
 
+            // The decoupled recipe supplies the value of each of its switches that was not given on the command line.
+            bool decoupledRecipe = parse.GetValue(recipe) switch
+            {
+                "original" => false,
+                "decoupled" => true,
+                var other => throw new ArgumentException($"--recipe must be original or decoupled, not '{other}'."),
+            };
+            T Get<T>(Option<T> option, T recipeValue) => decoupledRecipe && parse.GetResult(option) is null or { Implicit: true } ? recipeValue : parse.GetValue(option)!;
+
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             var defaults = PriorTrainerOptions.ForPreset(parse.GetValue(preset)!);
             var stageEpochs = parse.GetValue(epochs) is { } e
@@ -75,10 +90,10 @@ internal static class PretrainCommand
                 Model = new PriorPretrainOptions
                 {
                     DetachGenerationTargets = parse.GetValue(detach), KeepRawGlobalAlignment = parse.GetValue(rawGlobal), KeepRawLocalAlignment = parse.GetValue(rawLocal),
-                    ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient), DecoupledPrototypeStages = parse.GetValue(decoupled),
-                    PrototypeLogits = ParseBankLogits(parse.GetValue(bankLogits)!), PrototypeLogitScale = parse.GetValue(bankLogitScale),
+                    ShieldTextTowerFromBank = parse.GetValue(shield), PrototypePathImageGradient = parse.GetValue(imageGradient), DecoupledPrototypeStages = Get(decoupled, true),
+                    PrototypeLogits = ParseBankLogits(Get(bankLogits, "centered-cosine")), PrototypeLogitScale = parse.GetValue(bankLogitScale),
                 }.ApplyTo(defaults.Model),
-                KeepOptimizerStateAcrossStages = parse.GetValue(keepOptimizer),
+                KeepOptimizerStateAcrossStages = Get(keepOptimizer, true),
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),
@@ -92,14 +107,14 @@ internal static class PretrainCommand
                 CheckpointDirectory = parse.GetValue(checkpoints),
                 CheckpointEverySteps = parse.GetValue(every),
                 Resume = parse.GetValue(resume),
-                PrototypeInitialization = parse.GetValue(bankStart) switch
+                PrototypeInitialization = Get(bankStart, "kmeans") switch
                 {
                     "random" => PrototypeInitialization.Random,
                     "kmeans" => PrototypeInitialization.KMeans,
                     var other => throw new ArgumentException($"--bank-start must be random or kmeans, not '{other}'."),
                 },
-                RestartUnusedPrototypes = parse.GetValue(restart),
-                StageSchedule = parse.GetValue(schedule) switch
+                RestartUnusedPrototypes = Get(restart, true),
+                StageSchedule = Get(schedule, "continuous") switch
                 {
                     "per-stage" => StageSchedule.PerStage,
                     "continuous" => StageSchedule.Continuous,

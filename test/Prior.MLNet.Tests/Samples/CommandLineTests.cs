@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 
@@ -101,6 +102,35 @@ public sealed class CommandLineTests
         var cacheLines = cached.Err.Split('\n').Where(l => l.StartsWith("cache: ", StringComparison.Ordinal)).ToList();
         Assert.IsTrue(cacheLines.Count is >= 1 and <= 10, cached.Err);
         StringAssert.Contains(cacheLines[^1], "(100 %)");
+    }
+
+    [TestMethod]
+    public void PretrainsDecoupledRecipeSetsTheDemosSwitchesAndAnExplicitSwitchWins()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        Assert.AreEqual(0, RunPrior("synth", "--out", dir, "--studies", "48", "--chexpert-images", "0", "--image-size", "64", "--seed", "5").Code);
+        string[] common = ["pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,1,1", "--batch-size", "8", "--device", "cpu", "--recipe", "decoupled"];
+        var recipe = RunPrior([.. common, "--out", Path.Combine(dir, "recipe.zip")]);
+        Assert.AreEqual(0, recipe.Code, recipe.Err);
+        StringAssert.Contains(recipe.Out, "initialised by spherical k-means", "--bank-start kmeans");
+        using (var network = PriorNetwork.Load(Path.Combine(dir, "recipe.zip")))
+        {
+            Assert.IsTrue(network.Model.Options.DecoupledPrototypeStages);
+            Assert.AreEqual(PrototypeLogits.CenteredCosine, network.Model.Options.PrototypeLogits);
+        }
+        var dot = RunPrior([.. common, "--bank-logits", "dot", "--out", Path.Combine(dir, "dot.zip")]);
+        Assert.AreEqual(0, dot.Code, dot.Err);
+        using (var network = PriorNetwork.Load(Path.Combine(dir, "dot.zip")))
+        {
+            Assert.IsTrue(network.Model.Options.DecoupledPrototypeStages);
+            Assert.AreEqual(PrototypeLogits.DotProduct, network.Model.Options.PrototypeLogits, "the explicit --bank-logits wins over the recipe");
+        }
+        var original = RunPrior("pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,1,0", "--batch-size", "8", "--device", "cpu", "--out", Path.Combine(dir, "original.zip"));
+        Assert.AreEqual(0, original.Code, original.Err);
+        Assert.IsFalse(original.Out.Contains("spherical k-means", StringComparison.Ordinal), "without the recipe the bank starts as the original's");
+        using (var network = PriorNetwork.Load(Path.Combine(dir, "original.zip")))
+            Assert.IsFalse(network.Model.Options.DecoupledPrototypeStages);
+        Assert.AreEqual(2, RunPrior([.. common[..^1], "fancy", "--out", Path.Combine(dir, "x.zip")]).Code);
     }
 
     [TestMethod]
