@@ -1,3 +1,4 @@
+using System.Globalization;
 using Prior.MLNet.IO;
 using SkiaSharp;
 
@@ -143,18 +144,19 @@ internal static class Charts
             System.Runtime.InteropServices.Marshal.Copy(gray, 0, bitmap.GetPixels(), gray.Length);
             using (var smoothImage = new SKPaint { FilterQuality = SKFilterQuality.High })
                 canvas.DrawBitmap(bitmap, new SKRect(p * tile, 0, (p + 1) * tile, tile), smoothImage);
-            // The side × side attention as a heat layer (red, opacity ∝ attention), upsampled smoothly over the image:
-            // each patch's value sits at its centre and the filter blends between centres.
-            float max = Math.Max(attention.Max(), 1e-6f);
+            // The side × side attention as a heat layer (red, opacity from the map's lowest value to its highest),
+            // upsampled smoothly over the image: each patch's value sits at its centre and the filter blends between
+            // centres. The range is printed in the corner, so a nearly flat map is not mistaken for a sharp one.
+            float min = attention.Min(), max = attention.Max(), span = Math.Max(max - min, 1e-6f);
             using (var heat = new SKBitmap(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
             {
                 for (int i = 0; i < attention.Length; i++)
-                    heat.SetPixel(i % side, i / side, new SKColor(255, 0, 0, (byte)(170 * attention[i] / max)));
+                    heat.SetPixel(i % side, i / side, new SKColor(255, 0, 0, (byte)(170 * (attention[i] - min) / span)));
                 using var image = SKImage.FromBitmap(heat);
                 using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = true };
                 canvas.DrawImage(image, new SKRect(0, 0, side, side), new SKRect(p * tile, 0, (p + 1) * tile, tile), smooth);
             }
-            Label(canvas, $"{side}×{side} patches", p * tile + tile - 4, 14, SKTextAlign.Right, new SKPaint { Color = SKColors.White, IsAntialias = true });
+            Label(canvas, string.Create(CultureInfo.InvariantCulture, $"{side}×{side} patches, attention {min:0.00}–{max:0.00}"), p * tile + tile - 4, 14, SKTextAlign.Right, new SKPaint { Color = SKColors.White, IsAntialias = true });
             var words = sentence.Split(' ');
             var line = string.Empty;
             float y = tile + 14;
