@@ -6,16 +6,13 @@ using System.Text.Json;
 using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
-using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Data.Synthetic;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
-using Prior.MLNet.Modeling;
 using Prior.MLNet.Samples.Report;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
-using static TorchSharp.torch;
 
 namespace Prior.MLNet.Samples.Commands;
 
@@ -114,15 +111,14 @@ internal static class DemoCommand
         Console.WriteLine("7/8 what the sentence prototypes mean (held-out sentences typed by the generator)");
         if (epochs[1] + epochs[2] > 0)
         {
-            var (analysis, untyped) = Experiments.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
+            // Encoded alone, a sentence is not what the bank sees in training (the text tower is contextual): both.
+            var (analysis, inReports, untyped) = Experiments.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
             Console.WriteLine($"    each encoded alone: {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of {network.Model.Options.Prototypes} prototypes: " +
                 $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})");
             extra["prototypePurity"] = analysis.Purity;
             extra["prototypeNmi"] = analysis.Nmi;
             extra["prototypePurityShuffled"] = analysis.ShuffledPurity;
             extra["prototypeNmiShuffled"] = analysis.ShuffledNmi;
-            // Encoded alone (above) a sentence is not what the bank sees in training: the text tower is contextual.
-            var inReports = Experiments.PrototypesInReports(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
             Console.WriteLine($"    inside their reports: {inReports.Sentences} sentences on {inReports.PrototypesUsed} prototypes: " +
                 $"purity {inReports.Purity:0.000} (shuffled {inReports.ShuffledPurity:0.000}), NMI {inReports.Nmi:0.000} (shuffled {inReports.ShuffledNmi:0.000})");
             extra["prototypePurityInReports"] = inReports.Purity;

@@ -164,25 +164,20 @@ internal static class Experiments
 
     /// <summary>
     /// What the prototypes mean: the held-out reports' sentences typed by the synthetic generator's
-    /// <c>synth-sentence-types.tsv</c> (sentences it does not list are left out and counted), against their prototypes.
+    /// <c>synth-sentence-types.tsv</c> (sentences it does not list are left out and counted), against their prototypes —
+    /// each sentence encoded alone, and each inside its report (as training and report embedding see it; the text tower
+    /// is contextual). The index and the types are read once for both.
     /// </summary>
-    public static (PrototypeAnalysis.Result Result, int Untyped) Prototypes(PriorNetwork network, string index, string sentenceTypesPath)
-    {
-        var types = Data.Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
-        var sentences = Studies(index, ["validate", "test"]).SelectMany(s => s.Sentences).ToList();
-        var typed = sentences.Where(types.ContainsKey).ToList();
-        var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
-        var result = PrototypeAnalysis.Analyze(network.Model, network.Tokenizer, typed, typed.Select(t => types[t].Key).ToList(), training);
-        return (result, sentences.Count - typed.Count);
-    }
-
-    /// <summary>As <see cref="Prototypes"/>, with each held-out sentence encoded inside its report (as training and report embedding see it).</summary>
-    public static PrototypeAnalysis.Result PrototypesInReports(PriorNetwork network, string index, string sentenceTypesPath)
+    public static (PrototypeAnalysis.Result Alone, PrototypeAnalysis.Result InReports, int Untyped) Prototypes(PriorNetwork network, string index, string sentenceTypesPath)
     {
         var types = Data.Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
         var reports = Studies(index, ["validate", "test"]).Select(s => (IReadOnlyList<string>)s.Sentences).ToList();
+        var sentences = reports.SelectMany(r => r).ToList();
+        var typed = sentences.Where(types.ContainsKey).ToList();
         var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
-        return PrototypeAnalysis.AnalyzeInReports(network.Model, network.Tokenizer, reports, t => types.TryGetValue(t, out var type) ? type.Key : null, training);
+        var alone = PrototypeAnalysis.Analyze(network.Model, network.Tokenizer, typed, typed.Select(t => types[t].Key).ToList(), training);
+        var inReports = PrototypeAnalysis.AnalyzeInReports(network.Model, network.Tokenizer, reports, t => types.TryGetValue(t, out var type) ? type.Key : null, training);
+        return (alone, inReports, sentences.Count - typed.Count);
     }
 
     /// <summary>Drafts for the held-out studies (their first frontal image) scored against their reports, beside the nearest-training-report baseline.</summary>
