@@ -120,7 +120,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
         // ... and stage 1's terms see what they see in stage 1: every sentence, and the towers' dropout draws of a
         // stage-1-only run (the bank's and the decoders' noise below is drawn on a side stream; the towers' draws
         // all happen above, in the encoders).
-        var (stageOneSentences, stageOneMask) = (sentences, mask);
+        var (allSentences, allMask) = (sentences, mask);
         // CPU only: on CUDA the draws come from the device's generator, which the side stream cannot save and restore,
         // and reseeding it every step from an unchanging CPU state would repeat the towers' dropout masks.
         using var sideStream = decoupled && training && stage >= PriorStage.Prototypes && imageGlobal.device_type == DeviceType.CPU
@@ -131,8 +131,7 @@ public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
             sentences = sentences.narrow(1, 0, Options.GeneratedSentences);
             mask = mask.narrow(1, 0, Options.GeneratedSentences);
         }
-        if (!decoupled)
-            (stageOneSentences, stageOneMask) = (sentences, mask);
+        var (stageOneSentences, stageOneMask) = decoupled ? (allSentences, allMask) : (sentences, mask);
 
         bool shield = Options.ShieldTextTowerFromBank || decoupled;
         bool rawGlobal = Options.KeepRawGlobalAlignment || decoupled;
