@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Prior.MLNet.Data.Images;
 
 /// <summary>
@@ -29,12 +33,7 @@ public static class AreaResize
             Array.Clear(rowSums);
             var (firstRow, rowWeights) = rows[oy];
             for (int k = 0; k < rowWeights.Length; k++)
-            {
-                float w = rowWeights[k];
-                int offset = (firstRow + k) * width;
-                for (int x = 0; x < width; x++)
-                    rowSums[x] += w * source[offset + x];
-            }
+                AddScaledRow(source.AsSpan((firstRow + k) * width, width), rowWeights[k], rowSums);
             for (int ox = 0; ox < outWidth; ox++)
             {
                 var (firstColumn, columnWeights) = columns[ox];
@@ -45,6 +44,39 @@ public static class AreaResize
             }
         }
         return output;
+    }
+
+    // sums[x] += weight · row[x] for every x: sixteen pixels at a time (widened to floats, multiplied, then added - two
+    // roundings each, as the plain loop for the rest does, so the result is the same bit for bit on any hardware).
+    private static void AddScaledRow(ReadOnlySpan<byte> row, float weight, Span<float> sums)
+    {
+        int x = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var w = Vector128.Create(weight);
+            ref byte pixels = ref MemoryMarshal.GetReference(row);
+            ref float total = ref MemoryMarshal.GetReference(sums);
+            for (; x <= row.Length - 16; x += 16)
+            {
+                var bytes = Vector128.LoadUnsafe(ref pixels, (nuint)x);
+                var (low, high) = Vector128.Widen(bytes);
+                var (a, b) = Vector128.Widen(low);
+                var (c, d) = Vector128.Widen(high);
+                Add(ref total, x, w, a);
+                Add(ref total, x + 4, w, b);
+                Add(ref total, x + 8, w, c);
+                Add(ref total, x + 12, w, d);
+            }
+        }
+        for (; x < row.Length; x++)
+            sums[x] += weight * row[x];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref float total, int at, Vector128<float> weight, Vector128<uint> pixels)
+    {
+        var product = Vector128.Multiply(weight, Vector128.ConvertToSingle(pixels.AsInt32()));
+        Vector128.StoreUnsafe(Vector128.Add(Vector128.LoadUnsafe(ref total, (nuint)at), product), ref total, (nuint)at);
     }
 
     // For each output index, the first source index its footprint touches and the weight of each source index it

@@ -1,0 +1,159 @@
+using System.Runtime.CompilerServices;
+
+namespace Prior.MLNet.Data.Images.Jpeg;
+
+/// <summary>
+/// One Huffman table of a JPEG's DHT segment (ITU T.81, annex C), laid out for decoding: a lookup on the next
+/// <see cref="LookupBits"/> bits gives the symbol and its code length for every short code (nearly all of them in
+/// practice), and the canonical-code limits of annex F.2.2.3 resolve the rare longer ones. An AC table also has a
+/// lookup on <see cref="PairBits"/> bits that yields whole coefficients - code, extra bits and all - so that most
+/// coefficients cost one table read (<see cref="PairCoefficients"/>).
+/// </summary>
+internal sealed class JpegHuffmanTable
+{
+    /// <summary>Bits looked at once; codes this long or shorter decode with one table read.</summary>
+    public const int LookupBits = 10;
+
+    /// <summary>Bits looked at once for two AC coefficients together (a 16 KB table: well within a core's L1 data cache, which 12 bits would fill; 11 measured fastest).</summary>
+    public const int PairBits = 11;
+
+    // Per LookupBits-bit prefix: code length in the low byte, symbol above it; 0 where the code is longer.
+    private readonly ushort[] _fast = new ushort[1 << LookupBits];
+    // Per PairBits-bit prefix, for AC tables (empty for DC ones): up to two whole coefficients; see PairCoefficients.
+    private readonly ulong[] _pairs = [];
+    private readonly int[] _maxCode = new int[18];   // largest code of each length, -1 when none; [17] sentinel
+    private readonly int[] _valueOffset = new int[17];
+    private readonly byte[] _symbols;
+
+    private JpegHuffmanTable(byte[] counts, byte[] symbols, bool ac)
+    {
+        _symbols = symbols;
+        int code = 0, k = 0;
+        for (int length = 1; length <= 16; length++)
+        {
+            _valueOffset[length] = k - code;
+            for (int i = 0; i < counts[length - 1]; i++, k++, code++)
+            {
+                if (length <= LookupBits)
+                {
+                    int shift = LookupBits - length;
+                    for (int fill = 0; fill < 1 << shift; fill++)
+                        _fast[(code << shift) | fill] = (ushort)(length | (symbols[k] << 8));
+                }
+            }
+            _maxCode[length] = counts[length - 1] == 0 ? -1 : code - 1;
+            code <<= 1;
+        }
+        _maxCode[17] = int.MaxValue;
+        if (ac)
+            _pairs = new ulong[1 << PairBits];
+        for (int prefix = 0; prefix < _pairs.Length; prefix++)
+            _pairs[prefix] = Pair(prefix);
+    }
+
+    /// <summary>
+    /// Builds the table from a DHT entry's 16 code-length counts and its symbols; null for a table libjpeg refuses too:
+    /// more codes of a length than that length holds (the all-ones code included, which T.81 reserves), symbols
+    /// missing or over 256, or a DC symbol (a difference's size) over 15.
+    /// </summary>
+    public static JpegHuffmanTable? Create(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
+    {
+        if (counts.Length != 16) return null;
+        int total = 0, code = 0, longest = 0;
+        for (int length = 1; length <= 16; length++)
+            if (counts[length - 1] > 0) longest = length;
+        for (int length = 1; length <= longest; length++)
+        {
+            total += counts[length - 1];
+            code += counts[length - 1];
+            if (code >= 1 << length) return null;
+            code <<= 1;
+        }
+        if (total != symbols.Length || total > 256) return null;
+        if (!ac && symbols.IndexOfAnyInRange((byte)16, (byte)255) >= 0) return null;
+        return new JpegHuffmanTable(counts.ToArray(), symbols.ToArray(), ac);
+    }
+
+    /// <summary>
+    /// Per <see cref="PairBits"/>-bit prefix, the AC coefficients whose run/size codes and extra bits fit in it, at most
+    /// two, and whether the block's end-of-block code follows them, laid out so that the decoding loop applies an entry
+    /// without branching on its kind:
+    /// bits 0-4 the bits consumed; bit 6 set when the block ends after it; bits 8-13 where the first coefficient goes,
+    /// counted from the current zig-zag position (its run of zeros), bits 16-21 where the second goes (for a single
+    /// coefficient, the next position, which gets a zero); bits 24-29 how far the position advances; bits 32-47 and
+    /// 48-63 the two coefficients as signed 16-bit numbers. A prefix that starts with sixteen zeros or with a
+    /// coefficient that does not fit has its first offset at 63, past any position a block allows, which sends the loop
+    /// to the one-symbol path.
+    /// </summary>
+    public ulong[] PairCoefficients => _pairs;
+
+    /// <summary>The first offset of a prefix the pair table does not decode (see <see cref="PairCoefficients"/>).</summary>
+    public const int NoPair = 63;
+
+    private ulong Pair(int prefix)
+    {
+        const ulong none = (ulong)NoPair << 8;
+        if (DecodePrefix(prefix, PairBits) is not { } first) return none;
+        if (first.Symbol == 0x00) return Pack(first.Length, 0, 1, 0, true, 0, 0);   // end of block
+        int run1 = first.Symbol >> 4, size1 = first.Symbol & 15, used = first.Length + size1;
+        if (size1 == 0 || used > PairBits) return none;   // sixteen zeros, or extra bits past the window
+        int rest = PairBits - used, tail = prefix & ((1 << rest) - 1);
+        int value1 = Extend((prefix >> rest) & ((1 << size1) - 1), size1);
+        if (rest > 0 && DecodePrefix(tail << (PairBits - rest), rest) is { } second)
+        {
+            if (second.Symbol == 0x00)
+                return Pack(used + second.Length, run1, run1 + 1, run1 + 1, true, value1, 0);
+            int run2 = second.Symbol >> 4, size2 = second.Symbol & 15, used2 = second.Length + size2;
+            if (size2 != 0 && used2 <= rest)
+            {
+                int value2 = Extend((tail >> (rest - used2)) & ((1 << size2) - 1), size2);
+                return Pack(used + used2, run1, run1 + 1 + run2, run1 + 2 + run2, false, value1, value2);
+            }
+        }
+        return Pack(used, run1, run1 + 1, run1 + 1, false, value1, 0);
+    }
+
+    private static ulong Pack(int consumed, int first, int second, int advance, bool end, int value1, int value2) =>
+        (uint)consumed | (end ? 64UL : 0UL) | (uint)first << 8 | (uint)second << 16 | (uint)advance << 24
+        | (ulong)(ushort)(short)value1 << 32 | (ulong)(ushort)(short)value2 << 48;
+
+    // The code at the front of a PairBits-bit window of which only the first `available` bits are known: its length
+    // and symbol, or null when no whole code lies within them.
+    private (int Length, int Symbol)? DecodePrefix(int window, int available)
+    {
+        for (int length = 1; length <= available; length++)
+        {
+            int code = window >> (PairBits - length);
+            if (code <= _maxCode[length])
+                return (length, _symbols[code + _valueOffset[length]]);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Decodes the symbol at the front of <paramref name="next16"/> (the next 16 bits): its code length in the low byte,
+    /// the symbol above; -1 for a bit pattern that is no code of this table (corrupt data).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Decode(int next16)
+    {
+        int entry = _fast[next16 >> (16 - LookupBits)];
+        return entry != 0 ? entry : DecodeLong(next16);
+    }
+
+    // Annex F.2.2.3: a code longer than the lookup, found by its length's largest code.
+    private int DecodeLong(int next16)
+    {
+        int length = LookupBits + 1;
+        int code = next16 >> (16 - length);
+        while (code > _maxCode[length])
+        {
+            if (++length > 16) return -1;
+            code = next16 >> (16 - length);
+        }
+        return length | (_symbols[code + _valueOffset[length]] << 8);
+    }
+
+    /// <summary>T.81 F.2.2.1 EXTEND: the <paramref name="size"/> extra bits as a signed coefficient.</summary>
+    public static int Extend(int bits, int size) => bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
+}

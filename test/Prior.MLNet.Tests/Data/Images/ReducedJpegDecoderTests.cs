@@ -1,0 +1,236 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
+using Prior.MLNet.Data.Images.Jpeg;
+using SkiaSharp;
+
+namespace Prior.MLNet.Tests.Data.Images;
+
+/// <summary>
+/// The reduced-scale JPEG decoder against libjpeg-turbo itself (through SkiaSharp's codec, asked for the same DCT
+/// scale): bit for bit on every grayscale baseline form in TestData/images/jpeg (made by cjpeg: see make.sh there),
+/// declined for every form it leaves to SkiaSharp and for damaged scans, the EXIF orientation read as SkiaSharp reads
+/// it; and its two inverse-DCT paths against each other and against the quarter means in float64.
+/// </summary>
+[TestClass]
+public sealed class ReducedJpegDecoderTests
+{
+    private static string Folder => Path.Combine(RepositoryPaths.TestData, "images", "jpeg");
+
+    [TestMethod]
+    [DataRow("standard-tables.jpg")]
+    [DataRow("optimized-tables.jpg")]
+    [DataRow("quality-100.jpg")]
+    [DataRow("quality-10.jpg")]
+    [DataRow("quality-2-16bit-tables.jpg")]
+    [DataRow("restart-every-row.jpg")]
+    [DataRow("restart-every-7-blocks.jpg")]
+    [DataRow("tiny-1x1.jpg")]
+    [DataRow("block-8x8.jpg")]
+    [DataRow("odd-9x17.jpg")]
+    [DataRow("exif-orientation-6.jpg")]
+    [DataRow("exif-second-block-orientation-3.jpg")]
+    public void EveryGrayBaselineFormDecodesAsLibjpegTurboDoesBitForBit(string file)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Folder, file));
+        foreach (int eighths in new[] { 1, 2 })
+        {
+            Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image), $"{file} at {eighths}/8 was declined");
+            var (expected, width, height) = SkiaAt(bytes, eighths);
+            Assert.AreEqual((width, height), (image.Width, image.Height), $"{file} at {eighths}/8");
+            CollectionAssert.AreEqual(expected, image.Pixels, $"{file} at {eighths}/8");
+        }
+    }
+
+    [TestMethod]
+    public void ARadiographSizedJpegDecodesAsLibjpegTurboDoes()
+    {
+        // The benchmark's kind of file: 2544 × 3056, film grain, quality 90, SkiaSharp's encoder (optimised tables).
+        const int width = 2544, height = 3056;
+        var random = new DeterministicRandom(5);
+        var pixels = Prior.MLNet.Data.Synthetic.ChestRadiographRenderer.Render(
+            Prior.MLNet.Data.Synthetic.SyntheticCase.Sample(random), Prior.MLNet.Data.Synthetic.SyntheticView.PA, width, height, random);
+        for (int p = 0; p < pixels.Length; p++)
+            pixels[p] = (byte)Math.Clamp(pixels[p] + (int)Math.Round(random.NextGaussian() * 2.5), 0, 255);
+        var bytes = GrayscaleJpeg.Encode(pixels, width, height, quality: 90);
+        foreach (int eighths in new[] { 1, 2 })
+        {
+            Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image));
+            var (expected, w, h) = SkiaAt(bytes, eighths);
+            Assert.AreEqual((w, h), (image.Width, image.Height));
+            CollectionAssert.AreEqual(expected, image.Pixels, $"{eighths}/8");
+        }
+    }
+
+    [TestMethod]
+    [DataRow("jpeg/progressive.jpg")]
+    [DataRow("jpeg/arithmetic.jpg")]
+    [DataRow("jpeg/colour.jpg")]
+    [DataRow("jpeg/exif-orientation-9-invalid.jpg")]
+    [DataRow("rgb-baseline.jpg")]
+    [DataRow("cmyk.jpg")]
+    [DataRow("gray-progressive.jpg")]
+    [DataRow("gray8.png")]
+    [DataRow("text.jpg")]
+    [DataRow("empty.jpg")]
+    public void FormsItDoesNotTakeAreLeftToSkiaSharp(string file)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(RepositoryPaths.TestData, "images", file));
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(bytes, 1, out _));
+        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 1, GrayscaleImage.MaxPixels, out _));
+    }
+
+    [TestMethod]
+    public void DamagedScansAreDeclined()
+    {
+        var original = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));
+        int scan = ScanStart(original);
+        Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(original, 1, out _), "the undamaged file decodes");
+
+        // Cut in the middle of the scan, the end marker put back: the data runs out before the last block.
+        var cut = original.AsSpan(0, scan + (original.Length - scan) / 2).ToArray().Concat(new byte[] { 0xFF, 0xD9 }).ToArray();
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(cut, 1, out _), "a scan that ends early");
+
+        // All ones: a code no Huffman table holds (T.81 reserves the all-ones codes).
+        var ones = (byte[])original.Clone();
+        for (int i = scan; i < scan + 64; i += 2)
+            (ones[i], ones[i + 1]) = (0xFF, 0x00);
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(ones, 1, out _), "an invalid code");
+
+        // A restart marker missing, and one out of turn.
+        var restart = File.ReadAllBytes(Path.Combine(Folder, "restart-every-row.jpg"));
+        Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(restart, 2, out _));
+        int marker = IndexOfMarker(restart, 0xD0);
+        var missing = restart.Take(marker).Concat(restart.Skip(marker + 2)).ToArray();
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(missing, 2, out _), "RST0 missing");
+        var outOfTurn = (byte[])restart.Clone();
+        outOfTurn[marker + 1] = 0xD3;
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(outOfTurn, 2, out _), "RST3 where RST0 belongs");
+
+        // A Huffman table with more codes of a length than the length holds.
+        var table = (byte[])original.Clone();
+        int dht = IndexOfMarker(table, 0xC4);
+        table[dht + 5] = 3;   // three 1-bit codes
+        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(table, 1, out _), "an impossible code-length count");
+    }
+
+    [TestMethod]
+    [DataRow("exif-orientation-6.jpg", 20, 26)]
+    [DataRow("exif-orientation-8-big-endian.jpg", 20, 26)]
+    [DataRow("exif-second-block-orientation-3.jpg", 26, 20)]
+    [DataRow("exif-orientation-9-invalid.jpg", 26, 20)]
+    [DataRow("restart-every-7-blocks.jpg", 51, 40)]
+    public void ReadingThroughItGivesWhatSkiaSharpsCodecGives(string file, int width, int height)
+    {
+        // 203 × 157 stored: a minimum side of 20 asks for 1/8 (26 × 20), of 40 for 2/8 (51 × 40); turned upright after.
+        var path = Path.Combine(Folder, file);
+        int minimumSide = width == 51 ? 40 : 20;
+        var viaDecoder = GrayscaleImage.Read(path, minimumSide);
+        var viaSkia = GrayscaleImage.Read(path, minimumSide, reducedDecoder: false);
+        Assert.AreEqual((width, height), (viaDecoder.Width, viaDecoder.Height));
+        Assert.AreEqual((viaSkia.Width, viaSkia.Height), (viaDecoder.Width, viaDecoder.Height));
+        CollectionAssert.AreEqual(viaSkia.Pixels, viaDecoder.Pixels);
+    }
+
+    [TestMethod]
+    public void ScalesOtherThanAnEighthOrAQuarterAreLeftToSkiaSharp()
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));
+        // 203 × 157: side 20 → 1/8, 40 → 2/8, 50 → 3/8 (77 × 59) and 157 → whole: the last two are SkiaSharp's.
+        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 20, GrayscaleImage.MaxPixels, out var eighth));
+        Assert.AreEqual((26, 20), (eighth.Width, eighth.Height));
+        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 40, GrayscaleImage.MaxPixels, out var quarter));
+        Assert.AreEqual((51, 40), (quarter.Width, quarter.Height));
+        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 50, GrayscaleImage.MaxPixels, out _));
+        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out _));
+        // Over the pixel limit: SkiaSharp's path names the file and the limit.
+        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 20, 203 * 157 - 1, out _));
+    }
+
+    [TestMethod]
+    public void TheQuarterMeansMatchFloat64AndBothPathsAgree()
+    {
+        var random = new DeterministicRandom(17);
+        int[] frequencies = [0, 1, 3, 5, 7];
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            var quant = Enumerable.Range(0, 64).Select(_ => 1 + random.Next(trial % 2 == 0 ? 40 : 255)).ToArray();
+            var block = new int[ReducedInverseDct.BlockSize];
+            var dequantised = new double[8, 8];
+            for (int r = 0; r < 5; r++)
+            {
+                for (int c = 0; c < 5; c++)
+                {
+                    int position = frequencies[r] * 8 + frequencies[c];
+                    // Sizes as real blocks have them (the block's mean within 0-255, the others a fraction of it, mostly
+                    // zero): libjpeg wraps results far outside the range around instead of clipping them.
+                    int limit = (position == 0 ? 900 : 120) / quant[position];
+                    int value = position == 0 || random.Next(3) == 0 ? random.Next(-limit, limit + 1) : 0;
+                    block[r * 8 + c] = value;
+                    dequantised[frequencies[r], frequencies[c]] = value * quant[position];
+                }
+            }
+            var idct = new ReducedInverseDct(quant);
+            var scalar = idct.QuartersScalar(ref block[0]);
+            if (Avx.IsSupported)
+                Assert.AreEqual(scalar, idct.QuartersVector(ref block[0]), $"trial {trial}");
+            var exact = QuarterMeans(dequantised);
+            var got = new[] { scalar.Item1, scalar.Item2, scalar.Item3, scalar.Item4 };
+            for (int q = 0; q < 4; q++)
+                Assert.AreEqual(Math.Clamp(exact[q], 0, 255), got[q], 1.0, $"trial {trial}, quarter {q}");
+        }
+    }
+
+    // The mean of each 4 × 4 quarter of the block's inverse DCT (T.81 A.3.3, level-shifted by 128), in float64.
+    private static double[] QuarterMeans(double[,] coefficients)
+    {
+        var means = new double[4];
+        for (int y = 0; y < 8; y++)
+        {
+            for (int x = 0; x < 8; x++)
+            {
+                double sum = 0;
+                for (int v = 0; v < 8; v++)
+                    for (int u = 0; u < 8; u++)
+                        sum += (u == 0 ? Math.Sqrt(0.5) : 1) * (v == 0 ? Math.Sqrt(0.5) : 1) * coefficients[v, u]
+                            * Math.Cos((2 * x + 1) * u * Math.PI / 16) * Math.Cos((2 * y + 1) * v * Math.PI / 16);
+                means[(y / 4) * 2 + x / 4] += (sum / 4 + 128) / 16;
+            }
+        }
+        return means;
+    }
+
+    // libjpeg-turbo's own scaled decode, through SkiaSharp's codec: raw pixels as stored (no orientation applied).
+    private static (byte[] Pixels, int Width, int Height) SkiaAt(byte[] bytes, int eighths)
+    {
+        using var codec = SKCodec.Create(new SKMemoryStream(bytes))!;
+        var size = codec.GetScaledDimensions(eighths / 8f);
+        var pixels = new byte[size.Width * size.Height];
+        var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
+        try
+        {
+            var result = codec.GetPixels(new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque), handle.AddrOfPinnedObject());
+            Assert.AreEqual(SKCodecResult.Success, result);
+        }
+        finally
+        {
+            handle.Free();
+        }
+        return (pixels, size.Width, size.Height);
+    }
+
+    private static int ScanStart(byte[] jpeg)
+    {
+        int sos = IndexOfMarker(jpeg, 0xDA);
+        return sos + 2 + (jpeg[sos + 2] << 8 | jpeg[sos + 3]);
+    }
+
+    private static int IndexOfMarker(byte[] jpeg, byte marker)
+    {
+        for (int i = 0; i + 1 < jpeg.Length; i++)
+            if (jpeg[i] == 0xFF && jpeg[i + 1] == marker)
+                return i;
+        throw new AssertFailedException($"marker FF{marker:X2} not found");
+    }
+}
