@@ -75,7 +75,7 @@ internal static class ReducedJpegDecoder
         public int Width, Height, ComponentId, QuantSelector, RestartInterval, ScanStart, Orientation = 1;
         public bool HaveOrientation;
         public int[]? Quant;                 // row-major
-        public JpegHuffmanTable? Dc, Ac;
+        public int DcAt = -1, AcAt = -1;    // where the scan's tables start in the file
     }
 
     // Walks the markers up to the (only) scan; false for anything this decoder does not take.
@@ -83,8 +83,9 @@ internal static class ReducedJpegDecoder
     {
         frame = new Frame();
         if (file.Length < 4 || file[0] != 0xFF || file[1] != 0xD8) return false;
-        var dcTables = new JpegHuffmanTable?[4];
-        var acTables = new JpegHuffmanTable?[4];
+        // Where each table's 16 code-length counts start; the tables are built only once the file is known to be
+        // decoded here (building costs more than a small image's whole decode).
+        int[] dcTables = [-1, -1, -1, -1], acTables = [-1, -1, -1, -1];
         var quantTables = new int[4][];
         bool haveFrame = false;
         int position = 2;
@@ -114,7 +115,7 @@ internal static class ReducedJpegDecoder
                 case 0xCC:
                     return false;   // arithmetic-coding conditioning
                 case 0xC4:
-                    if (!ReadHuffmanTables(segment, dcTables, acTables)) return false;
+                    if (!ReadHuffmanTables(segment, position + 2, dcTables, acTables)) return false;
                     break;
                 case 0xDB:
                     if (!ReadQuantTables(segment, quantTables)) return false;
@@ -130,11 +131,11 @@ internal static class ReducedJpegDecoder
                     if (segment[3] != 0 || segment[4] != 63 || segment[5] != 0) return false;   // full spectrum, no approximation
                     int dc = segment[2] >> 4, ac = segment[2] & 15;
                     if (dc > 3 || ac > 3) return false;
-                    frame.Dc = dcTables[dc];
-                    frame.Ac = acTables[ac];
+                    frame.DcAt = dcTables[dc];
+                    frame.AcAt = acTables[ac];
                     frame.Quant = quantTables[frame.QuantSelector];
                     frame.ScanStart = position + length;
-                    return frame.Dc is not null && frame.Ac is not null && frame.Quant is not null;
+                    return frame.DcAt >= 0 && frame.AcAt >= 0 && frame.Quant is not null;
                 case 0xE1 when segment.StartsWith("Exif\0\0"u8):
                     // The first EXIF block with an orientation tag, as SkiaSharp's codec reads them; a block it might
                     // read otherwise (malformed, or an orientation outside 1-8) leaves the whole file to it.
@@ -153,23 +154,31 @@ internal static class ReducedJpegDecoder
         }
     }
 
-    private static bool ReadHuffmanTables(ReadOnlySpan<byte> segment, JpegHuffmanTable?[] dcTables, JpegHuffmanTable?[] acTables)
+    // Notes where each table of a DHT segment (at offset `at` of the file) starts; checks only the segment's layout.
+    private static bool ReadHuffmanTables(ReadOnlySpan<byte> segment, int at, int[] dcTables, int[] acTables)
     {
         while (segment.Length > 0)
         {
             if (segment.Length < 17) return false;
             int kind = segment[0] >> 4, index = segment[0] & 15;
             if (kind > 1 || index > 3) return false;
-            var counts = segment.Slice(1, 16);
             int total = 0;
-            foreach (var c in counts) total += c;
-            if (segment.Length < 17 + total) return false;
-            var table = JpegHuffmanTable.Create(counts, segment.Slice(17, total), ac: kind == 1);
-            if (table is null) return false;
-            (kind == 0 ? dcTables : acTables)[index] = table;
+            foreach (var c in segment.Slice(1, 16)) total += c;
+            if (total > 256 || segment.Length < 17 + total) return false;
+            (kind == 0 ? dcTables : acTables)[index] = at + 1;
             segment = segment.Slice(17 + total);
+            at += 17 + total;
         }
         return true;
+    }
+
+    // The table whose counts start at `at` (its symbols follow them); null for one libjpeg would refuse.
+    private static JpegHuffmanTable? BuildTable(ReadOnlySpan<byte> file, int at, bool ac)
+    {
+        var counts = file.Slice(at, 16);
+        int total = 0;
+        foreach (var c in counts) total += c;
+        return JpegHuffmanTable.Create(counts, file.Slice(at + 16, total), ac);
     }
 
     private static bool ReadQuantTables(ReadOnlySpan<byte> segment, int[][] quantTables)
@@ -206,8 +215,8 @@ internal static class ReducedJpegDecoder
             for (int i = 0; i < intervals - 1; i++)
                 if (entropy.RestartMarkers[i] != (i & 7)) return false;
         }
-        var dcTable = frame.Dc!;
-        var acTable = frame.Ac!;
+        if (BuildTable(file, frame.DcAt, ac: false) is not { } dcTable || BuildTable(file, frame.AcAt, ac: true) is not { } acTable)
+            return false;
         ref byte data = ref MemoryMarshal.GetArrayDataReference(entropy.Data);
         ref ulong pairs = ref MemoryMarshal.GetArrayDataReference(acTable.PairCoefficients);
         var idct = new ReducedInverseDct(frame.Quant!);
