@@ -35,6 +35,12 @@ internal sealed class JpegBitReader : IDisposable
     /// <summary>Where each restart interval's data begins in <see cref="Data"/>: 0, then after each RSTn marker.</summary>
     public List<int> IntervalStarts { get; }
 
+    /// <summary>
+    /// Whether a marker (EOI, normally) ends the data; false when the file ends inside the scan, which libjpeg reports as
+    /// a premature end.
+    /// </summary>
+    public bool EndsInMarker { get; private init; }
+
     /// <summary>The n of each RSTn marker met, in order (0 to 7, cycling in valid data).</summary>
     public List<int> RestartMarkers { get; }
 
@@ -46,13 +52,14 @@ internal sealed class JpegBitReader : IDisposable
         var starts = new List<int> { 0 };
         var markers = new List<int>();
         int length = 0;
+        bool endsInMarker = false;
         while (true)
         {
             int at = scan.IndexOf((byte)0xFF);
             int plain = at < 0 ? scan.Length : at;
             scan.Slice(0, plain).CopyTo(data.AsSpan(length));
             length += plain;
-            if (at < 0 || at + 1 >= scan.Length) break;   // no end marker: the data simply ends (the caller checks)
+            if (at < 0 || at + 1 >= scan.Length) break;   // no end marker: the file ends inside the scan
             int next = scan[at + 1];
             if (next == 0x00)
             {
@@ -71,11 +78,12 @@ internal sealed class JpegBitReader : IDisposable
             }
             else
             {
-                break;   // EOI or any other marker ends the scan's data
+                endsInMarker = true;   // EOI or any other marker ends the scan's data
+                break;
             }
         }
         data.AsSpan(length, Padding).Clear();
-        return new JpegBitReader(data, length, starts, markers);
+        return new JpegBitReader(data, length, starts, markers) { EndsInMarker = endsInMarker };
     }
 
     /// <summary>

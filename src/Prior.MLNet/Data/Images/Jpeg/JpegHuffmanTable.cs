@@ -52,9 +52,11 @@ internal sealed class JpegHuffmanTable
     }
 
     /// <summary>
-    /// Builds the table from a DHT entry's 16 code-length counts and its symbols; null for a table libjpeg refuses too:
-    /// more codes of a length than that length holds (the all-ones code included, which T.81 reserves), symbols
-    /// missing or over 256, or a DC symbol (a difference's size) over 15.
+    /// Builds the table from a DHT entry's 16 code-length counts and its symbols; null for a table libjpeg refuses (more
+    /// codes of a length than that length holds, the all-ones code included, which T.81 reserves; symbols missing or
+    /// over 256) and for one that no 8-bit image needs, which the decoder then leaves to SkiaSharp: a DC difference
+    /// over 11 bits or an AC coefficient over 10 (T.81 F.1.2). Those bounds keep a symbol and its extra bits within
+    /// 27 bits, so that two AC symbols always fit in what one refill of the bit buffer leaves.
     /// </summary>
     public static JpegHuffmanTable? Create(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
     {
@@ -70,7 +72,8 @@ internal sealed class JpegHuffmanTable
             code <<= 1;
         }
         if (total != symbols.Length || total > 256) return null;
-        if (!ac && symbols.IndexOfAnyInRange((byte)16, (byte)255) >= 0) return null;
+        foreach (var symbol in symbols)
+            if (ac ? (symbol & 15) > 10 : symbol > 11) return null;
         return new JpegHuffmanTable(counts.ToArray(), symbols.ToArray(), ac);
     }
 

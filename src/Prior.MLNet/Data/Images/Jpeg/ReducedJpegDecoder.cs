@@ -19,8 +19,8 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// <para>
 /// Anything else - colour or several components, progressive, arithmetic-coded, 12-bit, lossless, hierarchical,
 /// scans with a defined line count - is declined (<see cref="TryDecode"/> returns false) for SkiaSharp's full decoder,
-/// and so is anything malformed: a missing table, a code no table holds, data that ends before the last block, a
-/// missing restart marker. Declining costs only the time spent until then; the general decoder then gives its own
+/// and so is anything malformed: a missing table, a code no table holds, data that ends before the last block or a
+/// scan the file cuts off, a missing restart marker. Declining costs only the time spent until then; the general decoder then gives its own
 /// result or error.
 /// </para>
 /// </summary>
@@ -95,7 +95,9 @@ internal static class ReducedJpegDecoder
             while (position < file.Length && file[position] == 0xFF) position++;   // fill bytes
             if (position + 2 >= file.Length) return false;
             int marker = file[position++];
-            if (marker is 0xD8 or 0xD9 or 0x01 or (>= 0xD0 and <= 0xD7)) return false;   // no standalone marker belongs here
+            // No standalone marker belongs here, and codes below 0xC0 or reserved ones (DHP, EXP, JPGn) are markers
+            // libjpeg does not know: it stops at them.
+            if (marker is < 0xC0 or 0xD8 or 0xD9 or (>= 0xD0 and <= 0xD7) or 0xDE or 0xDF or (>= 0xF0 and <= 0xFD)) return false;
             int length = BinaryPrimitives.ReadUInt16BigEndian(file.Slice(position));
             if (length < 2 || position + length > file.Length) return false;
             var segment = file.Slice(position + 2, length - 2);
@@ -107,6 +109,8 @@ internal static class ReducedJpegDecoder
                     frame.Width = BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(3));
                     frame.ComponentId = segment[6];
                     frame.QuantSelector = segment[8];
+                    int horizontal = segment[7] >> 4, vertical = segment[7] & 15;
+                    if (horizontal is < 1 or > 4 || vertical is < 1 or > 4) return false;   // sampling factors libjpeg refuses
                     if (frame.Width == 0 || frame.Height == 0 || frame.QuantSelector > 3) return false;
                     haveFrame = true;
                     break;
@@ -191,6 +195,9 @@ internal static class ReducedJpegDecoder
             var table = new int[64];   // row-major, as the coefficients are stored
             for (int k = 0; k < 64; k++)
                 table[JpegZigZag.Natural[k]] = precision == 0 ? segment[1 + k] : BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(1 + 2 * k));
+            // libjpeg-turbo keeps quantisation values in 16-bit signed multipliers, so one over 32767 (no encoder writes
+            // one: libjpeg caps them there) would wrap; such a table is left to it.
+            if (table.Max() > short.MaxValue) return false;
             quantTables[index] = table;
             segment = segment.Slice(1 + size);
         }
@@ -205,6 +212,7 @@ internal static class ReducedJpegDecoder
     private static bool DecodeScan(ReadOnlySpan<byte> file, Frame frame, int eighths, byte[] output, int width, int height)
     {
         using var entropy = JpegBitReader.Read(file, frame.ScanStart);
+        if (!entropy.EndsInMarker) return false;   // cut off inside the scan: SkiaSharp reports it
         int blocksWide = (frame.Width + 7) / 8, blocksHigh = (frame.Height + 7) / 8;
         int interval = frame.RestartInterval;
         if (interval > 0)
@@ -249,8 +257,7 @@ internal static class ReducedJpegDecoder
                 JpegBitReader.Fill(ref data, ref bits, ref count, ref position);
                 int entry = dcTable.Decode((int)(bits >> 48));
                 if (entry < 0) return false;
-                int length = entry & 0xFF, dcSize = entry >> 8;
-                if (dcSize > 11) return false;
+                int length = entry & 0xFF, dcSize = entry >> 8;   // at most 11: the table was checked
                 bits <<= length;
                 count -= length;
                 if (dcSize > 0)
