@@ -114,10 +114,8 @@ internal static class ReducedJpegDecoder
                     if (frame.Width == 0 || frame.Height == 0 || frame.QuantSelector > 3) return false;
                     haveFrame = true;
                     break;
-                case >= 0xC2 and <= 0xCF when marker is not (0xC4 or 0xC8 or 0xCC):
-                    return false;   // progressive, lossless, hierarchical or arithmetic-coded
-                case 0xCC:
-                    return false;   // arithmetic-coding conditioning
+                case >= 0xC2 and <= 0xCF when marker != 0xC4:
+                    return false;   // progressive, lossless, hierarchical, arithmetic-coded, or the reserved JPG
                 case 0xC4:
                     if (!ReadHuffmanTables(segment, position + 2, dcTables, acTables)) return false;
                     break;
@@ -176,7 +174,7 @@ internal static class ReducedJpegDecoder
         return true;
     }
 
-    // The table whose counts start at `at` (its symbols follow them); null for one libjpeg would refuse.
+    // The table whose counts start at `at` (its symbols follow them); null for one left to SkiaSharp (JpegHuffmanTable.Create).
     private static JpegHuffmanTable? BuildTable(ReadOnlySpan<byte> file, int at, bool ac)
     {
         var counts = file.Slice(at, 16);
