@@ -25,6 +25,9 @@ internal sealed class JpegHuffmanTable
     private readonly int[] _valueOffset = new int[17];
     private readonly byte[] _symbols;
 
+    // Fully optimised from the first call, its helpers inlined: tables are built for every image decoded, and under
+    // tiered compilation the first few thousand images would build them in unoptimised code, 7 times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private JpegHuffmanTable(byte[] counts, byte[] symbols, bool ac)
     {
         _symbols = symbols;
@@ -93,6 +96,7 @@ internal sealed class JpegHuffmanTable
     /// <summary>The first offset of a prefix the pair table does not decode (see <see cref="PairCoefficients"/>).</summary>
     public const int NoPair = 63;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Pair(int prefix)
     {
         const ulong none = (ulong)NoPair << 8;
@@ -116,21 +120,20 @@ internal sealed class JpegHuffmanTable
         return Pack(used, run1, run1 + 1, run1 + 1, false, value1, 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Pack(int consumed, int first, int second, int advance, bool end, int value1, int value2) =>
         (uint)consumed | (end ? 64UL : 0UL) | (uint)first << 8 | (uint)second << 16 | (uint)advance << 24
         | (ulong)(ushort)(short)value1 << 32 | (ulong)(ushort)(short)value2 << 48;
 
     // The code at the front of a PairBits-bit window of which only the first `available` bits are known: its length
-    // and symbol, or null when no whole code lies within them.
+    // and symbol, or null when no whole code lies within them. From the one-symbol lookup, so that the pair table costs
+    // one read per entry to build (it is built for every image decoded); a code longer than that lookup's bits is left
+    // to the decoding loop's one-symbol path.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (int Length, int Symbol)? DecodePrefix(int window, int available)
     {
-        for (int length = 1; length <= available; length++)
-        {
-            int code = window >> (PairBits - length);
-            if (code <= _maxCode[length])
-                return (length, _symbols[code + _valueOffset[length]]);
-        }
-        return null;
+        int entry = _fast[window >> (PairBits - LookupBits)], length = entry & 0xFF;
+        return entry != 0 && length <= available ? (length, entry >> 8) : null;
     }
 
     /// <summary>
