@@ -15,7 +15,7 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// </summary>
 internal sealed class JpegBitReader : IDisposable
 {
-    private const int Padding = 512;   // more than one block can consume: reads stay inside between the per-block checks
+    private const int Padding = 512;   // see Data
     private byte[]? _data;
 
     private JpegBitReader(byte[] data, int length, List<int> intervalStarts, List<int> markers)
@@ -26,7 +26,10 @@ internal sealed class JpegBitReader : IDisposable
         RestartMarkers = markers;
     }
 
-    /// <summary>The plain data, followed by at least 8 zero bytes (so that an 8-byte read at any position before <see cref="Length"/> stays inside).</summary>
+    /// <summary>
+    /// The plain data, followed by 512 zero bytes: more than decoding one block can read past the data's end, so that
+    /// the decoding loop, which checks its position once a block, never reads outside the array.
+    /// </summary>
     public byte[] Data => _data ?? throw new ObjectDisposedException(nameof(JpegBitReader));
 
     /// <summary>Bytes of plain data.</summary>

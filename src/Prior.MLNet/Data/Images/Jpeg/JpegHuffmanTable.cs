@@ -14,14 +14,18 @@ internal sealed class JpegHuffmanTable
     /// <summary>Bits looked at once; codes this long or shorter decode with one table read.</summary>
     public const int LookupBits = 10;
 
-    /// <summary>Bits looked at once for two AC coefficients together (a 16 KB table: well within a core's L1 data cache, which 12 bits would fill; 11 measured fastest).</summary>
+    /// <summary>
+    /// Bits looked at once for whole AC coefficients, one or two (a 16 KB table, well within a core's L1 data cache;
+    /// 10, 12 and 13 bits measured slower on the benchmark's radiographs, whose film grain makes most coefficients take
+    /// 8-10 bits, so that pairs seldom fit - smoother images have more).
+    /// </summary>
     public const int PairBits = 11;
 
     // Per LookupBits-bit prefix: code length in the low byte, symbol above it; 0 where the code is longer.
     private readonly ushort[] _fast = new ushort[1 << LookupBits];
     // Per PairBits-bit prefix, for AC tables (empty for DC ones): up to two whole coefficients; see PairCoefficients.
     private readonly ulong[] _pairs = [];
-    private readonly int[] _maxCode = new int[18];   // largest code of each length, -1 when none; [17] sentinel
+    private readonly int[] _maxCode = new int[17];   // largest code of each length, -1 when none
     private readonly int[] _valueOffset = new int[17];
     private readonly byte[] _symbols;
 
@@ -47,7 +51,6 @@ internal sealed class JpegHuffmanTable
             _maxCode[length] = counts[length - 1] == 0 ? -1 : code - 1;
             code <<= 1;
         }
-        _maxCode[17] = int.MaxValue;
         if (ac)
             _pairs = new ulong[1 << PairBits];
         for (int prefix = 0; prefix < _pairs.Length; prefix++)
