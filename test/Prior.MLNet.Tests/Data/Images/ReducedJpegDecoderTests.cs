@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics.X86;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Images.Jpeg;
+using Prior.MLNet.Data.Synthetic;
 using SkiaSharp;
 
 namespace Prior.MLNet.Tests.Data.Images;
@@ -49,8 +50,7 @@ public sealed class ReducedJpegDecoderTests
         // The benchmark's kind of file: 2544 × 3056, film grain, quality 90, SkiaSharp's encoder (optimised tables).
         const int width = 2544, height = 3056;
         var random = new DeterministicRandom(5);
-        var pixels = Prior.MLNet.Data.Synthetic.ChestRadiographRenderer.Render(
-            Prior.MLNet.Data.Synthetic.SyntheticCase.Sample(random), Prior.MLNet.Data.Synthetic.SyntheticView.PA, width, height, random);
+        var pixels = ChestRadiographRenderer.Render(SyntheticCase.Sample(random), SyntheticView.PA, width, height, random);
         for (int p = 0; p < pixels.Length; p++)
             pixels[p] = (byte)Math.Clamp(pixels[p] + (int)Math.Round(random.NextGaussian() * 2.5), 0, 255);
         var bytes = GrayscaleJpeg.Encode(pixels, width, height, quality: 90);
