@@ -18,9 +18,10 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// multipliers - an integer product does not depend on the order of its factors.
 /// </para>
 /// <para>
-/// With AVX the first pass runs on four columns at once in doubles: every product and sum is an integer below 2⁵³, so
-/// doubles hold it exactly, and descaling (adding half, scaling by a power of two, flooring) is then exact too - the
-/// same numbers as libjpeg's 64-bit integers.
+/// With AVX and a table of 8-bit values the first pass runs on four columns at once in doubles: every product and sum
+/// is then an integer below 2⁵³, so doubles hold it exactly, and descaling (adding half, scaling by a power of two,
+/// flooring) is exact too - the same numbers as libjpeg's 64-bit integers. A 16-bit table (values up to 32767) could
+/// pass 2⁵³ in the second pass, so it takes the integer path.
 /// </para>
 /// </summary>
 internal sealed class ReducedInverseDct
@@ -48,6 +49,7 @@ internal sealed class ReducedInverseDct
     private static readonly byte[] RangeLimit = BuildRangeLimit();
 
     private readonly int _dcQuant;
+    private readonly bool _vector;                                      // see the class remarks
     private readonly long[] _weights = new long[BlockSize];             // per slot: quant · row multiplier
     private readonly double[] _rowWeights = new double[5 * 4];          // per row R, columns 0, 1, 3, 5, as doubles
 
@@ -56,6 +58,7 @@ internal sealed class ReducedInverseDct
     {
         ArgumentNullException.ThrowIfNull(quantRowMajor);
         _dcQuant = quantRowMajor[0];
+        _vector = Avx.IsSupported && quantRowMajor.All(q => q <= byte.MaxValue);
         for (int row = 0; row < 5; row++)
         {
             for (int column = 0; column < 5; column++)
@@ -74,7 +77,7 @@ internal sealed class ReducedInverseDct
 
     /// <summary>The 2/8 pixels of a compact block: top left, top right, bottom left, bottom right.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public (byte, byte, byte, byte) Quarters(ref int block) => Avx.IsSupported ? QuartersVector(ref block) : QuartersScalar(ref block);
+    public (byte, byte, byte, byte) Quarters(ref int block) => _vector ? QuartersVector(ref block) : QuartersScalar(ref block);
 
     /// <summary>The 2/8 pixels with 64-bit integers, as libjpeg computes them.</summary>
     public (byte, byte, byte, byte) QuartersScalar(ref int block)

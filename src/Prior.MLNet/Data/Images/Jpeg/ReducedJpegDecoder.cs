@@ -226,7 +226,6 @@ internal static class ReducedJpegDecoder
         ref byte data = ref MemoryMarshal.GetArrayDataReference(entropy.Data);
         ref ulong pairs = ref MemoryMarshal.GetArrayDataReference(acTable.PairCoefficients);
         var idct = new ReducedInverseDct(frame.Quant!);
-        bool exactInDoubles = frame.Quant!.All(q => q <= 255);   // see ReducedInverseDct: 16-bit tables go the scalar way
         ref int slots = ref MemoryMarshal.GetArrayDataReference(ReducedInverseDct.Slots);
         ulong bits = 0;
         int count = 0, position = 0, intervalIndex = 0;
@@ -285,7 +284,7 @@ internal static class ReducedJpegDecoder
                 }
                 else
                 {
-                    var (topLeft, topRight, bottomLeft, bottomRight) = exactInDoubles ? idct.Quarters(ref coefficients) : idct.QuartersScalar(ref coefficients);
+                    var (topLeft, topRight, bottomLeft, bottomRight) = idct.Quarters(ref coefficients);
                     int x = 2 * bx, y = 2 * by;
                     long at = (long)y * width + x;
                     output[at] = topLeft;
