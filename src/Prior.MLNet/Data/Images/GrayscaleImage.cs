@@ -91,16 +91,15 @@ public static class GrayscaleImage
         return Orient(gray, width, height, codec.EncodedOrigin);
     }
 
-    // The smallest k/8 scale whose dimensions (as the codec rounds them) keep both sides at least minimumSide.
+    // The scale ReducedJpegDecoder.SmallestScale picks, at the dimensions the codec gives for it (libjpeg's own
+    // rounding, the same as that rule's).
     private static (int Width, int Height) SmallestScale(SKCodec codec, int width, int height, int minimumSide)
     {
-        for (int k = 1; k < 8; k++)
-        {
-            var scaled = codec.GetScaledDimensions(k / 8f);
-            if (scaled.Width >= minimumSide && scaled.Height >= minimumSide && scaled.Width < width)
-                return (scaled.Width, scaled.Height);
-        }
-        return (width, height);
+        int eighths = ReducedJpegDecoder.SmallestScale(width, height, minimumSide);
+        if (eighths == 8)
+            return (width, height);
+        var scaled = codec.GetScaledDimensions(eighths / 8f);
+        return (scaled.Width, scaled.Height);
     }
 
     private static byte[] DecodeGray(SKCodec codec, string path, int width, int height)

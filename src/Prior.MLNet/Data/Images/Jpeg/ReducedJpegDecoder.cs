@@ -37,14 +37,24 @@ internal static class ReducedJpegDecoder
     {
         image = default;
         if (minimumSide < 1 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels) return false;
-        int eighths = 0;
-        for (int k = 1; k < 8 && eighths == 0; k++)
-        {
-            int w = ScaledSide(frame.Width, k), h = ScaledSide(frame.Height, k);
-            if (w >= minimumSide && h >= minimumSide && w < frame.Width)
-                eighths = k;
-        }
+        int eighths = SmallestScale(frame.Width, frame.Height, minimumSide);
         return eighths is 1 or 2 && Decode(file, frame, eighths, out image);
+    }
+
+    /// <summary>
+    /// The smallest of libjpeg's DCT scales k/8 (k = 1 to 7) whose sides, ⌈side · k / 8⌉ as libjpeg rounds them, are
+    /// both at least <paramref name="minimumSide"/> and smaller than the image: k, or 8 (decode whole) when none is.
+    /// The one rule for this decoder and for SkiaSharp's codec (<see cref="GrayscaleImage"/>).
+    /// </summary>
+    public static int SmallestScale(int width, int height, int minimumSide)
+    {
+        for (int k = 1; k < 8; k++)
+        {
+            int w = ScaledSide(width, k), h = ScaledSide(height, k);
+            if (w >= minimumSide && h >= minimumSide && w < width)
+                return k;
+        }
+        return 8;
     }
 
     /// <summary>
