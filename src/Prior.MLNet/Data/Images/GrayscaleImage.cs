@@ -26,9 +26,9 @@ public static class GrayscaleImage
     /// codec's DCT scales (1/8, 2/8, … 8/8: libjpeg-turbo computes the reduced image from the frequency coefficients,
     /// never building the full one) whose width and height are both at least <paramref name="minimumSide"/>; a
     /// 2544 × 3056 radiograph for a 224-pixel network is read at 1/8, 318 × 382, several times faster than in full.
-    /// Other formats, and <paramref name="minimumSide"/> 0, decode at full size. A grayscale baseline JPEG read at 1/8
-    /// or 2/8 goes through <see cref="Jpeg.ReducedJpegDecoder"/> (the same pixels, faster); everything else through
-    /// SkiaSharp's codec.
+    /// Other formats, and <paramref name="minimumSide"/> 0, decode at full size. A grayscale baseline JPEG read at 1/8,
+    /// 2/8 or whole goes through <see cref="Jpeg.ReducedJpegDecoder"/> (the same pixels, faster); everything else
+    /// through SkiaSharp's codec.
     /// </summary>
     public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) => Read(path, minimumSide, reducedDecoder: true);
 
@@ -70,9 +70,9 @@ public static class GrayscaleImage
             throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
         if (EndsEarly(bytes) is { } format)
             throw new InvalidDataException($"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?).");
-        // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8 or 2/8: our own
+        // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8, 2/8 or whole: our own
         // decoder, the same pixels as libjpeg-turbo's and faster; anything else, or anything it declines, SkiaSharp.
-        if (reducedDecoder && minimumSide > 0 && ReducedJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var reduced))
+        if (reducedDecoder && ReducedJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var reduced))
             return Orient(reduced.Pixels, reduced.Width, reduced.Height, (SKEncodedOrigin)reduced.Orientation);
         using var data = SKData.CreateCopy(bytes);
         var stream = new SKMemoryStream(data);   // the codec owns it once made

@@ -35,7 +35,7 @@ public sealed class ReducedJpegDecoderTests
     public void EveryGrayBaselineFormDecodesAsLibjpegTurboDoesBitForBit(string file)
     {
         var bytes = File.ReadAllBytes(Path.Combine(Folder, file));
-        foreach (int eighths in new[] { 1, 2 })
+        foreach (int eighths in new[] { 1, 2, 8 })
         {
             Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image), $"{file} at {eighths}/8 was declined");
             var (expected, width, height) = SkiaAt(bytes, eighths);
@@ -54,7 +54,7 @@ public sealed class ReducedJpegDecoderTests
         for (int p = 0; p < pixels.Length; p++)
             pixels[p] = (byte)Math.Clamp(pixels[p] + (int)Math.Round(random.NextGaussian() * 2.5), 0, 255);
         var bytes = GrayscaleJpeg.Encode(pixels, width, height, quality: 90);
-        foreach (int eighths in new[] { 1, 2 })
+        foreach (int eighths in new[] { 1, 2, 8 })
         {
             Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image));
             var (expected, w, h) = SkiaAt(bytes, eighths);
@@ -145,7 +145,7 @@ public sealed class ReducedJpegDecoderTests
                     bytes[at] = (byte)random.Next(256);
                 }
             }
-            int eighths = 1 + trial / 3 % 2;
+            int eighths = (trial / 3 % 3) switch { 0 => 1, 1 => 2, _ => 8 };
             if (!ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image))
             {
                 declined++;
@@ -181,16 +181,20 @@ public sealed class ReducedJpegDecoderTests
     }
 
     [TestMethod]
-    public void ScalesOtherThanAnEighthOrAQuarterAreLeftToSkiaSharp()
+    public void ScalesFromThreeToSevenEighthsAreLeftToSkiaSharp()
     {
         var bytes = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));
-        // 203 × 157: side 20 → 1/8, 40 → 2/8, 50 → 3/8 (77 × 59) and 157 → whole: the last two are SkiaSharp's.
+        // 203 × 157: side 20 → 1/8, 40 → 2/8, 50 → 3/8 (77 × 59, SkiaSharp's), 157 and 0 → whole.
         Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 20, GrayscaleImage.MaxPixels, out var eighth));
         Assert.AreEqual((26, 20), (eighth.Width, eighth.Height));
         Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 40, GrayscaleImage.MaxPixels, out var quarter));
         Assert.AreEqual((51, 40), (quarter.Width, quarter.Height));
         Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 50, GrayscaleImage.MaxPixels, out _));
-        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out _));
+        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 130, GrayscaleImage.MaxPixels, out _));   // 7/8: 178 × 138
+        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out var whole));
+        Assert.AreEqual((203, 157), (whole.Width, whole.Height));
+        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 0, GrayscaleImage.MaxPixels, out whole));
+        Assert.AreEqual((203, 157), (whole.Width, whole.Height));
         // Over the pixel limit: SkiaSharp's path names the file and the limit.
         Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 20, 203 * 157 - 1, out _));
     }
@@ -229,10 +233,76 @@ public sealed class ReducedJpegDecoderTests
         }
     }
 
-    // The mean of each 4 × 4 quarter of the block's inverse DCT (T.81 A.3.3, level-shifted by 128), in float64.
-    private static double[] QuarterMeans(double[,] coefficients)
+    [TestMethod]
+    public void TheFullTransformMatchesFloat64AndItsPathsAgree()
     {
-        var means = new double[4];
+        var random = new DeterministicRandom(29);
+        int vectorTaken = 0, vectorDeclined = 0;
+        for (int trial = 0; trial < 3000; trial++)
+        {
+            var quant = Enumerable.Range(0, 64).Select(_ => 1 + random.Next(trial % 2 == 0 ? 40 : 255)).ToArray();
+            var block = new int[FullInverseDct.BlockSize];
+            var dequantised = new double[8, 8];
+            // Most trials as real blocks are (the mean within 0-255, the others a fraction of it, mostly zero); every
+            // tenth with coefficients far beyond any image's, where libjpeg's 64-bit sums and its wrap-around decide.
+            bool extreme = trial % 10 == 9;
+            for (int position = 0; position < 64; position++)
+            {
+                int limit = extreme ? 2047 : (position == 0 ? 1000 : 150) / quant[position];
+                int value = position == 0 || random.Next(3) == 0 ? random.Next(-limit, limit + 1) : 0;
+                block[position] = value;
+                dequantised[position / 8, position % 8] = value * quant[position];
+            }
+            var idct = new FullInverseDct(quant);
+            var scalar = new byte[64];
+            idct.TransformScalar(ref block[0], ref scalar[0], 0, 8);
+            var chosen = new byte[64];
+            idct.Transform(ref block[0], dcOnly: false, ref chosen[0], 0, 8);
+            CollectionAssert.AreEqual(scalar, chosen, $"trial {trial}");
+            if (Avx2.IsSupported)
+            {
+                var vector = new byte[64];
+                if (idct.TransformVector(ref block[0], ref vector[0], 0, 8))
+                {
+                    vectorTaken++;
+                    CollectionAssert.AreEqual(scalar, vector, $"trial {trial}");
+                }
+                else
+                {
+                    vectorDeclined++;
+                    Assert.IsTrue(extreme, $"trial {trial}: a block of ordinary size left the 32-bit path");
+                }
+            }
+            if (!extreme)
+            {
+                var exact = InverseDct(dequantised);
+                for (int p = 0; p < 64; p++)
+                    Assert.AreEqual(Math.Clamp(exact[p], 0, 255), scalar[p], 1.0, $"trial {trial}, pixel {p}");
+            }
+        }
+        // A flat block through the shortcut and through the full passes.
+        foreach (int dc in new[] { -2047, -200, -1, 0, 1, 37, 127, 128, 1023, 2047 })
+        {
+            var quant = Enumerable.Range(0, 64).Select(i => 1 + i % 50).ToArray();
+            var block = new int[FullInverseDct.BlockSize];
+            block[0] = dc;
+            var idct = new FullInverseDct(quant);
+            byte[] flat = new byte[64], full = new byte[64];
+            idct.Transform(ref block[0], dcOnly: true, ref flat[0], 0, 8);
+            idct.TransformScalar(ref block[0], ref full[0], 0, 8);
+            CollectionAssert.AreEqual(full, flat, $"DC {dc}");
+        }
+        if (Avx2.IsSupported)
+        {
+            Assert.IsGreaterThan(2000, vectorTaken);
+            Assert.IsGreaterThan(0, vectorDeclined);
+        }
+    }
+
+    // T.81 A.3.3's inverse DCT of a block, level-shifted by 128, in float64.
+    private static double[] InverseDct(double[,] coefficients)
+    {
+        var pixels = new double[64];
         for (int y = 0; y < 8; y++)
         {
             for (int x = 0; x < 8; x++)
@@ -242,9 +312,19 @@ public sealed class ReducedJpegDecoderTests
                     for (int u = 0; u < 8; u++)
                         sum += (u == 0 ? Math.Sqrt(0.5) : 1) * (v == 0 ? Math.Sqrt(0.5) : 1) * coefficients[v, u]
                             * Math.Cos((2 * x + 1) * u * Math.PI / 16) * Math.Cos((2 * y + 1) * v * Math.PI / 16);
-                means[(y / 4) * 2 + x / 4] += (sum / 4 + 128) / 16;
+                pixels[y * 8 + x] = sum / 4 + 128;
             }
         }
+        return pixels;
+    }
+
+    // The mean of each 4 × 4 quarter of the block's inverse DCT, in float64.
+    private static double[] QuarterMeans(double[,] coefficients)
+    {
+        var pixels = InverseDct(coefficients);
+        var means = new double[4];
+        for (int p = 0; p < 64; p++)
+            means[(p / 8 / 4) * 2 + p % 8 / 4] += pixels[p] / 16;
         return means;
     }
 

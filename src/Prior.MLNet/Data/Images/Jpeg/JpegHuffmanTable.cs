@@ -52,9 +52,87 @@ internal sealed class JpegHuffmanTable
             code <<= 1;
         }
         if (ac)
+        {
             _pairs = new ulong[1 << PairBits];
-        for (int prefix = 0; prefix < _pairs.Length; prefix++)
-            _pairs[prefix] = Pair(prefix);
+            BuildPairs();
+        }
+    }
+
+    // The pair table, filled code by code: every prefix that starts with a given code (and, for a coefficient, given
+    // extra bits) shares that first part, and what can follow it depends only on the window's remaining bits, so each
+    // entry is one addition of the two. Built prefix by prefix, with a decision or two per entry that the processor
+    // could not predict, it cost more than decoding a whole 64 px image.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void BuildPairs()
+    {
+        const ulong none = (ulong)NoPair << 8;
+        Array.Fill(_pairs, none);   // what a code longer than the one-symbol lookup starts stays to that lookup's path
+        var codes = ShortCodes();
+        // After a first coefficient, r bits of the window remain (0 to PairBits - 2; a coefficient takes at least 2).
+        Span<ulong> follows = stackalloc ulong[(1 << (PairBits - 1)) - 1];
+        for (int r = 0; r < PairBits - 1; r++)
+            Follow(codes, r, follows.Slice((1 << r) - 1, 1 << r));
+        foreach (var (code, length, symbol) in codes)
+        {
+            int start = code << (PairBits - length);
+            if (symbol == 0x00)
+            {
+                _pairs.AsSpan(start, 1 << (PairBits - length)).Fill(Pack(length, 0, 1, 0, true, 0, 0));   // end of block
+                continue;
+            }
+            int run = symbol >> 4, size = symbol & 15, used = length + size;
+            if (size == 0 || used > PairBits) continue;   // sixteen zeros, or extra bits past the window: none
+            int rest = PairBits - used;
+            var follow = follows.Slice((1 << rest) - 1, 1 << rest);
+            for (int extra = 0; extra < 1 << size; extra++)
+            {
+                ulong head = Pack(used, run, run, run, false, Extend(extra, size), 0);
+                var entries = _pairs.AsSpan(start + (extra << rest), 1 << rest);
+                for (int t = 0; t < entries.Length; t++)
+                    entries[t] = head + follow[t];
+            }
+        }
+    }
+
+    // What the r bits after a first coefficient add to its entry, for each value of them: a second coefficient whose
+    // code and extra bits fit in them, the end of block, or neither (the next position then gets a zero) - offsets
+    // counted from the first's run, so that adding the two packed entries gives the pair's.
+    private static void Follow((int Code, int Length, int Symbol)[] codes, int r, Span<ulong> follow)
+    {
+        follow.Fill(Pack(0, 0, 1, 1, false, 0, 0));
+        foreach (var (code, length, symbol) in codes)
+        {
+            if (length > r) continue;
+            int start = code << (r - length);
+            if (symbol == 0x00)
+            {
+                follow.Slice(start, 1 << (r - length)).Fill(Pack(length, 0, 1, 1, true, 0, 0));
+                continue;
+            }
+            int run = symbol >> 4, size = symbol & 15, used = length + size;
+            if (size == 0 || used > r) continue;
+            for (int extra = 0; extra < 1 << size; extra++)
+                follow.Slice(start + (extra << (r - used)), 1 << (r - used)).Fill(Pack(used, 0, 1 + run, 2 + run, false, 0, Extend(extra, size)));
+        }
+    }
+
+    // The codes of at most LookupBits bits, with their lengths and symbols, as the one-symbol lookup holds them.
+    private (int Code, int Length, int Symbol)[] ShortCodes()
+    {
+        var codes = new List<(int, int, int)>();
+        for (int window = 0; window < _fast.Length;)
+        {
+            int entry = _fast[window];
+            if (entry == 0)
+            {
+                window++;
+                continue;
+            }
+            int length = entry & 0xFF;
+            codes.Add((window >> (LookupBits - length), length, entry >> 8));
+            window += 1 << (LookupBits - length);
+        }
+        return [.. codes];
     }
 
     /// <summary>
@@ -100,44 +178,9 @@ internal sealed class JpegHuffmanTable
     public const int NoPair = 63;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong Pair(int prefix)
-    {
-        const ulong none = (ulong)NoPair << 8;
-        if (DecodePrefix(prefix, PairBits) is not { } first) return none;
-        if (first.Symbol == 0x00) return Pack(first.Length, 0, 1, 0, true, 0, 0);   // end of block
-        int run1 = first.Symbol >> 4, size1 = first.Symbol & 15, used = first.Length + size1;
-        if (size1 == 0 || used > PairBits) return none;   // sixteen zeros, or extra bits past the window
-        int rest = PairBits - used, tail = prefix & ((1 << rest) - 1);
-        int value1 = Extend((prefix >> rest) & ((1 << size1) - 1), size1);
-        if (rest > 0 && DecodePrefix(tail << (PairBits - rest), rest) is { } second)
-        {
-            if (second.Symbol == 0x00)
-                return Pack(used + second.Length, run1, run1 + 1, run1 + 1, true, value1, 0);
-            int run2 = second.Symbol >> 4, size2 = second.Symbol & 15, used2 = second.Length + size2;
-            if (size2 != 0 && used2 <= rest)
-            {
-                int value2 = Extend((tail >> (rest - used2)) & ((1 << size2) - 1), size2);
-                return Pack(used + used2, run1, run1 + 1 + run2, run1 + 2 + run2, false, value1, value2);
-            }
-        }
-        return Pack(used, run1, run1 + 1, run1 + 1, false, value1, 0);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Pack(int consumed, int first, int second, int advance, bool end, int value1, int value2) =>
         (uint)consumed | (end ? 64UL : 0UL) | (uint)first << 8 | (uint)second << 16 | (uint)advance << 24
         | (ulong)(ushort)(short)value1 << 32 | (ulong)(ushort)(short)value2 << 48;
-
-    // The code at the front of a PairBits-bit window of which only the first `available` bits are known: its length
-    // and symbol, or null when no whole code lies within them. From the one-symbol lookup, so that the pair table costs
-    // one read per entry to build (it is built for every image decoded); a code longer than that lookup's bits is left
-    // to the decoding loop's one-symbol path.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private (int Length, int Symbol)? DecodePrefix(int window, int available)
-    {
-        int entry = _fast[window >> (PairBits - LookupBits)], length = entry & 0xFF;
-        return entry != 0 && length <= available ? (length, entry >> 8) : null;
-    }
 
     /// <summary>
     /// Decodes the symbol at the front of <paramref name="next16"/> (the next 16 bits): its code length in the low byte,

@@ -6,16 +6,18 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 
 /// <summary>
 /// Decodes a grayscale baseline JPEG - the form of MIMIC-CXR-JPG's and CheXpert's radiographs - straight to 1/8 or 2/8
-/// of its size, as libjpeg-turbo's DCT scaling does and with the same result, bit for bit: at 1/8 each 8 × 8 block
-/// becomes its DC term (the block's mean), at 2/8 four pixels from the block's 2 × 2 reduced inverse DCT (the means of
-/// its four quarters, from frequencies 0, 1, 3, 5 and 7 of each direction). The reduced image is tiny next to the
-/// file, so the time is the Huffman decoding of the coefficients. Built for that: the scan's data is first copied with
-/// its stuffed bytes removed, so that the bit buffer refills without a branch (<see cref="JpegBitReader"/>); one table
-/// read yields a whole coefficient, code and extra bits (<see cref="JpegHuffmanTable.PairCoefficients"/>); only the 25
-/// coefficients the output depends on are kept, and the 2 × 2 transform runs four columns at once
-/// (<see cref="ReducedInverseDct"/>). On 2544 × 3056 radiographs it decodes 1.6 times as many images per second as
-/// libjpeg-turbo through SkiaSharp at 1/8, and the whole input pipeline at 2/8 outpaces libjpeg-turbo's own
-/// <c>djpeg</c> at 1/8 (docs/performance.md).
+/// of its size, as libjpeg-turbo's DCT scaling does, or whole, and with the same result as libjpeg-turbo, bit for bit:
+/// at 1/8 each 8 × 8 block becomes its DC term (the block's mean), at 2/8 four pixels from the block's 2 × 2 reduced
+/// inverse DCT (the means of its four quarters, from frequencies 0, 1, 3, 5 and 7 of each direction), whole through
+/// libjpeg's accurate integer inverse DCT (<see cref="FullInverseDct"/>). A reduced image is tiny next to the file, so
+/// the time is the Huffman decoding of the coefficients. Built for that: the scan's data is first copied with its
+/// stuffed bytes removed, so that the bit buffer refills without a branch (<see cref="JpegBitReader"/>); one table
+/// read yields a whole coefficient, code and extra bits (<see cref="JpegHuffmanTable.PairCoefficients"/>); at the
+/// reduced scales only the 25 coefficients the output depends on are kept, and the 2 × 2 transform runs four columns
+/// at once (<see cref="ReducedInverseDct"/>). On 2544 × 3056 radiographs it decodes 1.6 times as many images per second
+/// as libjpeg-turbo through SkiaSharp at 1/8, and the whole input pipeline at 2/8 outpaces libjpeg-turbo's own
+/// <c>djpeg</c> at 1/8; small images (CheXpert's downsampled set, the synthetic data) decode whole 1.5 to 2 times as
+/// fast as through SkiaSharp (docs/performance.md). Scales 3/8 to 7/8 are SkiaSharp's.
 /// <para>
 /// Anything else - colour or several components, progressive, arithmetic-coded, 12-bit, lossless, hierarchical,
 /// scans with a defined line count - is declined (<see cref="TryDecode"/> returns false) for SkiaSharp's full decoder,
@@ -29,16 +31,17 @@ internal static class ReducedJpegDecoder
     /// <summary>
     /// Decodes <paramref name="file"/> at the smallest DCT scale k/8 whose sides, as libjpeg rounds them
     /// (⌈side · k / 8⌉), are both at least <paramref name="minimumSide"/> - the scale SkiaSharp's codec would be asked
-    /// for - when that scale is 1/8 or 2/8 and the file is a grayscale baseline JPEG of at most
+    /// for; whole for <paramref name="minimumSide"/> 0 - when that scale is 1/8, 2/8 or 8/8 and the file is a grayscale
+    /// baseline JPEG of at most
     /// <paramref name="maxPixels"/> pixels: row-major gray pixels, not yet turned upright, and the EXIF orientation
     /// (1-8, 1 when the file has none) that would turn them. False, with nothing returned, for anything else.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out ReducedJpeg image)
     {
         image = default;
-        if (minimumSide < 1 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels) return false;
-        int eighths = SmallestScale(frame.Width, frame.Height, minimumSide);
-        return eighths is 1 or 2 && Decode(file, frame, eighths, out image);
+        if (minimumSide < 0 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels) return false;
+        int eighths = minimumSide == 0 ? 8 : SmallestScale(frame.Width, frame.Height, minimumSide);
+        return eighths is 1 or 2 or 8 && Decode(file, frame, eighths, out image);
     }
 
     /// <summary>
@@ -58,14 +61,14 @@ internal static class ReducedJpegDecoder
     }
 
     /// <summary>
-    /// Decodes <paramref name="file"/> at <paramref name="eighths"/>/8 (1 or 2) of its size, into
+    /// Decodes <paramref name="file"/> at <paramref name="eighths"/>/8 (1, 2 or 8) of its size, into
     /// ⌈width · eighths / 8⌉ × ⌈height · eighths / 8⌉ pixels; false, with nothing returned, when the file is not a
     /// grayscale baseline JPEG or is malformed.
     /// </summary>
     public static bool TryDecodeAt(ReadOnlySpan<byte> file, int eighths, out ReducedJpeg image)
     {
         image = default;
-        return eighths is 1 or 2 && ReadHeaders(file, out var frame) && Decode(file, frame, eighths, out image);
+        return eighths is 1 or 2 or 8 && ReadHeaders(file, out var frame) && Decode(file, frame, eighths, out image);
     }
 
     private static int ScaledSide(int side, int eighths) => (int)(((long)side * eighths + 7) / 8);
@@ -235,11 +238,16 @@ internal static class ReducedJpegDecoder
             return false;
         ref byte data = ref MemoryMarshal.GetArrayDataReference(entropy.Data);
         ref ulong pairs = ref MemoryMarshal.GetArrayDataReference(acTable.PairCoefficients);
-        var idct = new ReducedInverseDct(frame.Quant!);
-        ref int slots = ref MemoryMarshal.GetArrayDataReference(ReducedInverseDct.Slots);
+        bool full = eighths == 8;
+        var reduced = full ? null : new ReducedInverseDct(frame.Quant!);
+        var whole = full ? new FullInverseDct(frame.Quant!) : null;
+        ref int slots = ref MemoryMarshal.GetArrayDataReference(full ? FullInverseDct.Slots : ReducedInverseDct.Slots);
+        ref byte pixels = ref MemoryMarshal.GetArrayDataReference(output);
+        Span<byte> edge = stackalloc byte[64];   // a block at the right or bottom edge, before it is cropped
         ulong bits = 0;
         int count = 0, position = 0, intervalIndex = 0;
-        Span<int> block = stackalloc int[ReducedInverseDct.BlockSize];   // the coefficients the output needs, compact
+        // The coefficients the output needs: at 1/8 and 2/8 a compact few, at 8/8 all 64 in natural order.
+        Span<int> block = stackalloc int[full ? FullInverseDct.BlockSize : ReducedInverseDct.BlockSize];
         ref int coefficients = ref MemoryMarshal.GetReference(block);
         int predictor = 0, untilRestart = interval;
         for (int by = 0; by < blocksHigh; by++)
@@ -288,13 +296,27 @@ internal static class ReducedJpegDecoder
                 // Past the data by more than a refill reads ahead: corrupt or truncated. (Checked once a block, this also
                 // keeps every read inside the padded copy.)
                 if (status < 0 || position > entropy.Length + 7) return false;
-                if (eighths == 1)
+                if (full)
                 {
-                    output[(long)by * width + bx] = idct.Eighth(coefficients);
+                    int x = 8 * bx, y = 8 * by;
+                    if (x + 8 <= width && y + 8 <= height)
+                    {
+                        whole!.Transform(ref coefficients, k == 1, ref pixels, (nint)y * width + x, width);
+                    }
+                    else
+                    {
+                        whole!.Transform(ref coefficients, k == 1, ref MemoryMarshal.GetReference(edge), 0, 8);
+                        for (int row = 0; row < 8 && y + row < height; row++)
+                            edge.Slice(row * 8, Math.Min(8, width - x)).CopyTo(output.AsSpan(checked((y + row) * width + x)));
+                    }
+                }
+                else if (eighths == 1)
+                {
+                    output[(long)by * width + bx] = reduced!.Eighth(coefficients);
                 }
                 else
                 {
-                    var (topLeft, topRight, bottomLeft, bottomRight) = idct.Quarters(ref coefficients);
+                    var (topLeft, topRight, bottomLeft, bottomRight) = reduced!.Quarters(ref coefficients);
                     int x = 2 * bx, y = 2 * by;
                     long at = (long)y * width + x;
                     output[at] = topLeft;
