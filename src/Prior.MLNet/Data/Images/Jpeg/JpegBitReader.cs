@@ -47,7 +47,11 @@ internal sealed class JpegBitReader : IDisposable
     /// <summary>The n of each RSTn marker met, in order (0 to 7, cycling in valid data).</summary>
     public List<int> RestartMarkers { get; }
 
-    /// <summary>Copies the entropy-coded data that starts at <paramref name="start"/> of <paramref name="file"/>.</summary>
+    /// <summary>
+    /// Copies the entropy-coded data that starts at <paramref name="start"/> of <paramref name="file"/>. Fully optimised
+    /// from the first call: it runs once per image, over every byte of the scan.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static JpegBitReader Read(ReadOnlySpan<byte> file, int start)
     {
         var scan = file.Slice(start);

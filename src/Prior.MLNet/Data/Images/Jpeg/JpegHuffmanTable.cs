@@ -24,17 +24,28 @@ internal sealed class JpegHuffmanTable
     // Per LookupBits-bit prefix: code length in the low byte, symbol above it; 0 where the code is longer.
     private readonly ushort[] _fast = new ushort[1 << LookupBits];
     // Per PairBits-bit prefix, for AC tables (empty for DC ones): up to two whole coefficients; see PairCoefficients.
-    private readonly ulong[] _pairs = [];
+    private readonly ulong[] _pairs;
     private readonly int[] _maxCode = new int[17];   // largest code of each length, -1 when none
     private readonly int[] _valueOffset = new int[17];
-    private readonly byte[] _symbols;
+    private readonly byte[] _symbols = new byte[256];
+    // The DHT entry (counts, then symbols) the table was last built from.
+    private readonly byte[] _entry = new byte[16 + 256];
+    private int _entryLength;
 
-    // Fully optimised from the first call, its helpers inlined: tables are built for every image decoded, and under
-    // tiered compilation the first few thousand images would build them in unoptimised code, 7 times slower.
+    // Each decoding thread's two tables, rebuilt in place for each image: a new pair table per image was 16 KB of garbage
+    // per 64 px image, and the collections it caused slowed parallel decoding down; images from one encoder with
+    // standard tables (no per-image optimisation) skip the rebuild altogether.
+    [ThreadStatic] private static JpegHuffmanTable? t_dc, t_ac;
+
+    private JpegHuffmanTable(bool ac) => _pairs = ac ? new ulong[1 << PairBits] : [];
+
+    // Fully optimised from the first call, as are the pair table's methods: tables are built for every image decoded,
+    // and under tiered compilation the first few thousand images would build them in unoptimised code, 3-7 times slower.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private JpegHuffmanTable(byte[] counts, byte[] symbols, bool ac)
+    private void Build(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols)
     {
-        _symbols = symbols;
+        symbols.CopyTo(_symbols);
+        Array.Clear(_fast);
         int code = 0, k = 0;
         for (int length = 1; length <= 16; length++)
         {
@@ -44,19 +55,21 @@ internal sealed class JpegHuffmanTable
                 if (length <= LookupBits)
                 {
                     int shift = LookupBits - length;
-                    for (int fill = 0; fill < 1 << shift; fill++)
-                        _fast[(code << shift) | fill] = (ushort)(length | (symbols[k] << 8));
+                    _fast.AsSpan(code << shift, 1 << shift).Fill((ushort)(length | (symbols[k] << 8)));
                 }
             }
             _maxCode[length] = counts[length - 1] == 0 ? -1 : code - 1;
             code <<= 1;
         }
-        if (ac)
-        {
-            _pairs = new ulong[1 << PairBits];
+        if (_pairs.Length > 0)
             BuildPairs();
-        }
+        counts.CopyTo(_entry);
+        symbols.CopyTo(_entry.AsSpan(16));
+        _entryLength = 16 + symbols.Length;
     }
+
+    private bool BuiltFrom(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols) =>
+        _entryLength == 16 + symbols.Length && _entry.AsSpan(0, 16).SequenceEqual(counts) && _entry.AsSpan(16, symbols.Length).SequenceEqual(symbols);
 
     // The pair table, filled code by code: every prefix that starts with a given code (and, for a coefficient, given
     // extra bits) shares that first part, and what can follow it depends only on the window's remaining bits, so each
@@ -97,6 +110,7 @@ internal sealed class JpegHuffmanTable
     // What the r bits after a first coefficient add to its entry, for each value of them: a second coefficient whose
     // code and extra bits fit in them, the end of block, or neither (the next position then gets a zero) - offsets
     // counted from the first's run, so that adding the two packed entries gives the pair's.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Follow((int Code, int Length, int Symbol)[] codes, int r, Span<ulong> follow)
     {
         follow.Fill(Pack(0, 0, 1, 1, false, 0, 0));
@@ -117,6 +131,7 @@ internal sealed class JpegHuffmanTable
     }
 
     // The codes of at most LookupBits bits, with their lengths and symbols, as the one-symbol lookup holds them.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (int Code, int Length, int Symbol)[] ShortCodes()
     {
         var codes = new List<(int, int, int)>();
@@ -136,15 +151,26 @@ internal sealed class JpegHuffmanTable
     }
 
     /// <summary>
-    /// Builds the table from a DHT entry's 16 code-length counts and its symbols; null for a table libjpeg refuses (more
-    /// codes of a length than that length holds, the all-ones code included, which T.81 reserves; symbols missing or
-    /// over 256) and for one that no 8-bit image needs, which the decoder then leaves to SkiaSharp: a DC difference
-    /// over 11 bits or an AC coefficient over 10 (T.81 F.1.2). Those bounds keep a symbol and its extra bits within
-    /// 27 bits, so that two AC symbols always fit in what one refill of the bit buffer leaves.
+    /// The table of a DHT entry's 16 code-length counts and its symbols, in the calling thread's own DC or AC table -
+    /// rebuilt unless it was last built from the same entry, and valid until the thread asks for another table of the
+    /// kind (for one image's decoding). Null for a table libjpeg refuses (more codes of a length than that length holds,
+    /// the all-ones code included, which T.81 reserves; symbols missing or over 256) and for one that no 8-bit image
+    /// needs, which the decoder then leaves to SkiaSharp: a DC difference over 11 bits or an AC coefficient over 10
+    /// (T.81 F.1.2). Those bounds keep a symbol and its extra bits within 27 bits, so that two AC symbols always fit in
+    /// what one refill of the bit buffer leaves.
     /// </summary>
-    public static JpegHuffmanTable? Create(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
+    public static JpegHuffmanTable? ForThisThread(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
     {
-        if (counts.Length != 16) return null;
+        if (!IsValid(counts, symbols, ac)) return null;
+        var table = ac ? t_ac ??= new JpegHuffmanTable(ac: true) : t_dc ??= new JpegHuffmanTable(ac: false);
+        if (!table.BuiltFrom(counts, symbols))
+            table.Build(counts, symbols);
+        return table;
+    }
+
+    private static bool IsValid(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
+    {
+        if (counts.Length != 16) return false;
         int total = 0, code = 0, longest = 0;
         for (int length = 1; length <= 16; length++)
             if (counts[length - 1] > 0) longest = length;
@@ -152,13 +178,13 @@ internal sealed class JpegHuffmanTable
         {
             total += counts[length - 1];
             code += counts[length - 1];
-            if (code >= 1 << length) return null;
+            if (code >= 1 << length) return false;
             code <<= 1;
         }
-        if (total != symbols.Length || total > 256) return null;
+        if (total != symbols.Length || total > 256) return false;
         foreach (var symbol in symbols)
-            if (ac ? (symbol & 15) > 10 : symbol > 11) return null;
-        return new JpegHuffmanTable(counts.ToArray(), symbols.ToArray(), ac);
+            if (ac ? (symbol & 15) > 10 : symbol > 11) return false;
+        return true;
     }
 
     /// <summary>

@@ -91,7 +91,9 @@ internal static class ReducedJpegDecoder
         public int DcAt = -1, AcAt = -1;    // where the scan's tables start in the file
     }
 
-    // Walks the markers up to the (only) scan; false for anything this decoder does not take.
+    // Walks the markers up to the (only) scan; false for anything this decoder does not take. Fully optimised from the
+    // first call, as the per-image work around the decoding loop is: a small image's whole decode is a few of its calls.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ReadHeaders(ReadOnlySpan<byte> file, out Frame frame)
     {
         frame = new Frame();
@@ -187,13 +189,13 @@ internal static class ReducedJpegDecoder
         return true;
     }
 
-    // The table whose counts start at `at` (its symbols follow them); null for one left to SkiaSharp (JpegHuffmanTable.Create).
+    // The table whose counts start at `at` (its symbols follow them), the thread's own; null for one left to SkiaSharp.
     private static JpegHuffmanTable? BuildTable(ReadOnlySpan<byte> file, int at, bool ac)
     {
         var counts = file.Slice(at, 16);
         int total = 0;
         foreach (var c in counts) total += c;
-        return JpegHuffmanTable.Create(counts, file.Slice(at + 16, total), ac);
+        return JpegHuffmanTable.ForThisThread(counts, file.Slice(at + 16, total), ac);
     }
 
     private static bool ReadQuantTables(ReadOnlySpan<byte> segment, int[][] quantTables)
