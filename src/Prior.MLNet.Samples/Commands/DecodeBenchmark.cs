@@ -10,7 +10,7 @@ namespace Prior.MLNet.Samples.Commands;
 /// <summary>
 /// The decode part of <c>prior bench</c>: MIMIC-CXR-JPG-sized radiographs (2544 × 3056 gray JPEGs with film grain, so
 /// their size is a real one's, about 1.8 MB) turned into the network's 224 × 224 input, one core, several ways on the
-/// same files: our pipeline (the reduced decoder at 2/8, area resize, normalise), the same through SkiaSharp's
+/// same files: our pipeline (our own decoder at 2/8, area resize, normalise), the same through SkiaSharp's
 /// libjpeg-turbo, the original's way (full decode, then resize), libvips' shrink-on-load (NetVips), the decoders alone
 /// at 1/8, and libjpeg-turbo's own <c>djpeg -scale 1/8 -grayscale</c> run once per file when it is installed.
 /// </summary>
@@ -43,7 +43,7 @@ internal static class DecodeBenchmark
         double ours = ImagesPerSecond(paths, p => preprocessor.Load(p, null));
         double viaSkia = ImagesPerSecond(paths, p =>
         {
-            var (pixels, w, h) = GrayscaleImage.Read(p, ImagePreprocessor.DecodeOversampling * size, reducedDecoder: false);
+            var (pixels, w, h) = GrayscaleImage.Read(p, ImagePreprocessor.DecodeOversampling * size, ownJpegDecoder: false);
             return preprocessor.FromGray(pixels, w, h, null);
         });
         double full = ImagesPerSecond(paths, p =>
@@ -52,8 +52,8 @@ internal static class DecodeBenchmark
             return preprocessor.FromGray(pixels, w, h, null);
         });
         double eighth = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size).Pixels);
-        double eighthSkia = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size, reducedDecoder: false).Pixels);
-        Console.WriteLine($"  {"ours: reduced decoder at 2/8 + area resize + normalise",-62} {ours,7:0.0} images/s");
+        double eighthSkia = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size, ownJpegDecoder: false).Pixels);
+        Console.WriteLine($"  {"ours: own decoder at 2/8 + area resize + normalise",-62} {ours,7:0.0} images/s");
         Console.WriteLine($"  {"the same through SkiaSharp's libjpeg-turbo at 2/8",-62} {viaSkia,7:0.0} images/s   ours/SkiaSharp {ours / viaSkia:0.00}×");
         Console.WriteLine($"  {"full decode + area resize + normalise (the original's way)",-62} {full,7:0.0} images/s   ours/full {ours / full:0.00}×");
         Console.WriteLine($"  {"decode alone at 1/8 (what djpeg below does): ours",-62} {eighth,7:0.0} images/s");

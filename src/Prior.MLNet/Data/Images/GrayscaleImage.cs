@@ -27,16 +27,16 @@ public static class GrayscaleImage
     /// never building the full one) whose width and height are both at least <paramref name="minimumSide"/>; a
     /// 2544 × 3056 radiograph for a 224-pixel network is read at 1/8, 318 × 382, several times faster than in full.
     /// Other formats, and <paramref name="minimumSide"/> 0, decode at full size. A grayscale baseline JPEG read at 1/8,
-    /// 2/8 or whole goes through <see cref="Jpeg.ReducedJpegDecoder"/> (the same pixels, faster); everything else
+    /// 2/8 or whole goes through <see cref="Jpeg.GrayscaleJpegDecoder"/> (the same pixels, faster); everything else
     /// through SkiaSharp's codec.
     /// </summary>
-    public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) => Read(path, minimumSide, reducedDecoder: true);
+    public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) => Read(path, minimumSide, ownJpegDecoder: true);
 
     /// <summary>
-    /// <see cref="Read(string, int)"/>, with <paramref name="reducedDecoder"/> false always through SkiaSharp's codec (the
-    /// tests' reference for the reduced decoder).
+    /// <see cref="Read(string, int)"/>, with <paramref name="ownJpegDecoder"/> false always through SkiaSharp's codec (the
+    /// tests' reference for our own decoder).
     /// </summary>
-    internal static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, bool reducedDecoder)
+    internal static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, bool ownJpegDecoder)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minimumSide);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -56,7 +56,7 @@ public static class GrayscaleImage
             int read = 0;
             while (read < length && RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read) is var n and > 0)
                 read += n;
-            return Decode(path, buffer.AsSpan(0, read), minimumSide, reducedDecoder);
+            return Decode(path, buffer.AsSpan(0, read), minimumSide, ownJpegDecoder);
         }
         finally
         {
@@ -64,7 +64,7 @@ public static class GrayscaleImage
         }
     }
 
-    private static (byte[] Pixels, int Width, int Height) Decode(string path, ReadOnlySpan<byte> bytes, int minimumSide, bool reducedDecoder)
+    private static (byte[] Pixels, int Width, int Height) Decode(string path, ReadOnlySpan<byte> bytes, int minimumSide, bool ownJpegDecoder)
     {
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
@@ -72,8 +72,8 @@ public static class GrayscaleImage
             throw new InvalidDataException($"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?).");
         // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8, 2/8 or whole: our own
         // decoder, the same pixels as libjpeg-turbo's and faster; anything else, or anything it declines, SkiaSharp.
-        if (reducedDecoder && ReducedJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var reduced))
-            return Orient(reduced.Pixels, reduced.Width, reduced.Height, (SKEncodedOrigin)reduced.Orientation);
+        if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var decoded))
+            return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation);
         using var data = SKData.CreateCopy(bytes);
         var stream = new SKMemoryStream(data);   // the codec owns it once made
         using var codec = SKCodec.Create(stream, out var created);
@@ -91,11 +91,11 @@ public static class GrayscaleImage
         return Orient(gray, width, height, codec.EncodedOrigin);
     }
 
-    // The scale ReducedJpegDecoder.SmallestScale picks, at the dimensions the codec gives for it (libjpeg's own
+    // The scale GrayscaleJpegDecoder.SmallestScale picks, at the dimensions the codec gives for it (libjpeg's own
     // rounding, the same as that rule's).
     private static (int Width, int Height) SmallestScale(SKCodec codec, int width, int height, int minimumSide)
     {
-        int eighths = ReducedJpegDecoder.SmallestScale(width, height, minimumSide);
+        int eighths = GrayscaleJpegDecoder.SmallestScale(width, height, minimumSide);
         if (eighths == 8)
             return (width, height);
         var scaled = codec.GetScaledDimensions(eighths / 8f);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the JPEG variants the reduced-scale decoder (ReducedJpegDecoder) is tested on, with libjpeg-turbo's own cjpeg
+# Makes the JPEG variants our own JPEG decoder (GrayscaleJpegDecoder) is tested on, with libjpeg-turbo's own cjpeg
 # (Debian: apt-get install libjpeg-turbo-progs; these were made with 2.1.5), not with our code: one gray test picture
 # (gradient, disc, hard-edged bars, noise; odd sides, so edge blocks are partial) encoded every way a radiograph may
 # come - standard and optimised Huffman tables, restart markers by rows and by blocks, very high and very low quality

@@ -9,13 +9,13 @@ using SkiaSharp;
 namespace Prior.MLNet.Tests.Data.Images;
 
 /// <summary>
-/// The reduced-scale JPEG decoder against libjpeg-turbo itself (through SkiaSharp's codec, asked for the same DCT
-/// scale): bit for bit on every grayscale baseline form in TestData/images/jpeg (made by cjpeg: see make.sh there),
+/// Our own JPEG decoder against libjpeg-turbo itself (through SkiaSharp's codec, asked for the same DCT scale, 1/8, 2/8
+/// or whole): bit for bit on every grayscale baseline form in TestData/images/jpeg (made by cjpeg: see make.sh there),
 /// declined for every form it leaves to SkiaSharp and for damaged scans, the EXIF orientation read as SkiaSharp reads
-/// it; and its two inverse-DCT paths against each other and against the quarter means in float64.
+/// it; and each inverse DCT's paths against each other and against float64 (the quarter means, the whole block).
 /// </summary>
 [TestClass]
-public sealed class ReducedJpegDecoderTests
+public sealed class GrayscaleJpegDecoderTests
 {
     private static string Folder => Path.Combine(RepositoryPaths.TestData, "images", "jpeg");
 
@@ -37,7 +37,7 @@ public sealed class ReducedJpegDecoderTests
         var bytes = File.ReadAllBytes(Path.Combine(Folder, file));
         foreach (int eighths in new[] { 1, 2, 8 })
         {
-            Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image), $"{file} at {eighths}/8 was declined");
+            Assert.IsTrue(GrayscaleJpegDecoder.TryDecodeAt(bytes, eighths, out var image), $"{file} at {eighths}/8 was declined");
             var (expected, width, height) = SkiaAt(bytes, eighths);
             Assert.AreEqual((width, height), (image.Width, image.Height), $"{file} at {eighths}/8");
             CollectionAssert.AreEqual(expected, image.Pixels, $"{file} at {eighths}/8");
@@ -56,7 +56,7 @@ public sealed class ReducedJpegDecoderTests
         var bytes = GrayscaleJpeg.Encode(pixels, width, height, quality: 90);
         foreach (int eighths in new[] { 1, 2, 8 })
         {
-            Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image));
+            Assert.IsTrue(GrayscaleJpegDecoder.TryDecodeAt(bytes, eighths, out var image));
             var (expected, w, h) = SkiaAt(bytes, eighths);
             Assert.AreEqual((w, h), (image.Width, image.Height));
             CollectionAssert.AreEqual(expected, image.Pixels, $"{eighths}/8");
@@ -77,8 +77,8 @@ public sealed class ReducedJpegDecoderTests
     public void FormsItDoesNotTakeAreLeftToSkiaSharp(string file)
     {
         var bytes = File.ReadAllBytes(Path.Combine(RepositoryPaths.TestData, "images", file));
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(bytes, 1, out _));
-        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 1, GrayscaleImage.MaxPixels, out _));
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(bytes, 1, out _));
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 1, GrayscaleImage.MaxPixels, out _));
     }
 
     [TestMethod]
@@ -86,33 +86,33 @@ public sealed class ReducedJpegDecoderTests
     {
         var original = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));
         int scan = ScanStart(original);
-        Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(original, 1, out _), "the undamaged file decodes");
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecodeAt(original, 1, out _), "the undamaged file decodes");
 
         // Cut in the middle of the scan, the end marker put back: the data runs out before the last block.
         var cut = original.AsSpan(0, scan + (original.Length - scan) / 2).ToArray().Concat(new byte[] { 0xFF, 0xD9 }).ToArray();
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(cut, 1, out _), "a scan that ends early");
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(cut, 1, out _), "a scan that ends early");
 
         // All ones: a code no Huffman table holds (T.81 reserves the all-ones codes).
         var ones = (byte[])original.Clone();
         for (int i = scan; i < scan + 64; i += 2)
             (ones[i], ones[i + 1]) = (0xFF, 0x00);
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(ones, 1, out _), "an invalid code");
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(ones, 1, out _), "an invalid code");
 
         // A restart marker missing, and one out of turn.
         var restart = File.ReadAllBytes(Path.Combine(Folder, "restart-every-row.jpg"));
-        Assert.IsTrue(ReducedJpegDecoder.TryDecodeAt(restart, 2, out _));
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecodeAt(restart, 2, out _));
         int marker = IndexOfMarker(restart, 0xD0);
         var missing = restart.Take(marker).Concat(restart.Skip(marker + 2)).ToArray();
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(missing, 2, out _), "RST0 missing");
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(missing, 2, out _), "RST0 missing");
         var outOfTurn = (byte[])restart.Clone();
         outOfTurn[marker + 1] = 0xD3;
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(outOfTurn, 2, out _), "RST3 where RST0 belongs");
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(outOfTurn, 2, out _), "RST3 where RST0 belongs");
 
         // A Huffman table with more codes of a length than the length holds.
         var table = (byte[])original.Clone();
         int dht = IndexOfMarker(table, 0xC4);
         table[dht + 5] = 3;   // three 1-bit codes
-        Assert.IsFalse(ReducedJpegDecoder.TryDecodeAt(table, 1, out _), "an impossible code-length count");
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(table, 1, out _), "an impossible code-length count");
     }
 
     [TestMethod]
@@ -146,7 +146,7 @@ public sealed class ReducedJpegDecoderTests
                 }
             }
             int eighths = (trial / 3 % 3) switch { 0 => 1, 1 => 2, _ => 8 };
-            if (!ReducedJpegDecoder.TryDecodeAt(bytes, eighths, out var image))
+            if (!GrayscaleJpegDecoder.TryDecodeAt(bytes, eighths, out var image))
             {
                 declined++;
                 continue;
@@ -174,7 +174,7 @@ public sealed class ReducedJpegDecoderTests
         var path = Path.Combine(Folder, file);
         int minimumSide = width == 51 ? 40 : 20;
         var viaDecoder = GrayscaleImage.Read(path, minimumSide);
-        var viaSkia = GrayscaleImage.Read(path, minimumSide, reducedDecoder: false);
+        var viaSkia = GrayscaleImage.Read(path, minimumSide, ownJpegDecoder: false);
         Assert.AreEqual((width, height), (viaDecoder.Width, viaDecoder.Height));
         Assert.AreEqual((viaSkia.Width, viaSkia.Height), (viaDecoder.Width, viaDecoder.Height));
         CollectionAssert.AreEqual(viaSkia.Pixels, viaDecoder.Pixels);
@@ -185,18 +185,18 @@ public sealed class ReducedJpegDecoderTests
     {
         var bytes = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));
         // 203 × 157: side 20 → 1/8, 40 → 2/8, 50 → 3/8 (77 × 59, SkiaSharp's), 157 and 0 → whole.
-        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 20, GrayscaleImage.MaxPixels, out var eighth));
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 20, GrayscaleImage.MaxPixels, out var eighth));
         Assert.AreEqual((26, 20), (eighth.Width, eighth.Height));
-        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 40, GrayscaleImage.MaxPixels, out var quarter));
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 40, GrayscaleImage.MaxPixels, out var quarter));
         Assert.AreEqual((51, 40), (quarter.Width, quarter.Height));
-        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 50, GrayscaleImage.MaxPixels, out _));
-        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 130, GrayscaleImage.MaxPixels, out _));   // 7/8: 178 × 138
-        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out var whole));
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 50, GrayscaleImage.MaxPixels, out _));
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 130, GrayscaleImage.MaxPixels, out _));   // 7/8: 178 × 138
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out var whole));
         Assert.AreEqual((203, 157), (whole.Width, whole.Height));
-        Assert.IsTrue(ReducedJpegDecoder.TryDecode(bytes, 0, GrayscaleImage.MaxPixels, out whole));
+        Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 0, GrayscaleImage.MaxPixels, out whole));
         Assert.AreEqual((203, 157), (whole.Width, whole.Height));
         // Over the pixel limit: SkiaSharp's path names the file and the limit.
-        Assert.IsFalse(ReducedJpegDecoder.TryDecode(bytes, 20, 203 * 157 - 1, out _));
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 20, 203 * 157 - 1, out _));
     }
 
     [TestMethod]

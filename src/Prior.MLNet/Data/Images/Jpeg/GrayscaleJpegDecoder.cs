@@ -26,7 +26,7 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// result or error.
 /// </para>
 /// </summary>
-internal static class ReducedJpegDecoder
+internal static class GrayscaleJpegDecoder
 {
     /// <summary>
     /// Decodes <paramref name="file"/> at the smallest DCT scale k/8 whose sides, as libjpeg rounds them
@@ -36,7 +36,7 @@ internal static class ReducedJpegDecoder
     /// <paramref name="maxPixels"/> pixels: row-major gray pixels, not yet turned upright, and the EXIF orientation
     /// (1-8, 1 when the file has none) that would turn them. False, with nothing returned, for anything else.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out ReducedJpeg image)
+    public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image)
     {
         image = default;
         if (minimumSide < 0 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels) return false;
@@ -65,7 +65,7 @@ internal static class ReducedJpegDecoder
     /// ⌈width · eighths / 8⌉ × ⌈height · eighths / 8⌉ pixels; false, with nothing returned, when the file is not a
     /// grayscale baseline JPEG or is malformed.
     /// </summary>
-    public static bool TryDecodeAt(ReadOnlySpan<byte> file, int eighths, out ReducedJpeg image)
+    public static bool TryDecodeAt(ReadOnlySpan<byte> file, int eighths, out DecodedJpeg image)
     {
         image = default;
         return eighths is 1 or 2 or 8 && ReadHeaders(file, out var frame) && Decode(file, frame, eighths, out image);
@@ -73,13 +73,13 @@ internal static class ReducedJpegDecoder
 
     private static int ScaledSide(int side, int eighths) => (int)(((long)side * eighths + 7) / 8);
 
-    private static bool Decode(ReadOnlySpan<byte> file, Frame frame, int eighths, out ReducedJpeg image)
+    private static bool Decode(ReadOnlySpan<byte> file, Frame frame, int eighths, out DecodedJpeg image)
     {
         image = default;
         int width = ScaledSide(frame.Width, eighths), height = ScaledSide(frame.Height, eighths);
         var output = GC.AllocateUninitializedArray<byte>(checked(width * height));   // every pixel is written
         if (!DecodeScan(file, frame, eighths, output, width, height)) return false;
-        image = new ReducedJpeg(output, width, height, frame.Orientation);
+        image = new DecodedJpeg(output, width, height, frame.Orientation);
         return true;
     }
 
