@@ -75,6 +75,25 @@ internal sealed class FullInverseDct
             TransformScalar(ref block, ref pixels, at, stride);
     }
 
+    /// <summary>
+    /// The pixels of the block at block column <paramref name="blockX"/> and row <paramref name="blockY"/> into a
+    /// row-major image of <paramref name="width"/> × <paramref name="height"/>, cropped at its right and bottom edges.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void Write(ref int block, bool dcOnly, byte[] image, int width, int height, int blockX, int blockY)
+    {
+        int x = 8 * blockX, y = 8 * blockY;
+        if (x + 8 <= width && y + 8 <= height)
+        {
+            Transform(ref block, dcOnly, ref MemoryMarshal.GetArrayDataReference(image), (nint)y * width + x, width);
+            return;
+        }
+        Span<byte> edge = stackalloc byte[64];
+        Transform(ref block, dcOnly, ref MemoryMarshal.GetReference(edge), 0, 8);
+        for (int row = 0; row < 8 && y + row < height; row++)
+            edge.Slice(row * 8, Math.Min(8, width - x)).CopyTo(image.AsSpan((y + row) * width + x));
+    }
+
     /// <summary>Both passes in 64-bit integers, as libjpeg computes them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void TransformScalar(ref int block, ref byte pixels, nint at, int stride)
