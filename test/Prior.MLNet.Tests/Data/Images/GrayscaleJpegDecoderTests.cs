@@ -181,6 +181,22 @@ public sealed class GrayscaleJpegDecoderTests
     }
 
     [TestMethod]
+    [DataRow("exif-orientation-6.jpg", 157, 203)]
+    [DataRow("exif-orientation-8-big-endian.jpg", 157, 203)]
+    [DataRow("exif-second-block-orientation-3.jpg", 203, 157)]
+    [DataRow("odd-9x17.jpg", 9, 17)]
+    [DataRow("quality-2-16bit-tables.jpg", 203, 157)]
+    public void ReadingWholeThroughItGivesWhatSkiaSharpsCodecGives(string file, int width, int height)
+    {
+        var path = Path.Combine(Folder, file);
+        var viaDecoder = GrayscaleImage.Read(path);
+        var viaSkia = GrayscaleImage.Read(path, 0, ownJpegDecoder: false);
+        Assert.AreEqual((width, height), (viaDecoder.Width, viaDecoder.Height));
+        Assert.AreEqual((viaSkia.Width, viaSkia.Height), (viaDecoder.Width, viaDecoder.Height));
+        CollectionAssert.AreEqual(viaSkia.Pixels, viaDecoder.Pixels);
+    }
+
+    [TestMethod]
     public void ScalesFromThreeToSevenEighthsAreLeftToSkiaSharp()
     {
         var bytes = File.ReadAllBytes(Path.Combine(Folder, "standard-tables.jpg"));

@@ -15,8 +15,9 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// columns' pass on the block's rows as they are, the rows' pass on the block transposed - which hold every product
 /// and sum exactly as long as each pass's inputs stay within ±<see cref="ExactInputBound"/> (the largest sum a pass
 /// forms is 178,219 times its largest input, below 2³¹ up to that bound). Every block is checked, pass by pass; one
-/// outside the bound (no real image comes near it: a block of white on black stays under 9,000) takes the 64-bit
-/// integer path, as does every block without AVX2.
+/// outside the bound takes the 64-bit integer path, as does every block without AVX2. No image comes near it: blocks of
+/// pure black and white (stripes, checkerboards, halves, 300 random patterns) at quality 100 reach 1,016 in the first
+/// pass's inputs and 4,104 in the second's (a float64 DCT and this transform, recomputed outside the project).
 /// </para>
 /// <para>
 /// The decoder stores a block's 64 coefficients, still quantised, in natural (row-major) order in a block of

@@ -16,14 +16,14 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// reduced scales only the 25 coefficients the output depends on are kept, and the 2 × 2 transform runs four columns
 /// at once (<see cref="ReducedInverseDct"/>). On 2544 × 3056 radiographs it decodes 1.6 times as many images per second
 /// as libjpeg-turbo through SkiaSharp at 1/8, and the whole input pipeline at 2/8 outpaces libjpeg-turbo's own
-/// <c>djpeg</c> at 1/8; small images (CheXpert's downsampled set, the synthetic data) decode whole 1.5 to 2 times as
-/// fast as through SkiaSharp (docs/performance.md). Scales 3/8 to 7/8 are SkiaSharp's.
+/// <c>djpeg</c> at 1/8; small images (CheXpert's downsampled set, the synthetic data) decode whole about twice as fast
+/// as through SkiaSharp (docs/performance.md). Scales 3/8 to 7/8 are SkiaSharp's.
 /// <para>
 /// Anything else - colour or several components, progressive, arithmetic-coded, 12-bit, lossless, hierarchical,
 /// scans with a defined line count - is declined (<see cref="TryDecode"/> returns false) for SkiaSharp's full decoder,
 /// and so is anything malformed: a missing table, a code no table holds, data that ends before the last block or a
-/// scan the file cuts off, a missing restart marker. Declining costs only the time spent until then; the general decoder then gives its own
-/// result or error.
+/// scan the file cuts off, a missing restart marker. Declining costs only the time spent until then; the general
+/// decoder then gives its own result or error.
 /// </para>
 /// </summary>
 internal static class GrayscaleJpegDecoder
@@ -32,9 +32,9 @@ internal static class GrayscaleJpegDecoder
     /// Decodes <paramref name="file"/> at the smallest DCT scale k/8 whose sides, as libjpeg rounds them
     /// (⌈side · k / 8⌉), are both at least <paramref name="minimumSide"/> - the scale SkiaSharp's codec would be asked
     /// for; whole for <paramref name="minimumSide"/> 0 - when that scale is 1/8, 2/8 or 8/8 and the file is a grayscale
-    /// baseline JPEG of at most
-    /// <paramref name="maxPixels"/> pixels: row-major gray pixels, not yet turned upright, and the EXIF orientation
-    /// (1-8, 1 when the file has none) that would turn them. False, with nothing returned, for anything else.
+    /// baseline JPEG of at most <paramref name="maxPixels"/> pixels: row-major gray pixels, not yet turned upright, and
+    /// the EXIF orientation (1-8, 1 when the file has none) that would turn them. False, with nothing returned, for
+    /// anything else.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image)
     {
@@ -106,7 +106,7 @@ internal static class GrayscaleJpegDecoder
         frame = new Frame();
         if (file.Length < 4 || file[0] != 0xFF || file[1] != 0xD8) return false;
         // Where each table's 16 code-length counts start; the tables are built only once the file is known to be
-        // decoded here (building costs more than a small image's whole decode).
+        // decoded here, not for files left to SkiaSharp.
         int[] dcTables = [-1, -1, -1, -1], acTables = [-1, -1, -1, -1];
         var quantTables = new int[4][];
         bool haveFrame = false;
