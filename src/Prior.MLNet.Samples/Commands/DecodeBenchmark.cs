@@ -98,7 +98,7 @@ internal static class DecodeBenchmark
         Console.WriteLine($"Decoding small gray JPEGs whole, {count} files each, one core:");
         foreach (var (width, height, key) in new[] { (320, 390, "smallDecodeVsSkiaSharp"), (128, 128, "tinyDecodeVsSkiaSharp") })
         {
-            var paths = Radiographs(folder, $"small-{width}x{height}", count, width, height, seed: 5000);
+            var paths = Radiographs(Path.Combine(folder, "small"), $"small-{width}x{height}", count, width, height, seed: 5000);
             double ours = ImagesPerSecond(paths, p => GrayscaleImage.Read(p).Pixels);
             double skia = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, 0, ownJpegDecoder: false).Pixels);
             Console.WriteLine($"  {$"{width} × {height}: our own decoder",-62} {ours,7:0} images/s");

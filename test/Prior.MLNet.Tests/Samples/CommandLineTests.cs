@@ -51,7 +51,10 @@ public sealed class CommandLineTests
         using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         Assert.IsGreaterThan(0, figures.RootElement.GetProperty("decodeImagesPerSecond").GetDouble());
         Assert.IsGreaterThan(0, figures.RootElement.GetProperty("decodeVsFullDecode").GetDouble());
+        Assert.IsGreaterThan(0, figures.RootElement.GetProperty("smallDecodeVsSkiaSharp").GetDouble());
+        Assert.IsGreaterThan(0, figures.RootElement.GetProperty("tinyDecodeVsSkiaSharp").GetDouble());
         Assert.HasCount(2, Directory.GetFiles(Path.Combine(dir, "jpegs"), "*.jpg"));
+        Assert.HasCount(400, Directory.GetFiles(Path.Combine(dir, "jpegs", "small"), "*.jpg"));
         Assert.AreEqual(2, RunPrior("bench", "--suite", "nonsense").Code);
     }
 
