@@ -6,8 +6,8 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Samples.Commands;
 
 /// <summary>
-/// <c>prior bench</c>: the parts of the performance suite (decode, memory, inference, onnx, index, step), each in its own
-/// class, each printing what it compares; <c>--json</c> collects their figures.
+/// <c>prior bench</c>: the parts of the performance suite (decode, memory, inference, onnx, index, step, compute, peak,
+/// pipeline), each in its own class, each printing what it compares; <c>--json</c> collects their figures.
 /// </summary>
 internal static class BenchCommand
 {
@@ -18,7 +18,7 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Batch size of the step part's paper-preset steps (the original PRIOR was timed at 4).", DefaultValueFactory = _ => 4 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
-        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), onnx (the exported image encoder in ONNX Runtime against TorchSharp), index (PRIOR's pretraining index, studies/s), step (stage 1 and 3 training steps at the paper preset, padded to 256 and to the batch's longest report, against the original's quoted times; then stage 3 per preset), compute (the ResNet's forward + backward GFLOP/s against libtorch's matrix multiply), peak (peak memory of stage-3 training per preset and batch), pipeline (training steps fed by the real input pipeline against the same batches built beforehand).", DefaultValueFactory = _ => "decode,memory,inference,onnx,index,step,compute,peak,pipeline" };
+        var suite = new Option<string>("--suite") { Description = "Comma-separated parts: decode (radiograph JPEGs to network input, against djpeg and NetVips, and from the cache; small JPEGs read whole, our decoder against SkiaSharp), memory (process memory over training epochs), inference (the image-embedding transformer against a raw forward), onnx (the exported image encoder in ONNX Runtime against TorchSharp), index (PRIOR's pretraining index, studies/s), step (stage 1 and 3 training steps at the paper preset, padded to 256 and to the batch's longest report, against the original's quoted times; then stage 3 per preset), compute (the ResNet's forward + backward GFLOP/s against libtorch's matrix multiply), peak (peak memory of stage-3 training per preset and batch), pipeline (training steps fed by the real input pipeline against the same batches built beforehand).", DefaultValueFactory = _ => "decode,memory,inference,onnx,index,step,compute,peak,pipeline" };
         var indexStudies = new Option<string>("--index-studies") { Description = "Comma-separated sizes (studies) of the synthetic installs the index part writes, indexes and loads back; two or more show how time and memory scale.", DefaultValueFactory = _ => "10000,100000" };
         var memoryEpochs = new Option<int>("--memory-epochs") { Description = "Epochs of the memory part (growth is measured from epoch 2 to the last).", DefaultValueFactory = _ => 10 };
         var images = new Option<int>("--images") { Description = "Radiograph-sized JPEGs the decode part writes and reads.", DefaultValueFactory = _ => 24 };
