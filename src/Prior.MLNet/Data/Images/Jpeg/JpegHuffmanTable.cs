@@ -74,7 +74,7 @@ internal sealed class JpegHuffmanTable
     // The pair table, filled code by code: every prefix that starts with a given code (and, for a coefficient, given
     // extra bits) shares that first part, and what can follow it depends only on the window's remaining bits, so each
     // entry is one addition of the two. Built prefix by prefix, with a decision or two per entry that the processor
-    // could not predict, it cost more than decoding a whole 64 px image.
+    // could not predict, it cost 13 µs per image, two thirds of what the rest of a 64 px image's decoding takes.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BuildPairs()
     {
