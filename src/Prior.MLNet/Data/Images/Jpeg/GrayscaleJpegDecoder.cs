@@ -268,8 +268,8 @@ internal static class GrayscaleJpegDecoder
     // The hot loop: the bit buffer lives in locals (registers), tables are read without bounds checks where the index
     // is bounded by construction (a table's prefix width, a zig-zag position checked to be at most 95).
     // Fully optimised from the first call: it runs once per image, so tiered compilation would leave the first images
-    // of a run (all of a short benchmark) in its slower on-stack-replacement code. `slots` maps zig-zag positions to
-    // the writer's block layout of `blockSize` ints.
+    // of a run (all of a short benchmark) in its slower on-stack-replacement code. `slotTable` maps zig-zag positions
+    // to the writer's block layout of `blockSize` ints.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool DecodeScan<TWriter>(ReadOnlySpan<byte> file, Frame frame, int[] slotTable, int blockSize, TWriter writer)
         where TWriter : struct, IBlockWriter

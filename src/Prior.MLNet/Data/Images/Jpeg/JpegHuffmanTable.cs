@@ -27,10 +27,10 @@ internal sealed class JpegHuffmanTable
     private readonly ulong[] _pairs;
     private readonly int[] _maxCode = new int[17];   // largest code of each length, -1 when none
     private readonly int[] _valueOffset = new int[17];
-    private readonly byte[] _symbols = new byte[256];
-    // The DHT entry (counts, then symbols) the table was last built from.
-    private readonly byte[] _entry = new byte[16 + 256];
+    // The DHT entry the table was last built from: 16 code-length counts, then the symbols (SymbolsAt on).
+    private readonly byte[] _entry = new byte[SymbolsAt + 256];
     private int _entryLength;
+    private const int SymbolsAt = 16;
 
     // Each decoding thread's two tables, rebuilt in place for each image: a new pair table per image was 16 KB of garbage
     // per image, at tens of thousands of 64 px images a second; images from one encoder with standard tables (no
@@ -44,7 +44,9 @@ internal sealed class JpegHuffmanTable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Build(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols)
     {
-        symbols.CopyTo(_symbols);
+        counts.CopyTo(_entry);
+        symbols.CopyTo(_entry.AsSpan(SymbolsAt));
+        _entryLength = SymbolsAt + symbols.Length;
         Array.Clear(_fast);
         int code = 0, k = 0;
         for (int length = 1; length <= 16; length++)
@@ -63,13 +65,10 @@ internal sealed class JpegHuffmanTable
         }
         if (_pairs.Length > 0)
             BuildPairs();
-        counts.CopyTo(_entry);
-        symbols.CopyTo(_entry.AsSpan(16));
-        _entryLength = 16 + symbols.Length;
     }
 
     private bool BuiltFrom(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols) =>
-        _entryLength == 16 + symbols.Length && _entry.AsSpan(0, 16).SequenceEqual(counts) && _entry.AsSpan(16, symbols.Length).SequenceEqual(symbols);
+        _entryLength == SymbolsAt + symbols.Length && _entry.AsSpan(0, SymbolsAt).SequenceEqual(counts) && _entry.AsSpan(SymbolsAt, symbols.Length).SequenceEqual(symbols);
 
     // The pair table, filled code by code: every prefix that starts with a given code (and, for a coefficient, given
     // extra bits) shares that first part, and what can follow it depends only on the window's remaining bits, so each
@@ -229,7 +228,7 @@ internal sealed class JpegHuffmanTable
             if (++length > 16) return -1;
             code = next16 >> (16 - length);
         }
-        return length | (_symbols[code + _valueOffset[length]] << 8);
+        return length | (_entry[SymbolsAt + code + _valueOffset[length]] << 8);
     }
 
     /// <summary>T.81 F.2.2.1 EXTEND: the <paramref name="size"/> extra bits as a signed coefficient.</summary>
