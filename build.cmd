@@ -1,7 +1,7 @@
 @echo off
 rem Windows entry point: restore, build and test.   build.cmd [-cuda] [-notest] [-pack] [-c Debug^|Release]
-rem -pack also writes the Prior.MLNet package (and its symbols) and the Prior.MLNet.Tool package (prior, a .NET tool
-rem carrying this OS's libtorch) to artifacts\.
+rem -pack also writes the Prior.MLNet, Prior.MLNet.Onnx and Prior.MLNet.Synthetic packages (with symbols) and the
+rem Prior.MLNet.Tool package (prior, a .NET tool carrying this OS's libtorch) to artifacts\.
 rem -cuda references TorchSharp-cuda-windows instead of the CPU libtorch (needs an NVIDIA driver and GPU).
 setlocal
 set BACKEND=cpu
@@ -20,7 +20,8 @@ exit /b 2
 cd /d "%~dp0"
 dotnet restore Prior.MLNet.sln -p:TorchBackend=%BACKEND% || exit /b 1
 dotnet build Prior.MLNet.sln -c %CONFIG% --no-restore -p:TorchBackend=%BACKEND% || exit /b 1
-if "%PACK%"=="1" dotnet pack src\Prior.MLNet\Prior.MLNet.csproj -c %CONFIG% --no-build -o artifacts -p:TorchBackend=%BACKEND% || exit /b 1
-if "%PACK%"=="1" dotnet pack src\Prior.MLNet.Samples\Prior.MLNet.Samples.csproj -c %CONFIG% --no-build -o artifacts -p:TorchBackend=%BACKEND% || exit /b 1
+if "%PACK%"=="1" for %%P in (Prior.MLNet Prior.MLNet.Onnx Prior.MLNet.Synthetic Prior.MLNet.Tool) do (
+  dotnet pack src\%%P\%%P.csproj -c %CONFIG% --no-build -o artifacts -p:TorchBackend=%BACKEND% || exit /b 1
+)
 if "%RUNTESTS%"=="1" dotnet test Prior.MLNet.sln -c %CONFIG% --no-build -p:TorchBackend=%BACKEND% || exit /b 1
 exit /b 0

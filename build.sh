@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Linux/macOS entry point: restore, build and test.   ./build.sh [--cuda] [--no-test] [--pack] [--configuration Debug|Release]
-# --pack also writes the Prior.MLNet package (and its symbols) and the Prior.MLNet.Tool package (`prior`, a .NET tool
-# carrying this OS's libtorch) to artifacts/.
+# --pack also writes the Prior.MLNet, Prior.MLNet.Onnx and Prior.MLNet.Synthetic packages (with symbols) and the
+# Prior.MLNet.Tool package (`prior`, a .NET tool carrying this OS's libtorch) to artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")"
 backend=cpu; configuration=Release; run_tests=1; pack=0
@@ -20,8 +20,9 @@ props=(-p:TorchBackend="$backend")
 dotnet restore Prior.MLNet.sln "${props[@]}"
 dotnet build Prior.MLNet.sln -c "$configuration" --no-restore "${props[@]}"
 if [ "$pack" = 1 ]; then
-  dotnet pack src/Prior.MLNet/Prior.MLNet.csproj -c "$configuration" --no-build -o artifacts "${props[@]}"
-  dotnet pack src/Prior.MLNet.Samples/Prior.MLNet.Samples.csproj -c "$configuration" --no-build -o artifacts "${props[@]}"
+  for project in Prior.MLNet Prior.MLNet.Onnx Prior.MLNet.Synthetic Prior.MLNet.Tool; do
+    dotnet pack "src/$project/$project.csproj" -c "$configuration" --no-build -o artifacts "${props[@]}"
+  done
 fi
 if [ "$run_tests" = 1 ]; then
   dotnet test Prior.MLNet.sln -c "$configuration" --no-build "${props[@]}"

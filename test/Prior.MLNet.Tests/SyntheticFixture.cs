@@ -1,4 +1,4 @@
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 
 namespace Prior.MLNet.Tests;
 

@@ -71,8 +71,11 @@ public sealed class PriorTrainerOptions
     /// <summary>Where to run. Default <see cref="ComputeDevice.Auto"/>.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
-    /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default 114514 (the paper's).</summary>
-    public long Seed { get; init; } = 114514;
+    /// <summary>PRIOR's own seed (the original's <c>seed_everything(114514)</c>), the default of every seed in this library.</summary>
+    public const long DefaultSeed = 114514;
+
+    /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default <see cref="DefaultSeed"/> (the paper's).</summary>
+    public long Seed { get; init; } = DefaultSeed;
 
     /// <summary>Folder for checkpoints; null (default) writes none.</summary>
     public string? CheckpointDirectory { get; init; }

@@ -100,16 +100,8 @@ public static class PriorCatalog
             ArgumentException.ThrowIfNullOrWhiteSpace(errorColumnName);
     }
 
-    // TransformsCatalog keeps the MLContext's environment in an internal property; training progress goes to its log
-    // (mlContext.Log). Found by reflection until the library's ML.NET internals access lands; a fresh context otherwise.
-    private static IChannelProvider GetContext(TransformsCatalog catalog)
-    {
-        const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-        var type = typeof(TransformsCatalog);
-        var environment = type.GetField("_env", flags)?.GetValue(catalog)
-                          ?? type.GetProperty("Microsoft.ML.Data.IInternalCatalog.Environment", flags)?.GetValue(catalog);
-        return environment as IChannelProvider ?? new MLContext();
-    }
+    // The MLContext's environment (seed, log, cancellation), which TransformsCatalog keeps internal.
+    private static IHostEnvironment GetContext(TransformsCatalog catalog) => Persistence.MLNetInternals.Environment(catalog);
 
     /// <summary>
     /// Adds a report drafted from each image of <paramref name="inputColumnName"/> (text under

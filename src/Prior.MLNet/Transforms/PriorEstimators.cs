@@ -49,13 +49,5 @@ internal static class PriorSchemaShapes
         return new SchemaShape(columns);
     }
 
-    // ML.NET builds a SchemaShape from a schema with SchemaShape.Create, which (like SchemaShape.Column's
-    // constructor) is internal. Until this library's ML.NET internals access lands (Transforms/Persistence), call it
-    // by reflection; ML.NET is pinned, and the estimator tests fail loudly if the method moves.
-    private static readonly System.Reflection.MethodInfo CreateShape =
-        typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public,
-            [typeof(DataViewSchema)])
-        ?? throw new MissingMethodException("SchemaShape.Create(DataViewSchema) was not found in this ML.NET version.");
-
-    internal static SchemaShape ShapeOf(DataViewSchema schema) => (SchemaShape)CreateShape.Invoke(null, [schema])!;
+    internal static SchemaShape ShapeOf(DataViewSchema schema) => Persistence.MLNetInternals.ShapeOf(schema);
 }

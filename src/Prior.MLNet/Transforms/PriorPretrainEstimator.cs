@@ -14,10 +14,10 @@ namespace Prior.MLNet.Transforms;
 /// </summary>
 public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer>
 {
-    private readonly IChannelProvider _environment;
+    private readonly IHostEnvironment _environment;
     private readonly PriorPretrainOptions _options;
 
-    internal PriorPretrainEstimator(IChannelProvider environment, PriorPretrainOptions options)
+    internal PriorPretrainEstimator(IHostEnvironment environment, PriorPretrainOptions options)
     {
         _environment = environment ?? throw new ArgumentNullException(nameof(environment));
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -36,23 +36,23 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var defaults = PriorTrainerOptions.ForPreset(o.Preset);
         if (input.Schema.GetColumnOrNull(o.ImagePathColumnName) is not null)
             ImageInput.Check(input.Schema, o.ImagePathColumnName, defaults.Model.ImageSize);
-        var cancelable = _environment as ICancelable;
-        if (cancelable?.IsCanceled == true)
+        if (Persistence.MLNetInternals.IsCanceled(_environment))
             throw new OperationCanceledException("PriorPretrain: the MLContext's execution was cancelled before training.");
         var summary = new DataLoadSummary();
         var studies = TrainingStudies.FromDataView(input, o.ImagePathsColumnName, o.SentencesColumnName, summary);
         if (studies.Count < 2)
             throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
-        long seed = o.Seed ?? (_environment as IHostEnvironmentInternal)?.Seed ?? 114514;
+        long seed = o.Seed ?? Persistence.MLNetInternals.Seed(_environment) ?? PriorTrainerOptions.DefaultSeed;
         var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
         using var cancellation = new CancellationTokenSource();
+        var switches = o.TrainerSwitches();
         var trainerOptions = new PriorTrainerOptions
         {
             Model = o.ApplyTo(defaults.Model),
-            PrototypeInitialization = o.PrototypeInitialization,
-            RestartUnusedPrototypes = o.RestartUnusedPrototypes,
-            StageSchedule = o.StageSchedule,
-            KeepOptimizerStateAcrossStages = o.KeepOptimizerStateAcrossStages,
+            PrototypeInitialization = switches.Initialization,
+            RestartUnusedPrototypes = switches.Restart,
+            StageSchedule = switches.Schedule,
+            KeepOptimizerStateAcrossStages = switches.KeepOptimizer,
             ImageCache = o.ImageCache,
             MeasureGradientShares = o.MeasureGradientShares,
             Notice = o.Notice,
@@ -67,12 +67,13 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             Device = o.Device,
             Seed = seed,
             CheckpointDirectory = o.CheckpointDirectory,
+            CheckpointEverySteps = o.CheckpointEverySteps,
             Resume = o.Resume,
             Progress = TrainingLog.ToChannel(_environment, step =>
             {
                 o.Progress?.Invoke(step);
                 // MLContext.CancelExecution(): stop at the next step, as ML.NET's own trainers do.
-                if (cancelable?.IsCanceled == true)
+                if (Persistence.MLNetInternals.IsCanceled(_environment))
                     cancellation.Cancel();
             }),
         };

@@ -111,11 +111,18 @@ public sealed class PriorPretrainOptions
     /// <summary>Factor on the image tower's gradient from the global term through the bank in stages 2–3. Default 1 (the original's; see <see cref="Modeling.PriorModelOptions.PrototypePathImageGradient"/>).</summary>
     public double PrototypePathImageGradient { get; init; } = 1;
 
-    /// <summary>Stages 2–3 train only the bank and the decoders, on detached features, and leave the towers to stage 1's terms. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DecoupledPrototypeStages"/>).</summary>
-    public bool DecoupledPrototypeStages { get; init; }
+    /// <summary>
+    /// The recipe of stages 2–3; it supplies each of <see cref="DecoupledPrototypeStages"/>, <see cref="PrototypeLogits"/>,
+    /// <see cref="StageSchedule"/>, <see cref="KeepOptimizerStateAcrossStages"/>, <see cref="PrototypeInitialization"/> and
+    /// <see cref="RestartUnusedPrototypes"/> left null. Default <see cref="PriorRecipe.Original"/>.
+    /// </summary>
+    public PriorRecipe Recipe { get; init; } = PriorRecipe.Original;
 
-    /// <summary>How the sentence bank scores sentences against prototypes. Default <see cref="Modeling.PrototypeLogits.DotProduct"/> (the original's; see <see cref="Modeling.PriorModelOptions.PrototypeLogits"/>).</summary>
-    public Modeling.PrototypeLogits PrototypeLogits { get; init; } = Modeling.PrototypeLogits.DotProduct;
+    /// <summary>Stages 2–3 train only the bank and the decoders, on detached features, and leave the towers to stage 1's terms. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="Modeling.PriorModelOptions.DecoupledPrototypeStages"/>).</summary>
+    public bool? DecoupledPrototypeStages { get; init; }
+
+    /// <summary>How the sentence bank scores sentences against prototypes. Null (default): the recipe's (<see cref="Modeling.PrototypeLogits.DotProduct"/> for the original, <see cref="Modeling.PrototypeLogits.CenteredCosine"/> for decoupled; see <see cref="Modeling.PriorModelOptions.PrototypeLogits"/>).</summary>
+    public Modeling.PrototypeLogits? PrototypeLogits { get; init; }
 
     /// <summary>The scale of <see cref="Modeling.PrototypeLogits.CenteredCosine"/> logits. Default 10 (see <see cref="Modeling.PriorModelOptions.PrototypeLogitScale"/>).</summary>
     public double PrototypeLogitScale { get; init; } = 10;
@@ -123,11 +130,14 @@ public sealed class PriorPretrainOptions
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 
-    /// <summary>How the learning rate moves across stages. Default <see cref="StageSchedule.PerStage"/> (the original's; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
-    public StageSchedule StageSchedule { get; init; } = StageSchedule.PerStage;
+    /// <summary>How the learning rate moves across stages. Null (default): the recipe's (<see cref="StageSchedule.PerStage"/> for the original, <see cref="StageSchedule.Continuous"/> for decoupled; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
+    public StageSchedule? StageSchedule { get; init; }
 
-    /// <summary>One optimizer for the whole run instead of a fresh one per stage. Default false (the original's; see <see cref="PriorTrainerOptions.KeepOptimizerStateAcrossStages"/>).</summary>
-    public bool KeepOptimizerStateAcrossStages { get; init; }
+    /// <summary>One optimizer for the whole run instead of a fresh one per stage. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="PriorTrainerOptions.KeepOptimizerStateAcrossStages"/>).</summary>
+    public bool? KeepOptimizerStateAcrossStages { get; init; }
+
+    /// <summary>Checkpoint every this many steps (and at each stage's end) when <see cref="CheckpointDirectory"/> is set; 0 only at stage ends. Default 100.</summary>
+    public int CheckpointEverySteps { get; init; } = 100;
 
     /// <summary>
     /// <paramref name="preset"/> with this object's model settings: the bank size, the image size and the stage 2–3
@@ -142,8 +152,8 @@ public sealed class PriorPretrainOptions
         KeepRawLocalAlignment = KeepRawLocalAlignment,
         ShieldTextTowerFromBank = ShieldTextTowerFromBank,
         PrototypePathImageGradient = PrototypePathImageGradient,
-        DecoupledPrototypeStages = DecoupledPrototypeStages,
-        PrototypeLogits = PrototypeLogits,
+        DecoupledPrototypeStages = DecoupledPrototypeStages ?? Recipe == PriorRecipe.Decoupled,
+        PrototypeLogits = PrototypeLogits ?? (Recipe == PriorRecipe.Decoupled ? Modeling.PrototypeLogits.CenteredCosine : Modeling.PrototypeLogits.DotProduct),
         PrototypeLogitScale = PrototypeLogitScale,
     };
 
@@ -157,11 +167,21 @@ public sealed class PriorPretrainOptions
     /// </summary>
     public int? ImageSize { get; init; }
 
-    /// <summary>How the bank starts at the first prototype stage. Default <see cref="PrototypeInitialization.Random"/> (see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
-    public PrototypeInitialization PrototypeInitialization { get; init; } = PrototypeInitialization.Random;
+    /// <summary>How the bank starts at the first prototype stage. Null (default): the recipe's (<see cref="PrototypeInitialization.Random"/> for the original, <see cref="PrototypeInitialization.KMeans"/> for decoupled; see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
+    public PrototypeInitialization? PrototypeInitialization { get; init; }
 
-    /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Default false (see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
-    public bool RestartUnusedPrototypes { get; init; }
+    /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
+    public bool? RestartUnusedPrototypes { get; init; }
+
+    /// <summary>The schedule and bank switches of the trainer, each set one or its recipe's: the one place the recipe is read besides <see cref="ApplyTo"/>.</summary>
+    internal (StageSchedule Schedule, bool KeepOptimizer, PrototypeInitialization Initialization, bool Restart) TrainerSwitches()
+    {
+        bool decoupled = Recipe == PriorRecipe.Decoupled;
+        return (StageSchedule ?? (decoupled ? Training.StageSchedule.Continuous : Training.StageSchedule.PerStage),
+            KeepOptimizerStateAcrossStages ?? decoupled,
+            PrototypeInitialization ?? (decoupled ? Training.PrototypeInitialization.KMeans : Training.PrototypeInitialization.Random),
+            RestartUnusedPrototypes ?? decoupled);
+    }
 
     /// <summary>Measure each loss term's gradient on the towers at every epoch's first step (a notice per epoch). Default false (see <see cref="PriorTrainerOptions.MeasureGradientShares"/>).</summary>
     public bool MeasureGradientShares { get; init; }
@@ -186,7 +206,11 @@ public sealed class PriorPretrainOptions
         if (Prototypes is < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1, or null for the preset's");
         if (ImageSize is { } size && (size < 32 || size % 32 != 0))
             throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "must be a positive multiple of 32 (the ResNet's stride), or null for the preset's");
-        if (!Enum.IsDefined(PrototypeInitialization)) throw new ArgumentOutOfRangeException(nameof(PrototypeInitialization), PrototypeInitialization, "unknown initialisation");
+        if (!Enum.IsDefined(Recipe)) throw new ArgumentOutOfRangeException(nameof(Recipe), Recipe, "unknown recipe; use Original or Decoupled");
+        if (PrototypeInitialization is { } start && !Enum.IsDefined(start)) throw new ArgumentOutOfRangeException(nameof(PrototypeInitialization), start, "unknown initialisation");
+        if (StageSchedule is { } schedule && !Enum.IsDefined(schedule)) throw new ArgumentOutOfRangeException(nameof(StageSchedule), schedule, "unknown schedule");
+        if (PrototypeLogits is { } logits && !Enum.IsDefined(logits)) throw new ArgumentOutOfRangeException(nameof(PrototypeLogits), logits, "unknown logit kind");
+        if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
         if (InferenceBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(InferenceBatchSize), InferenceBatchSize, "must be at least 1");
         if (VocabularyPath is not null && !File.Exists(VocabularyPath))
             throw new FileNotFoundException($"{VocabularyPath}: the vocabulary file does not exist.", VocabularyPath);

@@ -36,6 +36,15 @@ public sealed class OutsideProjectTests
         return version;
     }
 
+    // The package's manifest declares the MIT licence (Directory.Build.props), as NuGet shows it to users.
+    private static void AssertMitLicence(string feed, string packageId, string version)
+    {
+        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{packageId}.{version}.nupkg"));
+        var nuspec = package.Entries.Single(e => e.FullName == $"{packageId}.nuspec");
+        using var reader = new StreamReader(nuspec.Open());
+        StringAssert.Contains(reader.ReadToEnd(), "<license type=\"expression\">MIT</license>", $"{packageId} carries the MIT licence");
+    }
+
     [TestMethod]
     [Timeout(600_000, CooperativeCancellation = true)]
     public void APackageConsumerRestoresBuildsAndRunsAZeroShotPrediction()
@@ -48,6 +57,7 @@ public sealed class OutsideProjectTests
         {
             var feed = Path.Combine(root, "feed");
             var version = Pack(Path.Combine("src", "Prior.MLNet", "Prior.MLNet.csproj"), feed);
+            AssertMitLicence(feed, "Prior.MLNet", version);
 
             var app = Path.Combine(root, "app");
             Directory.CreateDirectory(app);
@@ -130,13 +140,28 @@ public sealed class OutsideProjectTests
         try
         {
             var feed = Path.Combine(root, "feed");
-            var version = Pack(Path.Combine("src", "Prior.MLNet.Samples", "Prior.MLNet.Samples.csproj"), feed);
+            var version = Pack(Path.Combine("src", "Prior.MLNet.Tool", "Prior.MLNet.Tool.csproj"), feed);
+            AssertMitLicence(feed, "Prior.MLNet.Tool", version);
 
             var tools = Path.Combine(root, "tools");
             var install = Run(root, "dotnet", "tool", "install", "--tool-path", tools, "Prior.MLNet.Tool", "--add-source", feed, "--version", version);
             Assert.AreEqual(0, install.Code, install.Output);
             var prior = Path.Combine(tools, "prior");
             Assert.IsTrue(File.Exists(prior), "dotnet tool install gives a `prior` command");
+
+            // The product alone: the benchmarks (and NetVips, which only they compare against) and the research
+            // harnesses are programs of their own.
+            var installed = Directory.EnumerateFiles(tools, "*.dll", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+            Assert.IsFalse(installed.Any(f => f!.StartsWith("NetVips", StringComparison.OrdinalIgnoreCase)), string.Join(", ", installed));
+            Assert.IsFalse(installed.Any(f => f!.StartsWith("prior-", StringComparison.Ordinal)), string.Join(", ", installed));
+            var priorDll = Directory.EnumerateFiles(tools, "prior.dll", SearchOption.AllDirectories).Single();
+            using (var metadata = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(priorDll)))
+            {
+                var reader = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(metadata);
+                var types = reader.TypeDefinitions.Select(t => reader.GetString(reader.GetTypeDefinition(t).Name)).ToList();
+                Assert.IsFalse(types.Any(t => t.Contains("Benchmark", StringComparison.Ordinal) || t.Contains("Ablate", StringComparison.Ordinal)), string.Join(", ", types));
+                Assert.Contains("PretrainCommand", types);
+            }
 
             // The tool carries libtorch (left out of publish output before Publish="true") and the GLIBCXX patch.
             var libtorchsharp = Directory.EnumerateFiles(tools, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();

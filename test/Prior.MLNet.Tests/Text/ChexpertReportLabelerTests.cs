@@ -68,7 +68,7 @@ public sealed class ChexpertReportLabelerTests
         var dir = SyntheticFixture.NewTempFolder();
         var list = Path.Combine(dir, "reports.txt");
         File.WriteAllLines(list, ["Small left pleural effusion, but no pneumothorax.", "Normal chest radiograph."]);
-        var result = Samples.CommandLineTests.RunPrior("label-reports", "--reports", list, "--out", Path.Combine(dir, "labels.csv"));
+        var result = Tool.CommandLineTests.RunPrior("label-reports", "--reports", list, "--out", Path.Combine(dir, "labels.csv"));
         Assert.AreEqual(0, result.Code, result.Err);
         var rows = File.ReadAllLines(Path.Combine(dir, "labels.csv"));
         Assert.AreEqual("Report," + string.Join(',', ChexpertLabels.Names), rows[0]);

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Mimic;
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;

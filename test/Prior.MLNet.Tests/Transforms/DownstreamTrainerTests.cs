@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data.Downstream;
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Transforms.Downstream;

@@ -107,13 +107,42 @@ public sealed class MLNetSurfaceTests
         Assert.Throws<OperationCanceledException>(() => cancelling.Transforms.PriorPretrain(cancel).Fit(Studies(cancelling)));
     }
 
+    [TestMethod]
+    public void TheDecoupledRecipeSuppliesEveryUnsetSwitchAndAnExplicitSwitchWins()
+    {
+        var original = new PriorPretrainOptions();
+        Assert.AreEqual(PriorRecipe.Original, original.Recipe);
+        var model = original.ApplyTo(PriorModelOptions.Tiny);
+        Assert.IsFalse(model.DecoupledPrototypeStages);
+        Assert.AreEqual(PrototypeLogits.DotProduct, model.PrototypeLogits);
+        Assert.AreEqual((StageSchedule.PerStage, false, PrototypeInitialization.Random, false), original.TrainerSwitches());
+
+        var decoupled = new PriorPretrainOptions { Recipe = PriorRecipe.Decoupled };
+        model = decoupled.ApplyTo(PriorModelOptions.Tiny);
+        Assert.IsTrue(model.DecoupledPrototypeStages);
+        Assert.AreEqual(PrototypeLogits.CenteredCosine, model.PrototypeLogits);
+        Assert.AreEqual((StageSchedule.Continuous, true, PrototypeInitialization.KMeans, true), decoupled.TrainerSwitches());
+
+        var overridden = new PriorPretrainOptions
+        {
+            Recipe = PriorRecipe.Decoupled, PrototypeLogits = PrototypeLogits.DotProduct, StageSchedule = StageSchedule.PerStage, RestartUnusedPrototypes = false,
+        };
+        Assert.AreEqual(PrototypeLogits.DotProduct, overridden.ApplyTo(PriorModelOptions.Tiny).PrototypeLogits);
+        Assert.IsTrue(overridden.ApplyTo(PriorModelOptions.Tiny).DecoupledPrototypeStages, "unset: still the recipe's");
+        Assert.AreEqual((StageSchedule.PerStage, true, PrototypeInitialization.KMeans, false), overridden.TrainerSwitches());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.PriorPretrain(new PriorPretrainOptions { Recipe = (PriorRecipe)7 }));
+    }
+
     // Every model switch PriorPretrainOptions offers must reach the model: a switch added to both classes but not to
     // ApplyTo would be silently ignored by PriorPretrain and by 'prior pretrain'.
     [TestMethod]
     public void EveryModelSwitchOfPriorPretrainOptionsReachesTheModelOptions()
     {
+        // Recipe-governed switches are nullable (null: the recipe's); their values are the model's own types.
+        static Type Plain(Type t) => Nullable.GetUnderlyingType(t) ?? t;
         var shared = typeof(PriorPretrainOptions).GetProperties()
-            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == p.PropertyType && (p.PropertyType == typeof(bool) || p.PropertyType == typeof(double) || p.PropertyType.IsEnum))
+            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == Plain(p.PropertyType)
+                        && (m.PropertyType == typeof(bool) || m.PropertyType == typeof(double) || m.PropertyType.IsEnum))
             .ToList();
         var expected = new[] { "DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank", "PrototypePathImageGradient", "DecoupledPrototypeStages",
             "PrototypeLogits", "PrototypeLogitScale" };
@@ -121,13 +150,14 @@ public sealed class MLNetSurfaceTests
         foreach (var property in shared)
         {
             var options = new PriorPretrainOptions();
-            object current = property.GetValue(options)!;
+            // Unset, a recipe switch takes the original recipe's value, which is what reaches the model by default.
+            object current = property.GetValue(options) ?? typeof(PriorModelOptions).GetProperty(property.Name)!.GetValue(options.ApplyTo(PriorModelOptions.Tiny))!;
             object changed = current switch
             {
                 bool b => !b,
                 double d => d / 2,
                 // Another member of the enum than the default.
-                _ => Enum.GetValues(property.PropertyType).Cast<object>().First(v => !v.Equals(current)),
+                _ => Enum.GetValues(Plain(property.PropertyType)).Cast<object>().First(v => !v.Equals(current)),
             };
             property.SetValue(options, changed);
             var model = options.ApplyTo(PriorModelOptions.Tiny);

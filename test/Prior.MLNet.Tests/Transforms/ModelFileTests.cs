@@ -3,7 +3,7 @@ using Microsoft.ML.Data;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Transforms;
-using static Prior.MLNet.Tests.Samples.CommandLineTests;
+using static Prior.MLNet.Tests.Tool.CommandLineTests;
 
 namespace Prior.MLNet.Tests.Transforms;
 

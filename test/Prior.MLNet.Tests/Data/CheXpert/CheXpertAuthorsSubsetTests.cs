@@ -3,7 +3,7 @@ using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Tests.Transforms;
-using static Prior.MLNet.Tests.Samples.CommandLineTests;
+using static Prior.MLNet.Tests.Tool.CommandLineTests;
 
 namespace Prior.MLNet.Tests.Data.CheXpert;
 

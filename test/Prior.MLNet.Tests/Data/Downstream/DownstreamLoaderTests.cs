@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Data.Images;
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 
 namespace Prior.MLNet.Tests.Data.Downstream;
 

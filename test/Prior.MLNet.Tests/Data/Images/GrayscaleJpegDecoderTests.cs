@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Images.Jpeg;
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 using SkiaSharp;
 
 namespace Prior.MLNet.Tests.Data.Images;

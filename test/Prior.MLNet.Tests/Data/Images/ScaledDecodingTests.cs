@@ -1,6 +1,6 @@
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Images;
-using Prior.MLNet.Data.Synthetic;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Tests.Data.Images;

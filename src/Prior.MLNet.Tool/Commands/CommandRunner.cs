@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace Prior.MLNet.Tool.Commands;
+
+/// <summary>
+/// Runs a command body. Every exception ends the command with one line on standard error (<c>prior COMMAND: reason</c>),
+/// any further lines of its message (a weight import's key-by-key report) on standard output, and a non-zero exit
+/// code: 2 for what the user can fix (arguments, files, data), 1 for anything else. No stack trace, unless the
+/// environment sets PRIOR_STACKTRACE=1. The lines name the executable (<c>prior</c> unless told: the
+/// benchmarks and experiments run through the same runner).
+/// </summary>
+internal static class CommandRunner
+{
+    public static int Run(string command, Func<int> body, string program = "prior")
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            int code = body();
+            Console.Error.WriteLine($"{program} {command}: done in {clock.Elapsed.TotalSeconds:0.0} s");
+            return code;
+        }
+        catch (Exception caught)
+        {
+            var ex = caught is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : caught;
+            var lines = ex.Message.Split('\n');
+            Console.Error.WriteLine($"{program} {command}: {lines[0].TrimEnd()}");
+            foreach (var line in lines.Skip(1))
+                Console.WriteLine(line.TrimEnd());
+            // For bug reports: PRIOR_STACKTRACE=1 adds the whole exception.
+            if (Environment.GetEnvironmentVariable("PRIOR_STACKTRACE") == "1")
+                Console.Error.WriteLine(caught);
+            bool userCaused = ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException
+                or Training.TrainingDivergedException or OperationCanceledException;
+            return userCaused ? 2 : 1;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Prior.MLNet.Interop;
+using Prior.MLNet.Modeling;
+
+namespace Prior.MLNet.Tool.Commands;
+
+/// <summary>
+/// <c>prior import</c>: a PyTorch PRIOR checkpoint (the official one, a Lightning checkpoint, a .safetensors, or a
+/// file from <c>prior export</c>) into a model file every other command reads. Strict unless <c>--allow-partial</c>.
+/// </summary>
+internal static class ImportCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "The PyTorch state dict (.pt, .pth, .ckpt, .bin or .safetensors), or a Hugging Face BERT folder.", Required = true };
+        var format = new Option<string>("--format") { Description = "auto, prior, torchvision or bert. One tower alone (prior_resnet50.pt, ImageNet ResNet, BERT) imports only with --allow-partial, the rest random and listed.", DefaultValueFactory = _ => "auto" };
+        var vocab = new Option<string?>("--vocab") { Description = "The vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official PRIOR weights); not needed for files from 'prior export'." };
+        var preset = new Option<string>("--preset") { Description = "Head counts the shapes cannot show: paper (default), small or tiny.", DefaultValueFactory = _ => "paper" };
+        var partial = new Option<bool>("--allow-partial") { Description = "Load what matches; what the file lacks stays random (listed)." };
+        var lower = new Option<bool>("--lowercase") { Description = "Lower-case text before tokenizing (uncased vocabularies)." };
+        var output = new Option<string>("--out") { Description = "Model file to write (.zip).", Required = true };
+        var command = new Command("import", "Import PyTorch PRIOR weights (e.g. the official checkpoint) as a model file (example: prior import --checkpoint prior.ckpt --vocab vocab.txt --out prior.zip).")
+        {
+            checkpoint, format, vocab, preset, partial, lower, output,
+        };
+        command.SetAction(parse => CommandRunner.Run("import", () =>
+        {
+            if (!Enum.TryParse<PriorWeightFormat>(parse.GetValue(format), ignoreCase: true, out var kind))
+                throw new ArgumentException($"--format must be auto, prior, torchvision or bert, not '{parse.GetValue(format)}'.");
+            var source = parse.GetValue(checkpoint)!;
+            if (kind == PriorWeightFormat.Bert && !Directory.Exists(source))
+                throw new ArgumentException($"--format bert takes the Hugging Face folder (config.json, vocab.txt, weights), not '{source}'.");
+            var (network, report) = PriorWeights.ImportNetwork(source, parse.GetValue(vocab),
+                PriorModelOptions.FromPreset(parse.GetValue(preset)!), parse.GetValue(partial), parse.GetValue(lower) ? true : null);
+            using (network)
+            {
+                Console.WriteLine(report.Describe());
+                var o = network.Model.Options;
+                Console.WriteLine($"model: {o.ImageSize} px, ResNet {o.ResNetBlock} [{string.Join(", ", o.ResNetLayers)}] width {o.ResNetWidth}, " +
+                                  $"BERT {o.Text.NumHiddenLayers}x{o.Text.HiddenSize}, embedding {o.EmbeddingDim}, {o.Prototypes} prototypes; " +
+                                  $"layout {o.LocalFeatureLayout}, decoder causal {o.DecoderCausalMask}, matching {o.PrototypeMatching}; " +
+                                  $"zero-shot prompts {network.Inference.Prompts}, normalisation {network.Inference.ZeroShotImageMean}/{network.Inference.ZeroShotImageStd}");
+                var outputPath = Path.GetFullPath(parse.GetValue(output)!);
+                network.Save(outputPath);
+                Console.WriteLine($"written to {outputPath}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}
