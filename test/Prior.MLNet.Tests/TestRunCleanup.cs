@@ -2,6 +2,7 @@ namespace Prior.MLNet.Tests;
 
 /// <summary>Removes the run's temporary data (synthetic datasets, indexes) when the test run ends.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public static class TestRunCleanup
 {
     [AssemblyCleanup]

@@ -4,6 +4,7 @@ namespace Prior.MLNet.Tests.Benchmarks;
 
 /// <summary><c>prior-bench</c>, run as a separate process: each part runs at small sizes and writes its figures.</summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class BenchCommandTests
 {
     private static (int Code, string Out, string Err) RunBench(params string[] args) => RunProgram("prior-bench", args);

@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Build;
 /// consumer's output, which the test checks with readelf.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class OutsideProjectTests
 {
     private static (int Code, string Output) Run(string workingDirectory, string file, params string[] args)

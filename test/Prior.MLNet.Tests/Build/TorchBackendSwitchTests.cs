@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Build;
 /// these tests evaluate the library project for each backend and OS and read back its package references.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class TorchBackendSwitchTests
 {
     private static string LibraryProject => Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet", "Prior.MLNet.csproj");

@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Build;
 /// TorchSharp must load here and on Debian 12 / Ubuntu 22.04 (build/LibTorchSharpGlibcxx.targets), and compute.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class TorchSharpLoadTests
 {
     [TestMethod]

@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Data;
 /// mimic-cxr/2.0.0/files, tiny images made by ImageMagick): data that neither the generator nor any test wrote.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class RealLayoutTests
 {
     private static string Root => Path.Combine(RepositoryPaths.TestData, "real-layout");

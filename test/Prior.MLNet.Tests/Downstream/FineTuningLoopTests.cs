@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Downstream;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class FineTuningLoopTests
 {
     [TestMethod]

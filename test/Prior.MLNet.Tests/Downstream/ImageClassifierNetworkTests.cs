@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Downstream;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ImageClassifierNetworkTests
 {
     [TestMethod]

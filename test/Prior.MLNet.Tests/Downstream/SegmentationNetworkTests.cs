@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Downstream;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class SegmentationNetworkTests
 {
     [TestMethod]
@@ -32,6 +33,7 @@ public sealed class SegmentationNetworkTests
 }
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class MinimumMaskSizeTests
 {
     [TestMethod]

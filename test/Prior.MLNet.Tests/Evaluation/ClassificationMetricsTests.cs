@@ -4,6 +4,7 @@ using Prior.MLNet.Evaluation;
 namespace Prior.MLNet.Tests.Evaluation;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ClassificationMetricsTests
 {
     private static readonly double[][] Confusion = [[2, 1], [0, 3]];   // rows: truth, columns: prediction

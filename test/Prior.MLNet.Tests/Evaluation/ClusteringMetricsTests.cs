@@ -4,6 +4,7 @@ namespace Prior.MLNet.Tests.Evaluation;
 
 /// <summary>Purity and NMI against hand-computed values and known identities.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ClusteringMetricsTests
 {
     [TestMethod]

@@ -4,6 +4,7 @@ using Prior.MLNet.Evaluation;
 namespace Prior.MLNet.Tests.Evaluation;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class DetectionMetricsTests
 {
     private static BoundingBox Box(float x, float y, float w, float h, float score = 1) => new(x, y, w, h, score);

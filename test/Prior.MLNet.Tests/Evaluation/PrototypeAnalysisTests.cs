@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Evaluation;
 
 /// <summary>The prototype analysis scores the prototypes the bank gives each sentence, alone or inside its report.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class PrototypeAnalysisTests
 {
     [TestMethod]

@@ -4,6 +4,7 @@ namespace Prior.MLNet.Tests.Evaluation;
 
 /// <summary>BLEU, ROUGE-L and clinical efficacy against counts worked out by hand.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ReportGenerationMetricsTests
 {
     [TestMethod]

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Evaluation;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class RetrievalTests
 {
     [TestMethod]

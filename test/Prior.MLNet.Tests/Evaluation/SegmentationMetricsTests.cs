@@ -3,6 +3,7 @@ using Prior.MLNet.Evaluation;
 namespace Prior.MLNet.Tests.Evaluation;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class SegmentationMetricsTests
 {
     [TestMethod]

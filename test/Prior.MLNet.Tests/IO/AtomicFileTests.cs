@@ -3,6 +3,7 @@ using Prior.MLNet.IO;
 namespace Prior.MLNet.Tests.IO;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class AtomicFileTests
 {
     [TestMethod]

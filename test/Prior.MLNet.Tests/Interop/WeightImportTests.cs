@@ -20,6 +20,7 @@ namespace Prior.MLNet.Tests.Interop;
 /// Lightning checkpoints, safetensors) at reduced sizes: every key accounted for, strict by default.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class WeightImportTests
 {
     private static ReportTokenizer Tokenizer => TrainingFixture.Instance.Tokenizer;

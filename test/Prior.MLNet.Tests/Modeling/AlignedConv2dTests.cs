@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Modeling;
 /// before each convolution, so that the memory the kernel reuses holds NaN.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class AlignedConv2dTests
 {
     private static readonly (int In, int Out)[] OddChannels = [(8, 1), (16, 6), (20, 16), (32, 4), (8, 8), (48, 24)];

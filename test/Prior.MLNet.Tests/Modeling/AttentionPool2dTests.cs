@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Modeling;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class AttentionPool2dTests
 {
     [TestMethod]

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Modeling;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class BertModelTests
 {
     private static readonly BertConfig Small = new(VocabSize: 50, HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 4,

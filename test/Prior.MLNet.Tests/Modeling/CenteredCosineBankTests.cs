@@ -11,6 +11,7 @@ namespace Prior.MLNet.Tests.Modeling;
 /// together that training's Gumbel draw picks prototypes nearly at random.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class CenteredCosineBankTests
 {
     private static double[,] ToArray(Tensor t)

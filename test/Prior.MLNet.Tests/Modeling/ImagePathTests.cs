@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Modeling;
 
 /// <summary>Image heads, the local losses, the image decoder and zero-shot scoring.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ImagePathTests
 {
     [TestMethod]

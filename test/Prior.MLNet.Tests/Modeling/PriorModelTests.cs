@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Modeling;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PriorModelTests
 {
     internal static PriorBatch RandomBatch(PriorModelOptions options, int batch, int vocabulary, int sentences = 5)

@@ -6,6 +6,7 @@ namespace Prior.MLNet.Tests.Modeling;
 
 /// <summary>The bank's k-means start, its restarts and the usage perplexity, against hand-built cases.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class PrototypeBankStartTests
 {
     // Points around `k` random unit directions in `d` dimensions, with norms in [2, 6], and the true cluster of each.

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Modeling;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class PrototypeGenerationTests
 {
     [TestMethod]

@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Modeling;
 /// published figures and against the shapes a real forward pass produces.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ResNetCostTests
 {
     // torchvision's model table lists ResNet-50 at 4.09 and ResNet-18 at 1.81 GFLOPS (multiply-adds, three-channel

@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Modeling;
 /// libtorch's oneDNN backward of the strided form kills the process at ResNet-50's 224 px shapes.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ResNetShortcutTests
 {
     [TestMethod]

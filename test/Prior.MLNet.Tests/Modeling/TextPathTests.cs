@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Modeling;
 
 /// <summary>Sentence gathering and pooling, the prototype bank, and the in-report sentence loss.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class TextPathTests
 {
     [TestMethod]

@@ -16,6 +16,7 @@ namespace Prior.MLNet.Tests.Modeling;
 /// (at these shapes they compute right even without <see cref="AlignedConv2d"/>; AlignedConv2dTests has ones they do not).
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 [DoNotParallelize]   // float64 ResNet-50 steps: each uses both cores.
 public sealed class TrainingStepParityTests
 {

@@ -15,6 +15,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Onnx;
 
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class OnnxExportTests
 {
     private const double Tolerance = 1e-4;

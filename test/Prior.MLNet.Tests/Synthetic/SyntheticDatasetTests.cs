@@ -6,6 +6,7 @@ using Prior.MLNet.Synthetic;
 namespace Prior.MLNet.Tests.Synthetic;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class SyntheticDatasetTests
 {
     private static Dictionary<string, string> HashTree(string root) =>

@@ -6,6 +6,7 @@ using Prior.MLNet.Text;
 namespace Prior.MLNet.Tests.Text;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ChexpertReportLabelerTests
 {
     private static readonly ChexpertReportLabeler Labeler = new();

@@ -3,6 +3,7 @@ using Prior.MLNet.Text;
 namespace Prior.MLNet.Tests.Text;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ReportTokenizerTests
 {
     private static string WriteVocabulary(IEnumerable<string> tokens)

@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Tool;
 
 /// <summary>zero-shot, linear-probe and retrieval over data with a broken image: one named line, or a skip when asked.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class BrokenImageCommandTests
 {
     private static void Break(string image) => File.WriteAllBytes(image, File.ReadAllBytes(image)[..200]);

@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Tool;
 
 /// <summary>The `prior` command line, run as a separate process the way users and scripts run it.</summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class CommandLineTests
 {
     internal static (int Code, string Out, string Err) RunPrior(params string[] args) => RunProgram("prior", args);

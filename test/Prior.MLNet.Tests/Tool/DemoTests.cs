@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Tool;
 /// the ML.NET integration, asserted on the printed figures.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class DemoTests
 {
     [TestMethod]

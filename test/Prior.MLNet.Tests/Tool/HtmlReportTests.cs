@@ -4,6 +4,7 @@ namespace Prior.MLNet.Tests.Tool;
 
 /// <summary>The one-page HTML report and its pictures, rendered by a headless browser.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class HtmlReportTests
 {
     [TestMethod]

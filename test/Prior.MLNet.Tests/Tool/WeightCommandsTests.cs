@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Tool;
 
 /// <summary><c>prior export</c>, <c>import</c>, <c>embed</c> and <c>classify</c> as separate processes, on a trained tiny network.</summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class WeightCommandsTests
 {
     private static string SavedModel(string dir)

@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Training;
 /// with state files either optimiser reads (checkpoints written before it resume under it).
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class AdamWTests
 {
     private static Sequential Network()

@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Training;
 /// else: the same step on the same batch padded to the tokenizer's full length gives the same losses and gradients.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class BatchLengthTests
 {
     [TestMethod]

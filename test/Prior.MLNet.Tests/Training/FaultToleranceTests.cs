@@ -14,6 +14,7 @@ namespace Prior.MLNet.Tests.Training;
 /// allows, and each must end in a named error or a recovery that loses nothing.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 [DoNotParallelize]   // exact-repeat runs: torch's generator is process-wide.
 public sealed class FaultToleranceTests
 {

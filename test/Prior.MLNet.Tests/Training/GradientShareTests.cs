@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Tests.Training;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class GradientShareTests
 {
     [TestMethod]

@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Training;
 /// once), against the plain per-pixel formula: bit for bit, so that a seed trains exactly as before the rewrite.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ImagePreprocessorTests
 {
     [TestMethod]

@@ -8,6 +8,7 @@ using TorchSharp;
 namespace Prior.MLNet.Tests.Training;
 
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class PriorTrainerTests
 {
     private static TrainingFixture Data => TrainingFixture.Instance;

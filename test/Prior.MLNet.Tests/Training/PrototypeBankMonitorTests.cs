@@ -6,6 +6,7 @@ namespace Prior.MLNet.Tests.Training;
 
 /// <summary>The bank's usage figures, counted by hand: training's Gumbel-noisy choices and inference's noise-free ones.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class PrototypeBankMonitorTests
 {
     private static BankObservation Observation(long[] sampled, long[] noiseFree) =>

@@ -5,6 +5,7 @@ namespace Prior.MLNet.Tests.Training;
 
 /// <summary>Stages 2 and 3 learn, and the sentence bank stays in use.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PrototypeStageTests
 {
     private static TrainingFixture Data => TrainingFixture.Instance;

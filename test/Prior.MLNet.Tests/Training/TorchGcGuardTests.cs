@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Training;
 /// crashes the process within seconds on this machine; with it, it must run clean.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class TorchGcGuardTests
 {
     [TestMethod]

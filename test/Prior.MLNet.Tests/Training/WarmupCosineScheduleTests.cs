@@ -3,6 +3,7 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Tests.Training;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class WarmupCosineScheduleTests
 {
     [TestMethod]
@@ -20,6 +21,7 @@ public sealed class WarmupCosineScheduleTests
 }
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class TrainingLogTests
 {
     [TestMethod]

@@ -7,6 +7,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary><see cref="PriorNetwork.AttentionMaps"/>: what <c>prior attention</c> and the demo draw.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class AttentionMapTests
 {
     [TestMethod]

@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary>mlContext.Transforms.LabelChexpertObservations in a pipeline, saved and loaded.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ChexpertLabelerTransformTests
 {
     private sealed class Row

@@ -15,6 +15,7 @@ namespace Prior.MLNet.Tests.Transforms;
 /// what nothing learned gives), save in a model zip, and a fresh process loads and scores them identically.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Slow)]
 public sealed class DownstreamTrainerTests
 {
     private static readonly Lazy<SyntheticDownstreamManifest> Data = new(() =>

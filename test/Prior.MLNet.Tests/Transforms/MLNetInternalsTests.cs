@@ -14,6 +14,7 @@ namespace Prior.MLNet.Tests.Transforms;
 /// and Microsoft.ML.Data from its metadata and finds each in the assemblies the tests run with, internal ones included.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class MLNetInternalsTests
 {
     private const BindingFlags Everything = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;

@@ -12,6 +12,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary>The ML.NET surface without sharp edges: one network per saved pipeline, disposal, seeds, cancellation, options.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class MLNetSurfaceTests
 {
     private sealed class Row

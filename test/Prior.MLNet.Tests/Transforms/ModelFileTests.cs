@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary>One model file for everything: an ML.NET model zip that ML.NET, <c>prior apply</c> and PriorNetwork.Load read.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ModelFileTests
 {
     private sealed class ImageRow

@@ -11,6 +11,7 @@ using Prior.MLNet.Transforms;
 namespace Prior.MLNet.Tests.Transforms;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PersistenceTests
 {
 
@@ -118,6 +119,7 @@ public sealed class PersistenceTests
 }
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ImageInputFormTests
 {
     private sealed class PathRow

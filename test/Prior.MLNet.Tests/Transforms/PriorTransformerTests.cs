@@ -11,6 +11,7 @@ using Prior.MLNet.Transforms;
 namespace Prior.MLNet.Tests.Transforms;
 
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class PriorTransformerTests
 {
 

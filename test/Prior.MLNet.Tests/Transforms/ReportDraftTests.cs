@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary>Drafting reports: the sentence memory, PriorReportDraft in a pipeline, and both saved and loaded.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class ReportDraftTests
 {
     private static readonly Lazy<PriorNetwork> Trained = new(() =>

@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Transforms;
 
 /// <summary>Image transformers and commands over inputs some of which cannot be read: a named failure, or a skip with the reason.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class UnreadableImageTests
 {
     private sealed class Input

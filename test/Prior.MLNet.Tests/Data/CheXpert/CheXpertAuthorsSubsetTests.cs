@@ -9,6 +9,7 @@ namespace Prior.MLNet.Tests.Data.CheXpert;
 
 /// <summary>The PRIOR authors' own 5x200 selection: shipped, read exactly, mapped onto an install, gaps named.</summary>
 [TestClass]
+[TestCategory(TestCategories.Integration)]
 public sealed class CheXpertAuthorsSubsetTests
 {
     [TestMethod]

@@ -6,6 +6,7 @@ using Prior.MLNet.Data.Csv;
 namespace Prior.MLNet.Tests.Data.CheXpert;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class CheXpertLoaderTests
 {
     private static List<CheXpertImage> Rows(IDataView view) =>

@@ -3,6 +3,7 @@ using Prior.MLNet.Data.Csv;
 namespace Prior.MLNet.Tests.Data.Csv;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class CsvReaderTests
 {
     private static List<CsvRecord> Read(string text) => CsvReader.Read(new StringReader(text)).ToList();

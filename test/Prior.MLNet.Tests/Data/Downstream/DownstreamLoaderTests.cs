@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Data.Downstream;
 
 /// <summary>RSNA Pneumonia and SIIM-ACR Pneumothorax in their layouts: the synthetic writer, the loaders, bad rows.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class DownstreamLoaderTests
 {
     private static readonly Lazy<(string Root, SyntheticDownstreamManifest Manifest)> Data = new(() =>

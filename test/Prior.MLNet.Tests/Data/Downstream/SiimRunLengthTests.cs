@@ -3,6 +3,7 @@ using Prior.MLNet.Data.Downstream;
 namespace Prior.MLNet.Tests.Data.Downstream;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class SiimRunLengthTests
 {
     [TestMethod]

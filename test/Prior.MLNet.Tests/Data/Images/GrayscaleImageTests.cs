@@ -8,6 +8,7 @@ namespace Prior.MLNet.Tests.Data.Images;
 /// gray values Pillow gives (exif_transpose, then convert('L')), and every broken file is a named error.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class GrayscaleImageTests
 {
     private static string Folder => Path.Combine(RepositoryPaths.TestData, "images");

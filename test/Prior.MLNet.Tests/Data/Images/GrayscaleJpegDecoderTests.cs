@@ -15,6 +15,7 @@ namespace Prior.MLNet.Tests.Data.Images;
 /// it; and each inverse DCT's paths against each other and against float64 (the quarter means, the whole block).
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class GrayscaleJpegDecoderTests
 {
     private static string Folder => Path.Combine(RepositoryPaths.TestData, "images", "jpeg");

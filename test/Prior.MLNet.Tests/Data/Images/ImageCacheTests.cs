@@ -6,6 +6,7 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Tests.Data.Images;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ImageCacheTests
 {
     private static string ImagesFolder => Path.Combine(RepositoryPaths.TestData, "images");

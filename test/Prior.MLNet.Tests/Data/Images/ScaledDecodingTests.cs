@@ -10,6 +10,7 @@ namespace Prior.MLNet.Tests.Data.Images;
 /// against decoding it whole: what the network sees must not change beyond a grey level.
 /// </summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ScaledDecodingTests
 {
     [TestMethod]

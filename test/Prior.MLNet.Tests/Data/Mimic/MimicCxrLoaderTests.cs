@@ -6,6 +6,7 @@ using Prior.MLNet.Data.Mimic;
 namespace Prior.MLNet.Tests.Data.Mimic;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class MimicCxrLoaderTests
 {
     private static MimicCxrLoaderOptions Options => MimicCxrLoaderOptions.FromRoot(SyntheticFixture.Root);

@@ -3,6 +3,7 @@ using Prior.MLNet.Data.Reports;
 namespace Prior.MLNet.Tests.Data.Reports;
 
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class ReportSectionsTests
 {
     // Written by hand in the MIMIC-CXR style; not patient data.

@@ -4,6 +4,7 @@ namespace Prior.MLNet.Tests.Data.Reports;
 
 /// <summary>Hand-written radiology texts with the cases general sentence splitters get wrong.</summary>
 [TestClass]
+[TestCategory(TestCategories.Unit)]
 public sealed class SentenceSplitterTests
 {
     private static void AssertSplits(string text, params string[] expected) =>
