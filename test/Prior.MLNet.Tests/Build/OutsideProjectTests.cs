@@ -132,6 +132,38 @@ public sealed class OutsideProjectTests
     }
 
     [TestMethod]
+    public void TheSiblingPackagesCarryTheLicenceAndTheLibraryLeavesOnnxToThem()
+    {
+        var root = Directory.CreateTempSubdirectory("prior-packages-").FullName;
+        try
+        {
+            foreach (var id in new[] { "Prior.MLNet", "Prior.MLNet.Onnx", "Prior.MLNet.Synthetic" })
+            {
+                var version = Pack(Path.Combine("src", id, id + ".csproj"), root);
+                AssertMitLicence(root, id, version);
+                using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(root, $"{id}.{version}.nupkg"));
+                using var reader = new StreamReader(package.Entries.Single(e => e.FullName == $"{id}.nuspec").Open());
+                var nuspec = reader.ReadToEnd();
+                if (id == "Prior.MLNet")
+                {
+                    // ONNX export's protobuf stack stays out of the core package; ML.NET is pinned to the tested minor version.
+                    Assert.DoesNotContain("OnnxSharp", nuspec);
+                    Assert.DoesNotContain("Google.Protobuf", nuspec);
+                    StringAssert.Contains(nuspec, "id=\"Microsoft.ML\" version=\"[5.0.1, 5.1.0)\"");
+                }
+                else
+                {
+                    StringAssert.Contains(nuspec, $"id=\"Prior.MLNet\" version=\"{version}\"", "a sibling package needs the library of its version");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [TestMethod]
     [Timeout(600_000, CooperativeCancellation = true)]
     public void TheToolPackageInstallsWithDotnetToolAndClassifies()
     {
