@@ -4,9 +4,7 @@ using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
-using Prior.MLNet.Generation;
 using Prior.MLNet.Modeling;
-using Prior.MLNet.Text;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 
@@ -143,8 +141,8 @@ internal static class PretrainCommand
                 var folder = new Prior.MLNet.Interop.HuggingFaceBertFolder(bert);
                 Console.WriteLine($"text tower from {bert}: {folder.Config.NumHiddenLayers} layers of {folder.Config.HiddenSize}, {(folder.LowerCase ? "uncased" : "cased")} ({folder.CasingSource})");
             }
-            Console.WriteLine($"studies: {TrainingStudies.FromDataView(train, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary()).Count} for training, " +
-                $"{heldOut.Count} held out (data: {loadSummary})");
+            // The estimator says how many studies it trains on as it reads them (a notice); counting here would read them twice.
+            Console.WriteLine($"studies: {heldOut.Count} held out (data: {loadSummary})");
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             using var fitted = LiveProgress.Run("pretrain", "steps", 0, progress =>
             {

@@ -42,6 +42,7 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var studies = TrainingStudies.FromDataView(input, o.ImagePathsColumnName, o.SentencesColumnName, summary);
         if (studies.Count < 2)
             throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
+        o.Notice?.Invoke($"studies: {studies.Count} for training ({summary})");
         long seed = o.Seed ?? Persistence.MLNetInternals.Seed(_environment) ?? PriorTrainerOptions.DefaultSeed;
         var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
         using var cancellation = new CancellationTokenSource();

@@ -186,7 +186,7 @@ public sealed class PriorPretrainOptions
     /// <summary>Measure each loss term's gradient on the towers at every epoch's first step (a notice per epoch). Default false (see <see cref="PriorTrainerOptions.MeasureGradientShares"/>).</summary>
     public bool MeasureGradientShares { get; init; }
 
-    /// <summary>Receives what training has to say besides progress: the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
+    /// <summary>Receives what training has to say besides progress: the studies it trains on, the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
     public Action<string>? Notice { get; init; }
 
     /// <summary>Called after every training step (also sent to the MLContext's log).</summary>

@@ -37,14 +37,17 @@ public sealed class OutsideProjectTests
         return version;
     }
 
-    // The package's manifest declares the MIT licence (Directory.Build.props), as NuGet shows it to users.
-    private static void AssertMitLicence(string feed, string packageId, string version)
+    // The manifest of a package that Pack wrote.
+    private static string Nuspec(string feed, string packageId, string version)
     {
         using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{packageId}.{version}.nupkg"));
-        var nuspec = package.Entries.Single(e => e.FullName == $"{packageId}.nuspec");
-        using var reader = new StreamReader(nuspec.Open());
-        StringAssert.Contains(reader.ReadToEnd(), "<license type=\"expression\">MIT</license>", $"{packageId} carries the MIT licence");
+        using var reader = new StreamReader(package.Entries.Single(e => e.FullName == $"{packageId}.nuspec").Open());
+        return reader.ReadToEnd();
     }
+
+    // The package's manifest declares the MIT licence (Directory.Build.props), as NuGet shows it to users.
+    private static void AssertMitLicence(string nuspec, string packageId) =>
+        StringAssert.Contains(nuspec, "<license type=\"expression\">MIT</license>", $"{packageId} carries the MIT licence");
 
     [TestMethod]
     [Timeout(600_000, CooperativeCancellation = true)]
@@ -58,7 +61,7 @@ public sealed class OutsideProjectTests
         {
             var feed = Path.Combine(root, "feed");
             var version = Pack(Path.Combine("src", "Prior.MLNet", "Prior.MLNet.csproj"), feed);
-            AssertMitLicence(feed, "Prior.MLNet", version);
+            AssertMitLicence(Nuspec(feed, "Prior.MLNet", version), "Prior.MLNet");
 
             var app = Path.Combine(root, "app");
             Directory.CreateDirectory(app);
@@ -140,10 +143,8 @@ public sealed class OutsideProjectTests
             foreach (var id in new[] { "Prior.MLNet", "Prior.MLNet.Onnx", "Prior.MLNet.Synthetic" })
             {
                 var version = Pack(Path.Combine("src", id, id + ".csproj"), root);
-                AssertMitLicence(root, id, version);
-                using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(root, $"{id}.{version}.nupkg"));
-                using var reader = new StreamReader(package.Entries.Single(e => e.FullName == $"{id}.nuspec").Open());
-                var nuspec = reader.ReadToEnd();
+                var nuspec = Nuspec(root, id, version);
+                AssertMitLicence(nuspec, id);
                 if (id == "Prior.MLNet")
                 {
                     // ONNX export's protobuf stack stays out of the core package; ML.NET is pinned to the tested minor version.
@@ -174,7 +175,7 @@ public sealed class OutsideProjectTests
         {
             var feed = Path.Combine(root, "feed");
             var version = Pack(Path.Combine("src", "Prior.MLNet.Tool", "Prior.MLNet.Tool.csproj"), feed);
-            AssertMitLicence(feed, "Prior.MLNet.Tool", version);
+            AssertMitLicence(Nuspec(feed, "Prior.MLNet.Tool", version), "Prior.MLNet.Tool");
 
             var tools = Path.Combine(root, "tools");
             var install = Run(root, "dotnet", "tool", "install", "--tool-path", tools, "Prior.MLNet.Tool", "--add-source", feed, "--version", version);
