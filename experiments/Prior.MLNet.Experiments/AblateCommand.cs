@@ -30,7 +30,7 @@ internal static class AblateCommand
         internal PriorPretrainOptions ToOptions(int? imageSize = null, Action<string>? notice = null, Action<TrainingProgress>? progress = null,
             bool gradientShares = false) => new()
         {
-            Preset = "tiny", ImageSize = imageSize, EpochsPerStage = Epochs, Device = ComputeDevice.Auto, Prototypes = Prototypes,
+            Preset = PriorPreset.Tiny, ImageSize = imageSize, EpochsPerStage = Epochs, Device = ComputeDevice.Auto, Prototypes = Prototypes,
             PrototypeInitialization = Initialization, RestartUnusedPrototypes = Restart, PeakLearningRates = PeakLearningRates,
             StageSchedule = Schedule,
             DetachGenerationTargets = DetachTargets,

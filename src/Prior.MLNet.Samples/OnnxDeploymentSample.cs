@@ -31,7 +31,7 @@ public static class OnnxDeploymentSample
         using (var network = PriorNetwork.Load(data.ModelPath))
         {
             PriorOnnxExport.WriteZeroShotClassifier(network, ZeroShotPrompts.CheXpert5, onnxPath);
-            size = network.Model.Options.ImageSize;
+            size = network.ImageSize;
             var scored = ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5).Fit(images).Transform(images);
             torchSharp = scored.GetColumn<uint>("PredictedLabel").ToList();
         }

@@ -19,7 +19,7 @@ public static class PretrainSample
 
         using PriorPretrainTransformer pretrained = ml.Transforms.PriorPretrain(new PriorPretrainOptions
         {
-            Preset = "tiny",                      // tiny | small | paper
+            Preset = PriorPreset.Tiny,              // Tiny | Small | Paper
             EpochsPerStage = epochsPerStage,
             Recipe = PriorRecipe.Decoupled,       // stages 2-3 beside the towers (docs/training.md); Original: the paper's
             Device = ComputeDevice.Auto,          // CUDA when present

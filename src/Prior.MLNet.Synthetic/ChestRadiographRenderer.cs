@@ -3,7 +3,7 @@ using Prior.MLNet.Data;
 namespace Prior.MLNet.Synthetic;
 
 /// <summary>The projection of a synthetic radiograph.</summary>
-public enum SyntheticView
+internal enum SyntheticView
 {
     /// <summary>Postero-anterior frontal.</summary>
     PA,
@@ -19,7 +19,7 @@ public enum SyntheticView
 /// anatomy, then each finding as a localised signature whose place and size follow the case (and so the report).
 /// Frontal images follow the radiographic convention: the patient's right is on the image's left.
 /// </summary>
-public static class ChestRadiographRenderer
+internal static class ChestRadiographRenderer
 {
     private readonly record struct Anatomy(double Shift, double ThoraxWidth, double LungTop, double LungBottomRight,
         double LungBottomLeft, double LungHalfWidth, double HeartY, double CardiothoracicRatio, double Contrast,
@@ -383,9 +383,9 @@ public static class ChestRadiographRenderer
 }
 
 /// <summary>A box in an image's pixels: left, top, width, height.</summary>
-public readonly record struct PixelBox(int X, int Y, int Width, int Height);
+internal readonly record struct PixelBox(int X, int Y, int Width, int Height);
 
 /// <summary>Where a rendered synthetic image shows its findings (<see cref="ChestRadiographRenderer.RenderWithRegions"/>).</summary>
 /// <param name="PneumothoraxMask">Row-major, 1 where the pneumothorax's air rim is.</param>
 /// <param name="ConsolidationBoxes">One box per consolidation.</param>
-public sealed record RenderedRegions(byte[] PneumothoraxMask, IReadOnlyList<PixelBox> ConsolidationBoxes);
+internal sealed record RenderedRegions(byte[] PneumothoraxMask, IReadOnlyList<PixelBox> ConsolidationBoxes);

@@ -5,7 +5,7 @@ using Prior.MLNet.Data;
 namespace Prior.MLNet.Synthetic;
 
 /// <summary>How a synthetic report is laid out.</summary>
-public enum ReportStyle
+internal enum ReportStyle
 {
     /// <summary>FINDINGS and IMPRESSION, the usual case.</summary>
     Standard,
@@ -21,7 +21,7 @@ public enum ReportStyle
 /// <param name="Text">The report file's text, in the MIMIC-CXR layout.</param>
 /// <param name="FindingsSentences">The sentences written under FINDINGS.</param>
 /// <param name="ImpressionSentences">The sentences written under IMPRESSION.</param>
-public sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsSentences, IReadOnlyList<string> ImpressionSentences)
+internal sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsSentences, IReadOnlyList<string> ImpressionSentences)
 {
     /// <summary>What each sentence composed for the report states (sentences not written, e.g. of a defective report, included).</summary>
     public IReadOnlyDictionary<string, SyntheticSentenceType> SentenceTypes { get; init; } = new Dictionary<string, SyntheticSentenceType>();
@@ -33,7 +33,7 @@ public sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsS
 /// uncertain ones are hedged. Sections are wrapped at 76 columns with a leading space, as MIMIC's are; some
 /// impressions are numbered, some reports carry an addendum or a notification to a doctor.
 /// </summary>
-public static class ReportComposer
+internal static class ReportComposer
 {
     /// <summary>Composes the report of a study.</summary>
     public static ComposedReport Compose(SyntheticCase synthetic, SyntheticView frontalView, ReportStyle style, DeterministicRandom random)

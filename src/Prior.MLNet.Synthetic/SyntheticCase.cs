@@ -7,7 +7,7 @@ namespace Prior.MLNet.Synthetic;
 /// negates, and the CheXpert labels that follow from both. Labels are derived here, in one place, from the same
 /// facts the drawing and the text use, so they always agree with the report.
 /// </summary>
-public sealed class SyntheticCase
+internal sealed class SyntheticCase
 {
     private static readonly FindingKind[] Negatable =
     [

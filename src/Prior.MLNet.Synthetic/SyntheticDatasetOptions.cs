@@ -4,7 +4,7 @@ namespace Prior.MLNet.Synthetic;
 public sealed class SyntheticDatasetOptions
 {
     /// <summary>Default values.</summary>
-    public static class Defaults
+    internal static class Defaults
     {
         /// <summary>Number of MIMIC-CXR studies.</summary>
         public const int Studies = 300;
@@ -13,7 +13,7 @@ public sealed class SyntheticDatasetOptions
         /// <summary>Image height and width in pixels.</summary>
         public const int ImageSize = 128;
         /// <summary>The PRIOR paper's seed.</summary>
-        public const long Seed = Training.PriorTrainerOptions.DefaultSeed;
+        public const long Seed = Prior.MLNet.Defaults.Seed;
         /// <summary>Share of studies (and CheXpert rows) given a deliberate defect for the loaders to report.</summary>
         public const double DefectRate = 0.04;
         /// <summary>JPEG quality.</summary>

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Synthetic;
 
 /// <summary>The findings the synthetic generator can draw and describe.</summary>
-public enum FindingKind
+internal enum FindingKind
 {
     /// <summary>Wide cardiac silhouette.</summary>
     Cardiomegaly,
@@ -22,7 +22,7 @@ public enum FindingKind
 }
 
 /// <summary>The patient's side (on a frontal radiograph the patient's right is drawn on the image's left).</summary>
-public enum BodySide
+internal enum BodySide
 {
     /// <summary>The patient's right.</summary>
     Right,
@@ -33,7 +33,7 @@ public enum BodySide
 }
 
 /// <summary>A lung zone, top to bottom.</summary>
-public enum LungZone
+internal enum LungZone
 {
     /// <summary>Upper zone.</summary>
     Upper,
@@ -45,7 +45,7 @@ public enum LungZone
 
 /// <summary>Kinds of support devices drawn and described.</summary>
 [Flags]
-public enum DeviceKinds
+internal enum DeviceKinds
 {
     /// <summary>None.</summary>
     None = 0,
@@ -65,7 +65,7 @@ public enum DeviceKinds
 /// <param name="Severity">0..1: mild, moderate, large/severe.</param>
 /// <param name="Devices">For support devices: which ones.</param>
 /// <param name="Jitter">0..1 seeds for position and shape variation, so the picture varies beyond the words.</param>
-public sealed record SyntheticFinding(FindingKind Kind, bool Uncertain, BodySide Side, LungZone Zone, double Severity,
+internal sealed record SyntheticFinding(FindingKind Kind, bool Uncertain, BodySide Side, LungZone Zone, double Severity,
     DeviceKinds Devices, double[] Jitter)
 {
     /// <summary>"mild", "moderate" or "large"/"severe" from <see cref="Severity"/>.</summary>

@@ -12,7 +12,7 @@ namespace Prior.MLNet.Synthetic;
 /// <param name="Certainty">"positive", "uncertain", "negative" or "-".</param>
 /// <param name="Severity">"small", "moderate", "large" or "-".</param>
 /// <param name="Side">"right", "left", "bilateral", a device name, a normal statement's subject, or "-".</param>
-public sealed record SyntheticSentenceType(string Finding, string Certainty, string Severity, string Side)
+internal sealed record SyntheticSentenceType(string Finding, string Certainty, string Severity, string Side)
 {
     /// <summary>The file name under the dataset's root.</summary>
     public const string FileName = "synth-sentence-types.tsv";

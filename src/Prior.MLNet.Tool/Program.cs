@@ -25,4 +25,8 @@ root.Subcommands.Add(DraftCommand.Create());
 root.Subcommands.Add(AttentionCommand.Create());
 root.Subcommands.Add(LabelReportsCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+int code = parsed.Invoke();
+// A command line that does not parse (an unknown value of an enum switch, a missing required option) is a usage error:
+// exit 2, as a run given bad input does (CommandRunner), not System.CommandLine's 1.
+return parsed.Errors.Count > 0 ? 2 : code;

@@ -45,7 +45,7 @@ internal static class ApplyCommand
             var scored = transformer.Transform(data);
             var columns = scored.Schema.Where(c => !c.IsHidden && c.Index >= data.Schema.Count &&
                 (c.Type is VectorDataViewType { ItemType: NumberDataViewType } || c.Type == NumberDataViewType.Single || c.Type is KeyDataViewType
-                 || (c.Type is TextDataViewType && c.Name != PriorCatalog.DefaultImageErrorColumnName))).ToList();
+                 || (c.Type is TextDataViewType && c.Name != Defaults.ImageErrorColumnName))).ToList();
             var values = columns.Select(c => c.Type switch
             {
                 VectorDataViewType => scored.GetColumn<float[]>(c.Name).Select(v => string.Join(' ', v.Select(x => x.ToString("R", CultureInfo.InvariantCulture)))).ToList(),
@@ -60,7 +60,7 @@ internal static class ApplyCommand
                     w.Write(paths[i].ImagePath + "\t" + string.Join('\t', values.Select(v => v[i])) + "\n");
             });
             Console.WriteLine($"{paths.Count} rows, columns {string.Join(", ", columns.Select(c => c.Name))}");
-            if (skipping && scored.Schema.GetColumnOrNull(PriorCatalog.DefaultImageErrorColumnName) is { } errorColumn)
+            if (skipping && scored.Schema.GetColumnOrNull(Defaults.ImageErrorColumnName) is { } errorColumn)
             {
                 var errors = scored.GetColumn<string>(errorColumn.Name).Where(e => e.Length > 0).ToList();
                 Console.WriteLine($"rows with unreadable images (missing values written): {errors.Count}");

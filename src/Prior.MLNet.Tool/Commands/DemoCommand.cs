@@ -73,7 +73,7 @@ internal static class DemoCommand
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
         var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
             {
-                Preset = "tiny",
+                Preset = PriorPreset.Tiny,
                 ImageSize = settings.ImageSize,
                 EpochsPerStage = settings.StageEpochs,
                 Recipe = settings.Recipe,

@@ -58,7 +58,7 @@ internal static class Evaluations
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(train.Count, fraction, seed).Select(i => train[i]).ToList();
-            var options = new Downstream.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed };
+            var options = new Trainers.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed };
             var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
             var withPrior = Downstream.ImageClassificationFineTuning.Run(network.Model, network.Model.Options, chosen, test, labels, options, mean, std);
             var fromRandom = Downstream.ImageClassificationFineTuning.Run(null, network.Model.Options, chosen, test, labels, options, mean, std);
@@ -113,7 +113,7 @@ internal static class Evaluations
 
     /// <summary>The delegate shape of the downstream tasks' <c>Run</c>: pretrained model (null: random weights), sizes, train, test, options, normalisation, log.</summary>
     private delegate TResult TaskRun<TExample, TResult>(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<TExample> train, IReadOnlyList<TExample> test,
-        Downstream.FineTuningOptions options, float imageMean, float imageStd, Action<string>? log);
+        Trainers.FineTuningOptions options, float imageMean, float imageStd, Action<string>? log);
 
     /// <summary>
     /// A fixed, seed-independent test share split off with <paramref name="splitSeed"/>; then per seed
@@ -136,7 +136,7 @@ internal static class Evaluations
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(pool.Count, fraction, seed).Select(i => pool[i]).ToList();
-            var options = new Downstream.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed, BatchSize = 16 };
+            var options = new Trainers.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed, BatchSize = 16 };
             pretrained.Add(run(network.Model, network.Model.Options, chosen, test, options, mean, std, null));
             baseline.Add(run(null, network.Model.Options, chosen, test, options, mean, std, null));
             report(seed, chosen, test, pretrained[^1], baseline[^1]);

@@ -1,3 +1,4 @@
+using Prior.MLNet.Trainers;
 using System.CommandLine;
 using System.Globalization;
 using Prior.MLNet.Downstream;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Tool.Commands;
 
@@ -13,9 +14,9 @@ internal static class ImportCommand
     public static Command Create()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "The PyTorch state dict (.pt, .pth, .ckpt, .bin or .safetensors), or a Hugging Face BERT folder.", Required = true };
-        var format = new Option<string>("--format") { Description = "auto, prior, torchvision or bert. One tower alone (prior_resnet50.pt, ImageNet ResNet, BERT) imports only with --allow-partial, the rest random and listed.", DefaultValueFactory = _ => "auto" };
+        var format = EnumOption.Create("--format", "What the file holds. One tower alone (prior_resnet50.pt, ImageNet ResNet, BERT) imports only with --allow-partial, the rest random and listed", PriorWeightFormat.Auto);
         var vocab = new Option<string?>("--vocab") { Description = "The vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official PRIOR weights); not needed for files from 'prior export'." };
-        var preset = new Option<string>("--preset") { Description = "Head counts the shapes cannot show: paper (default), small or tiny.", DefaultValueFactory = _ => "paper" };
+        var preset = EnumOption.Create("--preset", "Head counts the shapes cannot show", PriorPreset.Paper);
         var partial = new Option<bool>("--allow-partial") { Description = "Load what matches; what the file lacks stays random (listed)." };
         var lower = new Option<bool>("--lowercase") { Description = "Lower-case text before tokenizing (uncased vocabularies)." };
         var output = new Option<string>("--out") { Description = "Model file to write (.zip).", Required = true };
@@ -25,13 +26,12 @@ internal static class ImportCommand
         };
         command.SetAction(parse => CommandRunner.Run("import", () =>
         {
-            if (!Enum.TryParse<PriorWeightFormat>(parse.GetValue(format), ignoreCase: true, out var kind))
-                throw new ArgumentException($"--format must be auto, prior, torchvision or bert, not '{parse.GetValue(format)}'.");
+            var kind = parse.GetValue(format);
             var source = parse.GetValue(checkpoint)!;
             if (kind == PriorWeightFormat.Bert && !Directory.Exists(source))
                 throw new ArgumentException($"--format bert takes the Hugging Face folder (config.json, vocab.txt, weights), not '{source}'.");
             var (network, report) = PriorWeights.ImportNetwork(source, parse.GetValue(vocab),
-                PriorModelOptions.FromPreset(parse.GetValue(preset)!), parse.GetValue(partial), parse.GetValue(lower) ? true : null);
+                PriorModelOptions.FromPreset(parse.GetValue(preset)), parse.GetValue(partial), parse.GetValue(lower) ? true : null);
             using (network)
             {
                 Console.WriteLine(report.Describe());

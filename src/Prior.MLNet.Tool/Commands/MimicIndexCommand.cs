@@ -15,7 +15,7 @@ internal static class MimicIndexCommand
         var metadata = new Option<string?>("--metadata") { Description = "mimic-cxr-2.0.0-metadata.csv(.gz), when not under --data." };
         var split = new Option<string?>("--split") { Description = "mimic-cxr-2.0.0-split.csv(.gz), when not under --data." };
         var labels = new Option<string?>("--labels") { Description = "mimic-cxr-2.0.0-chexpert.csv(.gz), when not under --data." };
-        var minSentences = new Option<int>("--min-sentences") { Description = "Drop studies with fewer sentences in FINDINGS + IMPRESSION.", DefaultValueFactory = _ => MimicCxrLoaderOptions.Defaults.MinSentences };
+        var minSentences = new Option<int>("--min-sentences") { Description = "Drop studies with fewer sentences in FINDINGS + IMPRESSION.", DefaultValueFactory = _ => Defaults.MinReportSentences };
         var list = new Option<int>("--list") { Description = "How many skipped items to print by name.", DefaultValueFactory = _ => 20 };
         var command = new Command("mimic-index", "Write the PRIOR pretraining index of a MIMIC-CXR install: one record per usable study, with the skips by reason (example: prior mimic-index --data mimic --out index.jsonl.gz).")
         {

@@ -16,22 +16,22 @@ internal static class PretrainCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "MIMIC-CXR root (as 'prior synth' writes it) or an index from 'prior mimic-index'.", Required = true };
-        var preset = new Option<string>("--preset") { Description = "Model and schedule preset: tiny, small or paper.", DefaultValueFactory = _ => "tiny" };
+        var preset = EnumOption.Create("--preset", "Model and schedule preset", Defaults.Preset);
         var output = new Option<string>("--out") { Description = "Model file to write (.zip).", Required = true };
         var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3, e.g. 8,3,3 (0 skips a stage)." };
         var batch = new Option<int?>("--batch-size") { Description = "Studies per batch." };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var device = EnumOption.Create("--device", "Where the network trains", ComputeDevice.Auto, ("gpu", ComputeDevice.Cuda));
         var checkpoints = new Option<string?>("--checkpoints") { Description = "Checkpoint folder." };
         var every = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (and at stage ends).", DefaultValueFactory = _ => new PriorPretrainOptions().CheckpointEverySteps };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --checkpoints." };
-        var seed = new Option<long>("--seed") { Description = "Seed.", DefaultValueFactory = _ => PriorTrainerOptions.DefaultSeed };
+        var seed = new Option<long>("--seed") { Description = "Seed.", DefaultValueFactory = _ => Defaults.Seed };
         var vocab = new Option<string?>("--vocab") { Description = "A vocab.txt (e.g. Bio_ClinicalBERT's); default: built from the training reports." };
         var initImage = new Option<string?>("--init-image") { Description = "Start the image tower from prior_resnet50.pt or torchvision's ImageNet ResNet weights." };
         var initText = new Option<string?>("--init-text") { Description = "Start the text tower from a Hugging Face BERT folder (e.g. Bio_ClinicalBERT); its vocab.txt and casing are used." };
         var partial = new Option<bool>("--allow-partial") { Description = "Accept initial weights that leave more than the attention pool random (listed)." };
-        var bankStart = new Option<string>("--bank-start") { Description = "How the sentence bank starts at stage 2: random (the original's) or kmeans (clusters of the stage-1 sentence vectors).", DefaultValueFactory = _ => "random" };
+        var bankStart = EnumOption.Create("--bank-start", "How the sentence bank starts at stage 2: random (the original's) or kmeans (clusters of the stage-1 sentence vectors)", PrototypeInitialization.Random);
         var restart = new Option<bool>("--restart-unused") { Description = "Move prototypes no sentence chose in an epoch of stages 2-3 onto the sentences the bank serves worst." };
-        var schedule = new Option<string>("--schedule") { Description = "Learning rate across stages: per-stage (the original's: warm-up and cosine decay in each stage) or continuous (one warm-up and decay over all stages).", DefaultValueFactory = _ => "per-stage" };
+        var schedule = EnumOption.Create("--schedule", "Learning rate across stages: per-stage (the original's: warm-up and cosine decay in each stage) or continuous (one warm-up and decay over all stages)", StageSchedule.PerStage);
         var gradients = new Option<bool>("--gradient-shares") { Description = "At each epoch's first step, print each loss term's gradient norm on the two towers and its cosine with the global term's." };
         var detach = new Option<bool>("--detach-generation-targets") { Description = "Stage 3's generation losses (spg, kl, gpa) leave the report side as a fixed target instead of moving the text tower." };
         var rawGlobal = new Option<bool>("--keep-raw-global") { Description = "Keep stage 1's global alignment of the raw (bank-free) report embedding in stages 2-3." };
@@ -39,15 +39,13 @@ internal static class PretrainCommand
         var shield = new Option<bool>("--shield-text-tower") { Description = "In stages 2-3 nothing that goes through the bank moves the text tower (use with --keep-raw-global)." };
         var imageGradient = new Option<double>("--prototype-path-image-gradient") { Description = "Factor (0 to 1) on the image tower's gradient from the global term through the bank in stages 2-3.", DefaultValueFactory = _ => 1 };
         var decoupled = new Option<bool>("--decoupled") { Description = "Stages 2-3 train only the bank and the decoders, on detached features; the towers keep stage 1's terms (implies the four switches above and a prototype-path image gradient of 0)." };
-        var bankLogits = new Option<string>("--bank-logits") { Description = "How the sentence bank scores sentences: dot (the original's x·e) or centered-cosine (scaled cosine around the mean of the stage-1 sentences the bank starts from; with --detach-generation-targets and --bank-start kmeans it keeps the bank from collapsing).", DefaultValueFactory = _ => "dot" };
+        var bankLogits = EnumOption.Create("--bank-logits", "How the sentence bank scores sentences: dot (the original's x·e) or centered-cosine (scaled cosine around the mean of the stage-1 sentences the bank starts from; with --detach-generation-targets and --bank-start kmeans it keeps the bank from collapsing)", PrototypeLogits.DotProduct, ("dot", PrototypeLogits.DotProduct));
         var bankLogitScale = new Option<double>("--bank-logit-scale") { Description = "Scale of centered-cosine bank logits.", DefaultValueFactory = _ => 10 };
         var keepOptimizer = new Option<bool>("--keep-optimizer") { Description = "One optimizer for the whole run: stage 1's moments carry into stages 2-3 instead of a fresh AdamW per stage." };
-        var recipe = new Option<string>("--recipe")
-        {
-            Description = "original (the paper's stages; every switch as given) or decoupled (what prior demo trains: --decoupled --keep-optimizer --schedule continuous " +
-                "--bank-start kmeans --restart-unused --bank-logits centered-cosine; a switch given explicitly still wins). See docs/training.md.",
-            DefaultValueFactory = _ => "original",
-        };
+        var recipe = EnumOption.Create("--recipe",
+            "original (the paper's stages; every switch as given) or decoupled (what prior demo trains: --decoupled --keep-optimizer --schedule continuous " +
+                "--bank-start kmeans --restart-unused --bank-logits centered-cosine; a switch given explicitly still wins). See docs/training.md",
+            PriorRecipe.Original);
         var cache = new Option<string>("--image-cache") { Description = "auto (a prior-image-cache-*.bin in --data at least the preset's image size, when there is one), none, or a cache file written by 'prior cache'.", DefaultValueFactory = _ => "auto" };
         var command = new Command("pretrain", "Pretrain PRIOR (three stages) on MIMIC-CXR studies (example: prior pretrain --data data --preset tiny --out tiny.zip).")
         {
@@ -68,19 +66,11 @@ internal static class PretrainCommand
             var heldOut = TrainingStudies.FromDataView(Load(["validate", "test"], out _), MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences,
                 new DataLoadSummary(), MimicCxrColumns.StudyId);
 
-            var recipeChoice = parse.GetValue(recipe) switch
-            {
-                "original" => PriorRecipe.Original,
-                "decoupled" => PriorRecipe.Decoupled,
-                var other => throw new ArgumentException($"--recipe must be original or decoupled, not '{other}'."),
-            };
             // A switch left off the command line is the recipe's (null); one given explicitly wins.
             T? Given<T>(Option<T> option) where T : struct => parse.GetResult(option) is null or { Implicit: true } ? null : parse.GetValue(option);
-            T? GivenText<T>(Option<string> option, Func<string, T> parseText) where T : struct =>
-                parse.GetResult(option) is null or { Implicit: true } ? null : parseText(parse.GetValue(option)!);
 
-            var presetName = parse.GetValue(preset)!;
-            var defaults = PriorTrainerOptions.ForPreset(presetName);
+            var presetChoice = parse.GetValue(preset);
+            var defaults = PriorTrainerOptions.ForPreset(presetChoice);
             var stageEpochs = parse.GetValue(epochs) is { } e
                 ? e.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
                 : defaults.EpochsPerStage.ToArray();
@@ -89,10 +79,10 @@ internal static class PretrainCommand
             LiveProgress? live = null;
             var options = new PriorPretrainOptions
             {
-                Preset = presetName,
+                Preset = presetChoice,
                 EpochsPerStage = stageEpochs,
                 BatchSize = parse.GetValue(batch),
-                Device = ComputeDevices.Parse(parse.GetValue(device)!),
+                Device = parse.GetValue(device),
                 Seed = parse.GetValue(seed),
                 CheckpointDirectory = parse.GetValue(checkpoints),
                 CheckpointEverySteps = parse.GetValue(every),
@@ -101,29 +91,19 @@ internal static class PretrainCommand
                 InitialImageWeights = parse.GetValue(initImage),
                 InitialTextWeights = parse.GetValue(initText),
                 AllowPartialInitialWeights = parse.GetValue(partial),
-                Recipe = recipeChoice,
+                Recipe = parse.GetValue(recipe),
                 DetachGenerationTargets = parse.GetValue(detach),
                 KeepRawGlobalAlignment = parse.GetValue(rawGlobal),
                 KeepRawLocalAlignment = parse.GetValue(rawLocal),
                 ShieldTextTowerFromBank = parse.GetValue(shield),
                 PrototypePathImageGradient = parse.GetValue(imageGradient),
                 DecoupledPrototypeStages = Given(decoupled),
-                PrototypeLogits = GivenText(bankLogits, ParseBankLogits),
+                PrototypeLogits = Given(bankLogits),
                 PrototypeLogitScale = parse.GetValue(bankLogitScale),
                 KeepOptimizerStateAcrossStages = Given(keepOptimizer),
-                PrototypeInitialization = GivenText(bankStart, text => text switch
-                {
-                    "random" => PrototypeInitialization.Random,
-                    "kmeans" => PrototypeInitialization.KMeans,
-                    var other => throw new ArgumentException($"--bank-start must be random or kmeans, not '{other}'."),
-                }),
+                PrototypeInitialization = Given(bankStart),
                 RestartUnusedPrototypes = Given(restart),
-                StageSchedule = GivenText(schedule, text => text switch
-                {
-                    "per-stage" => StageSchedule.PerStage,
-                    "continuous" => StageSchedule.Continuous,
-                    var other => throw new ArgumentException($"--schedule must be per-stage or continuous, not '{other}'."),
-                }),
+                StageSchedule = Given(schedule),
                 MeasureGradientShares = parse.GetValue(gradients),
                 ImageCache = FindCache(parse.GetValue(cache)!, parse.GetValue(data)!, defaults.Model.ImageSize),
                 // A live bar over all steps on a terminal; one line per epoch (and the trainer's notices) in any case.
@@ -168,13 +148,6 @@ internal static class PretrainCommand
         }));
         return command;
     }
-
-    internal static PrototypeLogits ParseBankLogits(string text) => text switch
-    {
-        "dot" => PrototypeLogits.DotProduct,
-        "centered-cosine" => PrototypeLogits.CenteredCosine,
-        _ => throw new ArgumentException($"--bank-logits must be dot or centered-cosine, not '{text}'."),
-    };
 
     private static void Log(LiveProgress? live, string text)
     {

@@ -5,7 +5,7 @@ namespace Prior.MLNet.Data;
 /// version, so that synthetic data and subsets are byte-identical for a seed everywhere. Independent streams are
 /// derived from (seed, stream, index), so work can run in parallel in any order and still be deterministic.
 /// </summary>
-public sealed class DeterministicRandom
+internal sealed class DeterministicRandom
 {
     private ulong _state;
 

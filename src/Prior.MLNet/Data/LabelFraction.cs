@@ -4,7 +4,7 @@ namespace Prior.MLNet.Data;
 /// The label-fraction protocol of PRIOR's downstream experiments (1 %, 10 %, 100 % of the labelled training images):
 /// a seeded shuffle of the training set and its first round(fraction · N) entries, at least two.
 /// </summary>
-public static class LabelFraction
+internal static class LabelFraction
 {
     /// <summary>Indices into a training set of <paramref name="count"/> entries, in shuffled order.</summary>
     public static IReadOnlyList<int> Choose(int count, double fraction, long seed)

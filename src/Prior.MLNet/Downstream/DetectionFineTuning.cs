@@ -1,3 +1,4 @@
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
@@ -18,7 +19,7 @@ namespace Prior.MLNet.Downstream;
 /// since RSNA's metric charges every false box). Scored by <see cref="DetectionMetrics"/>. Images are brought to the
 /// network's size by area averaging (boxes scaled with them) and read once, up front.
 /// </summary>
-public static class DetectionFineTuning
+internal static class DetectionFineTuning
 {
     /// <summary>One image and its true boxes in the image's pixels (none: no lung opacity).</summary>
     public sealed record Example(string ImagePath, IReadOnlyList<BoundingBox> Boxes);

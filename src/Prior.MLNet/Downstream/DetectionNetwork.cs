@@ -21,7 +21,7 @@ namespace Prior.MLNet.Downstream;
 /// uninitialised (values like ±1e18 were seen) where PyTorch starts them at 1 and 0.
 /// </para>
 /// </summary>
-public sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Output>
+internal sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Output>
 {
     /// <summary>Pixels between neighbouring locations of the output map.</summary>
     public const int Stride = 4;

@@ -16,7 +16,7 @@ namespace Prior.MLNet.Downstream;
 /// gradients inside dispose scopes; <see cref="Save"/> and <see cref="Load"/> read and write it as a small zip
 /// (a JSON header and the weights), which the ML.NET transformers embed in model zips.
 /// </summary>
-public sealed class DownstreamModel : IDisposable
+internal sealed class DownstreamModel : IDisposable
 {
     private const string FormatName = "prior-mlnet-downstream";
     private const int FormatVersion = 1;

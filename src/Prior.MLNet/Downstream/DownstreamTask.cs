@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Downstream;
 
 /// <summary>The supervised tasks PRIOR's paper fine-tunes its image encoder for.</summary>
-public enum DownstreamTask
+internal enum DownstreamTask
 {
     /// <summary>Multi-label image classification: a probability per label (<see cref="ImageClassifierNetwork"/>).</summary>
     Classification = 1,

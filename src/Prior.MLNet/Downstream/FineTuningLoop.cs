@@ -1,3 +1,4 @@
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
 using Prior.MLNet.Training;
 using TorchSharp;

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
@@ -14,7 +15,7 @@ namespace Prior.MLNet.Downstream;
 /// per label (labels that are NaN are left out of the loss), AdamW, PRIOR's training augmentation; scored with
 /// ML.NET's <c>BinaryClassification.EvaluateNonCalibrated</c> (area under the ROC curve per label).
 /// </summary>
-public static class ImageClassificationFineTuning
+internal static class ImageClassificationFineTuning
 {
     /// <summary>AUC per label on the test images, and what training saw.</summary>
     /// <param name="Auc">Label → area under the ROC curve (labels whose test or training images lack a class are left out).</param>

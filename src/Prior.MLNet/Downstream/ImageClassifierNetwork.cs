@@ -12,7 +12,7 @@ namespace Prior.MLNet.Downstream;
 /// <see cref="PriorModel"/>'s names, so a pretrained network's weights copy over by name), then a linear layer to one
 /// logit per label.
 /// </summary>
-public sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
+internal sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>ResNet + attention pooling.</summary>
     public readonly ImageEncoder image_encoder;

@@ -7,7 +7,7 @@ namespace Prior.MLNet.Downstream;
 /// already kept box by more than the IoU limit. (TorchSharp's TorchVision port has no <c>nms</c>; a detector keeps
 /// a few dozen candidates per image, so this runs on the CPU after the network.)
 /// </summary>
-public static class NonMaximumSuppression
+internal static class NonMaximumSuppression
 {
     /// <summary>The kept boxes, most confident first, at most <paramref name="maxBoxes"/>.</summary>
     public static IReadOnlyList<BoundingBox> Apply(IEnumerable<BoundingBox> boxes, double iouLimit = 0.5, int maxBoxes = int.MaxValue)

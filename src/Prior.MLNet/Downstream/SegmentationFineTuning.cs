@@ -1,3 +1,4 @@
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Data.Images;
@@ -15,7 +16,7 @@ namespace Prior.MLNet.Downstream;
 /// pixel, AdamW; scored by <see cref="SegmentationMetrics"/> at probability ½. Images and masks are brought to the
 /// network's size (area-averaged images, nearest-neighbour masks) and read once, up front.
 /// </summary>
-public static class SegmentationFineTuning
+internal static class SegmentationFineTuning
 {
     /// <summary>One image and its SIIM run-length masks (none: no pneumothorax).</summary>
     public sealed record Example(string ImagePath, IReadOnlyList<string> EncodedPixels);

@@ -14,7 +14,7 @@ namespace Prior.MLNet.Downstream;
 /// pixel. The ResNet sits under <see cref="PriorModel"/>'s name (<c>image_encoder.encoder</c>) so pretrained weights
 /// copy over by name.
 /// </summary>
-public sealed class SegmentationNetwork : nn.Module<Tensor, Tensor>
+internal sealed class SegmentationNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>ResNet (its attention pooling is unused here, kept so names match the pretrained network).</summary>
     public readonly ImageEncoder image_encoder;

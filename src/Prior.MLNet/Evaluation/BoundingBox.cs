@@ -9,7 +9,7 @@ namespace Prior.MLNet.Evaluation;
 /// <param name="Width">Width (positive).</param>
 /// <param name="Height">Height (positive).</param>
 /// <param name="Score">Confidence in [0, 1]; 1 for ground truth.</param>
-public readonly record struct BoundingBox(float X, float Y, float Width, float Height, float Score = 1)
+internal readonly record struct BoundingBox(float X, float Y, float Width, float Height, float Score = 1)
 {
     /// <summary>Right edge.</summary>
     public float Right => X + Width;

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>Metrics ML.NET's multiclass evaluator does not give, computed from a confusion matrix (rows: truth, columns: prediction).</summary>
-public static class ClassificationMetrics
+internal static class ClassificationMetrics
 {
     /// <summary>Unweighted mean over classes of F1 = 2·P·R/(P+R) (0 for a class never predicted nor present).</summary>
     public static double MacroF1(IReadOnlyList<IReadOnlyList<double>> confusion)

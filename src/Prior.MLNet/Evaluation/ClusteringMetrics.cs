@@ -6,7 +6,7 @@ namespace Prior.MLNet.Evaluation;
 /// arithmetic normalisation scikit-learn uses by default; 1 for identical partitions up to relabelling, about 0 for
 /// independent ones.
 /// </summary>
-public static class ClusteringMetrics
+internal static class ClusteringMetrics
 {
     /// <summary>Purity of <paramref name="clusters"/> against <paramref name="classes"/> (same length).</summary>
     public static double Purity<TCluster, TClass>(IReadOnlyList<TCluster> clusters, IReadOnlyList<TClass> classes)

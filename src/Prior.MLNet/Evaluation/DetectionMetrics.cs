@@ -13,7 +13,7 @@ namespace Prior.MLNet.Evaluation;
 /// 0.75 in steps of 0.05 (<see cref="ChallengeThresholds"/>); papers after it (LOVT, whose protocol PRIOR follows)
 /// also report a wider range, 0.25 … 0.75 (<see cref="WideThresholds"/>).
 /// </summary>
-public static class DetectionMetrics
+internal static class DetectionMetrics
 {
     /// <summary>The RSNA challenge's thresholds: 0.40, 0.45, …, 0.75.</summary>
     public static IReadOnlyList<double> ChallengeThresholds { get; } = Steps(0.40, 0.75);
@@ -67,18 +67,11 @@ public static class DetectionMetrics
         return scores.Count == 0 ? double.NaN : scores.Average();
     }
 
-    /// <summary>What <see cref="Evaluate"/> measured.</summary>
-    /// <param name="Map">mAP over IoU 0.25 … 0.75.</param>
-    /// <param name="MapChallenge">mAP over the RSNA challenge's IoU 0.40 … 0.75.</param>
-    /// <param name="ScoredImages">Images with a score (those with true or predicted boxes).</param>
-    /// <param name="Images">Rows read.</param>
-    public sealed record Evaluation(double Map, double MapChallenge, int ScoredImages, int Images);
-
     /// <summary>
     /// Scores a view <c>PriorDetection</c>'s transformer produced: true boxes (four numbers each, as <c>LoadRsnaPneumonia</c>
     /// gives) against the predicted boxes and their scores, all in the image's pixels.
     /// </summary>
-    public static Evaluation Evaluate(IDataView scored, string truthColumnName = "Boxes", string predictedBoxesColumnName = "PredictedBoxes",
+    public static PriorDetectionMetrics Evaluate(IDataView scored, string truthColumnName = "Boxes", string predictedBoxesColumnName = "PredictedBoxes",
         string predictedScoresColumnName = "PredictedBoxScores")
     {
         ArgumentNullException.ThrowIfNull(scored);
@@ -106,6 +99,6 @@ public static class DetectionMetrics
             images.Add((BoundingBox.FromFlat(truth.DenseValues().ToArray()), predicted.Select((b, k) => b with { Score = s[k] }).ToList()));
         }
         int scoredImages = images.Count(i => i.Item1.Count > 0 || i.Item2.Count > 0);
-        return new Evaluation(MeanAveragePrecision(images, WideThresholds), MeanAveragePrecision(images, ChallengeThresholds), scoredImages, images.Count);
+        return new PriorDetectionMetrics(MeanAveragePrecision(images, WideThresholds), MeanAveragePrecision(images, ChallengeThresholds), scoredImages, images.Count);
     }
 }

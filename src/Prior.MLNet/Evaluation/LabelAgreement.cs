@@ -3,7 +3,7 @@ using Prior.MLNet.Data;
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>How well predicted CheXpert labels agree with known ones: F1 of the positive class (value 1) per label.</summary>
-public static class LabelAgreement
+internal static class LabelAgreement
 {
     /// <summary>
     /// F1 per label in <see cref="ChexpertLabels.Names"/> order, for labels with at least <paramref name="minPositives"/>

@@ -10,7 +10,7 @@ namespace Prior.MLNet.Evaluation;
 /// fraction (1 %, 10 %, 100 %) of the labelled training images and evaluated on a test set with
 /// <c>BinaryClassification.Evaluate</c> (area under the ROC curve per label).
 /// </summary>
-public static class LinearProbe
+internal static class LinearProbe
 {
     /// <summary>One labelled image.</summary>
     /// <param name="ImagePath">The image file.</param>
@@ -84,7 +84,7 @@ public static class LinearProbe
         var vectors = embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
         if (unreadableImages == UnreadableImageHandling.Fail)
             return (examples, vectors);
-        var errors = embedded.GetColumn<string>(PriorCatalog.DefaultImageErrorColumnName).ToArray();
+        var errors = embedded.GetColumn<string>(Defaults.ImageErrorColumnName).ToArray();
         var keep = Enumerable.Range(0, examples.Count).Where(i => errors[i].Length == 0).ToList();
         foreach (var error in errors.Where(e => e.Length > 0))
             skipped?.Add(error);

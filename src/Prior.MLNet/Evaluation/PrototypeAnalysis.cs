@@ -11,7 +11,7 @@ namespace Prior.MLNet.Evaluation;
 /// purity and NMI, beside the same assignment shuffled (same cluster sizes, no meaning): the chance level. The most used
 /// prototypes are listed with the training sentences nearest to them.
 /// </summary>
-public static class PrototypeAnalysis
+internal static class PrototypeAnalysis
 {
     /// <summary>A prototype, its use and what it stands for.</summary>
     /// <param name="Index">Its row in the bank.</param>

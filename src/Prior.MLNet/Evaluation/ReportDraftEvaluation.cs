@@ -10,7 +10,7 @@ namespace Prior.MLNet.Evaluation;
 /// report-generation papers compare with: the training report whose embedding is nearest the image's (PRIOR's own
 /// cross-modal retrieval), copied whole. Texts compared are the sentences of FINDINGS then IMPRESSION (no headers).
 /// </summary>
-public static class ReportDraftEvaluation
+internal static class ReportDraftEvaluation
 {
     /// <summary>A study to draft for: an image and the sentences of its real report.</summary>
     public sealed record Case(string ImagePath, IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)

@@ -9,7 +9,7 @@ namespace Prior.MLNet.Evaluation;
 /// precision, recall and F1 of the 14 CheXpert labels of the drafts against those of the references, a label counting
 /// as found when it is 1). Texts are lower-cased and split into words of letters and digits.
 /// </summary>
-public static partial class ReportGenerationMetrics
+internal static partial class ReportGenerationMetrics
 {
     [GeneratedRegex(@"[a-z0-9]+")]
     private static partial Regex Word();

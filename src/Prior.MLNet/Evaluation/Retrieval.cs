@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>Image↔report retrieval Precision@K on studies (each study's own report is the one relevant item).</summary>
-public static class Retrieval
+internal static class Retrieval
 {
     /// <summary>Rows of the similarity matrix computed at once (memory grows as this × N, not N × N).</summary>
     internal const int SimilarityBlock = 1024;

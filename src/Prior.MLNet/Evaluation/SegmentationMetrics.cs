@@ -9,7 +9,7 @@ namespace Prior.MLNet.Evaluation;
 /// them: Dice = 2|P∩T| / (|P| + |T|) and IoU = |P∩T| / |P∪T|, both 1 when the two masks are empty (SIIM's rule, so an
 /// image without pneumothorax scores 1 for an empty prediction and 0 for any other).
 /// </summary>
-public static class SegmentationMetrics
+internal static class SegmentationMetrics
 {
     /// <summary>Dice of two masks of equal length (non-zero = inside).</summary>
     public static double Dice(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> truth)
@@ -25,20 +25,12 @@ public static class SegmentationMetrics
         return p + t == 0 ? 1 : (double)both / (p + t - both);
     }
 
-    /// <summary>What <see cref="Evaluate"/> measured.</summary>
-    /// <param name="Dice">Mean Dice over all images (SIIM's rule for empty masks).</param>
-    /// <param name="IoU">Mean IoU over all images.</param>
-    /// <param name="DiceOnPositives">Mean Dice over the images whose true mask is not empty (NaN when none is).</param>
-    /// <param name="Images">Rows read.</param>
-    /// <param name="Positives">Rows with a true mask.</param>
-    public sealed record Evaluation(double Dice, double IoU, double DiceOnPositives, int Images, int Positives);
-
     /// <summary>
     /// Scores a view <c>PriorSegmentation</c>'s transformer produced: the true SIIM run-length masks (a text vector, as
     /// <c>LoadSiimPneumothorax</c> gives, or one text) against the predicted one, both at the image's size, which is read
     /// from the image file's header.
     /// </summary>
-    public static Evaluation Evaluate(IDataView scored, string imageColumnName = "ImagePath", string truthColumnName = "EncodedPixels",
+    public static PriorSegmentationMetrics Evaluate(IDataView scored, string imageColumnName = Defaults.ImagePathColumnName, string truthColumnName = "EncodedPixels",
         string predictedColumnName = "PredictedEncodedPixels")
     {
         ArgumentNullException.ThrowIfNull(scored);
@@ -85,7 +77,7 @@ public static class SegmentationMetrics
             if (trueMask.Contains((byte)1)) positives.Add(dice[^1]);
         }
         if (dice.Count == 0) throw new InvalidDataException("The view has no rows to evaluate.");
-        return new Evaluation(dice.Average(), iou.Average(), positives.Count == 0 ? double.NaN : positives.Average(), dice.Count, positives.Count);
+        return new PriorSegmentationMetrics(dice.Average(), iou.Average(), positives.Count == 0 ? double.NaN : positives.Average(), dice.Count, positives.Count);
     }
 
     private static (long Both, long Predicted, long Truth) Counts(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> truth)

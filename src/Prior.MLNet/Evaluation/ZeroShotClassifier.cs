@@ -10,7 +10,7 @@ namespace Prior.MLNet.Evaluation;
 /// the global part; the prompt's sentence vector — its prototype after stage 2 — for the local part), then images
 /// are scored in batches with <see cref="ZeroShotScoring"/> (the original's arithmetic, raw logit_scale).
 /// </summary>
-public sealed class ZeroShotClassifier : IDisposable
+internal sealed class ZeroShotClassifier : IDisposable
 {
     /// <summary>CheXpert normalisation mean (PRIOR's zero-shot setting).</summary>
     public const float CheXpertMean = 0.50627f;

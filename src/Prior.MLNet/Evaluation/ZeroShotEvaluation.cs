@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>Zero-shot results evaluated with ML.NET's multiclass evaluator, plus macro F1 and Cohen's κ.</summary>
-public static class ZeroShotEvaluation
+internal static class ZeroShotEvaluation
 {
     /// <summary>The figures.</summary>
     /// <param name="Metrics">ML.NET's metrics (accuracy, macro accuracy, log loss, confusion matrix).</param>

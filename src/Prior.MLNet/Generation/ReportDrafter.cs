@@ -11,7 +11,7 @@ namespace Prior.MLNet.Generation;
 /// real fill the draft up to it (a decoder early in training puts every slot near zero). Sentences are deduplicated
 /// (one per prototype) and ordered as training reports order them, FINDINGS then IMPRESSION.
 /// </summary>
-public static class ReportDrafter
+internal static class ReportDrafter
 {
     /// <summary>
     /// Drafts a report per image of <paramref name="images"/> [B, 1, S, S] (normalised as for training). Call in eval

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Generation;
 
 /// <summary>Where a remembered sentence was written.</summary>
-public enum ReportSection
+internal enum ReportSection
 {
     /// <summary>FINDINGS (or the report when it has no sections).</summary>
     Findings,
@@ -22,7 +22,7 @@ public enum ReportSection
 /// <param name="Position">Its mean relative position within that section (0 first, 1 last), for ordering drafts.</param>
 /// <param name="Count">How many training reports hold it.</param>
 /// <param name="Prototype">The bank prototype it is assigned to (noise-free).</param>
-public sealed record RememberedSentence(string Text, ReportSection Section, double Position, int Count, int Prototype);
+internal sealed record RememberedSentence(string Text, ReportSection Section, double Position, int Count, int Prototype);
 
 /// <summary>
 /// The sentence memory a draft is written from: the distinct sentences of the training reports, each with its
@@ -30,7 +30,7 @@ public sealed record RememberedSentence(string Text, ReportSection Section, doub
 /// decoder predicts into, as its L_spg target). A predicted slot maps to the sentence whose key is nearest in L1
 /// (the distance L_spg and its matching use), or to nothing when the zero vector (an empty slot's target) is nearer.
 /// </summary>
-public sealed class SentenceMemory
+internal sealed class SentenceMemory
 {
     private const string Magic = "PRIOR-SENTENCE-MEMORY";
     private const int FormatVersion = 1;
@@ -121,7 +121,7 @@ public sealed class SentenceMemory
     /// columns when it has both (as <c>LoadMimicCxr</c> gives), otherwise its sentence vector column, read as findings.
     /// </summary>
     public static SentenceMemory Build(PriorModel model, ReportTokenizer tokenizer, Microsoft.ML.IDataView data,
-        string findingsColumnName = "Findings", string impressionColumnName = "Impression", string sentencesColumnName = "Sentences",
+        string findingsColumnName = Defaults.FindingsColumnName, string impressionColumnName = Defaults.ImpressionColumnName, string sentencesColumnName = Defaults.SentencesColumnName,
         int maxSentences = 20_000)
     {
         ArgumentNullException.ThrowIfNull(data);

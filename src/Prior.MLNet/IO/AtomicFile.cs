@@ -4,7 +4,7 @@ namespace Prior.MLNet.IO;
 /// Writes files and folders so that readers see either the old content or the complete new one, never a
 /// half-written file: content goes to a temporary sibling that is moved into place only once it is complete.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, replacing it only on success.</summary>
     /// <param name="path">The file to create or replace.</param>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Prior.MLNet.IO;
 
 /// <summary>Opens text files that may be gzip-compressed (MIMIC ships its CSV tables as <c>.csv.gz</c>).</summary>
-public static class CompressedText
+internal static class CompressedText
 {
     /// <summary>
     /// Opens <paramref name="path"/> for reading, decompressing it when it starts with the gzip magic bytes,

@@ -8,7 +8,7 @@ namespace Prior.MLNet.Interop;
 /// <c>vocab.txt</c>, weights in <c>model.safetensors</c> or <c>pytorch_model.bin</c>, and optionally
 /// <c>tokenizer_config.json</c> whose <c>do_lower_case</c> gives the casing.
 /// </summary>
-public sealed class HuggingFaceBertFolder
+internal sealed class HuggingFaceBertFolder
 {
     /// <summary>The folder.</summary>
     public string Directory { get; }

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Interop;
 
 /// <summary>What a weights file holds (<c>prior import --format</c>).</summary>
-public enum PriorWeightFormat
+internal enum PriorWeightFormat
 {
     /// <summary>Told from the keys.</summary>
     Auto,

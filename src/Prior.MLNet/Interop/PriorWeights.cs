@@ -16,7 +16,7 @@ namespace Prior.MLNet.Interop;
 /// BERT such as Bio_ClinicalBERT for the text tower), and export of any network as a state dict the original code
 /// loads strictly. Imports are strict by default; every key is accounted for in a <see cref="WeightImportReport"/>.
 /// </summary>
-public static class PriorWeights
+internal static class PriorWeights
 {
     private const string SidecarFormat = "prior-mlnet-export";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };

@@ -12,7 +12,7 @@ namespace Prior.MLNet.Interop;
 /// <c>.safetensors</c>. The format is told by content, not by the file name. TorchSharp.PyBridge does the reading
 /// and writing; this class adds the checks and the errors that name the file.
 /// </summary>
-public static class StateDictFile
+internal static class StateDictFile
 {
     /// <summary>A state dict read from a file, and what had to be unwrapped to reach it.</summary>
     /// <param name="Tensors">Name → tensor, on the CPU.</param>

@@ -2,16 +2,16 @@ namespace Prior.MLNet.Interop;
 
 /// <summary>
 /// A strict weight import found keys that did not match: the message names every one of them, and
-/// <see cref="Report"/> holds the whole account. Pass <c>allowPartial</c> (CLI: <c>--allow-partial</c>) to load
+/// the library keeps the whole account. Pass <c>allowPartial</c> (CLI: <c>--allow-partial</c>) to load
 /// what matches and keep the rest random.
 /// </summary>
 public sealed class WeightImportException : IOException
 {
     /// <summary>The import's account.</summary>
-    public WeightImportReport Report { get; }
+    internal WeightImportReport Report { get; }
 
     /// <summary>Creates the exception from its report.</summary>
-    public WeightImportException(WeightImportReport report)
+    internal WeightImportException(WeightImportReport report)
         : base($"The weights do not match the model (strict import). {report?.Describe()}\nFix the file or the sizes (--preset), or allow a partial load.") =>
         Report = report ?? throw new ArgumentNullException(nameof(report));
 }

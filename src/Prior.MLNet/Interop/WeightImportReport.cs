@@ -7,7 +7,7 @@ namespace Prior.MLNet.Interop;
 /// random initialisation), every one of the file's that has no place in ours, every shape that disagreed, every
 /// tensor deliberately left out (with the reason) and every conversion and renaming applied. Nothing is silent.
 /// </summary>
-public sealed class WeightImportReport
+internal sealed class WeightImportReport
 {
     private readonly List<string> _loaded = [];
     private readonly List<string> _missing = [];

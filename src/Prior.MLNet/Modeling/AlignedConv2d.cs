@@ -22,7 +22,7 @@ namespace Prior.MLNet.Modeling;
 /// 9 to 15 are padded although only AVX2 needs it. 1×1 convolutions and CUDA are not affected and run as they are.
 /// </para>
 /// </summary>
-public sealed class AlignedConv2d : nn.Module<Tensor, Tensor>
+internal sealed class AlignedConv2d : nn.Module<Tensor, Tensor>
 {
     /// <summary>The channel multiple computed on the CPU: 16 floats, AVX-512's block (and two of AVX2's).</summary>
     public const int ChannelBlock = 16;

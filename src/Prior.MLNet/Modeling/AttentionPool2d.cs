@@ -12,7 +12,7 @@ namespace Prior.MLNet.Modeling;
 /// positional embedding is added, and multi-head attention with the mean token as the only query gives the
 /// pooled vector. Input [N, C, H, W], output [N, outputDim].
 /// </summary>
-public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
+internal sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
 {
     /// <summary>Positional embedding [H·W + 1, C].</summary>
     public readonly Parameter positional_embedding;

@@ -11,7 +11,7 @@ namespace Prior.MLNet.Modeling;
 /// (Conv3×3 no bias + BatchNorm + ReLU) ×2, halving the channels, with no skip connections; then a Conv3×3 head
 /// to one channel. The paper: 1536 channels in, 5 blocks, 7 → 224 px.
 /// </summary>
-public sealed class ImageDecoder : nn.Module<Tensor, Tensor>
+internal sealed class ImageDecoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>The upsampling blocks.</summary>
     public readonly ModuleList<ImageDecoderBlock> blocks;
@@ -41,7 +41,7 @@ public sealed class ImageDecoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>One decoder block: nearest ×2 upsampling, then <c>conv1</c> and <c>conv2</c> (each Conv3×3, BatchNorm, ReLU).</summary>
-public sealed class ImageDecoderBlock : nn.Module<Tensor, Tensor>
+internal sealed class ImageDecoderBlock : nn.Module<Tensor, Tensor>
 {
     /// <summary>First convolution, BatchNorm, ReLU (keys <c>conv1.0</c>, <c>conv1.1</c>).</summary>
     public readonly Sequential conv1;

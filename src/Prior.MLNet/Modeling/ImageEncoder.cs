@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Modeling;
 
 /// <summary>PRIOR's image tower: a one-channel <see cref="ResNetEncoder"/> and its <see cref="AttentionPool2d"/>.</summary>
-public sealed class ImageEncoder : nn.Module<Tensor, Tensor>
+internal sealed class ImageEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>The ResNet.</summary>
     public readonly ResNetEncoder encoder;
@@ -26,7 +26,7 @@ public sealed class ImageEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>PRIOR's text tower: a <see cref="Bert.BertModel"/> under <c>text_encoder.encoder</c>.</summary>
-public sealed class TextEncoder : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class TextEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>The BERT.</summary>
     public readonly Bert.BertModel encoder;

@@ -13,7 +13,7 @@ namespace Prior.MLNet.Modeling;
 /// A_it = sigmoid(Q1(img)·K2(sent)ᵀ/√D) [I, T], context_image = A_it·V2(sent).
 /// Works on one report ([I, D], [T, D]) or a batch ([B, I, D], [B, T, D]).
 /// </summary>
-public sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCrossAttentionOutput>
+internal sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCrossAttentionOutput>
 {
     /// <summary>Query projection of image patches.</summary>
     public readonly Linear query1;
@@ -70,4 +70,4 @@ public sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCrossAt
 /// <param name="ImageToSentence">Sigmoid attention of patches over sentences [.., I, T].</param>
 /// <param name="ContextSentence">Per sentence, the attention-weighted patch values [.., T, D].</param>
 /// <param name="SentenceToImage">Sigmoid attention of sentences over patches [.., T, I].</param>
-public sealed record LocalCrossAttentionOutput(Tensor ContextImage, Tensor ImageToSentence, Tensor ContextSentence, Tensor SentenceToImage);
+internal sealed record LocalCrossAttentionOutput(Tensor ContextImage, Tensor ImageToSentence, Tensor ContextSentence, Tensor SentenceToImage);

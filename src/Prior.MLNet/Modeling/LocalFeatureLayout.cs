@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Modeling;
 
 /// <summary>How the last ResNet feature map [B, C, H, W] becomes H·W local "patch" features.</summary>
-public enum LocalFeatureLayout
+internal enum LocalFeatureLayout
 {
     /// <summary>
     /// Each patch is one spatial position: permute to [B, H·W, C]. The default for new training.
@@ -18,7 +18,7 @@ public enum LocalFeatureLayout
 }
 
 /// <summary>Turns a feature map into patch tokens and back, in either <see cref="LocalFeatureLayout"/>.</summary>
-public static class LocalFeatures
+internal static class LocalFeatures
 {
     /// <summary>[B, C, H, W] → [B, H·W, C].</summary>
     public static Tensor ToTokens(Tensor map, LocalFeatureLayout layout)

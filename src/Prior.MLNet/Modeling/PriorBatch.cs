@@ -7,4 +7,4 @@ namespace Prior.MLNet.Modeling;
 /// <param name="InputIds">[B, L] int64 token ids.</param>
 /// <param name="AttentionMask">[B, L] int64, 1 for real tokens.</param>
 /// <param name="SentenceIndex">[B, L] int64, 1..T per sentence, −1 for CLS, SEP and padding.</param>
-public sealed record PriorBatch(Tensor Images, Tensor InputIds, Tensor AttentionMask, Tensor SentenceIndex);
+internal sealed record PriorBatch(Tensor Images, Tensor InputIds, Tensor AttentionMask, Tensor SentenceIndex);

@@ -9,7 +9,7 @@ namespace Prior.MLNet.Modeling;
 /// <see cref="Default"/> suits models trained here; <see cref="Original"/> is what the official PRIOR weights were
 /// evaluated with (selected when they are imported).
 /// </summary>
-public sealed record PriorInferenceSettings
+internal sealed record PriorInferenceSettings
 {
     /// <summary>Normalisation mean of images for embeddings. Default 0.4755 (PRIOR's MIMIC-CXR pretraining).</summary>
     public float ImageMean { get; init; } = ImagePreprocessor.MimicMean;

@@ -7,7 +7,7 @@ namespace Prior.MLNet.Modeling;
 /// (method.md §3): stage 1 L_global + L_local_img + L_local_txt; stage 2 adds 10·L_proto; stage 3 is
 /// 10·L_global + L_local_img + L_local_txt + L_rec_img + 10·L_spg + L_kl + L_gpa + 10·L_proto.
 /// </summary>
-public sealed class PriorLosses
+internal sealed class PriorLosses
 {
     /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa (and globalRaw, with <see cref="PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
     public IReadOnlyDictionary<string, Tensor> Terms { get; }
@@ -61,7 +61,7 @@ public sealed class PriorLosses
 /// <summary>What the sentence bank saw in one step.</summary>
 /// <param name="Index">The chosen prototype of each real sentence [N] (int64): the most likely one after the Gumbel noise of training mode.</param>
 /// <param name="Sentences">The real sentences' vectors [N, D], detached.</param>
-public sealed record BankObservation(Tensor Index, Tensor Sentences)
+internal sealed record BankObservation(Tensor Index, Tensor Sentences)
 {
     /// <summary>
     /// Each real sentence's noise-free choice [N] (the argmax of its logits, as inference assigns); null when not

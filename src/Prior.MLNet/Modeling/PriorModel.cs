@@ -13,7 +13,7 @@ namespace Prior.MLNet.Modeling;
 /// text towers, projections, report pooling, predictor, local cross-attention, learnable logit scales, the sentence
 /// prototype bank, and the image and prototype decoders used in stage 3.
 /// </summary>
-public sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
+internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses>
 {
     /// <summary>ResNet + attention pooling.</summary>
     public readonly ImageEncoder image_encoder;

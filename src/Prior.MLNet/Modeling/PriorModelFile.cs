@@ -13,7 +13,7 @@ namespace Prior.MLNet.Modeling;
 /// <see cref="PriorInferenceSettings"/> and the SHA-256 of model.bin, checked on load (a version-1 file reads as cased,
 /// with the default settings, unchecked).
 /// </summary>
-public static class PriorModelFile
+internal static class PriorModelFile
 {
     /// <summary>The format name in <c>prior-model.json</c>.</summary>
     public const string FormatName = "prior-mlnet-model";

@@ -1,3 +1,4 @@
+using Prior.MLNet.Training;
 using Prior.MLNet.Modeling.Bert;
 using Prior.MLNet.Modeling.Losses;
 
@@ -9,7 +10,7 @@ namespace Prior.MLNet.Modeling;
 /// 128 px) and <see cref="Tiny"/> (for tests: a step in well under a second on 2 cores). The text vocabulary size
 /// comes from the tokenizer (<see cref="BertConfig.VocabSize"/> is replaced when the model is built).
 /// </summary>
-public sealed record PriorModelOptions
+internal sealed record PriorModelOptions
 {
     /// <summary>Width of every joint embedding (global, local, sentence, prototype). Multiple of 16.</summary>
     public int EmbeddingDim { get; init; } = 768;
@@ -177,12 +178,15 @@ public sealed record PriorModelOptions
     };
 
     /// <summary>A preset by name: <c>paper</c>, <c>small</c> or <c>tiny</c>.</summary>
-    public static PriorModelOptions FromPreset(string name) => name?.ToLowerInvariant() switch
+    public static PriorModelOptions FromPreset(string name) => FromPreset(PriorPresets.Parse(name));
+
+    /// <summary>The sizes of <paramref name="preset"/>.</summary>
+    public static PriorModelOptions FromPreset(PriorPreset preset) => preset switch
     {
-        "paper" => Paper,
-        "small" => Small,
-        "tiny" => Tiny,
-        _ => throw new ArgumentException($"Unknown preset '{name}'; use paper, small or tiny.", nameof(name)),
+        PriorPreset.Paper => Paper,
+        PriorPreset.Small => Small,
+        PriorPreset.Tiny => Tiny,
+        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
     };
 
     /// <summary>Throws naming the first inconsistent size.</summary>

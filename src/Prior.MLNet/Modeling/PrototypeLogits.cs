@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Modeling;
 
 /// <summary>How the sentence prototype bank scores a sentence against each prototype.</summary>
-public enum PrototypeLogits
+internal enum PrototypeLogits
 {
     /// <summary>
     /// The original's: the dot product x·eₖ. Sentence vectors share a large common component (at demo scale the

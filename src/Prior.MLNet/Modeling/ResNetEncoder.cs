@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Modeling;
 
 /// <summary>The residual block of a <see cref="ResNetEncoder"/>.</summary>
-public enum ResNetBlock
+internal enum ResNetBlock
 {
     /// <summary>Two 3×3 convolutions (ResNet-18/34), expansion 1.</summary>
     Basic,
@@ -21,7 +21,7 @@ public enum ResNetBlock
 /// <c>prior_resnet50.pt</c> weights load (ImageNet's RGB conv1 summed over its colour axis gives the 1-channel conv1).
 /// Output: the last feature map [B, C, H/32, W/32].
 /// </summary>
-public sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
+internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>7×7 stride-2 stem convolution, one input channel.</summary>
     public readonly Conv2d conv1;

@@ -12,7 +12,7 @@ namespace Prior.MLNet.Modeling;
 /// [B, T, D] with a mask [B, T] of real sentences; each report is pooled over its own sentences only, so the
 /// result equals pooling each report alone.
 /// </summary>
-public sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Key projection.</summary>
     public readonly Linear k_proj;

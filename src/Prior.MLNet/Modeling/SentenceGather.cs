@@ -6,7 +6,7 @@ namespace Prior.MLNet.Modeling;
 /// Token → sentence averaging: every token carries the index (1..T) of its sentence, CLS, SEP and padding carry -1;
 /// a sentence vector is the mean of its tokens. Output is padded per report: [B, T_max, D] with a mask [B, T_max].
 /// </summary>
-public static class SentenceGather
+internal static class SentenceGather
 {
     /// <summary>Averages <paramref name="tokens"/> [B, L, D] by <paramref name="sentenceIndex"/> [B, L] (int64).</summary>
     public static (Tensor Sentences, Tensor Mask) Gather(Tensor tokens, Tensor sentenceIndex)

@@ -12,7 +12,7 @@ namespace Prior.MLNet.Modeling;
 /// p = gumbel_softmax(logits, τ) (soft) in training and the noise-free softmax(logits/τ) at inference (our fix: the
 /// original draws noise at test time too, so its embeddings vary).
 /// </summary>
-public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, PrototypeAssignment>
+internal sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, PrototypeAssignment>
 {
     /// <summary>The codebook.</summary>
     public readonly Embedding embed;
@@ -185,7 +185,7 @@ public sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototype
 /// <param name="Prototypes">q = p·E, the sentences' prototype vectors.</param>
 /// <param name="Logits">The bank's logits (<see cref="SentencePrototypeBank.Logits"/>), before noise and temperature.</param>
 /// <param name="Index">The most likely prototype of each sentence.</param>
-public sealed record PrototypeAssignment(Tensor Prototypes, Tensor Logits, Tensor Index)
+internal sealed record PrototypeAssignment(Tensor Prototypes, Tensor Logits, Tensor Index)
 {
     /// <summary>Moves the three tensors out of the current dispose scope.</summary>
     public PrototypeAssignment MoveToOuterDisposeScope()

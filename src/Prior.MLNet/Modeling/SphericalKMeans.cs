@@ -9,7 +9,7 @@ namespace Prior.MLNet.Modeling;
 /// Deterministic for a seed: the seeding draws come from <see cref="Random"/>, never from torch's generator, so a
 /// resumed training run repeats an uninterrupted one.
 /// </summary>
-public static class SphericalKMeans
+internal static class SphericalKMeans
 {
     /// <summary>The result of a clustering.</summary>
     /// <param name="Directions">Unit-norm centres [K, D].</param>

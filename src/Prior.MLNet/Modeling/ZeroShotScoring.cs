@@ -8,7 +8,7 @@ namespace Prior.MLNet.Modeling;
 /// exp (parity: the released weights were evaluated this way); l_c = mean_p ½[mean A_it + mean A_ti] from the local
 /// cross-attention between the image patches and the prompt's sentence; score = softmax(g) + 0.5·softmax(l).
 /// </summary>
-public static class ZeroShotScoring
+internal static class ZeroShotScoring
 {
     /// <summary>Scores [N, C] for images and class prompts.</summary>
     /// <param name="imageLocal">[N, I, D] local image features.</param>

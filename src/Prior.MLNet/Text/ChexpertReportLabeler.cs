@@ -12,7 +12,7 @@ namespace Prior.MLNet.Text;
 /// mention is positive, else −1 if any is uncertain, else 0 if any is negated, else blank (NaN). <c>No Finding</c> is 1
 /// when no observation other than Support Devices is 1 or −1, and blank otherwise. Deterministic and offline.
 /// </summary>
-public sealed partial class ChexpertReportLabeler
+internal sealed partial class ChexpertReportLabeler
 {
     private readonly record struct Mention(int Label, int Start, int End);
 

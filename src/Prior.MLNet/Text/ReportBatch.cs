@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Text;
 
 /// <summary>Tokenized reports laid out as the rows of one batch, the way the trainer feeds BERT.</summary>
-public static class ReportBatch
+internal static class ReportBatch
 {
     /// <summary>
     /// The reports' ids, attention masks and sentence indices, each <c>reports.Count × Length</c> row-major. Length is

@@ -9,7 +9,7 @@ namespace Prior.MLNet.Text;
 /// be. Microsoft.ML.Tokenizers does the WordPiece work; padding, mask and sentence indices are built here, as its
 /// API has none.
 /// </summary>
-public sealed class ReportTokenizer
+internal sealed class ReportTokenizer
 {
     private readonly BertTokenizer _tokenizer;
 

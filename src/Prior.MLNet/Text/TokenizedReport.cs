@@ -5,7 +5,7 @@ namespace Prior.MLNet.Text;
 /// <param name="AttentionMask">1 for real tokens (CLS and SEP included), 0 for padding.</param>
 /// <param name="SentenceIndex">1..T for the tokens of sentence 1..T; −1 for CLS, SEP and padding.</param>
 /// <param name="SentenceCount">How many sentences have at least one token in the sequence (after truncation).</param>
-public sealed record TokenizedReport(long[] InputIds, long[] AttentionMask, long[] SentenceIndex, int SentenceCount)
+internal sealed record TokenizedReport(long[] InputIds, long[] AttentionMask, long[] SentenceIndex, int SentenceCount)
 {
     /// <summary>How many leading positions hold real tokens (CLS through SEP); the rest is padding.</summary>
     public int Length => Array.LastIndexOf(AttentionMask, 1L) + 1;

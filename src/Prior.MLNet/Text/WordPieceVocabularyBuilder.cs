@@ -11,7 +11,7 @@ namespace Prior.MLNet.Text;
 /// frequent whole words (frequency, then ordinal order). Words are split as BERT's basic tokenizer splits them:
 /// on white space, and around every punctuation character.
 /// </summary>
-public static class WordPieceVocabularyBuilder
+internal static class WordPieceVocabularyBuilder
 {
     /// <summary>The special tokens, in id order.</summary>
     public static IReadOnlyList<string> SpecialTokens { get; } = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];

@@ -14,7 +14,7 @@ public enum ComputeDevice
 }
 
 /// <summary>Resolves a <see cref="ComputeDevice"/> to a TorchSharp device.</summary>
-public static class ComputeDevices
+internal static class ComputeDevices
 {
     /// <summary>The TorchSharp device for <paramref name="device"/>.</summary>
     public static Device Resolve(ComputeDevice device) => device switch

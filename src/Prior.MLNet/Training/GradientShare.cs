@@ -16,7 +16,7 @@ namespace Prior.MLNet.Training;
 /// <param name="Stage">The stage.</param>
 /// <param name="Epoch">Epoch within the stage (0-based).</param>
 /// <param name="Terms">Per weighted term: image-tower norm, text-tower norm, cosines with the global term on each tower.</param>
-public sealed record GradientShare(PriorStage Stage, int Epoch, IReadOnlyDictionary<string, GradientShare.Term> Terms)
+internal sealed record GradientShare(PriorStage Stage, int Epoch, IReadOnlyDictionary<string, GradientShare.Term> Terms)
 {
     /// <summary>One term's gradient on the towers.</summary>
     /// <param name="ImageNorm">‖∇‖ over the image encoder's parameters.</param>

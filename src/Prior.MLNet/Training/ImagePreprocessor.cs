@@ -11,7 +11,7 @@ namespace Prior.MLNet.Training;
 /// affine rotation within ±<see cref="MaxRotationDegrees"/> and a horizontal flip with probability ½, scale to [0, 1]
 /// and normalise with PRIOR's mean and standard deviation.
 /// </summary>
-public sealed class ImagePreprocessor
+internal sealed class ImagePreprocessor
 {
     /// <summary>MIMIC-CXR pretraining normalisation mean (PRIOR).</summary>
     public const float MimicMean = 0.4755f;

@@ -18,7 +18,7 @@ namespace Prior.MLNet.Training;
 /// state) are written atomically every N steps and at stage ends, and a resumed run continues exactly where the
 /// interrupted one stopped. A NaN or infinite loss stops training before the step is applied.
 /// </summary>
-public sealed class PriorTrainer
+internal sealed class PriorTrainer
 {
     private readonly PriorTrainerOptions _options;
 

@@ -7,7 +7,7 @@ namespace Prior.MLNet.Training;
 /// How PRIOR is trained. Defaults follow the paper (method.md §3) where they make sense for a single machine; the
 /// learning rates of the small presets are larger because they start from random weights, not Bio_ClinicalBERT.
 /// </summary>
-public sealed class PriorTrainerOptions
+internal sealed class PriorTrainerOptions
 {
     /// <summary>The network's sizes. Default <see cref="PriorModelOptions.Tiny"/>.</summary>
     public PriorModelOptions Model { get; init; } = PriorModelOptions.Tiny;
@@ -72,7 +72,7 @@ public sealed class PriorTrainerOptions
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
     /// <summary>PRIOR's own seed (the original's <c>seed_everything(114514)</c>), the default of every seed in this library.</summary>
-    public const long DefaultSeed = 114514;
+    public const long DefaultSeed = Defaults.Seed;
 
     /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default <see cref="DefaultSeed"/> (the paper's).</summary>
     public long Seed { get; init; } = DefaultSeed;
@@ -143,20 +143,23 @@ public sealed class PriorTrainerOptions
     /// Defaults for a preset. <c>paper</c>: the paper's schedule (for pretrained towers on GPUs). <c>small</c> and
     /// <c>tiny</c> train from random weights on a CPU: shorter stages, larger learning rates, one warm-up epoch.
     /// </summary>
-    public static PriorTrainerOptions ForPreset(string preset) => preset?.ToLowerInvariant() switch
+    public static PriorTrainerOptions ForPreset(string preset) => ForPreset(PriorPresets.Parse(preset));
+
+    /// <summary>Defaults for <paramref name="preset"/> (see <see cref="ForPreset(string)"/>).</summary>
+    public static PriorTrainerOptions ForPreset(PriorPreset preset) => preset switch
     {
-        "paper" => new PriorTrainerOptions { Model = PriorModelOptions.Paper },
-        "small" => new PriorTrainerOptions
+        PriorPreset.Paper => new PriorTrainerOptions { Model = PriorModelOptions.Paper },
+        PriorPreset.Small => new PriorTrainerOptions
         {
             Model = PriorModelOptions.Small, EpochsPerStage = [12, 4, 4], BatchSize = 16,
             PeakLearningRates = [3e-4, 2e-4, 1e-4], StartLearningRates = [1e-6, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
         },
-        "tiny" => new PriorTrainerOptions
+        PriorPreset.Tiny => new PriorTrainerOptions
         {
             Model = PriorModelOptions.Tiny, EpochsPerStage = [20, 3, 3], BatchSize = 16,
             PeakLearningRates = [1e-3, 5e-4, 2e-4], StartLearningRates = [1e-5, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
         },
-        _ => throw new ArgumentException($"Unknown preset '{preset}'; use paper, small or tiny.", nameof(preset)),
+        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
     };
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Prior.MLNet.Training;
 /// <param name="Model">The trained network (on the training device, in eval mode).</param>
 /// <param name="History">The most recent <see cref="PriorTrainerOptions.HistoryLimit"/> step records, in order (from the resume point when resuming).</param>
 /// <param name="SkippedSamples">Samples dropped during training (unreadable images), with their path and reason.</param>
-public sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<TrainingProgress> History, IReadOnlyList<string> SkippedSamples)
+internal sealed record PriorTrainingResult(PriorModel Model, IReadOnlyList<TrainingProgress> History, IReadOnlyList<string> SkippedSamples)
 {
     /// <summary>The accounts of the initial weights loaded (image tower, text tower), empty when training started from random weights.</summary>
     public IReadOnlyList<WeightImportReport> InitialWeights { get; init; } = [];

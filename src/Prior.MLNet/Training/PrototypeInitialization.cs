@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Training;
 
 /// <summary>How the sentence prototype bank starts when the first prototype stage begins from a stage-1 model.</summary>
-public enum PrototypeInitialization
+internal enum PrototypeInitialization
 {
     /// <summary>As built: N(0, 1) entries (the original's).</summary>
     Random,

@@ -8,7 +8,7 @@ namespace Prior.MLNet.Training;
 /// Sentence vectors (the text tower's per-sentence embeddings, before the bank) of whole reports, in eval mode and
 /// without gradients: what the bank is initialised from, what restarts draw on, what a draft's sentence memory holds.
 /// </summary>
-public static class SentenceVectors
+internal static class SentenceVectors
 {
     /// <summary>Vectors of the sentences that survived tokenisation, with where each came from.</summary>
     /// <param name="Vectors">[N, E] on the model's device.</param>

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Training;
 
 /// <summary>How the learning rate moves across PRIOR's three stages.</summary>
-public enum StageSchedule
+internal enum StageSchedule
 {
     /// <summary>
     /// The original's: each stage has its own warm-up from <see cref="PriorTrainerOptions.StartLearningRates"/> to

@@ -15,7 +15,7 @@ namespace Prior.MLNet.Training;
 /// Usage: <c>using (TorchGcGuard.Enter()) { … one training step or inference batch … }</c>. If the block allocates
 /// more than the budget the runtime collects anyway and the guard simply ends; nesting is harmless.
 /// </summary>
-public readonly struct TorchGcGuard : IDisposable
+internal readonly struct TorchGcGuard : IDisposable
 {
     /// <summary>Managed allocation allowed inside a block before the runtime may collect (256 MiB).</summary>
     public const long DefaultBudget = 256L << 20;

@@ -13,7 +13,7 @@ namespace Prior.MLNet.Training;
 /// (a full disk) removes its temporary folder and leaves the earlier checkpoints as they were.
 /// Version history: 1 — first version; 2 — file checksums.
 /// </summary>
-public static class TrainingCheckpoint
+internal static class TrainingCheckpoint
 {
     /// <summary>The format version written and read.</summary>
     public const int Version = 2;

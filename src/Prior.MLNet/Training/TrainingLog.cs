@@ -4,7 +4,7 @@ using Microsoft.ML.Runtime;
 namespace Prior.MLNet.Training;
 
 /// <summary>Sends training progress to ML.NET's log, where <c>mlContext.Log</c> subscribers see it.</summary>
-public static class TrainingLog
+internal static class TrainingLog
 {
     /// <summary>
     /// A progress callback that writes each step to a channel named <c>PriorTrainer</c> of <paramref name="mlContext"/>

@@ -5,7 +5,7 @@ namespace Prior.MLNet.Training;
 /// <param name="Epoch">Epoch within the stage.</param>
 /// <param name="Batch">Batch within the epoch.</param>
 /// <param name="GlobalStep">Steps completed.</param>
-public sealed record TrainingPosition(int StageIndex, int Epoch, int Batch, long GlobalStep)
+internal sealed record TrainingPosition(int StageIndex, int Epoch, int Batch, long GlobalStep)
 {
     /// <summary>In stages 2–3, how often each prototype was chosen so far in the epoch (null elsewhere).</summary>
     public IReadOnlyList<long>? BankUsage { get; init; }

@@ -9,7 +9,7 @@ namespace Prior.MLNet.Training;
 /// vector column and a sentence vector column. Rows with no image or no sentence are skipped and counted. Holds
 /// paths and sentences in memory (text only; images are read by the batch workers).
 /// </summary>
-public static class TrainingStudies
+internal static class TrainingStudies
 {
     /// <summary>Reads the studies; <paramref name="summary"/> receives the skipped rows.</summary>
     public static IReadOnlyList<TrainingStudy> FromDataView(IDataView data, string imagePathsColumn, string sentencesColumn,

@@ -4,4 +4,4 @@ namespace Prior.MLNet.Training;
 /// <param name="Id">A name for messages (the study id or row).</param>
 /// <param name="ImagePaths">Frontal images; one is drawn at random per epoch.</param>
 /// <param name="Sentences">The report's sentences (impression then findings); shuffled per epoch.</param>
-public sealed record TrainingStudy(string Id, IReadOnlyList<string> ImagePaths, IReadOnlyList<string> Sentences);
+internal sealed record TrainingStudy(string Id, IReadOnlyList<string> ImagePaths, IReadOnlyList<string> Sentences);

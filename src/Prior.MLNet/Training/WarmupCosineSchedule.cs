@@ -8,7 +8,7 @@ namespace Prior.MLNet.Training;
 /// <param name="Peak">Learning rate at the end of warm-up (1e-5, 1e-5, 5e-6).</param>
 /// <param name="WarmupSteps">Warm-up length in steps (one epoch, one epoch, five epochs).</param>
 /// <param name="TotalSteps">The stage's length in steps.</param>
-public sealed record WarmupCosineSchedule(double Start, double Peak, int WarmupSteps, int TotalSteps)
+internal sealed record WarmupCosineSchedule(double Start, double Peak, int WarmupSteps, int TotalSteps)
 {
     /// <summary>The learning rate for step <paramref name="step"/> (0-based) of the stage.</summary>
     public double At(int step)

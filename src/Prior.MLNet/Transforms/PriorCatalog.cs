@@ -19,7 +19,7 @@ public static class PriorCatalog
     }
 
     /// <summary>Pretrains PRIOR with a preset and default columns.</summary>
-    public static PriorPretrainEstimator PriorPretrain(this TransformsCatalog catalog, string preset = PriorPretrainOptions.Defaults.Preset,
+    public static PriorPretrainEstimator PriorPretrain(this TransformsCatalog catalog, PriorPreset preset = Defaults.Preset,
         ComputeDevice device = ComputeDevice.Auto, string? checkpointDirectory = null) =>
         catalog.PriorPretrain(new PriorPretrainOptions { Preset = preset, Device = device, CheckpointDirectory = checkpointDirectory });
 
@@ -35,8 +35,8 @@ public static class PriorCatalog
     /// <param name="imageMean">Normalisation mean of pixels in [0, 1]; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageMean"/>.</param>
     /// <param name="imageStd">Normalisation standard deviation; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageStd"/>.</param>
     public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = "ImageEmbedding", string inputColumnName = "ImagePath", string? localOutputColumnName = null, int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName,
+        string outputColumnName = Defaults.ImageEmbeddingColumnName, string inputColumnName = Defaults.ImagePathColumnName, string? localOutputColumnName = null, int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName,
         float? imageMean = null, float? imageStd = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -51,7 +51,7 @@ public static class PriorCatalog
 
     /// <summary>Adds the normalised report embedding of <paramref name="inputColumnName"/> (report text, or a text vector of sentences).</summary>
     public static PriorTransformerEstimator<PriorReportEmbeddingTransformer> PriorReportEmbedding(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = "ReportEmbedding", string inputColumnName = "Sentences", int batchSize = 32)
+        string outputColumnName = Defaults.ReportEmbeddingColumnName, string inputColumnName = Defaults.SentencesColumnName, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
@@ -67,9 +67,9 @@ public static class PriorCatalog
     /// gets NaN scores, the missing key and its reason in <paramref name="errorColumnName"/>.
     /// </summary>
     public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(this TransformsCatalog catalog, PriorNetwork network,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = "ImagePath", string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel", int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = Defaults.ImagePathColumnName, string scoreColumnName = Defaults.ScoreColumnName,
+        string predictedLabelColumnName = Defaults.PredictedLabelColumnName, int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName,
         float? imageMean = null, float? imageStd = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -81,9 +81,6 @@ public static class PriorCatalog
         var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize, unreadableImages, errorColumnName);
         return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
     }
-
-    /// <summary>The default name of the column that holds why an image was skipped.</summary>
-    public const string DefaultImageErrorColumnName = "ImageError";
 
     private static (float Mean, float Std) Normalisation(float mean, float std)
     {
@@ -111,8 +108,8 @@ public static class PriorCatalog
     /// </summary>
     /// <exception cref="ArgumentException">The network has no sentence memory.</exception>
     public static PriorTransformerEstimator<PriorReportDraftTransformer> PriorReportDraft(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = "Draft", string inputColumnName = "ImagePath", int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = DefaultImageErrorColumnName)
+        string outputColumnName = "Draft", string inputColumnName = Defaults.ImagePathColumnName, int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
@@ -131,7 +128,7 @@ public static class PriorCatalog
     /// 0 negative, −1 uncertain, NaN not mentioned. <paramref name="inputColumnName"/> holds a report's text or a text
     /// vector of its sentences.
     /// </summary>
-    public static ChexpertLabelerEstimator LabelChexpertObservations(this TransformsCatalog catalog, string outputColumnName = "ChexpertLabels",
+    public static ChexpertLabelerEstimator LabelChexpertObservations(this TransformsCatalog catalog, string outputColumnName = Defaults.ChexpertLabelsColumnName,
         string inputColumnName = "Report")
     {
         ArgumentNullException.ThrowIfNull(catalog);

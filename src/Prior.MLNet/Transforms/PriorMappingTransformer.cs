@@ -50,7 +50,7 @@ public abstract class PriorMappingTransformer : ITransformer, IDisposable
     /// The same transformer with another <see cref="UnreadableImageHandling"/> (e.g. to skip unreadable images with a
     /// model loaded from a zip); transformers without an image input return themselves.
     /// </summary>
-    public virtual PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) => this;
+    public virtual PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) => this;
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
@@ -135,7 +135,7 @@ public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
         new PriorImageEmbeddingTransformer(NetworkForCopy(), ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
 }
 
@@ -162,7 +162,7 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
         new PriorZeroShotTransformer(NetworkForCopy(), ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes) { OwnsNetwork = OwnsNetwork };
 }
 
@@ -200,7 +200,23 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     }
 
     /// <summary>The training history and skipped samples; null for a transformer loaded from a saved model.</summary>
-    public Training.PriorTrainingResult? TrainingResult { get; }
+    internal Training.PriorTrainingResult? TrainingResult { get; }
+
+    /// <summary>A record per optimiser step (the most recent ones when the run was long); empty for a loaded transformer.</summary>
+    public IReadOnlyList<Training.TrainingProgress> History => TrainingResult?.History ?? [];
+
+    /// <summary>How many prototypes the sentences used, per epoch of stages 2 and 3; empty for a loaded transformer.</summary>
+    public IReadOnlyList<Training.PrototypeUsage> PrototypeUsage => TrainingResult?.PrototypeUsage ?? [];
+
+    /// <summary>What the trainer chose to tell (skipped samples, resumed checkpoints, imported weights); empty for a loaded transformer.</summary>
+    public IReadOnlyList<string> Notices => TrainingResult?.Notices ?? [];
+
+    /// <summary>
+    /// One account per imported tower (<see cref="PriorPretrainOptions.InitialImageWeights"/>,
+    /// <see cref="PriorPretrainOptions.InitialTextWeights"/>): what loaded, what stayed random and why; empty when
+    /// training started from random weights or for a loaded transformer.
+    /// </summary>
+    public IReadOnlyList<string> InitialWeightReports => TrainingResult?.InitialWeights.Select(r => r.Describe()).ToList() ?? [];
 
     /// <summary>The training rows PriorPretrain left out (no image, no sentence), counted by reason; null for a loaded transformer.</summary>
     public Data.DataLoadSummary? LoadSummary { get; init; }
@@ -208,7 +224,7 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
         new PriorPretrainTransformer(NetworkForCopy(), [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult)
         {
             OwnsNetwork = OwnsNetwork, LoadSummary = LoadSummary,
@@ -223,6 +239,6 @@ public sealed class PriorReportDraftTransformer : PriorMappingTransformer
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = PriorCatalog.DefaultImageErrorColumnName) =>
+    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
         new PriorReportDraftTransformer(NetworkForCopy(), ((ReportDraftMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
 }

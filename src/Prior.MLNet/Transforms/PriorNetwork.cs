@@ -17,7 +17,7 @@ public sealed class PriorNetwork : IDisposable
     private readonly object _gate = new();
 
     /// <summary>Wraps a model; <paramref name="inference"/> defaults to <see cref="PriorInferenceSettings.Default"/>.</summary>
-    public PriorNetwork(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null)
+    internal PriorNetwork(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
@@ -86,13 +86,13 @@ public sealed class PriorNetwork : IDisposable
     }
 
     /// <summary>The network.</summary>
-    public PriorModel Model { get; }
+    internal PriorModel Model { get; }
 
     /// <summary>Its tokenizer.</summary>
-    public ReportTokenizer Tokenizer { get; }
+    internal ReportTokenizer Tokenizer { get; }
 
     /// <summary>How the network is meant to be used: image normalisation and default prompts (saved with it).</summary>
-    public PriorInferenceSettings Inference { get; }
+    internal PriorInferenceSettings Inference { get; }
 
     /// <summary>Whether report embeddings use the (noise-free) prototype bank.</summary>
     public bool UsePrototypes { get; }
@@ -110,7 +110,7 @@ public sealed class PriorNetwork : IDisposable
     /// the network; null when it has none. <c>PriorPretrain</c> builds it when stage 3 trains; otherwise build one with
     /// <c>SentenceMemory.Build</c> and set it here.
     /// </summary>
-    public Generation.SentenceMemory? SentenceMemory { get; set; }
+    internal Generation.SentenceMemory? SentenceMemory { get; set; }
 
     /// <summary>Drafts a report per image (pixels preprocessed as for training); needs <see cref="SentenceMemory"/>.</summary>
     public IReadOnlyList<Generation.ReportDraft> DraftReports(IReadOnlyList<float[]> pixels)
@@ -138,6 +138,9 @@ public sealed class PriorNetwork : IDisposable
 
     /// <summary>The joint embedding width.</summary>
     public int EmbeddingDim => Model.Options.EmbeddingDim;
+
+    /// <summary>Side of the square images the network reads, in pixels (64 for the tiny preset, 224 for the paper's).</summary>
+    public int ImageSize => Model.Options.ImageSize;
 
     /// <summary>Patches per image (the local features' count).</summary>
     public int Patches => (Model.Options.ImageSize / 32) * (Model.Options.ImageSize / 32);

@@ -5,23 +5,6 @@ namespace Prior.MLNet.Transforms;
 /// <summary>Options of <c>mlContext.Transforms.PriorPretrain</c>. Every default is documented; options are validated when the estimator is built.</summary>
 public sealed class PriorPretrainOptions
 {
-    /// <summary>Default column names.</summary>
-    public static class Defaults
-    {
-        /// <summary>Text vector of a study's frontal images (LoadMimicCxr's).</summary>
-        public const string ImagePathsColumnName = "ImagePaths";
-        /// <summary>Text vector of the report's sentences (LoadMimicCxr's).</summary>
-        public const string SentencesColumnName = "Sentences";
-        /// <summary>One image path, embedded by the fitted transformer (LoadMimicCxr's preferred image).</summary>
-        public const string ImagePathColumnName = "ImagePath";
-        /// <summary>Output: the normalised image embedding.</summary>
-        public const string ImageEmbeddingColumnName = "ImageEmbedding";
-        /// <summary>Output: the normalised report embedding.</summary>
-        public const string ReportEmbeddingColumnName = "ReportEmbedding";
-        /// <summary>Model and schedule preset.</summary>
-        public const string Preset = "tiny";
-    }
-
     /// <summary>Training input: a text vector of image paths per study. Default "ImagePaths".</summary>
     public string ImagePathsColumnName { get; init; } = Defaults.ImagePathsColumnName;
 
@@ -37,8 +20,8 @@ public sealed class PriorPretrainOptions
     /// <summary>The fitted transformer's report embedding output. Default "ReportEmbedding".</summary>
     public string ReportEmbeddingColumnName { get; init; } = Defaults.ReportEmbeddingColumnName;
 
-    /// <summary><c>tiny</c>, <c>small</c> or <c>paper</c>: sizes and schedule (<see cref="PriorTrainerOptions.ForPreset"/>). Default "tiny".</summary>
-    public string Preset { get; init; } = Defaults.Preset;
+    /// <summary>Network sizes and pretraining schedule. Default <see cref="PriorPreset.Tiny"/>.</summary>
+    public PriorPreset Preset { get; init; } = Defaults.Preset;
 
     /// <summary>Epochs of stages 1, 2, 3; null (default) for the preset's.</summary>
     public IReadOnlyList<int>? EpochsPerStage { get; init; }
@@ -74,16 +57,16 @@ public sealed class PriorPretrainOptions
     public UnreadableImageHandling UnreadableImages { get; init; } = UnreadableImageHandling.Fail;
 
     /// <summary>With <see cref="UnreadableImageHandling.Skip"/>, the fitted transformer's column of reasons. Default "ImageError".</summary>
-    public string ImageErrorColumnName { get; init; } = PriorCatalog.DefaultImageErrorColumnName;
+    public string ImageErrorColumnName { get; init; } = Defaults.ImageErrorColumnName;
 
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = 32;
 
     /// <summary>The FINDINGS text column the sentence memory reads (with <see cref="ImpressionColumnName"/>). Default "Findings".</summary>
-    public string FindingsColumnName { get; init; } = "Findings";
+    public string FindingsColumnName { get; init; } = Defaults.FindingsColumnName;
 
     /// <summary>The IMPRESSION text column the sentence memory reads. Default "Impression".</summary>
-    public string ImpressionColumnName { get; init; } = "Impression";
+    public string ImpressionColumnName { get; init; } = Defaults.ImpressionColumnName;
 
     /// <summary>
     /// When stage 3 trains, the distinct training sentences kept (most frequent first) in the network's sentence memory,
@@ -93,23 +76,23 @@ public sealed class PriorPretrainOptions
     /// </summary>
     public int SentenceMemorySize { get; init; } = 20_000;
 
-    /// <summary>Peak learning rate of each stage; null (default) keeps the preset's (<see cref="PriorTrainerOptions.ForPreset"/>).</summary>
+    /// <summary>Peak learning rate of each stage; null (default) keeps the preset's (<see cref="PriorTrainerOptions.ForPreset(PriorPreset)"/>).</summary>
     public IReadOnlyList<double>? PeakLearningRates { get; init; }
 
     /// <summary>Stage 3's generation losses leave the text side as a fixed target. Default false (the original's; see <see cref="Modeling.PriorModelOptions.DetachGenerationTargets"/>).</summary>
-    public bool DetachGenerationTargets { get; init; }
+    internal bool DetachGenerationTargets { get; init; }
 
     /// <summary>Keep stage 1's alignment of the raw report embedding in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
-    public bool KeepRawGlobalAlignment { get; init; }
+    internal bool KeepRawGlobalAlignment { get; init; }
 
     /// <summary>Keep stage 1's local alignment on the raw sentence vectors in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.KeepRawLocalAlignment"/>).</summary>
-    public bool KeepRawLocalAlignment { get; init; }
+    internal bool KeepRawLocalAlignment { get; init; }
 
     /// <summary>Nothing that goes through the bank moves the text tower in stages 2–3. Default false (the original's; see <see cref="Modeling.PriorModelOptions.ShieldTextTowerFromBank"/>).</summary>
-    public bool ShieldTextTowerFromBank { get; init; }
+    internal bool ShieldTextTowerFromBank { get; init; }
 
     /// <summary>Factor on the image tower's gradient from the global term through the bank in stages 2–3. Default 1 (the original's; see <see cref="Modeling.PriorModelOptions.PrototypePathImageGradient"/>).</summary>
-    public double PrototypePathImageGradient { get; init; } = 1;
+    internal double PrototypePathImageGradient { get; init; } = 1;
 
     /// <summary>
     /// The recipe of stages 2–3; it supplies each of <see cref="DecoupledPrototypeStages"/>, <see cref="PrototypeLogits"/>,
@@ -119,22 +102,22 @@ public sealed class PriorPretrainOptions
     public PriorRecipe Recipe { get; init; } = PriorRecipe.Original;
 
     /// <summary>Stages 2–3 train only the bank and the decoders, on detached features, and leave the towers to stage 1's terms. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="Modeling.PriorModelOptions.DecoupledPrototypeStages"/>).</summary>
-    public bool? DecoupledPrototypeStages { get; init; }
+    internal bool? DecoupledPrototypeStages { get; init; }
 
     /// <summary>How the sentence bank scores sentences against prototypes. Null (default): the recipe's (<see cref="Modeling.PrototypeLogits.DotProduct"/> for the original, <see cref="Modeling.PrototypeLogits.CenteredCosine"/> for decoupled; see <see cref="Modeling.PriorModelOptions.PrototypeLogits"/>).</summary>
-    public Modeling.PrototypeLogits? PrototypeLogits { get; init; }
+    internal Modeling.PrototypeLogits? PrototypeLogits { get; init; }
 
     /// <summary>The scale of <see cref="Modeling.PrototypeLogits.CenteredCosine"/> logits. Default 10 (see <see cref="Modeling.PriorModelOptions.PrototypeLogitScale"/>).</summary>
-    public double PrototypeLogitScale { get; init; } = 10;
+    internal double PrototypeLogitScale { get; init; } = 10;
 
     /// <summary>An image cache written by <c>prior cache</c> to read images from; null (default) decodes every file (see <see cref="PriorTrainerOptions.ImageCache"/>).</summary>
     public string? ImageCache { get; init; }
 
     /// <summary>How the learning rate moves across stages. Null (default): the recipe's (<see cref="StageSchedule.PerStage"/> for the original, <see cref="StageSchedule.Continuous"/> for decoupled; see <see cref="PriorTrainerOptions.StageSchedule"/>).</summary>
-    public StageSchedule? StageSchedule { get; init; }
+    internal StageSchedule? StageSchedule { get; init; }
 
     /// <summary>One optimizer for the whole run instead of a fresh one per stage. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="PriorTrainerOptions.KeepOptimizerStateAcrossStages"/>).</summary>
-    public bool? KeepOptimizerStateAcrossStages { get; init; }
+    internal bool? KeepOptimizerStateAcrossStages { get; init; }
 
     /// <summary>Checkpoint every this many steps (and at each stage's end) when <see cref="CheckpointDirectory"/> is set; 0 only at stage ends. Default 100.</summary>
     public int CheckpointEverySteps { get; init; } = 100;
@@ -168,10 +151,10 @@ public sealed class PriorPretrainOptions
     public int? ImageSize { get; init; }
 
     /// <summary>How the bank starts at the first prototype stage. Null (default): the recipe's (<see cref="PrototypeInitialization.Random"/> for the original, <see cref="PrototypeInitialization.KMeans"/> for decoupled; see <see cref="PriorTrainerOptions.PrototypeInitialization"/>).</summary>
-    public PrototypeInitialization? PrototypeInitialization { get; init; }
+    internal PrototypeInitialization? PrototypeInitialization { get; init; }
 
     /// <summary>Restart unused prototypes at each epoch end of stages 2–3. Null (default): the recipe's (false for the original, true for decoupled; see <see cref="PriorTrainerOptions.RestartUnusedPrototypes"/>).</summary>
-    public bool? RestartUnusedPrototypes { get; init; }
+    internal bool? RestartUnusedPrototypes { get; init; }
 
     /// <summary>The schedule and bank switches of the trainer, each set one or its recipe's: the one place the recipe is read besides <see cref="ApplyTo"/>.</summary>
     internal (StageSchedule Schedule, bool KeepOptimizer, PrototypeInitialization Initialization, bool Restart) TrainerSwitches()
@@ -184,7 +167,7 @@ public sealed class PriorPretrainOptions
     }
 
     /// <summary>Measure each loss term's gradient on the towers at every epoch's first step (a notice per epoch). Default false (see <see cref="PriorTrainerOptions.MeasureGradientShares"/>).</summary>
-    public bool MeasureGradientShares { get; init; }
+    internal bool MeasureGradientShares { get; init; }
 
     /// <summary>Receives what training has to say besides progress: the studies it trains on, the bank's start and per-epoch usage, resume points, checkpoints skipped.</summary>
     public Action<string>? Notice { get; init; }
@@ -201,7 +184,7 @@ public sealed class PriorPretrainOptions
         if (ImageEmbeddingColumnName == ReportEmbeddingColumnName)
             throw new ArgumentException($"ImageEmbeddingColumnName and ReportEmbeddingColumnName are both '{ImageEmbeddingColumnName}'; give them different names.");
         if (!Enum.IsDefined(UnreadableImages)) throw new ArgumentOutOfRangeException(nameof(UnreadableImages), UnreadableImages, "unknown handling");
-        _ = PriorTrainerOptions.ForPreset(Preset);
+        if (!Enum.IsDefined(Preset)) throw new ArgumentOutOfRangeException(nameof(Preset), Preset, "unknown preset; use Tiny, Small or Paper");
         if (SentenceMemorySize < 0) throw new ArgumentOutOfRangeException(nameof(SentenceMemorySize), SentenceMemorySize, "must be >= 0");
         if (Prototypes is < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1, or null for the preset's");
         if (ImageSize is { } size && (size < 32 || size % 32 != 0))

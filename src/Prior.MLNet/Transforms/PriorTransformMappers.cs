@@ -7,7 +7,7 @@ namespace Prior.MLNet.Transforms;
 
 /// <summary>Image → normalised global embedding (and optionally the normalised local patch embeddings, flattened).</summary>
 internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, string output, string? localOutput, int batchSize, float mean, float std,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
     : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
@@ -114,7 +114,7 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
 
 /// <summary>Image → zero-shot <c>Score</c> vector and key-typed <c>PredictedLabel</c> over the classes.</summary>
 internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier classifier, string input, string scoreColumn, string predictedColumn, int batchSize,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
     : BatchedColumnMapper
 {
     public ZeroShotClassifier Classifier => classifier;
@@ -190,7 +190,7 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
 
 /// <summary>Image → a report drafted from the network's sentence memory (FINDINGS / IMPRESSION text).</summary>
 internal sealed class ReportDraftMapper(PriorNetwork network, string input, string output, int batchSize, float mean, float std,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = PriorCatalog.DefaultImageErrorColumnName)
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
     : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);

@@ -154,7 +154,7 @@ public sealed class OutsideProjectTests
                 }
                 else
                 {
-                    StringAssert.Contains(nuspec, $"id=\"Prior.MLNet\" version=\"{version}\"", "a sibling package needs the library of its version");
+                    StringAssert.Contains(nuspec, $"id=\"Prior.MLNet\" version=\"[{version}]\"", "a sibling uses the library's internals: it needs exactly its version");
                 }
             }
         }

@@ -1,3 +1,4 @@
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Downstream;
 using static TorchSharp.torch;
 

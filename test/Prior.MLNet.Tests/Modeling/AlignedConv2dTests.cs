@@ -113,11 +113,12 @@ public sealed class AlignedConv2dTests
     }
 
     [TestMethod]
-    [DataRow(ResNetBlock.Basic, 16)]
-    [DataRow(ResNetBlock.Basic, 32)]
-    [DataRow(ResNetBlock.Bottleneck, 16)]
-    public void TheResNetsGradientsAtAnAllowedWidthEqualFloat64s(ResNetBlock block, int width)
+    [DataRow(nameof(ResNetBlock.Basic), 16)]
+    [DataRow(nameof(ResNetBlock.Basic), 32)]
+    [DataRow(nameof(ResNetBlock.Bottleneck), 16)]
+    public void TheResNetsGradientsAtAnAllowedWidthEqualFloat64s(string blockName, int width)
     {
+        var block = Enum.Parse<ResNetBlock>(blockName);
         using var scope = NewDisposeScope();
         manual_seed(8);
         using var single = new ResNetEncoder(block, [1, 1, 1, 1], width);

@@ -121,12 +121,13 @@ public sealed class SyntheticDatasetTests
     }
 
     [TestMethod]
-    [DataRow(FindingKind.PleuralEffusion, BodySide.Right, 0.2, 0.58)]
-    [DataRow(FindingKind.PleuralEffusion, BodySide.Left, 0.8, 0.58)]
-    [DataRow(FindingKind.Consolidation, BodySide.Right, 0.3, 0.5)]
-    [DataRow(FindingKind.Consolidation, BodySide.Left, 0.7, 0.5)]
-    public void FindingsAreDrawnOnTheReportedSide(FindingKind kind, BodySide side, double expectX, double expectY)
+    [DataRow(nameof(FindingKind.PleuralEffusion), nameof(BodySide.Right), 0.2, 0.58)]
+    [DataRow(nameof(FindingKind.PleuralEffusion), nameof(BodySide.Left), 0.8, 0.58)]
+    [DataRow(nameof(FindingKind.Consolidation), nameof(BodySide.Right), 0.3, 0.5)]
+    [DataRow(nameof(FindingKind.Consolidation), nameof(BodySide.Left), 0.7, 0.5)]
+    public void FindingsAreDrawnOnTheReportedSide(string kindName, string sideName, double expectX, double expectY)
     {
+        var (kind, side) = (Enum.Parse<FindingKind>(kindName), Enum.Parse<BodySide>(sideName));
         // Render one anatomy with and without the finding; the difference must sit on the reported side
         // (the patient's right is the image's left).
         var anatomy = Enumerable.Repeat(0.5, 16).ToArray();

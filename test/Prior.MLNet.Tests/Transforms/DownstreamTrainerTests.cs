@@ -6,7 +6,7 @@ using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Synthetic;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
-using Prior.MLNet.Transforms.Downstream;
+using Prior.MLNet.Trainers;
 
 namespace Prior.MLNet.Tests.Transforms;
 
@@ -32,7 +32,7 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var (train, test) = Split(ml, ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot));
-        var estimator = ml.Transforms.PriorDetection(new PriorDetectionOptions
+        var estimator = ml.MulticlassClassification.Trainers.PriorDetection(new PriorDetectionOptions
         {
             Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
         });
@@ -72,7 +72,7 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var (train, test) = Split(ml, ml.Data.LoadSiimPneumothorax(Data.Value.SiimRoot));
-        using var model = ml.Transforms.PriorSegmentation(new PriorSegmentationOptions
+        using var model = ml.BinaryClassification.Trainers.PriorSegmentation(new PriorSegmentationOptions
         {
             Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
         }).Fit(train);
@@ -106,7 +106,7 @@ public sealed class DownstreamTrainerTests
             .Select(i => new Row { ImagePath = i.ImagePath, Labels = [i.Target ? 1 : 0] }).ToList();
         var train = ml.Data.LoadFromEnumerable(rows.Take(180));
         var test = ml.Data.LoadFromEnumerable(rows.Skip(180));
-        using var model = ml.Transforms.PriorImageClassification(new PriorImageClassificationOptions
+        using var model = ml.BinaryClassification.Trainers.PriorImageClassification(new PriorImageClassificationOptions
         {
             Pretrained = TestNetwork.Instance, LabelNames = ["Lung Opacity"], Training = new FineTuningOptions { Epochs = 8, Seed = 3 },
         }).Fit(train);
@@ -147,12 +147,12 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var rsna = ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot);
-        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorDetection(pretrained: null, labelColumnName: "Nope").Fit(rsna));
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null, labelColumnName: "Nope").Fit(rsna));
         StringAssert.Contains(missing.Message, "Label column 'Nope' not found");
-        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorImageClassification(pretrained: null, labelColumnName: "Target").Fit(rsna));
+        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.PriorImageClassification(pretrained: null, labelColumnName: "Target").Fit(rsna));
         StringAssert.Contains(wrongType.Message, "needs a Single vector");
         var badBox = ml.Data.LoadFromEnumerable(new[] { new BoxRow { ImagePath = "a.png", Boxes = [1, 2, 0, 4] } });
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.Transforms.PriorDetection(pretrained: null).Fit(badBox));
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null).Fit(badBox));
         StringAssert.Contains(error.Message, "Row 1 (a.png)");
         StringAssert.Contains(error.Message, "positive width and height");
     }

@@ -131,6 +131,11 @@ public sealed class PriorTransformerTests
         Assert.IsTrue(shape.Any(c => c.Name == "ImageEmbedding") && shape.Any(c => c.Name == "ReportEmbedding"));
         var transformer = estimator.Fit(studies);
         Assert.HasCount(3, transformer.TrainingResult!.History);
+        // The public view of the run is the trainer's own record, not a copy that could drift.
+        Assert.AreSame(transformer.TrainingResult.History, transformer.History);
+        Assert.IsTrue(transformer.History.All(p => p.Stage == Prior.MLNet.Modeling.PriorStage.Alignment), "only stage 1 ran");
+        Assert.IsEmpty(transformer.InitialWeightReports, "training started from random weights");
+        Assert.IsEmpty(transformer.PrototypeUsage, "stages 2-3 did not run");
         Assert.IsGreaterThan(0, messages, "training progress reached mlContext.Log");
         var output = transformer.Transform(studies);
         var images = output.GetColumn<float[]>("ImageEmbedding").ToList();

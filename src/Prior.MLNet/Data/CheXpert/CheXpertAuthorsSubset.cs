@@ -12,7 +12,7 @@ namespace Prior.MLNet.Data.CheXpert;
 /// JSON file, told by its content) as <see cref="CheXpertLoaderOptions.Csv"/>: its paths are mapped onto the
 /// install (<c>CheXpert-v1.0</c> or <c>CheXpert-v1.0-small</c>), and images the install lacks are counted and named.
 /// </summary>
-public static class CheXpertAuthorsSubset
+internal static class CheXpertAuthorsSubset
 {
     /// <summary>The value of <see cref="CheXpertLoaderOptions.Csv"/> (and of <c>--subset</c>) that selects the shipped file.</summary>
     public const string Name = "authors";

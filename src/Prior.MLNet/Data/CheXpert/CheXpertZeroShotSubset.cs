@@ -16,7 +16,7 @@ public static class CheXpertZeroShotSubset
     public const int DefaultPerClass = 200;
 
     /// <summary>The default seed (the first of the authors' five).</summary>
-    public const long DefaultSeed = Training.PriorTrainerOptions.DefaultSeed;
+    public const long DefaultSeed = Defaults.Seed;
 
     /// <summary>
     /// Chooses the subset and writes it to <paramref name="outputCsv"/> (atomically) with CheXpert's columns, <c>Path</c>

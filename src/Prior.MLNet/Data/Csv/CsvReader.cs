@@ -8,7 +8,7 @@ namespace Prior.MLNet.Data.Csv;
 /// because it is small and because the loaders need line numbers and malformed-row reports that general CSV
 /// libraries hide.
 /// </summary>
-public static class CsvReader
+internal static class CsvReader
 {
     /// <summary>Reads every record of <paramref name="reader"/>, lazily.</summary>
     public static IEnumerable<CsvRecord> Read(TextReader reader)

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Data.Csv;
 
 /// <summary>Writes RFC 4180 rows, quoting only the fields that need it (as pandas does).</summary>
-public static class CsvWriter
+internal static class CsvWriter
 {
     /// <summary>Writes one row followed by a line feed.</summary>
     public static void WriteRow(TextWriter writer, IEnumerable<string?> fields)

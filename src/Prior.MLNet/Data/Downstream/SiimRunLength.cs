@@ -9,7 +9,7 @@ namespace Prior.MLNet.Data.Downstream;
 /// since the end of the previous run (from pixel 0 for the first), then the run's length. "-1" means no pneumothorax.
 /// Masks here are row-major bytes (1 inside, 0 outside), as images are.
 /// </summary>
-public static class SiimRunLength
+internal static class SiimRunLength
 {
     /// <summary>The value SIIM writes for an image without pneumothorax.</summary>
     public const string Empty = "-1";

@@ -10,7 +10,7 @@ namespace Prior.MLNet.Data.Images;
 /// bilinear resize, which reads 4 source pixels per output pixel and so aliases an X-ray shrunk 10×, every source
 /// pixel counts; it is close to the antialiased bilinear filter PIL uses in the original's <c>Resize(224)</c>.
 /// </summary>
-public static class AreaResize
+internal static class AreaResize
 {
     /// <summary>
     /// Resizes <paramref name="source"/> (row-major, <paramref name="width"/> × <paramref name="height"/>) to

@@ -13,7 +13,7 @@ namespace Prior.MLNet.Data.Images;
 /// format is told by content, not by the file name. Every failure names the file and says what is wrong: missing,
 /// empty, not an image, truncated (never half-decoded), or too large.
 /// </summary>
-public static class GrayscaleImage
+internal static class GrayscaleImage
 {
     /// <summary>The largest image accepted, in pixels (a 20,000 × 20,000 radiograph).</summary>
     public const long MaxPixels = 400_000_000;

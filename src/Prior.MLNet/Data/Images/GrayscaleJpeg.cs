@@ -4,7 +4,7 @@ using SkiaSharp;
 namespace Prior.MLNet.Data.Images;
 
 /// <summary>Encodes and decodes 8-bit grayscale images as JPEG (the format of MIMIC-CXR-JPG and CheXpert) with SkiaSharp.</summary>
-public static class GrayscaleJpeg
+internal static class GrayscaleJpeg
 {
     /// <summary>Encodes row-major 8-bit gray pixels as a single-channel JPEG.</summary>
     public static byte[] Encode(byte[] pixels, int width, int height, int quality = 90)

@@ -18,7 +18,7 @@ namespace Prior.MLNet.Data.Images;
 /// (byte); then, from the next 4096-byte boundary, side² bytes per image in table order (zeros for an image that could
 /// not be decoded). Written to a temporary file and moved into place.
 /// </remarks>
-public sealed class ImageCache : IDisposable
+internal sealed class ImageCache : IDisposable
 {
     private static readonly byte[] Magic = "PRIORIC1"u8.ToArray();
     private readonly MemoryMappedFile _file;

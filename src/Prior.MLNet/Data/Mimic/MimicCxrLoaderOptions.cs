@@ -7,16 +7,6 @@ namespace Prior.MLNet.Data.Mimic;
 /// </summary>
 public sealed class MimicCxrLoaderOptions
 {
-    /// <summary>Default values.</summary>
-    public static class Defaults
-    {
-        /// <summary>PRIOR keeps frontal images only.</summary>
-        public static IReadOnlyList<string> Views { get; } = ["PA", "AP"];
-
-        /// <summary>PRIOR drops studies with fewer sentences in FINDINGS and IMPRESSION together.</summary>
-        public const int MinSentences = 4;
-    }
-
     /// <summary>A pretraining index written by <see cref="MimicCxrIndex.Write"/>; when set, the folders are not read.</summary>
     public string? IndexPath { get; init; }
 
@@ -36,10 +26,10 @@ public sealed class MimicCxrLoaderOptions
     public string? LabelsPath { get; init; }
 
     /// <summary>View positions to keep. Default PA and AP.</summary>
-    public IReadOnlyList<string> Views { get; init; } = Defaults.Views;
+    public IReadOnlyList<string> Views { get; init; } = Defaults.MimicCxrViews;
 
     /// <summary>Minimum number of sentences in FINDINGS plus IMPRESSION, at least 1. Default 4.</summary>
-    public int MinSentences { get; init; } = Defaults.MinSentences;
+    public int MinSentences { get; init; } = Defaults.MinReportSentences;
 
     /// <summary>Splits to keep (<c>train</c>, <c>validate</c>, <c>test</c>); null or empty keeps all. Default all.</summary>
     public IReadOnlyList<string>? Splits { get; init; }

@@ -7,7 +7,7 @@ namespace Prior.MLNet.Data.Mimic;
 /// MIMIC-CXR-JPG's <c>files/</c>, reports <c>pXX/pSSSSSSSS/sTTTTTTTT.txt</c> under MIMIC-CXR's <c>files/</c>,
 /// where XX is the first two digits of the subject id.
 /// </summary>
-public static class MimicCxrPaths
+internal static class MimicCxrPaths
 {
     /// <summary>The file names of the three MIMIC-CXR-JPG tables (each also accepted without <c>.gz</c>).</summary>
     public const string MetadataFile = "mimic-cxr-2.0.0-metadata.csv.gz", SplitFile = "mimic-cxr-2.0.0-split.csv.gz",

@@ -1,7 +1,7 @@
 namespace Prior.MLNet.Data.Mimic;
 
 /// <summary>The <c>ViewPosition</c> values that MIMIC-CXR-JPG's metadata uses. Anything else is an unknown view.</summary>
-public static class MimicCxrViews
+internal static class MimicCxrViews
 {
     /// <summary>Every known view position.</summary>
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)

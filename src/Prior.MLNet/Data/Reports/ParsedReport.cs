@@ -5,7 +5,7 @@ namespace Prior.MLNet.Data.Reports;
 /// <param name="Impression">IMPRESSION, single-spaced, or empty.</param>
 /// <param name="FindingsSentences">Sentences of FINDINGS.</param>
 /// <param name="ImpressionSentences">Sentences of IMPRESSION.</param>
-public sealed record ParsedReport(string Findings, string Impression, IReadOnlyList<string> FindingsSentences,
+internal sealed record ParsedReport(string Findings, string Impression, IReadOnlyList<string> FindingsSentences,
     IReadOnlyList<string> ImpressionSentences)
 {
     /// <summary>Sentences of IMPRESSION then FINDINGS, the order PRIOR joins them in before shuffling.</summary>

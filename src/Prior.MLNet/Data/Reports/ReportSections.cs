@@ -7,7 +7,7 @@ namespace Prior.MLNet.Data.Reports;
 /// with a space, then capitals, spaces or <c>()/,-</c>, then a colon and white space (the regular expression
 /// <c>\n ([A-Z ()/,-]+):\s</c> of the MIMIC-CXR section tools and of PRIOR's build step).
 /// </summary>
-public sealed partial class ReportSections
+internal sealed partial class ReportSections
 {
     [GeneratedRegex(@"\n ([A-Z ()/,-]+):\s", RegexOptions.CultureInvariant)]
     private static partial Regex HeaderPattern();

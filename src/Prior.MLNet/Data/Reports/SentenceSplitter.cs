@@ -10,7 +10,7 @@ namespace Prior.MLNet.Data.Reports;
 /// (<c>2.5 cm</c>), sentences wrapped over several lines, and de-identification blanks (<c>___</c>).
 /// List markers are removed from the sentences they number.
 /// </summary>
-public static partial class SentenceSplitter
+internal static partial class SentenceSplitter
 {
     // Tokens that end in a period without ending a sentence (compared lower-case, without the final period).
     private static readonly HashSet<string> Abbreviations = new(StringComparer.Ordinal)

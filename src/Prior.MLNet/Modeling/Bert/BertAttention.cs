@@ -10,7 +10,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// BERT attention with its output sub-layer (Hugging Face <c>BertAttention</c>: <c>self.{query,key,value}</c> and
 /// <c>output.{dense,LayerNorm}</c>). Serves self-attention and, in a decoder, cross-attention to encoder states.
 /// </summary>
-public sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
+internal sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     /// <summary>Query, key and value projections.</summary>
     public readonly BertSelfAttention self;
@@ -34,7 +34,7 @@ public sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 }
 
 /// <summary>Scaled dot-product multi-head attention with separate query/key/value projections (<c>attention.self</c>).</summary>
-public sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
+internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     /// <summary>Query projection.</summary>
     public readonly Linear query;

@@ -19,7 +19,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// True to hold Hugging Face's <c>pooler.dense</c> (PRIOR never uses it; the official checkpoint has one, so an
 /// imported model keeps it and exports it again).
 /// </param>
-public sealed record BertConfig(
+internal sealed record BertConfig(
     int VocabSize = 28996,
     int HiddenSize = 768,
     int NumHiddenLayers = 12,

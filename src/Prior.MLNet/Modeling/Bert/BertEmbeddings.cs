@@ -11,7 +11,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// dropout. Without a vocabulary (a decoder fed with embeddings) <c>word_embeddings</c> is absent.
 /// <c>position_ids</c> and <c>token_type_ids</c> are computed, not stored, as Hugging Face's non-persistent buffers.
 /// </summary>
-public sealed class BertEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor>
 {
     /// <summary>Word-piece embeddings, or null without a vocabulary.</summary>
     public readonly Embedding? word_embeddings;

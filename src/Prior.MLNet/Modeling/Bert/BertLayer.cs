@@ -10,7 +10,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// One BERT layer (Hugging Face <c>BertLayer</c>): self-attention, optional cross-attention to encoder states
 /// (<c>crossattention</c>), then the feed-forward <c>intermediate.dense</c> (GELU, erf form) and <c>output</c>.
 /// </summary>
-public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
+internal sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     /// <summary>Self-attention.</summary>
     public readonly BertAttention attention;
@@ -47,7 +47,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 }
 
 /// <summary>The feed-forward expansion with GELU (<c>intermediate.dense</c>).</summary>
-public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 {
     /// <summary>Expansion to the intermediate width.</summary>
     public readonly Linear dense;

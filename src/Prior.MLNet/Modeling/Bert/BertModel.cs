@@ -11,7 +11,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// parameter names — <c>embeddings.*</c> and <c>encoder.layer.N.*</c> — so that Hugging Face checkpoints such as
 /// Bio_ClinicalBERT load into it. PRIOR uses only the last hidden state; the pooler exists only to keep checkpoints whole.
 /// </summary>
-public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Embeddings.</summary>
     public readonly BertEmbeddings embeddings;
@@ -64,7 +64,7 @@ public sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
 }
 
 /// <summary>The stack of layers (<c>encoder.layer.N</c>).</summary>
-public sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
+internal sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     /// <summary>The layers.</summary>
     public readonly ModuleList<BertLayer> layer;

@@ -10,7 +10,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// Hugging Face's <c>BertPooler</c>: tanh(dense(first token)). PRIOR never calls it; it is here so that a checkpoint
 /// holding <c>pooler.dense.*</c> (the official PRIOR one does) imports strictly and exports unchanged.
 /// </summary>
-public sealed class BertPooler : nn.Module<Tensor, Tensor>
+internal sealed class BertPooler : nn.Module<Tensor, Tensor>
 {
     /// <summary>The projection of the first token.</summary>
     public readonly Linear dense;

@@ -11,7 +11,7 @@ namespace Prior.MLNet.Modeling.Bert;
 /// (<c>attention.output</c>, from the hidden width) and <c>BertOutput</c> (<c>output</c>, from the intermediate
 /// width) are this same block.
 /// </summary>
-public sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
+internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Projection to the hidden width.</summary>
     public readonly Linear dense;

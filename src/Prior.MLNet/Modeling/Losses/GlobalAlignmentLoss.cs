@@ -6,7 +6,7 @@ namespace Prior.MLNet.Modeling.Losses;
 /// PRIOR's global alignment: the symmetric InfoNCE of CLIP,
 /// L = ½[CE(s·n(img)·n(txt)ᵀ, I) + CE(s·n(txt)·n(img)ᵀ, I)] with s = exp(logit_scale) (no clamp, as the original).
 /// </summary>
-public static class GlobalAlignmentLoss
+internal static class GlobalAlignmentLoss
 {
     /// <summary>Computes the loss for matched rows of <paramref name="image"/> and <paramref name="text"/> ([B, D] each).</summary>
     /// <param name="image">Image embeddings, not necessarily normalised.</param>

@@ -4,7 +4,7 @@ namespace Prior.MLNet.Modeling.Losses;
 /// Minimum-cost assignment of a square cost matrix (the Hungarian method with potentials, O(n³)): what SciPy's
 /// <c>linear_sum_assignment</c> gives PRIOR's prototype generation loss.
 /// </summary>
-public static class HungarianAlgorithm
+internal static class HungarianAlgorithm
 {
     /// <summary>Returns, for each row i, the column assigned to it (SciPy's <c>col_ind</c>).</summary>
     public static int[] Solve(double[,] cost)

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Prior.MLNet.Modeling.Losses;
 
 /// <summary>Which permutation of the predictions the prototype generation loss compares with the targets.</summary>
-public enum PrototypeMatching
+internal enum PrototypeMatching
 {
     /// <summary>The permutation the Hungarian assignment found (prediction i ↔ target col_ind[i]). Our fix.</summary>
     Matched,
@@ -18,7 +18,7 @@ public enum PrototypeMatching
 /// slots. L_spg = mean |matched predictions − padded prototypes| (×10 in training) and
 /// L_kl = KL(softmax(SPB logits of the real sentences) ‖ softmax(matched predictions of those slots · Eᵀ)).
 /// </summary>
-public static class PrototypeGenerationLoss
+internal static class PrototypeGenerationLoss
 {
     /// <summary>Computes both losses (unweighted) and the assignment.</summary>
     /// <param name="predictions">Decoder output [B, S, D].</param>
@@ -89,4 +89,4 @@ public static class PrototypeGenerationLoss
 /// <param name="KlLoss">L_kl.</param>
 /// <param name="Assignment">[B, S] int64: the target slot assigned to each prediction.</param>
 /// <param name="Arranged">The predictions in target-slot order [B, S, D] (what the losses compared).</param>
-public sealed record PrototypeGenerationResult(Tensor SpgLoss, Tensor KlLoss, Tensor Assignment, Tensor Arranged);
+internal sealed record PrototypeGenerationResult(Tensor SpgLoss, Tensor KlLoss, Tensor Assignment, Tensor Arranged);

@@ -8,7 +8,7 @@ namespace Prior.MLNet.Modeling.Losses;
 /// negatives are the report's other sentences. Batched over reports of different lengths with a mask; the result
 /// equals the mean over reports of each report's loss.
 /// </summary>
-public static class SentenceContrastiveLoss
+internal static class SentenceContrastiveLoss
 {
     /// <summary>One report: <paramref name="sentences"/> and <paramref name="contexts"/> [T, D].</summary>
     public static Tensor Compute(Tensor sentences, Tensor contexts, Tensor localLogitScale) =>

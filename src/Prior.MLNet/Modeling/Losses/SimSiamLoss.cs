@@ -9,7 +9,7 @@ namespace Prior.MLNet.Modeling.Losses;
 /// Inputs [.., I, D]; the mean runs over every patch (and report), which equals the per-report mean averaged
 /// over reports, as they all have I patches.
 /// </summary>
-public static class SimSiamLoss
+internal static class SimSiamLoss
 {
     /// <summary>Computes the loss.</summary>
     public static Tensor Compute(Tensor x, Tensor y, Sequential predictor)

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Prior.MLNet.Downstream;
-using Prior.MLNet.Transforms.Downstream;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Transforms.Persistence;
 
 // ML.NET finds this loader by the signature written in the model (no registration call needed in the loading process).

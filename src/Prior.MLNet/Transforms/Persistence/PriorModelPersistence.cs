@@ -223,7 +223,7 @@ internal static class PriorModelPersistence
 
     private static (UnreadableImageHandling Handling, string ErrorColumn) ReadHandling(BinaryReader r, bool stored)
     {
-        if (!stored) return (UnreadableImageHandling.Fail, PriorCatalog.DefaultImageErrorColumnName);
+        if (!stored) return (UnreadableImageHandling.Fail, Defaults.ImageErrorColumnName);
         var handling = (UnreadableImageHandling)r.ReadInt32();
         if (!Enum.IsDefined(handling))
             throw new InvalidDataException($"The ML.NET model holds an unknown unreadable-image handling ({(int)handling}).");

@@ -1,8 +1,9 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Transforms;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
 /// An evaluator per downstream task on ML.NET's task catalogs, after Microsoft.ML.TorchSharp's
@@ -12,7 +13,7 @@ namespace Prior.MLNet.Transforms.Downstream;
 public static class PriorDownstreamEvaluation
 {
     /// <summary>RSNA's mAP of <c>PriorDetection</c>'s output (see <see cref="DetectionMetrics.Evaluate"/>).</summary>
-    public static DetectionMetrics.Evaluation EvaluatePriorDetection(this MulticlassClassificationCatalog catalog, IDataView scored,
+    public static PriorDetectionMetrics EvaluatePriorDetection(this MulticlassClassificationCatalog catalog, IDataView scored,
         string labelColumnName = "Boxes", string predictedBoxesColumnName = "PredictedBoxes", string predictedScoresColumnName = "PredictedBoxScores")
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -20,8 +21,8 @@ public static class PriorDownstreamEvaluation
     }
 
     /// <summary>Dice and IoU of <c>PriorSegmentation</c>'s output (see <see cref="SegmentationMetrics.Evaluate"/>).</summary>
-    public static SegmentationMetrics.Evaluation EvaluatePriorSegmentation(this BinaryClassificationCatalog catalog, IDataView scored,
-        string imageColumnName = "ImagePath", string labelColumnName = "EncodedPixels", string predictedMaskColumnName = "PredictedEncodedPixels")
+    public static PriorSegmentationMetrics EvaluatePriorSegmentation(this BinaryClassificationCatalog catalog, IDataView scored,
+        string imageColumnName = Defaults.ImagePathColumnName, string labelColumnName = "EncodedPixels", string predictedMaskColumnName = "PredictedEncodedPixels")
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return SegmentationMetrics.Evaluate(scored, imageColumnName, labelColumnName, predictedMaskColumnName);
@@ -40,7 +41,7 @@ public static class PriorDownstreamEvaluation
     /// label whose rows are all of one class is left out (its AUC is undefined).
     /// </summary>
     public static IReadOnlyDictionary<string, BinaryClassificationMetrics> EvaluatePriorImageClassification(this BinaryClassificationCatalog catalog,
-        IDataView scored, string labelColumnName = "Labels", string scoreColumnName = "Score")
+        IDataView scored, string labelColumnName = "Labels", string scoreColumnName = Defaults.ScoreColumnName)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(scored);

@@ -1,7 +1,8 @@
-namespace Prior.MLNet.Transforms.Downstream;
+using Prior.MLNet.Transforms;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// Options of <c>mlContext.Transforms.PriorSegmentation</c>: a U-Net on PRIOR's ResNet. The label column holds SIIM's
+/// Options of <c>mlContext.BinaryClassification.Trainers.PriorSegmentation</c>: a U-Net on PRIOR's ResNet. The label column holds SIIM's
 /// run-length masks in the image's pixels — a text vector (every mask of the image; their union is the target, as
 /// <c>LoadSiimPneumothorax</c> gives) or one text — with "-1" for none. The output is the predicted mask in the same
 /// encoding at the image's own size (the network's mask, scaled up by nearest neighbour): what SIIM submissions hold.

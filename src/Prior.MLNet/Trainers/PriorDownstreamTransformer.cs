@@ -1,8 +1,9 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Prior.MLNet.Downstream;
+using Prior.MLNet.Transforms;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
 /// What the downstream trainers' Fit returns: a fine-tuned classifier, segmenter or detector over an image column.
@@ -18,7 +19,7 @@ public sealed class PriorDownstreamTransformer : ITransformer, IDisposable
     internal DownstreamMapper Mapper { get; }
 
     /// <summary>The fine-tuned network (task, architecture, labels or score threshold).</summary>
-    public DownstreamModel Model => Mapper.Model;
+    internal DownstreamModel Model => Mapper.Model;
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
@@ -46,7 +47,7 @@ public sealed class PriorDownstreamTransformer : ITransformer, IDisposable
     }
 
     /// <summary>Writes the transformer and its network into an ML.NET model (<c>mlContext.Model.Save</c>).</summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) => Persistence.PriorDownstreamPersistence.Save(ctx, this);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => Transforms.Persistence.PriorDownstreamPersistence.Save(ctx, this);
 
     /// <summary>Releases the network's native memory.</summary>
     public void Dispose()

@@ -1,7 +1,8 @@
 using Microsoft.ML.Data;
+using Prior.MLNet.Transforms;
 using SkiaSharp;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>The width and height of an image input, for outputs in the image's own pixels.</summary>
 internal static class ImageDimensions

@@ -1,7 +1,8 @@
-namespace Prior.MLNet.Transforms.Downstream;
+using Prior.MLNet.Transforms;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// Options of <c>mlContext.Transforms.PriorImageClassification</c>: multi-label classification on PRIOR's image
+/// Options of <c>mlContext.BinaryClassification.Trainers.PriorImageClassification</c>: multi-label classification on PRIOR's image
 /// tower. The label column is a Single vector with one value per label (1 present, 0 absent, NaN unknown: left out of
 /// the loss), e.g. the CheXpert loader's; the output a Single vector of probabilities, one per label.
 /// </summary>
@@ -14,7 +15,7 @@ public sealed class PriorImageClassificationOptions : PriorDownstreamOptions
     public IReadOnlyList<string>? LabelNames { get; init; }
 
     /// <summary>Output: a probability per label, with the label names as slot names. Default "Score".</summary>
-    public string ScoreColumnName { get; init; } = "Score";
+    public string ScoreColumnName { get; init; } = Defaults.ScoreColumnName;
 
     internal override void Validate()
     {

@@ -1,13 +1,14 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Transforms;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// The downstream trainers (<c>mlContext.Transforms.PriorImageClassification</c>, <c>PriorSegmentation</c>,
+/// The downstream trainers (<c>mlContext.BinaryClassification.Trainers.PriorImageClassification</c>, <c>PriorSegmentation</c>,
 /// <c>PriorDetection</c>): Fit reads every row's image path and label, fine-tunes the task's network on PRIOR's image
 /// tower (or from random weights) and returns a <see cref="PriorDownstreamTransformer"/>. Rows are read once and the
 /// images decoded up front, as the fine-tuning sets of the paper's protocol are small (1–100 % of a dataset).
@@ -31,7 +32,7 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
     }
 
     /// <summary>What the fitted network does.</summary>
-    public DownstreamTask Task { get; }
+    internal DownstreamTask Task { get; }
 
     private IReadOnlyList<string> OutputNames => _options switch
     {

@@ -1,7 +1,9 @@
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
 /// What the downstream trainers (<c>PriorImageClassification</c>, <c>PriorSegmentation</c>, <c>PriorDetection</c>)
@@ -11,10 +13,10 @@ namespace Prior.MLNet.Transforms.Downstream;
 public abstract class PriorDownstreamOptions
 {
     /// <summary>The image column: paths (text) in training; paths, MLImages or preprocessed pixels when scoring. Default "ImagePath".</summary>
-    public string ImageColumnName { get; init; } = "ImagePath";
+    public string ImageColumnName { get; init; } = Defaults.ImagePathColumnName;
 
     /// <summary>The label column; its form depends on the task (see each task's options).</summary>
-    public string LabelColumnName { get; init; } = "Label";
+    public string LabelColumnName { get; init; } = Defaults.LabelColumnName;
 
     /// <summary>
     /// The pretrained PRIOR network whose image tower starts the fine-tuning (it stays the caller's; only its weights
@@ -22,8 +24,8 @@ public abstract class PriorDownstreamOptions
     /// </summary>
     public PriorNetwork? Pretrained { get; init; }
 
-    /// <summary>The architecture when <see cref="Pretrained"/> is null. Default null: the tiny preset's.</summary>
-    public PriorModelOptions? Architecture { get; init; }
+    /// <summary>The network's sizes when <see cref="Pretrained"/> is null. Default <see cref="PriorPreset.Tiny"/>.</summary>
+    public PriorPreset Architecture { get; init; } = Defaults.Preset;
 
     /// <summary>Epochs, batch size, learning rates, freezing, seed, device. Default <see cref="FineTuningOptions"/>' defaults.</summary>
     public FineTuningOptions Training { get; init; } = new();
@@ -35,7 +37,7 @@ public abstract class PriorDownstreamOptions
     public Action<string>? Log { get; init; }
 
     /// <summary>The architecture to build: the pretrained network's, or <see cref="Architecture"/>, or the tiny preset's.</summary>
-    internal PriorModelOptions ResolvedArchitecture => Pretrained?.Model.Options ?? Architecture ?? PriorModelOptions.Tiny;
+    internal PriorModelOptions ResolvedArchitecture => Pretrained?.Model.Options ?? PriorModelOptions.FromPreset(Architecture);
 
     /// <summary>The image normalisation: the pretrained network's, or MIMIC-CXR's.</summary>
     internal (float Mean, float Std) Normalisation => Pretrained is { } p ? (p.Inference.ImageMean, p.Inference.ImageStd)

@@ -1,7 +1,8 @@
-namespace Prior.MLNet.Transforms.Downstream;
+using Prior.MLNet.Transforms;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// Options of <c>mlContext.Transforms.PriorDetection</c>: an FCOS-style detector on PRIOR's ResNet. The label column
+/// Options of <c>mlContext.MulticlassClassification.Trainers.PriorDetection</c>: an FCOS-style detector on PRIOR's ResNet. The label column
 /// is a Single vector of boxes, four numbers each in the image's pixels (x, y of the top-left corner, width, height;
 /// empty for none), as <c>LoadRsnaPneumonia</c> gives; the outputs are the predicted boxes in the same form and a score
 /// per box.

@@ -1,9 +1,9 @@
 using Prior.MLNet.Training;
 
-namespace Prior.MLNet.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// Settings of the downstream fine-tuning (<see cref="ImageClassificationFineTuning"/>, <see cref="SegmentationFineTuning"/>),
+/// Settings of the downstream fine-tuning (the <c>Training</c> of <see cref="PriorDownstreamOptions"/>: classification, segmentation, detection),
 /// with the defaults used for the tables in docs/downstream.md. "Head" is the new part: the classifier's head or the
 /// segmenter's decoder; "tower" the pretrained ResNet part.
 /// </summary>

@@ -1,10 +1,11 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Training;
+using Prior.MLNet.Transforms;
 
-namespace Prior.MLNet.Transforms.Downstream;
+namespace Prior.MLNet.Trainers;
 
 /// <summary>
 /// Runs a <see cref="DownstreamModel"/> over an image column in batches (decoding the next batch while the network
