@@ -27,8 +27,7 @@ public sealed class WeakenElfVersionNeeds : Task
 
     public override bool Execute()
     {
-        var wanted = Versions.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)
-            .Select(v => v.Trim()).ToArray();
+        var wanted = Versions.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries).Select(v => v.Trim()).ToArray();
         foreach (var item in Files)
         {
             var path = item.ItemSpec;
@@ -44,8 +43,10 @@ public sealed class WeakenElfVersionNeeds : Task
                     File.WriteAllBytes(temp, bytes);
                     File.Copy(temp, path, true);
                     File.Delete(temp);
-                    Log.LogMessage(MessageImportance.Normal,
-                        $"Marked {changed} version requirement(s) [{string.Join(", ", wanted)}] weak in {path}.");
+                    Log.LogMessage(
+                        MessageImportance.Normal,
+                        $"Marked {changed} version requirement(s) [{string.Join(", ", wanted)}] weak in {path}."
+                    );
                 }
                 else if (alreadyWeak == 0)
                 {
@@ -98,7 +99,8 @@ public sealed class WeakenElfVersionNeeds : Task
                 {
                     long nameOffset = strOffset + U32(elf, aux + 8);
                     int end = (int)nameOffset;
-                    while (elf[end] != 0) end++;
+                    while (elf[end] != 0)
+                        end++;
                     var name = Encoding.ASCII.GetString(elf, (int)nameOffset, end - (int)nameOffset);
                     if (Array.IndexOf(versions, name) >= 0)
                     {
@@ -116,11 +118,13 @@ public sealed class WeakenElfVersionNeeds : Task
                         }
                     }
                     uint nextAux = U32(elf, aux + 12);
-                    if (nextAux == 0) break;
+                    if (nextAux == 0)
+                        break;
                     aux += nextAux;
                 }
                 uint next = U32(elf, need + 12);
-                if (next == 0) break;
+                if (next == 0)
+                    break;
                 need += next;
             }
         }

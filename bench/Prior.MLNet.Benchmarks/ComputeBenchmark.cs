@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Tool.Commands;
 using Prior.MLNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using Prior.MLNet.Tool.Commands;
 
 namespace Prior.MLNet.Benchmarks;
 
@@ -18,9 +18,13 @@ internal static class ComputeBenchmark
     public static void Run(string presets, int paperBatch, Device target, Dictionary<string, object> figures)
     {
         double matmul = MatmulRate(target);
-        Console.WriteLine($"Compute efficiency, {target.type}, {get_num_threads()} torch threads: libtorch's float32 matrix multiply (2048 × 2048, best of 5) " +
-            $"{matmul / 1e9:0.0} GFLOP/s; the image encoder's forward + backward (the ResNet, BatchNorm in training mode, best of 3 after a warm-up):");
-        Console.WriteLine($"{"preset",-8} {"batch",5} {"px",4} {"GFLOP/step",11} {"seconds",8} {"GFLOP/s",8} {"vs matmul",10}");
+        Console.WriteLine(
+            $"Compute efficiency, {target.type}, {get_num_threads()} torch threads: libtorch's float32 matrix multiply (2048 × 2048, "
+                + $"best of 5) "
+                + $"{matmul / 1e9:0.0} GFLOP/s; the image encoder's forward + backward (the ResNet, BatchNorm in training mode, best of "
+                + $"3 after a warm-up):"
+        );
+        Console.WriteLine($"{"preset", -8} {"batch", 5} {"px", 4} {"GFLOP/step", 11} {"seconds", 8} {"GFLOP/s", 8} {"vs matmul", 10}");
         figures["matmulGflops"] = matmul / 1e9;
         foreach (var name in presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -28,7 +32,10 @@ internal static class ComputeBenchmark
             int batch = name == "paper" ? paperBatch : 32;
             var (flops, seconds) = EncoderStep(options, batch, target);
             double ratio = flops / seconds / matmul;
-            Console.WriteLine($"{name,-8} {batch,5} {options.ImageSize,4} {flops / 1e9,11:0.0} {seconds,8:0.000} {flops / seconds / 1e9,8:0.0} {ratio,10:0.00}");
+            Console.WriteLine(
+                $"{name, -8} {batch, 5} {options.ImageSize, 4} {flops / 1e9, 11:0.0} {seconds, 8:0.000} {flops / seconds / 1e9, 8:0.0} "
+                    + $"{ratio, 10:0.00}"
+            );
             figures[name == "paper" ? "encoderVsMatmul" : $"encoderVsMatmul{char.ToUpperInvariant(name[0])}{name[1..]}"] = ratio;
         }
     }
@@ -45,8 +52,10 @@ internal static class ComputeBenchmark
             var clock = Stopwatch.StartNew();
             using (var c = a.mm(b))
             {
-                if (target.type == DeviceType.CUDA) cuda.synchronize();
-                if (i >= 2) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+                if (target.type == DeviceType.CUDA)
+                    cuda.synchronize();
+                if (i >= 2)
+                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
             }
         }
         return 2.0 * n * n * n / best;
@@ -73,8 +82,10 @@ internal static class ComputeBenchmark
             var clock = Stopwatch.StartNew();
             encoder.zero_grad();
             encoder.call(images).sum().backward();
-            if (target.type == DeviceType.CUDA) cuda.synchronize();
-            if (i >= 1) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            if (target.type == DeviceType.CUDA)
+                cuda.synchronize();
+            if (i >= 1)
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return (flops, best);
     }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Images;
-using Prior.MLNet.Synthetic;
 using Prior.MLNet.IO;
-using Prior.MLNet.Training;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Tool.Commands;
+using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Benchmarks;
 
@@ -20,10 +20,14 @@ internal static class DecodeBenchmark
 {
     public static void Run(int images, string folder, Dictionary<string, object> figures)
     {
-        const int width = 2544, height = 3056, size = 224;
+        const int width = 2544,
+            height = 3056,
+            size = 224;
         var paths = Radiographs(folder, "radiograph", images, width, height, seed: 1000);
         long bytes = paths.Sum(p => new FileInfo(p).Length);
-        Console.WriteLine($"Decoding {images} gray JPEGs of {width} × {height} ({bytes / images / 1e6:0.00} MB each) to {size} × {size}, one core:");
+        Console.WriteLine(
+            $"Decoding {images} gray JPEGs of {width} × {height} ({bytes / images / 1e6:0.00} MB each) to {size} × {size}, one core:"
+        );
         var preprocessor = new ImagePreprocessor(size);
 
         double ours = ImagesPerSecond(paths, p => preprocessor.Load(p, null));
@@ -40,17 +44,28 @@ internal static class DecodeBenchmark
         });
         double eighth = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size).Pixels);
         double eighthSkia = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, size, ownJpegDecoder: false).Pixels);
-        Console.WriteLine($"  {"ours: own decoder at 2/8 + area resize + normalise",-62} {ours,7:0.0} images/s");
-        Console.WriteLine($"  {"the same through SkiaSharp's libjpeg-turbo at 2/8",-62} {viaSkia,7:0.0} images/s   ours/SkiaSharp {ours / viaSkia:0.00}×");
-        Console.WriteLine($"  {"the original's way: libjpeg-turbo whole, area resize, normalise",-62} {full,7:0.0} images/s   ours/full {ours / full:0.00}×");
-        Console.WriteLine($"  {"decode alone at 1/8 (what djpeg below does): ours",-62} {eighth,7:0.0} images/s");
-        Console.WriteLine($"  {"decode alone at 1/8: SkiaSharp's libjpeg-turbo",-62} {eighthSkia,7:0.0} images/s   ours/libjpeg-turbo {eighth / eighthSkia:0.00}×");
+        Console.WriteLine($"  {"ours: own decoder at 2/8 + area resize + normalise", -62} {ours, 7:0.0} images/s");
+        Console.WriteLine(
+            $"  {"the same through SkiaSharp's libjpeg-turbo at 2/8", -62} {viaSkia, 7:0.0} images/s   ours/SkiaSharp "
+                + $"{ours / viaSkia:0.00}×"
+        );
+        Console.WriteLine(
+            $"  {"the original's way: libjpeg-turbo whole, area resize, normalise", -62} {full, 7:0.0} images/s   ours/full "
+                + $"{ours / full:0.00}×"
+        );
+        Console.WriteLine($"  {"decode alone at 1/8 (what djpeg below does): ours", -62} {eighth, 7:0.0} images/s");
+        Console.WriteLine(
+            $"  {"decode alone at 1/8: SkiaSharp's libjpeg-turbo", -62} {eighthSkia, 7:0.0} images/s   ours/libjpeg-turbo "
+                + $"{eighth / eighthSkia:0.00}×"
+        );
         figures["reducedDecoderVsLibjpegTurbo"] = eighth / eighthSkia;
         figures["decodeVsSkiaSharpPipeline"] = ours / viaSkia;
         if (NetVipsImagesPerSecond(paths, preprocessor) is var (vips, vips8))
         {
-            Console.WriteLine($"  {"NetVips shrink-on-load 1/4 + area resize + normalise",-62} {vips,7:0.0} images/s   ours/NetVips {ours / vips:0.00}×");
-            Console.WriteLine($"  {"NetVips shrink-on-load 1/8 alone",-62} {vips8,7:0.0} images/s");
+            Console.WriteLine(
+                $"  {"NetVips shrink-on-load 1/4 + area resize + normalise", -62} {vips, 7:0.0} images/s   ours/NetVips {ours / vips:0.00}×"
+            );
+            Console.WriteLine($"  {"NetVips shrink-on-load 1/8 alone", -62} {vips8, 7:0.0} images/s");
             figures["decodeVsNetVips"] = ours / vips;
         }
         // The preprocessed cache (prior cache): the same images read from a memory-mapped 256-pixel copy.
@@ -65,7 +80,10 @@ internal static class DecodeBenchmark
         {
             var cached = new ImagePreprocessor(size) { Cache = cache };
             double fromCache = ImagesPerSecond(paths, p => cached.Load(p, null));
-            Console.WriteLine($"  {"from the prior cache file (256 px, memory-mapped) + area resize + normalise",-62} {fromCache,7:0.0} images/s   cache/ours {fromCache / ours:0.0}×");
+            Console.WriteLine(
+                $"  {"from the prior cache file (256 px, memory-mapped) + area resize + normalise", -62} {fromCache, 7:0.0} images/s   "
+                    + $"cache/ours {fromCache / ours:0.0}×"
+            );
             figures["cacheVsJpeg"] = fromCache / ours;
         }
         figures["decodeImagesPerSecond"] = ours;
@@ -74,14 +92,21 @@ internal static class DecodeBenchmark
         {
             double external = ImagesPerSecond<int>(paths, p =>
             {
-                using var process = Process.Start(new ProcessStartInfo(djpeg, ["-scale", "1/8", "-grayscale", "-outfile", "/dev/null", p])
-                    { RedirectStandardError = true })!;
+                using var process = Process.Start(
+                    new ProcessStartInfo(djpeg, ["-scale", "1/8", "-grayscale", "-outfile", "/dev/null", p])
+                    {
+                        RedirectStandardError = true,
+                    }
+                )!;
                 process.WaitForExit();
                 if (process.ExitCode != 0)
                     throw new InvalidOperationException($"djpeg failed on {p}: {process.StandardError.ReadToEnd()}");
                 return 0;
             });
-            Console.WriteLine($"  {"djpeg -scale 1/8 -grayscale, one process per file",-62} {external,7:0.0} images/s   ours/djpeg {ours / external:0.00}×");
+            Console.WriteLine(
+                $"  {"djpeg -scale 1/8 -grayscale, one process per file", -62} {external, 7:0.0} images/s   ours/djpeg "
+                    + $"{ours / external:0.00}×"
+            );
             figures["decodeVsDjpeg"] = ours / external;
         }
         else
@@ -102,8 +127,10 @@ internal static class DecodeBenchmark
             var paths = Radiographs(Path.Combine(folder, "small"), $"small-{width}x{height}", count, width, height, seed: 5000);
             double ours = ImagesPerSecond(paths, p => GrayscaleImage.Read(p).Pixels);
             double skia = ImagesPerSecond(paths, p => GrayscaleImage.Read(p, 0, ownJpegDecoder: false).Pixels);
-            Console.WriteLine($"  {$"{width} × {height}: our own decoder",-62} {ours,7:0} images/s");
-            Console.WriteLine($"  {$"{width} × {height}: SkiaSharp's libjpeg-turbo",-62} {skia,7:0} images/s   ours/SkiaSharp {ours / skia:0.00}×");
+            Console.WriteLine($"  {$"{width} × {height}: our own decoder", -62} {ours, 7:0} images/s");
+            Console.WriteLine(
+                $"  {$"{width} × {height}: SkiaSharp's libjpeg-turbo", -62} {skia, 7:0} images/s   ours/SkiaSharp {ours / skia:0.00}×"
+            );
             figures[key] = ours / skia;
         }
     }
@@ -177,6 +204,8 @@ internal static class DecodeBenchmark
     }
 
     private static string? Djpeg() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(d => Path.Combine(d, "djpeg")).FirstOrDefault(File.Exists);
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "djpeg"))
+            .FirstOrDefault(File.Exists);
 }

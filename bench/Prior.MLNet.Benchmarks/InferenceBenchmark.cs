@@ -3,10 +3,10 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
+using Prior.MLNet.Tool.Commands;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 using static TorchSharp.torch;
-using Prior.MLNet.Tool.Commands;
 
 namespace Prior.MLNet.Benchmarks;
 
@@ -17,7 +17,14 @@ namespace Prior.MLNet.Benchmarks;
 /// </summary>
 internal static class InferenceBenchmark
 {
-    public static void Run(IReadOnlyList<string> paths, string vocabulary, string preset, int batchSize, Dictionary<string, object> figures, string key)
+    public static void Run(
+        IReadOnlyList<string> paths,
+        string vocabulary,
+        string preset,
+        int batchSize,
+        Dictionary<string, object> figures,
+        string key
+    )
     {
         var options = PriorModelOptions.FromPreset(preset);
         random.manual_seed(1);
@@ -59,9 +66,11 @@ internal static class InferenceBenchmark
             return paths.Count / clock.Elapsed.TotalSeconds;
         }
         Raw();
-        Pipeline();   // warm-up of both paths
+        Pipeline(); // warm-up of both paths
         // Alternate the two, three times each, and keep each one's best: the machine's noise hits both alike.
-        double raw = 0, pipeline = 0, decode = 0;
+        double raw = 0,
+            pipeline = 0,
+            decode = 0;
         for (int r = 0; r < 3; r++)
         {
             raw = Math.Max(raw, Raw());
@@ -69,10 +78,16 @@ internal static class InferenceBenchmark
             decode = Math.Max(decode, Decode());
         }
         Console.WriteLine($"Image embeddings, {preset} preset, batch {batchSize}, {paths.Count} JPEGs, {get_num_threads()} torch threads:");
-        Console.WriteLine($"  {"raw batched forward, images already decoded in memory",-62} {raw,7:0.0} images/s");
-        Console.WriteLine($"  {"mlContext.Transforms.PriorImageEmbedding over file paths",-62} {pipeline,7:0.0} images/s   pipeline/raw {pipeline / raw:0.00}");
+        Console.WriteLine($"  {"raw batched forward, images already decoded in memory", -62} {raw, 7:0.0} images/s");
+        Console.WriteLine(
+            $"  {"mlContext.Transforms.PriorImageEmbedding over file paths", -62} {pipeline, 7:0.0} images/s   pipeline/raw "
+                + $"{pipeline / raw:0.00}"
+        );
         // Decoding and the forward pass share the cores: without any overlap the pipeline would run at 1/(1/raw + 1/decode).
-        Console.WriteLine($"  {"decoding alone (read, decode, resize, normalise; all cores)",-62} {decode,7:0.0} images/s   raw/(raw+decode) {decode / (raw + decode):0.00}");
+        Console.WriteLine(
+            $"  {"decoding alone (read, decode, resize, normalise; all cores)", -62} {decode, 7:0.0} images/s   raw/(raw+decode) "
+                + $"{decode / (raw + decode):0.00}"
+        );
         figures[key] = pipeline / raw;
     }
 

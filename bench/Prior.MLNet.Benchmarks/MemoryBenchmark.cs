@@ -2,11 +2,11 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Mimic;
-using Prior.MLNet.Synthetic;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Text;
-using Prior.MLNet.Training;
 using Prior.MLNet.Tool.Commands;
+using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Benchmarks;
 
@@ -26,9 +26,24 @@ internal static class MemoryBenchmark
     {
         var root = Path.Combine(folder, imageSize == 64 ? "memory-data" : $"memory-data-{imageSize}");
         if (!File.Exists(Path.Combine(root, "synth-manifest.json")))
-            SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions { OutputDirectory = root, Studies = 400, CheXpertImages = 0, ImageSize = imageSize, Seed = 3 });
+            SyntheticDatasetGenerator.Generate(
+                new SyntheticDatasetOptions
+                {
+                    OutputDirectory = root,
+                    Studies = 400,
+                    CheXpertImages = 0,
+                    ImageSize = imageSize,
+                    Seed = 3,
+                }
+            );
         var view = new MLContext(seed: 1).Data.LoadMimicCxr(root);
-        var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
+        var studies = TrainingStudies.FromDataView(
+            view,
+            MimicCxrColumns.ImagePaths,
+            MimicCxrColumns.Sentences,
+            new DataLoadSummary(),
+            MimicCxrColumns.StudyId
+        );
         var vocabulary = Path.Combine(root, "vocab.txt");
         WordPieceVocabularyBuilder.Write(WordPieceVocabularyBuilder.Build(studies.SelectMany(s => s.Sentences)), vocabulary);
         return (studies, vocabulary);
@@ -38,20 +53,32 @@ internal static class MemoryBenchmark
     {
         var (studies, vocabulary) = Data(folder);
         var defaults = PriorTrainerOptions.ForPreset("tiny");
-        Console.WriteLine($"Process memory at each epoch's end, tiny preset, {studies.Count} studies, batch {defaults.BatchSize}, CPU (MB), after a full collection; " +
-            "then the same training with the C library's free memory handed back (malloc_trim) before each reading:");
+        Console.WriteLine(
+            $"Process memory at each epoch's end, tiny preset, {studies.Count} studies, batch {defaults.BatchSize}, CPU (MB), after a "
+                + $"full collection; "
+                + "then the same training with the C library's free memory handed back (malloc_trim) before each reading:"
+        );
         foreach (bool trim in new[] { false, true })
         {
             var (resident, managed) = Train(studies, vocabulary, defaults, epochs, trim);
             double growth = resident[^1] / resident[Math.Min(1, resident.Count - 1)] - 1;
-            Console.WriteLine($"  {(trim ? "trimmed" : "as is"),-8} {string.Join(" ", resident.Select(r => r.ToString("0")))}");
-            Console.WriteLine($"  {"",-8} epoch {resident.Count} against epoch 2: {growth:+0.0%;-0.0%} (managed heap: {string.Join(" ", managed.Select(m => m.ToString("0")))} MB)");
+            Console.WriteLine($"  {(trim ? "trimmed" : "as is"), -8} {string.Join(" ", resident.Select(r => r.ToString("0")))}");
+            Console.WriteLine(
+                $"  {"", -8} epoch {resident.Count} against epoch 2: {growth:+0.0%;-0.0%} (managed heap: "
+                    + $"{string.Join(" ", managed.Select(m => m.ToString("0")))} MB)"
+            );
             figures[trim ? "memoryGrowthTrimmed" : "memoryGrowth"] = growth;
             figures[trim ? "memoryEpochsTrimmedMb" : "memoryEpochsMb"] = resident;
         }
     }
 
-    private static (List<double> Resident, List<double> Managed) Train(IReadOnlyList<TrainingStudy> studies, string vocabulary, PriorTrainerOptions defaults, int epochs, bool trim)
+    private static (List<double> Resident, List<double> Managed) Train(
+        IReadOnlyList<TrainingStudy> studies,
+        string vocabulary,
+        PriorTrainerOptions defaults,
+        int epochs,
+        bool trim
+    )
     {
         var resident = new List<double>();
         var managed = new List<double>();
@@ -78,15 +105,30 @@ internal static class MemoryBenchmark
     /// seed 1, reporting each step to <paramref name="progress"/>; the trained model is discarded. The memory and
     /// pipeline parts' training.
     /// </summary>
-    public static void TrainStage1(IReadOnlyList<TrainingStudy> studies, string vocabulary, PriorTrainerOptions preset, int epochs,
-        Action<TrainingProgress> progress, bool prebuildBatches = false)
+    public static void TrainStage1(
+        IReadOnlyList<TrainingStudy> studies,
+        string vocabulary,
+        PriorTrainerOptions preset,
+        int epochs,
+        Action<TrainingProgress> progress,
+        bool prebuildBatches = false
+    )
     {
-        var result = new PriorTrainer(new PriorTrainerOptions
-        {
-            Model = preset.Model, EpochsPerStage = [epochs, 0, 0], BatchSize = preset.BatchSize, PeakLearningRates = preset.PeakLearningRates,
-            StartLearningRates = preset.StartLearningRates, WarmupEpochs = preset.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 1,
-            PrebuildBatches = prebuildBatches, Progress = progress,
-        }).Train(studies, new ReportTokenizer(vocabulary, preset.Model.MaxTokens));
+        var result = new PriorTrainer(
+            new PriorTrainerOptions
+            {
+                Model = preset.Model,
+                EpochsPerStage = [epochs, 0, 0],
+                BatchSize = preset.BatchSize,
+                PeakLearningRates = preset.PeakLearningRates,
+                StartLearningRates = preset.StartLearningRates,
+                WarmupEpochs = preset.WarmupEpochs,
+                Device = ComputeDevice.Cpu,
+                Seed = 1,
+                PrebuildBatches = prebuildBatches,
+                Progress = progress,
+            }
+        ).Train(studies, new ReportTokenizer(vocabulary, preset.Model.MaxTokens));
         result.Model.Dispose();
     }
 }

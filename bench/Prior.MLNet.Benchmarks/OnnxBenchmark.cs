@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
-using Prior.MLNet.Onnx;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Onnx;
 using Prior.MLNet.Text;
+using Prior.MLNet.Tool.Commands;
 using Prior.MLNet.Transforms;
 using static TorchSharp.torch;
-using Prior.MLNet.Tool.Commands;
 
 namespace Prior.MLNet.Benchmarks;
 
@@ -17,9 +17,19 @@ internal static class OnnxBenchmark
 {
     public static void Run(string vocabulary, string work, Dictionary<string, object> figures)
     {
-        Console.WriteLine($"Image encoder inference on the CPU, images in memory: ONNX Runtime {OrtEnv.Instance().GetVersionString()} against TorchSharp ({get_num_threads()} torch threads)");
-        Console.WriteLine($"{"preset",-8} {"batch",5} {"images",6} {"TorchSharp",11} {"ONNX Runtime",13} {"ONNX/TorchSharp",16}");
-        foreach (var (preset, batch, count, key) in new[] { ("tiny", 32, 256, "onnxVsTorchSharp"), ("small", 32, 128, "onnxVsTorchSharpSmall"), ("paper", 4, 16, "onnxVsTorchSharpPaper") })
+        Console.WriteLine(
+            $"Image encoder inference on the CPU, images in memory: ONNX Runtime {OrtEnv.Instance().GetVersionString()} against "
+                + $"TorchSharp ({get_num_threads()} torch threads)"
+        );
+        Console.WriteLine($"{"preset", -8} {"batch", 5} {"images", 6} {"TorchSharp", 11} {"ONNX Runtime", 13} {"ONNX/TorchSharp", 16}");
+        foreach (
+            var (preset, batch, count, key) in new[]
+            {
+                ("tiny", 32, 256, "onnxVsTorchSharp"),
+                ("small", 32, 128, "onnxVsTorchSharpSmall"),
+                ("paper", 4, 16, "onnxVsTorchSharpPaper"),
+            }
+        )
         {
             var options = PriorModelOptions.FromPreset(preset);
             random.manual_seed(1);
@@ -47,15 +57,16 @@ internal static class OnnxBenchmark
                 return count / clock.Elapsed.TotalSeconds;
             }
             Torch();
-            Onnx();      // warm-up of both
+            Onnx(); // warm-up of both
             // Alternate the two, three times each, and keep each one's best: the machine's noise hits both alike.
-            double torch = 0, onnx = 0;
+            double torch = 0,
+                onnx = 0;
             for (int r = 0; r < 3; r++)
             {
                 torch = Math.Max(torch, Torch());
                 onnx = Math.Max(onnx, Onnx());
             }
-            Console.WriteLine($"{preset,-8} {batch,5} {count,6} {torch,7:0.0} im/s {onnx,8:0.0} im/s {onnx / torch,16:0.00}");
+            Console.WriteLine($"{preset, -8} {batch, 5} {count, 6} {torch, 7:0.0} im/s {onnx, 8:0.0} im/s {onnx / torch, 16:0.00}");
             figures[key] = onnx / torch;
             File.Delete(path);
         }

@@ -21,7 +21,8 @@ internal sealed partial class PeakMemory
     /// <summary>The peak above the resident memory at the start (MB): what the stretch itself needed.</summary>
     public double AboveStartMb => (PeakBytes() - _startBytes) / 1e6;
 
-    /// <summary>Collects garbage (returning free memory to the system), resets the high-water mark where the system allows, and starts a stretch.</summary>
+    /// <summary>Collects garbage (returning free memory to the system), resets the high-water mark where the system allows, and starts a
+    /// stretch.</summary>
     public static PeakMemory Start()
     {
         // Aggressive: the collector also hands its free segments back to the system, so an earlier part's heap does not
@@ -32,7 +33,7 @@ internal sealed partial class PeakMemory
         bool reset = false;
         if (OperatingSystem.IsLinux())
         {
-            NativeHeap.ReleaseFreeMemory();   // an earlier part's freed tensors do not count as this one's start
+            NativeHeap.ReleaseFreeMemory(); // an earlier part's freed tensors do not count as this one's start
             try
             {
                 File.WriteAllText("/proc/self/clear_refs", "5");

@@ -11,7 +11,8 @@ namespace Prior.MLNet.Onnx;
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
-    /// <summary>The operator set every exported graph declares. 17: the reductions' axes are attributes, LayerNormalization exists.</summary>
+    /// <summary>The operator set every exported graph declares. 17: the reductions' axes are attributes, LayerNormalization
+    /// exists.</summary>
     public const int Opset = 17;
 
     /// <summary>ONNX IR version 8 goes with opset 17.</summary>
@@ -43,7 +44,15 @@ internal sealed class OnnxGraphBuilder
     public void Output(string name, string value, params object[] dims)
     {
         Claim(name);
-        _graph.Node.Add(new NodeProto { OpType = "Identity", Name = name + "_identity", Input = { value }, Output = { name } });
+        _graph.Node.Add(
+            new NodeProto
+            {
+                OpType = "Identity",
+                Name = name + "_identity",
+                Input = { value },
+                Output = { name },
+            }
+        );
         _graph.Output.Add(ValueInfo(name, TensorProto.Types.DataType.Float, dims));
     }
 
@@ -61,13 +70,17 @@ internal sealed class OnnxGraphBuilder
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.LongLength != dims.Aggregate(1L, (a, b) => a * b))
-            throw new ArgumentException($"{name}: {values.Length} values do not fill the shape [{string.Join(", ", dims)}].", nameof(values));
+            throw new ArgumentException(
+                $"{name}: {values.Length} values do not fill the shape [{string.Join(", ", dims)}].",
+                nameof(values)
+            );
         name = Unique(name);
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         proto.Dims.AddRange(dims);
         var bytes = new byte[values.Length * sizeof(float)];
         Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw data is little-endian.");
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("ONNX raw data is little-endian.");
         proto.RawData = ByteString.CopyFrom(bytes);
         _graph.Initializer.Add(proto);
         return name;
@@ -101,7 +114,12 @@ internal sealed class OnnxGraphBuilder
     public string Node(string op, string[] inputs, params (string Name, object Value)[] attributes)
     {
         string output = Unique(op.ToLowerInvariant());
-        var node = new NodeProto { OpType = op, Name = output, Output = { output } };
+        var node = new NodeProto
+        {
+            OpType = op,
+            Name = output,
+            Output = { output },
+        };
         node.Input.AddRange(inputs);
         foreach (var (name, value) in attributes)
             node.Attribute.Add(Attribute(name, value));
@@ -126,45 +144,91 @@ internal sealed class OnnxGraphBuilder
         return model;
     }
 
-    private static AttributeProto Attribute(string name, object value) => value switch
-    {
-        int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
-        long l => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = l },
-        float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
-        double d => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)d },
-        long[] ls => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ls } },
-        int[] ints => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ints.Select(i => (long)i) } },
-        string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
-        _ => throw new ArgumentException($"Attribute {name}: unsupported value type {value?.GetType().Name ?? "null"}.", nameof(value)),
-    };
+    private static AttributeProto Attribute(string name, object value) =>
+        value switch
+        {
+            int i => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Int,
+                I = i,
+            },
+            long l => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Int,
+                I = l,
+            },
+            float f => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Float,
+                F = f,
+            },
+            double d => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Float,
+                F = (float)d,
+            },
+            long[] ls => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Ints,
+                Ints = { ls },
+            },
+            int[] ints => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.Ints,
+                Ints = { ints.Select(i => (long)i) },
+            },
+            string s => new AttributeProto
+            {
+                Name = name,
+                Type = AttributeProto.Types.AttributeType.String,
+                S = ByteString.CopyFromUtf8(s),
+            },
+            _ => throw new ArgumentException($"Attribute {name}: unsupported value type {value?.GetType().Name ?? "null"}.", nameof(value)),
+        };
 
     private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
-            shape.Dim.Add(dim switch
-            {
-                string symbol => new TensorShapeProto.Types.Dimension { DimParam = symbol },
-                int n => new TensorShapeProto.Types.Dimension { DimValue = n },
-                long n => new TensorShapeProto.Types.Dimension { DimValue = n },
-                _ => throw new ArgumentException($"{name}: a dimension is a symbol or a size, not {dim?.GetType().Name ?? "null"}.", nameof(dims)),
-            });
+            shape.Dim.Add(
+                dim switch
+                {
+                    string symbol => new TensorShapeProto.Types.Dimension { DimParam = symbol },
+                    int n => new TensorShapeProto.Types.Dimension { DimValue = n },
+                    long n => new TensorShapeProto.Types.Dimension { DimValue = n },
+                    _ => throw new ArgumentException(
+                        $"{name}: a dimension is a symbol or a size, not {dim?.GetType().Name ?? "null"}.",
+                        nameof(dims)
+                    ),
+                }
+            );
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+            Type = new TypeProto
+            {
+                TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape },
+            },
         };
     }
 
     private void Claim(string name)
     {
-        if (!_names.Add(name)) throw new InvalidOperationException($"The graph already has a value named {name}.");
+        if (!_names.Add(name))
+            throw new InvalidOperationException($"The graph already has a value named {name}.");
     }
 
     private string Unique(string stem)
     {
         string name;
-        do name = $"{stem}_{_counter++}"; while (!_names.Add(name));
+        do name = $"{stem}_{_counter++}";
+        while (!_names.Add(name));
         return name;
     }
 }

@@ -31,7 +31,8 @@ public static class PriorOnnxExport
     /// <summary>The image encoder's optional output: L2-normalised local (patch) embeddings [N, I, E].</summary>
     public const string LocalEmbeddingsOutput = "local_embeddings";
 
-    /// <summary>The zero-shot classifier's output: PRIOR's class scores [N, C] (as <c>PriorZeroShotClassification</c>'s <c>Score</c>).</summary>
+    /// <summary>The zero-shot classifier's output: PRIOR's class scores [N, C] (as <c>PriorZeroShotClassification</c>'s
+    /// <c>Score</c>).</summary>
     public const string ScoresOutput = "scores";
 
     /// <summary>The report encoder's token ids [N, L] (int64), as <see cref="Text.ReportTokenizer.Encode"/> gives them.</summary>
@@ -62,7 +63,9 @@ public static class PriorOnnxExport
         ArgumentNullException.ThrowIfNull(network);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var model = network.Model;
-        int size = model.Options.ImageSize, e = model.Options.EmbeddingDim, patches = network.Patches;
+        int size = model.Options.ImageSize,
+            e = model.Options.EmbeddingDim,
+            patches = network.Patches;
         var graph = new OnnxGraphBuilder("prior_image_encoder");
         lock (network.Gate)
         {
@@ -75,8 +78,13 @@ public static class PriorOnnxExport
             if (includeLocal)
                 graph.Output(LocalEmbeddingsOutput, OnnxNetworkWriter.L2Normalise(graph, local, 2), "N", patches, e);
         }
-        Write(graph.Build("PRIOR image encoder: gray images [N, 1, S, S] in [0, 1] → L2-normalised embeddings.",
-            Metadata(network, network.Inference.ImageMean, network.Inference.ImageStd)), path);
+        Write(
+            graph.Build(
+                "PRIOR image encoder: gray images [N, 1, S, S] in [0, 1] → L2-normalised embeddings.",
+                Metadata(network, network.Inference.ImageMean, network.Inference.ImageStd)
+            ),
+            path
+        );
     }
 
     /// <summary>
@@ -108,7 +116,13 @@ public static class PriorOnnxExport
             ["max_length"] = tokenizer.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["uses_prototypes"] = network.UsePrototypes ? "true" : "false",
         };
-        Write(graph.Build("PRIOR report encoder: word-piece ids, attention mask and sentence index [N, L] → L2-normalised report embeddings.", metadata), path);
+        Write(
+            graph.Build(
+                "PRIOR report encoder: word-piece ids, attention mask and sentence index [N, L] → L2-normalised report embeddings.",
+                metadata
+            ),
+            path
+        );
     }
 
     /// <summary>
@@ -117,13 +131,19 @@ public static class PriorOnnxExport
     /// report embeddings and sentence vectors are computed now and stored as constants; images are normalised with
     /// <paramref name="imageMean"/> and <paramref name="imageStd"/> (default: the network's zero-shot setting).
     /// </summary>
-    public static void WriteZeroShotClassifier(PriorNetwork network, IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string path,
-        float? imageMean = null, float? imageStd = null)
+    public static void WriteZeroShotClassifier(
+        PriorNetwork network,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts,
+        string path,
+        float? imageMean = null,
+        float? imageStd = null
+    )
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(classPrompts);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        float mean = imageMean ?? network.Inference.ZeroShotImageMean, std = imageStd ?? network.Inference.ZeroShotImageStd;
+        float mean = imageMean ?? network.Inference.ZeroShotImageMean,
+            std = imageStd ?? network.Inference.ZeroShotImageStd;
         var model = network.Model;
         int size = model.Options.ImageSize;
         var graph = new OnnxGraphBuilder("prior_zero_shot");
@@ -137,48 +157,91 @@ public static class PriorOnnxExport
             using var scope = NewDisposeScope();
             var image = graph.Input(ImageInput, "N", 1, size, size);
             var (global, local) = OnnxNetworkWriter.ImageEncoder(graph, model, OnnxNetworkWriter.Normalise(graph, image, mean, std));
-            graph.Output(ScoresOutput, ZeroShotScores(graph, model, classifier.PromptGlobal, classifier.PromptLocal, global, local), "N", classes.Count);
+            graph.Output(
+                ScoresOutput,
+                ZeroShotScores(graph, model, classifier.PromptGlobal, classifier.PromptLocal, global, local),
+                "N",
+                classes.Count
+            );
         }
         var metadata = Metadata(network, mean, std);
         metadata[ClassesMetadataKey] = JsonSerializer.Serialize(classes);
-        Write(graph.Build("PRIOR zero-shot classifier: gray images [N, 1, S, S] in [0, 1] → class scores [N, C] (softmax of the global logits + ½ softmax of the local ones).", metadata), path);
+        Write(
+            graph.Build(
+                "PRIOR zero-shot classifier: gray images [N, 1, S, S] in [0, 1] → class scores [N, C] (softmax of the global logits + ½ "
+                    + "softmax of the local ones).",
+                metadata
+            ),
+            path
+        );
     }
 
     // ZeroShotScoring.Score with the prompt side computed here: the normalised prompt embeddings times the raw
     // logit_scale, and the cross-attention's projections of the prompt sentences (scaled by 1/√D), become constants.
-    private static string ZeroShotScores(OnnxGraphBuilder graph, PriorModel model, Tensor promptGlobal, Tensor promptLocal, string imageGlobal, string imageLocal)
+    private static string ZeroShotScores(
+        OnnxGraphBuilder graph,
+        PriorModel model,
+        Tensor promptGlobal,
+        Tensor promptLocal,
+        string imageGlobal,
+        string imageLocal
+    )
     {
-        long classes = promptGlobal.shape[0], prompts = promptGlobal.shape[1], d = promptGlobal.shape[2];
+        long classes = promptGlobal.shape[0],
+            prompts = promptGlobal.shape[1],
+            d = promptGlobal.shape[2];
         var attention = model.local_cross_attention;
         double scale = 1.0 / Math.Sqrt(d);
-        var promptMatrix = nn.functional.normalize(promptGlobal.reshape(-1, d), dim: -1).t() * model.logit_scale;          // [D, C·P]
-        var global = graph.Node("MatMul", [OnnxNetworkWriter.L2Normalise(graph, imageGlobal, 1), graph.Weight("prompt_global_t", promptMatrix)]);
+        var promptMatrix = nn.functional.normalize(promptGlobal.reshape(-1, d), dim: -1).t() * model.logit_scale; // [D, C·P]
+        var global = graph.Node(
+            "MatMul",
+            [OnnxNetworkWriter.L2Normalise(graph, imageGlobal, 1), graph.Weight("prompt_global_t", promptMatrix)]
+        );
         var perClass = graph.Int64s("per_class", 0, classes, prompts);
         global = graph.Node("ReduceMax", [graph.Node("Reshape", [global, perClass])], ("axes", new long[] { 2 }), ("keepdims", 0L));
 
-        var sentences = promptLocal.reshape(-1, d);                                                                       // [C·P, D]
-        var sentenceQueries = attention.query2.call(sentences) * scale;                                                  // [C·P, D]
-        var sentenceKeys = attention.key2.call(sentences).t() * scale;                                                   // [D, C·P]
-        var imageKeys = graph.Node("Transpose", [OnnxNetworkWriter.Linear(graph, attention.key1, imageLocal, "key1")], ("perm", new long[] { 0, 2, 1 }));
-        var sentenceToImage = graph.Node("Sigmoid", [graph.Node("MatMul", [graph.Weight("prompt_query2", sentenceQueries), imageKeys])]);   // [N, C·P, I]
-        var imageToSentence = graph.Node("Sigmoid", [graph.Node("MatMul", [OnnxNetworkWriter.Linear(graph, attention.query1, imageLocal, "query1"), graph.Weight("prompt_key2_t", sentenceKeys)])]); // [N, I, C·P]
-        var local = graph.Node("Add", [
-            graph.Node("ReduceMean", [imageToSentence], ("axes", new long[] { 1 }), ("keepdims", 0L)),
-            graph.Node("ReduceMean", [sentenceToImage], ("axes", new long[] { 2 }), ("keepdims", 0L))]);
+        var sentences = promptLocal.reshape(-1, d); // [C·P, D]
+        var sentenceQueries = attention.query2.call(sentences) * scale; // [C·P, D]
+        var sentenceKeys = attention.key2.call(sentences).t() * scale; // [D, C·P]
+        var imageKeys = graph.Node(
+            "Transpose",
+            [OnnxNetworkWriter.Linear(graph, attention.key1, imageLocal, "key1")],
+            ("perm", new long[] { 0, 2, 1 })
+        );
+        // [N, C·P, I]
+        var sentenceToImage = graph.Node("Sigmoid", [graph.Node("MatMul", [graph.Weight("prompt_query2", sentenceQueries), imageKeys])]);
+        var imageToSentence = graph.Node(
+            "Sigmoid",
+            [
+                graph.Node(
+                    "MatMul",
+                    [OnnxNetworkWriter.Linear(graph, attention.query1, imageLocal, "query1"), graph.Weight("prompt_key2_t", sentenceKeys)]
+                ),
+            ]
+        ); // [N, I, C·P]
+        var local = graph.Node(
+            "Add",
+            [
+                graph.Node("ReduceMean", [imageToSentence], ("axes", new long[] { 1 }), ("keepdims", 0L)),
+                graph.Node("ReduceMean", [sentenceToImage], ("axes", new long[] { 2 }), ("keepdims", 0L)),
+            ]
+        );
         local = graph.Node("Mul", [local, graph.Scalar("half", 0.5f)]);
         local = graph.Node("ReduceMean", [graph.Node("Reshape", [local, perClass])], ("axes", new long[] { 2 }), ("keepdims", 0L));
         var localSoftmax = graph.Node("Mul", [graph.Node("Softmax", [local], ("axis", 1L)), graph.Scalar("local_weight", 0.5f)]);
         return graph.Node("Add", [graph.Node("Softmax", [global], ("axis", 1L)), localSoftmax]);
     }
 
-    private static Dictionary<string, string> Metadata(PriorNetwork network, float mean, float std) => new(StringComparer.Ordinal)
-    {
-        ["image_size"] = network.Model.Options.ImageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["image_mean"] = mean.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["image_std"] = std.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["image_input"] = "gray pixels / 255, [N, 1, S, S]; normalised inside the graph",
-        ["uses_prototypes"] = network.UsePrototypes ? "true" : "false",
-    };
+    private static Dictionary<string, string> Metadata(PriorNetwork network, float mean, float std) =>
+        new(StringComparer.Ordinal)
+        {
+            ["image_size"] = network.Model.Options.ImageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["image_mean"] = mean.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["image_std"] = std.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["image_input"] = "gray pixels / 255, [N, 1, S, S]; normalised inside the graph",
+            ["uses_prototypes"] = network.UsePrototypes ? "true" : "false",
+        };
 
-    private static void Write(global::Onnx.ModelProto model, string path) => AtomicFile.Write(Path.GetFullPath(path), stream => model.WriteTo(stream));
+    private static void Write(global::Onnx.ModelProto model, string path) =>
+        AtomicFile.Write(Path.GetFullPath(path), stream => model.WriteTo(stream));
 }

@@ -8,7 +8,8 @@ public static class EmbeddingsIntoTrainerSample
 {
     /// <summary>The pipeline: image path → embedding → label key → (cache) → SDCA maximum entropy → predicted label.</summary>
     public static IEstimator<ITransformer> Pipeline(MLContext ml, PriorNetwork network) =>
-        ml.Transforms.PriorImageEmbedding(network, outputColumnName: "Features", inputColumnName: "ImagePath")
+        ml
+            .Transforms.PriorImageEmbedding(network, outputColumnName: "Features", inputColumnName: "ImagePath")
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             // The embedding is lazy: without the cache, each of SDCA's passes over the data would run the network again.
             .AppendCacheCheckpoint(ml)

@@ -37,14 +37,22 @@ public static class OnnxDeploymentSample
         }
 
         // What a deployment runs: stock ML.NET transforms and ONNX Runtime, nothing of Prior.MLNet.
-        var pipeline = ml.Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "ImagePath")
+        var pipeline = ml
+            .Transforms.LoadImages("Loaded", imageFolder: null, inputColumnName: "ImagePath")
             .Append(ml.Transforms.ConvertToGrayscale("Gray", "Loaded"))
             .Append(ml.Transforms.ResizeImages("Resized", size, size, "Gray", ImageResizingEstimator.ResizingKind.Fill))
-            .Append(ml.Transforms.ExtractPixels(PriorOnnxExport.ImageInput, "Resized",
-                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
+            .Append(
+                ml.Transforms.ExtractPixels(
+                    PriorOnnxExport.ImageInput,
+                    "Resized",
+                    colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red,
+                    scaleImage: 1f / 255
+                )
+            )
             .Append(ml.Transforms.ApplyOnnxModel([PriorOnnxExport.ScoresOutput], [PriorOnnxExport.ImageInput], onnxPath));
-        var onnx = ml.Data.CreateEnumerable<Scores>(pipeline.Fit(images).Transform(images), reuseRowObject: false)
-            .Select(s => (uint)Array.IndexOf(s.Values, s.Values.Max()) + 1)   // key values count from 1
+        var onnx = ml
+            .Data.CreateEnumerable<Scores>(pipeline.Fit(images).Transform(images), reuseRowObject: false)
+            .Select(s => (uint)Array.IndexOf(s.Values, s.Values.Max()) + 1) // key values count from 1
             .ToList();
         int same = onnx.Zip(torchSharp).Count(p => p.First == p.Second);
         Console.WriteLine($"ONNX graph written to {onnxPath}; ApplyOnnxModel and TorchSharp agree on {same} of {rows.Count} images");

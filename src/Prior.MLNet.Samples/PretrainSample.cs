@@ -17,14 +17,22 @@ public static class PretrainSample
         // One row per study: image paths, sentences, FINDINGS and IMPRESSION; the train split only.
         IDataView studies = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = data.MimicIndex, Splits = ["train"] });
 
-        using PriorPretrainTransformer pretrained = ml.Transforms.PriorPretrain(new PriorPretrainOptions
-        {
-            Preset = PriorPreset.Tiny,              // Tiny | Small | Paper
-            EpochsPerStage = epochsPerStage,
-            Recipe = PriorRecipe.Decoupled,       // stages 2-3 beside the towers (docs/training.md); Original: the paper's
-            Device = ComputeDevice.Auto,          // CUDA when present
-            Progress = p => { if (p.Step + 1 == p.StepsPerEpoch) Console.WriteLine($"  {p}"); },
-        }).Fit(studies);
+        using PriorPretrainTransformer pretrained = ml
+            .Transforms.PriorPretrain(
+                new PriorPretrainOptions
+                {
+                    Preset = PriorPreset.Tiny, // Tiny | Small | Paper
+                    EpochsPerStage = epochsPerStage,
+                    Recipe = PriorRecipe.Decoupled, // stages 2-3 beside the towers (docs/training.md); Original: the paper's
+                    Device = ComputeDevice.Auto, // CUDA when present
+                    Progress = p =>
+                    {
+                        if (p.Step + 1 == p.StepsPerEpoch)
+                            Console.WriteLine($"  {p}");
+                    },
+                }
+            )
+            .Fit(studies);
 
         // The model file: an ML.NET model zip that every other sample (and every 'prior' command) reads.
         pretrained.Network.Save(data.ModelPath);

@@ -20,8 +20,12 @@ void Step(string name, Action run)
 var data = SampleData.Prepare(Path.GetFullPath(args.Length > 1 ? args[1] : Path.Combine("out", "samples")));
 if (which is "all" or "pretrain" || !File.Exists(data.ModelPath))
     Step("pretrain", () => PretrainSample.Run(data, [16, 2, 2]));
-if (which is "all" or "zero-shot") Step("zero-shot", () => ZeroShotSample.Run(data));
-if (which is "all" or "embeddings") Step("embeddings", () => EmbeddingsIntoTrainerSample.Run(data));
-if (which is "all" or "save-load") Step("save-load", () => SaveLoadSample.Run(data));
-if (which is "all" or "onnx") Step("onnx", () => OnnxDeploymentSample.Run(data));
+if (which is "all" or "zero-shot")
+    Step("zero-shot", () => ZeroShotSample.Run(data));
+if (which is "all" or "embeddings")
+    Step("embeddings", () => EmbeddingsIntoTrainerSample.Run(data));
+if (which is "all" or "save-load")
+    Step("save-load", () => SaveLoadSample.Run(data));
+if (which is "all" or "onnx")
+    Step("onnx", () => OnnxDeploymentSample.Run(data));
 return 0;

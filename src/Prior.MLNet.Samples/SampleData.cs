@@ -30,10 +30,15 @@ public sealed record SampleData(string Work, string MimicIndex, string CheXpertR
         if (!File.Exists(subset))
         {
             Console.WriteLine($"writing {studies} synthetic MIMIC-CXR studies and a CheXpert set to {data}");
-            SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
-            {
-                OutputDirectory = data, Studies = studies, CheXpertImages = 12 * perClass, ImageSize = 64,
-            });
+            SyntheticDatasetGenerator.Generate(
+                new SyntheticDatasetOptions
+                {
+                    OutputDirectory = data,
+                    Studies = studies,
+                    CheXpertImages = 12 * perClass,
+                    ImageSize = 64,
+                }
+            );
             MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);
             CheXpertZeroShotSubset.Build(chexpert, subset, perClass);
         }

@@ -39,7 +39,7 @@ public static class SaveLoadSample
         using (var network = PriorNetwork.Load(data.ModelPath))
         {
             var model = EmbeddingsIntoTrainerSample.Pipeline(ml, network).Fit(images);
-            ml.Model.Save(model, images.Schema, pipelinePath);   // the network is stored inside, once
+            ml.Model.Save(model, images.Schema, pipelinePath); // the network is stored inside, once
             // A network passed to a catalog method stays the caller's: use the fitted pipeline before disposing it.
             original = ml.Data.CreateEnumerable<Prediction>(model.Transform(images), reuseRowObject: false).ToList();
         }
@@ -50,7 +50,7 @@ public static class SaveLoadSample
         var engine = fresh.Model.CreatePredictionEngine<Input, Prediction>(loaded);
         int same = rows.Select((r, i) => engine.Predict(new Input { ImagePath = r.ImagePath }).Label == original[i].Label ? 1 : 0).Sum();
         Console.WriteLine($"saved to {pipelinePath}; the loaded pipeline predicts as the original for {same} of {rows.Count} images");
-        (loaded as IDisposable)?.Dispose();   // a loaded pipeline owns its network
+        (loaded as IDisposable)?.Dispose(); // a loaded pipeline owns its network
         return (same, rows.Count);
     }
 }

@@ -21,7 +21,11 @@ public static class ZeroShotSample
 
     /// <summary>The five-class images of a CheXpert 5 x N subset.</summary>
     public static List<LabelledImage> Images(MLContext ml, SampleData data) =>
-        ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = data.CheXpertRoot, Csv = data.ZeroShotCsv }), false)
+        ml
+            .Data.CreateEnumerable<CheXpertImage>(
+                ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = data.CheXpertRoot, Csv = data.ZeroShotCsv }),
+                false
+            )
             .Select(i => new LabelledImage
             {
                 ImagePath = i.ImagePath,
@@ -38,7 +42,8 @@ public static class ZeroShotSample
 
         // Key k of PredictedLabel is the k-th class of the prompts: map the labels in the same order.
         var classes = ml.Data.LoadFromEnumerable(ChexpertLabels.CompetitionFive.Select(c => new { Label = c }));
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: classes)
+        var pipeline = ml
+            .Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: classes)
             .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5));
         var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(images).Transform(images), labelColumnName: "LabelKey");
 

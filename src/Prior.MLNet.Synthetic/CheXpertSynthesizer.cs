@@ -1,9 +1,9 @@
 using System.Globalization;
+using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Data.Csv;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.IO;
-using Prior.MLNet.Data;
 
 namespace Prior.MLNet.Synthetic;
 
@@ -16,10 +16,27 @@ namespace Prior.MLNet.Synthetic;
 internal static class CheXpertSynthesizer
 {
     private static readonly FindingKind[] CompetitionKinds =
-        [FindingKind.Atelectasis, FindingKind.Cardiomegaly, FindingKind.Consolidation, FindingKind.Edema, FindingKind.PleuralEffusion];
+    [
+        FindingKind.Atelectasis,
+        FindingKind.Cardiomegaly,
+        FindingKind.Consolidation,
+        FindingKind.Edema,
+        FindingKind.PleuralEffusion,
+    ];
 
-    private sealed record Row(string Split, int Patient, int Study, int View, bool Frontal, SyntheticView Projection,
-        SyntheticCase Case, string Sex, int Age, bool Missing, long Index);
+    private sealed record Row(
+        string Split,
+        int Patient,
+        int Study,
+        int View,
+        bool Frontal,
+        SyntheticView Projection,
+        SyntheticCase Case,
+        string Sex,
+        int Age,
+        bool Missing,
+        long Index
+    );
 
     public static void Write(string root, SyntheticDatasetOptions options, SyntheticManifestBuilder manifest, IProgress<string>? progress)
     {
@@ -64,15 +81,19 @@ internal static class CheXpertSynthesizer
 
         manifest.CheXpertTrainRows = train.Count + (malformed ? 1 : 0);
         manifest.CheXpertValidRows = valid.Count;
-        if (malformed) manifest.AddCheXpertSkip(SkipReason.MalformedRow);
+        if (malformed)
+            manifest.AddCheXpertSkip(SkipReason.MalformedRow);
         foreach (var row in train.Where(r => r.Missing))
             manifest.AddCheXpertSkip(SkipReason.MissingImage);
         foreach (var row in train.Where(r => r.Frontal && !r.Missing))
         {
             var labels = row.Case.Labels();
-            var positives = ChexpertLabels.CompetitionFive.Where(c => labels[ChexpertLabels.IndexOf(c)] == ChexpertLabels.Positive).ToList();
+            var positives = ChexpertLabels
+                .CompetitionFive.Where(c => labels[ChexpertLabels.IndexOf(c)] == ChexpertLabels.Positive)
+                .ToList();
             bool othersClean = ChexpertLabels.CompetitionFive.All(c =>
-                positives.Contains(c) || labels[ChexpertLabels.IndexOf(c)] is not ChexpertLabels.Uncertain);
+                positives.Contains(c) || labels[ChexpertLabels.IndexOf(c)] is not ChexpertLabels.Uncertain
+            );
             if (positives.Count == 1 && othersClean)
                 manifest.AddSinglePositive(positives[0]);
         }
@@ -87,7 +108,10 @@ internal static class CheXpertSynthesizer
         {
             patient++;
             string split = rows.Count < validTarget ? "valid" : "train";
-            string sex = random.Chance(0.02) ? "Unknown" : random.Chance(0.5) ? "Male" : "Female";
+            string sex =
+                random.Chance(0.02) ? "Unknown"
+                : random.Chance(0.5) ? "Male"
+                : "Female";
             int age = random.Next(18, 91);
             int studies = 1 + (random.Chance(0.3) ? 1 : 0);
             for (int s = 1; s <= studies && rows.Count < total; s++)
@@ -95,8 +119,13 @@ internal static class CheXpertSynthesizer
                 long index = rows.Count;
                 var caseRandom = DeterministicRandom.Derive(options.Seed, "chexpert-case", index);
                 double r = caseRandom.NextDouble();
-                var synthetic = r < 0.7 ? SyntheticCase.Sample(caseRandom, CompetitionKinds[caseRandom.Next(5)])
-                    : r < 0.8 ? SyntheticCase.Sample(caseRandom, caseRandom.Pick([FindingKind.Pneumothorax, FindingKind.SupportDevices, FindingKind.LungLesion]))
+                var synthetic =
+                    r < 0.7 ? SyntheticCase.Sample(caseRandom, CompetitionKinds[caseRandom.Next(5)])
+                    : r < 0.8
+                        ? SyntheticCase.Sample(
+                            caseRandom,
+                            caseRandom.Pick([FindingKind.Pneumothorax, FindingKind.SupportDevices, FindingKind.LungLesion])
+                        )
                     : r < 0.9 ? SyntheticCase.Sample(caseRandom, normal: true)
                     : SyntheticCase.Sample(caseRandom);
                 var projection = random.Chance(0.6) ? SyntheticView.AP : SyntheticView.PA;
@@ -110,9 +139,13 @@ internal static class CheXpertSynthesizer
         return rows;
     }
 
-    private static string RelativeImage(Row row) => Path.Combine(row.Split,
-        FormattableString.Invariant($"patient{row.Patient:00000}"), FormattableString.Invariant($"study{row.Study}"),
-        FormattableString.Invariant($"view{row.View}_{(row.Frontal ? "frontal" : "lateral")}.jpg"));
+    private static string RelativeImage(Row row) =>
+        Path.Combine(
+            row.Split,
+            FormattableString.Invariant($"patient{row.Patient:00000}"),
+            FormattableString.Invariant($"study{row.Study}"),
+            FormattableString.Invariant($"view{row.View}_{(row.Frontal ? "frontal" : "lateral")}.jpg")
+        );
 
     private static IEnumerable<string> Fields(Row row, bool valid)
     {

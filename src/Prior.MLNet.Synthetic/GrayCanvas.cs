@@ -23,8 +23,10 @@ internal sealed class GrayCanvas
     /// <summary>Applies <paramref name="shade"/> to every pixel of a bounding box; it gets (x, y) as fractions.</summary>
     public void Apply(double x0, double y0, double x1, double y1, Func<double, double, float, float> shade)
     {
-        int px0 = Math.Clamp((int)Math.Floor(x0 * Width), 0, Width), px1 = Math.Clamp((int)Math.Ceiling(x1 * Width), 0, Width);
-        int py0 = Math.Clamp((int)Math.Floor(y0 * Height), 0, Height), py1 = Math.Clamp((int)Math.Ceiling(y1 * Height), 0, Height);
+        int px0 = Math.Clamp((int)Math.Floor(x0 * Width), 0, Width),
+            px1 = Math.Clamp((int)Math.Ceiling(x1 * Width), 0, Width);
+        int py0 = Math.Clamp((int)Math.Floor(y0 * Height), 0, Height),
+            py1 = Math.Clamp((int)Math.Ceiling(y1 * Height), 0, Height);
         for (int py = py0; py < py1; py++)
         {
             double y = (py + 0.5) / Height;
@@ -61,20 +63,33 @@ internal sealed class GrayCanvas
         });
 
     /// <summary>Adds a soft line segment of the given width (as a fraction of the height).</summary>
-    public void AddSegment(double x0, double y0, double x1, double y1, double width, double amplitude,
-        Func<double, double, double>? mask = null, bool max = false)
+    public void AddSegment(
+        double x0,
+        double y0,
+        double x1,
+        double y1,
+        double width,
+        double amplitude,
+        Func<double, double, double>? mask = null,
+        bool max = false
+    )
     {
-        double ax = x0 * Width, ay = y0 * Height, bx = x1 * Width, by = y1 * Height;
+        double ax = x0 * Width,
+            ay = y0 * Height,
+            bx = x1 * Width,
+            by = y1 * Height;
         double w = Math.Max(width * Height, 0.75);
         double len2 = Sq(bx - ax) + Sq(by - ay);
         double pad = width * 2 + 0.01;
         Apply(Math.Min(x0, x1) - pad, Math.Min(y0, y1) - pad, Math.Max(x0, x1) + pad, Math.Max(y0, y1) + pad, (x, y, p) =>
         {
-            double px = x * Width, py = y * Height;
+            double px = x * Width,
+                py = y * Height;
             double t = len2 == 0 ? 0 : Math.Clamp(((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2, 0, 1);
             double d = Math.Sqrt(Sq(px - (ax + t * (bx - ax))) + Sq(py - (ay + t * (by - ay))));
             double m = Math.Clamp(w / 2 - d + 0.5, 0, 1) * (mask?.Invoke(x, y) ?? 1);
-            if (m <= 0) return p;
+            if (m <= 0)
+                return p;
             return max ? (float)Math.Max(p, p + (amplitude - p) * m) : (float)(p + amplitude * m);
         });
     }

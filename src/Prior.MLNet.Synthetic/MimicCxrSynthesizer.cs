@@ -1,9 +1,9 @@
 using System.Globalization;
+using Prior.MLNet.Data;
 using Prior.MLNet.Data.Csv;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.IO;
-using Prior.MLNet.Data;
 
 namespace Prior.MLNet.Synthetic;
 
@@ -15,24 +15,58 @@ internal static class MimicCxrSynthesizer
 {
     private static readonly string[] MetadataHeader =
     [
-        "dicom_id", "subject_id", "study_id", "PerformedProcedureStepDescription", "ViewPosition", "Rows", "Columns",
-        "StudyDate", "StudyTime", "ProcedureCodeSequence_CodeMeaning", "ViewCodeSequence_CodeMeaning",
+        "dicom_id",
+        "subject_id",
+        "study_id",
+        "PerformedProcedureStepDescription",
+        "ViewPosition",
+        "Rows",
+        "Columns",
+        "StudyDate",
+        "StudyTime",
+        "ProcedureCodeSequence_CodeMeaning",
+        "ViewCodeSequence_CodeMeaning",
         "PatientOrientationCodeSequence_CodeMeaning",
     ];
 
     // mimic-cxr-2.0.0-chexpert.csv lists the observations alphabetically, unlike CheXpert's own CSVs.
     private static readonly string[] ChexpertColumns = ChexpertLabels.Names.Order(StringComparer.Ordinal).ToArray();
 
-    private enum Defect { None, MissingReport, MissingImage, NoUsableSection, TooShort, MalformedRow, UnknownView }
+    private enum Defect
+    {
+        None,
+        MissingReport,
+        MissingImage,
+        NoUsableSection,
+        TooShort,
+        MalformedRow,
+        UnknownView,
+    }
 
     private sealed record Image(string DicomId, SyntheticView View, bool Written);
 
-    private sealed record Study(int Index, long SubjectId, long StudyId, string Split, Defect Defect, List<Image> Images,
-        SyntheticCase Case, string Date, string Time);
+    private sealed record Study(
+        int Index,
+        long SubjectId,
+        long StudyId,
+        string Split,
+        Defect Defect,
+        List<Image> Images,
+        SyntheticCase Case,
+        string Date,
+        string Time
+    );
 
-    public static void Write(string jpgRoot, string reportRoot, SyntheticDatasetOptions options, Dictionary<string, int> skips,
-        out int usable, out int imageRows, IProgress<string>? progress,
-        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes = null)
+    public static void Write(
+        string jpgRoot,
+        string reportRoot,
+        SyntheticDatasetOptions options,
+        Dictionary<string, int> skips,
+        out int usable,
+        out int imageRows,
+        IProgress<string>? progress,
+        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes = null
+    )
     {
         var studies = Plan(options);
         var filesRoot = Path.Combine(jpgRoot, "files");
@@ -56,7 +90,11 @@ internal static class MimicCxrSynthesizer
                 if (study.Defect == Defect.MalformedRow)
                 {
                     // A row cut short, as a broken export leaves it.
-                    w.Write(FormattableString.Invariant($"{DicomIdFrom(study.StudyId, study.Index, 99)},{study.SubjectId},{study.StudyId},CHEST (PA AND LAT)\n"));
+                    w.Write(
+                        FormattableString.Invariant(
+                            $"{DicomIdFrom(study.StudyId, study.Index, 99)},{study.SubjectId},{study.StudyId},CHEST (PA AND LAT)\n"
+                        )
+                    );
                 }
             }
         });
@@ -75,29 +113,43 @@ internal static class MimicCxrSynthesizer
             foreach (var study in studies)
             {
                 var labels = study.Case.Labels();
-                CsvWriter.WriteRow(w, new[] { Inv(study.SubjectId), Inv(study.StudyId) }
-                    .Concat(ChexpertColumns.Select(c => ChexpertLabels.Format(labels[ChexpertLabels.IndexOf(c)]))));
+                CsvWriter.WriteRow(
+                    w,
+                    new[] { Inv(study.SubjectId), Inv(study.StudyId) }.Concat(
+                        ChexpertColumns.Select(c => ChexpertLabels.Format(labels[ChexpertLabels.IndexOf(c)]))
+                    )
+                );
             }
         });
 
         // The counts a correct loader must report for this tree.
         usable = 0;
         imageRows = 0;
-        void Add(SkipReason reason, int n = 1) { if (n > 0) skips[reason.ToString()] = skips.GetValueOrDefault(reason.ToString()) + n; }
+        void Add(SkipReason reason, int n = 1)
+        {
+            if (n > 0)
+                skips[reason.ToString()] = skips.GetValueOrDefault(reason.ToString()) + n;
+        }
         foreach (var study in studies)
         {
             imageRows += study.Images.Count + (study.Defect == Defect.MalformedRow ? 1 : 0);
-            if (study.Defect == Defect.MalformedRow) Add(SkipReason.MalformedRow);
+            if (study.Defect == Defect.MalformedRow)
+                Add(SkipReason.MalformedRow);
             Add(SkipReason.UnknownView, study.Images.Count(i => i.View == (SyntheticView)(-1)));
             Add(SkipReason.ViewFiltered, study.Images.Count(i => i.View == SyntheticView.Lateral));
             int frontal = study.Images.Count(i => i.View is SyntheticView.PA or SyntheticView.AP);
             int missing = study.Images.Count(i => i.View is SyntheticView.PA or SyntheticView.AP && !i.Written);
             Add(SkipReason.MissingImage, missing);
-            if (study.Defect == Defect.MissingReport) Add(SkipReason.MissingReport);
-            else if (study.Defect == Defect.NoUsableSection) Add(SkipReason.NoUsableSection);
-            else if (study.Defect == Defect.TooShort) Add(SkipReason.TooFewSentences);
-            else if (frontal - missing == 0) Add(SkipReason.NoFrontalImage);
-            else usable++;
+            if (study.Defect == Defect.MissingReport)
+                Add(SkipReason.MissingReport);
+            else if (study.Defect == Defect.NoUsableSection)
+                Add(SkipReason.NoUsableSection);
+            else if (study.Defect == Defect.TooShort)
+                Add(SkipReason.TooFewSentences);
+            else if (frontal - missing == 0)
+                Add(SkipReason.NoFrontalImage);
+            else
+                usable++;
         }
     }
 
@@ -115,7 +167,10 @@ internal static class MimicCxrSynthesizer
                 patient++;
                 subject = 10_000_000 + (patient * 1_000_003L % 10_000_000);
                 double s = random.NextDouble();
-                split = s < 0.9 ? "train" : s < 0.95 ? "validate" : "test";
+                split =
+                    s < 0.9 ? "train"
+                    : s < 0.95 ? "validate"
+                    : "test";
             }
             long studyId = 50_000_000 + (i * 7_777_777L % 10_000_000);
             var defect = Defect.None;
@@ -129,13 +184,15 @@ internal static class MimicCxrSynthesizer
             if (portable)
             {
                 views.Add(SyntheticView.AP);
-                if (random.Chance(0.15)) views.Add(SyntheticView.Lateral);
+                if (random.Chance(0.15))
+                    views.Add(SyntheticView.Lateral);
             }
             else
             {
                 views.Add(SyntheticView.PA);
                 views.Add(SyntheticView.Lateral);
-                if (random.Chance(0.12)) views.Add(SyntheticView.PA);
+                if (random.Chance(0.12))
+                    views.Add(SyntheticView.PA);
             }
             if (defect == Defect.UnknownView)
                 views.Add((SyntheticView)(-1));
@@ -146,8 +203,10 @@ internal static class MimicCxrSynthesizer
                 images.Add(new Image(DicomIdFrom(options.Seed, i, k), views[k], written));
             }
             var date = new DateTime(2110, 1, 1).AddDays(random.Next(365 * 80)).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-            var time = (random.Next(24) * 10000 + random.Next(60) * 100 + random.Next(60) + random.Next(1000) / 1000.0)
-                .ToString("0.###", CultureInfo.InvariantCulture);
+            var time = (random.Next(24) * 10000 + random.Next(60) * 100 + random.Next(60) + random.Next(1000) / 1000.0).ToString(
+                "0.###",
+                CultureInfo.InvariantCulture
+            );
             studies.Add(new Study(i, subject, studyId, split, defect, images, synthetic, date, time));
         }
         return studies;
@@ -156,11 +215,19 @@ internal static class MimicCxrSynthesizer
     private static string DicomIdFrom(long seed, int study, int image)
     {
         var random = DeterministicRandom.Derive(seed, "dicom", study * 16L + image);
-        return string.Join('-', Enumerable.Range(0, 5).Select(_ => ((uint)random.NextUInt64()).ToString("x8", CultureInfo.InvariantCulture)));
+        return string.Join(
+            '-',
+            Enumerable.Range(0, 5).Select(_ => ((uint)random.NextUInt64()).ToString("x8", CultureInfo.InvariantCulture))
+        );
     }
 
-    private static void WriteStudy(Study study, string filesRoot, string reportFiles, SyntheticDatasetOptions options,
-        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes)
+    private static void WriteStudy(
+        Study study,
+        string filesRoot,
+        string reportFiles,
+        SyntheticDatasetOptions options,
+        System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>? sentenceTypes
+    )
     {
         int size = options.ImageSize;
         for (int k = 0; k < study.Images.Count; k++)
@@ -181,7 +248,9 @@ internal static class MimicCxrSynthesizer
         {
             Defect.NoUsableSection => ReportStyle.NoUsableSection,
             Defect.TooShort => ReportStyle.TooShort,
-            _ => DeterministicRandom.Derive(options.Seed, "style", study.Index).Chance(0.1) ? ReportStyle.ImpressionOnly : ReportStyle.Standard,
+            _ => DeterministicRandom.Derive(options.Seed, "style", study.Index).Chance(0.1)
+                ? ReportStyle.ImpressionOnly
+                : ReportStyle.Standard,
         };
         var frontal = study.Images.Any(i => i.View == SyntheticView.AP) ? SyntheticView.AP : SyntheticView.PA;
         var report = ReportComposer.Compose(study.Case, frontal, style, DeterministicRandom.Derive(options.Seed, "report", study.Index));
@@ -204,8 +273,21 @@ internal static class MimicCxrSynthesizer
             SyntheticView.Lateral => ("LATERAL", "CHEST (PA AND LAT)", "lateral", "Erect"),
             _ => ("", "CHEST (PA AND LAT)", "", ""),
         };
-        return [image.DicomId, Inv(study.SubjectId), Inv(study.StudyId), description, position, Inv(size), Inv(size),
-            study.Date, study.Time, description, code, orientation];
+        return
+        [
+            image.DicomId,
+            Inv(study.SubjectId),
+            Inv(study.StudyId),
+            description,
+            position,
+            Inv(size),
+            Inv(size),
+            study.Date,
+            study.Time,
+            description,
+            code,
+            orientation,
+        ];
     }
 
     private static string Inv(long value) => value.ToString(CultureInfo.InvariantCulture);

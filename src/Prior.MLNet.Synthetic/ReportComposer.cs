@@ -9,10 +9,13 @@ internal enum ReportStyle
 {
     /// <summary>FINDINGS and IMPRESSION, the usual case.</summary>
     Standard,
+
     /// <summary>No FINDINGS section: a longer, numbered IMPRESSION carries everything.</summary>
     ImpressionOnly,
+
     /// <summary>Defect: only EXAMINATION, INDICATION, TECHNIQUE and COMPARISON (no usable section).</summary>
     NoUsableSection,
+
     /// <summary>Defect: an IMPRESSION of one to three sentences and nothing else (too few sentences).</summary>
     TooShort,
 }
@@ -24,7 +27,8 @@ internal enum ReportStyle
 internal sealed record ComposedReport(string Text, IReadOnlyList<string> FindingsSentences, IReadOnlyList<string> ImpressionSentences)
 {
     /// <summary>What each sentence composed for the report states (sentences not written, e.g. of a defective report, included).</summary>
-    public IReadOnlyDictionary<string, SyntheticSentenceType> SentenceTypes { get; init; } = new Dictionary<string, SyntheticSentenceType>();
+    public IReadOnlyDictionary<string, SyntheticSentenceType> SentenceTypes { get; init; } =
+        new Dictionary<string, SyntheticSentenceType>();
 }
 
 /// <summary>
@@ -82,8 +86,14 @@ internal static class ReportComposer
         }
         if (impression.Count == 0)
         {
-            impression.Add(random.Pick(["No acute cardiopulmonary process.", "No acute intrathoracic abnormality.",
-                "Normal chest radiograph.", "No radiographic evidence of acute disease."]));
+            impression.Add(
+                random.Pick([
+                    "No acute cardiopulmonary process.",
+                    "No acute intrathoracic abnormality.",
+                    "Normal chest radiograph.",
+                    "No radiographic evidence of acute disease.",
+                ])
+            );
             types[impression[^1]] = new("Normal", "-", "-", "impression");
         }
         if (random.Chance(0.08))
@@ -101,16 +111,25 @@ internal static class ReportComposer
         var sb = new StringBuilder();
         sb.Append("                                 FINAL REPORT\n");
         Section(sb, "EXAMINATION", [examination], inline: true);
-        Section(sb, "INDICATION", [random.Pick([
-            "___-year-old man with shortness of breath.  Evaluate for pneumonia.",
-            "___-year-old woman with cough and fever.",
-            "History: ___F with chest pain.",
-            "Evaluate for interval change.",
-            "___M with hypoxia, evaluate for edema."])], inline: true);
+        Section(
+            sb,
+            "INDICATION",
+            [
+                random.Pick([
+                    "___-year-old man with shortness of breath.  Evaluate for pneumonia.",
+                    "___-year-old woman with cough and fever.",
+                    "History: ___F with chest pain.",
+                    "Evaluate for interval change.",
+                    "___M with hypoxia, evaluate for edema.",
+                ]),
+            ],
+            inline: true
+        );
         Section(sb, "TECHNIQUE", [portable ? "Single frontal view of the chest." : "Chest PA and lateral."], inline: true);
         Section(sb, "COMPARISON", [random.Chance(0.5) ? "___" : "None."], inline: true);
 
-        IReadOnlyList<string> writtenFindings = findings, writtenImpression = impression;
+        IReadOnlyList<string> writtenFindings = findings,
+            writtenImpression = impression;
         switch (style)
         {
             case ReportStyle.Standard:
@@ -143,13 +162,15 @@ internal static class ReportComposer
     }
 
     private static IEnumerable<SyntheticFinding> Order(IEnumerable<SyntheticFinding> findings) =>
-        findings.OrderBy(f => f.Kind switch
-        {
-            FindingKind.SupportDevices => 0,
-            FindingKind.Consolidation or FindingKind.Atelectasis or FindingKind.LungLesion or FindingKind.Edema => 1,
-            FindingKind.PleuralEffusion or FindingKind.Pneumothorax => 2,
-            _ => 3,
-        });
+        findings.OrderBy(f =>
+            f.Kind switch
+            {
+                FindingKind.SupportDevices => 0,
+                FindingKind.Consolidation or FindingKind.Atelectasis or FindingKind.LungLesion or FindingKind.Edema => 1,
+                FindingKind.PleuralEffusion or FindingKind.Pneumothorax => 2,
+                _ => 3,
+            }
+        );
 
     private static void WriteImpression(StringBuilder sb, List<string> sentences, DeterministicRandom random, bool numbered = false)
     {
@@ -174,8 +195,13 @@ internal static class ReportComposer
         }
     }
 
-    private static void Section(StringBuilder sb, string header, IReadOnlyList<string> sentences, bool inline = false,
-        DeterministicRandom? random = null)
+    private static void Section(
+        StringBuilder sb,
+        string header,
+        IReadOnlyList<string> sentences,
+        bool inline = false,
+        DeterministicRandom? random = null
+    )
     {
         string separator = random is not null && random.Chance(0.5) ? "  " : " ";
         var body = string.Join(separator, sentences);
@@ -207,7 +233,11 @@ internal static class ReportComposer
             if (word.Length == 0)
             {
                 // Keeps the double space after a period inside a line, as MIMIC's typists did.
-                if (column > 0 && !lineStart) { sb.Append(' '); column++; }
+                if (column > 0 && !lineStart)
+                {
+                    sb.Append(' ');
+                    column++;
+                }
                 continue;
             }
             if (!lineStart && column + 1 + word.Length > width)
@@ -228,19 +258,21 @@ internal static class ReportComposer
         sb.Append('\n');
     }
 
-    private static string SideWord(BodySide side) => side switch
-    {
-        BodySide.Right => "right",
-        BodySide.Left => "left",
-        _ => "bilateral",
-    };
+    private static string SideWord(BodySide side) =>
+        side switch
+        {
+            BodySide.Right => "right",
+            BodySide.Left => "left",
+            _ => "bilateral",
+        };
 
-    private static string ZoneWord(LungZone zone, DeterministicRandom random) => zone switch
-    {
-        LungZone.Upper => "upper",
-        LungZone.Middle => random.Chance(0.5) ? "mid" : "middle",
-        _ => "lower",
-    };
+    private static string ZoneWord(LungZone zone, DeterministicRandom random) =>
+        zone switch
+        {
+            LungZone.Upper => "upper",
+            LungZone.Middle => random.Chance(0.5) ? "mid" : "middle",
+            _ => "lower",
+        };
 
     private static string Capitalize(string s) => char.ToUpperInvariant(s[0]) + s[1..];
 
@@ -252,8 +284,11 @@ internal static class ReportComposer
             case FindingKind.Cardiomegaly:
                 return f.Uncertain
                     ? random.Pick(["The cardiac silhouette may be mildly enlarged.", "Possible mild cardiomegaly."])
-                    : random.Pick([$"The heart is {f.SizeWord(true)}ly enlarged.", $"There is {f.SizeWord(true)} cardiomegaly.",
-                        $"{Capitalize(f.SizeWord(true))} enlargement of the cardiac silhouette is present."]);
+                    : random.Pick([
+                        $"The heart is {f.SizeWord(true)}ly enlarged.",
+                        $"There is {f.SizeWord(true)} cardiomegaly.",
+                        $"{Capitalize(f.SizeWord(true))} enlargement of the cardiac silhouette is present.",
+                    ]);
             case FindingKind.PleuralEffusion:
                 if (f.Uncertain)
                 {
@@ -262,40 +297,60 @@ internal static class ReportComposer
                         : random.Pick([$"Possible small {side} pleural effusion.", $"A trace {side} pleural effusion cannot be excluded."]);
                 }
                 return f.Side == BodySide.Bilateral
-                    ? random.Pick([$"There are {f.SizeWord()} bilateral pleural effusions.", $"{Capitalize(f.SizeWord())} bilateral pleural effusions are present, layering at both bases."])
-                    : random.Pick([$"There is a {f.SizeWord()} {side} pleural effusion.", $"A {f.SizeWord()} {side} pleural effusion blunts the {side} costophrenic angle."]);
+                    ? random.Pick([
+                        $"There are {f.SizeWord()} bilateral pleural effusions.",
+                        $"{Capitalize(f.SizeWord())} bilateral pleural effusions are present, layering at both bases.",
+                    ])
+                    : random.Pick([
+                        $"There is a {f.SizeWord()} {side} pleural effusion.",
+                        $"A {f.SizeWord()} {side} pleural effusion blunts the {side} costophrenic angle.",
+                    ]);
             case FindingKind.Atelectasis:
             {
-                string where = f.Side == BodySide.Bilateral
-                    ? (f.Zone == LungZone.Lower ? "at both lung bases" : "in both mid lungs")
-                    : f.Zone == LungZone.Lower ? $"at the {side} lung base" : $"in the {side} mid lung";
+                string where =
+                    f.Side == BodySide.Bilateral ? (f.Zone == LungZone.Lower ? "at both lung bases" : "in both mid lungs")
+                    : f.Zone == LungZone.Lower ? $"at the {side} lung base"
+                    : $"in the {side} mid lung";
                 return f.Uncertain
                     ? $"Streaky opacity {where} may reflect atelectasis."
-                    : random.Pick([$"Linear opacity {where} is consistent with atelectasis.", $"There is plate-like atelectasis {where}.",
-                        $"Band-like atelectasis is seen {where}."]);
+                    : random.Pick([
+                        $"Linear opacity {where} is consistent with atelectasis.",
+                        $"There is plate-like atelectasis {where}.",
+                        $"Band-like atelectasis is seen {where}.",
+                    ]);
             }
             case FindingKind.Consolidation:
             {
                 string zone = ZoneWord(f.Zone, random);
                 return f.Uncertain
                     ? $"Subtle opacity in the {side} {zone} lung could represent early consolidation or pneumonia."
-                    : random.Pick([$"There is a dense consolidation in the {side} {zone} lung, which may represent pneumonia.",
-                        $"Patchy consolidative opacity in the {side} {zone} lung zone is concerning for possible pneumonia."]);
+                    : random.Pick([
+                        $"There is a dense consolidation in the {side} {zone} lung, which may represent pneumonia.",
+                        $"Patchy consolidative opacity in the {side} {zone} lung zone is concerning for possible pneumonia.",
+                    ]);
             }
             case FindingKind.Edema:
                 return f.Uncertain
                     ? random.Pick(["Possible mild interstitial pulmonary edema.", "Mild vascular congestion may reflect early edema."])
-                    : random.Pick([$"There is {f.SizeWord(true)} pulmonary edema with perihilar haziness.",
-                        $"Bilateral perihilar opacities are consistent with {f.SizeWord(true)} pulmonary edema."]);
+                    : random.Pick([
+                        $"There is {f.SizeWord(true)} pulmonary edema with perihilar haziness.",
+                        $"Bilateral perihilar opacities are consistent with {f.SizeWord(true)} pulmonary edema.",
+                    ]);
             case FindingKind.Pneumothorax:
                 return f.Uncertain
                     ? $"A tiny {side} apical pneumothorax cannot be excluded."
-                    : random.Pick([$"There is a {f.SizeWord()} {side} apical pneumothorax.", $"A {f.SizeWord()} {side} pneumothorax is seen along the apex and lateral chest wall."]);
+                    : random.Pick([
+                        $"There is a {f.SizeWord()} {side} apical pneumothorax.",
+                        $"A {f.SizeWord()} {side} pneumothorax is seen along the apex and lateral chest wall.",
+                    ]);
             case FindingKind.SupportDevices:
             {
                 var parts = new List<string>();
                 if (f.Devices.HasFlag(DeviceKinds.EndotrachealTube))
-                    parts.Add($"An endotracheal tube terminates {(3 + 2 * f.Jitter[0]).ToString("0.0", CultureInfo.InvariantCulture)} cm above the carina.");
+                    parts.Add(
+                        $"An endotracheal tube terminates {(3 + 2 * f.Jitter[0]).ToString("0.0", CultureInfo.InvariantCulture)} cm above "
+                            + $"the carina."
+                    );
                 if (f.Devices.HasFlag(DeviceKinds.NasogastricTube))
                     parts.Add("A nasogastric tube courses below the diaphragm with its tip in the stomach.");
                 if (f.Devices.HasFlag(DeviceKinds.CentralLine))
@@ -322,14 +377,22 @@ internal static class ReportComposer
         {
             FindingKind.Cardiomegaly => f.Uncertain ? "Possible mild cardiomegaly." : $"{Capitalize(f.SizeWord(true))} cardiomegaly.",
             FindingKind.PleuralEffusion => f.Uncertain ? $"Possible small {side} pleural effusion."
-                : f.Side == BodySide.Bilateral ? $"{Capitalize(f.SizeWord())} bilateral pleural effusions." : $"{Capitalize(f.SizeWord())} {side} pleural effusion.",
-            FindingKind.Atelectasis => f.Uncertain ? "Possible atelectasis." : f.Side == BodySide.Bilateral ? "Bibasilar atelectasis." : $"{Capitalize(side)} basilar atelectasis.",
-            FindingKind.Consolidation => f.Uncertain ? $"Subtle {side} {ZoneWord(f.Zone, random)} lung opacity, possibly early pneumonia."
+            : f.Side == BodySide.Bilateral ? $"{Capitalize(f.SizeWord())} bilateral pleural effusions."
+            : $"{Capitalize(f.SizeWord())} {side} pleural effusion.",
+            FindingKind.Atelectasis => f.Uncertain ? "Possible atelectasis."
+            : f.Side == BodySide.Bilateral ? "Bibasilar atelectasis."
+            : $"{Capitalize(side)} basilar atelectasis.",
+            FindingKind.Consolidation => f.Uncertain
+                ? $"Subtle {side} {ZoneWord(f.Zone, random)} lung opacity, possibly early pneumonia."
                 : $"{Capitalize(side)} {ZoneWord(f.Zone, random)} lung consolidation, possibly pneumonia.",
             FindingKind.Edema => f.Uncertain ? "Possible mild pulmonary edema." : $"{Capitalize(f.SizeWord(true))} pulmonary edema.",
-            FindingKind.Pneumothorax => f.Uncertain ? $"Possible tiny {side} pneumothorax." : $"{Capitalize(f.SizeWord())} {side} pneumothorax.",
+            FindingKind.Pneumothorax => f.Uncertain
+                ? $"Possible tiny {side} pneumothorax."
+                : $"{Capitalize(f.SizeWord())} {side} pneumothorax.",
             FindingKind.SupportDevices => random.Pick(["Lines and tubes in standard position.", "Support devices as described."]),
-            FindingKind.LungLesion => f.Uncertain ? $"Possible {side} lung nodule." : $"{Capitalize(side)} {ZoneWord(f.Zone, random)} lung nodule.",
+            FindingKind.LungLesion => f.Uncertain
+                ? $"Possible {side} lung nodule."
+                : $"{Capitalize(side)} {ZoneWord(f.Zone, random)} lung nodule.",
             _ => throw new ArgumentOutOfRangeException(nameof(f), f.Kind, null),
         };
     }
@@ -341,12 +404,18 @@ internal static class ReportComposer
         string certainty = f.Uncertain ? "uncertain" : "positive";
         if (f.Kind == FindingKind.SupportDevices)
         {
-            string device = summary ? "-" : sentence.Contains("endotracheal", StringComparison.Ordinal) ? "endotracheal tube"
-                : sentence.Contains("nasogastric", StringComparison.Ordinal) ? "nasogastric tube" : "central line";
+            string device =
+                summary ? "-"
+                : sentence.Contains("endotracheal", StringComparison.Ordinal) ? "endotracheal tube"
+                : sentence.Contains("nasogastric", StringComparison.Ordinal) ? "nasogastric tube"
+                : "central line";
             return new(f.Kind.ToString(), certainty, "-", device);
         }
         bool sided = f.Kind is not (FindingKind.Cardiomegaly or FindingKind.Edema);
-        bool sized = !f.Uncertain && f.Kind is not (FindingKind.Atelectasis or FindingKind.Consolidation) && !(summary && f.Kind == FindingKind.LungLesion);
+        bool sized =
+            !f.Uncertain
+            && f.Kind is not (FindingKind.Atelectasis or FindingKind.Consolidation)
+            && !(summary && f.Kind == FindingKind.LungLesion);
         return new(f.Kind.ToString(), certainty, sized ? f.SizeWord() : "-", sided ? SideWord(f.Side) : "-");
     }
 
@@ -359,19 +428,31 @@ internal static class ReportComposer
             bool pneumothorax = synthetic.Negated.Contains(FindingKind.Pneumothorax);
             yield return (effusion, pneumothorax) switch
             {
-                (true, true) => (random.Pick(["There is no pleural effusion or pneumothorax.", "No pleural effusion or pneumothorax is seen."]), Negative("PleuralEffusion+Pneumothorax")),
+                (true, true) => (
+                    random.Pick(["There is no pleural effusion or pneumothorax.", "No pleural effusion or pneumothorax is seen."]),
+                    Negative("PleuralEffusion+Pneumothorax")
+                ),
                 (true, false) => ("No pleural effusion.", Negative(nameof(FindingKind.PleuralEffusion))),
                 _ => ("No pneumothorax.", Negative(nameof(FindingKind.Pneumothorax))),
             };
         }
         if (negated.Remove(FindingKind.Consolidation))
-            yield return (random.Pick(["No focal consolidation is seen.", "There is no focal consolidation to suggest pneumonia."]), Negative(nameof(FindingKind.Consolidation)));
+            yield return (
+                random.Pick(["No focal consolidation is seen.", "There is no focal consolidation to suggest pneumonia."]),
+                Negative(nameof(FindingKind.Consolidation))
+            );
         if (negated.Remove(FindingKind.Edema))
-            yield return (random.Pick(["No pulmonary edema.", "There is no evidence of pulmonary edema."]), Negative(nameof(FindingKind.Edema)));
+            yield return (
+                random.Pick(["No pulmonary edema.", "There is no evidence of pulmonary edema."]),
+                Negative(nameof(FindingKind.Edema))
+            );
         if (negated.Remove(FindingKind.Atelectasis))
             yield return ("No atelectasis.", Negative(nameof(FindingKind.Atelectasis)));
         if (negated.Remove(FindingKind.Cardiomegaly))
-            yield return (random.Pick(["The heart size is normal.", "Heart size and the cardiomediastinal silhouette are normal."]), Negative(nameof(FindingKind.Cardiomegaly)));
+            yield return (
+                random.Pick(["The heart size is normal.", "Heart size and the cardiomediastinal silhouette are normal."]),
+                Negative(nameof(FindingKind.Cardiomegaly))
+            );
     }
 
     private static SyntheticSentenceType Negative(string finding) => new(finding, "negative", "-", "-");

@@ -11,8 +11,12 @@ internal sealed class SyntheticCase
 {
     private static readonly FindingKind[] Negatable =
     [
-        FindingKind.Cardiomegaly, FindingKind.PleuralEffusion, FindingKind.Consolidation, FindingKind.Edema,
-        FindingKind.Pneumothorax, FindingKind.Atelectasis,
+        FindingKind.Cardiomegaly,
+        FindingKind.PleuralEffusion,
+        FindingKind.Consolidation,
+        FindingKind.Edema,
+        FindingKind.Pneumothorax,
+        FindingKind.Atelectasis,
     ];
 
     /// <summary>The positive or uncertain findings.</summary>
@@ -55,7 +59,9 @@ internal sealed class SyntheticCase
         {
             // Correlated inpatient findings: heart failure brings edema and effusions together.
             bool heartFailure = random.Chance(0.25);
-            double pc = heartFailure ? 0.75 : 0.2, pe = heartFailure ? 0.7 : 0.12, pf = heartFailure ? 0.65 : 0.2;
+            double pc = heartFailure ? 0.75 : 0.2,
+                pe = heartFailure ? 0.7 : 0.12,
+                pf = heartFailure ? 0.65 : 0.2;
             TryAdd(present, random, FindingKind.Cardiomegaly, pc);
             TryAdd(present, random, FindingKind.Edema, pe);
             TryAdd(present, random, FindingKind.PleuralEffusion, pf);
@@ -109,9 +115,12 @@ internal sealed class SyntheticCase
         {
             while (devices == DeviceKinds.None)
             {
-                if (random.Chance(0.5)) devices |= DeviceKinds.EndotrachealTube;
-                if (random.Chance(0.45)) devices |= DeviceKinds.NasogastricTube;
-                if (random.Chance(0.5)) devices |= DeviceKinds.CentralLine;
+                if (random.Chance(0.5))
+                    devices |= DeviceKinds.EndotrachealTube;
+                if (random.Chance(0.45))
+                    devices |= DeviceKinds.NasogastricTube;
+                if (random.Chance(0.5))
+                    devices |= DeviceKinds.CentralLine;
             }
         }
         // Uncertain findings are subtle: the report hedges because the picture is faint.
@@ -141,8 +150,9 @@ internal sealed class SyntheticCase
             Set("Pneumonia", ChexpertLabels.Negative);
 
         // Opacity words are used for atelectasis, consolidation, edema and lesions.
-        var opacities = Findings.Where(f => f.Kind is FindingKind.Atelectasis or FindingKind.Consolidation
-            or FindingKind.Edema or FindingKind.LungLesion).ToList();
+        var opacities = Findings
+            .Where(f => f.Kind is FindingKind.Atelectasis or FindingKind.Consolidation or FindingKind.Edema or FindingKind.LungLesion)
+            .ToList();
         if (opacities.Count > 0)
             Set("Lung Opacity", opacities.Any(f => !f.Uncertain) ? ChexpertLabels.Positive : ChexpertLabels.Uncertain);
 
@@ -156,16 +166,17 @@ internal sealed class SyntheticCase
     }
 
     /// <summary>The CheXpert observation a finding kind is labelled as.</summary>
-    public static string LabelName(FindingKind kind) => kind switch
-    {
-        FindingKind.Cardiomegaly => "Cardiomegaly",
-        FindingKind.PleuralEffusion => "Pleural Effusion",
-        FindingKind.Atelectasis => "Atelectasis",
-        FindingKind.Consolidation => "Consolidation",
-        FindingKind.Edema => "Edema",
-        FindingKind.Pneumothorax => "Pneumothorax",
-        FindingKind.SupportDevices => "Support Devices",
-        FindingKind.LungLesion => "Lung Lesion",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-    };
+    public static string LabelName(FindingKind kind) =>
+        kind switch
+        {
+            FindingKind.Cardiomegaly => "Cardiomegaly",
+            FindingKind.PleuralEffusion => "Pleural Effusion",
+            FindingKind.Atelectasis => "Atelectasis",
+            FindingKind.Consolidation => "Consolidation",
+            FindingKind.Edema => "Edema",
+            FindingKind.Pneumothorax => "Pneumothorax",
+            FindingKind.SupportDevices => "Support Devices",
+            FindingKind.LungLesion => "Lung Lesion",
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
 }

@@ -43,8 +43,19 @@ public static class SyntheticDatasetGenerator
             var reports = Path.Combine(staging, MimicReportsFolder);
             Directory.CreateDirectory(Path.Combine(jpg, "files"));
             Directory.CreateDirectory(Path.Combine(reports, "files"));
-            var sentenceTypes = new System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>(StringComparer.Ordinal);
-            MimicCxrSynthesizer.Write(jpg, reports, options, builder.MimicSkips, out int usable, out int imageRows, progress, sentenceTypes);
+            var sentenceTypes = new System.Collections.Concurrent.ConcurrentDictionary<string, SyntheticSentenceType>(
+                StringComparer.Ordinal
+            );
+            MimicCxrSynthesizer.Write(
+                jpg,
+                reports,
+                options,
+                builder.MimicSkips,
+                out int usable,
+                out int imageRows,
+                progress,
+                sentenceTypes
+            );
             SyntheticSentenceType.Write(Path.Combine(staging, SyntheticSentenceType.FileName), sentenceTypes);
 
             var chexpert = Path.Combine(staging, Data.CheXpert.CheXpertColumns.DatasetFolder);
@@ -65,8 +76,9 @@ public static class SyntheticDatasetGenerator
                 CheXpertTrainSkips = new(builder.CheXpertTrainSkips.OrderBy(k => k.Key, StringComparer.Ordinal)),
                 CheXpertSinglePositiveFrontal = builder.SinglePositive,
             };
-            AtomicFile.WriteText(Path.Combine(staging, ManifestFile),
-                w => w.Write(JsonSerializer.Serialize(manifest, SyntheticManifest.JsonOptions)));
+            AtomicFile.WriteText(Path.Combine(staging, ManifestFile), w =>
+                w.Write(JsonSerializer.Serialize(manifest, SyntheticManifest.JsonOptions))
+            );
 
             // Move each finished top-level entry into place, replacing an earlier generation.
             foreach (var entry in new[] { "mimic-cxr-jpg", MimicReportsFolder, Data.CheXpert.CheXpertColumns.DatasetFolder })
@@ -76,7 +88,11 @@ public static class SyntheticDatasetGenerator
                     Directory.Delete(target, recursive: true);
                 Directory.Move(Path.Combine(staging, entry), target);
             }
-            File.Move(Path.Combine(staging, SyntheticSentenceType.FileName), Path.Combine(output, SyntheticSentenceType.FileName), overwrite: true);
+            File.Move(
+                Path.Combine(staging, SyntheticSentenceType.FileName),
+                Path.Combine(output, SyntheticSentenceType.FileName),
+                overwrite: true
+            );
             File.Move(Path.Combine(staging, ManifestFile), Path.Combine(output, ManifestFile), overwrite: true);
             return manifest;
         }

@@ -8,19 +8,25 @@ public sealed class SyntheticDatasetOptions
     {
         /// <summary>Number of MIMIC-CXR studies.</summary>
         public const int Studies = 300;
+
         /// <summary>Number of CheXpert images (train and valid together): enough for a 5x200 subset.</summary>
         public const int CheXpertImages = 2600;
+
         /// <summary>Image height and width in pixels.</summary>
         public const int ImageSize = 128;
+
         /// <summary>The PRIOR paper's seed.</summary>
         public const long Seed = Prior.MLNet.Defaults.Seed;
+
         /// <summary>Share of studies (and CheXpert rows) given a deliberate defect for the loaders to report.</summary>
         public const double DefectRate = 0.04;
+
         /// <summary>JPEG quality.</summary>
         public const int JpegQuality = 90;
     }
 
-    /// <summary>The folder that receives <c>mimic-cxr-jpg/</c>, <c>mimic-cxr-reports/</c>, <c>CheXpert-v1.0-small/</c> and <c>synth-manifest.json</c>.</summary>
+    /// <summary>The folder that receives <c>mimic-cxr-jpg/</c>, <c>mimic-cxr-reports/</c>, <c>CheXpert-v1.0-small/</c> and
+    /// <c>synth-manifest.json</c>.</summary>
     public required string OutputDirectory { get; init; }
 
     /// <summary>MIMIC-CXR studies to write, in [0, 1 000 000]. Default <see cref="Defaults.Studies"/>.</summary>

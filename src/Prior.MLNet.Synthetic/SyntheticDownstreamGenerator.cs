@@ -1,9 +1,9 @@
 using System.Globalization;
+using Prior.MLNet.Data;
 using Prior.MLNet.Data.Csv;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.IO;
 using SkiaSharp;
-using Prior.MLNet.Data;
 
 namespace Prior.MLNet.Synthetic;
 
@@ -25,6 +25,7 @@ public static class SyntheticDownstreamGenerator
 {
     /// <summary>The RSNA folder under the output.</summary>
     public const string RsnaFolder = "rsna-pneumonia";
+
     /// <summary>The SIIM-ACR folder under the output.</summary>
     public const string SiimFolder = "siim-acr-pneumothorax";
 
@@ -32,7 +33,12 @@ public static class SyntheticDownstreamGenerator
     /// Writes <paramref name="images"/> images per dataset at <paramref name="imageSize"/> pixels into
     /// <c>OUTPUT/rsna-pneumonia/</c> and <c>OUTPUT/siim-acr-pneumothorax/</c>; about 40 % of each are positive.
     /// </summary>
-    public static SyntheticDownstreamManifest Generate(string outputDirectory, int images = 600, int imageSize = 128, long seed = Training.PriorTrainerOptions.DefaultSeed)
+    public static SyntheticDownstreamManifest Generate(
+        string outputDirectory,
+        int images = 600,
+        int imageSize = 128,
+        long seed = Training.PriorTrainerOptions.DefaultSeed
+    )
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
         ArgumentOutOfRangeException.ThrowIfLessThan(images, 2);
@@ -47,14 +53,31 @@ public static class SyntheticDownstreamGenerator
         Parallel.For(0, images, i =>
         {
             bool positive = DeterministicRandom.Derive(seed, "rsna-positive", i).Chance(0.4);
-            var (pixels, regions) = Render(seed, "rsna", i, positive ? FindingKind.Consolidation : null, avoid: FindingKind.Consolidation, imageSize);
+            var (pixels, regions) = Render(
+                seed,
+                "rsna",
+                i,
+                positive ? FindingKind.Consolidation : null,
+                avoid: FindingKind.Consolidation,
+                imageSize
+            );
             var id = Guid(seed, "rsna", i);
             WritePng(Path.Combine(rsna, DownstreamCatalog.RsnaImageFolder, id + ".png"), pixels, imageSize);
             rsnaRows[i] = (id, regions.ConsolidationBoxes);
 
             positive = DeterministicRandom.Derive(seed, "siim-positive", i).Chance(0.4);
-            (pixels, regions) = Render(seed, "siim", i, positive ? FindingKind.Pneumothorax : null, avoid: FindingKind.Pneumothorax, imageSize);
-            id = string.Create(CultureInfo.InvariantCulture, $"1.2.276.0.7230010.3.1.4.8323329.{10000 + i}.1517875162.{(seed + i * 7919) % 1000000}");
+            (pixels, regions) = Render(
+                seed,
+                "siim",
+                i,
+                positive ? FindingKind.Pneumothorax : null,
+                avoid: FindingKind.Pneumothorax,
+                imageSize
+            );
+            id = string.Create(
+                CultureInfo.InvariantCulture,
+                $"1.2.276.0.7230010.3.1.4.8323329.{10000 + i}.1517875162.{(seed + i * 7919) % 1000000}"
+            );
             WritePng(Path.Combine(siim, "png", id + ".png"), pixels, imageSize);
             siimRows[i] = (id, SiimRunLength.Encode(regions.PneumothoraxMask, imageSize, imageSize));
         });
@@ -64,34 +87,58 @@ public static class SyntheticDownstreamGenerator
             CsvWriter.WriteRow(w, ["patientId", "x", "y", "width", "height", "Target"]);
             foreach (var (id, boxes) in rsnaRows)
             {
-                if (boxes.Count == 0) CsvWriter.WriteRow(w, [id, "", "", "", "", "0"]);
+                if (boxes.Count == 0)
+                    CsvWriter.WriteRow(w, [id, "", "", "", "", "0"]);
                 foreach (var b in boxes)
                     CsvWriter.WriteRow(w, [id, F(b.X), F(b.Y), F(b.Width), F(b.Height), "1"]);
             }
         });
         CompressedText.WriteAtomically(Path.Combine(siim, DownstreamCatalog.SiimMasksFile), w =>
         {
-            w.Write("ImageId, EncodedPixels\n");   // SIIM's own header, with its space
+            w.Write("ImageId, EncodedPixels\n"); // SIIM's own header, with its space
             foreach (var (id, encoded) in siimRows)
                 CsvWriter.WriteRow(w, [id, encoded]);
         });
-        return new SyntheticDownstreamManifest(rsna, rsnaRows.Count(r => r.Boxes.Count > 0), siim, siimRows.Count(r => r.Encoded != SiimRunLength.Empty), images);
+        return new SyntheticDownstreamManifest(
+            rsna,
+            rsnaRows.Count(r => r.Boxes.Count > 0),
+            siim,
+            siimRows.Count(r => r.Encoded != SiimRunLength.Empty),
+            images
+        );
     }
 
     // A frontal image built around `primary`, or (without) one that has no `avoid` finding.
-    private static (byte[] Pixels, RenderedRegions Regions) Render(long seed, string dataset, int index, FindingKind? primary, FindingKind avoid, int size)
+    private static (byte[] Pixels, RenderedRegions Regions) Render(
+        long seed,
+        string dataset,
+        int index,
+        FindingKind? primary,
+        FindingKind avoid,
+        int size
+    )
     {
         for (int attempt = 0; ; attempt++)
         {
             var random = DeterministicRandom.Derive(seed, $"{dataset}-case-{attempt}", index);
             var synthetic = primary is { } p ? SyntheticCase.Sample(random, p) : SyntheticCase.Sample(random, normal: random.Chance(0.5));
-            if (primary is null && synthetic.Find(avoid) is not null) continue;
+            if (primary is null && synthetic.Find(avoid) is not null)
+                continue;
             var view = random.Chance(0.5) ? SyntheticView.PA : SyntheticView.AP;
-            var rendered = ChestRadiographRenderer.RenderWithRegions(synthetic, view, size, size, DeterministicRandom.Derive(seed, $"{dataset}-image", index));
+            var rendered = ChestRadiographRenderer.RenderWithRegions(
+                synthetic,
+                view,
+                size,
+                size,
+                DeterministicRandom.Derive(seed, $"{dataset}-image", index)
+            );
             // A positive whose finding covers no pixel at this size (a faint rim) is drawn again.
-            bool empty = primary == FindingKind.Consolidation ? rendered.Regions.ConsolidationBoxes.Count == 0
-                : primary == FindingKind.Pneumothorax && !rendered.Regions.PneumothoraxMask.Contains((byte)1);
-            if (!empty || attempt >= 20) return rendered;
+            bool empty =
+                primary == FindingKind.Consolidation
+                    ? rendered.Regions.ConsolidationBoxes.Count == 0
+                    : primary == FindingKind.Pneumothorax && !rendered.Regions.PneumothoraxMask.Contains((byte)1);
+            if (!empty || attempt >= 20)
+                return rendered;
         }
     }
 
@@ -99,7 +146,8 @@ public static class SyntheticDownstreamGenerator
     {
         var random = DeterministicRandom.Derive(seed, purpose + "-id", index);
         var bytes = new byte[16];
-        for (int i = 0; i < 16; i++) bytes[i] = (byte)random.Next(256);
+        for (int i = 0; i < 16; i++)
+            bytes[i] = (byte)random.Next(256);
         return new System.Guid(bytes).ToString();
     }
 

@@ -36,7 +36,8 @@ internal sealed record SyntheticSentenceType(string Finding, string Certainty, s
         int line = 0;
         foreach (var row in File.ReadLines(path))
         {
-            if (line++ == 0) continue;
+            if (line++ == 0)
+                continue;
             var fields = row.Split('\t');
             if (fields.Length != 5)
                 throw new InvalidDataException($"{path}, line {line}: expected 5 tab-separated fields, found {fields.Length}.");

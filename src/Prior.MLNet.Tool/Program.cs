@@ -27,6 +27,7 @@ root.Subcommands.Add(LabelReportsCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 var parsed = root.Parse(args);
 int code = parsed.Invoke();
+
 // A command line that does not parse (an unknown value of an enum switch, a missing required option) is a usage error:
 // exit 2, as a run given bad input does (CommandRunner), not System.CommandLine's 1.
 return parsed.Errors.Count > 0 ? 2 : code;

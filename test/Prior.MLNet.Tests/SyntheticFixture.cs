@@ -9,24 +9,29 @@ namespace Prior.MLNet.Tests;
 internal static class SyntheticFixture
 {
     /// <summary>This test run's temp folder, removed when the run ends.</summary>
-    public static string RunFolder { get; } = Path.Combine(Path.GetTempPath(), "prior-mlnet-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+    public static string RunFolder { get; } =
+        Path.Combine(Path.GetTempPath(), "prior-mlnet-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
-    private static readonly Lazy<(string Root, SyntheticManifest Manifest)> Data = new(() =>
-    {
-        var root = Path.Combine(RunFolder, "synth");
-        var manifest = SyntheticDatasetGenerator.Generate(Options(root));
-        return (root, manifest);
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<(string Root, SyntheticManifest Manifest)> Data = new(
+        () =>
+        {
+            var root = Path.Combine(RunFolder, "synth");
+            var manifest = SyntheticDatasetGenerator.Generate(Options(root));
+            return (root, manifest);
+        },
+        LazyThreadSafetyMode.ExecutionAndPublication
+    );
 
-    public static SyntheticDatasetOptions Options(string output, long seed = 7) => new()
-    {
-        OutputDirectory = output,
-        Studies = 200,
-        CheXpertImages = 2600,
-        ImageSize = 64,
-        Seed = seed,
-        DefectRate = 0.15,
-    };
+    public static SyntheticDatasetOptions Options(string output, long seed = 7) =>
+        new()
+        {
+            OutputDirectory = output,
+            Studies = 200,
+            CheXpertImages = 2600,
+            ImageSize = 64,
+            Seed = seed,
+            DefectRate = 0.15,
+        };
 
     public static string Root => Data.Value.Root;
 

@@ -12,24 +12,29 @@ if (args.Length != 2)
 }
 var (input, output) = (args[0], args[1]);
 if (File.Exists(output) && File.GetLastWriteTimeUtc(output) >= File.GetLastWriteTimeUtc(input))
-    return 0;   // up to date
+    return 0; // up to date
 
 var resolver = new DefaultAssemblyResolver();
 resolver.AddSearchDirectory(Path.GetDirectoryName(Path.GetFullPath(input))!);
 using var assembly = AssemblyDefinition.ReadAssembly(input, new ReaderParameters { AssemblyResolver = resolver });
 foreach (var type in assembly.MainModule.GetTypes())
 {
-    if (type.IsNested) type.IsNestedPublic = true; else type.IsPublic = true;
+    if (type.IsNested)
+        type.IsNestedPublic = true;
+    else
+        type.IsPublic = true;
     foreach (var method in type.Methods)
     {
         // Explicit interface implementations keep their privacy: making them public would clash with the interface.
-        if (method.HasOverrides && method.IsPrivate) continue;
+        if (method.HasOverrides && method.IsPrivate)
+            continue;
         method.IsPublic = true;
     }
     foreach (var field in type.Fields)
     {
         // Leave backing fields of events alone: a public field named like its event confuses the compiler.
-        if (type.Events.Any(e => e.Name == field.Name)) continue;
+        if (type.Events.Any(e => e.Name == field.Name))
+            continue;
         field.IsPublic = true;
     }
 }

@@ -18,43 +18,89 @@ internal static class AttentionCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A PRIOR model zip whose local features are spatial (any model trained here; not the official checkpoint's flat view).", Required = true };
-        var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
-        var output = new Option<string>("--out") { Description = "Folder for the pictures: one PNG per image, named by its row and file name.", Required = true };
-        var sentences = new Option<string?>("--sentences") { Description = "A text file with one sentence per line (default: a finding sentence for each of the CheXpert five)." };
-        var skip = InputList.SkipUnreadableOption();
-        var command = new Command("attention", "Draw where each sentence attends in each image (example: prior attention --model prior.zip --images images.txt --out maps).")
-            { model, images, output, sentences, skip };
-        command.SetAction(parse => CommandRunner.Run("attention", () =>
+        var model = new Option<string>("--model")
         {
-            using var network = PriorNetwork.Load(parse.GetValue(model)!);
-            var texts = parse.GetValue(sentences) is { } file ? InputList.Read(file) : DefaultSentences;
-            var paths = InputList.Read(parse.GetValue(images)!);
-            var folder = Path.GetFullPath(parse.GetValue(output)!);
-            Directory.CreateDirectory(folder);
-            var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-            // Each batch's pictures are written as they are drawn: memory does not grow with the list.
-            var (readable, _, failures) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), 16, (rows, pixels) =>
+            Description =
+                "A PRIOR model zip whose local features are spatial (any model trained here; not the official checkpoint's flat view).",
+            Required = true,
+        };
+        var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
+        var output = new Option<string>("--out")
+        {
+            Description = "Folder for the pictures: one PNG per image, named by its row and file name.",
+            Required = true,
+        };
+        var sentences = new Option<string?>("--sentences")
+        {
+            Description = "A text file with one sentence per line (default: a finding sentence for each of the CheXpert five).",
+        };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command(
+            "attention",
+            "Draw where each sentence attends in each image (example: prior attention --model prior.zip --images images.txt --out maps)."
+        )
+        {
+            model,
+            images,
+            output,
+            sentences,
+            skip,
+        };
+        command.SetAction(parse => CommandRunner.Run("attention", () =>
             {
-                var maps = network.AttentionMaps(pixels, texts);
-                for (int k = 0; k < rows.Count; k++)
-                {
-                    var name = string.Create(CultureInfo.InvariantCulture, $"{rows[k] + 1:D5}-{Path.GetFileNameWithoutExtension(paths[rows[k]])}.png");
-                    Charts.AttentionMaps(Path.Combine(folder, name), Panels(pixels[k], maps[k], texts, preprocessor, network.Model.Options.ImageSize));
-                }
-                return rows;
-            }, "attention");
-            InputList.ReportFailures(failures, paths.Count);
-            int side = network.Model.Options.ImageSize / 32;
-            Console.WriteLine($"{readable.Count} pictures of {texts.Count} sentences each ({side} × {side} patches over {network.Model.Options.ImageSize} px) written to {folder}");
-            return 0;
-        }));
+                using var network = PriorNetwork.Load(parse.GetValue(model)!);
+                var texts = parse.GetValue(sentences) is { } file ? InputList.Read(file) : DefaultSentences;
+                var paths = InputList.Read(parse.GetValue(images)!);
+                var folder = Path.GetFullPath(parse.GetValue(output)!);
+                Directory.CreateDirectory(folder);
+                var preprocessor = new ImagePreprocessor(
+                    network.Model.Options.ImageSize,
+                    network.Inference.ImageMean,
+                    network.Inference.ImageStd
+                );
+                // Each batch's pictures are written as they are drawn: memory does not grow with the list.
+                var (readable, _, failures) = InputList.MapInBatches(
+                    paths,
+                    preprocessor,
+                    parse.GetValue(skip),
+                    16,
+                    (rows, pixels) =>
+                    {
+                        var maps = network.AttentionMaps(pixels, texts);
+                        for (int k = 0; k < rows.Count; k++)
+                        {
+                            var name = string.Create(
+                                CultureInfo.InvariantCulture,
+                                $"{rows[k] + 1:D5}-{Path.GetFileNameWithoutExtension(paths[rows[k]])}.png"
+                            );
+                            Charts.AttentionMaps(
+                                Path.Combine(folder, name),
+                                Panels(pixels[k], maps[k], texts, preprocessor, network.Model.Options.ImageSize)
+                            );
+                        }
+                        return rows;
+                    },
+                    "attention"
+                );
+                InputList.ReportFailures(failures, paths.Count);
+                int side = network.Model.Options.ImageSize / 32;
+                Console.WriteLine(
+                    $"{readable.Count} pictures of {texts.Count} sentences each ({side} × {side} patches over "
+                        + $"{network.Model.Options.ImageSize} px) written to {folder}"
+                );
+                return 0;
+            }));
         return command;
     }
 
     // One panel per sentence: the image as the network saw it (normalisation undone) and the sentence's map.
-    internal static List<(byte[] Gray, int Size, float[] Attention, int Side, string Sentence)> Panels(float[] pixels, float[][] maps,
-        IReadOnlyList<string> sentences, ImagePreprocessor preprocessor, int size)
+    internal static List<(byte[] Gray, int Size, float[] Attention, int Side, string Sentence)> Panels(
+        float[] pixels,
+        float[][] maps,
+        IReadOnlyList<string> sentences,
+        ImagePreprocessor preprocessor,
+        int size
+    )
     {
         var gray = pixels.Select(v => (byte)Math.Clamp(MathF.Round((v * preprocessor.Std + preprocessor.Mean) * 255), 0, 255)).ToArray();
         return sentences.Select((s, i) => (gray, size, maps[i], size / 32, s)).ToList();

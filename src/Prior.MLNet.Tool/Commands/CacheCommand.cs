@@ -17,31 +17,67 @@ internal static class CacheCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Root holding mimic-cxr-jpg/2.0.0/ and mimic-cxr-reports/ (or a pretraining index).", Required = true };
-        var size = new Option<int>("--size") { Description = "Side of the stored images (at least the network's image size: 224 for the paper preset).", DefaultValueFactory = _ => 256 };
-        var output = new Option<string?>("--out") { Description = "Cache file; default prior-image-cache-{size}.bin in --data (it must be a folder above every image)." };
-        var command = new Command("cache", "Decode every frontal image once into a memory-mapped cache that pretraining reads (example: prior cache --data mimic --size 256).")
-            { data, size, output };
-        command.SetAction(parse => CommandRunner.Run("cache", () =>
+        var data = new Option<string>("--data")
         {
-            var root = parse.GetValue(data)!;
-            int side = parse.GetValue(size);
-            var found = MimicCxrLoaderOptions.FromRoot(root);
-            var view = new MLContext(seed: 1).Data.LoadMimicCxr(found, out var summary);   // every split
-            var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary(), MimicCxrColumns.StudyId);
-            var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
-            var target = parse.GetValue(output) ?? Path.Combine(Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!, ImageCache.FileName(side));
-            Console.WriteLine($"caching {paths.Count} frontal images of {studies.Count} studies at {side} × {side} (data: {summary})");
-            var clock = Stopwatch.StartNew();
-            var failures = LiveProgress.Run("cache", "images", paths.Count, live => ImageCache.Build(paths, side, target, new Progress(done => live.Report(done))));
-            Console.WriteLine($"written {Path.GetFullPath(target)}: {paths.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} MB, " +
-                $"{paths.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores");
-            foreach (var failure in failures.Take(20))
-                Console.WriteLine($"  not cached: {failure}");
-            if (failures.Count > 20)
-                Console.WriteLine($"  … {failures.Count - 20} more not cached (pretraining decodes or skips them as it would without a cache)");
-            return 0;
-        }));
+            Description = "Root holding mimic-cxr-jpg/2.0.0/ and mimic-cxr-reports/ (or a pretraining index).",
+            Required = true,
+        };
+        var size = new Option<int>("--size")
+        {
+            Description = "Side of the stored images (at least the network's image size: 224 for the paper preset).",
+            DefaultValueFactory = _ => 256,
+        };
+        var output = new Option<string?>("--out")
+        {
+            Description = "Cache file; default prior-image-cache-{size}.bin in --data (it must be a folder above every image).",
+        };
+        var command = new Command(
+            "cache",
+            "Decode every frontal image once into a memory-mapped cache that pretraining reads (example: prior cache --data mimic --size "
+                + "256)."
+        )
+        {
+            data,
+            size,
+            output,
+        };
+        command.SetAction(parse => CommandRunner.Run("cache", () =>
+            {
+                var root = parse.GetValue(data)!;
+                int side = parse.GetValue(size);
+                var found = MimicCxrLoaderOptions.FromRoot(root);
+                var view = new MLContext(seed: 1).Data.LoadMimicCxr(found, out var summary); // every split
+                var studies = TrainingStudies.FromDataView(
+                    view,
+                    MimicCxrColumns.ImagePaths,
+                    MimicCxrColumns.Sentences,
+                    new DataLoadSummary(),
+                    MimicCxrColumns.StudyId
+                );
+                var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
+                var target = parse.GetValue(output)
+                    ?? Path.Combine(
+                        Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!,
+                        ImageCache.FileName(side)
+                    );
+                Console.WriteLine($"caching {paths.Count} frontal images of {studies.Count} studies at {side} × {side} (data: {summary})");
+                var clock = Stopwatch.StartNew();
+                var failures = LiveProgress.Run("cache", "images", paths.Count, live =>
+                    ImageCache.Build(paths, side, target, new Progress(done => live.Report(done)))
+                );
+                Console.WriteLine(
+                    $"written {Path.GetFullPath(target)}: {paths.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} "
+                        + $"MB, "
+                        + $"{paths.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores"
+                );
+                foreach (var failure in failures.Take(20))
+                    Console.WriteLine($"  not cached: {failure}");
+                if (failures.Count > 20)
+                    Console.WriteLine(
+                        $"  … {failures.Count - 20} more not cached (pretraining decodes or skips them as it would without a cache)"
+                    );
+                return 0;
+            }));
         return command;
     }
 

@@ -16,36 +16,83 @@ internal static class ClassifyCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A model file (from pretrain or import) or an ML.NET zip with PRIOR transformers.", Required = true };
-        var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
-        var classes = new Option<string?>("--classes") { Description = "Comma-separated class names, prompted as '<Class> is observed.' (default: the CheXpert five with the model's prompt set)." };
-        var prompts = new Option<string?>("--prompts") { Description = "A JSON file {\"Class\": [\"prompt\", ...], ...}; every class needs the same number of prompts." };
-        var output = new Option<string>("--out") { Description = "Tab-separated output: ImagePath, one score column per class, PredictedLabel.", Required = true };
-        var skip = InputList.SkipUnreadableOption();
-        var command = new Command("classify", "Zero-shot classification of images with a PRIOR model (example: prior classify --model prior.zip --images images.txt --classes Atelectasis,Cardiomegaly --out classes.csv).") { model, images, classes, prompts, output, skip };
-        command.SetAction(parse => CommandRunner.Run("classify", () =>
+        var model = new Option<string>("--model")
         {
-            using var network = PriorNetwork.Load(parse.GetValue(model)!);
-            var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
-            using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, promptSet,
-                network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-            var paths = InputList.Read(parse.GetValue(images)!);
-            var (readable, scores, failures) = InputList.MapInBatches(paths, classifier.Preprocessor, parse.GetValue(skip), 64, classifier.ScorePixels, "classify");
-            var path = Path.GetFullPath(parse.GetValue(output)!);
-            AtomicFile.WriteText(path, w =>
+            Description = "A model file (from pretrain or import) or an ML.NET zip with PRIOR transformers.",
+            Required = true,
+        };
+        var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
+        var classes = new Option<string?>("--classes")
+        {
+            Description =
+                "Comma-separated class names, prompted as '<Class> is observed.' (default: the CheXpert five with the model's prompt set).",
+        };
+        var prompts = new Option<string?>("--prompts")
+        {
+            Description = "A JSON file {\"Class\": [\"prompt\", ...], ...}; every class needs the same number of prompts.",
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "Tab-separated output: ImagePath, one score column per class, PredictedLabel.",
+            Required = true,
+        };
+        var skip = InputList.SkipUnreadableOption();
+        var command = new Command(
+            "classify",
+            "Zero-shot classification of images with a PRIOR model (example: prior classify --model prior.zip --images images.txt "
+                + "--classes Atelectasis,Cardiomegaly --out classes.csv)."
+        )
+        {
+            model,
+            images,
+            classes,
+            prompts,
+            output,
+            skip,
+        };
+        command.SetAction(parse => CommandRunner.Run("classify", () =>
             {
-                w.Write("ImagePath\t" + string.Join('\t', classifier.Classes) + "\tPredictedLabel\n");
-                for (int k = 0; k < readable.Count; k++)
+                using var network = PriorNetwork.Load(parse.GetValue(model)!);
+                var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
+                using var classifier = new ZeroShotClassifier(
+                    network.Model,
+                    network.Tokenizer,
+                    network.UsePrototypes,
+                    promptSet,
+                    network.Inference.ZeroShotImageMean,
+                    network.Inference.ZeroShotImageStd
+                );
+                var paths = InputList.Read(parse.GetValue(images)!);
+                var (readable, scores, failures) = InputList.MapInBatches(
+                    paths,
+                    classifier.Preprocessor,
+                    parse.GetValue(skip),
+                    64,
+                    classifier.ScorePixels,
+                    "classify"
+                );
+                var path = Path.GetFullPath(parse.GetValue(output)!);
+                AtomicFile.WriteText(path, w =>
                 {
-                    var row = scores[k];
-                    int best = Array.IndexOf(row, row.Max());
-                    w.Write(paths[readable[k]] + "\t" + string.Join('\t', row.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "\t" + classifier.Classes[best] + "\n");
-                }
-            });
-            InputList.ReportFailures(failures, paths.Count);
-            Console.WriteLine($"{readable.Count} images classified into {classifier.Classes.Count} classes, written to {path}");
-            return 0;
-        }));
+                    w.Write("ImagePath\t" + string.Join('\t', classifier.Classes) + "\tPredictedLabel\n");
+                    for (int k = 0; k < readable.Count; k++)
+                    {
+                        var row = scores[k];
+                        int best = Array.IndexOf(row, row.Max());
+                        w.Write(
+                            paths[readable[k]]
+                                + "\t"
+                                + string.Join('\t', row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))
+                                + "\t"
+                                + classifier.Classes[best]
+                                + "\n"
+                        );
+                    }
+                });
+                InputList.ReportFailures(failures, paths.Count);
+                Console.WriteLine($"{readable.Count} images classified into {classifier.Classes.Count} classes, written to {path}");
+                return 0;
+            }));
         return command;
     }
 
@@ -56,10 +103,12 @@ internal static class ClassifyCommand
             throw new ArgumentException("Give --classes or --prompts, not both.");
         if (promptsFile is not null)
         {
-            if (!File.Exists(promptsFile)) throw new FileNotFoundException($"{promptsFile}: the prompts file does not exist.", promptsFile);
+            if (!File.Exists(promptsFile))
+                throw new FileNotFoundException($"{promptsFile}: the prompts file does not exist.", promptsFile);
             try
             {
-                return JsonSerializer.Deserialize<Dictionary<string, List<string>>>(File.ReadAllText(promptsFile))!
+                return JsonSerializer
+                    .Deserialize<Dictionary<string, List<string>>>(File.ReadAllText(promptsFile))!
                     .ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value);
             }
             catch (JsonException ex)

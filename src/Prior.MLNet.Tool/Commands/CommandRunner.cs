@@ -30,8 +30,15 @@ internal static class CommandRunner
             // For bug reports: PRIOR_STACKTRACE=1 adds the whole exception.
             if (Environment.GetEnvironmentVariable("PRIOR_STACKTRACE") == "1")
                 Console.Error.WriteLine(caught);
-            bool userCaused = ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException
-                or Training.TrainingDivergedException or OperationCanceledException;
+            bool userCaused =
+                ex
+                is ArgumentException
+                    or IOException
+                    or InvalidDataException
+                    or UnauthorizedAccessException
+                    or InvalidOperationException
+                    or Training.TrainingDivergedException
+                    or OperationCanceledException;
             return userCaused ? 2 : 1;
         }
     }

@@ -7,9 +7,9 @@ using Microsoft.ML;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Data.Mimic;
-using Prior.MLNet.Synthetic;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Tool.Report;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
@@ -32,30 +32,78 @@ internal static class DemoCommand
     /// epochs of stage 1 alone take them, and the bank and the decoders learn beside them) or
     /// <see cref="PriorRecipe.Original"/>, the original's coupled stages, which cost zero-shot accuracy and retrieval at
     /// this scale (docs/training.md).</param>
-    internal sealed record Settings(int Studies = 2000, int CheXpertImages = 2600, int ImageSize = 64, int[]? Epochs = null,
-        PriorRecipe Recipe = PriorRecipe.Decoupled)
+    internal sealed record Settings(
+        int Studies = 2000,
+        int CheXpertImages = 2600,
+        int ImageSize = 64,
+        int[]? Epochs = null,
+        PriorRecipe Recipe = PriorRecipe.Decoupled
+    )
     {
         public int[] StageEpochs => Epochs ?? [32, 4, 4];
     }
 
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "Working folder for the data, the model and the report.", DefaultValueFactory = _ => Path.Combine("out", "demo") };
-        var json = new Option<string?>("--json") { Description = "Write every figure as one flat JSON object." };
-        var studies = new Option<int>("--studies") { Description = "Synthetic MIMIC-CXR studies.", DefaultValueFactory = _ => new Settings().Studies };
-        var epochs = new Option<string?>("--epochs") { Description = "Epochs of stages 1,2,3 (default 32,4,4; 40,0,0 trains stage 1 alone: see docs/training.md)." };
-        var imageSize = new Option<int>("--image-size") { Description = "Side of the synthetic images and of the network's input (a multiple of 32; the attention maps are size/32 patches a side).", DefaultValueFactory = _ => new Settings().ImageSize };
-        var coupled = new Option<bool>("--coupled") { Description = "Train stages 2-3 the original's way, coupled to the towers (default: decoupled, with a centred-cosine bank: --decoupled --keep-optimizer --schedule continuous --bank-start kmeans --restart-unused --bank-logits centered-cosine of 'prior pretrain'; docs/training.md)." };
-        var command = new Command("demo", "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo).") { output, json, studies, epochs, imageSize, coupled };
-        command.SetAction(parse => CommandRunner.Run("demo", () =>
+        var output = new Option<string>("--out")
         {
-            var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();
-            var figures = Run(Path.GetFullPath(parse.GetValue(output)!), new Settings(Studies: parse.GetValue(studies), ImageSize: parse.GetValue(imageSize), Epochs: e,
-                Recipe: parse.GetValue(coupled) ? PriorRecipe.Original : PriorRecipe.Decoupled));
-            if (parse.GetValue(json) is { } path)
-                AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
-            return 0;
-        }));
+            Description = "Working folder for the data, the model and the report.",
+            DefaultValueFactory = _ => Path.Combine("out", "demo"),
+        };
+        var json = new Option<string?>("--json") { Description = "Write every figure as one flat JSON object." };
+        var studies = new Option<int>("--studies")
+        {
+            Description = "Synthetic MIMIC-CXR studies.",
+            DefaultValueFactory = _ => new Settings().Studies,
+        };
+        var epochs = new Option<string?>("--epochs")
+        {
+            Description = "Epochs of stages 1,2,3 (default 32,4,4; 40,0,0 trains stage 1 alone: see docs/training.md).",
+        };
+        var imageSize = new Option<int>("--image-size")
+        {
+            Description =
+                "Side of the synthetic images and of the network's input (a multiple of 32; the attention maps are size/32 patches a "
+                + "side).",
+            DefaultValueFactory = _ => new Settings().ImageSize,
+        };
+        var coupled = new Option<bool>("--coupled")
+        {
+            Description =
+                "Train stages 2-3 the original's way, coupled to the towers (default: decoupled, with a centred-cosine bank: --decoupled "
+                + "--keep-optimizer --schedule continuous --bank-start kmeans --restart-unused --bank-logits centered-cosine of 'prior "
+                + "pretrain'; docs/training.md).",
+        };
+        var command = new Command(
+            "demo",
+            "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo)."
+        )
+        {
+            output,
+            json,
+            studies,
+            epochs,
+            imageSize,
+            coupled,
+        };
+        command.SetAction(parse => CommandRunner.Run("demo", () =>
+            {
+                var e = parse.GetValue(epochs)?.Split(',').Select(int.Parse).ToArray();
+                var figures = Run(
+                    Path.GetFullPath(parse.GetValue(output)!),
+                    new Settings(
+                        Studies: parse.GetValue(studies),
+                        ImageSize: parse.GetValue(imageSize),
+                        Epochs: e,
+                        Recipe: parse.GetValue(coupled) ? PriorRecipe.Original : PriorRecipe.Decoupled
+                    )
+                );
+                if (parse.GetValue(json) is { } path)
+                    AtomicFile.WriteText(path, w =>
+                        w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }))
+                    );
+                return 0;
+            }));
         return command;
     }
 
@@ -66,39 +114,73 @@ internal static class DemoCommand
         var report = Path.Combine(root, "report");
         Directory.CreateDirectory(report);
         var prepared = Prepare(root, settings, "1/8", "2/8");
-        var (manifest, indexSummary, index, chexpert, subsetPath) = (prepared.Manifest, prepared.IndexSummary, prepared.Index, prepared.CheXpert, prepared.Subset);
+        var (manifest, indexSummary, index, chexpert, subsetPath) = (
+            prepared.Manifest,
+            prepared.IndexSummary,
+            prepared.Index,
+            prepared.CheXpert,
+            prepared.Subset
+        );
 
-        Console.WriteLine($"3/8 mlContext.Transforms.PriorPretrain (tiny preset at {settings.ImageSize} px, epochs {string.Join(",", settings.StageEpochs)}) on the train split");
+        Console.WriteLine(
+            $"3/8 mlContext.Transforms.PriorPretrain (tiny preset at {settings.ImageSize} px, epochs "
+                + $"{string.Join(",", settings.StageEpochs)}) on the train split"
+        );
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["train"] });
-        var pretrained = LiveProgress.Run("pretrain", "steps", 0, live => ml.Transforms.PriorPretrain(new PriorPretrainOptions
-            {
-                Preset = PriorPreset.Tiny,
-                ImageSize = settings.ImageSize,
-                EpochsPerStage = settings.StageEpochs,
-                Recipe = settings.Recipe,
-                Progress = p =>
-                {
-                    live.ReportTraining(p, settings.StageEpochs);
-                    if (p.Step + 1 == p.StepsPerEpoch) live.Line($"    {p}");
-                },
-            }).Fit(train), milestones: false);
+        var pretrained = LiveProgress.Run(
+            "pretrain",
+            "steps",
+            0,
+            live =>
+                ml.Transforms.PriorPretrain(
+                        new PriorPretrainOptions
+                        {
+                            Preset = PriorPreset.Tiny,
+                            ImageSize = settings.ImageSize,
+                            EpochsPerStage = settings.StageEpochs,
+                            Recipe = settings.Recipe,
+                            Progress = p =>
+                            {
+                                live.ReportTraining(p, settings.StageEpochs);
+                                if (p.Step + 1 == p.StepsPerEpoch)
+                                    live.Line($"    {p}");
+                            },
+                        }
+                    )
+                    .Fit(train),
+            milestones: false
+        );
         var modelPath = Path.Combine(root, "prior-tiny.zip");
         pretrained.Network.Save(modelPath);
         pretrained.Network.Dispose();
-        using var network = PriorNetwork.Load(modelPath);   // evaluate what was saved
+        using var network = PriorNetwork.Load(modelPath); // evaluate what was saved
 
-        Console.WriteLine("4/8 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)");
+        Console.WriteLine(
+            "4/8 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)"
+        );
         var classes = ChexpertLabels.CompetitionFive;
-        var images = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }), false)
-            .Select(i => new ZeroShotRow { ImagePath = i.ImagePath, Label = classes.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f) }).ToList();
+        var images = ml
+            .Data.CreateEnumerable<CheXpertImage>(
+                ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }),
+                false
+            )
+            .Select(i => new ZeroShotRow { ImagePath = i.ImagePath, Label = classes.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f) })
+            .ToList();
         var zeroShotData = ml.Data.LoadFromEnumerable(images);
-        var zeroShot = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c })))
+        var zeroShot = ml
+            .Transforms.Conversion.MapValueToKey(
+                "LabelKey",
+                "Label",
+                keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c }))
+            )
             .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, batchSize: 64))
-            .Fit(zeroShotData).Transform(zeroShotData);
+            .Fit(zeroShotData)
+            .Transform(zeroShotData);
         var metrics = ml.MulticlassClassification.Evaluate(zeroShot, labelColumnName: "LabelKey");
         var confusion = metrics.ConfusionMatrix.Counts;
-        double macroF1 = ClassificationMetrics.MacroF1(confusion), kappa = ClassificationMetrics.CohensKappa(confusion);
+        double macroF1 = ClassificationMetrics.MacroF1(confusion),
+            kappa = ClassificationMetrics.CohensKappa(confusion);
         Console.WriteLine($"    accuracy {metrics.MicroAccuracy:0.000} (chance 0.200), macro F1 {macroF1:0.000}, kappa {kappa:0.000}");
 
         Console.WriteLine("5/8 linear probe (ML.NET L-BFGS logistic regression on frozen image embeddings)");
@@ -108,7 +190,10 @@ internal static class DemoCommand
 
         Console.WriteLine("6/8 image-report retrieval on the held-out MIMIC-CXR studies");
         var retrieval = Evaluations.Retrieval(network, index);
-        Console.WriteLine($"    image->text P@1 {retrieval.ImageToTextP1:0.000} (chance {retrieval.Chance:0.000}), P@5 {retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}");
+        Console.WriteLine(
+            $"    image->text P@1 {retrieval.ImageToTextP1:0.000} (chance {retrieval.Chance:0.000}), P@5 "
+                + $"{retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}"
+        );
 
         var extra = new Dictionary<string, double>();
         var epochs = settings.StageEpochs;
@@ -116,15 +201,26 @@ internal static class DemoCommand
         if (epochs[1] + epochs[2] > 0)
         {
             // Encoded alone, a sentence is not what the bank sees in training (the text tower is contextual): both.
-            var (analysis, inReports, untyped) = Evaluations.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
-            Console.WriteLine($"    each encoded alone: {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of {network.Model.Options.Prototypes} prototypes: " +
-                $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})");
+            var (analysis, inReports, untyped) = Evaluations.Prototypes(
+                network,
+                index,
+                Path.Combine(root, "data", SyntheticSentenceType.FileName)
+            );
+            Console.WriteLine(
+                $"    each encoded alone: {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of "
+                    + $"{network.Model.Options.Prototypes} prototypes: "
+                    + $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled "
+                    + $"{analysis.ShuffledNmi:0.000})"
+            );
             extra["prototypePurity"] = analysis.Purity;
             extra["prototypeNmi"] = analysis.Nmi;
             extra["prototypePurityShuffled"] = analysis.ShuffledPurity;
             extra["prototypeNmiShuffled"] = analysis.ShuffledNmi;
-            Console.WriteLine($"    inside their reports: {inReports.Sentences} sentences on {inReports.PrototypesUsed} prototypes: " +
-                $"purity {inReports.Purity:0.000} (shuffled {inReports.ShuffledPurity:0.000}), NMI {inReports.Nmi:0.000} (shuffled {inReports.ShuffledNmi:0.000})");
+            Console.WriteLine(
+                $"    inside their reports: {inReports.Sentences} sentences on {inReports.PrototypesUsed} prototypes: "
+                    + $"purity {inReports.Purity:0.000} (shuffled {inReports.ShuffledPurity:0.000}), NMI {inReports.Nmi:0.000} (shuffled "
+                    + $"{inReports.ShuffledNmi:0.000})"
+            );
             extra["prototypePurityInReports"] = inReports.Purity;
             extra["prototypeNmiInReports"] = inReports.Nmi;
             extra["prototypesUsedInReports"] = inReports.PrototypesUsed;
@@ -139,7 +235,11 @@ internal static class DemoCommand
         {
             var drafts = Evaluations.Drafts(network, index);
             foreach (var (name, scores) in new[] { ("drafts", drafts.Draft), ("nearest training report", drafts.NearestReport) })
-                Console.WriteLine($"    {name}: BLEU-4 {scores.Bleu4:0.000}, ROUGE-L {scores.RougeL:0.000}, CheXpert P/R/F1 {scores.ChexpertPrecision:0.000}/{scores.ChexpertRecall:0.000}/{scores.ChexpertF1:0.000}, {scores.MeanSentences:0.0} sentences");
+                Console.WriteLine(
+                    $"    {name}: BLEU-4 {scores.Bleu4:0.000}, ROUGE-L {scores.RougeL:0.000}, CheXpert P/R/F1 "
+                        + $"{scores.ChexpertPrecision:0.000}/{scores.ChexpertRecall:0.000}/{scores.ChexpertF1:0.000}, "
+                        + $"{scores.MeanSentences:0.0} sentences"
+                );
             extra["draftBleu4"] = drafts.Draft.Bleu4;
             extra["draftRougeL"] = drafts.Draft.RougeL;
             extra["draftChexpertF1"] = drafts.Draft.ChexpertF1;
@@ -154,33 +254,64 @@ internal static class DemoCommand
         }
         var labeler = Evaluations.LabelerF1(index);
         extra["labelerMacroF1"] = labeler.Values.Average();
-        Console.WriteLine($"    report labeler against the generator's labels: macro F1 {extra["labelerMacroF1"]:0.000} over {labeler.Count} labels");
+        Console.WriteLine(
+            $"    report labeler against the generator's labels: macro F1 {extra["labelerMacroF1"]:0.000} over {labeler.Count} labels"
+        );
 
         // The report.
         var history = pretrained.TrainingResult!.History;
-        Charts.LossCurves(Path.Combine(report, "loss-curves.png"), history.GroupBy(h => h.Stage).Select(g =>
-            ($"stage {(int)g.Key}", (IReadOnlyDictionary<string, IReadOnlyList<double>>)g.First().Losses.Keys
-                .ToDictionary(k => k, k => (IReadOnlyList<double>)g.Select(h => h.Losses[k]).ToList()))).ToList());
-        Charts.ConfusionMatrix(Path.Combine(report, "zero-shot-confusion.png"), classes, confusion,
-            $"Zero-shot CheXpert 5x200: accuracy {metrics.MicroAccuracy:0.000}, macro F1 {macroF1:0.000}");
+        Charts.LossCurves(
+            Path.Combine(report, "loss-curves.png"),
+            history
+                .GroupBy(h => h.Stage)
+                .Select(g =>
+                    (
+                        $"stage {(int)g.Key}",
+                        (IReadOnlyDictionary<string, IReadOnlyList<double>>)
+                            g.First().Losses.Keys.ToDictionary(k => k, k => (IReadOnlyList<double>)g.Select(h => h.Losses[k]).ToList())
+                    )
+                )
+                .ToList()
+        );
+        Charts.ConfusionMatrix(
+            Path.Combine(report, "zero-shot-confusion.png"),
+            classes,
+            confusion,
+            $"Zero-shot CheXpert 5x200: accuracy {metrics.MicroAccuracy:0.000}, macro F1 {macroF1:0.000}"
+        );
         DrawAttention(network, images.Take(5 * 200).Where((_, i) => i % 200 == 0).ToList(), Path.Combine(report, "attention-maps.png"));
 
         var figures = new Dictionary<string, double>
         {
-            ["accuracy"] = metrics.MicroAccuracy, ["macroF1"] = macroF1, ["kappa"] = kappa,
-            ["meanAuc"] = probes.Single(p => p.Fraction == 1.0).MeanAuc, ["meanAuc10"] = probes.Single(p => p.Fraction == 0.1).MeanAuc,
+            ["accuracy"] = metrics.MicroAccuracy,
+            ["macroF1"] = macroF1,
+            ["kappa"] = kappa,
+            ["meanAuc"] = probes.Single(p => p.Fraction == 1.0).MeanAuc,
+            ["meanAuc10"] = probes.Single(p => p.Fraction == 0.1).MeanAuc,
             ["meanAuc1"] = probes.Single(p => p.Fraction == 0.01).MeanAuc,
-            ["imageToTextP1"] = retrieval.ImageToTextP1, ["imageToTextP5"] = retrieval.ImageToTextP5, ["textToImageP1"] = retrieval.TextToImageP1,
-            ["chance"] = retrieval.Chance, ["mimicStudies"] = manifest.MimicStudies, ["mimicUsableStudies"] = indexSummary.Accepted,
+            ["imageToTextP1"] = retrieval.ImageToTextP1,
+            ["imageToTextP5"] = retrieval.ImageToTextP5,
+            ["textToImageP1"] = retrieval.TextToImageP1,
+            ["chance"] = retrieval.Chance,
+            ["mimicStudies"] = manifest.MimicStudies,
+            ["mimicUsableStudies"] = indexSummary.Accepted,
         };
         foreach (var (key, value) in extra)
             figures[key] = value;
         figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true })));
+        AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w =>
+            w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }))
+        );
         WriteHtml(report, figures, settings, network);
         Console.WriteLine();
-        Console.WriteLine($"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)");
-        Console.WriteLine($"report: {Path.Combine(report, "index.html")} (one page; also loss-curves.png, zero-shot-confusion.png, attention-maps.png, prototypes.png/.md, drafts.md, metrics.json)");
+        Console.WriteLine(
+            $"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | "
+                + $"image->text P@1 {figures["imageToTextP1"]:0.000} ({figures["imageToTextP1"] / figures["chance"]:0.0}x chance)"
+        );
+        Console.WriteLine(
+            $"report: {Path.Combine(report, "index.html")} (one page; also loss-curves.png, zero-shot-confusion.png, attention-maps.png, "
+                + $"prototypes.png/.md, drafts.md, metrics.json)"
+        );
         return figures;
     }
 
@@ -188,17 +319,29 @@ internal static class DemoCommand
     private static readonly Dictionary<string, string> Meanings = new()
     {
         ["accuracy"] = "zero-shot accuracy on the synthetic CheXpert 5x200 (chance 0.200)",
-        ["macroF1"] = "zero-shot macro F1", ["kappa"] = "zero-shot Cohen's kappa",
+        ["macroF1"] = "zero-shot macro F1",
+        ["kappa"] = "zero-shot Cohen's kappa",
         ["meanAuc"] = "linear probe, mean AUC over the five labels, 100 % of the labels",
-        ["meanAuc10"] = "linear probe, 10 % of the labels", ["meanAuc1"] = "linear probe, 1 % of the labels",
-        ["imageToTextP1"] = "held-out image→report retrieval, Precision@1", ["imageToTextP5"] = "image→report Precision@5",
-        ["textToImageP1"] = "report→image Precision@1", ["chance"] = "retrieval Precision@1 by chance",
-        ["prototypePurity"] = "sentence prototypes: purity against the generator's sentence types", ["prototypeNmi"] = "sentence prototypes: NMI",
-        ["prototypePurityShuffled"] = "purity of a shuffled assignment (baseline)", ["prototypeNmiShuffled"] = "NMI of a shuffled assignment (baseline)",
-        ["draftBleu4"] = "drafted reports: BLEU-4", ["draftRougeL"] = "drafted reports: ROUGE-L", ["draftChexpertF1"] = "drafted reports: CheXpert-label F1",
-        ["nearestReportBleu4"] = "nearest training report: BLEU-4", ["nearestReportRougeL"] = "nearest training report: ROUGE-L",
-        ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1", ["labelerMacroF1"] = "report labeler against the generator's labels, macro F1",
-        ["mimicStudies"] = "synthetic MIMIC-CXR studies written", ["mimicUsableStudies"] = "studies in the pretraining index", ["seconds"] = "wall time of the demo",
+        ["meanAuc10"] = "linear probe, 10 % of the labels",
+        ["meanAuc1"] = "linear probe, 1 % of the labels",
+        ["imageToTextP1"] = "held-out image→report retrieval, Precision@1",
+        ["imageToTextP5"] = "image→report Precision@5",
+        ["textToImageP1"] = "report→image Precision@1",
+        ["chance"] = "retrieval Precision@1 by chance",
+        ["prototypePurity"] = "sentence prototypes: purity against the generator's sentence types",
+        ["prototypeNmi"] = "sentence prototypes: NMI",
+        ["prototypePurityShuffled"] = "purity of a shuffled assignment (baseline)",
+        ["prototypeNmiShuffled"] = "NMI of a shuffled assignment (baseline)",
+        ["draftBleu4"] = "drafted reports: BLEU-4",
+        ["draftRougeL"] = "drafted reports: ROUGE-L",
+        ["draftChexpertF1"] = "drafted reports: CheXpert-label F1",
+        ["nearestReportBleu4"] = "nearest training report: BLEU-4",
+        ["nearestReportRougeL"] = "nearest training report: ROUGE-L",
+        ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1",
+        ["labelerMacroF1"] = "report labeler against the generator's labels, macro F1",
+        ["mimicStudies"] = "synthetic MIMIC-CXR studies written",
+        ["mimicUsableStudies"] = "studies in the pretraining index",
+        ["seconds"] = "wall time of the demo",
     };
 
     private static void WriteHtml(string report, Dictionary<string, double> figures, Settings settings, PriorNetwork network)
@@ -206,36 +349,86 @@ internal static class DemoCommand
         var options = network.Model.Options;
         string Note(string file) => File.Exists(Path.Combine(report, file)) ? File.ReadAllText(Path.Combine(report, file)) : "";
         var notes = new List<(string, string)>();
-        if (Note("prototypes.md") is { Length: > 0 } prototypes) notes.Add(("Sentence prototypes", prototypes));
-        if (Note("drafts.md") is { Length: > 0 } drafts) notes.Add(("Drafted reports", drafts));
-        HtmlReport.Write(Path.Combine(report, "index.html"), "Prior.MLNet demo: PRIOR on the synthetic default",
+        if (Note("prototypes.md") is { Length: > 0 } prototypes)
+            notes.Add(("Sentence prototypes", prototypes));
+        if (Note("drafts.md") is { Length: > 0 } drafts)
+            notes.Add(("Drafted reports", drafts));
+        HtmlReport.Write(
+            Path.Combine(report, "index.html"),
+            "Prior.MLNet demo: PRIOR on the synthetic default",
             figures.Select(kv => new HtmlReport.Metric(kv.Key, kv.Value, Meanings.GetValueOrDefault(kv.Key, ""))).ToList(),
             [
-                ("preset", $"tiny: {options.ImageSize} px, ResNet {options.ResNetBlock} [{string.Join(",", options.ResNetLayers)}] width {options.ResNetWidth}, BERT {options.Text.NumHiddenLayers}×{options.Text.HiddenSize}, embedding {options.EmbeddingDim}, {options.Prototypes} prototypes"),
-                ("epochs per stage", string.Join(", ", settings.StageEpochs) + (settings.StageEpochs[1] + settings.StageEpochs[2] == 0 ? " (stage 1 alone)" : settings.Recipe == PriorRecipe.Decoupled ? " (stages 2-3 decoupled from the towers)" : " (the original's coupled stages)")),
-                ("data", $"{settings.Studies} synthetic MIMIC-CXR studies, {settings.CheXpertImages} CheXpert images, {settings.ImageSize} px"),
+                (
+                    "preset",
+                    $"tiny: {options.ImageSize} px, ResNet {options.ResNetBlock} [{string.Join(",", options.ResNetLayers)}] width "
+                        + $"{options.ResNetWidth}, BERT {options.Text.NumHiddenLayers}×{options.Text.HiddenSize}, embedding "
+                        + $"{options.EmbeddingDim}, {options.Prototypes} prototypes"
+                ),
+                (
+                    "epochs per stage",
+                    string.Join(", ", settings.StageEpochs)
+                        + (
+                            settings.StageEpochs[1] + settings.StageEpochs[2] == 0 ? " (stage 1 alone)"
+                            : settings.Recipe == PriorRecipe.Decoupled ? " (stages 2-3 decoupled from the towers)"
+                            : " (the original's coupled stages)"
+                        )
+                ),
+                (
+                    "data",
+                    $"{settings.Studies} synthetic MIMIC-CXR studies, {settings.CheXpertImages} CheXpert images, {settings.ImageSize} px"
+                ),
                 ("device", network.Device.type.ToString()),
                 ("machine", $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}"),
                 ("written", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
             ],
             [
-                new HtmlReport.Picture("Loss of every term per training step, one panel per stage: each step faint, a moving average bold.", Path.Combine(report, "loss-curves.png")),
-                new HtmlReport.Picture("Zero-shot confusion matrix on the synthetic CheXpert 5x200 (counts and share of each true class).", Path.Combine(report, "zero-shot-confusion.png")),
-                new HtmlReport.Picture("Where a class prompt's sentence attends in one image of that class: the local cross-attention over the image's patches, upsampled smoothly.", Path.Combine(report, "attention-maps.png")),
-                new HtmlReport.Picture("The most used sentence prototypes and their nearest training sentences.", Path.Combine(report, "prototypes.png")),
+                new HtmlReport.Picture(
+                    "Loss of every term per training step, one panel per stage: each step faint, a moving average bold.",
+                    Path.Combine(report, "loss-curves.png")
+                ),
+                new HtmlReport.Picture(
+                    "Zero-shot confusion matrix on the synthetic CheXpert 5x200 (counts and share of each true class).",
+                    Path.Combine(report, "zero-shot-confusion.png")
+                ),
+                new HtmlReport.Picture(
+                    "Where a class prompt's sentence attends in one image of that class: the local cross-attention over the image's "
+                        + "patches, upsampled smoothly.",
+                    Path.Combine(report, "attention-maps.png")
+                ),
+                new HtmlReport.Picture(
+                    "The most used sentence prototypes and their nearest training sentences.",
+                    Path.Combine(report, "prototypes.png")
+                ),
             ],
-            notes);
+            notes
+        );
     }
 
     // The most used prototypes, each with what its held-out sentences are and its nearest training sentences.
     private static void WritePrototypes(string report, PrototypeAnalysis.Result analysis)
     {
-        var rows = analysis.MostUsed.Select(p => (IReadOnlyList<string>)[$"#{p.Index}", p.Sentences.ToString(CultureInfo.InvariantCulture),
-            $"{p.MajorityType} ({p.MajorityShare:P0})", string.Join("  |  ", p.NearestTrainingSentences)]).ToList();
-        Charts.Table(Path.Combine(report, "prototypes.png"),
-            $"Most used sentence prototypes: purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})",
-            ["prototype", "sentences", "most common type (share)", "nearest training sentences"], rows, [80, 80, 300, 900]);
-        var md = new StringBuilder("| prototype | held-out sentences | most common type (share) | nearest training sentences |\n|---|---|---|---|\n");
+        var rows = analysis
+            .MostUsed.Select(p =>
+                (IReadOnlyList<string>)
+                    [
+                        $"#{p.Index}",
+                        p.Sentences.ToString(CultureInfo.InvariantCulture),
+                        $"{p.MajorityType} ({p.MajorityShare:P0})",
+                        string.Join("  |  ", p.NearestTrainingSentences),
+                    ]
+            )
+            .ToList();
+        Charts.Table(
+            Path.Combine(report, "prototypes.png"),
+            $"Most used sentence prototypes: purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI "
+                + $"{analysis.Nmi:0.000} (shuffled {analysis.ShuffledNmi:0.000})",
+            ["prototype", "sentences", "most common type (share)", "nearest training sentences"],
+            rows,
+            [80, 80, 300, 900]
+        );
+        var md = new StringBuilder(
+            "| prototype | held-out sentences | most common type (share) | nearest training sentences |\n|---|---|---|---|\n"
+        );
         foreach (var row in rows)
             md.Append("| ").Append(string.Join(" | ", row.Select(c => c.Replace("|", "/", StringComparison.Ordinal)))).Append(" |\n");
         AtomicFile.WriteText(Path.Combine(report, "prototypes.md"), w => w.Write(md.ToString()));
@@ -245,10 +438,22 @@ internal static class DemoCommand
     private static void WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
     {
         var ml = new MLContext(seed: 1);
-        var studies = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["validate", "test"] }), false).ToList();
+        var studies = ml
+            .Data.CreateEnumerable<MimicCxrStudy>(
+                ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = ["validate", "test"] }),
+                false
+            )
+            .ToList();
         var md = new StringBuilder();
-        md.Append(FormattableString.Invariant($"Drafts: BLEU-4 {drafts.Draft.Bleu4:0.000}, ROUGE-L {drafts.Draft.RougeL:0.000}, CheXpert F1 {drafts.Draft.ChexpertF1:0.000}; "));
-        md.Append(FormattableString.Invariant($"nearest training report: BLEU-4 {drafts.NearestReport.Bleu4:0.000}, ROUGE-L {drafts.NearestReport.RougeL:0.000}, CheXpert F1 {drafts.NearestReport.ChexpertF1:0.000}.\n\n"));
+        md.Append(
+            FormattableString.Invariant($"Drafts: BLEU-4 {drafts.Draft.Bleu4:0.000}, ROUGE-L {drafts.Draft.RougeL:0.000}, CheXpert F1 ")
+                + FormattableString.Invariant($"{drafts.Draft.ChexpertF1:0.000}; ")
+        );
+        md.Append(
+            FormattableString.Invariant(
+                $"nearest training report: BLEU-4 {drafts.NearestReport.Bleu4:0.000}, ROUGE-L {drafts.NearestReport.RougeL:0.000}, "
+            ) + FormattableString.Invariant($"CheXpert F1 {drafts.NearestReport.ChexpertF1:0.000}.\n\n")
+        );
         for (int i = 0; i < Math.Min(5, studies.Count); i++)
         {
             md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");
@@ -260,7 +465,13 @@ internal static class DemoCommand
     }
 
     /// <summary>What <see cref="Prepare"/> wrote.</summary>
-    internal sealed record PreparedData(SyntheticManifest Manifest, DataLoadSummary IndexSummary, string Index, string CheXpert, string Subset);
+    internal sealed record PreparedData(
+        SyntheticManifest Manifest,
+        DataLoadSummary IndexSummary,
+        string Index,
+        string CheXpert,
+        string Subset
+    );
 
     /// <summary>
     /// The demo's data under <paramref name="root"/>: synthetic MIMIC-CXR and CheXpert, the pretraining index and the
@@ -269,11 +480,19 @@ internal static class DemoCommand
     internal static PreparedData Prepare(string root, Settings settings, string firstStep, string secondStep)
     {
         var data = Path.Combine(root, "data");
-        Console.WriteLine($"{firstStep} synthetic MIMIC-CXR ({settings.Studies} studies) and CheXpert ({settings.CheXpertImages} images) at {settings.ImageSize} px -> {data}");
-        var manifest = SyntheticDatasetGenerator.Generate(new SyntheticDatasetOptions
-        {
-            OutputDirectory = data, Studies = settings.Studies, CheXpertImages = settings.CheXpertImages, ImageSize = settings.ImageSize,
-        });
+        Console.WriteLine(
+            $"{firstStep} synthetic MIMIC-CXR ({settings.Studies} studies) and CheXpert ({settings.CheXpertImages} images) at "
+                + $"{settings.ImageSize} px -> {data}"
+        );
+        var manifest = SyntheticDatasetGenerator.Generate(
+            new SyntheticDatasetOptions
+            {
+                OutputDirectory = data,
+                Studies = settings.Studies,
+                CheXpertImages = settings.CheXpertImages,
+                ImageSize = settings.ImageSize,
+            }
+        );
         Console.WriteLine($"{secondStep} pretraining index and the CheXpert 5x200 set");
         var index = Path.Combine(root, "mimic-index.jsonl.gz");
         var indexSummary = MimicCxrIndex.Write(MimicCxrLoaderOptions.FromRoot(data), index);

@@ -21,63 +21,96 @@ internal static class EmbedCommand
 
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A model file (from pretrain or import) or an ML.NET zip with PRIOR transformers.", Required = true };
+        var model = new Option<string>("--model")
+        {
+            Description = "A model file (from pretrain or import) or an ML.NET zip with PRIOR transformers.",
+            Required = true,
+        };
         var images = new Option<string?>("--images") { Description = "A text file with one image path per line." };
-        var reports = new Option<string?>("--reports") { Description = "A text file with one report per line: a report .txt path, or the report's text." };
-        var output = new Option<string>("--out") { Description = "Tab-separated output with a header: Input, then Embedding.0 .. Embedding.D-1.", Required = true };
+        var reports = new Option<string?>("--reports")
+        {
+            Description = "A text file with one report per line: a report .txt path, or the report's text.",
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "Tab-separated output with a header: Input, then Embedding.0 .. Embedding.D-1.",
+            Required = true,
+        };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("embed", "Embed images or reports with a PRIOR model (example: prior embed --model prior.zip --images images.txt --out embeddings.csv).") { model, images, reports, output, batch, skip };
-        command.SetAction(parse => CommandRunner.Run("embed", () =>
+        var command = new Command(
+            "embed",
+            "Embed images or reports with a PRIOR model (example: prior embed --model prior.zip --images images.txt --out embeddings.csv)."
+        )
         {
-            if ((parse.GetValue(images) is null) == (parse.GetValue(reports) is null))
-                throw new ArgumentException("Give exactly one of --images and --reports.");
-            int batchSize = parse.GetValue(batch);
-            if (batchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, not {batchSize}.");
-            using var network = PriorNetwork.Load(parse.GetValue(model)!);
-            var rows = new List<Row>();
-            var failures = new List<string>();
-            int total;
-            if (parse.GetValue(images) is { } imageList)
+            model,
+            images,
+            reports,
+            output,
+            batch,
+            skip,
+        };
+        command.SetAction(parse => CommandRunner.Run("embed", () =>
             {
-                var paths = InputList.Read(imageList);
-                total = paths.Count;
-                var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-                var (readable, vectors, failed) = InputList.MapInBatches(paths, preprocessor, parse.GetValue(skip), batchSize,
-                    pixels => network.EmbedImages(pixels, local: false).Global, "embed");
-                failures.AddRange(failed);
-                rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));
-            }
-            else
-            {
-                var lines = InputList.Read(parse.GetValue(reports)!);
-                total = lines.Count;
-                var texts = new List<(string Input, IReadOnlyList<string> Sentences)>();
-                foreach (var line in lines)
+                if ((parse.GetValue(images) is null) == (parse.GetValue(reports) is null))
+                    throw new ArgumentException("Give exactly one of --images and --reports.");
+                int batchSize = parse.GetValue(batch);
+                if (batchSize < 1)
+                    throw new ArgumentException($"--batch-size must be at least 1, not {batchSize}.");
+                using var network = PriorNetwork.Load(parse.GetValue(model)!);
+                var rows = new List<Row>();
+                var failures = new List<string>();
+                int total;
+                if (parse.GetValue(images) is { } imageList)
                 {
-                    string text = File.Exists(line) ? File.ReadAllText(line) : line;
-                    var sentences = PriorNetwork.Sentences(text);
-                    if (sentences.Count == 0)
-                        failures.Add($"{line}: no sentence to embed");
-                    else
-                        texts.Add((line, sentences));
+                    var paths = InputList.Read(imageList);
+                    total = paths.Count;
+                    var preprocessor = new ImagePreprocessor(
+                        network.Model.Options.ImageSize,
+                        network.Inference.ImageMean,
+                        network.Inference.ImageStd
+                    );
+                    var (readable, vectors, failed) = InputList.MapInBatches(
+                        paths,
+                        preprocessor,
+                        parse.GetValue(skip),
+                        batchSize,
+                        pixels => network.EmbedImages(pixels, local: false).Global,
+                        "embed"
+                    );
+                    failures.AddRange(failed);
+                    rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));
                 }
-                foreach (var chunk in texts.Chunk(batchSize))
+                else
                 {
-                    var vectors = network.EmbedReports(chunk.Select(c => c.Sentences).ToList());
-                    rows.AddRange(chunk.Select((c, k) => new Row { Input = c.Input, Embedding = vectors[k] }));
+                    var lines = InputList.Read(parse.GetValue(reports)!);
+                    total = lines.Count;
+                    var texts = new List<(string Input, IReadOnlyList<string> Sentences)>();
+                    foreach (var line in lines)
+                    {
+                        string text = File.Exists(line) ? File.ReadAllText(line) : line;
+                        var sentences = PriorNetwork.Sentences(text);
+                        if (sentences.Count == 0)
+                            failures.Add($"{line}: no sentence to embed");
+                        else
+                            texts.Add((line, sentences));
+                    }
+                    foreach (var chunk in texts.Chunk(batchSize))
+                    {
+                        var vectors = network.EmbedReports(chunk.Select(c => c.Sentences).ToList());
+                        rows.AddRange(chunk.Select((c, k) => new Row { Input = c.Input, Embedding = vectors[k] }));
+                    }
                 }
-            }
-            var ml = new MLContext(seed: 1);
-            var schema = SchemaDefinition.Create(typeof(Row));
-            schema[nameof(Row.Embedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
-            var view = ml.Data.LoadFromEnumerable(rows, schema);
-            var path = Path.GetFullPath(parse.GetValue(output)!);
-            AtomicFile.Write(path, stream => ml.Data.SaveAsText(view, stream, separatorChar: '\t', headerRow: true, schema: false));
-            InputList.ReportFailures(failures, total);
-            Console.WriteLine($"{rows.Count} embeddings of {network.EmbeddingDim} written to {path}");
-            return 0;
-        }));
+                var ml = new MLContext(seed: 1);
+                var schema = SchemaDefinition.Create(typeof(Row));
+                schema[nameof(Row.Embedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
+                var view = ml.Data.LoadFromEnumerable(rows, schema);
+                var path = Path.GetFullPath(parse.GetValue(output)!);
+                AtomicFile.Write(path, stream => ml.Data.SaveAsText(view, stream, separatorChar: '\t', headerRow: true, schema: false));
+                InputList.ReportFailures(failures, total);
+                Console.WriteLine($"{rows.Count} embeddings of {network.EmbeddingDim} written to {path}");
+                return 0;
+            }));
         return command;
     }
 }

@@ -28,7 +28,8 @@ internal static class EnumOption
             {
                 var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(" ", result.Tokens.Select(t => t.Value));
                 foreach (var (candidate, value) in accepted)
-                    if (string.Equals(candidate, text, StringComparison.OrdinalIgnoreCase)) return value;
+                    if (string.Equals(candidate, text, StringComparison.OrdinalIgnoreCase))
+                        return value;
                 result.AddError($"{name} must be one of {string.Join(", ", names.Select(n => n.Text))}; not '{text}'.");
                 return defaultValue;
             },
@@ -38,14 +39,16 @@ internal static class EnumOption
     }
 
     /// <summary>The command-line spelling of <paramref name="value"/>.</summary>
-    public static string Text<T>(T value) where T : struct, Enum => Kebab(value.ToString());
+    public static string Text<T>(T value)
+        where T : struct, Enum => Kebab(value.ToString());
 
     private static string Kebab(string pascal)
     {
         var text = new StringBuilder(pascal.Length + 4);
         for (int i = 0; i < pascal.Length; i++)
         {
-            if (i > 0 && char.IsUpper(pascal[i]) && !char.IsUpper(pascal[i - 1])) text.Append('-');
+            if (i > 0 && char.IsUpper(pascal[i]) && !char.IsUpper(pascal[i - 1]))
+                text.Append('-');
             text.Append(char.ToLowerInvariant(pascal[i]));
         }
         return text.ToString();

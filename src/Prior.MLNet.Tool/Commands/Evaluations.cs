@@ -14,32 +14,63 @@ namespace Prior.MLNet.Tool.Commands;
 internal static class Evaluations
 {
     /// <summary>Held-out (validate + test split) MIMIC-CXR retrieval.</summary>
-    public static Retrieval.Result Retrieval(PriorNetwork network, string dataRootOrIndex, bool skipUnreadable = false, bool? usePrototypes = null)
+    public static Retrieval.Result Retrieval(
+        PriorNetwork network,
+        string dataRootOrIndex,
+        bool skipUnreadable = false,
+        bool? usePrototypes = null
+    )
     {
         var ml = new MLContext(seed: 1);
-        var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex);   // a root's folders and tables, or an index
-        var view = ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
-        {
-            IndexPath = found.IndexPath, ImageFolder = found.ImageFolder, ReportFolder = found.ReportFolder, MetadataPath = found.MetadataPath,
-            SplitPath = found.SplitPath, LabelsPath = found.LabelsPath, Splits = ["validate", "test"],
-        });
+        var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex); // a root's folders and tables, or an index
+        var view = ml.Data.LoadMimicCxr(
+            new MimicCxrLoaderOptions
+            {
+                IndexPath = found.IndexPath,
+                ImageFolder = found.ImageFolder,
+                ReportFolder = found.ReportFolder,
+                MetadataPath = found.MetadataPath,
+                SplitPath = found.SplitPath,
+                LabelsPath = found.LabelsPath,
+                Splits = ["validate", "test"],
+            }
+        );
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
         var skipped = new List<string>();
-        var result = Evaluation.Retrieval.Evaluate(network.Model, network.Tokenizer, studies, usePrototypes ?? network.UsePrototypes,
-            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail, skipped: skipped);
+        var result = Evaluation.Retrieval.Evaluate(
+            network.Model,
+            network.Tokenizer,
+            studies,
+            usePrototypes ?? network.UsePrototypes,
+            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,
+            skipped: skipped
+        );
         InputList.ReportFailures(skipped, studies.Count);
         return result;
     }
 
     /// <summary>Linear probes on CheXpert train.csv (frontal, U-Zeros, blank = 0), evaluated on valid.csv.</summary>
-    public static IReadOnlyList<LinearProbe.Result> LinearProbe(PriorNetwork network, string chexpert, IReadOnlyList<double> fractions, bool skipUnreadable = false)
+    public static IReadOnlyList<LinearProbe.Result> LinearProbe(
+        PriorNetwork network,
+        string chexpert,
+        IReadOnlyList<double> fractions,
+        bool skipUnreadable = false
+    )
     {
         var ml = new MLContext(seed: 1);
         var labels = ChexpertLabels.CompetitionFive;
         var (train, test) = CheXpertExamples(chexpert);
         var skipped = new List<string>();
-        var results = Evaluation.LinearProbe.Run(ml, network, train, test, labels, fractions,
-            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail, skipped: skipped);
+        var results = Evaluation.LinearProbe.Run(
+            ml,
+            network,
+            train,
+            test,
+            labels,
+            fractions,
+            unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,
+            skipped: skipped
+        );
         InputList.ReportFailures(skipped, train.Count + test.Count);
         return results;
     }
@@ -49,8 +80,16 @@ internal static class Evaluations
     /// from random weights with the same seed (the same images, head start and batch order): mean AUC on
     /// <paramref name="test"/> of each, per seed.
     /// </summary>
-    public static (List<double> Pretrained, List<double> Baseline) FineTuneClassification(PriorNetwork network, IReadOnlyList<LinearProbe.Example> train,
-        IReadOnlyList<LinearProbe.Example> test, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
+    public static (List<double> Pretrained, List<double> Baseline) FineTuneClassification(
+        PriorNetwork network,
+        IReadOnlyList<LinearProbe.Example> train,
+        IReadOnlyList<LinearProbe.Example> test,
+        double fraction,
+        IReadOnlyList<long> seeds,
+        int epochs,
+        bool freeze,
+        Action<string>? log = null
+    )
     {
         var labels = ChexpertLabels.CompetitionFive;
         var pretrained = new List<double>();
@@ -58,21 +97,50 @@ internal static class Evaluations
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(train.Count, fraction, seed).Select(i => train[i]).ToList();
-            var options = new Trainers.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed };
+            var options = new Trainers.FineTuningOptions
+            {
+                Epochs = epochs,
+                FreezeEncoder = freeze,
+                Seed = seed,
+            };
             var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
-            var withPrior = Downstream.ImageClassificationFineTuning.Run(network.Model, network.Model.Options, chosen, test, labels, options, mean, std);
-            var fromRandom = Downstream.ImageClassificationFineTuning.Run(null, network.Model.Options, chosen, test, labels, options, mean, std);
+            var withPrior = Downstream.ImageClassificationFineTuning.Run(
+                network.Model,
+                network.Model.Options,
+                chosen,
+                test,
+                labels,
+                options,
+                mean,
+                std
+            );
+            var fromRandom = Downstream.ImageClassificationFineTuning.Run(
+                null,
+                network.Model.Options,
+                chosen,
+                test,
+                labels,
+                options,
+                mean,
+                std
+            );
             pretrained.Add(withPrior.MeanAuc);
             baseline.Add(fromRandom.MeanAuc);
-            log?.Invoke($"seed {seed}: {chosen.Count} training images; mean AUC from PRIOR {withPrior.MeanAuc:0.000} ({string.Join(", ", withPrior.Auc.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}), from random weights {fromRandom.MeanAuc:0.000}");
+            log?.Invoke(
+                $"seed {seed}: {chosen.Count} training images; mean AUC from PRIOR {withPrior.MeanAuc:0.000} "
+                    + $"({string.Join(", ", withPrior.Auc.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}), from random weights "
+                    + $"{fromRandom.MeanAuc:0.000}"
+            );
         }
         return (pretrained, baseline);
     }
 
-    /// <summary>Share of RSNA's images held out for testing by <see cref="Detect"/> (a fixed, seed-independent split: RSNA's public labels have no split).</summary>
+    /// <summary>Share of RSNA's images held out for testing by <see cref="Detect"/> (a fixed, seed-independent split: RSNA's public labels
+    /// have no split).</summary>
     public const double DetectionTestShare = 0.2;
 
-    /// <summary>Share of the SIIM images held out for testing by <see cref="Segment"/> (a fixed, seed-independent split: SIIM's labels have no split).</summary>
+    /// <summary>Share of the SIIM images held out for testing by <see cref="Segment"/> (a fixed, seed-independent split: SIIM's labels have
+    /// no split).</summary>
     public const double SegmentationTestShare = 0.2;
 
     /// <summary>
@@ -80,17 +148,46 @@ internal static class Evaluations
     /// detector fine-tuned on <paramref name="fraction"/> of the rest from the network's ResNet and from random weights
     /// (the same images, head start and batch order).
     /// </summary>
-    public static (List<Downstream.DetectionFineTuning.Result> Pretrained, List<Downstream.DetectionFineTuning.Result> Baseline, List<Downstream.DetectionFineTuning.Example> Test)
-        Detect(PriorNetwork network, string rsnaRoot, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
+    public static (
+        List<Downstream.DetectionFineTuning.Result> Pretrained,
+        List<Downstream.DetectionFineTuning.Result> Baseline,
+        List<Downstream.DetectionFineTuning.Example> Test
+    ) Detect(
+        PriorNetwork network,
+        string rsnaRoot,
+        double fraction,
+        IReadOnlyList<long> seeds,
+        int epochs,
+        bool freeze,
+        Action<string>? log = null
+    )
     {
         var ml = new MLContext(seed: 1);
-        var images = ml.Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary), false)
-            .Select(i => new Downstream.DetectionFineTuning.Example(i.ImagePath, BoundingBox.FromFlat(i.Boxes))).ToList();
-        if (images.Count < 10) throw new InvalidDataException($"{rsnaRoot}: {images.Count} usable images ({summary}); detection needs at least 10.");
-        return AgainstRandomWeights(network, images, 0xDE7EC7, DetectionTestShare, fraction, seeds, epochs, freeze, Downstream.DetectionFineTuning.Run,
-            (seed, chosen, test, withPrior, fromRandom) => log?.Invoke($"seed {seed}: {chosen.Count} training images ({chosen.Count(c => c.Boxes.Count > 0)} with boxes), {test.Count} test; " +
-                $"mAP from PRIOR {withPrior.Map:0.000} (challenge IoUs {withPrior.MapChallenge:0.000}, threshold {withPrior.ScoreThreshold:0.00}), " +
-                $"from random weights {fromRandom.Map:0.000} ({fromRandom.MapChallenge:0.000}, threshold {fromRandom.ScoreThreshold:0.00})"));
+        var images = ml
+            .Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary), false)
+            .Select(i => new Downstream.DetectionFineTuning.Example(i.ImagePath, BoundingBox.FromFlat(i.Boxes)))
+            .ToList();
+        if (images.Count < 10)
+            throw new InvalidDataException($"{rsnaRoot}: {images.Count} usable images ({summary}); detection needs at least 10.");
+        return AgainstRandomWeights(
+            network,
+            images,
+            0xDE7EC7,
+            DetectionTestShare,
+            fraction,
+            seeds,
+            epochs,
+            freeze,
+            Downstream.DetectionFineTuning.Run,
+            (seed, chosen, test, withPrior, fromRandom) =>
+                log?.Invoke(
+                    $"seed {seed}: {chosen.Count} training images ({chosen.Count(c => c.Boxes.Count > 0)} with boxes), {test.Count} test; "
+                        + $"mAP from PRIOR {withPrior.Map:0.000} (challenge IoUs {withPrior.MapChallenge:0.000}, threshold "
+                        + $"{withPrior.ScoreThreshold:0.00}), "
+                        + $"from random weights {fromRandom.Map:0.000} ({fromRandom.MapChallenge:0.000}, threshold "
+                        + $"{fromRandom.ScoreThreshold:0.00})"
+                )
+        );
     }
 
     /// <summary>
@@ -98,33 +195,81 @@ internal static class Evaluations
     /// fine-tuned on <paramref name="fraction"/> of the rest from the network's ResNet and from random weights (the
     /// same images, decoder start and batch order).
     /// </summary>
-    public static (List<Downstream.SegmentationFineTuning.Result> Pretrained, List<Downstream.SegmentationFineTuning.Result> Baseline, List<Downstream.SegmentationFineTuning.Example> Test)
-        Segment(PriorNetwork network, string siimRoot, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze, Action<string>? log = null)
+    public static (
+        List<Downstream.SegmentationFineTuning.Result> Pretrained,
+        List<Downstream.SegmentationFineTuning.Result> Baseline,
+        List<Downstream.SegmentationFineTuning.Example> Test
+    ) Segment(
+        PriorNetwork network,
+        string siimRoot,
+        double fraction,
+        IReadOnlyList<long> seeds,
+        int epochs,
+        bool freeze,
+        Action<string>? log = null
+    )
     {
         var ml = new MLContext(seed: 1);
-        var images = ml.Data.CreateEnumerable<Data.Downstream.SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(siimRoot, out var summary), false)
-            .Select(i => new Downstream.SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels)).ToList();
-        if (images.Count < 10) throw new InvalidDataException($"{siimRoot}: {images.Count} usable images ({summary}); segmentation needs at least 10.");
-        return AgainstRandomWeights(network, images, 0x5111A, SegmentationTestShare, fraction, seeds, epochs, freeze, Downstream.SegmentationFineTuning.Run,
-            (seed, chosen, test, withPrior, fromRandom) => log?.Invoke($"seed {seed}: {chosen.Count} training images, {test.Count} test; " +
-                $"Dice from PRIOR {withPrior.Dice:0.000} (on positives {withPrior.DiceOnPositives:0.000}), from random weights {fromRandom.Dice:0.000} (on positives {fromRandom.DiceOnPositives:0.000}); " +
-                $"without the minimum mask size (PRIOR {withPrior.MinimumMaskPixels} px, random {fromRandom.MinimumMaskPixels} px) {withPrior.DiceWithoutMinimum:0.000} and {fromRandom.DiceWithoutMinimum:0.000}"));
+        var images = ml
+            .Data.CreateEnumerable<Data.Downstream.SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(siimRoot, out var summary), false)
+            .Select(i => new Downstream.SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels))
+            .ToList();
+        if (images.Count < 10)
+            throw new InvalidDataException($"{siimRoot}: {images.Count} usable images ({summary}); segmentation needs at least 10.");
+        return AgainstRandomWeights(
+            network,
+            images,
+            0x5111A,
+            SegmentationTestShare,
+            fraction,
+            seeds,
+            epochs,
+            freeze,
+            Downstream.SegmentationFineTuning.Run,
+            (seed, chosen, test, withPrior, fromRandom) =>
+                log?.Invoke(
+                    $"seed {seed}: {chosen.Count} training images, {test.Count} test; "
+                        + $"Dice from PRIOR {withPrior.Dice:0.000} (on positives {withPrior.DiceOnPositives:0.000}), from random weights "
+                        + $"{fromRandom.Dice:0.000} (on positives {fromRandom.DiceOnPositives:0.000}); "
+                        + $"without the minimum mask size (PRIOR {withPrior.MinimumMaskPixels} px, random {fromRandom.MinimumMaskPixels} "
+                        + $"px) {withPrior.DiceWithoutMinimum:0.000} and {fromRandom.DiceWithoutMinimum:0.000}"
+                )
+        );
     }
 
-    /// <summary>The delegate shape of the downstream tasks' <c>Run</c>: pretrained model (null: random weights), sizes, train, test, options, normalisation, log.</summary>
-    private delegate TResult TaskRun<TExample, TResult>(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<TExample> train, IReadOnlyList<TExample> test,
-        Trainers.FineTuningOptions options, float imageMean, float imageStd, Action<string>? log);
+    /// <summary>The delegate shape of the downstream tasks' <c>Run</c>: pretrained model (null: random weights), sizes, train, test,
+    /// options, normalisation, log.</summary>
+    private delegate TResult TaskRun<TExample, TResult>(
+        PriorModel? pretrained,
+        PriorModelOptions model,
+        IReadOnlyList<TExample> train,
+        IReadOnlyList<TExample> test,
+        Trainers.FineTuningOptions options,
+        float imageMean,
+        float imageStd,
+        Action<string>? log
+    );
 
     /// <summary>
     /// A fixed, seed-independent test share split off with <paramref name="splitSeed"/>; then per seed
     /// <paramref name="fraction"/> of the rest, trained from the network's ResNet and from random weights with the
     /// same images, options and batch order.
     /// </summary>
-    private static (List<TResult> Pretrained, List<TResult> Baseline, List<TExample> Test) AgainstRandomWeights<TExample, TResult>(PriorNetwork network,
-        IReadOnlyList<TExample> images, ulong splitSeed, double testShare, double fraction, IReadOnlyList<long> seeds, int epochs, bool freeze,
-        TaskRun<TExample, TResult> run, Action<long, List<TExample>, List<TExample>, TResult, TResult> report)
+    private static (List<TResult> Pretrained, List<TResult> Baseline, List<TExample> Test) AgainstRandomWeights<TExample, TResult>(
+        PriorNetwork network,
+        IReadOnlyList<TExample> images,
+        ulong splitSeed,
+        double testShare,
+        double fraction,
+        IReadOnlyList<long> seeds,
+        int epochs,
+        bool freeze,
+        TaskRun<TExample, TResult> run,
+        Action<long, List<TExample>, List<TExample>, TResult, TResult> report
+    )
     {
-        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
+        if (fraction is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
         var split = Enumerable.Range(0, images.Count).ToArray();
         new DeterministicRandom(splitSeed).Shuffle(split);
         int testCount = (int)Math.Round(testShare * images.Count);
@@ -136,7 +281,13 @@ internal static class Evaluations
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(pool.Count, fraction, seed).Select(i => pool[i]).ToList();
-            var options = new Trainers.FineTuningOptions { Epochs = epochs, FreezeEncoder = freeze, Seed = seed, BatchSize = 16 };
+            var options = new Trainers.FineTuningOptions
+            {
+                Epochs = epochs,
+                FreezeEncoder = freeze,
+                Seed = seed,
+                BatchSize = 16,
+            };
             pretrained.Add(run(network.Model, network.Model.Options, chosen, test, options, mean, std, null));
             baseline.Add(run(null, network.Model.Options, chosen, test, options, mean, std, null));
             report(seed, chosen, test, pretrained[^1], baseline[^1]);
@@ -149,17 +300,34 @@ internal static class Evaluations
     {
         var ml = new MLContext(seed: 1);
         var labels = ChexpertLabels.CompetitionFive;
-        List<LinearProbe.Example> Load(string csv) => ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions
-        {
-            Root = chexpert, Csv = csv, UncertainLabels = UncertaintyPolicy.Zeros, BlankLabel = 0,
-        }), false).Select(i => new LinearProbe.Example(i.ImagePath, labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray())).ToList();
+        List<LinearProbe.Example> Load(string csv) =>
+            ml
+                .Data.CreateEnumerable<CheXpertImage>(
+                    ml.Data.LoadCheXpert(
+                        new CheXpertLoaderOptions
+                        {
+                            Root = chexpert,
+                            Csv = csv,
+                            UncertainLabels = UncertaintyPolicy.Zeros,
+                            BlankLabel = 0,
+                        }
+                    ),
+                    false
+                )
+                .Select(i => new LinearProbe.Example(i.ImagePath, labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray()))
+                .ToList();
         return (Load("train.csv"), Load("valid.csv"));
     }
 
     private static List<MimicCxrStudy> Studies(string index, IReadOnlyList<string> splits)
     {
         var ml = new MLContext(seed: 1);
-        return ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = splits }), false).ToList();
+        return ml
+            .Data.CreateEnumerable<MimicCxrStudy>(
+                ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = splits }),
+                false
+            )
+            .ToList();
     }
 
     /// <summary>
@@ -168,7 +336,11 @@ internal static class Evaluations
     /// each sentence encoded alone, and each inside its report (as training and report embedding see it; the text tower
     /// is contextual). The index and the types are read once for both.
     /// </summary>
-    public static (PrototypeAnalysis.Result Alone, PrototypeAnalysis.Result InReports, int Untyped) Prototypes(PriorNetwork network, string index, string sentenceTypesPath)
+    public static (PrototypeAnalysis.Result Alone, PrototypeAnalysis.Result InReports, int Untyped) Prototypes(
+        PriorNetwork network,
+        string index,
+        string sentenceTypesPath
+    )
     {
         var types = Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
         var reports = Studies(index, ["validate", "test"]).Select(s => (IReadOnlyList<string>)s.Sentences).ToList();
@@ -176,20 +348,30 @@ internal static class Evaluations
         var typed = sentences.Where(types.ContainsKey).ToList();
         var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
         var alone = PrototypeAnalysis.Analyze(network.Model, network.Tokenizer, typed, typed.Select(t => types[t].Key).ToList(), training);
-        var inReports = PrototypeAnalysis.AnalyzeInReports(network.Model, network.Tokenizer, reports, t => types.TryGetValue(t, out var type) ? type.Key : null, training);
+        var inReports = PrototypeAnalysis.AnalyzeInReports(
+            network.Model,
+            network.Tokenizer,
+            reports,
+            t => types.TryGetValue(t, out var type) ? type.Key : null,
+            training
+        );
         return (alone, inReports, sentences.Count - typed.Count);
     }
 
-    /// <summary>Drafts for the held-out studies (their first frontal image) scored against their reports, beside the nearest-training-report baseline.</summary>
+    /// <summary>Drafts for the held-out studies (their first frontal image) scored against their reports, beside the
+    /// nearest-training-report baseline.</summary>
     public static ReportDraftEvaluation.Result Drafts(PriorNetwork network, string index)
     {
         static IReadOnlyList<string> Split(string text) => Data.Reports.SentenceSplitter.Split(text);
-        var cases = Studies(index, ["validate", "test"]).Select(s => new ReportDraftEvaluation.Case(s.ImagePaths[0], Split(s.Findings), Split(s.Impression))).ToList();
+        var cases = Studies(index, ["validate", "test"])
+            .Select(s => new ReportDraftEvaluation.Case(s.ImagePaths[0], Split(s.Findings), Split(s.Impression)))
+            .ToList();
         var training = Studies(index, ["train"]).Select(s => (Split(s.Findings), Split(s.Impression))).ToList();
         return ReportDraftEvaluation.Evaluate(network, cases, training);
     }
 
-    /// <summary>The report labeler's F1 per label (labels with at least 5 positives) against the synthetic reports' known labels, all splits.</summary>
+    /// <summary>The report labeler's F1 per label (labels with at least 5 positives) against the synthetic reports' known labels, all
+    /// splits.</summary>
     public static IReadOnlyDictionary<string, double> LabelerF1(string index)
     {
         var studies = Studies(index, ["train", "validate", "test"]);

@@ -1,7 +1,7 @@
-using Prior.MLNet.Trainers;
 using System.CommandLine;
 using System.Globalization;
 using Prior.MLNet.Downstream;
+using Prior.MLNet.Trainers;
 
 namespace Prior.MLNet.Tool.Commands;
 
@@ -11,9 +11,15 @@ namespace Prior.MLNet.Tool.Commands;
 /// </summary>
 internal sealed class FineTuningCommandOptions
 {
-    public Option<string> Model { get; } = new("--model") { Description = "The pretrained model (from pretrain, demo or import).", Required = true };
+    public Option<string> Model { get; } =
+        new("--model") { Description = "The pretrained model (from pretrain, demo or import).", Required = true };
     public Option<double> Fraction { get; }
-    public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the chosen training images.", DefaultValueFactory = _ => new FineTuningOptions().Epochs };
+    public Option<int> Epochs { get; } =
+        new("--epochs")
+        {
+            Description = "Passes over the chosen training images.",
+            DefaultValueFactory = _ => new FineTuningOptions().Epochs,
+        };
     public Option<bool> Freeze { get; }
     public Option<string> Seeds { get; }
 
@@ -21,9 +27,17 @@ internal sealed class FineTuningCommandOptions
     /// <param name="newPart">What is trained when the pretrained part is frozen ("the head", "the decoder", …).</param>
     public FineTuningCommandOptions(double defaultFraction, string newPart)
     {
-        Fraction = new("--fraction") { Description = "Share of the training images to fine-tune on (the paper: 0.01, 0.1, 1).", DefaultValueFactory = _ => defaultFraction };
+        Fraction = new("--fraction")
+        {
+            Description = "Share of the training images to fine-tune on (the paper: 0.01, 0.1, 1).",
+            DefaultValueFactory = _ => defaultFraction,
+        };
         Freeze = new("--freeze") { Description = $"Train {newPart} only, the pretrained image tower frozen." };
-        Seeds = new("--seeds") { Description = $"Comma-separated seeds: each picks the images, the start of {newPart} and the batch order, for both arms.", DefaultValueFactory = _ => "1,2,3" };
+        Seeds = new("--seeds")
+        {
+            Description = $"Comma-separated seeds: each picks the images, the start of {newPart} and the batch order, for both arms.",
+            DefaultValueFactory = _ => "1,2,3",
+        };
     }
 
     /// <summary>Adds the shared options to <paramref name="command"/>.</summary>
@@ -37,16 +51,22 @@ internal sealed class FineTuningCommandOptions
     public double FractionOf(ParseResult parse)
     {
         double share = parse.GetValue(Fraction);
-        if (share is <= 0 or > 1) throw new ArgumentOutOfRangeException("--fraction", share, "must be in (0, 1]");
+        if (share is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException("--fraction", share, "must be in (0, 1]");
         return share;
     }
 
     /// <summary>The seeds, in the order given.</summary>
-    public List<long> SeedsOf(ParseResult parse) => parse.GetValue(Seeds)!
-        .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-        .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed
-            : throw new ArgumentException($"--seeds: '{s}' is not a whole number."))
-        .ToList();
+    public List<long> SeedsOf(ParseResult parse) =>
+        parse
+            .GetValue(Seeds)!
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s =>
+                long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+                    ? seed
+                    : throw new ArgumentException($"--seeds: '{s}' is not a whole number.")
+            )
+            .ToList();
 
     /// <summary>"whole network fine-tuned" or "frozen tower", for the summary line.</summary>
     public string TrainingOf(ParseResult parse) => parse.GetValue(Freeze) ? "frozen tower" : "whole network fine-tuned";

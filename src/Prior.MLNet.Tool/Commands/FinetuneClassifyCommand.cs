@@ -14,32 +14,67 @@ internal static class FinetuneClassifyCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "A CheXpert folder (train.csv, valid.csv and the images), e.g. DIR/CheXpert-v1.0-small from prior synth.", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "A CheXpert folder (train.csv, valid.csv and the images), e.g. DIR/CheXpert-v1.0-small from prior synth.",
+            Required = true,
+        };
         var shared = new FineTuningCommandOptions(defaultFraction: 0.01, newPart: "the head");
-        var json = new Option<string?>("--json") { Description = "Write meanAuc, baselineMeanAuc (mean over seeds), their standard deviations and the per-seed figures." };
-        var command = new Command("finetune-classify", "Fine-tune PRIOR's image encoder on a fraction of CheXpert's labels against random initialisation (example: prior finetune-classify --data out/demo/data/CheXpert-v1.0-small --model out/demo/prior-tiny.zip --fraction 0.01).")
-            { data };
+        var json = new Option<string?>("--json")
+        {
+            Description = "Write meanAuc, baselineMeanAuc (mean over seeds), their standard deviations and the per-seed figures.",
+        };
+        var command = new Command(
+            "finetune-classify",
+            "Fine-tune PRIOR's image encoder on a fraction of CheXpert's labels against random initialisation (example: prior "
+                + "finetune-classify --data out/demo/data/CheXpert-v1.0-small --model out/demo/prior-tiny.zip --fraction 0.01)."
+        )
+        {
+            data,
+        };
         shared.AddTo(command);
         command.Options.Add(json);
         command.SetAction(parse => CommandRunner.Run("finetune-classify", () =>
-        {
-            using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
-            var (train, test) = Evaluations.CheXpertExamples(parse.GetValue(data)!);
-            double share = shared.FractionOf(parse);
-            var seedList = shared.SeedsOf(parse);
-            var (pretrained, baseline) = Evaluations.FineTuneClassification(network, train, test, share, seedList, parse.GetValue(shared.Epochs), parse.GetValue(shared.Freeze),
-                line => Console.WriteLine(line));
-            var (mean, sd) = FineTuningCommandOptions.MeanAndSd(pretrained);
-            var (baseMean, baseSd) = FineTuningCommandOptions.MeanAndSd(baseline);
-            Console.WriteLine($"{share:P0} of the labels ({seedList.Count} seeds, {parse.GetValue(shared.Epochs)} epochs, {shared.TrainingOf(parse)}): mean AUC {mean:0.000} ± {sd:0.000} from PRIOR, {baseMean:0.000} ± {baseSd:0.000} from random weights");
-            if (parse.GetValue(json) is { } path)
-                AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["meanAuc"] = mean, ["meanAucSd"] = sd, ["baselineMeanAuc"] = baseMean, ["baselineMeanAucSd"] = baseSd,
-                    ["fraction"] = share, ["seeds"] = seedList, ["perSeedMeanAuc"] = pretrained, ["perSeedBaselineMeanAuc"] = baseline,
-                })));
-            return 0;
-        }));
+            {
+                using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
+                var (train, test) = Evaluations.CheXpertExamples(parse.GetValue(data)!);
+                double share = shared.FractionOf(parse);
+                var seedList = shared.SeedsOf(parse);
+                var (pretrained, baseline) = Evaluations.FineTuneClassification(
+                    network,
+                    train,
+                    test,
+                    share,
+                    seedList,
+                    parse.GetValue(shared.Epochs),
+                    parse.GetValue(shared.Freeze),
+                    line => Console.WriteLine(line)
+                );
+                var (mean, sd) = FineTuningCommandOptions.MeanAndSd(pretrained);
+                var (baseMean, baseSd) = FineTuningCommandOptions.MeanAndSd(baseline);
+                Console.WriteLine(
+                    $"{share:P0} of the labels ({seedList.Count} seeds, {parse.GetValue(shared.Epochs)} epochs, "
+                        + $"{shared.TrainingOf(parse)}): mean AUC {mean:0.000} ± {sd:0.000} from PRIOR, {baseMean:0.000} ± "
+                        + $"{baseSd:0.000} from random weights"
+                );
+                if (parse.GetValue(json) is { } path)
+                    AtomicFile.WriteText(path, w => w.Write(
+                            JsonSerializer.Serialize(
+                                new Dictionary<string, object>
+                                {
+                                    ["meanAuc"] = mean,
+                                    ["meanAucSd"] = sd,
+                                    ["baselineMeanAuc"] = baseMean,
+                                    ["baselineMeanAucSd"] = baseSd,
+                                    ["fraction"] = share,
+                                    ["seeds"] = seedList,
+                                    ["perSeedMeanAuc"] = pretrained,
+                                    ["perSeedBaselineMeanAuc"] = baseline,
+                                }
+                            )
+                        ));
+                return 0;
+            }));
         return command;
     }
 }

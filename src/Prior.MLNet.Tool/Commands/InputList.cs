@@ -18,17 +18,23 @@ internal static class InputList
     }
 
     /// <summary>The <c>--skip-unreadable</c> option every command that reads images takes.</summary>
-    public static Option<bool> SkipUnreadableOption() => new("--skip-unreadable")
-    {
-        Description = "Skip images that cannot be read (listed with the reason at the end) instead of stopping at the first one.",
-    };
+    public static Option<bool> SkipUnreadableOption() =>
+        new("--skip-unreadable")
+        {
+            Description = "Skip images that cannot be read (listed with the reason at the end) instead of stopping at the first one.",
+        };
 
     /// <summary>
     /// Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason. Without
     /// <paramref name="skip"/> the first unreadable image stops the command with one line naming its row (counted from
     /// <paramref name="firstRow"/>, the 0-based position of <paramref name="paths"/>' first one in the whole list) and file.
     /// </summary>
-    private static (float[]?[] Pixels, List<string> Failures) DecodeAll(IReadOnlyList<string> paths, ImagePreprocessor preprocessor, bool skip, int firstRow = 0)
+    private static (float[]?[] Pixels, List<string> Failures) DecodeAll(
+        IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor,
+        bool skip,
+        int firstRow = 0
+    )
     {
         var (pixels, reasons) = preprocessor.LoadAll(paths);
         if (!skip && Array.FindIndex(reasons, r => r is not null) is var first and >= 0)
@@ -42,20 +48,36 @@ internal static class InputList
     /// Returns the list positions of the readable images, their results in the same order, and the skipped ones.
     /// Progress (a bar on a terminal, a line per tenth otherwise) is labelled <paramref name="what"/>.
     /// </summary>
-    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, string what = "images") =>
-        MapInBatches(paths, preprocessor, skip, batchSize, (_, pixels) => map(pixels), what);
+    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(
+        IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor,
+        bool skip,
+        int batchSize,
+        Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
+        string what = "images"
+    ) => MapInBatches(paths, preprocessor, skip, batchSize, (_, pixels) => map(pixels), what);
 
     /// <summary>
     /// As above, with each batch's list positions given to <paramref name="map"/> beside its pixels, for callers that
     /// write each result out as it comes (and return something small) instead of holding every result.
     /// </summary>
-    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, string what = "images") =>
-        LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live));
+    public static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(
+        IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor,
+        bool skip,
+        int batchSize,
+        Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
+        string what = "images"
+    ) => LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live));
 
-    private static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(IReadOnlyList<string> paths,
-        ImagePreprocessor preprocessor, bool skip, int batchSize, Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map, LiveProgress live)
+    private static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(
+        IReadOnlyList<string> paths,
+        ImagePreprocessor preprocessor,
+        bool skip,
+        int batchSize,
+        Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
+        LiveProgress live
+    )
     {
         var readable = new List<int>();
         var results = new List<TResult>();
@@ -82,7 +104,8 @@ internal static class InputList
     /// <summary>Prints the skipped inputs, one line each.</summary>
     public static void ReportFailures(IReadOnlyList<string> failures, int total)
     {
-        if (failures.Count == 0) return;
+        if (failures.Count == 0)
+            return;
         Console.WriteLine($"skipped {failures.Count} of {total} inputs:");
         foreach (var failure in failures)
             Console.WriteLine("  " + failure);

@@ -12,29 +12,45 @@ internal static class LabelReportsCommand
 {
     public static Command Create()
     {
-        var reports = new Option<string>("--reports") { Description = "A text file with one report per line: a report .txt path, or the report's text.", Required = true };
-        var output = new Option<string>("--out") { Description = "CSV: Report, then the 14 labels in CheXpert's order (1.0, 0.0, -1.0 or blank).", Required = true };
-        var command = new Command("label-reports", "Label radiology reports with the 14 CheXpert observations (rule-based) (example: prior label-reports --reports reports.txt --out labels.csv).") { reports, output };
-        command.SetAction(parse => CommandRunner.Run("label-reports", () =>
+        var reports = new Option<string>("--reports")
         {
-            var labeler = new ChexpertReportLabeler();
-            var lines = InputList.Read(parse.GetValue(reports)!);
-            var path = Path.GetFullPath(parse.GetValue(output)!);
-            var rows = new List<string[]>();
-            foreach (var line in lines)
+            Description = "A text file with one report per line: a report .txt path, or the report's text.",
+            Required = true,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "CSV: Report, then the 14 labels in CheXpert's order (1.0, 0.0, -1.0 or blank).",
+            Required = true,
+        };
+        var command = new Command(
+            "label-reports",
+            "Label radiology reports with the 14 CheXpert observations (rule-based) (example: prior label-reports --reports reports.txt "
+                + "--out labels.csv)."
+        )
+        {
+            reports,
+            output,
+        };
+        command.SetAction(parse => CommandRunner.Run("label-reports", () =>
             {
-                var labels = labeler.Label(File.Exists(line) ? File.ReadAllText(line) : line);
-                rows.Add([line, .. labels.Select(v => float.IsNaN(v) ? "" : v.ToString("0.0", CultureInfo.InvariantCulture))]);
-            }
-            AtomicFile.WriteText(path, w =>
-            {
-                CsvWriter.WriteRow(w, ["Report", .. ChexpertLabels.Names]);
-                foreach (var row in rows)
-                    CsvWriter.WriteRow(w, row);
-            });
-            Console.WriteLine($"{rows.Count} reports labelled, written to {path}");
-            return 0;
-        }));
+                var labeler = new ChexpertReportLabeler();
+                var lines = InputList.Read(parse.GetValue(reports)!);
+                var path = Path.GetFullPath(parse.GetValue(output)!);
+                var rows = new List<string[]>();
+                foreach (var line in lines)
+                {
+                    var labels = labeler.Label(File.Exists(line) ? File.ReadAllText(line) : line);
+                    rows.Add([line, .. labels.Select(v => float.IsNaN(v) ? "" : v.ToString("0.0", CultureInfo.InvariantCulture))]);
+                }
+                AtomicFile.WriteText(path, w =>
+                {
+                    CsvWriter.WriteRow(w, ["Report", .. ChexpertLabels.Names]);
+                    foreach (var row in rows)
+                        CsvWriter.WriteRow(w, row);
+                });
+                Console.WriteLine($"{rows.Count} reports labelled, written to {path}");
+                return 0;
+            }));
         return command;
     }
 }

@@ -35,8 +35,15 @@ internal sealed partial class LiveProgress
         public readonly TimeSpan Start = start;
     }
 
-    private LiveProgress(string description, string unit, long total, IAnsiConsole? console, ProgressContext? context, bool milestones,
-        System.Collections.Concurrent.ConcurrentDictionary<int, string>? units = null)
+    private LiveProgress(
+        string description,
+        string unit,
+        long total,
+        IAnsiConsole? console,
+        ProgressContext? context,
+        bool milestones,
+        System.Collections.Concurrent.ConcurrentDictionary<int, string>? units = null
+    )
     {
         _units = units ?? new();
         _description = description;
@@ -62,12 +69,18 @@ internal sealed partial class LiveProgress
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         T result = default!;
         var units = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
-        console.Progress()
+        console
+            .Progress()
             .AutoClear(false)
             .HideCompleted(false)
             // Narrow enough for an 80-column terminal: what, count and rate, bar, percentage, time left.
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new CountColumn(units), new ProgressBarColumn { Width = 15 },
-                new PercentageColumn(), new RemainingTimeColumn())
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new CountColumn(units),
+                new ProgressBarColumn { Width = 15 },
+                new PercentageColumn(),
+                new RemainingTimeColumn()
+            )
             .Start(context =>
             {
                 var progress = new LiveProgress(description, unit, total, console, context, milestones, units);
@@ -99,7 +112,8 @@ internal sealed partial class LiveProgress
         Report(p.GlobalStep, $"stage {(int)p.Stage} epoch {p.Epoch + 1} loss {p.Losses.GetValueOrDefault("total"):0.00}");
     }
 
-    /// <summary>Reports <paramref name="done"/> units done; <paramref name="status"/> (short) replaces the description on the bar.</summary>
+    /// <summary>Reports <paramref name="done"/> units done; <paramref name="status"/> (short) replaces the description on the
+    /// bar.</summary>
     public void Report(long done, string? status = null)
     {
         lock (_gate)
@@ -117,8 +131,10 @@ internal sealed partial class LiveProgress
     {
         lock (_gate)
         {
-            if (_console is not null) _console.WriteLine(text);
-            else Console.WriteLine(text);
+            if (_console is not null)
+                _console.WriteLine(text);
+            else
+                Console.WriteLine(text);
         }
     }
 
@@ -137,13 +153,18 @@ internal sealed partial class LiveProgress
             phase.Task.Description = Markup.Escape(status ?? name);
             return;
         }
-        if (!_milestones || phase.Total <= 0) return;
+        if (!_milestones || phase.Total <= 0)
+            return;
         int milestone = (int)Math.Min(10, done * 10 / phase.Total);
-        if (milestone <= phase.Milestone) return;
+        if (milestone <= phase.Milestone)
+            return;
         phase.Milestone = milestone;
         double rate = done / Math.Max((now - phase.Start).TotalSeconds, 1e-9);
         var left = TimeSpan.FromSeconds(Math.Round((phase.Total - done) / Math.Max(rate, 1e-9)));
-        Console.Error.WriteLine($"{name}: {done}/{phase.Total} {phase.Unit} ({milestone * 10} %), {rate:0.#} {phase.Unit}/s, {left:hh\\:mm\\:ss} left{(status is null ? "" : ", " + status)}");
+        Console.Error.WriteLine(
+            $"{name}: {done}/{phase.Total} {phase.Unit} ({milestone * 10} %), {rate:0.#} {phase.Unit}/s, {left:hh\\:mm\\:ss} "
+                + $"left{(status is null ? "" : ", " + status)}"
+        );
     }
 
     [GeneratedRegex(@"^(?<what>[^:]+): (?<done>\d+)/(?<total>\d+) (?<unit>\w+)")]
@@ -159,8 +180,10 @@ internal sealed partial class LiveProgress
                 owner.Line(value);
                 return;
             }
-            string what = match.Groups["what"].Value, unit = match.Groups["unit"].Value;
-            long done = long.Parse(match.Groups["done"].Value, CultureInfo.InvariantCulture), total = long.Parse(match.Groups["total"].Value, CultureInfo.InvariantCulture);
+            string what = match.Groups["what"].Value,
+                unit = match.Groups["unit"].Value;
+            long done = long.Parse(match.Groups["done"].Value, CultureInfo.InvariantCulture),
+                total = long.Parse(match.Groups["total"].Value, CultureInfo.InvariantCulture);
             lock (owner._gate)
             {
                 if (!owner._phases.TryGetValue(what, out var phase))
@@ -175,7 +198,14 @@ internal sealed partial class LiveProgress
     // "done/total unit rate/s" from the task's own count and Spectre's running speed.
     private sealed class CountColumn(System.Collections.Concurrent.ConcurrentDictionary<int, string> units) : ProgressColumn
     {
-        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
-            new Spectre.Console.Text($"{task.Value:0}/{task.MaxValue:0} {units.GetValueOrDefault(task.Id, "")} {task.Speed ?? 0:0.#}/s", new Style(Color.Grey));
+        public override Spectre.Console.Rendering.IRenderable Render(
+            Spectre.Console.Rendering.RenderOptions options,
+            ProgressTask task,
+            TimeSpan deltaTime
+        ) =>
+            new Spectre.Console.Text(
+                $"{task.Value:0}/{task.MaxValue:0} {units.GetValueOrDefault(task.Id, "")} {task.Speed ?? 0:0.#}/s",
+                new Style(Color.Grey)
+            );
     }
 }

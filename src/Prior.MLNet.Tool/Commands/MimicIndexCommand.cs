@@ -8,41 +8,66 @@ internal static class MimicIndexCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Root holding mimic-cxr-jpg/2.0.0/ and mimic-cxr-reports/ (as 'prior synth' writes them, or PhysioNet's download).", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description =
+                "Root holding mimic-cxr-jpg/2.0.0/ and mimic-cxr-reports/ (as 'prior synth' writes them, or PhysioNet's download).",
+            Required = true,
+        };
         var output = new Option<string>("--out") { Description = "Index file to write (JSON Lines; .gz compresses).", Required = true };
         var images = new Option<string?>("--images") { Description = "MIMIC-CXR-JPG files/ folder, when not under --data." };
         var reports = new Option<string?>("--reports") { Description = "MIMIC-CXR reports files/ folder, when not under --data." };
         var metadata = new Option<string?>("--metadata") { Description = "mimic-cxr-2.0.0-metadata.csv(.gz), when not under --data." };
         var split = new Option<string?>("--split") { Description = "mimic-cxr-2.0.0-split.csv(.gz), when not under --data." };
         var labels = new Option<string?>("--labels") { Description = "mimic-cxr-2.0.0-chexpert.csv(.gz), when not under --data." };
-        var minSentences = new Option<int>("--min-sentences") { Description = "Drop studies with fewer sentences in FINDINGS + IMPRESSION.", DefaultValueFactory = _ => Defaults.MinReportSentences };
-        var list = new Option<int>("--list") { Description = "How many skipped items to print by name.", DefaultValueFactory = _ => 20 };
-        var command = new Command("mimic-index", "Write the PRIOR pretraining index of a MIMIC-CXR install: one record per usable study, with the skips by reason (example: prior mimic-index --data mimic --out index.jsonl.gz).")
+        var minSentences = new Option<int>("--min-sentences")
         {
-            data, output, images, reports, metadata, split, labels, minSentences, list,
+            Description = "Drop studies with fewer sentences in FINDINGS + IMPRESSION.",
+            DefaultValueFactory = _ => Defaults.MinReportSentences,
+        };
+        var list = new Option<int>("--list") { Description = "How many skipped items to print by name.", DefaultValueFactory = _ => 20 };
+        var command = new Command(
+            "mimic-index",
+            "Write the PRIOR pretraining index of a MIMIC-CXR install: one record per usable study, with the skips by reason (example: "
+                + "prior mimic-index --data mimic --out index.jsonl.gz)."
+        )
+        {
+            data,
+            output,
+            images,
+            reports,
+            metadata,
+            split,
+            labels,
+            minSentences,
+            list,
         };
         command.SetAction(parse => CommandRunner.Run("mimic-index", () =>
-        {
-            var root = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
-            var summary = LiveProgress.Run("mimic-index", "studies", 0, live => MimicCxrIndex.Write(new MimicCxrLoaderOptions
             {
-                ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
-                ReportFolder = parse.GetValue(reports) ?? root.ReportFolder,
-                MetadataPath = parse.GetValue(metadata) ?? root.MetadataPath,
-                SplitPath = parse.GetValue(split) ?? root.SplitPath,
-                LabelsPath = parse.GetValue(labels) ?? root.LabelsPath,
-                MinSentences = parse.GetValue(minSentences),
-                Progress = live.Messages(),
-            }, parse.GetValue(output)!));
-            Console.WriteLine($"studies indexed: {summary.Accepted}");
-            Console.WriteLine($"skipped: {(summary.Skipped.Count == 0 ? "none" : string.Join(", ", summary.Skipped.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}")))}");
-            foreach (var item in summary.Items.Take(parse.GetValue(list)))
-                Console.WriteLine($"  {item}");
-            if (summary.Items.Count > parse.GetValue(list))
-                Console.WriteLine($"  … {summary.Items.Count - parse.GetValue(list)} more");
-            Console.WriteLine($"written to {Path.GetFullPath(parse.GetValue(output)!)}");
-            return 0;
-        }));
+                var root = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
+                var summary = LiveProgress.Run("mimic-index", "studies", 0, live => MimicCxrIndex.Write(
+                        new MimicCxrLoaderOptions
+                        {
+                            ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
+                            ReportFolder = parse.GetValue(reports) ?? root.ReportFolder,
+                            MetadataPath = parse.GetValue(metadata) ?? root.MetadataPath,
+                            SplitPath = parse.GetValue(split) ?? root.SplitPath,
+                            LabelsPath = parse.GetValue(labels) ?? root.LabelsPath,
+                            MinSentences = parse.GetValue(minSentences),
+                            Progress = live.Messages(),
+                        },
+                        parse.GetValue(output)!
+                    ));
+                Console.WriteLine($"studies indexed: {summary.Accepted}");
+                var skipped = summary.Skipped.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}");
+                Console.WriteLine($"skipped: {(summary.Skipped.Count == 0 ? "none" : string.Join(", ", skipped))}");
+                foreach (var item in summary.Items.Take(parse.GetValue(list)))
+                    Console.WriteLine($"  {item}");
+                if (summary.Items.Count > parse.GetValue(list))
+                    Console.WriteLine($"  … {summary.Items.Count - parse.GetValue(list)} more");
+                Console.WriteLine($"written to {Path.GetFullPath(parse.GetValue(output)!)}");
+                return 0;
+            }));
         return command;
     }
 }

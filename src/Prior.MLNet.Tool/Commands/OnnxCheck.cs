@@ -16,7 +16,10 @@ internal static class OnnxCheck
     public static float[][] Pixels(int size, int count, int seed)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, size * size).Select(_ => (float)random.NextDouble()).ToArray()).ToArray();
+        return Enumerable
+            .Range(0, count)
+            .Select(_ => Enumerable.Range(0, size * size).Select(_ => (float)random.NextDouble()).ToArray())
+            .ToArray();
     }
 
     /// <summary>The graph's float outputs for images [N][S·S], by output name, one row per image.</summary>
@@ -32,19 +35,32 @@ internal static class OnnxCheck
     {
         using var session = new InferenceSession(path);
         var onnx = RunImages(session, pixels, network.Model.Options.ImageSize);
-        var (global, local) = network.EmbedImages(Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd),
-            onnx.ContainsKey(PriorOnnxExport.LocalEmbeddingsOutput));
+        var (global, local) = network.EmbedImages(
+            Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd),
+            onnx.ContainsKey(PriorOnnxExport.LocalEmbeddingsOutput)
+        );
         double worst = Largest(global, onnx[PriorOnnxExport.EmbeddingOutput]);
         return local is null ? worst : Math.Max(worst, Largest(local, onnx[PriorOnnxExport.LocalEmbeddingsOutput]));
     }
 
     /// <summary>Largest |ONNX − TorchSharp| of the zero-shot scores.</summary>
-    public static double ZeroShot(PriorNetwork network, IReadOnlyDictionary<string, IReadOnlyList<string>> prompts, string path, float[][] pixels)
+    public static double ZeroShot(
+        PriorNetwork network,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> prompts,
+        string path,
+        float[][] pixels
+    )
     {
         using var session = new InferenceSession(path);
         var onnx = RunImages(session, pixels, network.Model.Options.ImageSize);
-        using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
-            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
+        using var classifier = new ZeroShotClassifier(
+            network.Model,
+            network.Tokenizer,
+            network.UsePrototypes,
+            prompts,
+            network.Inference.ZeroShotImageMean,
+            network.Inference.ZeroShotImageStd
+        );
         var torch = classifier.ScorePixels(Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
         return Largest(torch, onnx[PriorOnnxExport.ScoresOutput]);
     }
@@ -53,13 +69,16 @@ internal static class OnnxCheck
     public static double ReportEncoder(PriorNetwork network, string path, IReadOnlyList<IReadOnlyList<string>> reports)
     {
         var encoded = reports.Select(r => network.Tokenizer.Encode(r)).ToList();
-        int n = encoded.Count, length = network.Tokenizer.MaxLength;
-        DenseTensor<long> Input(Func<Prior.MLNet.Text.TokenizedReport, long[]> field) => new(encoded.SelectMany(field).ToArray(), [n, length]);
+        int n = encoded.Count,
+            length = network.Tokenizer.MaxLength;
+        DenseTensor<long> Input(Func<Prior.MLNet.Text.TokenizedReport, long[]> field) =>
+            new(encoded.SelectMany(field).ToArray(), [n, length]);
         using var session = new InferenceSession(path);
         using var results = session.Run([
             NamedOnnxValue.CreateFromTensor(PriorOnnxExport.InputIdsInput, Input(e => e.InputIds)),
             NamedOnnxValue.CreateFromTensor(PriorOnnxExport.AttentionMaskInput, Input(e => e.AttentionMask)),
-            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.SentenceIndexInput, Input(e => e.SentenceIndex))]);
+            NamedOnnxValue.CreateFromTensor(PriorOnnxExport.SentenceIndexInput, Input(e => e.SentenceIndex)),
+        ]);
         return Largest(network.EmbedReports(reports), Rows(results.Single().AsTensor<float>().ToArray(), n));
     }
 
@@ -75,7 +94,8 @@ internal static class OnnxCheck
 
     private static double Largest(IReadOnlyList<float[]> expected, IReadOnlyList<float[]> actual)
     {
-        if (expected.Count != actual.Count) throw new InvalidOperationException($"ONNX gave {actual.Count} rows, TorchSharp {expected.Count}.");
+        if (expected.Count != actual.Count)
+            throw new InvalidOperationException($"ONNX gave {actual.Count} rows, TorchSharp {expected.Count}.");
         double worst = 0;
         for (int i = 0; i < expected.Count; i++)
         {

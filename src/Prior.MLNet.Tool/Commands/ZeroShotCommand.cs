@@ -17,30 +17,73 @@ internal static class ZeroShotCommand
     {
         var modelPath = new Option<string>("--model") { Description = "A model file from 'prior pretrain'.", Required = true };
         var chexpert = new Option<string>("--chexpert") { Description = "The CheXpert-v1.0-small folder.", Required = true };
-        var subset = new Option<string?>("--subset") { Description = "'authors' (the PRIOR authors' exact selection, shipped), a 5x200 CSV, or a selection JSON in the authors' format (default: built from train.csv with seed 114514)." };
-        var prompts = new Option<string?>("--prompts") { Description = "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official weights)." };
+        var subset = new Option<string?>("--subset")
+        {
+            Description =
+                "'authors' (the PRIOR authors' exact selection, shipped), a 5x200 CSV, or a selection JSON in the authors' format "
+                + "(default: built from train.csv with seed 114514).",
+        };
+        var prompts = new Option<string?>("--prompts")
+        {
+            Description =
+                "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official "
+                + "weights).",
+        };
         var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
         var skip = InputList.SkipUnreadableOption();
-        var command = new Command("zero-shot", "Zero-shot classification of the CheXpert 5x200 set (example: prior zero-shot --model prior.zip --chexpert CheXpert-v1.0-small --subset authors).") { modelPath, chexpert, subset, prompts, json, skip };
-        command.SetAction(parse => CommandRunner.Run("zero-shot", () =>
+        var command = new Command(
+            "zero-shot",
+            "Zero-shot classification of the CheXpert 5x200 set (example: prior zero-shot --model prior.zip --chexpert "
+                + "CheXpert-v1.0-small --subset authors)."
+        )
         {
-            var result = Run(parse.GetValue(modelPath)!, parse.GetValue(chexpert)!, parse.GetValue(subset), parse.GetValue(prompts), parse.GetValue(skip));
-            Console.WriteLine($"accuracy {result.Metrics.MicroAccuracy:0.000}, macro accuracy {result.Metrics.MacroAccuracy:0.000}, macro F1 {result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Metrics.LogLoss:0.000}");
-            Console.WriteLine(result.Metrics.ConfusionMatrix.GetFormattedConfusionTable());
-            if (parse.GetValue(json) is { } path)
+            modelPath,
+            chexpert,
+            subset,
+            prompts,
+            json,
+            skip,
+        };
+        command.SetAction(parse => CommandRunner.Run("zero-shot", () =>
             {
-                AtomicFile.WriteText(path, w => w.Write(JsonSerializer.Serialize(new Dictionary<string, double>
+                var result = Run(
+                    parse.GetValue(modelPath)!,
+                    parse.GetValue(chexpert)!,
+                    parse.GetValue(subset),
+                    parse.GetValue(prompts),
+                    parse.GetValue(skip)
+                );
+                Console.WriteLine(
+                    $"accuracy {result.Metrics.MicroAccuracy:0.000}, macro accuracy {result.Metrics.MacroAccuracy:0.000}, macro F1 "
+                        + $"{result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Metrics.LogLoss:0.000}"
+                );
+                Console.WriteLine(result.Metrics.ConfusionMatrix.GetFormattedConfusionTable());
+                if (parse.GetValue(json) is { } path)
                 {
-                    ["accuracy"] = result.Metrics.MicroAccuracy, ["macroF1"] = result.MacroF1, ["kappa"] = result.Kappa,
-                })));
-            }
-            return 0;
-        }));
+                    AtomicFile.WriteText(path, w => w.Write(
+                            JsonSerializer.Serialize(
+                                new Dictionary<string, double>
+                                {
+                                    ["accuracy"] = result.Metrics.MicroAccuracy,
+                                    ["macroF1"] = result.MacroF1,
+                                    ["kappa"] = result.Kappa,
+                                }
+                            )
+                        ));
+                }
+                return 0;
+            }));
         return command;
     }
 
     /// <summary>Runs the evaluation (shared with the demo).</summary>
-    public static ZeroShotEvaluation.Result Run(string modelPath, string chexpert, string? subset, string? prompts, bool skipUnreadable = false)
+    public static ZeroShotEvaluation.Result Run(
+        string modelPath,
+        string chexpert,
+        string? subset,
+        string? prompts,
+        bool skipUnreadable = false
+    )
     {
         using var network = PriorNetwork.Load(modelPath);
         return Evaluate(network, chexpert, subset, prompts, skipUnreadable);
@@ -50,8 +93,15 @@ internal static class ZeroShotCommand
     /// Scores the 5x200 set with <paramref name="network"/>; <paramref name="usePrototypes"/> overrides whether the
     /// class prompts go through the sentence bank (null: as the network was trained).
     /// </summary>
-    public static ZeroShotEvaluation.Result Evaluate(PriorNetwork network, string chexpert, string? subset, string? prompts, bool skipUnreadable = false,
-        bool? usePrototypes = null, bool quiet = false)
+    public static ZeroShotEvaluation.Result Evaluate(
+        PriorNetwork network,
+        string chexpert,
+        string? subset,
+        string? prompts,
+        bool skipUnreadable = false,
+        bool? usePrototypes = null,
+        bool quiet = false
+    )
     {
         var model = network.Model;
         var subsetPath = subset;
@@ -79,10 +129,22 @@ internal static class ZeroShotCommand
             "ensemble" => ZeroShotPromptSet.Ensemble,
             _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
         };
-        using var classifier = new ZeroShotClassifier(model, network.Tokenizer, usePrototypes ?? network.UsePrototypes, ZeroShotPrompts.For(set, classes),
-            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-        var (readable, scores, failures) = InputList.MapInBatches(images.Select(i => i.ImagePath).ToList(), classifier.Preprocessor, skipUnreadable, 64,
-            classifier.ScorePixels, "zero-shot");
+        using var classifier = new ZeroShotClassifier(
+            model,
+            network.Tokenizer,
+            usePrototypes ?? network.UsePrototypes,
+            ZeroShotPrompts.For(set, classes),
+            network.Inference.ZeroShotImageMean,
+            network.Inference.ZeroShotImageStd
+        );
+        var (readable, scores, failures) = InputList.MapInBatches(
+            images.Select(i => i.ImagePath).ToList(),
+            classifier.Preprocessor,
+            skipUnreadable,
+            64,
+            classifier.ScorePixels,
+            "zero-shot"
+        );
         if (readable.Count == 0)
             throw new InvalidDataException($"{chexpert}: none of the subset's images could be read.");
         truth = readable.Select(i => truth[i]).ToList();

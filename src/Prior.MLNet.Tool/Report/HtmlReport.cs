@@ -20,11 +20,18 @@ internal static class HtmlReport
     public sealed record Metric(string Name, double Value, string Meaning);
 
     /// <summary>Writes the report to <paramref name="path"/> (atomically); pictures whose file is missing are left out.</summary>
-    public static void Write(string path, string title, IReadOnlyList<Metric> metrics, IReadOnlyList<(string Name, string Value)> settings,
-        IReadOnlyList<Picture> pictures, IReadOnlyList<(string Title, string Text)> notes)
+    public static void Write(
+        string path,
+        string title,
+        IReadOnlyList<Metric> metrics,
+        IReadOnlyList<(string Name, string Value)> settings,
+        IReadOnlyList<Picture> pictures,
+        IReadOnlyList<(string Title, string Text)> notes
+    )
     {
         var html = new StringBuilder();
-        html.Append($$"""
+        html.Append(
+            $$"""
             <!DOCTYPE html>
             <html lang="en">
             <head>
@@ -43,10 +50,18 @@ internal static class HtmlReport
             <body>
             <h1>{{E(title)}}</h1>
             <div class="layout"><section><h2>Metrics</h2><table>
-            """);
+            """
+        );
         html.Append('\n');
         foreach (var m in metrics)
-            html.Append($"<tr><th>{E(m.Name)}</th><td class=\"value\">{m.Value.ToString(m.Value == Math.Round(m.Value) && Math.Abs(m.Value) >= 2 ? "0" : "0.000", CultureInfo.InvariantCulture)}</td><td class=\"meaning\">{E(m.Meaning)}</td></tr>\n");
+        {
+            // Counts print whole; rates and scores with three decimals.
+            var value = m.Value.ToString(
+                m.Value == Math.Round(m.Value) && Math.Abs(m.Value) >= 2 ? "0" : "0.000",
+                CultureInfo.InvariantCulture
+            );
+            html.Append($"<tr><th>{E(m.Name)}</th><td class=\"value\">{value}</td><td class=\"meaning\">{E(m.Meaning)}</td></tr>\n");
+        }
         html.Append("</table></section>\n<section><h2>Settings</h2><table>\n");
         foreach (var (name, value) in settings)
             html.Append($"<tr><th>{E(name)}</th><td>{E(value)}</td></tr>\n");
@@ -54,11 +69,15 @@ internal static class HtmlReport
         foreach (var picture in pictures.Where(p => File.Exists(p.PngPath)))
         {
             var data = Convert.ToBase64String(File.ReadAllBytes(picture.PngPath));
-            html.Append($"<figure><img alt=\"{E(Path.GetFileName(picture.PngPath))}\" src=\"data:image/png;base64,{data}\"><figcaption>{E(picture.Caption)}</figcaption></figure>\n");
+            html.Append(
+                $"<figure><img alt=\"{E(Path.GetFileName(picture.PngPath))}\" "
+                    + $"src=\"data:image/png;base64,{data}\"><figcaption>{E(picture.Caption)}</figcaption></figure>\n"
+            );
         }
         foreach (var (noteTitle, text) in notes)
             html.Append($"<h2>{E(noteTitle)}</h2>\n<pre>{E(text)}</pre>\n");
-        html.Append("""
+        html.Append(
+            """
             <script>
               // For headless checks: every picture decoded, or which did not.
               window.addEventListener('load', () => {
@@ -69,7 +88,8 @@ internal static class HtmlReport
             </script>
             </body>
             </html>
-            """);
+            """
+        );
         AtomicFile.WriteText(path, w => w.Write(html.ToString()));
     }
 

@@ -12,9 +12,20 @@ public static class ChexpertLabels
     /// <summary>The observation names, exactly as the CSV headers spell them, in CheXpert's CSV order.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
-        "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other",
-        "Fracture", "Support Devices",
+        "No Finding",
+        "Enlarged Cardiomediastinum",
+        "Cardiomegaly",
+        "Lung Opacity",
+        "Lung Lesion",
+        "Edema",
+        "Consolidation",
+        "Pneumonia",
+        "Atelectasis",
+        "Pneumothorax",
+        "Pleural Effusion",
+        "Pleural Other",
+        "Fracture",
+        "Support Devices",
     ];
 
     /// <summary>The number of observations (14).</summary>
@@ -22,7 +33,7 @@ public static class ChexpertLabels
 
     /// <summary>The five classes of the CheXpert competition and of the 5x200 zero-shot set, in the usual order.</summary>
     public static IReadOnlyList<string> CompetitionFive { get; } =
-        ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"];
+    ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"];
 
     /// <summary>The position of an observation in <see cref="Names"/>.</summary>
     public static int IndexOf(string name)
@@ -56,8 +67,10 @@ public static class ChexpertLabels
             value = float.NaN;
             return true;
         }
-        if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)
-            && (value == Positive || value == Negative || value == Uncertain))
+        if (
+            float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)
+            && (value == Positive || value == Negative || value == Uncertain)
+        )
         {
             return true;
         }
@@ -85,8 +98,7 @@ public static class ChexpertLabels
     }
 
     /// <summary>Formats a label as the datasets do: <c>1.0</c>, <c>0.0</c>, <c>-1.0</c>, or blank for NaN.</summary>
-    public static string Format(float value) => float.IsNaN(value) ? string.Empty
-        : value.ToString("0.0", CultureInfo.InvariantCulture);
+    public static string Format(float value) => float.IsNaN(value) ? string.Empty : value.ToString("0.0", CultureInfo.InvariantCulture);
 
     /// <summary>Applies the uncertainty and blank policies to every raw label (NaN = blank).</summary>
     public static float[] Apply(float[] raw, UncertaintyPolicy uncertain, float blankAs)
@@ -96,17 +108,18 @@ public static class ChexpertLabels
     }
 
     /// <summary>Applies the uncertainty and blank policies to a raw label (NaN = blank).</summary>
-    public static float Apply(float raw, UncertaintyPolicy uncertain, float blankAs) => raw switch
-    {
-        _ when float.IsNaN(raw) => blankAs,
-        Uncertain => uncertain switch
+    public static float Apply(float raw, UncertaintyPolicy uncertain, float blankAs) =>
+        raw switch
         {
-            UncertaintyPolicy.Keep => Uncertain,
-            UncertaintyPolicy.Ignore => float.NaN,
-            UncertaintyPolicy.Zeros => Negative,
-            UncertaintyPolicy.Ones => Positive,
-            _ => throw new ArgumentOutOfRangeException(nameof(uncertain), uncertain, "Unknown uncertainty policy."),
-        },
-        _ => raw,
-    };
+            _ when float.IsNaN(raw) => blankAs,
+            Uncertain => uncertain switch
+            {
+                UncertaintyPolicy.Keep => Uncertain,
+                UncertaintyPolicy.Ignore => float.NaN,
+                UncertaintyPolicy.Zeros => Negative,
+                UncertaintyPolicy.Ones => Positive,
+                _ => throw new ArgumentOutOfRangeException(nameof(uncertain), uncertain, "Unknown uncertainty policy."),
+            },
+            _ => raw,
+        };
 }

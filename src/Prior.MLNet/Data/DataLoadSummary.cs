@@ -17,18 +17,47 @@ public sealed class DataLoadSummary
     private int _accepted;
 
     /// <summary>Rows (studies or images) that made it into the data view.</summary>
-    public int Accepted { get { lock (_gate) return _accepted; } }
+    public int Accepted
+    {
+        get
+        {
+            lock (_gate)
+                return _accepted;
+        }
+    }
 
     /// <summary>Counts per reason (reasons with no skip are absent).</summary>
-    public IReadOnlyDictionary<SkipReason, int> Skipped { get { lock (_gate) return new Dictionary<SkipReason, int>(_counts); } }
+    public IReadOnlyDictionary<SkipReason, int> Skipped
+    {
+        get
+        {
+            lock (_gate)
+                return new Dictionary<SkipReason, int>(_counts);
+        }
+    }
 
     /// <summary>The named skips, in the order they were found (filters are counted, not named).</summary>
-    public IReadOnlyList<SkippedItem> Items { get { lock (_gate) return _items.ToList(); } }
+    public IReadOnlyList<SkippedItem> Items
+    {
+        get
+        {
+            lock (_gate)
+                return _items.ToList();
+        }
+    }
 
     /// <summary>The count for one reason.</summary>
-    public int Count(SkipReason reason) { lock (_gate) return _counts.GetValueOrDefault(reason); }
+    public int Count(SkipReason reason)
+    {
+        lock (_gate)
+            return _counts.GetValueOrDefault(reason);
+    }
 
-    internal void Accept(int n = 1) { lock (_gate) _accepted += n; }
+    internal void Accept(int n = 1)
+    {
+        lock (_gate)
+            _accepted += n;
+    }
 
     internal void Skip(SkipReason reason, string path, long? row, string detail)
     {

@@ -9,7 +9,8 @@ internal static class LabelFraction
     /// <summary>Indices into a training set of <paramref name="count"/> entries, in shuffled order.</summary>
     public static IReadOnlyList<int> Choose(int count, double fraction, long seed)
     {
-        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
+        if (fraction is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
         var order = Enumerable.Range(0, count).ToArray();
         new DeterministicRandom((ulong)seed).Shuffle(order);
         return order.Take(Math.Max(2, (int)Math.Round(fraction * count))).ToList();

@@ -11,7 +11,8 @@ namespace Prior.MLNet.Downstream;
 /// A one-stage, anchor-free detector in the style of FCOS on PRIOR's ResNet. A feature pyramid merges the encoder's
 /// layer1 … layer4 maps top-down (1×1 lateral convolutions to a common width, upsample and add) into one map at stride
 /// <see cref="Stride"/> (4: the small boxes of chest radiographs at 64–224 pixels cover a handful of cells there); a
-/// shared tower of two 3×3 convolution–BatchNorm–ReLU blocks (FCOS uses group norm; see below) feeds three 3×3 heads per location: a class logit
+/// shared tower of two 3×3 convolution–BatchNorm–ReLU blocks (FCOS uses group norm; see below) feeds three 3×3 heads per location: a class
+/// logit
 /// (lung opacity), four log-distances to the box's left, top, right and bottom edges in units of the stride, and a
 /// centredness logit, all six from one convolution. The ResNet sits under <see cref="PriorModel"/>'s name (<c>image_encoder.encoder</c>) so
 /// pretrained weights copy over by name.
@@ -26,7 +27,8 @@ internal sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Outp
     /// <summary>Pixels between neighbouring locations of the output map.</summary>
     public const int Stride = 4;
 
-    /// <summary>The prior probability the class logit's bias starts at (RetinaNet's 0.01, so that early training is not swamped by the many background locations).</summary>
+    /// <summary>The prior probability the class logit's bias starts at (RetinaNet's 0.01, so that early training is not swamped by the many
+    /// background locations).</summary>
     public const double PriorProbability = 0.01;
 
     /// <summary>The heads' outputs for images [N, 1, S, S], each at S / <see cref="Stride"/>.</summary>
@@ -37,28 +39,39 @@ internal sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Outp
 
     /// <summary>ResNet (its attention pooling is unused here, kept so names match the pretrained network).</summary>
     public readonly ImageEncoder image_encoder;
+
     /// <summary>1×1 convolutions from layer1 … layer4 to the pyramid's width.</summary>
     public readonly ModuleList<Conv2d> lateral;
+
     /// <summary>3×3 convolution over the merged map.</summary>
     public readonly Conv2d smooth;
+
     /// <summary>The shared head tower.</summary>
     public readonly Sequential tower;
+
     /// <summary>One 3×3 convolution to the six outputs per location: class logit, four log-distances, centredness logit
     /// (aligned: six output channels are where libtorch's CPU backward reads past the data).</summary>
     public readonly AlignedConv2d heads;
 
-    /// <summary>Builds the network for <paramref name="options"/>' image sizes, from random weights (the heads as FCOS starts them).</summary>
-    public DetectionNetwork(PriorModelOptions options) : base(nameof(DetectionNetwork))
+    /// <summary>Builds the network for <paramref name="options"/>' image sizes, from random weights (the heads as FCOS starts
+    /// them).</summary>
+    public DetectionNetwork(PriorModelOptions options)
+        : base(nameof(DetectionNetwork))
     {
         ArgumentNullException.ThrowIfNull(options);
         image_encoder = new ImageEncoder(options);
-        var channels = image_encoder.encoder.StageChannels;       // stem, layer1 … layer4
+        var channels = image_encoder.encoder.StageChannels; // stem, layer1 … layer4
         int width = Width(channels);
         lateral = new ModuleList<Conv2d>(Enumerable.Range(1, 4).Select(s => nn.Conv2d(channels[s], width, 1)).ToArray());
         smooth = nn.Conv2d(width, width, 3, padding: 1);
         tower = nn.Sequential(
-            ("0", nn.Conv2d(width, width, 3, padding: 1)), ("1", nn.BatchNorm2d(width)), ("2", nn.ReLU()),
-            ("3", nn.Conv2d(width, width, 3, padding: 1)), ("4", nn.BatchNorm2d(width)), ("5", nn.ReLU()));
+            ("0", nn.Conv2d(width, width, 3, padding: 1)),
+            ("1", nn.BatchNorm2d(width)),
+            ("2", nn.ReLU()),
+            ("3", nn.Conv2d(width, width, 3, padding: 1)),
+            ("4", nn.BatchNorm2d(width)),
+            ("5", nn.ReLU())
+        );
         heads = new AlignedConv2d(width, 6, 3, padding: 1);
         RegisterComponents();
         using var noGrad = no_grad();
@@ -77,7 +90,8 @@ internal sealed class DetectionNetwork : nn.Module<Tensor, DetectionNetwork.Outp
     public IEnumerable<Parameter> EncoderParameters() => image_encoder.encoder.parameters();
 
     /// <summary>The pyramid's and heads' parameters.</summary>
-    public IEnumerable<Parameter> HeadParameters() => lateral.parameters().Concat(smooth.parameters()).Concat(tower.parameters()).Concat(heads.parameters());
+    public IEnumerable<Parameter> HeadParameters() =>
+        lateral.parameters().Concat(smooth.parameters()).Concat(tower.parameters()).Concat(heads.parameters());
 
     /// <inheritdoc />
     public override Output forward(Tensor images)

@@ -23,11 +23,28 @@ internal sealed class DownstreamModel : IDisposable
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
     private readonly object _gate = new();
 
-    private sealed record Header(string Format, int Version, DownstreamTask Task, PriorModelOptions Architecture, float ImageMean, float ImageStd,
-        IReadOnlyList<string> Labels, double ScoreThreshold, int MinimumMaskPixels = 0);
+    private sealed record Header(
+        string Format,
+        int Version,
+        DownstreamTask Task,
+        PriorModelOptions Architecture,
+        float ImageMean,
+        float ImageStd,
+        IReadOnlyList<string> Labels,
+        double ScoreThreshold,
+        int MinimumMaskPixels = 0
+    );
 
-    internal DownstreamModel(DownstreamTask task, PriorModelOptions architecture, nn.Module network, float imageMean, float imageStd,
-        IReadOnlyList<string>? labels = null, double scoreThreshold = 0.5, int minimumMaskPixels = 0)
+    internal DownstreamModel(
+        DownstreamTask task,
+        PriorModelOptions architecture,
+        nn.Module network,
+        float imageMean,
+        float imageStd,
+        IReadOnlyList<string>? labels = null,
+        double scoreThreshold = 0.5,
+        int minimumMaskPixels = 0
+    )
     {
         Task = task;
         Architecture = architecture ?? throw new ArgumentNullException(nameof(architecture));
@@ -38,24 +55,33 @@ internal sealed class DownstreamModel : IDisposable
         ScoreThreshold = scoreThreshold;
         ArgumentOutOfRangeException.ThrowIfNegative(minimumMaskPixels);
         MinimumMaskPixels = minimumMaskPixels;
-        if (task == DownstreamTask.Classification && Labels.Count == 0) throw new ArgumentException("A classifier needs its label names.", nameof(labels));
+        if (task == DownstreamTask.Classification && Labels.Count == 0)
+            throw new ArgumentException("A classifier needs its label names.", nameof(labels));
         Network.eval();
     }
 
     /// <summary>What the network does.</summary>
     public DownstreamTask Task { get; }
+
     /// <summary>The PRIOR sizes the network was built with (image size, ResNet widths, embedding size).</summary>
     public PriorModelOptions Architecture { get; }
-    /// <summary>The network (an <see cref="ImageClassifierNetwork"/>, <see cref="SegmentationNetwork"/> or <see cref="DetectionNetwork"/>).</summary>
+
+    /// <summary>The network (an <see cref="ImageClassifierNetwork"/>, <see cref="SegmentationNetwork"/> or <see
+    /// cref="DetectionNetwork"/>).</summary>
     public nn.Module Network { get; }
+
     /// <summary>Image normalisation mean used in training.</summary>
     public float ImageMean { get; }
+
     /// <summary>Image normalisation standard deviation used in training.</summary>
     public float ImageStd { get; }
+
     /// <summary>A classifier's label names, in score order; empty for the other tasks.</summary>
     public IReadOnlyList<string> Labels { get; }
+
     /// <summary>A detector's score threshold (boxes scoring less are dropped); unused by the other tasks.</summary>
     public double ScoreThreshold { get; }
+
     /// <summary>
     /// A segmenter's smallest mask, in pixels at the network's size: a predicted mask with fewer pixels is emptied (as
     /// SIIM's winning entries did; chosen on the training images); 0 keeps every mask. Unused by the other tasks.
@@ -66,13 +92,14 @@ internal sealed class DownstreamModel : IDisposable
     public int ImageSize => Architecture.ImageSize;
 
     /// <summary>Builds the task's network for <paramref name="architecture"/>, from random weights.</summary>
-    internal static nn.Module Create(DownstreamTask task, PriorModelOptions architecture, int labels) => task switch
-    {
-        DownstreamTask.Classification => new ImageClassifierNetwork(architecture, labels),
-        DownstreamTask.Segmentation => new SegmentationNetwork(architecture),
-        DownstreamTask.Detection => new DetectionNetwork(architecture),
-        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
-    };
+    internal static nn.Module Create(DownstreamTask task, PriorModelOptions architecture, int labels) =>
+        task switch
+        {
+            DownstreamTask.Classification => new ImageClassifierNetwork(architecture, labels),
+            DownstreamTask.Segmentation => new SegmentationNetwork(architecture),
+            DownstreamTask.Detection => new DetectionNetwork(architecture),
+            _ => throw new ArgumentOutOfRangeException(nameof(task), task, "unknown task"),
+        };
 
     /// <summary>A classifier's probability per label for each image (normalised S×S pixels).</summary>
     public float[][] Classify(IReadOnlyList<float[]> pixels)
@@ -89,8 +116,13 @@ internal sealed class DownstreamModel : IDisposable
     {
         Expect(DownstreamTask.Segmentation);
         int minimum = minimumPixels ?? MinimumMaskPixels;
-        return Run(pixels, images => ((SegmentationNetwork)Network).call(images).sigmoid().gt(0.5).to_type(ScalarType.Float32), ImageSize * ImageSize)
-            .Select(mask => WithMinimumSize(mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray(), minimum)).ToArray();
+        return Run(
+                pixels,
+                images => ((SegmentationNetwork)Network).call(images).sigmoid().gt(0.5).to_type(ScalarType.Float32),
+                ImageSize * ImageSize
+            )
+            .Select(mask => WithMinimumSize(mask.Select(v => (byte)(v > 0 ? 1 : 0)).ToArray(), minimum))
+            .ToArray();
     }
 
     /// <summary>The mask itself, or an empty one when it has fewer than <paramref name="minimumPixels"/> pixels set.</summary>
@@ -108,8 +140,10 @@ internal sealed class DownstreamModel : IDisposable
         lock (_gate)
         {
             // Predict guards each batch.
-            return DetectionFineTuning.Predict((DetectionNetwork)Network, pixels, ImageSize, Device, InferenceBatch)
-                .Select(boxes => (IReadOnlyList<BoundingBox>)boxes.Where(b => b.Score >= limit).ToList()).ToArray();
+            return DetectionFineTuning
+                .Predict((DetectionNetwork)Network, pixels, ImageSize, Device, InferenceBatch)
+                .Select(boxes => (IReadOnlyList<BoundingBox>)boxes.Where(b => b.Score >= limit).ToList())
+                .ToArray();
         }
     }
 
@@ -120,12 +154,16 @@ internal sealed class DownstreamModel : IDisposable
 
     private void Expect(DownstreamTask task)
     {
-        if (Task != task) throw new InvalidOperationException($"This is a {Task.ToString().ToLowerInvariant()} network, not a {task.ToString().ToLowerInvariant()} one.");
+        if (Task != task)
+            throw new InvalidOperationException(
+                $"This is a {Task.ToString().ToLowerInvariant()} network, not a {task.ToString().ToLowerInvariant()} one."
+            );
     }
 
     private float[][] Run(IReadOnlyList<float[]> pixels, Func<Tensor, Tensor> forward, int width)
     {
-        if (pixels.Count == 0) return [];
+        if (pixels.Count == 0)
+            return [];
         lock (_gate)
         {
             using var noGrad = no_grad();
@@ -157,36 +195,69 @@ internal sealed class DownstreamModel : IDisposable
         }
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var header = new StreamWriter(zip.CreateEntry("downstream.json").Open()))
-            header.Write(JsonSerializer.Serialize(new Header(FormatName, FormatVersion, Task, Architecture, ImageMean, ImageStd, Labels, ScoreThreshold, MinimumMaskPixels), Json));
+            header.Write(
+                JsonSerializer.Serialize(
+                    new Header(
+                        FormatName,
+                        FormatVersion,
+                        Task,
+                        Architecture,
+                        ImageMean,
+                        ImageStd,
+                        Labels,
+                        ScoreThreshold,
+                        MinimumMaskPixels
+                    ),
+                    Json
+                )
+            );
         using var entry = zip.CreateEntry("weights.bin").Open();
         weights.Position = 0;
         weights.CopyTo(entry);
     }
 
-    /// <summary>Reads a model <see cref="Save"/> wrote; <paramref name="name"/> names the source in errors. The network runs on <paramref name="device"/> (default: the CPU).</summary>
+    /// <summary>Reads a model <see cref="Save"/> wrote; <paramref name="name"/> names the source in errors. The network runs on <paramref
+    /// name="device"/> (default: the CPU).</summary>
     public static DownstreamModel Load(Stream stream, string name, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var headerEntry = zip.GetEntry("downstream.json") ?? throw new InvalidDataException($"{name}: not a Prior.MLNet downstream model (no downstream.json).");
+            var headerEntry = zip.GetEntry("downstream.json")
+                ?? throw new InvalidDataException($"{name}: not a Prior.MLNet downstream model (no downstream.json).");
             Header header;
             using (var reader = new StreamReader(headerEntry.Open()))
-                header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json) ?? throw new InvalidDataException($"{name}: empty downstream.json.");
-            if (header.Format != FormatName) throw new InvalidDataException($"{name}: downstream.json is '{header.Format}', not {FormatName}.");
-            if (header.Version > FormatVersion) throw new InvalidDataException($"{name}: written by a newer Prior.MLNet (format {header.Version}; this one reads up to {FormatVersion}).");
+                header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json)
+                    ?? throw new InvalidDataException($"{name}: empty downstream.json.");
+            if (header.Format != FormatName)
+                throw new InvalidDataException($"{name}: downstream.json is '{header.Format}', not {FormatName}.");
+            if (header.Version > FormatVersion)
+                throw new InvalidDataException(
+                    $"{name}: written by a newer Prior.MLNet (format {header.Version}; this one reads up to {FormatVersion})."
+                );
             header.Architecture.Validate();
             var weightsEntry = zip.GetEntry("weights.bin") ?? throw new InvalidDataException($"{name}: no weights.bin.");
             using var weights = new MemoryStream();
-            using (var source = weightsEntry.Open()) source.CopyTo(weights);
+            using (var source = weightsEntry.Open())
+                source.CopyTo(weights);
             weights.Position = 0;
             using var guard = TorchGcGuard.Enter();
             var network = Create(header.Task, header.Architecture, Math.Max(1, header.Labels.Count));
             using (var reader = new BinaryReader(weights))
                 network.load(reader);
-            if (device is not null) network.to(device);
-            return new DownstreamModel(header.Task, header.Architecture, network, header.ImageMean, header.ImageStd, header.Labels, header.ScoreThreshold, header.MinimumMaskPixels);
+            if (device is not null)
+                network.to(device);
+            return new DownstreamModel(
+                header.Task,
+                header.Architecture,
+                network,
+                header.ImageMean,
+                header.ImageStd,
+                header.Labels,
+                header.ScoreThreshold,
+                header.MinimumMaskPixels
+            );
         }
         catch (Exception ex) when (ex is JsonException or EndOfStreamException or ArgumentException or InvalidOperationException)
         {

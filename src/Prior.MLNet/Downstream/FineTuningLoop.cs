@@ -1,5 +1,5 @@
-using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,20 +31,32 @@ internal static class FineTuningLoop
         return grads.Length == 0 || stack(grads).all().item<bool>();
     }
 
-    /// <param name="network">The whole network (train mode per epoch; with a frozen tower, <paramref name="tower"/> stays in eval mode so its BatchNorm statistics stay too).</param>
+    /// <param name="network">The whole network (train mode per epoch; with a frozen tower, <paramref name="tower"/> stays in eval mode so
+    /// its BatchNorm statistics stay too).</param>
     /// <param name="tower">The module holding the pretrained parameters.</param>
     /// <param name="towerParameters">Its parameters to train or freeze.</param>
     /// <param name="newParameters">The new part's parameters.</param>
     /// <param name="examples">How many training examples there are.</param>
     /// <param name="options">Epochs, batch size, learning rates, freezing, seed.</param>
-    /// <param name="loss">The loss of a batch of example indices (inside the step's dispose scope); the random source is for augmentation.</param>
+    /// <param name="loss">The loss of a batch of example indices (inside the step's dispose scope); the random source is for
+    /// augmentation.</param>
     /// <param name="log">One line per epoch, or null.</param>
     /// <param name="name">What the log lines call the task.</param>
     /// <returns>How many steps were skipped for a loss or gradient that is not finite.</returns>
-    public static int Train(nn.Module network, nn.Module tower, IReadOnlyList<Parameter> towerParameters, IEnumerable<Parameter> newParameters,
-        int examples, FineTuningOptions options, Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss, Action<string>? log, string name)
+    public static int Train(
+        nn.Module network,
+        nn.Module tower,
+        IReadOnlyList<Parameter> towerParameters,
+        IEnumerable<Parameter> newParameters,
+        int examples,
+        FineTuningOptions options,
+        Func<IReadOnlyList<int>, DeterministicRandom, Tensor> loss,
+        Action<string>? log,
+        string name
+    )
     {
-        foreach (var p in towerParameters) p.requires_grad = !options.FreezeEncoder;
+        foreach (var p in towerParameters)
+            p.requires_grad = !options.FreezeEncoder;
         using var newOptimizer = new Training.AdamW(newParameters, options.HeadLearningRate);
         using var towerOptimizer = options.FreezeEncoder ? null : new Training.AdamW(towerParameters, options.TowerLearningRate);
         var order = Enumerable.Range(0, examples).ToArray();
@@ -53,13 +65,15 @@ internal static class FineTuningLoop
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             network.train();
-            if (options.FreezeEncoder) tower.eval();
+            if (options.FreezeEncoder)
+                tower.eval();
             random.Shuffle(order);
             double total = 0;
-            int steps = 0, skipped = 0;
+            int steps = 0,
+                skipped = 0;
             for (int start = 0; start < order.Length; start += options.BatchSize)
             {
-                using var guard = TorchGcGuard.Enter();   // no collection mid-step (TorchSharp's implicit scalars; see TorchGcGuard)
+                using var guard = TorchGcGuard.Enter(); // no collection mid-step (TorchSharp's implicit scalars; see TorchGcGuard)
                 using var scope = NewDisposeScope();
                 var value = loss(order.Skip(start).Take(options.BatchSize).ToList(), random);
                 newOptimizer.zero_grad();
@@ -77,8 +91,14 @@ internal static class FineTuningLoop
                 steps++;
             }
             if (skipped > steps)
-                throw new InvalidOperationException($"{name} epoch {epoch + 1}: {skipped} of {steps + skipped} steps had a loss or gradient that is not finite; check the data and the learning rates.");
-            log?.Invoke($"{name} epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}" + (skipped > 0 ? $" ({skipped} step{(skipped == 1 ? "" : "s")} skipped: gradient not finite)" : ""));
+                throw new InvalidOperationException(
+                    $"{name} epoch {epoch + 1}: {skipped} of {steps + skipped} steps had a loss or gradient that is not finite; check "
+                        + $"the data and the learning rates."
+                );
+            log?.Invoke(
+                $"{name} epoch {epoch + 1}/{options.Epochs}: loss {total / Math.Max(1, steps):0.0000}"
+                    + (skipped > 0 ? $" ({skipped} step{(skipped == 1 ? "" : "s")} skipped: gradient not finite)" : "")
+            );
             skippedTotal += skipped;
         }
         return skippedTotal;

@@ -16,13 +16,17 @@ internal sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>ResNet + attention pooling.</summary>
     public readonly ImageEncoder image_encoder;
+
     /// <summary>Pooled feature → embedding.</summary>
     public readonly Linear global_image_projection;
+
     /// <summary>Embedding → one logit per label.</summary>
     public readonly Linear head;
 
-    /// <summary>Builds the network for <paramref name="options"/>' image sizes and <paramref name="labels"/> outputs, from random weights.</summary>
-    public ImageClassifierNetwork(PriorModelOptions options, int labels) : base(nameof(ImageClassifierNetwork))
+    /// <summary>Builds the network for <paramref name="options"/>' image sizes and <paramref name="labels"/> outputs, from random
+    /// weights.</summary>
+    public ImageClassifierNetwork(PriorModelOptions options, int labels)
+        : base(nameof(ImageClassifierNetwork))
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(labels, 1);
@@ -32,7 +36,8 @@ internal sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Copies the image tower of <paramref name="pretrained"/> (every parameter and buffer it shares by name); returns how many tensors were copied.</summary>
+    /// <summary>Copies the image tower of <paramref name="pretrained"/> (every parameter and buffer it shares by name); returns how many
+    /// tensors were copied.</summary>
     public int LoadImageTower(PriorModel pretrained) => CopyByName(this, pretrained, "image_encoder.", "global_image_projection.");
 
     /// <summary>
@@ -50,7 +55,11 @@ internal sealed class ImageClassifierNetwork : nn.Module<Tensor, Tensor>
             if (!source.TryGetValue(name, out var value))
                 throw new ArgumentException($"The pretrained network has no {name}.", nameof(pretrained));
             if (!value.shape.SequenceEqual(tensor.shape))
-                throw new ArgumentException($"{name}: the pretrained network's is [{string.Join(", ", value.shape)}], this one's [{string.Join(", ", tensor.shape)}].", nameof(pretrained));
+                throw new ArgumentException(
+                    $"{name}: the pretrained network's is [{string.Join(", ", value.shape)}], this one's "
+                        + $"[{string.Join(", ", tensor.shape)}].",
+                    nameof(pretrained)
+                );
             tensor.copy_(value);
             copied++;
         }

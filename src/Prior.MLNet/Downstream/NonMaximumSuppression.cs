@@ -13,12 +13,15 @@ internal static class NonMaximumSuppression
     public static IReadOnlyList<BoundingBox> Apply(IEnumerable<BoundingBox> boxes, double iouLimit = 0.5, int maxBoxes = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(boxes);
-        if (iouLimit is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(iouLimit), iouLimit, "must be in [0, 1]");
+        if (iouLimit is < 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(iouLimit), iouLimit, "must be in [0, 1]");
         var kept = new List<BoundingBox>();
         foreach (var box in boxes.Select((b, i) => (b, i)).OrderByDescending(p => p.b.Score).ThenBy(p => p.i).Select(p => p.b))
         {
-            if (kept.Count >= maxBoxes) break;
-            if (kept.All(k => k.IoU(box) <= iouLimit)) kept.Add(box);
+            if (kept.Count >= maxBoxes)
+                break;
+            if (kept.All(k => k.IoU(box) <= iouLimit))
+                kept.Add(box);
         }
         return kept;
     }

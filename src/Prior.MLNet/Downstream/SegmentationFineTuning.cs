@@ -1,9 +1,9 @@
-using Prior.MLNet.Trainers;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,17 +28,36 @@ internal static class SegmentationFineTuning
     /// <param name="TrainingImages">Images trained on.</param>
     /// <param name="Predictions">Each test image's predicted mask at the network's size (row-major, 1 inside), in test order.</param>
     /// <param name="Truths">Each test image's true mask at the network's size, in test order.</param>
-    /// <param name="MinimumMaskPixels">The minimum mask size chosen on the training images (see <see cref="DownstreamModel.MinimumMaskPixels"/>).</param>
+    /// <param name="MinimumMaskPixels">The minimum mask size chosen on the training images (see <see
+    /// cref="DownstreamModel.MinimumMaskPixels"/>).</param>
     /// <param name="DiceWithoutMinimum">Mean Dice over all test images with no minimum mask size: what the gating is worth.</param>
-    public sealed record Result(double Dice, double DiceOnPositives, double IoUOnPositives, int TrainingImages,
-        IReadOnlyList<byte[]> Predictions, IReadOnlyList<byte[]> Truths, int MinimumMaskPixels = 0, double DiceWithoutMinimum = double.NaN);
+    public sealed record Result(
+        double Dice,
+        double DiceOnPositives,
+        double IoUOnPositives,
+        int TrainingImages,
+        IReadOnlyList<byte[]> Predictions,
+        IReadOnlyList<byte[]> Truths,
+        int MinimumMaskPixels = 0,
+        double DiceWithoutMinimum = double.NaN
+    );
 
-    /// <summary>Trains on <paramref name="train"/> and scores <paramref name="test"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
-    public static Result Run(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
-        FineTuningOptions options, float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
+    /// <summary>Trains on <paramref name="train"/> and scores <paramref name="test"/>; <paramref name="pretrained"/> null starts from
+    /// random weights.</summary>
+    public static Result Run(
+        PriorModel? pretrained,
+        PriorModelOptions model,
+        IReadOnlyList<Example> train,
+        IReadOnlyList<Example> test,
+        FineTuningOptions options,
+        float imageMean = ImagePreprocessor.MimicMean,
+        float imageStd = ImagePreprocessor.MimicStd,
+        Action<string>? log = null
+    )
     {
         ArgumentNullException.ThrowIfNull(test);
-        if (test.Count == 0) throw new ArgumentException("Segmentation needs test images.");
+        if (test.Count == 0)
+            throw new ArgumentException("Segmentation needs test images.");
         using var segmenter = Train(pretrained, model, train, options, imageMean, imageStd, log);
         var testSet = Load(new ImagePreprocessor(model.ImageSize, imageMean, imageStd), test);
         var ungated = segmenter.Segment(testSet.Select(t => t.Pixels).ToList(), minimumPixels: 0);
@@ -55,20 +74,35 @@ internal static class SegmentationFineTuning
                 positiveIoU.Add(SegmentationMetrics.IoU(predictions[i], testSet[i].Mask));
             }
         }
-        return new Result(dice.Average(), positiveDice.DefaultIfEmpty(double.NaN).Average(), positiveIoU.DefaultIfEmpty(double.NaN).Average(), train.Count,
-            predictions, testSet.Select(t => t.Mask).ToList(), segmenter.MinimumMaskPixels,
-            ungated.Select((p, i) => SegmentationMetrics.Dice(p, testSet[i].Mask)).Average());
+        return new Result(
+            dice.Average(),
+            positiveDice.DefaultIfEmpty(double.NaN).Average(),
+            positiveIoU.DefaultIfEmpty(double.NaN).Average(),
+            train.Count,
+            predictions,
+            testSet.Select(t => t.Mask).ToList(),
+            segmenter.MinimumMaskPixels,
+            ungated.Select((p, i) => SegmentationMetrics.Dice(p, testSet[i].Mask)).Average()
+        );
     }
 
     /// <summary>Trains a segmenter on <paramref name="train"/>; <paramref name="pretrained"/> null starts from random weights.</summary>
-    public static DownstreamModel Train(PriorModel? pretrained, PriorModelOptions model, IReadOnlyList<Example> train, FineTuningOptions options,
-        float imageMean = ImagePreprocessor.MimicMean, float imageStd = ImagePreprocessor.MimicStd, Action<string>? log = null)
+    public static DownstreamModel Train(
+        PriorModel? pretrained,
+        PriorModelOptions model,
+        IReadOnlyList<Example> train,
+        FineTuningOptions options,
+        float imageMean = ImagePreprocessor.MimicMean,
+        float imageStd = ImagePreprocessor.MimicStd,
+        Action<string>? log = null
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (train.Count == 0) throw new ArgumentException("Segmentation needs training images.");
+        if (train.Count == 0)
+            throw new ArgumentException("Segmentation needs training images.");
         int size = model.ImageSize;
         var trainSet = Load(new ImagePreprocessor(size, imageMean, imageStd), train);
         var device = ComputeDevices.Resolve(options.Device);
@@ -80,21 +114,41 @@ internal static class SegmentationFineTuning
         {
             TorchGcGuard.Run(() =>
             {
-                if (pretrained is not null) network.LoadEncoder(pretrained);
+                if (pretrained is not null)
+                    network.LoadEncoder(pretrained);
                 return network.to(device);
             });
-            FineTuningLoop.Train(network, network.image_encoder, network.EncoderParameters().ToList(), network.DecoderParameters(), trainSet.Length, options, (batch, _) =>
-            {
-                var images = tensor(batch.SelectMany(i => trainSet[i].Pixels).ToArray(), [batch.Count, 1, size, size]).to(device);
-                var masks = tensor(batch.SelectMany(i => trainSet[i].Mask.Select(m => (float)m)).ToArray(), [batch.Count, 1, size, size]).to(device);
-                var logits = network.call(images);
-                var probabilities = logits.sigmoid();
-                var overlap = (probabilities * masks).sum([1, 2, 3]);
-                var softDice = (2 * overlap + 1) / (probabilities.sum([1, 2, 3]) + masks.sum([1, 2, 3]) + 1);
-                return nn.functional.binary_cross_entropy_with_logits(logits, masks) + (1 - softDice).mean();
-            }, log, "segmentation");
-            var unfiltered = new DownstreamModel(DownstreamTask.Segmentation, model, network, imageMean, imageStd);   // the same network; not disposed here
-            int minimum = ChooseMinimumPixels(unfiltered.Segment(trainSet.Select(t => t.Pixels).ToList(), 0), trainSet.Select(t => t.Mask).ToList(), size);
+            FineTuningLoop.Train(
+                network,
+                network.image_encoder,
+                network.EncoderParameters().ToList(),
+                network.DecoderParameters(),
+                trainSet.Length,
+                options,
+                (batch, _) =>
+                {
+                    var images = tensor(batch.SelectMany(i => trainSet[i].Pixels).ToArray(), [batch.Count, 1, size, size]).to(device);
+                    var masks = tensor(
+                            batch.SelectMany(i => trainSet[i].Mask.Select(m => (float)m)).ToArray(),
+                            [batch.Count, 1, size, size]
+                        )
+                        .to(device);
+                    var logits = network.call(images);
+                    var probabilities = logits.sigmoid();
+                    var overlap = (probabilities * masks).sum([1, 2, 3]);
+                    var softDice = (2 * overlap + 1) / (probabilities.sum([1, 2, 3]) + masks.sum([1, 2, 3]) + 1);
+                    return nn.functional.binary_cross_entropy_with_logits(logits, masks) + (1 - softDice).mean();
+                },
+                log,
+                "segmentation"
+            );
+            // the same network; not disposed here
+            var unfiltered = new DownstreamModel(DownstreamTask.Segmentation, model, network, imageMean, imageStd);
+            int minimum = ChooseMinimumPixels(
+                unfiltered.Segment(trainSet.Select(t => t.Pixels).ToList(), 0),
+                trainSet.Select(t => t.Mask).ToList(),
+                size
+            );
             return new DownstreamModel(DownstreamTask.Segmentation, model, network, imageMean, imageStd, minimumMaskPixels: minimum);
         }
         catch
@@ -121,7 +175,8 @@ internal static class SegmentationFineTuning
             double dice = 0;
             for (int i = 0; i < predictions.Count; i++)
                 dice += areas[i] < minimum ? (truths[i].Contains((byte)1) ? 0 : 1) : SegmentationMetrics.Dice(predictions[i], truths[i]);
-            if (dice >= bestDice - 1e-12) (best, bestDice) = (minimum, Math.Max(dice, bestDice));
+            if (dice >= bestDice - 1e-12)
+                (best, bestDice) = (minimum, Math.Max(dice, bestDice));
         }
         return best;
     }
@@ -140,8 +195,8 @@ internal static class SegmentationFineTuning
                 SiimRunLength.DecodeInto(encoded, width, height, full);
             var mask = new byte[size * size];
             for (int y = 0; y < size; y++)
-                for (int x = 0; x < size; x++)
-                    mask[y * size + x] = full[(int)((y + 0.5) * height / size) * width + (int)((x + 0.5) * width / size)];
+            for (int x = 0; x < size; x++)
+                mask[y * size + x] = full[(int)((y + 0.5) * height / size) * width + (int)((x + 0.5) * width / size)];
             loaded[i] = (preprocessor.FromGray(gray, width, height, null), mask);
         });
         return loaded;

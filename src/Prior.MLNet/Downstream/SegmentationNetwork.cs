@@ -18,17 +18,20 @@ internal sealed class SegmentationNetwork : nn.Module<Tensor, Tensor>
 {
     /// <summary>ResNet (its attention pooling is unused here, kept so names match the pretrained network).</summary>
     public readonly ImageEncoder image_encoder;
+
     /// <summary>The decoder's four upsampling blocks, coarse to fine.</summary>
     public readonly ModuleList<Sequential> decoder;
+
     /// <summary>Full-resolution refinement and the per-pixel logit.</summary>
     public readonly Sequential output;
 
     /// <summary>Builds the network for <paramref name="options"/>' image sizes, from random weights.</summary>
-    public SegmentationNetwork(PriorModelOptions options) : base(nameof(SegmentationNetwork))
+    public SegmentationNetwork(PriorModelOptions options)
+        : base(nameof(SegmentationNetwork))
     {
         ArgumentNullException.ThrowIfNull(options);
         image_encoder = new ImageEncoder(options);
-        var channels = image_encoder.encoder.StageChannels;     // stem, layer1 … layer4
+        var channels = image_encoder.encoder.StageChannels; // stem, layer1 … layer4
         var blocks = new List<Sequential>();
         int current = channels[4];
         for (int skip = 3; skip >= 0; skip--)
@@ -42,9 +45,15 @@ internal sealed class SegmentationNetwork : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    private static Sequential ConvBlock(int inChannels, int outChannels) => nn.Sequential(
-        ("0", nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()),
-        ("3", nn.Conv2d(outChannels, outChannels, 3, padding: 1, bias: false)), ("4", nn.BatchNorm2d(outChannels)), ("5", nn.ReLU()));
+    private static Sequential ConvBlock(int inChannels, int outChannels) =>
+        nn.Sequential(
+            ("0", nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false)),
+            ("1", nn.BatchNorm2d(outChannels)),
+            ("2", nn.ReLU()),
+            ("3", nn.Conv2d(outChannels, outChannels, 3, padding: 1, bias: false)),
+            ("4", nn.BatchNorm2d(outChannels)),
+            ("5", nn.ReLU())
+        );
 
     /// <summary>Copies the ResNet of <paramref name="pretrained"/> by name; returns how many tensors were copied.</summary>
     public int LoadEncoder(PriorModel pretrained) => ImageClassifierNetwork.CopyByName(this, pretrained, "image_encoder.encoder.");

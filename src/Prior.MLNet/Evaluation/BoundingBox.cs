@@ -25,19 +25,32 @@ internal readonly record struct BoundingBox(float X, float Y, float Width, float
     {
         double w = Math.Min(Right, other.Right) - Math.Max(X, other.X);
         double h = Math.Min(Bottom, other.Bottom) - Math.Max(Y, other.Y);
-        if (w <= 0 || h <= 0) return 0;
+        if (w <= 0 || h <= 0)
+            return 0;
         double intersection = w * h;
         return intersection / (Area + other.Area - intersection);
     }
 
-    /// <summary>The same box with its coordinates multiplied by <paramref name="sx"/> (x, width) and <paramref name="sy"/> (y, height).</summary>
-    public BoundingBox Scale(double sx, double sy) => this with { X = (float)(X * sx), Y = (float)(Y * sy), Width = (float)(Width * sx), Height = (float)(Height * sy) };
+    /// <summary>The same box with its coordinates multiplied by <paramref name="sx"/> (x, width) and <paramref name="sy"/> (y,
+    /// height).</summary>
+    public BoundingBox Scale(double sx, double sy) =>
+        this with
+        {
+            X = (float)(X * sx),
+            Y = (float)(Y * sy),
+            Width = (float)(Width * sx),
+            Height = (float)(Height * sy),
+        };
 
     /// <summary>Reads RSNA's flat layout (x, y, width, height per box), as <c>RsnaPneumoniaImage.Boxes</c> holds it.</summary>
     public static IReadOnlyList<BoundingBox> FromFlat(IReadOnlyList<float> flat)
     {
         ArgumentNullException.ThrowIfNull(flat);
-        if (flat.Count % 4 != 0) throw new ArgumentException($"Boxes come as four numbers each; got {flat.Count}.", nameof(flat));
-        return Enumerable.Range(0, flat.Count / 4).Select(i => new BoundingBox(flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3])).ToList();
+        if (flat.Count % 4 != 0)
+            throw new ArgumentException($"Boxes come as four numbers each; got {flat.Count}.", nameof(flat));
+        return Enumerable
+            .Range(0, flat.Count / 4)
+            .Select(i => new BoundingBox(flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3]))
+            .ToList();
     }
 }

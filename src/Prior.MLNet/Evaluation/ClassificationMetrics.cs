@@ -1,6 +1,7 @@
 namespace Prior.MLNet.Evaluation;
 
-/// <summary>Metrics ML.NET's multiclass evaluator does not give, computed from a confusion matrix (rows: truth, columns: prediction).</summary>
+/// <summary>Metrics ML.NET's multiclass evaluator does not give, computed from a confusion matrix (rows: truth, columns:
+/// prediction).</summary>
 internal static class ClassificationMetrics
 {
     /// <summary>Unweighted mean over classes of F1 = 2·P·R/(P+R) (0 for a class never predicted nor present).</summary>
@@ -25,9 +26,11 @@ internal static class ClassificationMetrics
         ArgumentNullException.ThrowIfNull(confusion);
         int k = confusion.Count;
         double total = confusion.Sum(r => r.Sum());
-        if (total == 0) return 0;
+        if (total == 0)
+            return 0;
         double observed = Enumerable.Range(0, k).Sum(c => confusion[c][c]) / total;
-        double expected = Enumerable.Range(0, k).Sum(c => confusion[c].Sum() * Enumerable.Range(0, k).Sum(r => confusion[r][c])) / (total * total);
+        double expected =
+            Enumerable.Range(0, k).Sum(c => confusion[c].Sum() * Enumerable.Range(0, k).Sum(r => confusion[r][c])) / (total * total);
         return expected == 1 ? 1 : (observed - expected) / (1 - expected);
     }
 }

@@ -24,34 +24,55 @@ internal static class DetectionMetrics
     private static double[] Steps(double from, double to) =>
         Enumerable.Range(0, (int)Math.Round((to - from) / 0.05) + 1).Select(i => Math.Round(from + 0.05 * i, 2)).ToArray();
 
-    /// <summary>One image's score (mean precision over <paramref name="thresholds"/>), or null for an image with neither true nor predicted boxes.</summary>
-    public static double? ImagePrecision(IReadOnlyList<BoundingBox> truth, IReadOnlyList<BoundingBox> predicted, IReadOnlyList<double> thresholds)
+    /// <summary>One image's score (mean precision over <paramref name="thresholds"/>), or null for an image with neither true nor predicted
+    /// boxes.</summary>
+    public static double? ImagePrecision(
+        IReadOnlyList<BoundingBox> truth,
+        IReadOnlyList<BoundingBox> predicted,
+        IReadOnlyList<double> thresholds
+    )
     {
         ArgumentNullException.ThrowIfNull(truth);
         ArgumentNullException.ThrowIfNull(predicted);
         ArgumentNullException.ThrowIfNull(thresholds);
-        if (thresholds.Count == 0) throw new ArgumentException("At least one IoU threshold is needed.", nameof(thresholds));
-        if (truth.Count == 0) return predicted.Count == 0 ? null : 0;
-        if (predicted.Count == 0) return 0;
+        if (thresholds.Count == 0)
+            throw new ArgumentException("At least one IoU threshold is needed.", nameof(thresholds));
+        if (truth.Count == 0)
+            return predicted.Count == 0 ? null : 0;
+        if (predicted.Count == 0)
+            return 0;
         // Stable order: equal scores keep the caller's order.
-        var ordered = predicted.Select((box, index) => (box, index)).OrderByDescending(p => p.box.Score).ThenBy(p => p.index).Select(p => p.box).ToList();
+        var ordered = predicted
+            .Select((box, index) => (box, index))
+            .OrderByDescending(p => p.box.Score)
+            .ThenBy(p => p.index)
+            .Select(p => p.box)
+            .ToList();
         double sum = 0;
         foreach (var t in thresholds)
         {
             var matched = new bool[truth.Count];
-            int hits = 0, falsePositives = 0;
+            int hits = 0,
+                falsePositives = 0;
             foreach (var p in ordered)
             {
                 int best = -1;
                 double bestIoU = 0;
                 for (int g = 0; g < truth.Count; g++)
                 {
-                    if (matched[g]) continue;
+                    if (matched[g])
+                        continue;
                     double iou = p.IoU(truth[g]);
-                    if (iou > bestIoU) (best, bestIoU) = (g, iou);
+                    if (iou > bestIoU)
+                        (best, bestIoU) = (g, iou);
                 }
-                if (best >= 0 && bestIoU > t) { matched[best] = true; hits++; }
-                else falsePositives++;
+                if (best >= 0 && bestIoU > t)
+                {
+                    matched[best] = true;
+                    hits++;
+                }
+                else
+                    falsePositives++;
             }
             int misses = truth.Count - hits;
             sum += (double)hits / (hits + falsePositives + misses);
@@ -60,10 +81,17 @@ internal static class DetectionMetrics
     }
 
     /// <summary>The dataset's score: the mean of <see cref="ImagePrecision"/> over the images that have one (NaN when none has).</summary>
-    public static double MeanAveragePrecision(IReadOnlyList<(IReadOnlyList<BoundingBox> Truth, IReadOnlyList<BoundingBox> Predicted)> images, IReadOnlyList<double> thresholds)
+    public static double MeanAveragePrecision(
+        IReadOnlyList<(IReadOnlyList<BoundingBox> Truth, IReadOnlyList<BoundingBox> Predicted)> images,
+        IReadOnlyList<double> thresholds
+    )
     {
         ArgumentNullException.ThrowIfNull(images);
-        var scores = images.Select(i => ImagePrecision(i.Truth, i.Predicted, thresholds)).Where(s => s is not null).Select(s => s!.Value).ToList();
+        var scores = images
+            .Select(i => ImagePrecision(i.Truth, i.Predicted, thresholds))
+            .Where(s => s is not null)
+            .Select(s => s!.Value)
+            .ToList();
         return scores.Count == 0 ? double.NaN : scores.Average();
     }
 
@@ -71,22 +99,36 @@ internal static class DetectionMetrics
     /// Scores a view <c>PriorDetection</c>'s transformer produced: true boxes (four numbers each, as <c>LoadRsnaPneumonia</c>
     /// gives) against the predicted boxes and their scores, all in the image's pixels.
     /// </summary>
-    public static PriorDetectionMetrics Evaluate(IDataView scored, string truthColumnName = "Boxes", string predictedBoxesColumnName = "PredictedBoxes",
-        string predictedScoresColumnName = "PredictedBoxScores")
+    public static PriorDetectionMetrics Evaluate(
+        IDataView scored,
+        string truthColumnName = "Boxes",
+        string predictedBoxesColumnName = "PredictedBoxes",
+        string predictedScoresColumnName = "PredictedBoxScores"
+    )
     {
         ArgumentNullException.ThrowIfNull(scored);
-        var columns = new[] { truthColumnName, predictedBoxesColumnName, predictedScoresColumnName }.Select(name =>
-        {
-            var column = scored.Schema.GetColumnOrNull(name)
-                ?? throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}.");
-            if (column.Type is not VectorDataViewType { ItemType: var item } || item != NumberDataViewType.Single)
-                throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' is {column.Type}; a Single vector is expected.");
-            return column;
-        }).ToArray();
+        var columns = new[] { truthColumnName, predictedBoxesColumnName, predictedScoresColumnName }
+            .Select(name =>
+            {
+                var column = scored.Schema.GetColumnOrNull(name)
+                    ?? throw new ArgumentOutOfRangeException(
+                        nameof(scored),
+                        $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}."
+                    );
+                if (column.Type is not VectorDataViewType { ItemType: var item } || item != NumberDataViewType.Single)
+                    throw new ArgumentOutOfRangeException(
+                        nameof(scored),
+                        $"Column '{name}' is {column.Type}; a Single vector is expected."
+                    );
+                return column;
+            })
+            .ToArray();
         var images = new List<(IReadOnlyList<BoundingBox>, IReadOnlyList<BoundingBox>)>();
         using var cursor = scored.GetRowCursor(columns);
         var getters = columns.Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
-        VBuffer<float> truth = default, boxes = default, scores = default;
+        VBuffer<float> truth = default,
+            boxes = default,
+            scores = default;
         while (cursor.MoveNext())
         {
             getters[0](ref truth);
@@ -99,6 +141,11 @@ internal static class DetectionMetrics
             images.Add((BoundingBox.FromFlat(truth.DenseValues().ToArray()), predicted.Select((b, k) => b with { Score = s[k] }).ToList()));
         }
         int scoredImages = images.Count(i => i.Item1.Count > 0 || i.Item2.Count > 0);
-        return new PriorDetectionMetrics(MeanAveragePrecision(images, WideThresholds), MeanAveragePrecision(images, ChallengeThresholds), scoredImages, images.Count);
+        return new PriorDetectionMetrics(
+            MeanAveragePrecision(images, WideThresholds),
+            MeanAveragePrecision(images, ChallengeThresholds),
+            scoredImages,
+            images.Count
+        );
     }
 }

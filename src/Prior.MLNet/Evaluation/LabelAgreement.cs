@@ -9,18 +9,27 @@ internal static class LabelAgreement
     /// F1 per label in <see cref="ChexpertLabels.Names"/> order, for labels with at least <paramref name="minPositives"/>
     /// known positives (fewer make F1 a coin toss); 2·TP / (2·TP + FP + FN).
     /// </summary>
-    public static IReadOnlyDictionary<string, double> F1PerLabel(IReadOnlyList<float[]> truth, IReadOnlyList<float[]> predicted, int minPositives = 5)
+    public static IReadOnlyDictionary<string, double> F1PerLabel(
+        IReadOnlyList<float[]> truth,
+        IReadOnlyList<float[]> predicted,
+        int minPositives = 5
+    )
     {
         ArgumentNullException.ThrowIfNull(truth);
         ArgumentNullException.ThrowIfNull(predicted);
-        if (truth.Count != predicted.Count) throw new ArgumentException($"{truth.Count} known label sets but {predicted.Count} predicted ones.");
+        if (truth.Count != predicted.Count)
+            throw new ArgumentException($"{truth.Count} known label sets but {predicted.Count} predicted ones.");
         var f1 = new Dictionary<string, double>();
         foreach (var label in ChexpertLabels.Names)
         {
-            int k = ChexpertLabels.IndexOf(label), tp = 0, fp = 0, fn = 0;
+            int k = ChexpertLabels.IndexOf(label),
+                tp = 0,
+                fp = 0,
+                fn = 0;
             for (int i = 0; i < truth.Count; i++)
             {
-                bool actual = truth[i][k] == 1f, found = predicted[i][k] == 1f;
+                bool actual = truth[i][k] == 1f,
+                    found = predicted[i][k] == 1f;
                 tp += actual && found ? 1 : 0;
                 fp += !actual && found ? 1 : 0;
                 fn += actual && !found ? 1 : 0;

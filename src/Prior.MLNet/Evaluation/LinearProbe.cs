@@ -14,7 +14,8 @@ internal static class LinearProbe
 {
     /// <summary>One labelled image.</summary>
     /// <param name="ImagePath">The image file.</param>
-    /// <param name="Labels">Binary labels (0/1) in <see cref="LinearProbe.Run"/>'s label order; NaN rows are left out for that label.</param>
+    /// <param name="Labels">Binary labels (0/1) in <see cref="LinearProbe.Run"/>'s label order; NaN rows are left out for that
+    /// label.</param>
     public sealed record Example(string ImagePath, float[] Labels);
 
     /// <summary>AUC per label for one training fraction.</summary>
@@ -29,7 +30,9 @@ internal static class LinearProbe
     private sealed class Row
     {
         public bool Label { get; set; }
-        [VectorType] public float[] Features { get; set; } = [];
+
+        [VectorType]
+        public float[] Features { get; set; } = [];
     }
 
     private sealed class PathRow
@@ -42,16 +45,26 @@ internal static class LinearProbe
     /// fails the run naming it, or with <see cref="UnreadableImageHandling.Skip"/> its example is left out and the
     /// reason added to <paramref name="skipped"/>.
     /// </summary>
-    public static IReadOnlyList<Result> Run(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> train, IReadOnlyList<Example> test,
-        IReadOnlyList<string> labels, IReadOnlyList<double> fractions, long seed = 1,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
+    public static IReadOnlyList<Result> Run(
+        MLContext mlContext,
+        PriorNetwork network,
+        IReadOnlyList<Example> train,
+        IReadOnlyList<Example> test,
+        IReadOnlyList<string> labels,
+        IReadOnlyList<double> fractions,
+        long seed = 1,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        ICollection<string>? skipped = null
+    )
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(network);
-        if (fractions.Any(f => f is <= 0 or > 1)) throw new ArgumentOutOfRangeException(nameof(fractions), "Fractions must be in (0, 1].");
+        if (fractions.Any(f => f is <= 0 or > 1))
+            throw new ArgumentOutOfRangeException(nameof(fractions), "Fractions must be in (0, 1].");
         var schema = SchemaDefinition.Create(typeof(Row));
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
-        float[][] trainEmbeddings, testEmbeddings;
+        float[][] trainEmbeddings,
+            testEmbeddings;
         (train, trainEmbeddings) = Embed(mlContext, network, train, unreadableImages, skipped);
         (test, testEmbeddings) = Embed(mlContext, network, test, unreadableImages, skipped);
         var results = new List<Result>();
@@ -61,13 +74,20 @@ internal static class LinearProbe
             var auc = new Dictionary<string, double>();
             for (int k = 0; k < labels.Count; k++)
             {
-                var trainRows = chosen.Where(i => !float.IsNaN(train[i].Labels[k]))
-                    .Select(i => new Row { Label = train[i].Labels[k] > 0.5f, Features = trainEmbeddings[i] }).ToList();
-                var testRows = Enumerable.Range(0, test.Count).Where(i => !float.IsNaN(test[i].Labels[k]))
-                    .Select(i => new Row { Label = test[i].Labels[k] > 0.5f, Features = testEmbeddings[i] }).ToList();
+                var trainRows = chosen
+                    .Where(i => !float.IsNaN(train[i].Labels[k]))
+                    .Select(i => new Row { Label = train[i].Labels[k] > 0.5f, Features = trainEmbeddings[i] })
+                    .ToList();
+                var testRows = Enumerable
+                    .Range(0, test.Count)
+                    .Where(i => !float.IsNaN(test[i].Labels[k]))
+                    .Select(i => new Row { Label = test[i].Labels[k] > 0.5f, Features = testEmbeddings[i] })
+                    .ToList();
                 if (trainRows.Select(r => r.Label).Distinct().Count() < 2 || testRows.Select(r => r.Label).Distinct().Count() < 2)
                     continue; // AUC is undefined without both classes
-                var model = mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression().Fit(mlContext.Data.LoadFromEnumerable(trainRows, schema));
+                var model = mlContext
+                    .BinaryClassification.Trainers.LbfgsLogisticRegression()
+                    .Fit(mlContext.Data.LoadFromEnumerable(trainRows, schema));
                 var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows, schema)));
                 auc[labels[k]] = metrics.AreaUnderRocCurve;
             }
@@ -76,11 +96,19 @@ internal static class LinearProbe
         return results;
     }
 
-    private static (IReadOnlyList<Example> Examples, float[][] Embeddings) Embed(MLContext mlContext, PriorNetwork network, IReadOnlyList<Example> examples,
-        UnreadableImageHandling unreadableImages, ICollection<string>? skipped)
+    private static (IReadOnlyList<Example> Examples, float[][] Embeddings) Embed(
+        MLContext mlContext,
+        PriorNetwork network,
+        IReadOnlyList<Example> examples,
+        UnreadableImageHandling unreadableImages,
+        ICollection<string>? skipped
+    )
     {
         var data = mlContext.Data.LoadFromEnumerable(examples.Select(e => new PathRow { ImagePath = e.ImagePath }));
-        var embedded = mlContext.Transforms.PriorImageEmbedding(network, batchSize: 64, unreadableImages: unreadableImages).Fit(data).Transform(data);
+        var embedded = mlContext
+            .Transforms.PriorImageEmbedding(network, batchSize: 64, unreadableImages: unreadableImages)
+            .Fit(data)
+            .Transform(data);
         var vectors = embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
         if (unreadableImages == UnreadableImageHandling.Fail)
             return (examples, vectors);

@@ -20,23 +20,41 @@ internal static class ReportDraftEvaluation
     }
 
     /// <summary>Report-generation scores of one method.</summary>
-    public sealed record Scores(double Bleu4, double RougeL, double ChexpertPrecision, double ChexpertRecall, double ChexpertF1, double MeanSentences);
+    public sealed record Scores(
+        double Bleu4,
+        double RougeL,
+        double ChexpertPrecision,
+        double ChexpertRecall,
+        double ChexpertF1,
+        double MeanSentences
+    );
 
     /// <summary>The drafts' scores, the baseline's, and the drafts themselves (in case order).</summary>
-    public sealed record Result(Scores Draft, Scores NearestReport, IReadOnlyList<ReportDraft> Drafts, IReadOnlyList<string> NearestReports);
+    public sealed record Result(
+        Scores Draft,
+        Scores NearestReport,
+        IReadOnlyList<ReportDraft> Drafts,
+        IReadOnlyList<string> NearestReports
+    );
 
     /// <summary>
     /// Drafts every case with <paramref name="network"/> (which needs a sentence memory) and retrieves, for the baseline,
     /// the nearest of <paramref name="trainingReports"/>; unreadable images fail with their path.
     /// </summary>
-    public static Result Evaluate(PriorNetwork network, IReadOnlyList<Case> cases, IReadOnlyList<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> trainingReports,
-        int batchSize = 64)
+    public static Result Evaluate(
+        PriorNetwork network,
+        IReadOnlyList<Case> cases,
+        IReadOnlyList<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> trainingReports,
+        int batchSize = 64
+    )
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(trainingReports);
-        if (cases.Count == 0) throw new ArgumentException("No held-out case to draft for.", nameof(cases));
-        if (trainingReports.Count == 0) throw new ArgumentException("No training report for the retrieval baseline.", nameof(trainingReports));
+        if (cases.Count == 0)
+            throw new ArgumentException("No held-out case to draft for.", nameof(cases));
+        if (trainingReports.Count == 0)
+            throw new ArgumentException("No training report for the retrieval baseline.", nameof(trainingReports));
         var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
         var drafts = new List<ReportDraft>();
         var imageEmbeddings = new List<float[]>();
@@ -57,19 +75,23 @@ internal static class ReportDraftEvaluation
         var reportEmbeddings = new List<float[]>();
         for (int start = 0; start < reportTexts.Count; start += batchSize)
             reportEmbeddings.AddRange(network.EmbedReports(reportTexts.Skip(start).Take(batchSize).Cast<IReadOnlyList<string>>().ToList()));
-        var nearest = imageEmbeddings.Select(image =>
-        {
-            int best = 0;
-            double bestScore = double.NegativeInfinity;
-            for (int j = 0; j < reportEmbeddings.Count; j++)
+        var nearest = imageEmbeddings
+            .Select(image =>
             {
-                double score = 0;
-                var report = reportEmbeddings[j];
-                for (int d = 0; d < image.Length; d++) score += image[d] * report[d];
-                if (score > bestScore) (best, bestScore) = (j, score);
-            }
-            return best;
-        }).ToList();
+                int best = 0;
+                double bestScore = double.NegativeInfinity;
+                for (int j = 0; j < reportEmbeddings.Count; j++)
+                {
+                    double score = 0;
+                    var report = reportEmbeddings[j];
+                    for (int d = 0; d < image.Length; d++)
+                        score += image[d] * report[d];
+                    if (score > bestScore)
+                        (best, bestScore) = (j, score);
+                }
+                return best;
+            })
+            .ToList();
         var references = cases.Select(c => c.Reference).ToList();
         var labeler = new ChexpertReportLabeler();
         var referenceLabels = cases.Select(c => labeler.LabelSentences(c.Findings.Concat(c.Impression).ToList())).ToList();
@@ -77,11 +99,21 @@ internal static class ReportDraftEvaluation
         {
             var texts = sentences.Select(s => string.Join(" ", s)).ToList();
             var (p, r, f1) = ReportGenerationMetrics.ClinicalEfficacy(sentences.Select(labeler.LabelSentences).ToList(), referenceLabels);
-            return new Scores(ReportGenerationMetrics.Bleu(texts, references), ReportGenerationMetrics.RougeL(texts, references), p, r, f1,
-                sentences.Average(s => s.Count));
+            return new Scores(
+                ReportGenerationMetrics.Bleu(texts, references),
+                ReportGenerationMetrics.RougeL(texts, references),
+                p,
+                r,
+                f1,
+                sentences.Average(s => s.Count)
+            );
         }
         var nearestSentences = nearest.Select(j => (IReadOnlyList<string>)reportTexts[j]).ToList();
-        return new Result(Score(drafts.Select(d => d.Sentences).ToList()), Score(nearestSentences), drafts,
-            nearestSentences.Select(s => string.Join(" ", s)).ToList());
+        return new Result(
+            Score(drafts.Select(d => d.Sentences).ToList()),
+            Score(nearestSentences),
+            drafts,
+            nearestSentences.Select(s => string.Join(" ", s)).ToList()
+        );
     }
 }

@@ -25,7 +25,8 @@ internal static partial class ReportGenerationMetrics
         ArgumentOutOfRangeException.ThrowIfLessThan(maxOrder, 1);
         var matches = new long[maxOrder];
         var totals = new long[maxOrder];
-        long candidateLength = 0, referenceLength = 0;
+        long candidateLength = 0,
+            referenceLength = 0;
         for (int i = 0; i < candidates.Count; i++)
         {
             var c = Tokenize(candidates[i]);
@@ -42,11 +43,13 @@ internal static partial class ReportGenerationMetrics
                 }
             }
         }
-        if (candidateLength == 0) return 0;
+        if (candidateLength == 0)
+            return 0;
         double logPrecision = 0;
         for (int n = 0; n < maxOrder; n++)
         {
-            if (matches[n] == 0) return 0;
+            if (matches[n] == 0)
+                return 0;
             logPrecision += Math.Log(matches[n] / (double)totals[n]) / maxOrder;
         }
         double brevity = candidateLength < referenceLength ? Math.Exp(1 - referenceLength / (double)candidateLength) : 1;
@@ -57,38 +60,52 @@ internal static partial class ReportGenerationMetrics
     public static double RougeL(IReadOnlyList<string> candidates, IReadOnlyList<string> references, double beta = 1.2)
     {
         CheckPairs(candidates, references);
-        if (candidates.Count == 0) return 0;
+        if (candidates.Count == 0)
+            return 0;
         double sum = 0;
         for (int i = 0; i < candidates.Count; i++)
         {
             var c = Tokenize(candidates[i]);
             var r = Tokenize(references[i]);
             int lcs = LongestCommonSubsequence(c, r);
-            if (lcs == 0) continue;
-            double precision = lcs / (double)c.Count, recall = lcs / (double)r.Count;
+            if (lcs == 0)
+                continue;
+            double precision = lcs / (double)c.Count,
+                recall = lcs / (double)r.Count;
             sum += (1 + beta * beta) * precision * recall / (recall + beta * beta * precision);
         }
         return sum / candidates.Count;
     }
 
     /// <summary>Clinical efficacy: micro precision, recall and F1 over every (report, label) where a label of 1 counts as found.</summary>
-    public static (double Precision, double Recall, double F1) ClinicalEfficacy(IReadOnlyList<float[]> candidateLabels, IReadOnlyList<float[]> referenceLabels)
+    public static (double Precision, double Recall, double F1) ClinicalEfficacy(
+        IReadOnlyList<float[]> candidateLabels,
+        IReadOnlyList<float[]> referenceLabels
+    )
     {
         ArgumentNullException.ThrowIfNull(candidateLabels);
         ArgumentNullException.ThrowIfNull(referenceLabels);
         if (candidateLabels.Count != referenceLabels.Count)
             throw new ArgumentException($"{candidateLabels.Count} candidate label sets but {referenceLabels.Count} reference ones.");
-        long tp = 0, fp = 0, fn = 0;
+        long tp = 0,
+            fp = 0,
+            fn = 0;
         for (int i = 0; i < candidateLabels.Count; i++)
         {
             if (candidateLabels[i].Length != referenceLabels[i].Length)
-                throw new ArgumentException($"Report {i}: {candidateLabels[i].Length} candidate labels but {referenceLabels[i].Length} reference ones.");
+                throw new ArgumentException(
+                    $"Report {i}: {candidateLabels[i].Length} candidate labels but {referenceLabels[i].Length} reference ones."
+                );
             for (int k = 0; k < candidateLabels[i].Length; k++)
             {
-                bool predicted = candidateLabels[i][k] == 1f, actual = referenceLabels[i][k] == 1f;
-                if (predicted && actual) tp++;
-                else if (predicted) fp++;
-                else if (actual) fn++;
+                bool predicted = candidateLabels[i][k] == 1f,
+                    actual = referenceLabels[i][k] == 1f;
+                if (predicted && actual)
+                    tp++;
+                else if (predicted)
+                    fp++;
+                else if (actual)
+                    fn++;
             }
         }
         double p = tp + fp == 0 ? 0 : tp / (double)(tp + fp);

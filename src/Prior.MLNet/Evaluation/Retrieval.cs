@@ -24,8 +24,15 @@ internal static class Retrieval
     /// image cannot be read fails the evaluation, naming it, or with <see cref="UnreadableImageHandling.Skip"/> is left
     /// out and its reason added to <paramref name="skipped"/>.
     /// </summary>
-    public static Result Evaluate(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies, bool usePrototypes, int batchSize = 64,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
+    public static Result Evaluate(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        IReadOnlyList<TrainingStudy> studies,
+        bool usePrototypes,
+        int batchSize = 64,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        ICollection<string>? skipped = null
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(studies);
@@ -46,8 +53,11 @@ internal static class Retrieval
     /// <summary>Precision@1/5 both ways from normalised embeddings [N, E], row i of each being the same study.</summary>
     internal static Result Score(Tensor images, Tensor reports, int block)
     {
-        int n = (int)images.shape[0], k = Math.Min(5, n);
-        long hits1 = 0, hits5 = 0, textHits1 = 0;
+        int n = (int)images.shape[0],
+            k = Math.Min(5, n);
+        long hits1 = 0,
+            hits5 = 0,
+            textHits1 = 0;
         using (TorchGcGuard.Enter())
         {
             // Blocks of rows against all columns: memory grows as Block × N, not N × N.
@@ -56,10 +66,10 @@ internal static class Retrieval
                 using var scope = NewDisposeScope();
                 int rows = Math.Min(block, n - start);
                 var truth = arange(start, start + rows, dtype: ScalarType.Int64).unsqueeze(1);
-                var imageRows = images.narrow(0, start, rows).matmul(reports.t());   // [rows, N]: images against reports
+                var imageRows = images.narrow(0, start, rows).matmul(reports.t()); // [rows, N]: images against reports
                 hits1 += imageRows.topk(1, 1).indexes.eq(truth).any(1).sum().item<long>();
                 hits5 += imageRows.topk(k, 1).indexes.eq(truth).any(1).sum().item<long>();
-                var reportRows = reports.narrow(0, start, rows).matmul(images.t());  // [rows, N]: reports against images
+                var reportRows = reports.narrow(0, start, rows).matmul(images.t()); // [rows, N]: reports against images
                 textHits1 += reportRows.topk(1, 1).indexes.eq(truth).any(1).sum().item<long>();
             }
         }
@@ -71,8 +81,15 @@ internal static class Retrieval
     /// An unreadable image fails naming its row and file, or with <see cref="UnreadableImageHandling.Skip"/> leaves its
     /// study out and adds the reason to <paramref name="skipped"/>.
     /// </summary>
-    public static (Tensor Images, Tensor Reports) Embed(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<TrainingStudy> studies,
-        bool usePrototypes, int batchSize = 64, UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, ICollection<string>? skipped = null)
+    public static (Tensor Images, Tensor Reports) Embed(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        IReadOnlyList<TrainingStudy> studies,
+        bool usePrototypes,
+        int batchSize = 64,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        ICollection<string>? skipped = null
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -88,13 +105,19 @@ internal static class Retrieval
                 using var guard = TorchGcGuard.Enter();
                 using var scope = NewDisposeScope();
                 var all = studies.Skip(start).Take(batchSize).ToList();
-                var (decoded, errors) = ImageBatch.Decode(all.Select(s => (object)s.ImagePaths[0]).ToList(), preprocessor, unreadableImages, start);
+                var (decoded, errors) = ImageBatch.Decode(
+                    all.Select(s => (object)s.ImagePaths[0]).ToList(),
+                    preprocessor,
+                    unreadableImages,
+                    start
+                );
                 foreach (var error in errors.OfType<string>())
                     skipped?.Add(error);
                 var chunk = Enumerable.Range(0, all.Count).Where(i => decoded[i] is not null).Select(i => all[i]).ToList();
                 if (chunk.Count == 0)
                     continue;
-                int size = model.Options.ImageSize, length = tokenizer.MaxLength;
+                int size = model.Options.ImageSize,
+                    length = tokenizer.MaxLength;
                 var pixels = decoded.OfType<float[]>().SelectMany(p => p).ToArray();
                 var encoded = chunk.Select(s => tokenizer.Encode(s.Sentences)).ToList();
                 var images = tensor(pixels, [chunk.Count, 1, size, size]).to(device);
@@ -103,7 +126,9 @@ internal static class Retrieval
                 var index = tensor(encoded.SelectMany(e => e.SentenceIndex).ToArray(), [chunk.Count, length]).to(device);
                 var (global, _) = model.EncodeImage(images);
                 imageParts.Add(nn.functional.normalize(global, dim: 1).cpu().MoveToOuterDisposeScope());
-                reportParts.Add(nn.functional.normalize(model.EmbedReports(ids, mask, index, usePrototypes), dim: 1).cpu().MoveToOuterDisposeScope());
+                reportParts.Add(
+                    nn.functional.normalize(model.EmbedReports(ids, mask, index, usePrototypes), dim: 1).cpu().MoveToOuterDisposeScope()
+                );
             }
         }
         int e = model.Options.EmbeddingDim;

@@ -30,18 +30,33 @@ internal static class SegmentationMetrics
     /// <c>LoadSiimPneumothorax</c> gives, or one text) against the predicted one, both at the image's size, which is read
     /// from the image file's header.
     /// </summary>
-    public static PriorSegmentationMetrics Evaluate(IDataView scored, string imageColumnName = Defaults.ImagePathColumnName, string truthColumnName = "EncodedPixels",
-        string predictedColumnName = "PredictedEncodedPixels")
+    public static PriorSegmentationMetrics Evaluate(
+        IDataView scored,
+        string imageColumnName = Defaults.ImagePathColumnName,
+        string truthColumnName = "EncodedPixels",
+        string predictedColumnName = "PredictedEncodedPixels"
+    )
     {
         ArgumentNullException.ThrowIfNull(scored);
-        DataViewSchema.Column Column(string name) => scored.Schema.GetColumnOrNull(name)
-            ?? throw new ArgumentOutOfRangeException(nameof(scored), $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}.");
+        DataViewSchema.Column Column(string name) =>
+            scored.Schema.GetColumnOrNull(name)
+            ?? throw new ArgumentOutOfRangeException(
+                nameof(scored),
+                $"Column '{name}' not found; the view has: {string.Join(", ", scored.Schema.Select(c => c.Name))}."
+            );
         var image = Column(imageColumnName);
         var truth = Column(truthColumnName);
         var predicted = Column(predictedColumnName);
-        if (image.Type is not TextDataViewType || predicted.Type is not TextDataViewType
-            || truth.Type is not (TextDataViewType or VectorDataViewType { ItemType: TextDataViewType }))
-            throw new ArgumentOutOfRangeException(nameof(scored), $"Expected text image paths, text or text-vector true masks and text predicted masks; got {image.Type}, {truth.Type}, {predicted.Type}.");
+        if (
+            image.Type is not TextDataViewType
+            || predicted.Type is not TextDataViewType
+            || truth.Type is not (TextDataViewType or VectorDataViewType { ItemType: TextDataViewType })
+        )
+            throw new ArgumentOutOfRangeException(
+                nameof(scored),
+                $"Expected text image paths, text or text-vector true masks and text predicted masks; got {image.Type}, {truth.Type}, "
+                    + $"{predicted.Type}."
+            );
         using var cursor = scored.GetRowCursor([image, truth, predicted]);
         var path = cursor.GetGetter<ReadOnlyMemory<char>>(image);
         var prediction = cursor.GetGetter<ReadOnlyMemory<char>>(predicted);
@@ -49,24 +64,39 @@ internal static class SegmentationMetrics
         if (truth.Type is TextDataViewType)
         {
             var one = cursor.GetGetter<ReadOnlyMemory<char>>(truth);
-            truths = () => { ReadOnlyMemory<char> v = default; one(ref v); return [v.ToString()]; };
+            truths = () =>
+            {
+                ReadOnlyMemory<char> v = default;
+                one(ref v);
+                return [v.ToString()];
+            };
         }
         else
         {
             var many = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(truth);
-            truths = () => { VBuffer<ReadOnlyMemory<char>> v = default; many(ref v); return v.DenseValues().Select(m => m.ToString()).ToList(); };
+            truths = () =>
+            {
+                VBuffer<ReadOnlyMemory<char>> v = default;
+                many(ref v);
+                return v.DenseValues().Select(m => m.ToString()).ToList();
+            };
         }
         var dice = new List<double>();
         var iou = new List<double>();
         var positives = new List<double>();
-        ReadOnlyMemory<char> p = default, m = default;
+        ReadOnlyMemory<char> p = default,
+            m = default;
         while (cursor.MoveNext())
         {
             path(ref p);
             prediction(ref m);
             var file = p.ToString();
-            int width, height;
-            using (var codec = SkiaSharp.SKCodec.Create(file) ?? throw new InvalidDataException($"Row {dice.Count + 1}: {file} is not an image SkiaSharp can read."))
+            int width,
+                height;
+            using (
+                var codec = SkiaSharp.SKCodec.Create(file)
+                    ?? throw new InvalidDataException($"Row {dice.Count + 1}: {file} is not an image SkiaSharp can read.")
+            )
                 (width, height) = (codec.Info.Width, codec.Info.Height);
             var trueMask = new byte[width * height];
             foreach (var encoded in truths())
@@ -74,23 +104,37 @@ internal static class SegmentationMetrics
             var predictedMask = SiimRunLength.Decode(m.ToString(), width, height);
             dice.Add(Dice(predictedMask, trueMask));
             iou.Add(IoU(predictedMask, trueMask));
-            if (trueMask.Contains((byte)1)) positives.Add(dice[^1]);
+            if (trueMask.Contains((byte)1))
+                positives.Add(dice[^1]);
         }
-        if (dice.Count == 0) throw new InvalidDataException("The view has no rows to evaluate.");
-        return new PriorSegmentationMetrics(dice.Average(), iou.Average(), positives.Count == 0 ? double.NaN : positives.Average(), dice.Count, positives.Count);
+        if (dice.Count == 0)
+            throw new InvalidDataException("The view has no rows to evaluate.");
+        return new PriorSegmentationMetrics(
+            dice.Average(),
+            iou.Average(),
+            positives.Count == 0 ? double.NaN : positives.Average(),
+            dice.Count,
+            positives.Count
+        );
     }
 
     private static (long Both, long Predicted, long Truth) Counts(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> truth)
     {
         if (predicted.Length != truth.Length)
             throw new ArgumentException($"The masks differ in size: {predicted.Length} and {truth.Length} pixels.");
-        long both = 0, p = 0, t = 0;
+        long both = 0,
+            p = 0,
+            t = 0;
         for (int i = 0; i < predicted.Length; i++)
         {
-            bool inP = predicted[i] != 0, inT = truth[i] != 0;
-            if (inP) p++;
-            if (inT) t++;
-            if (inP && inT) both++;
+            bool inP = predicted[i] != 0,
+                inT = truth[i] != 0;
+            if (inP)
+                p++;
+            if (inT)
+                t++;
+            if (inP && inT)
+                both++;
         }
         return (both, p, t);
     }

@@ -14,6 +14,7 @@ internal sealed class ZeroShotClassifier : IDisposable
 {
     /// <summary>CheXpert normalisation mean (PRIOR's zero-shot setting).</summary>
     public const float CheXpertMean = 0.50627f;
+
     /// <summary>CheXpert normalisation standard deviation.</summary>
     public const float CheXpertStd = 0.28947f;
 
@@ -29,13 +30,20 @@ internal sealed class ZeroShotClassifier : IDisposable
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts { get; }
 
     /// <summary>Embeds the prompts of each class.</summary>
-    public ZeroShotClassifier(PriorModel model, ReportTokenizer tokenizer, bool usePrototypes,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> prompts, float mean = CheXpertMean, float std = CheXpertStd)
+    public ZeroShotClassifier(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        bool usePrototypes,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> prompts,
+        float mean = CheXpertMean,
+        float std = CheXpertStd
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(prompts);
-        if (prompts.Count < 2) throw new ArgumentException("Zero-shot classification needs at least two classes.", nameof(prompts));
+        if (prompts.Count < 2)
+            throw new ArgumentException("Zero-shot classification needs at least two classes.", nameof(prompts));
         int perClass = prompts.Values.First().Count;
         if (perClass == 0 || prompts.Values.Any(p => p.Count != perClass))
             throw new ArgumentException("Every class needs the same, positive number of prompts.", nameof(prompts));
@@ -49,7 +57,8 @@ internal sealed class ZeroShotClassifier : IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var encoded = prompts.Values.SelectMany(p => p).Select(p => tokenizer.Encode([p])).ToList();
-        int n = encoded.Count, length = tokenizer.MaxLength;
+        int n = encoded.Count,
+            length = tokenizer.MaxLength;
         var ids = tensor(encoded.SelectMany(e => e.InputIds).ToArray(), [n, length]).to(device);
         var mask = tensor(encoded.SelectMany(e => e.AttentionMask).ToArray(), [n, length]).to(device);
         var index = tensor(encoded.SelectMany(e => e.SentenceIndex).ToArray(), [n, length]).to(device);
@@ -61,7 +70,8 @@ internal sealed class ZeroShotClassifier : IDisposable
         _promptLocal = text.narrow(1, 0, 1).reshape(Classes.Count, perClass, e).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Scores [N, C] for image files, in batches; an unreadable file is an <see cref="InvalidDataException"/> naming its row and path.</summary>
+    /// <summary>Scores [N, C] for image files, in batches; an unreadable file is an <see cref="InvalidDataException"/> naming its row and
+    /// path.</summary>
     public float[][] Score(IReadOnlyList<string> imagePaths, int batchSize = 64)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
@@ -97,7 +107,9 @@ internal sealed class ZeroShotClassifier : IDisposable
         using var scope = NewDisposeScope();
         var images = tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(_model.logit_scale.device);
         var (global, local) = _model.EncodeImage(images);
-        var scores = ZeroShotScoring.Score(local, global, _promptGlobal, _promptLocal, _model.logit_scale, _model.local_cross_attention).cpu();
+        var scores = ZeroShotScoring
+            .Score(local, global, _promptGlobal, _promptLocal, _model.logit_scale, _model.local_cross_attention)
+            .cpu();
         var flat = scores.data<float>().ToArray();
         return Enumerable.Range(0, pixels.Count).Select(i => flat.AsSpan(i * Classes.Count, Classes.Count).ToArray()).ToArray();
     }

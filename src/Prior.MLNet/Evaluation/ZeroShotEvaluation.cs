@@ -23,19 +23,34 @@ internal static class ZeroShotEvaluation
     /// Evaluates scores [N, C] against true class indices through <c>mlContext.MulticlassClassification.Evaluate</c>
     /// (scores are normalised to sum 1 per row for the log loss).
     /// </summary>
-    public static Result Evaluate(MLContext mlContext, IReadOnlyList<int> truth, IReadOnlyList<float[]> scores, IReadOnlyList<string> classes)
+    public static Result Evaluate(
+        MLContext mlContext,
+        IReadOnlyList<int> truth,
+        IReadOnlyList<float[]> scores,
+        IReadOnlyList<string> classes
+    )
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        if (truth.Count != scores.Count) throw new ArgumentException($"{truth.Count} labels but {scores.Count} score rows.");
+        if (truth.Count != scores.Count)
+            throw new ArgumentException($"{truth.Count} labels but {scores.Count} score rows.");
         int k = classes.Count;
-        var rows = truth.Select((t, i) =>
-        {
-            var s = scores[i];
-            float sum = s.Sum();
-            int best = Array.IndexOf(s, s.Max());
-            // Keys loaded through LoadFromEnumerable are given 0-based (ML.NET stores them 1-based, 0 = missing).
-            return new Row { Label = (uint)t, Score = s.Select(v => v / sum).ToArray(), PredictedLabel = (uint)best };
-        }).ToList();
+        var rows = truth
+            .Select(
+                (t, i) =>
+                {
+                    var s = scores[i];
+                    float sum = s.Sum();
+                    int best = Array.IndexOf(s, s.Max());
+                    // Keys loaded through LoadFromEnumerable are given 0-based (ML.NET stores them 1-based, 0 = missing).
+                    return new Row
+                    {
+                        Label = (uint)t,
+                        Score = s.Select(v => v / sum).ToArray(),
+                        PredictedLabel = (uint)best,
+                    };
+                }
+            )
+            .ToList();
         var schema = SchemaDefinition.Create(typeof(Row));
         var keyType = new KeyDataViewType(typeof(uint), k);
         var names = new VBuffer<ReadOnlyMemory<char>>(k, classes.Select(c => c.AsMemory()).ToArray());

@@ -11,8 +11,10 @@ public sealed record ReportDraft(IReadOnlyList<string> Findings, IReadOnlyList<s
         get
         {
             var parts = new List<string>();
-            if (Findings.Count > 0) parts.Add("FINDINGS: " + string.Join(" ", Findings));
-            if (Impression.Count > 0) parts.Add("IMPRESSION: " + string.Join(" ", Impression));
+            if (Findings.Count > 0)
+                parts.Add("FINDINGS: " + string.Join(" ", Findings));
+            if (Impression.Count > 0)
+                parts.Add("IMPRESSION: " + string.Join(" ", Impression));
             return string.Join("\n\n", parts);
         }
     }

@@ -24,7 +24,10 @@ internal static class ReportDrafter
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(images);
         if (memory.Dimension != model.Options.EmbeddingDim)
-            throw new ArgumentException($"The sentence memory's keys have width {memory.Dimension}; the network embeds in {model.Options.EmbeddingDim}.", nameof(memory));
+            throw new ArgumentException(
+                $"The sentence memory's keys have width {memory.Dimension}; the network embeds in {model.Options.EmbeddingDim}.",
+                nameof(memory)
+            );
         using var scope = NewDisposeScope();
         var (_, local) = model.EncodeImage(images);
         long b = local.shape[0];
@@ -45,13 +48,19 @@ internal static class ReportDrafter
             var prototypes = new HashSet<int>();
             foreach (int row in Enumerable.Range(i * perImage, perImage).OrderByDescending(r => margin[r]))
             {
-                if (margin[row] <= 0 && picked.Count >= minimumSentences) break;
+                if (margin[row] <= 0 && picked.Count >= minimumSentences)
+                    break;
                 var sentence = memory.Sentences[(int)chosen[row]];
                 if (prototypes.Add(sentence.Prototype))
                     picked.Add(sentence);
             }
-            List<string> Section(ReportSection section) => picked.Where(p => p.Section == section)
-                .OrderBy(p => p.Position).ThenByDescending(p => p.Count).Select(p => p.Text).ToList();
+            List<string> Section(ReportSection section) =>
+                picked
+                    .Where(p => p.Section == section)
+                    .OrderBy(p => p.Position)
+                    .ThenByDescending(p => p.Count)
+                    .Select(p => p.Text)
+                    .ToList();
             drafts.Add(new ReportDraft(Section(ReportSection.Findings), Section(ReportSection.Impression)));
         }
         return drafts;

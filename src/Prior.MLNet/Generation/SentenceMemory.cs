@@ -43,7 +43,10 @@ internal sealed class SentenceMemory
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         if (keys.Length != sentences.Count * dimension)
-            throw new ArgumentException($"{sentences.Count} sentences of dimension {dimension} need {sentences.Count * dimension} key values; got {keys.Length}.", nameof(keys));
+            throw new ArgumentException(
+                $"{sentences.Count} sentences of dimension {dimension} need {sentences.Count * dimension} key values; got {keys.Length}.",
+                nameof(keys)
+            );
         Sentences = sentences;
         _keys = keys;
         Dimension = dimension;
@@ -63,20 +66,27 @@ internal sealed class SentenceMemory
     /// passes its sentences as findings): distinct sentences, the <paramref name="maxSentences"/> most frequent kept,
     /// keyed by <paramref name="model"/>'s text tower and bank.
     /// </summary>
-    public static SentenceMemory Build(PriorModel model, ReportTokenizer tokenizer,
-        IEnumerable<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> reports, int maxSentences = 20_000)
+    public static SentenceMemory Build(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        IEnumerable<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> reports,
+        int maxSentences = 20_000
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(reports);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSentences, 1);
-        var stats = new Dictionary<string, (int Count, int Findings, int Impression, double PositionSumF, double PositionSumI)>(StringComparer.Ordinal);
+        var stats = new Dictionary<string, (int Count, int Findings, int Impression, double PositionSumF, double PositionSumI)>(
+            StringComparer.Ordinal
+        );
         void Add(IReadOnlyList<string> sentences, bool impression)
         {
             for (int i = 0; i < sentences.Count; i++)
             {
                 var text = sentences[i].Trim();
-                if (text.Length == 0) continue;
+                if (text.Length == 0)
+                    continue;
                 double position = sentences.Count == 1 ? 0 : i / (double)(sentences.Count - 1);
                 stats.TryGetValue(text, out var s);
                 stats[text] = impression
@@ -110,7 +120,15 @@ internal sealed class SentenceMemory
             var (text, s) = kept[encoded.Report[row]];
             bool impression = s.Impression > s.Findings;
             double position = impression ? s.PositionSumI / s.Impression : s.PositionSumF / Math.Max(1, s.Findings);
-            sentences.Add(new RememberedSentence(text, impression ? ReportSection.Impression : ReportSection.Findings, position, s.Count, (int)prototypes[row]));
+            sentences.Add(
+                new RememberedSentence(
+                    text,
+                    impression ? ReportSection.Impression : ReportSection.Findings,
+                    position,
+                    s.Count,
+                    (int)prototypes[row]
+                )
+            );
             rows.AddRange(keys.AsSpan(row * dim, dim).ToArray());
         }
         return new SentenceMemory(sentences, rows.ToArray(), dim);
@@ -120,9 +138,15 @@ internal sealed class SentenceMemory
     /// Builds the memory from the reports of an <see cref="Microsoft.ML.IDataView"/>: its FINDINGS and IMPRESSION text
     /// columns when it has both (as <c>LoadMimicCxr</c> gives), otherwise its sentence vector column, read as findings.
     /// </summary>
-    public static SentenceMemory Build(PriorModel model, ReportTokenizer tokenizer, Microsoft.ML.IDataView data,
-        string findingsColumnName = Defaults.FindingsColumnName, string impressionColumnName = Defaults.ImpressionColumnName, string sentencesColumnName = Defaults.SentencesColumnName,
-        int maxSentences = 20_000)
+    public static SentenceMemory Build(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        Microsoft.ML.IDataView data,
+        string findingsColumnName = Defaults.FindingsColumnName,
+        string impressionColumnName = Defaults.ImpressionColumnName,
+        string sentencesColumnName = Defaults.SentencesColumnName,
+        int maxSentences = 20_000
+    )
     {
         ArgumentNullException.ThrowIfNull(data);
         var schema = data.Schema;
@@ -133,7 +157,8 @@ internal sealed class SentenceMemory
             using var cursor = data.GetRowCursor([schema[findingsColumnName], schema[impressionColumnName]]);
             var findings = cursor.GetGetter<ReadOnlyMemory<char>>(schema[findingsColumnName]);
             var impression = cursor.GetGetter<ReadOnlyMemory<char>>(schema[impressionColumnName]);
-            ReadOnlyMemory<char> f = default, i = default;
+            ReadOnlyMemory<char> f = default,
+                i = default;
             while (cursor.MoveNext())
             {
                 findings(ref f);
@@ -141,7 +166,12 @@ internal sealed class SentenceMemory
                 reports.Add((Data.Reports.SentenceSplitter.Split(f.ToString()), Data.Reports.SentenceSplitter.Split(i.ToString())));
             }
         }
-        else if (schema.GetColumnOrNull(sentencesColumnName)?.Type is Microsoft.ML.Data.VectorDataViewType { ItemType: Microsoft.ML.Data.TextDataViewType })
+        else if (
+            schema.GetColumnOrNull(sentencesColumnName)?.Type is Microsoft.ML.Data.VectorDataViewType
+            {
+                ItemType: Microsoft.ML.Data.TextDataViewType
+            }
+        )
         {
             using var cursor = data.GetRowCursor([schema[sentencesColumnName]]);
             var sentences = cursor.GetGetter<Microsoft.ML.Data.VBuffer<ReadOnlyMemory<char>>>(schema[sentencesColumnName]);
@@ -154,8 +184,11 @@ internal sealed class SentenceMemory
         }
         else
         {
-            throw new ArgumentOutOfRangeException(nameof(data),
-                $"The data has neither text columns '{findingsColumnName}' and '{impressionColumnName}' nor a text vector column '{sentencesColumnName}' to build the sentence memory from.");
+            throw new ArgumentOutOfRangeException(
+                nameof(data),
+                $"The data has neither text columns '{findingsColumnName}' and '{impressionColumnName}' nor a text vector column "
+                    + $"'{sentencesColumnName}' to build the sentence memory from."
+            );
         }
         return Build(model, tokenizer, reports, maxSentences);
     }
@@ -192,8 +225,11 @@ internal sealed class SentenceMemory
                 throw new InvalidDataException($"{name}: not a sentence memory.");
             int version = r.ReadInt32();
             if (version != FormatVersion)
-                throw new InvalidDataException($"{name}: sentence memory version {version} is not supported (this build reads {FormatVersion}).");
-            int count = r.ReadInt32(), dim = r.ReadInt32();
+                throw new InvalidDataException(
+                    $"{name}: sentence memory version {version} is not supported (this build reads {FormatVersion})."
+                );
+            int count = r.ReadInt32(),
+                dim = r.ReadInt32();
             if (count < 0 || dim < 1)
                 throw new InvalidDataException($"{name}: sentence memory of {count} sentences of width {dim}.");
             var sentences = new List<RememberedSentence>(count);

@@ -40,9 +40,15 @@ internal sealed class HuggingFaceBertFolder
         Directory = directory;
         VocabularyPath = Path.Combine(directory, "vocab.txt");
         if (!File.Exists(VocabularyPath))
-            throw new FileNotFoundException($"{directory}: no vocab.txt (a Hugging Face BERT folder has config.json, vocab.txt and the weights).", VocabularyPath);
+            throw new FileNotFoundException(
+                $"{directory}: no vocab.txt (a Hugging Face BERT folder has config.json, vocab.txt and the weights).",
+                VocabularyPath
+            );
         WeightsPath = new[] { "model.safetensors", "pytorch_model.bin" }.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException($"{directory}: neither model.safetensors nor pytorch_model.bin.", Path.Combine(directory, "pytorch_model.bin"));
+            ?? throw new FileNotFoundException(
+                $"{directory}: neither model.safetensors nor pytorch_model.bin.",
+                Path.Combine(directory, "pytorch_model.bin")
+            );
         Config = ReadConfig(Path.Combine(directory, "config.json"));
         (LowerCase, CasingSource) = ReadCasing(directory, VocabularyPath);
     }
@@ -55,17 +61,25 @@ internal sealed class HuggingFaceBertFolder
         {
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var root = json.RootElement;
-            int Int(string name, int? fallback = null) => root.TryGetProperty(name, out var v) ? v.GetInt32()
-                : fallback ?? throw new InvalidDataException($"{path}: lacks '{name}'.");
+            int Int(string name, int? fallback = null) =>
+                root.TryGetProperty(name, out var v)
+                    ? v.GetInt32()
+                    : fallback ?? throw new InvalidDataException($"{path}: lacks '{name}'.");
             double Real(string name, double fallback) => root.TryGetProperty(name, out var v) ? v.GetDouble() : fallback;
             if (root.TryGetProperty("hidden_act", out var act) && act.GetString() is { } a && a != "gelu")
                 throw new InvalidDataException($"{path}: hidden_act '{a}' is not supported (BERT's GELU only).");
             var config = new BertConfig(
-                VocabSize: Int("vocab_size"), HiddenSize: Int("hidden_size"), NumHiddenLayers: Int("num_hidden_layers"),
-                NumAttentionHeads: Int("num_attention_heads"), IntermediateSize: Int("intermediate_size"),
-                MaxPositionEmbeddings: Int("max_position_embeddings"), TypeVocabSize: Int("type_vocab_size", 2),
-                HiddenDropoutProb: Real("hidden_dropout_prob", 0.1), AttentionProbsDropoutProb: Real("attention_probs_dropout_prob", 0.1),
-                LayerNormEps: Real("layer_norm_eps", 1e-12));
+                VocabSize: Int("vocab_size"),
+                HiddenSize: Int("hidden_size"),
+                NumHiddenLayers: Int("num_hidden_layers"),
+                NumAttentionHeads: Int("num_attention_heads"),
+                IntermediateSize: Int("intermediate_size"),
+                MaxPositionEmbeddings: Int("max_position_embeddings"),
+                TypeVocabSize: Int("type_vocab_size", 2),
+                HiddenDropoutProb: Real("hidden_dropout_prob", 0.1),
+                AttentionProbsDropoutProb: Real("attention_probs_dropout_prob", 0.1),
+                LayerNormEps: Real("layer_norm_eps", 1e-12)
+            );
             config.Validate();
             return config;
         }
@@ -81,7 +95,10 @@ internal sealed class HuggingFaceBertFolder
         if (File.Exists(tokenizerConfig))
         {
             using var json = JsonDocument.Parse(File.ReadAllText(tokenizerConfig));
-            if (json.RootElement.TryGetProperty("do_lower_case", out var lower) && lower.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            if (
+                json.RootElement.TryGetProperty("do_lower_case", out var lower)
+                && lower.ValueKind is JsonValueKind.True or JsonValueKind.False
+            )
                 return (lower.GetBoolean(), "tokenizer_config.json do_lower_case");
         }
         bool anyUpper = File.ReadLines(vocabulary).Any(t => !(t.StartsWith('[') && t.EndsWith(']')) && t.Any(char.IsUpper));

@@ -22,8 +22,16 @@ internal static class PriorWeights
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>The tensors the original holds that PRIOR never uses, written by <see cref="Export"/> when a model lacks them.</summary>
-    private sealed record Sidecar(string Format, int Version, PriorModelOptions Options, bool UsePrototypes, bool LowerCase,
-        PriorInferenceSettings Inference, IReadOnlyList<string> Vocabulary, IReadOnlyList<string> Placeholders);
+    private sealed record Sidecar(
+        string Format,
+        int Version,
+        PriorModelOptions Options,
+        bool UsePrototypes,
+        bool LowerCase,
+        PriorInferenceSettings Inference,
+        IReadOnlyList<string> Vocabulary,
+        IReadOnlyList<string> Placeholders
+    );
 
     /// <summary>The sidecar <see cref="Export"/> writes beside a state dict: its settings and vocabulary.</summary>
     public static string SidecarPath(string weightsPath) => weightsPath + ".prior.json";
@@ -41,8 +49,13 @@ internal static class PriorWeights
     /// <param name="preset">Head counts and temperatures the shapes cannot show. Default <see cref="PriorModelOptions.Paper"/>.</param>
     /// <param name="allowPartial">Load what matches and keep the rest random, instead of failing.</param>
     /// <param name="lowerCase">Lower-case text before WordPiece; null: cased (Bio_ClinicalBERT) unless the sidecar says otherwise.</param>
-    public static (PriorNetwork Network, WeightImportReport Report) ImportNetwork(string path, string? vocabularyPath = null,
-        PriorModelOptions? preset = null, bool allowPartial = false, bool? lowerCase = null)
+    public static (PriorNetwork Network, WeightImportReport Report) ImportNetwork(
+        string path,
+        string? vocabularyPath = null,
+        PriorModelOptions? preset = null,
+        bool allowPartial = false,
+        bool? lowerCase = null
+    )
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
@@ -54,7 +67,9 @@ internal static class PriorWeights
         {
             if (kind is PriorWeightFormat.Prior or PriorWeightFormat.Torchvision)
                 return ImportImageTower(path, state, kind, report, vocabularyPath, preset, allowPartial, Describe(kind, state));
-            throw new InvalidDataException($"{path}: not PRIOR weights ({Describe(kind, state)}); a Hugging Face BERT is imported from its folder.");
+            throw new InvalidDataException(
+                $"{path}: not PRIOR weights ({Describe(kind, state)}); a Hugging Face BERT is imported from its folder."
+            );
         }
 
         Sidecar? sidecar = null;
@@ -62,27 +77,42 @@ internal static class PriorWeights
         {
             sidecar = JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(SidecarPath(path)), Json);
             if (sidecar is null || sidecar.Format != SidecarFormat || sidecar.Version != 1)
-                throw new InvalidDataException($"{SidecarPath(path)}: not a Prior.MLNet export sidecar (format '{sidecar?.Format}', version {sidecar?.Version}).");
+                throw new InvalidDataException(
+                    $"{SidecarPath(path)}: not a Prior.MLNet export sidecar (format '{sidecar?.Format}', version {sidecar?.Version})."
+                );
             foreach (var placeholder in sidecar.Placeholders)
             {
                 if (state.Remove(placeholder))
                     report.AddIgnored(placeholder, "placeholder written by 'prior export' for the original's strict load; unused");
             }
         }
-        var options = sidecar?.Options ?? CheckpointShapes.Prior(state, preset ?? PriorModelOptions.Paper, path) with
-        {
-            LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
-            DecoderCausalMask = true,
-            PrototypeMatching = Modeling.Losses.PrototypeMatching.OriginalIndexing,
-        };
+        var options = sidecar?.Options
+            ?? CheckpointShapes.Prior(state, preset ?? PriorModelOptions.Paper, path) with
+            {
+                LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
+                DecoderCausalMask = true,
+                PrototypeMatching = Modeling.Losses.PrototypeMatching.OriginalIndexing,
+            };
         bool lower = lowerCase ?? sidecar?.LowerCase ?? false;
         var tokenizer = sidecar is not null
             ? ReportTokenizer.FromTokens(sidecar.Vocabulary, options.MaxTokens, lower, SidecarPath(path))
-            : new ReportTokenizer(vocabularyPath ?? throw new ArgumentException($"{path}: the checkpoint has no vocabulary; pass the vocab.txt it was trained with (Bio_ClinicalBERT's for the official PRIOR weights).", nameof(vocabularyPath)),
-                options.MaxTokens, lower);
+            : new ReportTokenizer(
+                vocabularyPath
+                    ?? throw new ArgumentException(
+                        $"{path}: the checkpoint has no vocabulary; pass the vocab.txt it was trained with (Bio_ClinicalBERT's for the "
+                            + $"official PRIOR weights).",
+                        nameof(vocabularyPath)
+                    ),
+                options.MaxTokens,
+                lower
+            );
         long rows = state["text_encoder.encoder.embeddings.word_embeddings.weight"].shape[0];
         if (rows != tokenizer.VocabularySize)
-            throw new InvalidDataException($"{path}: the text encoder has {rows} word embeddings but the vocabulary {vocabularyPath ?? SidecarPath(path)} has {tokenizer.VocabularySize} tokens; use the vocab.txt the weights were trained with (Bio_ClinicalBERT's for the official ones: 28996).");
+            throw new InvalidDataException(
+                $"{path}: the text encoder has {rows} word embeddings but the vocabulary {vocabularyPath ?? SidecarPath(path)} has "
+                    + $"{tokenizer.VocabularySize} tokens; use the vocab.txt the weights were trained with (Bio_ClinicalBERT's for the "
+                    + $"official ones: 28996)."
+            );
         PriorModel model;
         using (TorchGcGuard.Enter())
         {
@@ -98,27 +128,50 @@ internal static class PriorWeights
             model.Dispose();
             throw;
         }
-        var network = new PriorNetwork(model, tokenizer, sidecar?.UsePrototypes ?? true, sidecar?.Inference ?? PriorInferenceSettings.Original);
+        var network = new PriorNetwork(
+            model,
+            tokenizer,
+            sidecar?.UsePrototypes ?? true,
+            sidecar?.Inference ?? PriorInferenceSettings.Original
+        );
         return (network, report);
     }
 
     // One tower (an image encoder, or a BERT folder) into a network whose every other tensor stays random: only when
     // the caller allows a partial import, and then the report lists every key that stays random. Default inference
     // settings; reports do not go through the (untrained) prototype bank.
-    private static (PriorNetwork Network, WeightImportReport Report) ImportImageTower(string path, Dictionary<string, Tensor> state, PriorWeightFormat kind,
-        WeightImportReport report, string? vocabularyPath, PriorModelOptions? preset, bool allowPartial, string holds)
+    private static (PriorNetwork Network, WeightImportReport Report) ImportImageTower(
+        string path,
+        Dictionary<string, Tensor> state,
+        PriorWeightFormat kind,
+        WeightImportReport report,
+        string? vocabularyPath,
+        PriorModelOptions? preset,
+        bool allowPartial,
+        string holds
+    )
     {
         RequirePartial(path, allowPartial, holds);
         var image = ImageEncoderTensors(state, kind, report, path);
         var (block, layers, width) = ImageEncoderShape(image, path);
         var options = (preset ?? PriorModelOptions.Paper) with { ResNetBlock = block, ResNetLayers = layers, ResNetWidth = width };
-        var tokenizer = new ReportTokenizer(vocabularyPath ?? throw new ArgumentException($"{path}: image weights carry no vocabulary; pass the vocab.txt the text side will use.", nameof(vocabularyPath)),
-            options.MaxTokens);
+        var tokenizer = new ReportTokenizer(
+            vocabularyPath
+                ?? throw new ArgumentException(
+                    $"{path}: image weights carry no vocabulary; pass the vocab.txt the text side will use.",
+                    nameof(vocabularyPath)
+                ),
+            options.MaxTokens
+        );
         return OneTowerNetwork(options, tokenizer, model => LoadImageEncoder(model, image, report, allowPartial: true));
     }
 
-    private static (PriorNetwork Network, WeightImportReport Report) ImportTextTower(string path, string? vocabularyPath,
-        PriorModelOptions? preset, bool allowPartial)
+    private static (PriorNetwork Network, WeightImportReport Report) ImportTextTower(
+        string path,
+        string? vocabularyPath,
+        PriorModelOptions? preset,
+        bool allowPartial
+    )
     {
         RequirePartial(path, allowPartial, "it is a BERT folder");
         var bert = new HuggingFaceBertFolder(path);
@@ -131,11 +184,17 @@ internal static class PriorWeights
     private static void RequirePartial(string path, bool allowPartial, string holds)
     {
         if (!allowPartial)
-            throw new InvalidDataException($"{path}: not a whole PRIOR network ({holds}); the rest would stay random. Pass --allow-partial (allowPartial) to import it anyway, listing what stays random, or start training from it with 'prior pretrain --init-image/--init-text'.");
+            throw new InvalidDataException(
+                $"{path}: not a whole PRIOR network ({holds}); the rest would stay random. Pass --allow-partial (allowPartial) to import "
+                    + $"it anyway, listing what stays random, or start training from it with 'prior pretrain --init-image/--init-text'."
+            );
     }
 
-    private static (PriorNetwork Network, WeightImportReport Report) OneTowerNetwork(PriorModelOptions options, ReportTokenizer tokenizer,
-        Func<PriorModel, WeightImportReport> loadTower)
+    private static (PriorNetwork Network, WeightImportReport Report) OneTowerNetwork(
+        PriorModelOptions options,
+        ReportTokenizer tokenizer,
+        Func<PriorModel, WeightImportReport> loadTower
+    )
     {
         PriorModel model;
         using (TorchGcGuard.Enter())
@@ -160,16 +219,26 @@ internal static class PriorWeights
     /// image part of a whole checkpoint) or torchvision's ResNet (conv1 summed over its RGB axis into one channel,
     /// <c>fc</c> dropped). The attention pool may stay random, as in the paper's training from ImageNet.
     /// </summary>
-    public static WeightImportReport LoadImageEncoder(PriorModel model, string path, PriorWeightFormat format = PriorWeightFormat.Auto, bool allowPartial = false)
+    public static WeightImportReport LoadImageEncoder(
+        PriorModel model,
+        string path,
+        PriorWeightFormat format = PriorWeightFormat.Auto,
+        bool allowPartial = false
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
-        using var scope = NewDisposeScope();   // the file's tensors; the model keeps copies
+        using var scope = NewDisposeScope(); // the file's tensors; the model keeps copies
         var report = new WeightImportReport(path);
         return LoadImageEncoder(model, ReadImageEncoder(path, format, report), report, allowPartial);
     }
 
     /// <summary>Loads image-encoder tensors already read (<see cref="ReadImageEncoder"/>) into the image tower.</summary>
-    internal static WeightImportReport LoadImageEncoder(PriorModel model, IReadOnlyDictionary<string, Tensor> image, WeightImportReport report, bool allowPartial)
+    internal static WeightImportReport LoadImageEncoder(
+        PriorModel model,
+        IReadOnlyDictionary<string, Tensor> image,
+        WeightImportReport report,
+        bool allowPartial
+    )
     {
         using (TorchGcGuard.Enter())
             StateDictLoader.Load(model.image_encoder, image, report, "image_encoder.");
@@ -178,15 +247,20 @@ internal static class PriorWeights
     }
 
     /// <summary>The ResNet kind, depth and width of an image-encoder weights file (for building a model that fits it).</summary>
-    public static (ResNetBlock Block, int[] Layers, int Width) ReadImageEncoderShape(string path, PriorWeightFormat format = PriorWeightFormat.Auto)
+    public static (ResNetBlock Block, int[] Layers, int Width) ReadImageEncoderShape(
+        string path,
+        PriorWeightFormat format = PriorWeightFormat.Auto
+    )
     {
         using var scope = NewDisposeScope();
         return ImageEncoderShape(ReadImageEncoder(path, format, new WeightImportReport(path)), path);
     }
 
     /// <summary>The ResNet kind, depth and width of image-encoder tensors under our names.</summary>
-    internal static (ResNetBlock Block, int[] Layers, int Width) ImageEncoderShape(IReadOnlyDictionary<string, Tensor> image, string source) =>
-        CheckpointShapes.ResNet(CheckpointShapes.Under(image, "encoder."), source);
+    internal static (ResNetBlock Block, int[] Layers, int Width) ImageEncoderShape(
+        IReadOnlyDictionary<string, Tensor> image,
+        string source
+    ) => CheckpointShapes.ResNet(CheckpointShapes.Under(image, "encoder."), source);
 
     /// <summary>
     /// Loads a Hugging Face BERT folder into <paramref name="model"/>'s text encoder: the <c>bert.</c> prefix removed,
@@ -203,7 +277,10 @@ internal static class PriorWeights
         {
             foreach (var key in state.Keys.Where(k => !k.StartsWith("bert.", StringComparison.Ordinal)).ToList())
             {
-                report.AddIgnored(key, key.StartsWith("cls.", StringComparison.Ordinal) ? "pretraining head, not used by PRIOR" : "outside the BERT encoder");
+                report.AddIgnored(
+                    key,
+                    key.StartsWith("cls.", StringComparison.Ordinal) ? "pretraining head, not used by PRIOR" : "outside the BERT encoder"
+                );
                 state.Remove(key);
             }
             state = state.ToDictionary(kv => kv.Key["bert.".Length..], kv => kv.Value, StringComparer.Ordinal);
@@ -253,23 +330,34 @@ internal static class PriorWeights
             state["sentence_decoder.embeddings.position_ids"] = StateDictShims.PositionIds(o.SentenceDecoder.MaxPositionEmbeddings);
             void Placeholder(string key, params long[] shape)
             {
-                if (state.ContainsKey(key)) return;
+                if (state.ContainsKey(key))
+                    return;
                 state[key] = zeros(shape);
                 placeholders.Add(key);
             }
-            int h = o.Text.HiddenSize, e = o.EmbeddingDim;
+            int h = o.Text.HiddenSize,
+                e = o.EmbeddingDim;
             Placeholder("text_encoder.encoder.pooler.dense.weight", h, h);
             Placeholder("text_encoder.encoder.pooler.dense.bias", h);
             Placeholder("sentence_decoder.embeddings.word_embeddings.weight", o.Text.VocabSize, e);
             StateDictFile.Write(path, state);
         }
-        var sidecar = new Sidecar(SidecarFormat, 1, o, network.UsePrototypes, network.Tokenizer.LowerCase, network.Inference,
-            network.Tokenizer.Vocabulary, placeholders);
+        var sidecar = new Sidecar(
+            SidecarFormat,
+            1,
+            o,
+            network.UsePrototypes,
+            network.Tokenizer.LowerCase,
+            network.Inference,
+            network.Tokenizer.Vocabulary,
+            placeholders
+        );
         AtomicFile.WriteText(SidecarPath(path), w => w.Write(JsonSerializer.Serialize(sidecar, Json)));
         return placeholders;
     }
 
-    /// <summary>The image-encoder tensors of a file, under our names (<c>encoder.*</c>, <c>atten_pool.*</c>), conv1 folded to one channel.</summary>
+    /// <summary>The image-encoder tensors of a file, under our names (<c>encoder.*</c>, <c>atten_pool.*</c>), conv1 folded to one
+    /// channel.</summary>
     internal static Dictionary<string, Tensor> ReadImageEncoder(string path, PriorWeightFormat format, WeightImportReport report) =>
         ImageEncoderTensors(ReadNormalized(path, report), format, report, path);
 
@@ -277,12 +365,18 @@ internal static class PriorWeights
     private static Dictionary<string, Tensor> ReadNormalized(string path, WeightImportReport report)
     {
         var contents = StateDictFile.Read(path);
-        if (contents.Container == "lightning") report.AddConversion("took the weights from the checkpoint's 'state_dict'");
+        if (contents.Container == "lightning")
+            report.AddConversion("took the weights from the checkpoint's 'state_dict'");
         return StateDictShims.Normalize(contents.Tensors, report);
     }
 
     // Our ResNet has one input channel: a 3-channel (ImageNet) conv1 is summed over its RGB axis.
-    private static Dictionary<string, Tensor> ImageEncoderTensors(Dictionary<string, Tensor> state, PriorWeightFormat format, WeightImportReport report, string path)
+    private static Dictionary<string, Tensor> ImageEncoderTensors(
+        Dictionary<string, Tensor> state,
+        PriorWeightFormat format,
+        WeightImportReport report,
+        string path
+    )
     {
         var detected = Detect(state);
         if (format == PriorWeightFormat.Bert || (format == PriorWeightFormat.Auto && detected == PriorWeightFormat.Bert))
@@ -323,18 +417,23 @@ internal static class PriorWeights
     {
         if (state.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal)))
             return PriorWeightFormat.Prior;
-        if (state.Keys.Any(k => k.StartsWith("bert.", StringComparison.Ordinal) || k.StartsWith("embeddings.word_embeddings", StringComparison.Ordinal)))
+        if (
+            state.Keys.Any(k =>
+                k.StartsWith("bert.", StringComparison.Ordinal) || k.StartsWith("embeddings.word_embeddings", StringComparison.Ordinal)
+            )
+        )
             return PriorWeightFormat.Bert;
         if (state.TryGetValue("conv1.weight", out var conv1))
             return conv1.shape[1] == 3 ? PriorWeightFormat.Torchvision : PriorWeightFormat.Prior;
         return PriorWeightFormat.Auto;
     }
 
-    private static string Describe(PriorWeightFormat kind, IReadOnlyDictionary<string, Tensor> state) => kind switch
-    {
-        PriorWeightFormat.Prior => "it holds the image encoder only",
-        PriorWeightFormat.Torchvision => "it holds torchvision ResNet weights",
-        PriorWeightFormat.Bert => "it holds BERT weights",
-        _ => $"unknown keys such as {string.Join(", ", state.Keys.Take(3))}",
-    };
+    private static string Describe(PriorWeightFormat kind, IReadOnlyDictionary<string, Tensor> state) =>
+        kind switch
+        {
+            PriorWeightFormat.Prior => "it holds the image encoder only",
+            PriorWeightFormat.Torchvision => "it holds torchvision ResNet weights",
+            PriorWeightFormat.Bert => "it holds BERT weights",
+            _ => $"unknown keys such as {string.Join(", ", state.Keys.Take(3))}",
+        };
 }

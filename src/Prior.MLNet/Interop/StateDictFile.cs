@@ -41,7 +41,10 @@ internal static class StateDictFile
             throw new InvalidDataException($"{path}: could not read the weights ({ex.GetType().Name}: {ex.Message}).", ex);
         }
         if (read >= 2 && head[0] == 0x80)
-            throw new InvalidDataException($"{path}: a PyTorch file in the legacy (pre-1.6, non-zip) format; re-save it in Python with torch.save(torch.load(path), new_path).");
+            throw new InvalidDataException(
+                $"{path}: a PyTorch file in the legacy (pre-1.6, non-zip) format; re-save it in Python with torch.save(torch.load(path), "
+                    + $"new_path)."
+            );
         throw new InvalidDataException($"{path}: neither a PyTorch state dict (torch.save zip) nor a .safetensors file.");
     }
 
@@ -66,7 +69,10 @@ internal static class StateDictFile
                 other.Add(entry.Key?.ToString() ?? "?");
         }
         if (tensors.Count == 0)
-            throw new InvalidDataException($"{path}: holds no tensors (keys: {string.Join(", ", other.Take(10))}); expected a state dict or a checkpoint with 'state_dict' inside.");
+            throw new InvalidDataException(
+                $"{path}: holds no tensors (keys: {string.Join(", ", other.Take(10))}); expected a state dict or a checkpoint with "
+                    + $"'state_dict' inside."
+            );
         return new Contents(tensors, container);
     }
 

@@ -42,7 +42,8 @@ internal static class StateDictLoader
     /// </summary>
     public static void EnsureComplete(WeightImportReport report, bool allowPartial, Func<string, bool>? mayStayRandom = null)
     {
-        if (allowPartial) return;
+        if (allowPartial)
+            return;
         bool missing = report.Missing.Any(k => mayStayRandom is null || !mayStayRandom(k));
         if (missing || report.Unexpected.Count > 0 || report.ShapeMismatches.Count > 0)
             throw new WeightImportException(report);

@@ -27,7 +27,8 @@ internal static partial class StateDictShims
                 report.AddConversion($"removed the '{prefix}' prefix from every key");
             }
         }
-        int projections = 0, layerNorms = 0;
+        int projections = 0,
+            layerNorms = 0;
         var renamed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in keys)
         {
@@ -39,13 +40,17 @@ internal static partial class StateDictShims
             }
             if (name.EndsWith("LayerNorm.gamma", StringComparison.Ordinal) || name.EndsWith("LayerNorm.beta", StringComparison.Ordinal))
             {
-                name = name.EndsWith("gamma", StringComparison.Ordinal) ? name[..^"gamma".Length] + "weight" : name[..^"beta".Length] + "bias";
+                name = name.EndsWith("gamma", StringComparison.Ordinal)
+                    ? name[..^"gamma".Length] + "weight"
+                    : name[..^"beta".Length] + "bias";
                 layerNorms++;
             }
             renamed[name] = value;
         }
-        if (projections > 0) report.AddConversion($"renamed {projections} older '*_projection.0.*' keys to '*_projection.*'");
-        if (layerNorms > 0) report.AddConversion($"renamed {layerNorms} LayerNorm 'gamma'/'beta' keys to 'weight'/'bias'");
+        if (projections > 0)
+            report.AddConversion($"renamed {projections} older '*_projection.0.*' keys to '*_projection.*'");
+        if (layerNorms > 0)
+            report.AddConversion($"renamed {layerNorms} LayerNorm 'gamma'/'beta' keys to 'weight'/'bias'");
         foreach (var key in renamed.Keys.Where(k => k.EndsWith("embeddings.position_ids", StringComparison.Ordinal)).ToList())
         {
             CheckPositionIds(key, renamed[key], report.Source);
@@ -63,6 +68,8 @@ internal static partial class StateDictShims
         using var expected = arange(value.numel(), dtype: ScalarType.Int64);
         using var flat = value.flatten().to_type(ScalarType.Int64);
         if (!flat.eq(expected).all().item<bool>())
-            throw new InvalidDataException($"{source}: '{key}' is not 0..{value.numel() - 1}; a checkpoint with reordered positions cannot be used as is.");
+            throw new InvalidDataException(
+                $"{source}: '{key}' is not 0..{value.numel() - 1}; a checkpoint with reordered positions cannot be used as is."
+            );
     }
 }

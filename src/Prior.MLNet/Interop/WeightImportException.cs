@@ -12,6 +12,8 @@ public sealed class WeightImportException : IOException
 
     /// <summary>Creates the exception from its report.</summary>
     internal WeightImportException(WeightImportReport report)
-        : base($"The weights do not match the model (strict import). {report?.Describe()}\nFix the file or the sizes (--preset), or allow a partial load.") =>
-        Report = report ?? throw new ArgumentNullException(nameof(report));
+        : base(
+            $"The weights do not match the model (strict import). {report?.Describe()}\nFix the file or the sizes (--preset), or allow a "
+                + $"partial load."
+        ) => Report = report ?? throw new ArgumentNullException(nameof(report));
 }

@@ -44,10 +44,16 @@ internal sealed class WeightImportReport
     public bool IsComplete => _missing.Count == 0 && _unexpected.Count == 0 && _shapeMismatches.Count == 0;
 
     internal void AddLoaded(string key) => _loaded.Add(key);
+
     internal void AddMissing(string key) => _missing.Add(key);
+
     internal void AddUnexpected(string key) => _unexpected.Add(key);
-    internal void AddShapeMismatch(string key, long[] file, long[] ours) => _shapeMismatches.Add($"{key}: file [{string.Join(", ", file)}] vs ours [{string.Join(", ", ours)}]");
+
+    internal void AddShapeMismatch(string key, long[] file, long[] ours) =>
+        _shapeMismatches.Add($"{key}: file [{string.Join(", ", file)}] vs ours [{string.Join(", ", ours)}]");
+
     internal void AddIgnored(string key, string reason) => _ignored.Add($"{key}: {reason}");
+
     internal void AddConversion(string what) => _conversions.Add(what);
 
     /// <summary>A readable account: counts, then every missing, unexpected, mismatched and ignored key.</summary>
@@ -66,7 +72,8 @@ internal sealed class WeightImportReport
 
     private static void Section(StringBuilder text, string title, IReadOnlyList<string> items)
     {
-        if (items.Count == 0) return;
+        if (items.Count == 0)
+            return;
         text.Append($"\n  {title}:");
         foreach (var item in items)
             text.Append("\n    ").Append(item);

@@ -29,6 +29,7 @@ internal sealed class AlignedConv2d : nn.Module<Tensor, Tensor>
 
     /// <summary>Kernel [out, in, k, k].</summary>
     public readonly Parameter weight;
+
     /// <summary>Bias [out], or null.</summary>
     public readonly Parameter? bias;
 
@@ -54,18 +55,22 @@ internal sealed class AlignedConv2d : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        long outChannels = weight.shape[0], inChannels = weight.shape[1];
+        long outChannels = weight.shape[0],
+            inChannels = weight.shape[1];
         bool exposed = input.device_type == DeviceType.CPU && weight.shape[2] * weight.shape[3] > 1;
         bool inputGradient = exposed && input.requires_grad;
         // The forward reads past the input channels; the input gradient (computed only when the input needs one) reads
         // past the output channels and, when strided, past an odd number of input blocks.
-        long inPad = !exposed || inChannels <= ChannelBlock / 2 ? 0
-            : PadTo(inChannels, inputGradient && _stride > 1 && inChannels > ChannelBlock ? 2 * ChannelBlock : ChannelBlock);
+        long inPad =
+            !exposed || inChannels <= ChannelBlock / 2
+                ? 0
+                : PadTo(inChannels, inputGradient && _stride > 1 && inChannels > ChannelBlock ? 2 * ChannelBlock : ChannelBlock);
         long outPad = inputGradient ? PadTo(outChannels, ChannelBlock) : 0;
         if (inPad == 0 && outPad == 0)
             return nn.functional.conv2d(input, weight, bias, strides: [_stride, _stride], padding: [_padding, _padding]);
 
-        Tensor kernel = weight, x = input;
+        Tensor kernel = weight,
+            x = input;
         Tensor? shift = bias;
         if (inPad > 0)
         {
@@ -75,7 +80,8 @@ internal sealed class AlignedConv2d : nn.Module<Tensor, Tensor>
         if (outPad > 0)
         {
             kernel = nn.functional.pad(kernel, [0, 0, 0, 0, 0, 0, 0, outPad]);
-            if (shift is not null) shift = nn.functional.pad(shift, [0, outPad]);
+            if (shift is not null)
+                shift = nn.functional.pad(shift, [0, outPad]);
         }
         var output = nn.functional.conv2d(x, kernel, shift, strides: [_stride, _stride], padding: [_padding, _padding]);
         return outPad > 0 ? output.narrow(1, 0, outChannels) : output;

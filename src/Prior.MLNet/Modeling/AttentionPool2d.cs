@@ -16,12 +16,16 @@ internal sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
 {
     /// <summary>Positional embedding [H·W + 1, C].</summary>
     public readonly Parameter positional_embedding;
+
     /// <summary>Key projection C → C.</summary>
     public readonly Linear k_proj;
+
     /// <summary>Query projection C → C.</summary>
     public readonly Linear q_proj;
+
     /// <summary>Value projection C → C.</summary>
     public readonly Linear v_proj;
+
     /// <summary>Output projection C → outputDim.</summary>
     public readonly Linear c_proj;
 
@@ -35,9 +39,11 @@ internal sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
     /// <param name="embedDim">Channels C: 2048 for ResNet-50.</param>
     /// <param name="numHeads">Attention heads; must divide <paramref name="embedDim"/>. PRIOR uses 8.</param>
     /// <param name="outputDim">Output width; default <paramref name="embedDim"/>.</param>
-    public AttentionPool2d(int spatialDim, int embedDim, int numHeads, int? outputDim = null) : base(nameof(AttentionPool2d))
+    public AttentionPool2d(int spatialDim, int embedDim, int numHeads, int? outputDim = null)
+        : base(nameof(AttentionPool2d))
     {
-        if (spatialDim < 1) throw new ArgumentOutOfRangeException(nameof(spatialDim), spatialDim, "must be at least 1");
+        if (spatialDim < 1)
+            throw new ArgumentOutOfRangeException(nameof(spatialDim), spatialDim, "must be at least 1");
         if (numHeads < 1 || embedDim % numHeads != 0)
             throw new ArgumentException($"numHeads ({numHeads}) must be positive and divide embedDim ({embedDim}).", nameof(numHeads));
         _heads = numHeads;
@@ -53,8 +59,8 @@ internal sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var tokens = input.flatten(2).permute(0, 2, 1);                  // [N, HW, C]
-        tokens = cat([tokens.mean([1], keepdim: true), tokens], 1);      // [N, HW+1, C]
+        var tokens = input.flatten(2).permute(0, 2, 1); // [N, HW, C]
+        tokens = cat([tokens.mean([1], keepdim: true), tokens], 1); // [N, HW+1, C]
         tokens = tokens + positional_embedding.unsqueeze(0);
         return AttentionPooling.Pool(tokens, null, q_proj, k_proj, v_proj, c_proj, _heads).MoveToOuterDisposeScope();
     }

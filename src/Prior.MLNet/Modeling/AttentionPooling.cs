@@ -22,12 +22,16 @@ internal static class AttentionPooling
     /// tokens but not the weights (the same values either way).</param>
     public static Tensor Pool(Tensor tokens, Tensor? keyMask, Linear q, Linear k, Linear v, Linear c, int heads, bool frozenWeights = false)
     {
-        long n = tokens.shape[0], length = tokens.shape[1], channels = tokens.shape[2], headDim = channels / heads;
-        Tensor Project(Linear layer, Tensor x) => frozenWeights ? nn.functional.linear(x, layer.weight!.detach(), layer.bias?.detach()) : layer.call(x);
+        long n = tokens.shape[0],
+            length = tokens.shape[1],
+            channels = tokens.shape[2],
+            headDim = channels / heads;
+        Tensor Project(Linear layer, Tensor x) =>
+            frozenWeights ? nn.functional.linear(x, layer.weight!.detach(), layer.bias?.detach()) : layer.call(x);
         var query = Project(q, tokens.narrow(1, 0, 1)).view(n, 1, heads, headDim).transpose(1, 2) * Math.Pow(headDim, -0.5);
         var key = Project(k, tokens).view(n, length, heads, headDim).transpose(1, 2);
         var value = Project(v, tokens).view(n, length, heads, headDim).transpose(1, 2);
-        var scores = query.matmul(key.transpose(-2, -1));                    // [N, heads, 1, L]
+        var scores = query.matmul(key.transpose(-2, -1)); // [N, heads, 1, L]
         if (keyMask is not null)
             scores = scores.masked_fill(keyMask.logical_not().view(n, 1, 1, length), double.NegativeInfinity);
         var pooled = scores.softmax(-1).matmul(value).transpose(1, 2).reshape(n, channels);

@@ -15,18 +15,22 @@ internal sealed class ImageDecoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>The upsampling blocks.</summary>
     public readonly ModuleList<ImageDecoderBlock> blocks;
+
     /// <summary>The output convolution (key <c>output_head.0</c>).</summary>
     public readonly Sequential output_head;
 
     /// <summary>Creates a decoder for <paramref name="inChannels"/> input channels and <paramref name="blockCount"/> blocks.</summary>
-    public ImageDecoder(int inChannels, int blockCount) : base(nameof(ImageDecoder))
+    public ImageDecoder(int inChannels, int blockCount)
+        : base(nameof(ImageDecoder))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         if (inChannels >> blockCount < 1)
             throw new ArgumentException($"{inChannels} channels cannot be halved {blockCount} times.", nameof(inChannels));
-        blocks = new ModuleList<ImageDecoderBlock>(Enumerable.Range(0, blockCount)
-            .Select(k => new ImageDecoderBlock(inChannels >> k, inChannels >> (k + 1))).ToArray());
-        // Aligned: one output channel, and the last blocks' few channels at small sizes, are where libtorch's CPU kernels read past the data.
+        blocks = new ModuleList<ImageDecoderBlock>(
+            Enumerable.Range(0, blockCount).Select(k => new ImageDecoderBlock(inChannels >> k, inChannels >> (k + 1))).ToArray()
+        );
+        // Aligned: one output channel, and the last blocks' few channels at small sizes, are where libtorch's CPU kernels read past the
+        // data.
         output_head = nn.Sequential(("0", new AlignedConv2d(inChannels >> blockCount, 1, 3, padding: 1)));
         RegisterComponents();
     }
@@ -45,14 +49,24 @@ internal sealed class ImageDecoderBlock : nn.Module<Tensor, Tensor>
 {
     /// <summary>First convolution, BatchNorm, ReLU (keys <c>conv1.0</c>, <c>conv1.1</c>).</summary>
     public readonly Sequential conv1;
+
     /// <summary>Second convolution, BatchNorm, ReLU.</summary>
     public readonly Sequential conv2;
 
     /// <summary>Creates the block.</summary>
-    public ImageDecoderBlock(int inChannels, int outChannels) : base(nameof(ImageDecoderBlock))
+    public ImageDecoderBlock(int inChannels, int outChannels)
+        : base(nameof(ImageDecoderBlock))
     {
-        conv1 = nn.Sequential(("0", new AlignedConv2d(inChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
-        conv2 = nn.Sequential(("0", new AlignedConv2d(outChannels, outChannels, 3, padding: 1, bias: false)), ("1", nn.BatchNorm2d(outChannels)), ("2", nn.ReLU()));
+        conv1 = nn.Sequential(
+            ("0", new AlignedConv2d(inChannels, outChannels, 3, padding: 1, bias: false)),
+            ("1", nn.BatchNorm2d(outChannels)),
+            ("2", nn.ReLU())
+        );
+        conv2 = nn.Sequential(
+            ("0", new AlignedConv2d(outChannels, outChannels, 3, padding: 1, bias: false)),
+            ("1", nn.BatchNorm2d(outChannels)),
+            ("2", nn.ReLU())
+        );
         RegisterComponents();
     }
 

@@ -10,11 +10,13 @@ internal sealed class ImageEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>The ResNet.</summary>
     public readonly ResNetEncoder encoder;
+
     /// <summary>Attention pooling of the last map.</summary>
     public readonly AttentionPool2d atten_pool;
 
     /// <summary>Creates the tower.</summary>
-    public ImageEncoder(PriorModelOptions options) : base(nameof(ImageEncoder))
+    public ImageEncoder(PriorModelOptions options)
+        : base(nameof(ImageEncoder))
     {
         encoder = new ResNetEncoder(options.ResNetBlock, options.ResNetLayers, options.ResNetWidth);
         atten_pool = new AttentionPool2d(options.ImageSize / 32, encoder.OutputChannels, options.PoolingHeads);
@@ -32,7 +34,8 @@ internal sealed class TextEncoder : nn.Module<Tensor, Tensor, Tensor>
     public readonly Bert.BertModel encoder;
 
     /// <summary>Creates the tower.</summary>
-    public TextEncoder(Bert.BertConfig config) : base(nameof(TextEncoder))
+    public TextEncoder(Bert.BertConfig config)
+        : base(nameof(TextEncoder))
     {
         encoder = new Bert.BertModel(config);
         RegisterComponents();

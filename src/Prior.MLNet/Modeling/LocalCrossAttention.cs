@@ -17,21 +17,27 @@ internal sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCross
 {
     /// <summary>Query projection of image patches.</summary>
     public readonly Linear query1;
+
     /// <summary>Key projection of image patches.</summary>
     public readonly Linear key1;
+
     /// <summary>Value projection of image patches.</summary>
     public readonly Linear value1;
+
     /// <summary>Query projection of sentences.</summary>
     public readonly Linear query2;
+
     /// <summary>Key projection of sentences.</summary>
     public readonly Linear key2;
+
     /// <summary>Value projection of sentences.</summary>
     public readonly Linear value2;
 
     private readonly double _scale;
 
     /// <summary>Creates the module for embeddings of width <paramref name="embedDim"/> (768 in the paper).</summary>
-    public LocalCrossAttention(int embedDim) : base(nameof(LocalCrossAttention))
+    public LocalCrossAttention(int embedDim)
+        : base(nameof(LocalCrossAttention))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(embedDim, 1);
         query1 = nn.Linear(embedDim, embedDim);
@@ -60,8 +66,12 @@ internal sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCross
         if (sentenceMask is not null)
             imageToSentence = imageToSentence * sentenceMask.to_type(imageToSentence.dtype).unsqueeze(-2);
         var contextImage = imageToSentence.matmul(value2.call(sentences));
-        return new LocalCrossAttentionOutput(contextImage.MoveToOuterDisposeScope(), imageToSentence.MoveToOuterDisposeScope(),
-            contextSentence.MoveToOuterDisposeScope(), sentenceToImage.MoveToOuterDisposeScope());
+        return new LocalCrossAttentionOutput(
+            contextImage.MoveToOuterDisposeScope(),
+            imageToSentence.MoveToOuterDisposeScope(),
+            contextSentence.MoveToOuterDisposeScope(),
+            sentenceToImage.MoveToOuterDisposeScope()
+        );
     }
 }
 
@@ -70,4 +80,9 @@ internal sealed class LocalCrossAttention : nn.Module<Tensor, Tensor, LocalCross
 /// <param name="ImageToSentence">Sigmoid attention of patches over sentences [.., I, T].</param>
 /// <param name="ContextSentence">Per sentence, the attention-weighted patch values [.., T, D].</param>
 /// <param name="SentenceToImage">Sigmoid attention of sentences over patches [.., T, I].</param>
-internal sealed record LocalCrossAttentionOutput(Tensor ContextImage, Tensor ImageToSentence, Tensor ContextSentence, Tensor SentenceToImage);
+internal sealed record LocalCrossAttentionOutput(
+    Tensor ContextImage,
+    Tensor ImageToSentence,
+    Tensor ContextSentence,
+    Tensor SentenceToImage
+);

@@ -24,7 +24,8 @@ internal static class LocalFeatures
     public static Tensor ToTokens(Tensor map, LocalFeatureLayout layout)
     {
         ArgumentNullException.ThrowIfNull(map);
-        long b = map.shape[0], c = map.shape[1];
+        long b = map.shape[0],
+            c = map.shape[1];
         return layout == LocalFeatureLayout.Spatial ? map.flatten(2).transpose(1, 2) : map.reshape(b, -1, c);
     }
 
@@ -32,7 +33,8 @@ internal static class LocalFeatures
     public static Tensor ToMap(Tensor tokens, LocalFeatureLayout layout, long height, long width)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        long b = tokens.shape[0], d = tokens.shape[2];
+        long b = tokens.shape[0],
+            d = tokens.shape[2];
         return layout == LocalFeatureLayout.Spatial
             ? tokens.transpose(1, 2).reshape(b, d, height, width)
             : tokens.reshape(b, d, height, width);

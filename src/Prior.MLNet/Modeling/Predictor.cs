@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace Prior.MLNet.Modeling;
 
-/// <summary>PRIOR's SimSiam predictor head: Linear D→D/2, ReLU, Linear D/2→D (checkpoint keys <c>predictor.0</c>, <c>predictor.2</c>).</summary>
+/// <summary>PRIOR's SimSiam predictor head: Linear D→D/2, ReLU, Linear D/2→D (checkpoint keys <c>predictor.0</c>,
+/// <c>predictor.2</c>).</summary>
 internal static class Predictor
 {
     /// <summary>Creates the head for width <paramref name="dim"/>.</summary>

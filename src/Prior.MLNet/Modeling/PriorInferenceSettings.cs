@@ -33,20 +33,24 @@ internal sealed record PriorInferenceSettings
     /// The official weights' downstream setting: CheXpert normalisation (mean 0.50627, std 0.28947) for embeddings
     /// and zero-shot alike, and PRIOR's single prompt per class.
     /// </summary>
-    public static PriorInferenceSettings Original { get; } = new()
-    {
-        ImageMean = ZeroShotClassifier.CheXpertMean,
-        ImageStd = ZeroShotClassifier.CheXpertStd,
-        Prompts = ZeroShotPromptSet.Original,
-    };
+    public static PriorInferenceSettings Original { get; } =
+        new()
+        {
+            ImageMean = ZeroShotClassifier.CheXpertMean,
+            ImageStd = ZeroShotClassifier.CheXpertStd,
+            Prompts = ZeroShotPromptSet.Original,
+        };
 
     /// <summary>Throws naming the first unusable value.</summary>
     public void Validate()
     {
         foreach (var (name, std) in new[] { (nameof(ImageStd), ImageStd), (nameof(ZeroShotImageStd), ZeroShotImageStd) })
-            if (!(std > 0) || !float.IsFinite(std)) throw new ArgumentOutOfRangeException(name, std, "must be positive and finite");
+            if (!(std > 0) || !float.IsFinite(std))
+                throw new ArgumentOutOfRangeException(name, std, "must be positive and finite");
         foreach (var (name, mean) in new[] { (nameof(ImageMean), ImageMean), (nameof(ZeroShotImageMean), ZeroShotImageMean) })
-            if (!float.IsFinite(mean)) throw new ArgumentOutOfRangeException(name, mean, "must be finite");
-        if (!Enum.IsDefined(Prompts)) throw new ArgumentOutOfRangeException(nameof(Prompts), Prompts, "unknown prompt set");
+            if (!float.IsFinite(mean))
+                throw new ArgumentOutOfRangeException(name, mean, "must be finite");
+        if (!Enum.IsDefined(Prompts))
+            throw new ArgumentOutOfRangeException(nameof(Prompts), Prompts, "unknown prompt set");
     }
 }

@@ -9,7 +9,8 @@ namespace Prior.MLNet.Modeling;
 /// </summary>
 internal sealed class PriorLosses
 {
-    /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa (and globalRaw, with <see cref="PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
+    /// <summary>The unweighted terms by name: global, localImage, localText, proto, reconstruction, spg, kl, gpa (and globalRaw, with <see
+    /// cref="PriorModelOptions.KeepRawGlobalAlignment"/>).</summary>
     public IReadOnlyDictionary<string, Tensor> Terms { get; }
 
     /// <summary>The weighted sum that is back-propagated.</summary>
@@ -43,23 +44,29 @@ internal sealed class PriorLosses
     {
         using var scope = NewDisposeScope();
         var names = Terms.Keys.Append("total").ToArray();
-        var values = stack(Terms.Values.Append(Total).Select(v => v.detach().to_type(TorchSharp.torch.ScalarType.Float32).reshape(1)).ToArray())
-            .cpu().data<float>().ToArray();
+        var values = stack(
+                Terms.Values.Append(Total).Select(v => v.detach().to_type(TorchSharp.torch.ScalarType.Float32).reshape(1)).ToArray()
+            )
+            .cpu()
+            .data<float>()
+            .ToArray();
         return Enumerable.Range(0, names.Length).ToDictionary(i => names[i], i => (double)values[i]);
     }
 
     /// <summary>The weight of a term in a stage.</summary>
-    public static double Weight(PriorStage stage, string term) => term switch
-    {
-        "global" or "globalRaw" => stage == PriorStage.Reconstruction ? 10 : 1,
-        "proto" or "spg" => 10,
-        "localImage" or "localText" or "reconstruction" or "kl" or "gpa" => 1,
-        _ => throw new ArgumentException($"Unknown loss term '{term}'.", nameof(term)),
-    };
+    public static double Weight(PriorStage stage, string term) =>
+        term switch
+        {
+            "global" or "globalRaw" => stage == PriorStage.Reconstruction ? 10 : 1,
+            "proto" or "spg" => 10,
+            "localImage" or "localText" or "reconstruction" or "kl" or "gpa" => 1,
+            _ => throw new ArgumentException($"Unknown loss term '{term}'.", nameof(term)),
+        };
 }
 
 /// <summary>What the sentence bank saw in one step.</summary>
-/// <param name="Index">The chosen prototype of each real sentence [N] (int64): the most likely one after the Gumbel noise of training mode.</param>
+/// <param name="Index">The chosen prototype of each real sentence [N] (int64): the most likely one after the Gumbel noise of training
+/// mode.</param>
 /// <param name="Sentences">The real sentences' vectors [N, D], detached.</param>
 internal sealed record BankObservation(Tensor Index, Tensor Sentences)
 {

@@ -17,32 +17,46 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
 {
     /// <summary>ResNet + attention pooling.</summary>
     public readonly ImageEncoder image_encoder;
+
     /// <summary>BERT.</summary>
     public readonly TextEncoder text_encoder;
+
     /// <summary>Pooled image feature → global embedding.</summary>
     public readonly Linear global_image_projection;
+
     /// <summary>Patch features → local embeddings.</summary>
     public readonly Linear local_image_projection;
+
     /// <summary>Token states → local text embeddings.</summary>
     public readonly Linear local_text_projection;
+
     /// <summary>Present in the original and its checkpoints, never used.</summary>
     public readonly Linear global_text_projection;
+
     /// <summary>Sentence attention pooling → report embedding.</summary>
     public readonly SentenceAttentionPool global_text_attention;
+
     /// <summary>SimSiam predictor.</summary>
     public readonly Sequential predictor;
+
     /// <summary>Local cross-attention.</summary>
     public readonly LocalCrossAttention local_cross_attention;
+
     /// <summary>Global log-temperature, starts at ln(1/0.01).</summary>
     public readonly Parameter logit_scale;
+
     /// <summary>Local log-temperature, starts at ln(1/0.01).</summary>
     public readonly Parameter local_logit_scale;
+
     /// <summary>The prototype decoder's learned queries [1, S, D].</summary>
     public readonly Parameter prototype_queries;
+
     /// <summary>The sentence prototype bank.</summary>
     public readonly SentencePrototypeBank sentence_bank;
+
     /// <summary>Image reconstruction decoder.</summary>
     public readonly ImageDecoder image_decoder;
+
     /// <summary>Prototype (report) reconstruction decoder.</summary>
     public readonly BertModel sentence_decoder;
 
@@ -50,13 +64,15 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
     public PriorModelOptions Options { get; }
 
     /// <summary>Builds the network for <paramref name="options"/> and a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
-    public PriorModel(PriorModelOptions options, int vocabularySize) : base(nameof(PriorModel))
+    public PriorModel(PriorModelOptions options, int vocabularySize)
+        : base(nameof(PriorModel))
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
         Options = options with { Text = options.Text with { VocabSize = vocabularySize } };
         Options.Validate();
-        int e = Options.EmbeddingDim, h = Options.Text.HiddenSize;
+        int e = Options.EmbeddingDim,
+            h = Options.Text.HiddenSize;
         image_encoder = new ImageEncoder(Options);
         int c = image_encoder.encoder.OutputChannels;
         text_encoder = new TextEncoder(Options.Text);
@@ -70,7 +86,13 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
         logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
         local_logit_scale = nn.Parameter(tensor(Math.Log(1 / 0.01), ScalarType.Float32));
         prototype_queries = nn.Parameter(randn(1, Options.GeneratedSentences, e) * 0.02);
-        sentence_bank = new SentencePrototypeBank(e, Options.Prototypes, Options.PrototypeTemperature, Options.PrototypeLogits, Options.PrototypeLogitScale);
+        sentence_bank = new SentencePrototypeBank(
+            e,
+            Options.Prototypes,
+            Options.PrototypeTemperature,
+            Options.PrototypeLogits,
+            Options.PrototypeLogitScale
+        );
         image_decoder = new ImageDecoder(2 * e, 5);
         sentence_decoder = new BertModel(Options.SentenceDecoder);
         RegisterComponents();
@@ -123,8 +145,10 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
         var (allSentences, allMask) = (sentences, mask);
         // CPU only: on CUDA the draws come from the device's generator, which the side stream cannot save and restore,
         // and reseeding it every step from an unchanging CPU state would repeat the towers' dropout masks.
-        using var sideStream = decoupled && training && stage >= PriorStage.Prototypes && imageGlobal.device_type == DeviceType.CPU
-            ? SideRandomStream.Enter() : null;
+        using var sideStream =
+            decoupled && training && stage >= PriorStage.Prototypes && imageGlobal.device_type == DeviceType.CPU
+                ? SideRandomStream.Enter()
+                : null;
         if (stage == PriorStage.Reconstruction && sentences.shape[1] > Options.GeneratedSentences)
         {
             // Stage 3 works on at most S sentences per report (the prototype decoder's slots).
@@ -161,7 +185,9 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
             // Decoupled: stage 1's own weight for stage 1's term (stage 3 weights it 10, which would tilt the towers
             // from the local terms), so the towers get exactly stage 1's gradient; the logged value is unchanged.
             var raw = GlobalAlignmentLoss.Compute(imageGlobal, PoolReport(stageOneSentences, stageOneMask), logit_scale);
-            terms["globalRaw"] = decoupled ? ScaleGradient(raw, PriorLosses.Weight(PriorStage.Alignment, "global") / PriorLosses.Weight(stage, "globalRaw")) : raw;
+            terms["globalRaw"] = decoupled
+                ? ScaleGradient(raw, PriorLosses.Weight(PriorStage.Alignment, "global") / PriorLosses.Weight(stage, "globalRaw"))
+                : raw;
         }
         var (localSentences, localMask) = rawLocal ? (stageOneSentences, stageOneMask) : (textSentences, mask);
         var cross = local_cross_attention.Attend(imageLocal, localSentences, localMask);
@@ -180,7 +206,8 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
             var reconstruction = image_decoder.call(cat([masked, contextMap], 1));
             terms["reconstruction"] = nn.functional.l1_loss(reconstruction, batch.Images);
 
-            long b = imageLocal.shape[0], slots = Options.GeneratedSentences;
+            long b = imageLocal.shape[0],
+                slots = Options.GeneratedSentences;
             var predictions = sentence_decoder.Decode(prototype_queries.expand(b, -1, -1), features, Options.DecoderCausalMask);
             var targets = PadSlots(assignment!.Prototypes * mask.unsqueeze(-1), slots);
             var logits = PadSlots(assignment.Logits, slots);
@@ -190,25 +217,42 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
                 targets = targets.detach();
                 logits = logits.detach();
             }
-            var generation = PrototypeGenerationLoss.Compute(predictions, targets, slotMask, logits, sentence_bank.Logits, Options.PrototypeMatching);
+            var generation = PrototypeGenerationLoss.Compute(
+                predictions,
+                targets,
+                slotMask,
+                logits,
+                sentence_bank.Logits,
+                Options.PrototypeMatching
+            );
             terms["spg"] = generation.SpgLoss;
             terms["kl"] = generation.KlLoss;
             // L_gpa: the matched predictions of the real slots go through the bank a second time (their own Gumbel
             // draw in training; that call's prototype loss is not used), and their pooled prototypes must align
             // with the report embedding.
             var generated = sentence_bank.call(generation.Arranged, slotMask);
-            terms["gpa"] = GlobalAlignmentLoss.Compute(PoolPrototypes(generated.Prototypes, slotMask), detachTargets ? report.detach() : report, prototypeScale);
+            terms["gpa"] = GlobalAlignmentLoss.Compute(
+                PoolPrototypes(generated.Prototypes, slotMask),
+                detachTargets ? report.detach() : report,
+                prototypeScale
+            );
         }
         return new PriorLosses(stage, terms)
         {
-            Bank = assignment is null ? null : new BankObservation(assignment.Index[mask], sentences[mask].detach()) { NoiseFreeIndex = assignment.Logits.argmax(-1)[mask] },
+            Bank = assignment is null
+                ? null
+                : new BankObservation(assignment.Index[mask], sentences[mask].detach())
+                {
+                    NoiseFreeIndex = assignment.Logits.argmax(-1)[mask],
+                },
         };
     }
 
     // The same values, with the gradient flowing back through them multiplied by `factor`.
     private static Tensor ScaleGradient(Tensor x, double factor)
     {
-        if (factor == 1) return x;
+        if (factor == 1)
+            return x;
         var fixedPart = x.detach();
         return fixedPart + (x - fixedPart) * factor;
     }
@@ -217,7 +261,8 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
     private static Tensor PadSlots(Tensor x, long slots)
     {
         long t = x.shape[1];
-        if (t == slots) return x;
+        if (t == slots)
+            return x;
         var shape = x.shape.ToArray();
         shape[1] = slots - t;
         return cat([x, zeros(shape, dtype: x.dtype, device: x.device)], 1);

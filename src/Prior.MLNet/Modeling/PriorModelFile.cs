@@ -23,9 +23,17 @@ internal static class PriorModelFile
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
-    private sealed record Header(string Format, int Version, PriorModelOptions Options, bool UsePrototypes,
-        bool LowerCase = false, PriorInferenceSettings? Inference = null, string? WeightsSha256 = null,
-        string? VocabularySha256 = null, string? SentenceMemorySha256 = null);
+    private sealed record Header(
+        string Format,
+        int Version,
+        PriorModelOptions Options,
+        bool UsePrototypes,
+        bool LowerCase = false,
+        PriorInferenceSettings? Inference = null,
+        string? WeightsSha256 = null,
+        string? VocabularySha256 = null,
+        string? SentenceMemorySha256 = null
+    );
 
     /// <summary>A loaded model file.</summary>
     /// <param name="Model">The network, in eval mode on the CPU.</param>
@@ -39,13 +47,24 @@ internal static class PriorModelFile
     }
 
     /// <summary>Saves <paramref name="model"/> with its tokenizer's vocabulary to <paramref name="path"/>.</summary>
-    public static void Save(string path, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null,
-        Generation.SentenceMemory? memory = null) =>
-        AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes, inference, memory));
+    public static void Save(
+        string path,
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        bool usePrototypes,
+        PriorInferenceSettings? inference = null,
+        Generation.SentenceMemory? memory = null
+    ) => AtomicFile.Write(path, stream => Save(stream, model, tokenizer, usePrototypes, inference, memory));
 
     /// <summary>Writes the model file's bytes to <paramref name="stream"/> (e.g. inside an ML.NET model zip).</summary>
-    public static void Save(Stream stream, PriorModel model, ReportTokenizer tokenizer, bool usePrototypes, PriorInferenceSettings? inference = null,
-        Generation.SentenceMemory? memory = null)
+    public static void Save(
+        Stream stream,
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        bool usePrototypes,
+        PriorInferenceSettings? inference = null,
+        Generation.SentenceMemory? memory = null
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -64,8 +83,22 @@ internal static class PriorModelFile
         }
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("prior-model.json").Open()))
-            writer.Write(JsonSerializer.Serialize(new Header(FormatName, Version, model.Options, usePrototypes, tokenizer.LowerCase, inference ?? PriorInferenceSettings.Default, sha, vocabularySha,
-                memoryBytes is null ? null : Sha256(memoryBytes)), Json));
+            writer.Write(
+                JsonSerializer.Serialize(
+                    new Header(
+                        FormatName,
+                        Version,
+                        model.Options,
+                        usePrototypes,
+                        tokenizer.LowerCase,
+                        inference ?? PriorInferenceSettings.Default,
+                        sha,
+                        vocabularySha,
+                        memoryBytes is null ? null : Sha256(memoryBytes)
+                    ),
+                    Json
+                )
+            );
         if (memoryBytes is not null)
         {
             using var entry = zip.CreateEntry(MemoryEntry).Open();
@@ -76,7 +109,10 @@ internal static class PriorModelFile
             weights.Position = 0;
             weights.CopyTo(entry);
         }
-        using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open(), new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        using var vocabulary = new StreamWriter(zip.CreateEntry("vocab.txt").Open(), new System.Text.UTF8Encoding(false))
+        {
+            NewLine = "\n",
+        };
         vocabulary.Write(vocabularyText);
     }
 
@@ -96,14 +132,18 @@ internal static class PriorModelFile
         try
         {
             using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var headerEntry = zip.GetEntry("prior-model.json") ?? throw new InvalidDataException($"{path}: not a Prior.MLNet model (no prior-model.json).");
+            var headerEntry = zip.GetEntry("prior-model.json")
+                ?? throw new InvalidDataException($"{path}: not a Prior.MLNet model (no prior-model.json).");
             Header header;
             using (var reader = new StreamReader(headerEntry.Open()))
-                header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json) ?? throw new InvalidDataException($"{path}: empty prior-model.json.");
+                header = JsonSerializer.Deserialize<Header>(reader.ReadToEnd(), Json)
+                    ?? throw new InvalidDataException($"{path}: empty prior-model.json.");
             if (header.Format != FormatName)
                 throw new InvalidDataException($"{path}: not a Prior.MLNet model (format '{header.Format}').");
             if (header.Version is < 1 or > Version)
-                throw new InvalidDataException($"{path}: model format version {header.Version} is not supported (this build reads 1 to {Version}).");
+                throw new InvalidDataException(
+                    $"{path}: model format version {header.Version} is not supported (this build reads 1 to {Version})."
+                );
             var inference = header.Inference ?? PriorInferenceSettings.Default;
             inference.Validate();
             var vocabulary = ReadEntry(zip, "vocab.txt", path);

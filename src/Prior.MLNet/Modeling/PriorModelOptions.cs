@@ -1,6 +1,6 @@
-using Prior.MLNet.Training;
 using Prior.MLNet.Modeling.Bert;
 using Prior.MLNet.Modeling.Losses;
+using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Modeling;
 
@@ -60,7 +60,8 @@ internal sealed record PriorModelOptions
     public int GeneratedSentences { get; init; } = 16;
 
     /// <summary>The prototype decoder (its width is <see cref="EmbeddingDim"/>; 8 layers in PRIOR).</summary>
-    public BertConfig SentenceDecoder { get; init; } = new(VocabSize: 0, NumHiddenLayers: 8, NumAttentionHeads: 12, AddCrossAttention: true);
+    public BertConfig SentenceDecoder { get; init; } =
+        new(VocabSize: 0, NumHiddenLayers: 8, NumAttentionHeads: 12, AddCrossAttention: true);
 
     /// <summary>How the last feature map becomes patches (<see cref="Modeling.LocalFeatureLayout.Spatial"/> for new training).</summary>
     public LocalFeatureLayout LocalFeatureLayout { get; init; } = LocalFeatureLayout.Spatial;
@@ -148,70 +149,130 @@ internal sealed record PriorModelOptions
     public static PriorModelOptions Paper { get; } = new();
 
     /// <summary>A CPU-friendly model: ResNet-18-like at width 32, 4-layer BERT of width 256, 128 px, embedding 256.</summary>
-    public static PriorModelOptions Small { get; } = new()
-    {
-        EmbeddingDim = 256,
-        ImageSize = 128,
-        ResNetBlock = ResNetBlock.Basic,
-        ResNetLayers = [2, 2, 2, 2],
-        ResNetWidth = 32,
-        Text = new BertConfig(HiddenSize: 256, NumHiddenLayers: 4, NumAttentionHeads: 4, IntermediateSize: 1024, MaxPositionEmbeddings: 256),
-        MaxTokens = 128,
-        Prototypes = 128,
-        SentenceDecoder = new BertConfig(VocabSize: 0, HiddenSize: 256, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 512, MaxPositionEmbeddings: 64, AddCrossAttention: true),
-    };
+    public static PriorModelOptions Small { get; } =
+        new()
+        {
+            EmbeddingDim = 256,
+            ImageSize = 128,
+            ResNetBlock = ResNetBlock.Basic,
+            ResNetLayers = [2, 2, 2, 2],
+            ResNetWidth = 32,
+            Text = new BertConfig(
+                HiddenSize: 256,
+                NumHiddenLayers: 4,
+                NumAttentionHeads: 4,
+                IntermediateSize: 1024,
+                MaxPositionEmbeddings: 256
+            ),
+            MaxTokens = 128,
+            Prototypes = 128,
+            SentenceDecoder = new BertConfig(
+                VocabSize: 0,
+                HiddenSize: 256,
+                NumHiddenLayers: 2,
+                NumAttentionHeads: 4,
+                IntermediateSize: 512,
+                MaxPositionEmbeddings: 64,
+                AddCrossAttention: true
+            ),
+        };
 
     /// <summary>For tests: 64 px, one block per ResNet stage at width 16, 2-layer BERT of width 64, embedding 64.</summary>
-    public static PriorModelOptions Tiny { get; } = new()
-    {
-        EmbeddingDim = 64,
-        ImageSize = 64,
-        ResNetBlock = ResNetBlock.Basic,
-        ResNetLayers = [1, 1, 1, 1],
-        ResNetWidth = 16,
-        PoolingHeads = 4,
-        Text = new BertConfig(HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 128, MaxPositionEmbeddings: 128),
-        MaxTokens = 96,
-        Prototypes = 32,
-        GeneratedSentences = 16,
-        SentenceDecoder = new BertConfig(VocabSize: 0, HiddenSize: 64, NumHiddenLayers: 1, NumAttentionHeads: 2, IntermediateSize: 128, MaxPositionEmbeddings: 32, AddCrossAttention: true),
-    };
+    public static PriorModelOptions Tiny { get; } =
+        new()
+        {
+            EmbeddingDim = 64,
+            ImageSize = 64,
+            ResNetBlock = ResNetBlock.Basic,
+            ResNetLayers = [1, 1, 1, 1],
+            ResNetWidth = 16,
+            PoolingHeads = 4,
+            Text = new BertConfig(
+                HiddenSize: 64,
+                NumHiddenLayers: 2,
+                NumAttentionHeads: 2,
+                IntermediateSize: 128,
+                MaxPositionEmbeddings: 128
+            ),
+            MaxTokens = 96,
+            Prototypes = 32,
+            GeneratedSentences = 16,
+            SentenceDecoder = new BertConfig(
+                VocabSize: 0,
+                HiddenSize: 64,
+                NumHiddenLayers: 1,
+                NumAttentionHeads: 2,
+                IntermediateSize: 128,
+                MaxPositionEmbeddings: 32,
+                AddCrossAttention: true
+            ),
+        };
 
     /// <summary>A preset by name: <c>paper</c>, <c>small</c> or <c>tiny</c>.</summary>
     public static PriorModelOptions FromPreset(string name) => FromPreset(PriorPresets.Parse(name));
 
     /// <summary>The sizes of <paramref name="preset"/>.</summary>
-    public static PriorModelOptions FromPreset(PriorPreset preset) => preset switch
-    {
-        PriorPreset.Paper => Paper,
-        PriorPreset.Small => Small,
-        PriorPreset.Tiny => Tiny,
-        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
-    };
+    public static PriorModelOptions FromPreset(PriorPreset preset) =>
+        preset switch
+        {
+            PriorPreset.Paper => Paper,
+            PriorPreset.Small => Small,
+            PriorPreset.Tiny => Tiny,
+            _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
+        };
 
     /// <summary>Throws naming the first inconsistent size.</summary>
     public void Validate()
     {
         if (EmbeddingDim < 16 || EmbeddingDim % 16 != 0)
-            throw new ArgumentOutOfRangeException(nameof(EmbeddingDim), EmbeddingDim, "EmbeddingDim must be a positive multiple of 16 (the image decoder halves 2·EmbeddingDim five times).");
+            throw new ArgumentOutOfRangeException(
+                nameof(EmbeddingDim),
+                EmbeddingDim,
+                "EmbeddingDim must be a positive multiple of 16 (the image decoder halves 2·EmbeddingDim five times)."
+            );
         if (ImageSize < 32 || ImageSize % 32 != 0)
-            throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "ImageSize must be a positive multiple of 32 (the ResNet stride).");
+            throw new ArgumentOutOfRangeException(
+                nameof(ImageSize),
+                ImageSize,
+                "ImageSize must be a positive multiple of 32 (the ResNet stride)."
+            );
         if (ResNetWidth != 16 && (ResNetWidth < 32 || ResNetWidth % 32 != 0))
-            throw new ArgumentOutOfRangeException(nameof(ResNetWidth), ResNetWidth, "ResNetWidth must be 16 or a positive multiple of 32: libtorch's CPU convolutions compute wrong values or NaN for other channel counts (see AlignedConv2d; docs/troubleshooting.md).");
+            throw new ArgumentOutOfRangeException(
+                nameof(ResNetWidth),
+                ResNetWidth,
+                "ResNetWidth must be 16 or a positive multiple of 32: libtorch's CPU convolutions compute wrong values or NaN for other "
+                    + "channel counts (see AlignedConv2d; docs/troubleshooting.md)."
+            );
         if (!(PrototypePathImageGradient >= 0 && PrototypePathImageGradient <= 1))
-            throw new ArgumentOutOfRangeException(nameof(PrototypePathImageGradient), PrototypePathImageGradient, "PrototypePathImageGradient must be between 0 and 1.");
+            throw new ArgumentOutOfRangeException(
+                nameof(PrototypePathImageGradient),
+                PrototypePathImageGradient,
+                "PrototypePathImageGradient must be between 0 and 1."
+            );
         if (EmbeddingDim % PoolingHeads != 0)
             throw new ArgumentException($"PoolingHeads ({PoolingHeads}) must divide EmbeddingDim ({EmbeddingDim}).");
         if (MaxTokens < 3 || MaxTokens > Text.MaxPositionEmbeddings)
-            throw new ArgumentOutOfRangeException(nameof(MaxTokens), MaxTokens, $"MaxTokens must be in [3, Text.MaxPositionEmbeddings = {Text.MaxPositionEmbeddings}].");
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxTokens),
+                MaxTokens,
+                $"MaxTokens must be in [3, Text.MaxPositionEmbeddings = {Text.MaxPositionEmbeddings}]."
+            );
         if (SentenceDecoder.HiddenSize != EmbeddingDim || !SentenceDecoder.AddCrossAttention)
             throw new ArgumentException($"SentenceDecoder must have HiddenSize = EmbeddingDim ({EmbeddingDim}) and cross-attention.");
         if (GeneratedSentences < 1 || GeneratedSentences > SentenceDecoder.MaxPositionEmbeddings)
-            throw new ArgumentOutOfRangeException(nameof(GeneratedSentences), GeneratedSentences, "GeneratedSentences must be in [1, SentenceDecoder.MaxPositionEmbeddings].");
-        if (Prototypes < 1) throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1");
-        if (!Enum.IsDefined(PrototypeMatching)) throw new ArgumentOutOfRangeException(nameof(PrototypeMatching), PrototypeMatching, "unknown matching");
-        if (!Enum.IsDefined(LocalFeatureLayout)) throw new ArgumentOutOfRangeException(nameof(LocalFeatureLayout), LocalFeatureLayout, "unknown layout");
-        if (ReconstructionDropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(ReconstructionDropout), ReconstructionDropout, "must be in [0, 1)");
+            throw new ArgumentOutOfRangeException(
+                nameof(GeneratedSentences),
+                GeneratedSentences,
+                "GeneratedSentences must be in [1, SentenceDecoder.MaxPositionEmbeddings]."
+            );
+        if (Prototypes < 1)
+            throw new ArgumentOutOfRangeException(nameof(Prototypes), Prototypes, "must be at least 1");
+        if (!Enum.IsDefined(PrototypeMatching))
+            throw new ArgumentOutOfRangeException(nameof(PrototypeMatching), PrototypeMatching, "unknown matching");
+        if (!Enum.IsDefined(LocalFeatureLayout))
+            throw new ArgumentOutOfRangeException(nameof(LocalFeatureLayout), LocalFeatureLayout, "unknown layout");
+        if (ReconstructionDropout is < 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(ReconstructionDropout), ReconstructionDropout, "must be in [0, 1)");
         Text.Validate();
         SentenceDecoder.Validate();
     }

@@ -11,6 +11,7 @@ internal enum ResNetBlock
 {
     /// <summary>Two 3×3 convolutions (ResNet-18/34), expansion 1.</summary>
     Basic,
+
     /// <summary>1×1, 3×3, 1×1 convolutions (ResNet-50), expansion 4.</summary>
     Bottleneck,
 }
@@ -25,14 +26,19 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
 {
     /// <summary>7×7 stride-2 stem convolution, one input channel.</summary>
     public readonly Conv2d conv1;
+
     /// <summary>Stem BatchNorm.</summary>
     public readonly BatchNorm2d bn1;
+
     /// <summary>Stage 1 (stride 1).</summary>
     public readonly Sequential layer1;
+
     /// <summary>Stage 2 (stride 2).</summary>
     public readonly Sequential layer2;
+
     /// <summary>Stage 3 (stride 2).</summary>
     public readonly Sequential layer3;
+
     /// <summary>Stage 4 (stride 2).</summary>
     public readonly Sequential layer4;
 
@@ -43,7 +49,8 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
     /// <param name="block">Residual block kind.</param>
     /// <param name="layers">Blocks per stage, e.g. [3, 4, 6, 3] for ResNet-50, [2, 2, 2, 2] for ResNet-18.</param>
     /// <param name="width">Channels of the stem and stage 1 (64 in torchvision).</param>
-    public ResNetEncoder(ResNetBlock block, IReadOnlyList<int> layers, int width = 64) : base(nameof(ResNetEncoder))
+    public ResNetEncoder(ResNetBlock block, IReadOnlyList<int> layers, int width = 64)
+        : base(nameof(ResNetEncoder))
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count != 4 || layers.Any(n => n < 1))
@@ -59,8 +66,12 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
             for (int i = 0; i < count; i++)
             {
                 int s = i == 0 ? stride : 1;
-                blocks.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    block == ResNetBlock.Basic ? new BasicBlock(inChannels, planes, s) : new BottleneckBlock(inChannels, planes, s)));
+                blocks.Add(
+                    (
+                        i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        block == ResNetBlock.Basic ? new BasicBlock(inChannels, planes, s) : new BottleneckBlock(inChannels, planes, s)
+                    )
+                );
                 inChannels = planes * expansion;
             }
             return nn.Sequential(blocks);
@@ -116,13 +127,13 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         // out = floor((in + 2·padding − kernel) / stride) + 1, per axis; the cost is one multiply-add per weight per output pixel.
         (int H, int W) Convolve(Conv2d conv, (int H, int W) size, int stride, int padding)
         {
-            var shape = conv.weight!.shape;   // [out, in, kh, kw]
+            var shape = conv.weight!.shape; // [out, in, kh, kw]
             var output = ((size.H + 2 * padding - (int)shape[2]) / stride + 1, (size.W + 2 * padding - (int)shape[3]) / stride + 1);
             total += shape[0] * shape[1] * shape[2] * shape[3] * output.Item1 * output.Item2;
             return output;
         }
         var map = Convolve(conv1, (height, width), 2, 3);
-        map = ((map.H - 1) / 2 + 1, (map.W - 1) / 2 + 1);   // max pool 3×3, stride 2, padding 1
+        map = ((map.H - 1) / 2 + 1, (map.W - 1) / 2 + 1); // max pool 3×3, stride 2, padding 1
         foreach (var layer in new[] { layer1, layer2, layer3, layer4 })
         {
             foreach (var child in layer.children())
@@ -139,7 +150,12 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
                         break;
                     case BottleneckBlock bottleneck:
                         stride = (int)bottleneck.conv2.stride[0];
-                        map = Convolve(bottleneck.conv3, Convolve(bottleneck.conv2, Convolve(bottleneck.conv1, input, 1, 0), stride, 1), 1, 0);
+                        map = Convolve(
+                            bottleneck.conv3,
+                            Convolve(bottleneck.conv2, Convolve(bottleneck.conv1, input, 1, 0), stride, 1),
+                            1,
+                            0
+                        );
                         downsample = bottleneck.downsample;
                         break;
                     default:
@@ -153,7 +169,8 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
     }
 
     private static Sequential? Downsample(int inChannels, int outChannels, int stride) =>
-        stride == 1 && inChannels == outChannels ? null
+        stride == 1 && inChannels == outChannels
+            ? null
             : nn.Sequential(("0", nn.Conv2d(inChannels, outChannels, 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outChannels)));
 
     /// <summary>
@@ -166,7 +183,8 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
     /// </summary>
     internal static Tensor Shortcut(Sequential? downsample, Tensor x)
     {
-        if (downsample is null) return x;
+        if (downsample is null)
+            return x;
         var parts = downsample.children().ToArray();
         var conv = (Conv2d)parts[0];
         var norm = (BatchNorm2d)parts[1];
@@ -183,7 +201,8 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         public readonly BatchNorm2d bn2;
         public readonly Sequential? downsample;
 
-        public BasicBlock(int inChannels, int planes, int stride) : base(nameof(BasicBlock))
+        public BasicBlock(int inChannels, int planes, int stride)
+            : base(nameof(BasicBlock))
         {
             conv1 = nn.Conv2d(inChannels, planes, 3, stride: stride, padding: 1, bias: false);
             bn1 = nn.BatchNorm2d(planes);
@@ -211,7 +230,8 @@ internal sealed class ResNetEncoder : nn.Module<Tensor, Tensor>
         public readonly BatchNorm2d bn3;
         public readonly Sequential? downsample;
 
-        public BottleneckBlock(int inChannels, int planes, int stride) : base(nameof(BottleneckBlock))
+        public BottleneckBlock(int inChannels, int planes, int stride)
+            : base(nameof(BottleneckBlock))
         {
             conv1 = nn.Conv2d(inChannels, planes, 1, bias: false);
             bn1 = nn.BatchNorm2d(planes);

@@ -16,10 +16,13 @@ internal sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Key projection.</summary>
     public readonly Linear k_proj;
+
     /// <summary>Query projection.</summary>
     public readonly Linear q_proj;
+
     /// <summary>Value projection.</summary>
     public readonly Linear v_proj;
+
     /// <summary>Output projection.</summary>
     public readonly Linear c_proj;
 
@@ -29,7 +32,8 @@ internal sealed class SentenceAttentionPool : nn.Module<Tensor, Tensor, Tensor>
     internal int Heads => _heads;
 
     /// <summary>Creates the pooling for sentence vectors of width <paramref name="embedDim"/>.</summary>
-    public SentenceAttentionPool(int embedDim, int numHeads, int? outputDim = null) : base(nameof(SentenceAttentionPool))
+    public SentenceAttentionPool(int embedDim, int numHeads, int? outputDim = null)
+        : base(nameof(SentenceAttentionPool))
     {
         if (numHeads < 1 || embedDim % numHeads != 0)
             throw new ArgumentException($"numHeads ({numHeads}) must be positive and divide embedDim ({embedDim}).", nameof(numHeads));

@@ -16,9 +16,9 @@ internal static class SentenceGather
         using var scope = NewDisposeScope();
         long maxSentences = Math.Max(1, sentenceIndex.max().item<long>());
         var ids = arange(1, maxSentences + 1, dtype: ScalarType.Int64, device: tokens.device);
-        var membership = sentenceIndex.unsqueeze(-1).eq(ids).to_type(tokens.dtype);        // [B, L, T]
-        var sums = membership.transpose(1, 2).matmul(tokens);                              // [B, T, D]
-        var counts = membership.sum(1);                                                      // [B, T]
+        var membership = sentenceIndex.unsqueeze(-1).eq(ids).to_type(tokens.dtype); // [B, L, T]
+        var sums = membership.transpose(1, 2).matmul(tokens); // [B, T, D]
+        var counts = membership.sum(1); // [B, T]
         var sentences = sums / counts.clamp_min(1).unsqueeze(-1);
         var mask = counts.gt(0);
         return (sentences.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());

@@ -33,12 +33,20 @@ internal sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototy
     public double LogitScale { get; }
 
     /// <summary>Creates a bank of <paramref name="prototypes"/> prototypes of width <paramref name="dim"/>.</summary>
-    public SentencePrototypeBank(int dim, int prototypes, double temperature = 0.9, PrototypeLogits logits = PrototypeLogits.DotProduct,
-        double logitScale = 10) : base(nameof(SentencePrototypeBank))
+    public SentencePrototypeBank(
+        int dim,
+        int prototypes,
+        double temperature = 0.9,
+        PrototypeLogits logits = PrototypeLogits.DotProduct,
+        double logitScale = 10
+    )
+        : base(nameof(SentencePrototypeBank))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(prototypes, 1);
-        if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
-        if (!(logitScale > 0)) throw new ArgumentOutOfRangeException(nameof(logitScale), logitScale, "must be positive");
+        if (temperature <= 0)
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be positive");
+        if (!(logitScale > 0))
+            throw new ArgumentOutOfRangeException(nameof(logitScale), logitScale, "must be positive");
         Temperature = temperature;
         LogitScale = logitScale;
         embed = nn.Embedding(prototypes, dim);
@@ -118,13 +126,18 @@ internal sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototy
         return new PrototypeAssignment(prototypes, logits, probabilities.argmax(-1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Sets the <see cref="center"/> to the mean of <paramref name="sentences"/> [N, D] (nothing to set for the dot product).</summary>
+    /// <summary>Sets the <see cref="center"/> to the mean of <paramref name="sentences"/> [N, D] (nothing to set for the dot
+    /// product).</summary>
     public void SetCenter(Tensor sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
-        if (center is null) return;
+        if (center is null)
+            return;
         if (sentences.dim() != 2 || sentences.shape[1] != center.shape[0] || sentences.shape[0] == 0)
-            throw new ArgumentException($"sentences must be [N > 0, {center.shape[0]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
+            throw new ArgumentException(
+                $"sentences must be [N > 0, {center.shape[0]}]; got [{string.Join(", ", sentences.shape)}].",
+                nameof(sentences)
+            );
         using var scope = NewDisposeScope();
         using (no_grad())
             center.copy_(sentences.detach().to(center.dtype).to(center.device).mean([0]));
@@ -143,7 +156,10 @@ internal sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototy
         ArgumentNullException.ThrowIfNull(sentences);
         var weight = embed.weight!;
         if (sentences.dim() != 2 || sentences.shape[1] != weight.shape[1])
-            throw new ArgumentException($"sentences must be [N, {weight.shape[1]}]; got [{string.Join(", ", sentences.shape)}].", nameof(sentences));
+            throw new ArgumentException(
+                $"sentences must be [N, {weight.shape[1]}]; got [{string.Join(", ", sentences.shape)}].",
+                nameof(sentences)
+            );
         using var scope = NewDisposeScope();
         var x = sentences.detach().to(weight.dtype).to(weight.device);
         SetCenter(x);
@@ -154,7 +170,11 @@ internal sealed class SentencePrototypeBank : nn.Module<Tensor, Tensor?, Prototy
             var radius = (x - mu).norm(1).mean();
             weight.copy_(mu + result.Directions.to(weight.device).to(weight.dtype) * radius);
         }
-        return new SphericalKMeans.Result(result.Directions.MoveToOuterDisposeScope(), result.Assignment.MoveToOuterDisposeScope(), result.MeanCosine);
+        return new SphericalKMeans.Result(
+            result.Directions.MoveToOuterDisposeScope(),
+            result.Assignment.MoveToOuterDisposeScope(),
+            result.MeanCosine
+        );
     }
 
     /// <summary>

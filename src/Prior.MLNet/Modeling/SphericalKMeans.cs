@@ -25,10 +25,12 @@ internal static class SphericalKMeans
     public static Result Fit(Tensor points, int k, long seed, int iterations = 25)
     {
         ArgumentNullException.ThrowIfNull(points);
-        if (points.dim() != 2) throw new ArgumentException($"points must be [N, D]; got [{string.Join(", ", points.shape)}].", nameof(points));
+        if (points.dim() != 2)
+            throw new ArgumentException($"points must be [N, D]; got [{string.Join(", ", points.shape)}].", nameof(points));
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         long n = points.shape[0];
-        if (n == 0) throw new ArgumentException("No points to cluster.", nameof(points));
+        if (n == 0)
+            throw new ArgumentException("No points to cluster.", nameof(points));
         using var scope = NewDisposeScope();
         var random = new Random(unchecked((int)seed) ^ 0x5EED);
         var x = nn.functional.normalize(points.detach().to(ScalarType.Float32), dim: 1);
@@ -42,17 +44,19 @@ internal static class SphericalKMeans
             var (best, index) = similarity.max(1);
             bool unchanged = iteration > 0 && index.eq(assignment).all().item<bool>();
             assignment = index;
-            if (unchanged) break;
+            if (unchanged)
+                break;
             var sums = zeros(k, x.shape[1], x.dtype, x.device).index_add_(0, assignment, x, 1);
             var counts = bincount(assignment, minlength: k).cpu().data<long>().ToArray();
             var fit = best.clone();
             for (int c = 0; c < k; c++)
             {
-                if (counts[c] > 0) continue;
+                if (counts[c] > 0)
+                    continue;
                 // An empty cluster takes the point that fits its own centre worst; that point then belongs to it.
                 long worst = fit.argmin().item<long>();
                 sums[c] = x[worst];
-                fit[worst] = 2;   // above any cosine: not taken twice
+                fit[worst] = 2; // above any cosine: not taken twice
             }
             centres = nn.functional.normalize(sums, dim: 1);
         }
@@ -74,16 +78,21 @@ internal static class SphericalKMeans
             long next;
             if (total <= 1e-12)
             {
-                next = random.NextInt64(n);   // every point already coincides with a centre
+                next = random.NextInt64(n); // every point already coincides with a centre
             }
             else
             {
-                double u = random.NextDouble() * total, run = 0;
+                double u = random.NextDouble() * total,
+                    run = 0;
                 next = n - 1;
                 for (long i = 0; i < n; i++)
                 {
                     run += nearest[i];
-                    if (run >= u && nearest[i] > 0) { next = i; break; }
+                    if (run >= u && nearest[i] > 0)
+                    {
+                        next = i;
+                        break;
+                    }
                 }
             }
             chosen.Add(next);
@@ -96,7 +105,11 @@ internal static class SphericalKMeans
         {
             // Repeated points: perturb the copies so that the centres differ.
             var generator = new Random(random.Next());
-            var noise = tensor(Enumerable.Range(0, (int)(k * x.shape[1])).Select(_ => (float)(generator.NextDouble() - 0.5) * 1e-2f).ToArray(), [k, x.shape[1]]).to(x.device);
+            var noise = tensor(
+                    Enumerable.Range(0, (int)(k * x.shape[1])).Select(_ => (float)(generator.NextDouble() - 0.5) * 1e-2f).ToArray(),
+                    [k, x.shape[1]]
+                )
+                .to(x.device);
             centres = nn.functional.normalize(centres + noise, dim: 1);
         }
         return centres;

@@ -21,8 +21,22 @@ internal sealed partial class ChexpertReportLabeler
     // Mention phrases per observation, in ChexpertLabels.Names order (No Finding, index 0, is derived).
     private static readonly (string Label, Regex Pattern)[] Mentions =
     [
-        ("Enlarged Cardiomediastinum", new(@"\b(enlarged (cardio)?mediastinum|(cardio)?mediastinal (widening|enlargement)|widen(ed|ing) (of the )?(superior )?mediastinum|mediastinum is widened)\b", Options)),
-        ("Cardiomegaly", new(@"\b(cardiomegaly|(heart|cardiac silhouette)( size)? (is |appears |may be |remains )?(\w+ly )?enlarged|enlarge(d|ment of the) (heart|cardiac silhouette))\b", Options)),
+        (
+            "Enlarged Cardiomediastinum",
+            new(
+                @"\b(enlarged (cardio)?mediastinum|(cardio)?mediastinal (widening|enlargement)|widen(ed"
+                    + @"|ing) (of the )?(superior )?mediastinum|mediastinum is widened)\b",
+                Options
+            )
+        ),
+        (
+            "Cardiomegaly",
+            new(
+                @"\b(cardiomegaly|(heart|cardiac silhouette)( size)? (is |appears |may be |remains )?(\w+ly )?enlarged|enlarge(d"
+                    + @"|ment of the) (heart|cardiac silhouette))\b",
+                Options
+            )
+        ),
         ("Lung Opacity", new(@"\b(opacit(y|ies)|opacification|infiltrates?|haziness|airspace disease)\b", Options)),
         ("Lung Lesion", new(@"\b(nodul(e|es|ar)|mass(es)?|lesions?)\b", Options)),
         ("Edema", new(@"\b(edema|(vascular|pulmonary) congestion|heart failure|chf)\b", Options)),
@@ -33,27 +47,57 @@ internal sealed partial class ChexpertReportLabeler
         ("Pleural Effusion", new(@"\b(pleural effusions?|effusions?|pleural fluid|blunting of the (\w+ )?costophrenic)\b", Options)),
         ("Pleural Other", new(@"\b(pleural (thickening|scarring|plaques?)|fibrothorax)\b", Options)),
         ("Fracture", new(@"\b(fractures?)\b", Options)),
-        ("Support Devices", new(@"\b(tubes?|lines?|catheters?|pacemaker|pacer|wires?|clips?|stents?|valves?|ports?|picc|drains?|devices?|icd)\b", Options)),
+        (
+            "Support Devices",
+            new(@"\b(tubes?|lines?|catheters?|pacemaker|pacer|wires?|clips?|stents?|valves?|ports?|picc|drains?|devices?|icd)\b", Options)
+        ),
     ];
 
     // Statements of normality that negate an observation without naming it.
     private static readonly (string Label, Regex Pattern)[] Normal =
     [
-        ("Cardiomegaly", new(@"\b(heart size|size of the heart|cardiac silhouette|heart)\b[^.;]{0,40}\b(normal|unremarkable|within normal limits|not enlarged)\b|\bnormal (heart size|cardiac silhouette)\b", Options)),
-        ("Enlarged Cardiomediastinum", new(@"\b(cardiomediastinal|mediastinal)( and hilar)? (silhouettes?|contours?)\b[^.;]{0,30}\b(normal|unremarkable|within normal limits|stable)\b", Options)),
+        (
+            "Cardiomegaly",
+            new(
+                @"\b(heart size|size of the heart|cardiac silhouette|heart)\b[^.;]{0,40}\b(normal|unremarkable|within normal limits"
+                    + @"|not enlarged)\b|\bnormal (heart size|cardiac silhouette)\b",
+                Options
+            )
+        ),
+        (
+            "Enlarged Cardiomediastinum",
+            new(
+                @"\b(cardiomediastinal|mediastinal)( and hilar)? (silhouettes?|contours?)\b[^.;]{0,30}\b(normal|unremarkable"
+                    + @"|within normal limits|stable)\b",
+                Options
+            )
+        ),
     ];
 
     private static readonly Regex NegationBefore = new(
-        @"\b(no|not|without|absence of|negative for|free of|clear of|rather than|resolution of|resolved|removal of|never|ruled out|exclude[sd]?)\b", Options);
+        @"\b(no|not|without|absence of|negative for|free of|clear of|rather than|resolution of|resolved|removal of|never|ruled out"
+            + @"|exclude[sd]?)\b",
+        Options
+    );
 
     private static readonly Regex NegationAfter = new(
-        @"^[^.;]{0,40}?\b(is|are|has|have)?\s*(been )?(resolved|removed|absent|not (seen|identified|present|visualized)|no longer (seen|present|visualized))\b", Options);
+        @"^[^.;]{0,40}?\b(is|are|has|have)?\s*(been )?(resolved|removed|absent|not (seen|identified|present|visualized)"
+            + @"|no longer (seen|present|visualized))\b",
+        Options
+    );
 
     private static readonly Regex UncertainBefore = new(
-        @"\b(may|might|could|possible|possibly|probable|probably|likely|questionable|suspicious for|suspected|concerning for|suggest(s|ive of|ing)?|borderline|equivocal|versus|vs\.?|differential|consider(ed)?|cannot exclude|can not exclude|not exclude|represent(s|ing)?|reflect(s|ing)?)\b", Options);
+        @"\b(may|might|could|possible|possibly|probable|probably|likely|questionable|suspicious for|suspected|concerning for"
+            + @"|suggest(s|ive of|ing)?|borderline|equivocal|versus|vs\.?|differential|consider(ed)?|cannot exclude|can not exclude"
+            + @"|not exclude|represent(s|ing)?|reflect(s|ing)?)\b",
+        Options
+    );
 
     private static readonly Regex UncertainAfter = new(
-        @"^[^.;]{0,40}?\b(cannot|can not|could not|not) be (excluded|ruled out)|^[^.;]{0,30}?\b(is|are) (possible|suspected|not excluded|questionable)\b|^[^.;]{0,12}?\b(versus|vs\.?)\s", Options);
+        @"^[^.;]{0,40}?\b(cannot|can not|could not|not) be (excluded|ruled out)|^[^.;]{0,30}?\b(is|are) (possible|suspected"
+            + @"|not excluded|questionable)\b|^[^.;]{0,12}?\b(versus|vs\.?)\s",
+        Options
+    );
 
     private static readonly Regex ClauseBreak = new(@";|,\s*but\b|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b", Options);
 
@@ -86,7 +130,8 @@ internal sealed partial class ChexpertReportLabeler
                 }
             }
         }
-        int noFinding = ChexpertLabels.IndexOf("No Finding"), devices = ChexpertLabels.IndexOf("Support Devices");
+        int noFinding = ChexpertLabels.IndexOf("No Finding"),
+            devices = ChexpertLabels.IndexOf("Support Devices");
         bool anyFinding = Enumerable.Range(0, ChexpertLabels.Count).Any(k => k != noFinding && k != devices && labels[k] is 1 or -1);
         labels[noFinding] = anyFinding ? float.NaN : ChexpertLabels.Positive;
         return labels;
@@ -113,7 +158,14 @@ internal sealed partial class ChexpertReportLabeler
     // Positive wins over uncertain, uncertain over negative, negative over blank.
     private static void Combine(float[] labels, int k, float value)
     {
-        static int Rank(float v) => v switch { 1 => 3, -1 => 2, 0 => 1, _ => 0 };
+        static int Rank(float v) =>
+            v switch
+            {
+                1 => 3,
+                -1 => 2,
+                0 => 1,
+                _ => 0,
+            };
         if (Rank(value) > Rank(labels[k]))
             labels[k] = value;
     }

@@ -10,12 +10,19 @@ internal static class ReportBatch
     /// length (radiology reports are far shorter than 256 tokens). <paramref name="padTo"/> keeps that many positions
     /// instead — the original PRIOR's way, padding every report to the tokenizer's maximum.
     /// </summary>
-    public static (long[] InputIds, long[] AttentionMask, long[] SentenceIndex, int Length) Collate(IReadOnlyList<TokenizedReport> reports, int? padTo = null)
+    public static (long[] InputIds, long[] AttentionMask, long[] SentenceIndex, int Length) Collate(
+        IReadOnlyList<TokenizedReport> reports,
+        int? padTo = null
+    )
     {
         ArgumentNullException.ThrowIfNull(reports);
         int length = padTo ?? (reports.Count == 0 ? 1 : reports.Max(r => r.Length));
         if (reports.Any(r => r.Length > length || r.InputIds.Length < length))
-            throw new ArgumentOutOfRangeException(nameof(padTo), padTo, "every report must fit in, and be padded to at least, the batch's length");
+            throw new ArgumentOutOfRangeException(
+                nameof(padTo),
+                padTo,
+                "every report must fit in, and be padded to at least, the batch's length"
+            );
         var ids = new long[reports.Count * length];
         var mask = new long[reports.Count * length];
         var index = new long[reports.Count * length];

@@ -18,15 +18,18 @@ internal sealed class ReportTokenizer
     /// <param name="maxLength">Sequence length, CLS and SEP included; at least 3. PRIOR uses 256.</param>
     /// <param name="lowerCase">False for cased vocabularies such as Bio_ClinicalBERT's.</param>
     public ReportTokenizer(string vocabularyPath, int maxLength = 256, bool lowerCase = false)
-        : this(ReadVocabulary(vocabularyPath), vocabularyPath, maxLength, lowerCase)
-    {
-    }
+        : this(ReadVocabulary(vocabularyPath), vocabularyPath, maxLength, lowerCase) { }
 
     /// <summary>
     /// Builds the tokenizer from a vocabulary already in memory (vocab.txt's lines, one token per id), e.g. one stored
     /// inside a model file; <paramref name="source"/> names it in errors.
     /// </summary>
-    public static ReportTokenizer FromTokens(IReadOnlyList<string> tokens, int maxLength = 256, bool lowerCase = false, string source = "the vocabulary")
+    public static ReportTokenizer FromTokens(
+        IReadOnlyList<string> tokens,
+        int maxLength = 256,
+        bool lowerCase = false,
+        string source = "the vocabulary"
+    )
     {
         ArgumentNullException.ThrowIfNull(tokens);
         return new ReportTokenizer(tokens, source, maxLength, lowerCase);
@@ -37,7 +40,15 @@ internal sealed class ReportTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 3);
         var options = new BertOptions { LowerCaseBeforeTokenization = lowerCase };
         var known = tokens.ToHashSet(StringComparer.Ordinal);
-        foreach (var (name, token) in new[] { ("CLS", options.ClassificationToken), ("SEP", options.SeparatorToken), ("PAD", options.PaddingToken), ("UNK", options.UnknownToken) })
+        foreach (
+            var (name, token) in new[]
+            {
+                ("CLS", options.ClassificationToken),
+                ("SEP", options.SeparatorToken),
+                ("PAD", options.PaddingToken),
+                ("UNK", options.UnknownToken),
+            }
+        )
         {
             if (!known.Contains(token))
                 throw new InvalidDataException($"{source}: the vocabulary lacks the {name} token '{token}'.");
@@ -86,7 +97,9 @@ internal sealed class ReportTokenizer
         Array.Fill(index, -1);
         ids[0] = _tokenizer.ClassificationTokenId;
         mask[0] = 1;
-        int position = 1, count = 0, room = MaxLength - 1;   // the last real slot is for SEP
+        int position = 1,
+            count = 0,
+            room = MaxLength - 1; // the last real slot is for SEP
         for (int s = 0; s < sentences.Count && position < room; s++)
         {
             var tokens = TokenIds(sentences[s]);

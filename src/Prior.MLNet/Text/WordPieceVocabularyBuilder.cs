@@ -35,9 +35,15 @@ internal static class WordPieceVocabularyBuilder
         }
         var vocabulary = new List<string>(SpecialTokens);
         var seen = new HashSet<string>(vocabulary, StringComparer.Ordinal);
-        void Add(string token) { if (seen.Add(token)) vocabulary.Add(token); }
-        foreach (var c in characters) Add(c);
-        foreach (var c in characters) Add("##" + c);
+        void Add(string token)
+        {
+            if (seen.Add(token))
+                vocabulary.Add(token);
+        }
+        foreach (var c in characters)
+            Add(c);
+        foreach (var c in characters)
+            Add("##" + c);
         foreach (var (word, _) in words.OrderByDescending(w => w.Value).ThenBy(w => w.Key, StringComparer.Ordinal).Take(maxWords))
             Add(word);
         return vocabulary;
@@ -62,11 +68,19 @@ internal static class WordPieceVocabularyBuilder
         {
             if (char.IsWhiteSpace(c) || char.IsControl(c))
             {
-                if (current.Length > 0) { yield return current.ToString(); current.Clear(); }
+                if (current.Length > 0)
+                {
+                    yield return current.ToString();
+                    current.Clear();
+                }
             }
             else if (IsPunctuation(c))
             {
-                if (current.Length > 0) { yield return current.ToString(); current.Clear(); }
+                if (current.Length > 0)
+                {
+                    yield return current.ToString();
+                    current.Clear();
+                }
                 yield return c.ToString();
             }
             else

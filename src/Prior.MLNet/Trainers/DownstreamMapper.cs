@@ -1,5 +1,5 @@
-using Microsoft.ML.Data;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Training;
@@ -12,7 +12,8 @@ namespace Prior.MLNet.Trainers;
 /// runs): a classifier's probabilities, a segmenter's mask as SIIM run-length text at the image's size, or a
 /// detector's boxes and scores in the image's pixels. Unreadable images fail, naming the row and file.
 /// </summary>
-internal sealed class DownstreamMapper(DownstreamModel model, string input, IReadOnlyList<string> outputs, int batchSize) : BatchedColumnMapper
+internal sealed class DownstreamMapper(DownstreamModel model, string input, IReadOnlyList<string> outputs, int batchSize)
+    : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(model.ImageSize, model.ImageMean, model.ImageStd);
 
@@ -25,18 +26,27 @@ internal sealed class DownstreamMapper(DownstreamModel model, string input, IRea
 
     public override int BatchSize => batchSize;
 
-    public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns => model.Task switch
-    {
-        DownstreamTask.Classification => [(outputs[0], new VectorDataViewType(NumberDataViewType.Single, model.Labels.Count), SlotNames(model.Labels))],
-        DownstreamTask.Segmentation => [(outputs[0], TextDataViewType.Instance, null)],
-        _ => [(outputs[0], new VectorDataViewType(NumberDataViewType.Single), null), (outputs[1], new VectorDataViewType(NumberDataViewType.Single), null)],
-    };
+    public override IReadOnlyList<(string Name, DataViewType Type, DataViewSchema.Annotations? Annotations)> OutputColumns =>
+        model.Task switch
+        {
+            DownstreamTask.Classification =>
+            [
+                (outputs[0], new VectorDataViewType(NumberDataViewType.Single, model.Labels.Count), SlotNames(model.Labels)),
+            ],
+            DownstreamTask.Segmentation => [(outputs[0], TextDataViewType.Instance, null)],
+            _ =>
+            [
+                (outputs[0], new VectorDataViewType(NumberDataViewType.Single), null),
+                (outputs[1], new VectorDataViewType(NumberDataViewType.Single), null),
+            ],
+        };
 
     private static DataViewSchema.Annotations SlotNames(IReadOnlyList<string> labels)
     {
         var builder = new DataViewSchema.Annotations.Builder();
         builder.AddSlotNames(labels.Count, (ref VBuffer<ReadOnlyMemory<char>> value) =>
-            value = new VBuffer<ReadOnlyMemory<char>>(labels.Count, labels.Select(l => l.AsMemory()).ToArray()));
+            value = new VBuffer<ReadOnlyMemory<char>>(labels.Count, labels.Select(l => l.AsMemory()).ToArray())
+        );
         return builder.ToAnnotations();
     }
 
@@ -50,8 +60,8 @@ internal sealed class DownstreamMapper(DownstreamModel model, string input, IRea
     {
         var (pixels, _) = ImageBatch.Decode(inputs, _preprocessor, UnreadableImageHandling.Fail, firstRow);
         // Only the outputs in the image's own pixels need its size.
-        var sizes = model.Task == DownstreamTask.Classification ? null
-            : inputs.Select((value, i) => Dimensions(value, firstRow + i)).ToArray();
+        var sizes =
+            model.Task == DownstreamTask.Classification ? null : inputs.Select((value, i) => Dimensions(value, firstRow + i)).ToArray();
         return (pixels.Select(p => p!).ToList(), sizes);
     }
 
@@ -78,7 +88,13 @@ internal sealed class DownstreamMapper(DownstreamModel model, string input, IRea
             case DownstreamTask.Classification:
                 return [model.Classify(pixels).Select(p => (object)new VBuffer<float>(p.Length, p)).ToArray()];
             case DownstreamTask.Segmentation:
-                return [model.Segment(pixels).Select((mask, i) => (object)Upscale(mask, size, sizes![i].Width, sizes[i].Height).AsMemory()).ToArray()];
+                return
+                [
+                    model
+                        .Segment(pixels)
+                        .Select((mask, i) => (object)Upscale(mask, size, sizes![i].Width, sizes[i].Height).AsMemory())
+                        .ToArray(),
+                ];
             default:
             {
                 var detected = model.Detect(pixels);
@@ -88,7 +104,10 @@ internal sealed class DownstreamMapper(DownstreamModel model, string input, IRea
                 {
                     var (width, height) = sizes![i];
                     var inImage = detected[i].Select(b => b.Scale((double)width / size, (double)height / size)).ToList();
-                    boxes[i] = new VBuffer<float>(4 * inImage.Count, inImage.SelectMany(b => new[] { b.X, b.Y, b.Width, b.Height }).ToArray());
+                    boxes[i] = new VBuffer<float>(
+                        4 * inImage.Count,
+                        inImage.SelectMany(b => new[] { b.X, b.Y, b.Width, b.Height }).ToArray()
+                    );
                     scores[i] = new VBuffer<float>(inImage.Count, inImage.Select(b => b.Score).ToArray());
                 }
                 return [boxes, scores];
@@ -99,7 +118,8 @@ internal sealed class DownstreamMapper(DownstreamModel model, string input, IRea
     // The network's S × S mask at the image's size by nearest neighbour, encoded as SIIM does.
     private static string Upscale(byte[] mask, int size, int width, int height)
     {
-        if (!mask.Contains((byte)1)) return SiimRunLength.Empty;
+        if (!mask.Contains((byte)1))
+            return SiimRunLength.Empty;
         var full = new byte[width * height];
         for (int y = 0; y < height; y++)
         {

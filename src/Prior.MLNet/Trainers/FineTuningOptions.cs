@@ -3,7 +3,8 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Trainers;
 
 /// <summary>
-/// Settings of the downstream fine-tuning (the <c>Training</c> of <see cref="PriorDownstreamOptions"/>: classification, segmentation, detection),
+/// Settings of the downstream fine-tuning (the <c>Training</c> of <see cref="PriorDownstreamOptions"/>: classification, segmentation,
+/// detection),
 /// with the defaults used for the tables in docs/downstream.md. "Head" is the new part: the classifier's head or the
 /// segmenter's decoder; "tower" the pretrained ResNet part.
 /// </summary>
@@ -11,16 +12,23 @@ public sealed record FineTuningOptions
 {
     /// <summary>Passes over the training images. Default 20.</summary>
     public int Epochs { get; init; } = 20;
+
     /// <summary>Images per step. Default 32.</summary>
     public int BatchSize { get; init; } = 32;
+
     /// <summary>AdamW learning rate of the head. Default 1e-3.</summary>
     public double HeadLearningRate { get; init; } = 1e-3;
+
     /// <summary>AdamW learning rate of the image tower when it is fine-tuned. Default 1e-4.</summary>
     public double TowerLearningRate { get; init; } = 1e-4;
-    /// <summary>Train the new part only, the pretrained tower frozen (in eval mode). Default false: the whole network is fine-tuned.</summary>
+
+    /// <summary>Train the new part only, the pretrained tower frozen (in eval mode). Default false: the whole network is
+    /// fine-tuned.</summary>
     public bool FreezeEncoder { get; init; }
+
     /// <summary>Seed of the head's initialisation, the batch order and the augmentation. Default 1.</summary>
     public long Seed { get; init; } = 1;
+
     /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/>.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;
 
@@ -29,7 +37,9 @@ public sealed record FineTuningOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
-        if (!(HeadLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(HeadLearningRate), HeadLearningRate, "must be positive");
-        if (!(TowerLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(TowerLearningRate), TowerLearningRate, "must be positive");
+        if (!(HeadLearningRate > 0))
+            throw new ArgumentOutOfRangeException(nameof(HeadLearningRate), HeadLearningRate, "must be positive");
+        if (!(TowerLearningRate > 0))
+            throw new ArgumentOutOfRangeException(nameof(TowerLearningRate), TowerLearningRate, "must be positive");
     }
 }

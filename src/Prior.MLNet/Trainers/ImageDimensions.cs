@@ -11,17 +11,17 @@ internal static class ImageDimensions
     /// A path's from its header (no decode), an MLImage's own, and <paramref name="networkSize"/> for preprocessed
     /// pixels (already at the network's size).
     /// </summary>
-    public static (int Width, int Height) Of(object input, int networkSize) => input switch
-    {
-        string path => FromFile(path),
-        MLImage image => (image.Width, image.Height),
-        _ => (networkSize, networkSize),
-    };
+    public static (int Width, int Height) Of(object input, int networkSize) =>
+        input switch
+        {
+            string path => FromFile(path),
+            MLImage image => (image.Width, image.Height),
+            _ => (networkSize, networkSize),
+        };
 
     private static (int, int) FromFile(string path)
     {
-        using var codec = SKCodec.Create(path)
-            ?? throw new InvalidDataException($"{path}: not an image SkiaSharp can read.");
+        using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not an image SkiaSharp can read.");
         return (codec.Info.Width, codec.Info.Height);
     }
 }

@@ -1,4 +1,5 @@
 using Prior.MLNet.Transforms;
+
 namespace Prior.MLNet.Trainers;
 
 /// <summary>
@@ -18,7 +19,8 @@ public sealed class PriorDetectionOptions : PriorDownstreamOptions
     /// <summary>Output: each predicted box's score, most confident first. Default "PredictedBoxScores".</summary>
     public string PredictedScoresColumnName { get; init; } = "PredictedBoxScores";
 
-    /// <summary>Boxes scoring less are dropped; null (default) chooses it on the training images (the threshold that maximises their mAP).</summary>
+    /// <summary>Boxes scoring less are dropped; null (default) chooses it on the training images (the threshold that maximises their
+    /// mAP).</summary>
     public double? ScoreThreshold { get; init; }
 
     internal override void Validate()
@@ -26,6 +28,7 @@ public sealed class PriorDetectionOptions : PriorDownstreamOptions
         base.Validate();
         ArgumentException.ThrowIfNullOrWhiteSpace(PredictedBoxesColumnName, nameof(PredictedBoxesColumnName));
         ArgumentException.ThrowIfNullOrWhiteSpace(PredictedScoresColumnName, nameof(PredictedScoresColumnName));
-        if (ScoreThreshold is { } t && t is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ScoreThreshold), t, "must be in [0, 1]");
+        if (ScoreThreshold is { } t && t is < 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(ScoreThreshold), t, "must be in [0, 1]");
     }
 }

@@ -12,7 +12,8 @@ namespace Prior.MLNet.Trainers;
 /// </summary>
 public abstract class PriorDownstreamOptions
 {
-    /// <summary>The image column: paths (text) in training; paths, MLImages or preprocessed pixels when scoring. Default "ImagePath".</summary>
+    /// <summary>The image column: paths (text) in training; paths, MLImages or preprocessed pixels when scoring. Default
+    /// "ImagePath".</summary>
     public string ImageColumnName { get; init; } = Defaults.ImagePathColumnName;
 
     /// <summary>The label column; its form depends on the task (see each task's options).</summary>
@@ -40,8 +41,10 @@ public abstract class PriorDownstreamOptions
     internal PriorModelOptions ResolvedArchitecture => Pretrained?.Model.Options ?? PriorModelOptions.FromPreset(Architecture);
 
     /// <summary>The image normalisation: the pretrained network's, or MIMIC-CXR's.</summary>
-    internal (float Mean, float Std) Normalisation => Pretrained is { } p ? (p.Inference.ImageMean, p.Inference.ImageStd)
-        : (Prior.MLNet.Training.ImagePreprocessor.MimicMean, Prior.MLNet.Training.ImagePreprocessor.MimicStd);
+    internal (float Mean, float Std) Normalisation =>
+        Pretrained is { } p
+            ? (p.Inference.ImageMean, p.Inference.ImageStd)
+            : (Prior.MLNet.Training.ImagePreprocessor.MimicMean, Prior.MLNet.Training.ImagePreprocessor.MimicStd);
 
     /// <summary>Throws naming the first unusable value.</summary>
     internal virtual void Validate()

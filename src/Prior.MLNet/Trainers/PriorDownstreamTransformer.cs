@@ -1,5 +1,5 @@
-using Microsoft.ML.Data;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Transforms;
 

@@ -1,4 +1,5 @@
 using Prior.MLNet.Transforms;
+
 namespace Prior.MLNet.Trainers;
 
 /// <summary>

@@ -18,10 +18,15 @@ namespace Prior.MLNet.Training;
 internal sealed class AdamW : TorchSharp.Modules.AdamW
 {
     /// <summary>Creates the optimiser over <paramref name="parameters"/>; arguments as TorchSharp's <c>optim.AdamW</c>.</summary>
-    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0)
-        : base(parameters, lr, beta1, beta2, eps, weight_decay)
-    {
-    }
+    public AdamW(
+        IEnumerable<Parameter> parameters,
+        double lr = 1e-3,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8,
+        double weight_decay = 0
+    )
+        : base(parameters, lr, beta1, beta2, eps, weight_decay) { }
 
     /// <summary>How many updates <paramref name="parameter"/> has had (0 before its first gradient).</summary>
     internal long StepsOf(Parameter parameter) => _state.TryGetValue(parameter.Handle, out var state) ? ((State)state).step : 0;
@@ -42,8 +47,11 @@ internal sealed class AdamW : TorchSharp.Modules.AdamW
                 var options = (Options)group.Options;
                 if (options.amsgrad == true || options.maximize == true)
                     throw new NotSupportedException("This AdamW supports neither AMSGrad nor maximize; use TorchSharp's optim.AdamW.");
-                double beta1 = options.beta1!.Value, beta2 = options.beta2!.Value, eps = options.eps!.Value;
-                double lr = options.LearningRate!.Value, decay = options.weight_decay!.Value;
+                double beta1 = options.beta1!.Value,
+                    beta2 = options.beta2!.Value,
+                    eps = options.eps!.Value;
+                double lr = options.LearningRate!.Value,
+                    decay = options.weight_decay!.Value;
                 foreach (var parameter in group.Parameters)
                 {
                     using var scope = NewDisposeScope();
@@ -53,7 +61,8 @@ internal sealed class AdamW : TorchSharp.Modules.AdamW
                     var state = (State)_state[parameter.Handle];
                     state.step += 1;
                     parameter.mul_(1 - lr * decay);
-                    double correction1 = 1 - Math.Pow(beta1, state.step), correction2 = 1 - Math.Pow(beta2, state.step);
+                    double correction1 = 1 - Math.Pow(beta1, state.step),
+                        correction2 = 1 - Math.Pow(beta2, state.step);
                     state.exp_avg.mul_(beta1).add_(grad, alpha: 1 - beta1);
                     state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
                     // TorchSharp: (v.sqrt() / √c2).add_(ε) — the same division, in place on the one temporary.

@@ -20,8 +20,15 @@ internal sealed class BatchLoader
     private readonly int _workers;
     private readonly int _prefetch;
 
-    public BatchLoader(IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, ImagePreprocessor images, int batchSize, long seed,
-        int workers, int prefetch)
+    public BatchLoader(
+        IReadOnlyList<TrainingStudy> studies,
+        ReportTokenizer tokenizer,
+        ImagePreprocessor images,
+        int batchSize,
+        long seed,
+        int workers,
+        int prefetch
+    )
     {
         if (studies.Count == 0)
             throw new ArgumentException("There are no studies to train on.", nameof(studies));
@@ -39,29 +46,33 @@ internal sealed class BatchLoader
     /// <summary>Full batches per epoch (the last partial batch is dropped, as contrastive losses want equal batches).</summary>
     public int BatchesPerEpoch => _studies.Count / BatchSize;
 
-    /// <summary>The batches of epoch <paramref name="epochKey"/> from <paramref name="startBatch"/> on, prefetched in the background.</summary>
+    /// <summary>The batches of epoch <paramref name="epochKey"/> from <paramref name="startBatch"/> on, prefetched in the
+    /// background.</summary>
     public IEnumerable<HostBatch> Epoch(int epochKey, int startBatch, CancellationToken cancellation)
     {
         var order = Enumerable.Range(0, _studies.Count).ToArray();
         DeterministicRandom.Derive(_seed, "epoch-order", epochKey).Shuffle(order);
         var channel = Channel.CreateBounded<HostBatch>(new BoundedChannelOptions(_prefetch) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var producer = Task.Run(async () =>
-        {
-            try
+        var producer = Task.Run(
+            async () =>
             {
-                for (int b = startBatch; b < BatchesPerEpoch; b++)
+                try
                 {
-                    var batch = Build(order.AsSpan(b * BatchSize, BatchSize).ToArray(), epochKey);
-                    await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                    for (int b = startBatch; b < BatchesPerEpoch; b++)
+                    {
+                        var batch = Build(order.AsSpan(b * BatchSize, BatchSize).ToArray(), epochKey);
+                        await channel.Writer.WriteAsync(batch, stop.Token).ConfigureAwait(false);
+                    }
+                    channel.Writer.Complete();
                 }
-                channel.Writer.Complete();
-            }
-            catch (Exception ex)
-            {
-                channel.Writer.Complete(ex is OperationCanceledException ? null : ex);
-            }
-        }, stop.Token);
+                catch (Exception ex)
+                {
+                    channel.Writer.Complete(ex is OperationCanceledException ? null : ex);
+                }
+            },
+            stop.Token
+        );
         try
         {
             while (true)
@@ -84,7 +95,11 @@ internal sealed class BatchLoader
         finally
         {
             stop.Cancel();
-            try { producer.Wait(); } catch (AggregateException) { }
+            try
+            {
+                producer.Wait();
+            }
+            catch (AggregateException) { }
         }
     }
 

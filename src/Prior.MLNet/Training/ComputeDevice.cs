@@ -7,8 +7,10 @@ public enum ComputeDevice
 {
     /// <summary>CUDA when TorchSharp finds a GPU, else the CPU.</summary>
     Auto,
+
     /// <summary>The CPU.</summary>
     Cpu,
+
     /// <summary>The first CUDA GPU; fails clearly when there is none.</summary>
     Cuda,
 }
@@ -17,21 +19,25 @@ public enum ComputeDevice
 internal static class ComputeDevices
 {
     /// <summary>The TorchSharp device for <paramref name="device"/>.</summary>
-    public static Device Resolve(ComputeDevice device) => device switch
-    {
-        ComputeDevice.Cpu => CPU,
-        ComputeDevice.Cuda when cuda.is_available() => CUDA,
-        ComputeDevice.Cuda => throw new InvalidOperationException(
-            "Device 'cuda' was asked for, but TorchSharp sees no CUDA GPU. Build with the CUDA backend (build.cmd -cuda or -p:TorchBackend=cuda) on a machine with an NVIDIA driver, or use 'auto' or 'cpu'."),
-        _ => cuda.is_available() ? CUDA : CPU,
-    };
+    public static Device Resolve(ComputeDevice device) =>
+        device switch
+        {
+            ComputeDevice.Cpu => CPU,
+            ComputeDevice.Cuda when cuda.is_available() => CUDA,
+            ComputeDevice.Cuda => throw new InvalidOperationException(
+                "Device 'cuda' was asked for, but TorchSharp sees no CUDA GPU. Build with the CUDA backend (build.cmd -cuda or "
+                    + "-p:TorchBackend=cuda) on a machine with an NVIDIA driver, or use 'auto' or 'cpu'."
+            ),
+            _ => cuda.is_available() ? CUDA : CPU,
+        };
 
     /// <summary>Parses <c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
-    public static ComputeDevice Parse(string text) => text?.ToLowerInvariant() switch
-    {
-        "auto" => ComputeDevice.Auto,
-        "cpu" => ComputeDevice.Cpu,
-        "cuda" or "gpu" => ComputeDevice.Cuda,
-        _ => throw new ArgumentException($"Unknown device '{text}'; use auto, cpu or cuda.", nameof(text)),
-    };
+    public static ComputeDevice Parse(string text) =>
+        text?.ToLowerInvariant() switch
+        {
+            "auto" => ComputeDevice.Auto,
+            "cpu" => ComputeDevice.Cpu,
+            "cuda" or "gpu" => ComputeDevice.Cuda,
+            _ => throw new ArgumentException($"Unknown device '{text}'; use auto, cpu or cuda.", nameof(text)),
+        };
 }

@@ -5,7 +5,8 @@ using SkiaSharp;
 namespace Prior.MLNet.Training;
 
 /// <summary>
-/// PRIOR's image pipeline, on the CPU workers: decode to gray (a large JPEG at a reduced DCT scale, <see cref="DecodeOversampling"/>), resize to S×S
+/// PRIOR's image pipeline, on the CPU workers: decode to gray (a large JPEG at a reduced DCT scale, <see cref="DecodeOversampling"/>),
+/// resize to S×S
 /// (area averaging when shrinking, close to the antialiased bilinear filter of the original's PIL resize; bilinear when
 /// enlarging), then in training a random
 /// affine rotation within ±<see cref="MaxRotationDegrees"/> and a horizontal flip with probability ½, scale to [0, 1]
@@ -15,6 +16,7 @@ internal sealed class ImagePreprocessor
 {
     /// <summary>MIMIC-CXR pretraining normalisation mean (PRIOR).</summary>
     public const float MimicMean = 0.4755f;
+
     /// <summary>MIMIC-CXR pretraining normalisation standard deviation (PRIOR).</summary>
     public const float MimicStd = 0.3011f;
 
@@ -56,13 +58,17 @@ internal sealed class ImagePreprocessor
         init
         {
             if (value is not null && value.Side < Size)
-                throw new ArgumentException($"{value.FilePath}: the cache holds {value.Side} × {value.Side} images, smaller than the network's {Size} × {Size}.", nameof(Cache));
+                throw new ArgumentException(
+                    $"{value.FilePath}: the cache holds {value.Side} × {value.Side} images, smaller than the network's {Size} × {Size}.",
+                    nameof(Cache)
+                );
             _cache = value;
         }
     }
 
     private readonly ImageCache? _cache;
-    private long _cacheHits, _cacheMisses;
+    private long _cacheHits,
+        _cacheMisses;
 
     /// <summary>Images read from <see cref="Cache"/> so far.</summary>
     public long CacheHits => Interlocked.Read(ref _cacheHits);
@@ -124,15 +130,26 @@ internal sealed class ImagePreprocessor
             {
                 pixels[i] = load(inputs[i]);
             }
-            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            catch (Exception ex)
+                when (ex
+                        is IOException
+                            or InvalidDataException
+                            or UnauthorizedAccessException
+                            or ArgumentException
+                            or InvalidOperationException
+                )
             {
-                errors[i] = inputs[i] is string path && !ex.Message.StartsWith(path, StringComparison.Ordinal) ? $"{path}: {ex.Message}" : ex.Message;
+                errors[i] =
+                    inputs[i] is string path && !ex.Message.StartsWith(path, StringComparison.Ordinal)
+                        ? $"{path}: {ex.Message}"
+                        : ex.Message;
             }
         });
         return (pixels, errors);
     }
 
-    /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref name="height"/>).</summary>
+    /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref
+    /// name="height"/>).</summary>
     public float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -148,8 +165,12 @@ internal sealed class ImagePreprocessor
         }
         double angle = augment.Uniform(-MaxRotationDegrees, MaxRotationDegrees) * Math.PI / 180;
         bool flip = augment.Chance(0.5);
-        double cos = Math.Cos(angle), sin = Math.Sin(angle), c = (size - 1) / 2.0, last = size - 1;
-        float mean = Mean, std = Std;
+        double cos = Math.Cos(angle),
+            sin = Math.Sin(angle),
+            c = (size - 1) / 2.0,
+            last = size - 1;
+        float mean = Mean,
+            std = Std;
         // Inverse mapping: where in the source each output pixel comes from (zero outside), then bilinear interpolation
         // there. Written out here (a call per pixel cost as much as the arithmetic) with the same operations in the
         // same order as ever, so training on a seed stays bit for bit the same; the column's products are the same
@@ -165,15 +186,22 @@ internal sealed class ImagePreprocessor
         }
         for (int y = 0; y < size; y++)
         {
-            double dy = y - c, sinDy = sin * dy, cosDy = cos * dy;
+            double dy = y - c,
+                sinDy = sin * dy,
+                cosDy = cos * dy;
             for (int x = 0; x < size; x++)
             {
-                double sx = cosDx[x] + sinDy + c, sy = negSinDx[x] + cosDy + c;
+                double sx = cosDx[x] + sinDy + c,
+                    sy = negSinDx[x] + cosDy + c;
                 float value = 0;
                 if (!(sx < 0 || sy < 0 || sx > last || sy > last))
                 {
-                    int x0 = (int)sx, y0 = (int)sy, x1 = Math.Min(x0 + 1, size - 1), y1 = Math.Min(y0 + 1, size - 1);
-                    double fx = sx - x0, fy = sy - y0;
+                    int x0 = (int)sx,
+                        y0 = (int)sy,
+                        x1 = Math.Min(x0 + 1, size - 1),
+                        y1 = Math.Min(y0 + 1, size - 1);
+                    double fx = sx - x0,
+                        fy = sy - y0;
                     double top = level[resized[y0 * size + x0]] * (1 - fx) + level[resized[y0 * size + x1]] * fx;
                     double bottom = level[resized[y1 * size + x0]] * (1 - fx) + level[resized[y1 * size + x1]] * fx;
                     value = (float)(top * (1 - fy) + bottom * fy);

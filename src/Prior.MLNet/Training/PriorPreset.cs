@@ -20,11 +20,12 @@ public enum PriorPreset
 internal static class PriorPresets
 {
     /// <summary>Parses <c>tiny</c>, <c>small</c> or <c>paper</c> (any case).</summary>
-    public static PriorPreset Parse(string name) => name?.ToLowerInvariant() switch
-    {
-        "paper" => PriorPreset.Paper,
-        "small" => PriorPreset.Small,
-        "tiny" => PriorPreset.Tiny,
-        _ => throw new ArgumentException($"Unknown preset '{name}'; use paper, small or tiny.", nameof(name)),
-    };
+    public static PriorPreset Parse(string name) =>
+        name?.ToLowerInvariant() switch
+        {
+            "paper" => PriorPreset.Paper,
+            "small" => PriorPreset.Small,
+            "tiny" => PriorPreset.Tiny,
+            _ => throw new ArgumentException($"Unknown preset '{name}'; use paper, small or tiny.", nameof(name)),
+        };
 }

@@ -31,7 +31,11 @@ internal sealed class PriorTrainer
     }
 
     /// <summary>Trains on <paramref name="studies"/> with <paramref name="tokenizer"/>'s vocabulary.</summary>
-    public PriorTrainingResult Train(IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, CancellationToken cancellation = default)
+    public PriorTrainingResult Train(
+        IReadOnlyList<TrainingStudy> studies,
+        ReportTokenizer tokenizer,
+        CancellationToken cancellation = default
+    )
     {
         ArgumentNullException.ThrowIfNull(studies);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -39,7 +43,10 @@ internal sealed class PriorTrainer
         // The initial image weights are read from their file once: for the model's sizes and then for its weights.
         var modelOptions = o.FitInitialWeights(out var initialImage, out var initialImageReport);
         if (tokenizer.MaxLength != modelOptions.MaxTokens)
-            throw new ArgumentException($"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {modelOptions.MaxTokens}.", nameof(tokenizer));
+            throw new ArgumentException(
+                $"The tokenizer pads to {tokenizer.MaxLength} tokens but the model expects MaxTokens = {modelOptions.MaxTokens}.",
+                nameof(tokenizer)
+            );
         var device = ComputeDevices.Resolve(o.Device);
         random.manual_seed(o.Seed);
         PriorModel model;
@@ -50,13 +57,17 @@ internal sealed class PriorTrainer
         {
             initial.Add(PriorWeights.LoadImageEncoder(model, initialImage, initialImageReport!, o.AllowPartialInitialWeights));
             foreach (var tensor in initialImage.Values)
-                tensor.Dispose();   // the model holds copies
+                tensor.Dispose(); // the model holds copies
         }
         if (o.InitialTextWeights is { } textWeights)
         {
             var folder = new HuggingFaceBertFolder(textWeights);
             if (tokenizer.VocabularySize != folder.Config.VocabSize)
-                throw new ArgumentException($"{textWeights}: the BERT has {folder.Config.VocabSize} word embeddings but the tokenizer's vocabulary has {tokenizer.VocabularySize} tokens; tokenize with {folder.VocabularyPath}.", nameof(tokenizer));
+                throw new ArgumentException(
+                    $"{textWeights}: the BERT has {folder.Config.VocabSize} word embeddings but the tokenizer's vocabulary has "
+                        + $"{tokenizer.VocabularySize} tokens; tokenize with {folder.VocabularyPath}.",
+                    nameof(tokenizer)
+                );
             initial.Add(PriorWeights.LoadTextEncoder(model, folder, o.AllowPartialInitialWeights));
         }
         var modelKey = JsonSerializer.Serialize(model.Options);
@@ -90,7 +101,9 @@ internal sealed class PriorTrainer
             }
             else if (TrainingCheckpoint.List(o.CheckpointDirectory!).Count > 0)
             {
-                throw new InvalidDataException($"{o.CheckpointDirectory}: every checkpoint is damaged ({string.Join("; ", notices)}); remove the folder to start over.");
+                throw new InvalidDataException(
+                    $"{o.CheckpointDirectory}: every checkpoint is damaged ({string.Join("; ", notices)}); remove the folder to start over."
+                );
             }
         }
         model.to(device);
@@ -113,15 +126,28 @@ internal sealed class PriorTrainer
             // Continuous: stage 1's curve stretched over every stage's epochs; this stage reads it from its first epoch on.
             bool continuous = o.StageSchedule == StageSchedule.Continuous;
             var schedule = continuous
-                ? new WarmupCosineSchedule(o.StartLearningRates[0], o.PeakLearningRates[0], o.WarmupEpochs[0] * stepsPerEpoch, o.EpochsPerStage.Sum() * stepsPerEpoch)
-                : new WarmupCosineSchedule(o.StartLearningRates[stageIndex], o.PeakLearningRates[stageIndex], o.WarmupEpochs[stageIndex] * stepsPerEpoch, epochs * stepsPerEpoch);
+                ? new WarmupCosineSchedule(
+                    o.StartLearningRates[0],
+                    o.PeakLearningRates[0],
+                    o.WarmupEpochs[0] * stepsPerEpoch,
+                    o.EpochsPerStage.Sum() * stepsPerEpoch
+                )
+                : new WarmupCosineSchedule(
+                    o.StartLearningRates[stageIndex],
+                    o.PeakLearningRates[stageIndex],
+                    o.WarmupEpochs[stageIndex] * stepsPerEpoch,
+                    epochs * stepsPerEpoch
+                );
             int scheduleOffset = continuous ? o.EpochsPerStage.Take(stageIndex).Sum() * stepsPerEpoch : 0;
             // Each stage's own optimizer (the original's), or the run's one.
-            using var ownOptimizer = keptOptimizer is null ? new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay) : null;
+            using var ownOptimizer = keptOptimizer is null
+                ? new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay)
+                : null;
             var optimizer = ownOptimizer ?? keptOptimizer!;
             bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
             // A checkpoint at a stage's start holds the run's optimizer when it is kept across stages.
-            bool resumingAtStageStart = resumeFrom is not null && stageIndex == position.StageIndex && !resumingHere && o.KeepOptimizerStateAcrossStages;
+            bool resumingAtStageStart =
+                resumeFrom is not null && stageIndex == position.StageIndex && !resumingHere && o.KeepOptimizerStateAcrossStages;
             if (resumingHere || resumingAtStageStart)
                 using (TorchGcGuard.Enter())
                     TrainingCheckpoint.LoadOptimizer(resumeFrom!, optimizer);
@@ -130,7 +156,12 @@ internal sealed class PriorTrainer
             if (usesBank && resumingHere && position.BankUsage is { } counts)
                 monitor.Restore(counts);
             bool firstBankStage = Enumerable.Range(1, Math.Max(0, stageIndex - 1)).All(i => o.EpochsPerStage[i] == 0);
-            if (usesBank && firstBankStage && !resumingHere && (o.PrototypeInitialization == PrototypeInitialization.KMeans || model.sentence_bank.center is not null))
+            if (
+                usesBank
+                && firstBankStage
+                && !resumingHere
+                && (o.PrototypeInitialization == PrototypeInitialization.KMeans || model.sentence_bank.center is not null)
+            )
                 Notice(InitializeBank(model, studies, tokenizer, o));
 
             for (int epoch = firstEpoch; epoch < epochs; epoch++)
@@ -138,7 +169,9 @@ internal sealed class PriorTrainer
                 int firstBatch = stageIndex == position.StageIndex && epoch == position.Epoch ? position.Batch : 0;
                 // Decoupled stages 2-3 continue stage 1's data order (its towers train on what a stage-1-only run
                 // of the same total epochs sees); otherwise each stage has its own.
-                int epochKey = model.Options.DecoupledPrototypeStages ? o.EpochsPerStage.Take(stageIndex).Sum() + epoch : stageIndex * 100_000 + epoch;
+                int epochKey = model.Options.DecoupledPrototypeStages
+                    ? o.EpochsPerStage.Take(stageIndex).Sum() + epoch
+                    : stageIndex * 100_000 + epoch;
                 int step = firstBatch;
                 var batches = loader.Epoch(epochKey, firstBatch, cancellation);
                 if (o.PrebuildBatches)
@@ -157,7 +190,10 @@ internal sealed class PriorTrainer
                     using (var scope = NewDisposeScope())
                     {
                         if (host.Count < 2)
-                            throw new InvalidDataException($"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: fewer than 2 readable samples in the batch ({string.Join("; ", host.Skipped)}).");
+                            throw new InvalidDataException(
+                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: fewer than 2 readable samples in the batch "
+                                    + $"({string.Join("; ", host.Skipped)})."
+                            );
                         var batch = ToDevice(host, o.Model.ImageSize, device);
                         optimizer.zero_grad();
                         var losses = model.call(batch, stage);
@@ -165,8 +201,11 @@ internal sealed class PriorTrainer
                         if (named.Values.Any(v => !double.IsFinite(v)))
                         {
                             throw new TrainingDivergedException(
-                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: a loss is not finite ({string.Join(", ", named.Select(kv => $"{kv.Key} {kv.Value}"))}). " +
-                                "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
+                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: a loss is not finite "
+                                    + $"({string.Join(", ", named.Select(kv => $"{kv.Key} {kv.Value}"))}). "
+                                    + "The step was not applied; the last checkpoint is intact. Lower the learning rate or set "
+                                    + "GradientClipNorm."
+                            );
                         }
                         if (o.MeasureGradientShares && step == 0)
                         {
@@ -181,8 +220,11 @@ internal sealed class PriorTrainer
                         if (FirstNonFiniteGradient(model) is { } bad)
                         {
                             throw new TrainingDivergedException(
-                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: the gradient of {bad} is not finite although the loss is ({named["total"]}). " +
-                                "The step was not applied; the last checkpoint is intact. Lower the learning rate or set GradientClipNorm.");
+                                $"Stage {(int)stage}, epoch {epoch + 1}, step {step + 1}: the gradient of {bad} is not finite although "
+                                    + $"the loss is ({named["total"]}). "
+                                    + "The step was not applied; the last checkpoint is intact. Lower the learning rate or set "
+                                    + "GradientClipNorm."
+                            );
                         }
                         if (o.GradientClipNorm is { } clip)
                             nn.utils.clip_grad_norm_(model.parameters(), clip);
@@ -193,8 +235,17 @@ internal sealed class PriorTrainer
                     }
                     globalStep++;
                     double seconds = clock.Elapsed.TotalSeconds;
-                    var progress = new TrainingProgress(stage, epoch, step, stepsPerEpoch, globalStep, values, lr,
-                        host.Count / Math.Max(seconds, 1e-9), waited / Math.Max(seconds, 1e-9));
+                    var progress = new TrainingProgress(
+                        stage,
+                        epoch,
+                        step,
+                        stepsPerEpoch,
+                        globalStep,
+                        values,
+                        lr,
+                        host.Count / Math.Max(seconds, 1e-9),
+                        waited / Math.Max(seconds, 1e-9)
+                    );
                     history.Enqueue(progress);
                     if (history.Count > o.HistoryLimit)
                         history.Dequeue();
@@ -211,8 +262,13 @@ internal sealed class PriorTrainer
                     }
                     if (o.CheckpointDirectory is { } dir && o.CheckpointEverySteps > 0 && globalStep % o.CheckpointEverySteps == 0)
                     {
-                        var next = step < stepsPerEpoch ? new TrainingPosition(stageIndex, epoch, step, globalStep) { BankUsage = usesBank ? monitor.Counts() : null }
-                            : new TrainingPosition(stageIndex, epoch + 1, 0, globalStep);
+                        var next =
+                            step < stepsPerEpoch
+                                ? new TrainingPosition(stageIndex, epoch, step, globalStep)
+                                {
+                                    BankUsage = usesBank ? monitor.Counts() : null,
+                                }
+                                : new TrainingPosition(stageIndex, epoch + 1, 0, globalStep);
                         if (next.Epoch < epochs)
                             using (TorchGcGuard.Enter())
                                 TrainingCheckpoint.Save(dir, model, optimizer, next, o.Seed, modelKey, o.CheckpointsToKeep);
@@ -222,17 +278,39 @@ internal sealed class PriorTrainer
             }
             if (o.CheckpointDirectory is { } stageDir)
                 using (TorchGcGuard.Enter())
-                    TrainingCheckpoint.Save(stageDir, model, optimizer, new TrainingPosition(stageIndex + 1, 0, 0, globalStep), o.Seed, modelKey, o.CheckpointsToKeep);
+                    TrainingCheckpoint.Save(
+                        stageDir,
+                        model,
+                        optimizer,
+                        new TrainingPosition(stageIndex + 1, 0, 0, globalStep),
+                        o.Seed,
+                        modelKey,
+                        o.CheckpointsToKeep
+                    );
         }
         if (cache is not null)
-            Notice($"image cache {cache.FilePath} ({cache.Side} × {cache.Side}): {images.CacheHits} images read from it, {images.CacheMisses} decoded from their files (not in it, or changed since)");
+            Notice(
+                $"image cache {cache.FilePath} ({cache.Side} × {cache.Side}): {images.CacheHits} images read from it, "
+                    + $"{images.CacheMisses} decoded from their files (not in it, or changed since)"
+            );
         model.eval();
-        return new PriorTrainingResult(model, history.ToList(), skipped) { InitialWeights = initial, Notices = notices, PrototypeUsage = bankUsage, GradientShares = gradientShares };
+        return new PriorTrainingResult(model, history.ToList(), skipped)
+        {
+            InitialWeights = initial,
+            Notices = notices,
+            PrototypeUsage = bankUsage,
+            GradientShares = gradientShares,
+        };
     }
 
     // The bank's start from the stage-1 text tower's vectors of a seeded sample of training sentences: k-means centres,
     // or (random start) only the centred-cosine bank's centre.
-    private static string InitializeBank(PriorModel model, IReadOnlyList<TrainingStudy> studies, ReportTokenizer tokenizer, PriorTrainerOptions o)
+    private static string InitializeBank(
+        PriorModel model,
+        IReadOnlyList<TrainingStudy> studies,
+        ReportTokenizer tokenizer,
+        PriorTrainerOptions o
+    )
     {
         var order = Enumerable.Range(0, studies.Count).ToList();
         DeterministicRandom.Derive(o.Seed, "bank-init", 0).Shuffle(order);
@@ -240,7 +318,8 @@ internal sealed class PriorTrainer
         int sentences = 0;
         foreach (var i in order)
         {
-            if (sentences >= o.PrototypeInitializationSentences) break;
+            if (sentences >= o.PrototypeInitializationSentences)
+                break;
             reports.Add(studies[i].Sentences);
             sentences += studies[i].Sentences.Count;
         }
@@ -250,12 +329,16 @@ internal sealed class PriorTrainer
         if (o.PrototypeInitialization != PrototypeInitialization.KMeans)
         {
             model.sentence_bank.SetCenter(vectors);
-            return FormattableString.Invariant($"sentence bank centre set to the mean of {vectors.shape[0]} sentences of {reports.Count} studies (prototypes keep their random start)");
+            return FormattableString.Invariant(
+                    $"sentence bank centre set to the mean of {vectors.shape[0]} sentences of {reports.Count} studies"
+                ) + " (prototypes keep their random start)";
         }
         var result = model.sentence_bank.InitializeFromSentences(vectors, o.Seed);
         result.Directions.Dispose();
         result.Assignment.Dispose();
-        return FormattableString.Invariant($"sentence bank initialised by spherical k-means: {model.Options.Prototypes} prototypes from {vectors.shape[0]} sentences of {reports.Count} studies, mean cosine to the centre {result.MeanCosine:0.000}");
+        return FormattableString.Invariant(
+                $"sentence bank initialised by spherical k-means: {model.Options.Prototypes} prototypes from {vectors.shape[0]} "
+            ) + FormattableString.Invariant($"sentences of {reports.Count} studies, mean cosine to the centre {result.MeanCosine:0.000}");
     }
 
     // One device-to-host read: the sum of every gradient's non-finite count; the name is looked up only when it is not 0.
@@ -263,9 +346,11 @@ internal sealed class PriorTrainer
     {
         using var scope = NewDisposeScope();
         var grads = model.named_parameters().Where(p => p.parameter.grad is not null).ToList();
-        if (grads.Count == 0) return null;
+        if (grads.Count == 0)
+            return null;
         var counts = stack(grads.Select(p => p.parameter.grad!.isfinite().logical_not().sum()).ToArray());
-        if (counts.sum().item<long>() == 0) return null;
+        if (counts.sum().item<long>() == 0)
+            return null;
         var perParameter = counts.cpu().data<long>().ToArray();
         return grads[Array.FindIndex(perParameter, c => c > 0)].name;
     }
@@ -279,6 +364,7 @@ internal sealed class PriorTrainer
             tensor(host.Images, [host.Count, 1, size, size]).to(device, non_blocking: queued),
             tensor(host.InputIds, [host.Count, host.Length]).to(device, non_blocking: queued),
             tensor(host.AttentionMask, [host.Count, host.Length]).to(device, non_blocking: queued),
-            tensor(host.SentenceIndex, [host.Count, host.Length]).to(device, non_blocking: queued));
+            tensor(host.SentenceIndex, [host.Count, host.Length]).to(device, non_blocking: queued)
+        );
     }
 }

@@ -74,13 +74,15 @@ internal sealed class PriorTrainerOptions
     /// <summary>PRIOR's own seed (the original's <c>seed_everything(114514)</c>), the default of every seed in this library.</summary>
     public const long DefaultSeed = Defaults.Seed;
 
-    /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default <see cref="DefaultSeed"/> (the paper's).</summary>
+    /// <summary>Seed for weights, data order, augmentation and noise: CPU runs repeat exactly. Default <see cref="DefaultSeed"/> (the
+    /// paper's).</summary>
     public long Seed { get; init; } = DefaultSeed;
 
     /// <summary>Folder for checkpoints; null (default) writes none.</summary>
     public string? CheckpointDirectory { get; init; }
 
-    /// <summary>Write a checkpoint every this many steps (and always at the end of each stage); 0 for stage ends only. Default 100.</summary>
+    /// <summary>Write a checkpoint every this many steps (and always at the end of each stage); 0 for stage ends only. Default
+    /// 100.</summary>
     public int CheckpointEverySteps { get; init; } = 100;
 
     /// <summary>Checkpoints kept (the newest); at least 1. Default 2.</summary>
@@ -146,21 +148,30 @@ internal sealed class PriorTrainerOptions
     public static PriorTrainerOptions ForPreset(string preset) => ForPreset(PriorPresets.Parse(preset));
 
     /// <summary>Defaults for <paramref name="preset"/> (see <see cref="ForPreset(string)"/>).</summary>
-    public static PriorTrainerOptions ForPreset(PriorPreset preset) => preset switch
-    {
-        PriorPreset.Paper => new PriorTrainerOptions { Model = PriorModelOptions.Paper },
-        PriorPreset.Small => new PriorTrainerOptions
+    public static PriorTrainerOptions ForPreset(PriorPreset preset) =>
+        preset switch
         {
-            Model = PriorModelOptions.Small, EpochsPerStage = [12, 4, 4], BatchSize = 16,
-            PeakLearningRates = [3e-4, 2e-4, 1e-4], StartLearningRates = [1e-6, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
-        },
-        PriorPreset.Tiny => new PriorTrainerOptions
-        {
-            Model = PriorModelOptions.Tiny, EpochsPerStage = [20, 3, 3], BatchSize = 16,
-            PeakLearningRates = [1e-3, 5e-4, 2e-4], StartLearningRates = [1e-5, 1e-6, 1e-7], WarmupEpochs = [1, 1, 1],
-        },
-        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
-    };
+            PriorPreset.Paper => new PriorTrainerOptions { Model = PriorModelOptions.Paper },
+            PriorPreset.Small => new PriorTrainerOptions
+            {
+                Model = PriorModelOptions.Small,
+                EpochsPerStage = [12, 4, 4],
+                BatchSize = 16,
+                PeakLearningRates = [3e-4, 2e-4, 1e-4],
+                StartLearningRates = [1e-6, 1e-6, 1e-7],
+                WarmupEpochs = [1, 1, 1],
+            },
+            PriorPreset.Tiny => new PriorTrainerOptions
+            {
+                Model = PriorModelOptions.Tiny,
+                EpochsPerStage = [20, 3, 3],
+                BatchSize = 16,
+                PeakLearningRates = [1e-3, 5e-4, 2e-4],
+                StartLearningRates = [1e-5, 1e-6, 1e-7],
+                WarmupEpochs = [1, 1, 1],
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "unknown preset; use Tiny, Small or Paper"),
+        };
 
     /// <summary>
     /// <see cref="Model"/> with the sizes of <see cref="InitialImageWeights"/> and <see cref="InitialTextWeights"/>
@@ -176,7 +187,10 @@ internal sealed class PriorTrainerOptions
     /// <see cref="ModelFittingInitialWeights"/>, also handing back the image tensors it read (and their report), so
     /// that the trainer loads them without reading the file a second time.
     /// </summary>
-    internal PriorModelOptions FitInitialWeights(out IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? image, out WeightImportReport? imageReport)
+    internal PriorModelOptions FitInitialWeights(
+        out IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? image,
+        out WeightImportReport? imageReport
+    )
     {
         var model = Model;
         image = null;
@@ -202,22 +216,42 @@ internal sealed class PriorTrainerOptions
         ArgumentNullException.ThrowIfNull(Model);
         Model.Validate();
         if (EpochsPerStage.Count != 3 || EpochsPerStage.Any(e => e < 0) || EpochsPerStage.Sum() == 0)
-            throw new ArgumentException($"EpochsPerStage must hold three non-negative counts, not all 0; got [{string.Join(", ", EpochsPerStage)}].");
-        foreach (var (name, list) in new[] { (nameof(PeakLearningRates), PeakLearningRates), (nameof(StartLearningRates), StartLearningRates) })
+            throw new ArgumentException(
+                $"EpochsPerStage must hold three non-negative counts, not all 0; got [{string.Join(", ", EpochsPerStage)}]."
+            );
+        foreach (
+            var (name, list) in new[] { (nameof(PeakLearningRates), PeakLearningRates), (nameof(StartLearningRates), StartLearningRates) }
+        )
         {
             if (list.Count != 3 || list.Any(v => v < 0 || !double.IsFinite(v)))
                 throw new ArgumentException($"{name} must hold three finite, non-negative values; got [{string.Join(", ", list)}].");
         }
         if (WarmupEpochs.Count != 3 || WarmupEpochs.Any(e => e < 0))
             throw new ArgumentException($"WarmupEpochs must hold three non-negative counts; got [{string.Join(", ", WarmupEpochs)}].");
-        if (BatchSize < 2) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 2 (contrastive losses need negatives).");
-        if (WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "must be >= 0");
-        if (GradientClipNorm is <= 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), GradientClipNorm, "must be positive, or null for none");
-        if (CheckpointEverySteps < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
-        if (HistoryLimit < 0) throw new ArgumentOutOfRangeException(nameof(HistoryLimit), HistoryLimit, "must be >= 0");
-        if (CheckpointsToKeep < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
-        if (PrototypeInitializationSentences < 1) throw new ArgumentOutOfRangeException(nameof(PrototypeInitializationSentences), PrototypeInitializationSentences, "must be at least 1");
-        if (Resume && CheckpointDirectory is null) throw new ArgumentException("Resume needs a CheckpointDirectory.");
+        if (BatchSize < 2)
+            throw new ArgumentOutOfRangeException(
+                nameof(BatchSize),
+                BatchSize,
+                "BatchSize must be at least 2 (contrastive losses need negatives)."
+            );
+        if (WeightDecay < 0)
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "must be >= 0");
+        if (GradientClipNorm is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), GradientClipNorm, "must be positive, or null for none");
+        if (CheckpointEverySteps < 0)
+            throw new ArgumentOutOfRangeException(nameof(CheckpointEverySteps), CheckpointEverySteps, "must be >= 0");
+        if (HistoryLimit < 0)
+            throw new ArgumentOutOfRangeException(nameof(HistoryLimit), HistoryLimit, "must be >= 0");
+        if (CheckpointsToKeep < 1)
+            throw new ArgumentOutOfRangeException(nameof(CheckpointsToKeep), CheckpointsToKeep, "must be >= 1");
+        if (PrototypeInitializationSentences < 1)
+            throw new ArgumentOutOfRangeException(
+                nameof(PrototypeInitializationSentences),
+                PrototypeInitializationSentences,
+                "must be at least 1"
+            );
+        if (Resume && CheckpointDirectory is null)
+            throw new ArgumentException("Resume needs a CheckpointDirectory.");
         if (InitialImageWeights is { } image && !File.Exists(image))
             throw new FileNotFoundException($"{image}: the initial image weights do not exist.", image);
         if (InitialTextWeights is { } text && !Directory.Exists(text))

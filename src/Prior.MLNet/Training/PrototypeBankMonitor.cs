@@ -13,6 +13,7 @@ namespace Prior.MLNet.Training;
 internal sealed class PrototypeBankMonitor : IDisposable
 {
     private readonly int _prototypes;
+
     // The Gumbel-noisy choices (training's sample), then the noise-free ones (inference's choice).
     private readonly Tensor _counts;
     private readonly Tensor _noiseFreeCounts;
@@ -51,15 +52,24 @@ internal sealed class PrototypeBankMonitor : IDisposable
         using var scope = NewDisposeScope();
         var all = counts.ToArray();
         _counts.copy_(tensor(all[.._prototypes]).to(_counts.device));
-        _noiseFreeCounts.copy_(counts.Count == 2 * _prototypes ? tensor(all[_prototypes..]).to(_counts.device) : zeros_like(_noiseFreeCounts));
+        _noiseFreeCounts.copy_(
+            counts.Count == 2 * _prototypes ? tensor(all[_prototypes..]).to(_counts.device) : zeros_like(_noiseFreeCounts)
+        );
     }
 
     /// <summary>
     /// Closes the epoch: its usage, after moving each unused prototype (when <paramref name="restart"/>) onto one of
     /// the sentences of a seeded sample of studies that are farthest (by cosine) from every prototype.
     /// </summary>
-    public PrototypeUsage EndEpoch(PriorStage stage, int epoch, PriorModel model, bool restart, IReadOnlyList<TrainingStudy> studies,
-        ReportTokenizer tokenizer, long seed)
+    public PrototypeUsage EndEpoch(
+        PriorStage stage,
+        int epoch,
+        PriorModel model,
+        bool restart,
+        IReadOnlyList<TrainingStudy> studies,
+        ReportTokenizer tokenizer,
+        long seed
+    )
     {
         var both = Counts();
         var counts = both[.._prototypes];
@@ -87,7 +97,15 @@ internal sealed class PrototypeBankMonitor : IDisposable
         }
         _counts.zero_();
         _noiseFreeCounts.zero_();
-        return new PrototypeUsage(stage, epoch, counts.Sum(), counts.Length, counts.Count(c => c > 0), PrototypeUsage.PerplexityOf(counts), restarted)
+        return new PrototypeUsage(
+            stage,
+            epoch,
+            counts.Sum(),
+            counts.Length,
+            counts.Count(c => c > 0),
+            PrototypeUsage.PerplexityOf(counts),
+            restarted
+        )
         {
             UsedNoiseFree = noiseFree.Count(c => c > 0),
             PerplexityNoiseFree = PrototypeUsage.PerplexityOf(noiseFree),

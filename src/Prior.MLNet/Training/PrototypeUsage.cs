@@ -35,11 +35,13 @@ public sealed record PrototypeUsage(PriorStage Stage, int Epoch, long Sentences,
     {
         ArgumentNullException.ThrowIfNull(counts);
         double total = counts.Sum();
-        if (total == 0) return 0;
+        if (total == 0)
+            return 0;
         double entropy = 0;
         foreach (var c in counts)
         {
-            if (c == 0) continue;
+            if (c == 0)
+                continue;
             double p = c / total;
             entropy -= p * Math.Log(p);
         }
@@ -48,7 +50,8 @@ public sealed record PrototypeUsage(PriorStage Stage, int Epoch, long Sentences,
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"stage {(int)Stage} epoch {Epoch + 1}: {Used} of {Prototypes} prototypes used by {Sentences} sentences, usage perplexity {Perplexity:0.0}" +
-        $" (noise-free, as at inference: {UsedNoiseFree} used, perplexity {PerplexityNoiseFree:0.0})" +
-        (Reseeded > 0 ? $", {Reseeded} unused re-seeded" : "");
+        $"stage {(int)Stage} epoch {Epoch + 1}: {Used} of {Prototypes} prototypes used by {Sentences} sentences, usage perplexity "
+        + $"{Perplexity:0.0}"
+        + $" (noise-free, as at inference: {UsedNoiseFree} used, perplexity {PerplexityNoiseFree:0.0})"
+        + (Reseeded > 0 ? $", {Reseeded} unused re-seeded" : "");
 }

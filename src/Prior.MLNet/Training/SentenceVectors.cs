@@ -20,7 +20,12 @@ internal static class SentenceVectors
     /// Encodes every report's sentences (sentences with no token are left out, as are those cut by the tokenizer's
     /// length), <paramref name="batchSize"/> reports at a time. The model's training mode is restored afterwards.
     /// </summary>
-    public static Encoded Encode(PriorModel model, ReportTokenizer tokenizer, IReadOnlyList<IReadOnlyList<string>> reports, int batchSize = 64)
+    public static Encoded Encode(
+        PriorModel model,
+        ReportTokenizer tokenizer,
+        IReadOnlyList<IReadOnlyList<string>> reports,
+        int batchSize = 64
+    )
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -54,9 +59,15 @@ internal static class SentenceVectors
                 }
                 using var scope = NewDisposeScope();
                 long[] shape = [count, tokenizer.MaxLength];
-                var (vectors, mask) = model.EncodeSentences(tensor(ids, shape).to(device), tensor(attention, shape).to(device), tensor(index, shape).to(device));
-                if (vectors.shape[1] == 0) continue;
-                parts.Add(vectors[mask.to_type(ScalarType.Bool)].MoveToOuterDisposeScope());   // row-major: report by report, sentences in order
+                var (vectors, mask) = model.EncodeSentences(
+                    tensor(ids, shape).to(device),
+                    tensor(attention, shape).to(device),
+                    tensor(index, shape).to(device)
+                );
+                if (vectors.shape[1] == 0)
+                    continue;
+                // row-major: report by report, sentences in order
+                parts.Add(vectors[mask.to_type(ScalarType.Bool)].MoveToOuterDisposeScope());
                 for (int i = 0; i < count; i++)
                 {
                     foreach (var s in kept[i])
@@ -72,7 +83,8 @@ internal static class SentenceVectors
             model.train(wasTraining);
         }
         var all = parts.Count == 0 ? zeros(0, model.Options.EmbeddingDim, device: device) : cat(parts.ToArray(), 0);
-        foreach (var p in parts) p.Dispose();
+        foreach (var p in parts)
+            p.Dispose();
         return new Encoded(all, reportOf.ToArray(), sentenceOf.ToArray());
     }
 }

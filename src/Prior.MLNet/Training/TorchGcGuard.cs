@@ -35,7 +35,7 @@ internal readonly struct TorchGcGuard : IDisposable
         }
         catch (InvalidOperationException)
         {
-            return new TorchGcGuard(false);   // another thread started a region first
+            return new TorchGcGuard(false); // another thread started a region first
         }
     }
 
@@ -52,8 +52,13 @@ internal readonly struct TorchGcGuard : IDisposable
     {
         if (_active && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
         {
-            try { GC.EndNoGCRegion(); }
-            catch (InvalidOperationException) { /* the budget was exceeded and the runtime already ended it */ }
+            try
+            {
+                GC.EndNoGCRegion();
+            }
+            catch (InvalidOperationException)
+            { /* the budget was exceeded and the runtime already ended it */
+            }
         }
     }
 }

@@ -20,12 +20,28 @@ internal static class TrainingCheckpoint
 
     private static readonly string[] Files = ["model.bin", "optimizer.bin", "rng.bin"];
 
-    private sealed record State(int Version, int StageIndex, int Epoch, int Batch, long GlobalStep, long Seed, string ModelOptions,
-        IReadOnlyDictionary<string, string>? Sha256 = null, IReadOnlyList<long>? BankUsage = null);
+    private sealed record State(
+        int Version,
+        int StageIndex,
+        int Epoch,
+        int Batch,
+        long GlobalStep,
+        long Seed,
+        string ModelOptions,
+        IReadOnlyDictionary<string, string>? Sha256 = null,
+        IReadOnlyList<long>? BankUsage = null
+    );
 
     /// <summary>Writes a checkpoint and keeps the newest <paramref name="keep"/>.</summary>
-    internal static string Save(string directory, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, TrainingPosition position, long seed,
-        string modelOptions, int keep)
+    internal static string Save(
+        string directory,
+        nn.Module model,
+        TorchSharp.Modules.OptimizerHelper optimizer,
+        TrainingPosition position,
+        long seed,
+        string modelOptions,
+        int keep
+    )
     {
         Directory.CreateDirectory(directory);
         var name = FormattableString.Invariant($"step-{position.GlobalStep:D8}");
@@ -40,7 +56,17 @@ internal static class TrainingCheckpoint
             using (var rng = random.get_rng_state())
                 File.WriteAllBytes(Path.Combine(temp, "rng.bin"), rng.bytes.ToArray());
             var sums = Files.ToDictionary(f => f, f => FlushAndHash(Path.Combine(temp, f)));
-            var state = new State(Version, position.StageIndex, position.Epoch, position.Batch, position.GlobalStep, seed, modelOptions, sums, position.BankUsage);
+            var state = new State(
+                Version,
+                position.StageIndex,
+                position.Epoch,
+                position.Batch,
+                position.GlobalStep,
+                seed,
+                modelOptions,
+                sums,
+                position.BankUsage
+            );
             File.WriteAllText(Path.Combine(temp, "state.json"), JsonSerializer.Serialize(state));
             FlushAndHash(Path.Combine(temp, "state.json"));
             if (Directory.Exists(final))
@@ -50,8 +76,15 @@ internal static class TrainingCheckpoint
         catch (IOException ex)
         {
             var previous = List(directory).LastOrDefault();
-            throw new IOException($"{directory}: could not write the checkpoint of step {position.GlobalStep} ({ex.Message}); training stopped. " +
-                (previous is null ? "No earlier checkpoint exists." : $"The previous checkpoint {Path.GetFileName(previous)} is intact; free space and resume."), ex);
+            throw new IOException(
+                $"{directory}: could not write the checkpoint of step {position.GlobalStep} ({ex.Message}); training stopped. "
+                    + (
+                        previous is null
+                            ? "No earlier checkpoint exists."
+                            : $"The previous checkpoint {Path.GetFileName(previous)} is intact; free space and resume."
+                    ),
+                ex
+            );
         }
         finally
         {
@@ -63,7 +96,8 @@ internal static class TrainingCheckpoint
         return final;
     }
 
-    /// <summary>Fault injection for tests where no size-limited folder can be mounted: called with the temporary folder before the files are written.</summary>
+    /// <summary>Fault injection for tests where no size-limited folder can be mounted: called with the temporary folder before the files
+    /// are written.</summary>
     internal static Action<string>? WriteFault { get; set; }
 
     // fsync the file (so a power cut after the rename cannot leave a renamed but empty file) and return its SHA-256.
@@ -82,7 +116,8 @@ internal static class TrainingCheckpoint
     /// </summary>
     public static IReadOnlyList<string> RemoveStale(string directory)
     {
-        if (!Directory.Exists(directory)) return [];
+        if (!Directory.Exists(directory))
+            return [];
         var stale = Directory.GetDirectories(directory, ".step-*.tmp");
         foreach (var folder in stale)
             Directory.Delete(folder, recursive: true);
@@ -94,7 +129,13 @@ internal static class TrainingCheckpoint
     /// with its position; damaged newer ones are skipped and named through <paramref name="notice"/>. A checkpoint of
     /// other model options or another seed is the user's mistake, not damage: it throws. Null when none is usable.
     /// </summary>
-    internal static (string Path, TrainingPosition Position)? LoadNewestGood(string directory, long seed, string modelOptions, nn.Module model, Action<string> notice)
+    internal static (string Path, TrainingPosition Position)? LoadNewestGood(
+        string directory,
+        long seed,
+        string modelOptions,
+        nn.Module model,
+        Action<string> notice
+    )
     {
         foreach (var checkpoint in List(directory).Reverse())
         {
@@ -142,11 +183,16 @@ internal static class TrainingCheckpoint
 
     /// <summary>The complete checkpoints in <paramref name="directory"/>, oldest first.</summary>
     public static IReadOnlyList<string> List(string directory) =>
-        !Directory.Exists(directory) ? []
-            : Directory.GetDirectories(directory, "step-*").Where(d => File.Exists(Path.Combine(d, "state.json")))
-                .Order(StringComparer.Ordinal).ToList();
+        !Directory.Exists(directory)
+            ? []
+            : Directory
+                .GetDirectories(directory, "step-*")
+                .Where(d => File.Exists(Path.Combine(d, "state.json")))
+                .Order(StringComparer.Ordinal)
+                .ToList();
 
-    private static TrainingPosition Position(State state) => new(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep) { BankUsage = state.BankUsage };
+    private static TrainingPosition Position(State state) =>
+        new(state.StageIndex, state.Epoch, state.Batch, state.GlobalStep) { BankUsage = state.BankUsage };
 
     // state.json, checked for version (damage: InvalidDataException) and for being this run's (ArgumentException).
     private static State ReadState(string checkpoint, long seed, string modelOptions)
@@ -162,9 +208,14 @@ internal static class TrainingCheckpoint
             throw new InvalidDataException($"{path}: not a readable checkpoint state ({ex.Message}).", ex);
         }
         if (state.Version is < 1 or > Version)
-            throw new InvalidDataException($"{path}: checkpoint version {state.Version} is not supported (this build reads 1 to {Version}).");
+            throw new InvalidDataException(
+                $"{path}: checkpoint version {state.Version} is not supported (this build reads 1 to {Version})."
+            );
         if (!SameModelOptions(state.ModelOptions, modelOptions))
-            throw new ArgumentException($"{checkpoint}: the checkpoint was made for other model options (sizes or switches); resume with the same preset and options.");
+            throw new ArgumentException(
+                $"{checkpoint}: the checkpoint was made for other model options (sizes or switches); resume with the same preset and "
+                    + $"options."
+            );
         if (state.Seed != seed)
             throw new ArgumentException($"{checkpoint}: the checkpoint was made with seed {state.Seed}, not {seed}.");
         return state;
@@ -175,10 +226,12 @@ internal static class TrainingCheckpoint
     // through PriorModelOptions rather than as text.
     private static bool SameModelOptions(string stored, string current)
     {
-        if (stored == current) return true;
+        if (stored == current)
+            return true;
         try
         {
-            return JsonSerializer.Deserialize<Modeling.PriorModelOptions>(stored) is { } options && JsonSerializer.Serialize(options) == current;
+            return JsonSerializer.Deserialize<Modeling.PriorModelOptions>(stored) is { } options
+                && JsonSerializer.Serialize(options) == current;
         }
         catch (JsonException)
         {

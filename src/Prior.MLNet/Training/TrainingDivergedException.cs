@@ -4,11 +4,13 @@ namespace Prior.MLNet.Training;
 public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public TrainingDivergedException(string message) : base(message) { }
+    public TrainingDivergedException(string message)
+        : base(message) { }
 
     /// <summary>Creates the exception.</summary>
     public TrainingDivergedException() { }
 
     /// <summary>Creates the exception.</summary>
-    public TrainingDivergedException(string message, Exception inner) : base(message, inner) { }
+    public TrainingDivergedException(string message, Exception inner)
+        : base(message, inner) { }
 }

@@ -12,8 +12,13 @@ namespace Prior.MLNet.Training;
 internal static class TrainingStudies
 {
     /// <summary>Reads the studies; <paramref name="summary"/> receives the skipped rows.</summary>
-    public static IReadOnlyList<TrainingStudy> FromDataView(IDataView data, string imagePathsColumn, string sentencesColumn,
-        DataLoadSummary summary, string? idColumn = null)
+    public static IReadOnlyList<TrainingStudy> FromDataView(
+        IDataView data,
+        string imagePathsColumn,
+        string sentencesColumn,
+        DataLoadSummary summary,
+        string? idColumn = null
+    )
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(summary);
@@ -21,13 +26,15 @@ internal static class TrainingStudies
         var sentences = Column(data, sentencesColumn, "a text vector of sentences");
         var id = idColumn is null ? null : data.Schema.GetColumnOrNull(idColumn);
         var columns = new List<DataViewSchema.Column> { images, sentences };
-        if (id is { } idCol) columns.Add(idCol);
+        if (id is { } idCol)
+            columns.Add(idCol);
         var studies = new List<TrainingStudy>();
         using var cursor = data.GetRowCursor(columns);
         var imagesGetter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(images);
         var sentencesGetter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(sentences);
         var idGetter = id is { } c ? IdGetter(cursor, c) : null;
-        VBuffer<ReadOnlyMemory<char>> imageBuffer = default, sentenceBuffer = default;
+        VBuffer<ReadOnlyMemory<char>> imageBuffer = default,
+            sentenceBuffer = default;
         long row = 0;
         while (cursor.MoveNext())
         {
@@ -53,7 +60,9 @@ internal static class TrainingStudies
     private static DataViewSchema.Column Column(IDataView data, string name, string expected)
     {
         var column = data.Schema.GetColumnOrNull(name)
-            ?? throw new ArgumentException($"Column '{name}' not found; expected {expected}. The data has: {string.Join(", ", data.Schema.Select(c => c.Name))}.");
+            ?? throw new ArgumentException(
+                $"Column '{name}' not found; expected {expected}. The data has: {string.Join(", ", data.Schema.Select(c => c.Name))}."
+            );
         if (column.Type is not VectorDataViewType { ItemType: TextDataViewType })
             throw new ArgumentException($"Column '{name}' is {column.Type}; expected {expected}.");
         return column;
@@ -64,12 +73,22 @@ internal static class TrainingStudies
         if (column.Type == NumberDataViewType.Int64)
         {
             var getter = cursor.GetGetter<long>(column);
-            return () => { long v = 0; getter(ref v); return v.ToString(System.Globalization.CultureInfo.InvariantCulture); };
+            return () =>
+            {
+                long v = 0;
+                getter(ref v);
+                return v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            };
         }
         if (column.Type is TextDataViewType)
         {
             var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-            return () => { ReadOnlyMemory<char> v = default; getter(ref v); return v.ToString(); };
+            return () =>
+            {
+                ReadOnlyMemory<char> v = default;
+                getter(ref v);
+                return v.ToString();
+            };
         }
         return null;
     }

@@ -71,7 +71,9 @@ internal sealed class BatchedMappingDataView : IDataView
         public override ValueGetter<DataViewRowId> GetIdGetter() => _main.GetIdGetter();
 
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index >= _parent._input.Schema.Count ? _lookahead is not null : _main.IsColumnActive(_parent._input.Schema[column.Index]);
+            column.Index >= _parent._input.Schema.Count
+                ? _lookahead is not null
+                : _main.IsColumnActive(_parent._input.Schema[column.Index]);
 
         public override bool MoveNext()
         {
@@ -87,7 +89,7 @@ internal sealed class BatchedMappingDataView : IDataView
                 {
                     _next = null;
                     inputs = next.Inputs;
-                    prepared = next.Prepared.GetAwaiter().GetResult();   // a decoding failure surfaces here, at its batch
+                    prepared = next.Prepared.GetAwaiter().GetResult(); // a decoding failure surfaces here, at its batch
                 }
                 else
                 {
@@ -131,11 +133,16 @@ internal sealed class BatchedMappingDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (_disposed) return;
+            if (_disposed)
+                return;
             if (disposing)
             {
                 // A batch prepared ahead and never used: let it finish, its failure unobserved on purpose.
-                try { _next?.Prepared.Wait(); } catch (AggregateException) { }
+                try
+                {
+                    _next?.Prepared.Wait();
+                }
+                catch (AggregateException) { }
                 _main.Dispose();
                 _lookahead?.Dispose();
             }

@@ -6,8 +6,14 @@ using Prior.MLNet.Text;
 using Prior.MLNet.Transforms;
 
 // ML.NET finds this loader by the signature written in the model (no registration call needed in the loading process).
-[assembly: LoadableClass(typeof(ChexpertLabelerTransformer), typeof(ChexpertLabelerTransformer), null, typeof(SignatureLoadModel),
-    "CheXpert report labeler", ChexpertLabelerTransformer.LoaderSignature)]
+[assembly: LoadableClass(
+    typeof(ChexpertLabelerTransformer),
+    typeof(ChexpertLabelerTransformer),
+    null,
+    typeof(SignatureLoadModel),
+    "CheXpert report labeler",
+    ChexpertLabelerTransformer.LoaderSignature
+)]
 
 namespace Prior.MLNet.Transforms;
 
@@ -64,13 +70,15 @@ public sealed class ChexpertLabelerTransformer : ITransformer
         return new BatchedRowMapper(inputSchema, _mapper);
     }
 
-    private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "CXLABELR",
-        verWrittenCur: 0x00010001,
-        verReadableCur: 0x00010001,
-        verWeCanReadBack: 0x00010001,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(ChexpertLabelerTransformer).Assembly.FullName);
+    private static VersionInfo GetVersionInfo() =>
+        new(
+            modelSignature: "CXLABELR",
+            verWrittenCur: 0x00010001,
+            verReadableCur: 0x00010001,
+            verWeCanReadBack: 0x00010001,
+            loaderSignature: LoaderSignature,
+            loaderAssemblyName: typeof(ChexpertLabelerTransformer).Assembly.FullName
+        );
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
@@ -107,9 +115,15 @@ public sealed class ChexpertLabelerTransformer : ITransformer
             get
             {
                 var annotations = new DataViewSchema.Annotations.Builder();
-                var names = new VBuffer<ReadOnlyMemory<char>>(ChexpertLabels.Names.Count, ChexpertLabels.Names.Select(n => n.AsMemory()).ToArray());
+                var names = new VBuffer<ReadOnlyMemory<char>>(
+                    ChexpertLabels.Names.Count,
+                    ChexpertLabels.Names.Select(n => n.AsMemory()).ToArray()
+                );
                 annotations.AddSlotNames(names.Length, (ref VBuffer<ReadOnlyMemory<char>> value) => names.CopyTo(ref value));
-                return [(output, new VectorDataViewType(NumberDataViewType.Single, ChexpertLabels.Names.Count), annotations.ToAnnotations())];
+                return
+                [
+                    (output, new VectorDataViewType(NumberDataViewType.Single, ChexpertLabels.Names.Count), annotations.ToAnnotations()),
+                ];
             }
         }
 
@@ -120,20 +134,32 @@ public sealed class ChexpertLabelerTransformer : ITransformer
             if (column.Type is TextDataViewType)
             {
                 var getter = row.GetGetter<ReadOnlyMemory<char>>(column);
-                return () => { ReadOnlyMemory<char> v = default; getter(ref v); return v.ToString(); };
+                return () =>
+                {
+                    ReadOnlyMemory<char> v = default;
+                    getter(ref v);
+                    return v.ToString();
+                };
             }
             var vector = row.GetGetter<VBuffer<ReadOnlyMemory<char>>>(column);
-            return () => { VBuffer<ReadOnlyMemory<char>> v = default; vector(ref v); return (IReadOnlyList<string>)v.DenseValues().Select(s => s.ToString()).ToList(); };
+            return () =>
+            {
+                VBuffer<ReadOnlyMemory<char>> v = default;
+                vector(ref v);
+                return (IReadOnlyList<string>)v.DenseValues().Select(s => s.ToString()).ToList();
+            };
         }
 
         public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow) =>
-        [
-            inputs.Select(i =>
-            {
-                var labels = i is string text ? Labeler.Label(text) : Labeler.LabelSentences((IReadOnlyList<string>)i);
-                return (object)new VBuffer<float>(labels.Length, labels);
-            }).ToArray(),
-        ];
+            [
+                inputs
+                    .Select(i =>
+                    {
+                        var labels = i is string text ? Labeler.Label(text) : Labeler.LabelSentences((IReadOnlyList<string>)i);
+                        return (object)new VBuffer<float>(labels.Length, labels);
+                    })
+                    .ToArray(),
+            ];
     }
 }
 
@@ -164,7 +190,10 @@ public sealed class ChexpertLabelerEstimator : IEstimator<ChexpertLabelerTransfo
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         if (!inputSchema.TryFindColumn(_input, out var column) || column.ItemType is not TextDataViewType)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Input column '{_input}' must be report text or a text vector of sentences.");
+            throw new ArgumentOutOfRangeException(
+                nameof(inputSchema),
+                $"Input column '{_input}' must be report text or a text vector of sentences."
+            );
         return PriorSchemaShapes.Extend(inputSchema, [new ChexpertLabelerTransformer(_output, _input).Mapper]);
     }
 }

@@ -10,8 +10,12 @@ internal static class ImageBatch
     /// With <see cref="UnreadableImageHandling.Fail"/> the first unreadable input throws, naming its row (1-based,
     /// <paramref name="firstRow"/> being the 0-based position of the batch's first row) and its file.
     /// </summary>
-    public static (float[]?[] Pixels, string?[] Errors) Decode(IReadOnlyList<object> inputs, ImagePreprocessor preprocessor,
-        UnreadableImageHandling handling, long firstRow)
+    public static (float[]?[] Pixels, string?[] Errors) Decode(
+        IReadOnlyList<object> inputs,
+        ImagePreprocessor preprocessor,
+        UnreadableImageHandling handling,
+        long firstRow
+    )
     {
         var (pixels, errors) = ImagePreprocessor.TryEach(inputs, input => ImageInput.Pixels(input, preprocessor));
         if (handling == UnreadableImageHandling.Fail)
@@ -19,7 +23,10 @@ internal static class ImageBatch
             for (int i = 0; i < errors.Length; i++)
             {
                 if (errors[i] is { } error)
-                    throw new InvalidDataException($"Row {firstRow + i + 1}: {error} (to skip unreadable images instead, use UnreadableImageHandling.Skip or --skip-unreadable)");
+                    throw new InvalidDataException(
+                        $"Row {firstRow + i + 1}: {error} (to skip unreadable images instead, use UnreadableImageHandling.Skip or "
+                            + $"--skip-unreadable)"
+                    );
             }
         }
         return (pixels, errors);

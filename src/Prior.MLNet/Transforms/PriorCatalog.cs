@@ -19,45 +19,85 @@ public static class PriorCatalog
     }
 
     /// <summary>Pretrains PRIOR with a preset and default columns.</summary>
-    public static PriorPretrainEstimator PriorPretrain(this TransformsCatalog catalog, PriorPreset preset = Defaults.Preset,
-        ComputeDevice device = ComputeDevice.Auto, string? checkpointDirectory = null) =>
-        catalog.PriorPretrain(new PriorPretrainOptions { Preset = preset, Device = device, CheckpointDirectory = checkpointDirectory });
+    public static PriorPretrainEstimator PriorPretrain(
+        this TransformsCatalog catalog,
+        PriorPreset preset = Defaults.Preset,
+        ComputeDevice device = ComputeDevice.Auto,
+        string? checkpointDirectory = null
+    ) =>
+        catalog.PriorPretrain(
+            new PriorPretrainOptions
+            {
+                Preset = preset,
+                Device = device,
+                CheckpointDirectory = checkpointDirectory,
+            }
+        );
 
-    /// <summary>Adds the normalised image embedding of <paramref name="inputColumnName"/> (image paths, MLImage, or preprocessed pixels).</summary>
+    /// <summary>Adds the normalised image embedding of <paramref name="inputColumnName"/> (image paths, MLImage, or preprocessed
+    /// pixels).</summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="network">A trained network (<see cref="PriorNetwork.Load"/> or a fitted PriorPretrain's).</param>
     /// <param name="outputColumnName">The embedding column. Default "ImageEmbedding".</param>
     /// <param name="inputColumnName">The image column. Default "ImagePath".</param>
     /// <param name="localOutputColumnName">When set, also the normalised local patch embeddings [patches × D] under this name.</param>
     /// <param name="batchSize">Rows per network call. Default 32.</param>
-    /// <param name="unreadableImages">Fail on an unreadable image (default), or skip it: NaN outputs and the reason in <paramref name="errorColumnName"/>.</param>
-    /// <param name="errorColumnName">With <see cref="UnreadableImageHandling.Skip"/>, the text column that holds each row's reason (empty when readable). Default "ImageError".</param>
-    /// <param name="imageMean">Normalisation mean of pixels in [0, 1]; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageMean"/>.</param>
-    /// <param name="imageStd">Normalisation standard deviation; null (default) for the network's <see cref="Modeling.PriorInferenceSettings.ImageStd"/>.</param>
-    public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = Defaults.ImageEmbeddingColumnName, string inputColumnName = Defaults.ImagePathColumnName, string? localOutputColumnName = null, int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName,
-        float? imageMean = null, float? imageStd = null)
+    /// <param name="unreadableImages">Fail on an unreadable image (default), or skip it: NaN outputs and the reason in <paramref
+    /// name="errorColumnName"/>.</param>
+    /// <param name="errorColumnName">With <see cref="UnreadableImageHandling.Skip"/>, the text column that holds each row's reason (empty
+    /// when readable). Default "ImageError".</param>
+    /// <param name="imageMean">Normalisation mean of pixels in [0, 1]; null (default) for the network's <see
+    /// cref="Modeling.PriorInferenceSettings.ImageMean"/>.</param>
+    /// <param name="imageStd">Normalisation standard deviation; null (default) for the network's <see
+    /// cref="Modeling.PriorInferenceSettings.ImageStd"/>.</param>
+    public static PriorTransformerEstimator<PriorImageEmbeddingTransformer> PriorImageEmbedding(
+        this TransformsCatalog catalog,
+        PriorNetwork network,
+        string outputColumnName = Defaults.ImageEmbeddingColumnName,
+        string inputColumnName = Defaults.ImagePathColumnName,
+        string? localOutputColumnName = null,
+        int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        string errorColumnName = Defaults.ImageErrorColumnName,
+        float? imageMean = null,
+        float? imageStd = null
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckHandling(unreadableImages, errorColumnName);
         var (mean, std) = Normalisation(imageMean ?? network.Inference.ImageMean, imageStd ?? network.Inference.ImageStd);
-        var mapper = new ImageEmbeddingMapper(network, inputColumnName, outputColumnName, localOutputColumnName, batchSize, mean, std,
-            unreadableImages, errorColumnName);
+        var mapper = new ImageEmbeddingMapper(
+            network,
+            inputColumnName,
+            outputColumnName,
+            localOutputColumnName,
+            batchSize,
+            mean,
+            std,
+            unreadableImages,
+            errorColumnName
+        );
         return new PriorTransformerEstimator<PriorImageEmbeddingTransformer>(new PriorImageEmbeddingTransformer(network, mapper));
     }
 
-    /// <summary>Adds the normalised report embedding of <paramref name="inputColumnName"/> (report text, or a text vector of sentences).</summary>
-    public static PriorTransformerEstimator<PriorReportEmbeddingTransformer> PriorReportEmbedding(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = Defaults.ReportEmbeddingColumnName, string inputColumnName = Defaults.SentencesColumnName, int batchSize = 32)
+    /// <summary>Adds the normalised report embedding of <paramref name="inputColumnName"/> (report text, or a text vector of
+    /// sentences).</summary>
+    public static PriorTransformerEstimator<PriorReportEmbeddingTransformer> PriorReportEmbedding(
+        this TransformsCatalog catalog,
+        PriorNetwork network,
+        string outputColumnName = Defaults.ReportEmbeddingColumnName,
+        string inputColumnName = Defaults.SentencesColumnName,
+        int batchSize = 32
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         return new PriorTransformerEstimator<PriorReportEmbeddingTransformer>(
-            new PriorReportEmbeddingTransformer(network, new ReportEmbeddingMapper(network, inputColumnName, outputColumnName, batchSize)));
+            new PriorReportEmbeddingTransformer(network, new ReportEmbeddingMapper(network, inputColumnName, outputColumnName, batchSize))
+        );
     }
 
     /// <summary>
@@ -66,11 +106,19 @@ public static class PriorCatalog
     /// unreadable image fails the cursor naming its row and file, or with <see cref="UnreadableImageHandling.Skip"/>
     /// gets NaN scores, the missing key and its reason in <paramref name="errorColumnName"/>.
     /// </summary>
-    public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(this TransformsCatalog catalog, PriorNetwork network,
-        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts, string inputColumnName = Defaults.ImagePathColumnName, string scoreColumnName = Defaults.ScoreColumnName,
-        string predictedLabelColumnName = Defaults.PredictedLabelColumnName, int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName,
-        float? imageMean = null, float? imageStd = null)
+    public static PriorTransformerEstimator<PriorZeroShotTransformer> PriorZeroShotClassification(
+        this TransformsCatalog catalog,
+        PriorNetwork network,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> classPrompts,
+        string inputColumnName = Defaults.ImagePathColumnName,
+        string scoreColumnName = Defaults.ScoreColumnName,
+        string predictedLabelColumnName = Defaults.PredictedLabelColumnName,
+        int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        string errorColumnName = Defaults.ImageErrorColumnName,
+        float? imageMean = null,
+        float? imageStd = null
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
@@ -78,14 +126,25 @@ public static class PriorCatalog
         CheckHandling(unreadableImages, errorColumnName);
         var (mean, std) = Normalisation(imageMean ?? network.Inference.ZeroShotImageMean, imageStd ?? network.Inference.ZeroShotImageStd);
         var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, classPrompts, mean, std);
-        var mapper = new ZeroShotMapper(network, classifier, inputColumnName, scoreColumnName, predictedLabelColumnName, batchSize, unreadableImages, errorColumnName);
+        var mapper = new ZeroShotMapper(
+            network,
+            classifier,
+            inputColumnName,
+            scoreColumnName,
+            predictedLabelColumnName,
+            batchSize,
+            unreadableImages,
+            errorColumnName
+        );
         return new PriorTransformerEstimator<PriorZeroShotTransformer>(new PriorZeroShotTransformer(network, mapper, classifier.Classes));
     }
 
     private static (float Mean, float Std) Normalisation(float mean, float std)
     {
-        if (!float.IsFinite(mean)) throw new ArgumentOutOfRangeException("imageMean", mean, "must be finite");
-        if (!(std > 0) || !float.IsFinite(std)) throw new ArgumentOutOfRangeException("imageStd", std, "must be positive and finite");
+        if (!float.IsFinite(mean))
+            throw new ArgumentOutOfRangeException("imageMean", mean, "must be finite");
+        if (!(std > 0) || !float.IsFinite(std))
+            throw new ArgumentOutOfRangeException("imageStd", std, "must be positive and finite");
         return (mean, std);
     }
 
@@ -107,19 +166,33 @@ public static class PriorCatalog
     /// <see cref="PriorNetwork.SentenceMemory"/>, deduplicated and ordered as training reports order them.
     /// </summary>
     /// <exception cref="ArgumentException">The network has no sentence memory.</exception>
-    public static PriorTransformerEstimator<PriorReportDraftTransformer> PriorReportDraft(this TransformsCatalog catalog, PriorNetwork network,
-        string outputColumnName = "Draft", string inputColumnName = Defaults.ImagePathColumnName, int batchSize = 32,
-        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail, string errorColumnName = Defaults.ImageErrorColumnName)
+    public static PriorTransformerEstimator<PriorReportDraftTransformer> PriorReportDraft(
+        this TransformsCatalog catalog,
+        PriorNetwork network,
+        string outputColumnName = "Draft",
+        string inputColumnName = Defaults.ImagePathColumnName,
+        int batchSize = 32,
+        UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckHandling(unreadableImages, errorColumnName);
         if (network.SentenceMemory is null)
-            throw new ArgumentException("The network has no sentence memory to draft from: PriorPretrain builds one when stage 3 trains; for other networks build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.", nameof(network));
+            throw new ArgumentException(
+                "The network has no sentence memory to draft from: PriorPretrain builds one when stage 3 trains; for other networks "
+                    + "build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.",
+                nameof(network)
+            );
         var (mean, std) = Normalisation(network.Inference.ImageMean, network.Inference.ImageStd);
-        return new PriorTransformerEstimator<PriorReportDraftTransformer>(new PriorReportDraftTransformer(network,
-            new ReportDraftMapper(network, inputColumnName, outputColumnName, batchSize, mean, std, unreadableImages, errorColumnName)));
+        return new PriorTransformerEstimator<PriorReportDraftTransformer>(
+            new PriorReportDraftTransformer(
+                network,
+                new ReportDraftMapper(network, inputColumnName, outputColumnName, batchSize, mean, std, unreadableImages, errorColumnName)
+            )
+        );
     }
 
     /// <summary>
@@ -128,8 +201,11 @@ public static class PriorCatalog
     /// 0 negative, −1 uncertain, NaN not mentioned. <paramref name="inputColumnName"/> holds a report's text or a text
     /// vector of its sentences.
     /// </summary>
-    public static ChexpertLabelerEstimator LabelChexpertObservations(this TransformsCatalog catalog, string outputColumnName = Defaults.ChexpertLabelsColumnName,
-        string inputColumnName = "Report")
+    public static ChexpertLabelerEstimator LabelChexpertObservations(
+        this TransformsCatalog catalog,
+        string outputColumnName = Defaults.ChexpertLabelsColumnName,
+        string inputColumnName = "Report"
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new ChexpertLabelerEstimator(outputColumnName, inputColumnName);

@@ -38,7 +38,10 @@ internal static class PriorSchemaShapes
         foreach (var mapper in mappers)
         {
             if (!columns.Any(c => c.Name == mapper.InputColumnName))
-                throw new ArgumentOutOfRangeException(nameof(input), $"Input column '{mapper.InputColumnName}' not found; the input has: {string.Join(", ", columns.Select(c => c.Name))}.");
+                throw new ArgumentOutOfRangeException(
+                    nameof(input),
+                    $"Input column '{mapper.InputColumnName}' not found; the input has: {string.Join(", ", columns.Select(c => c.Name))}."
+                );
             var builder = new DataViewSchema.Builder();
             foreach (var (name, type, annotations) in mapper.OutputColumns)
                 builder.AddColumn(name, type, annotations);

@@ -9,7 +9,8 @@ namespace Prior.MLNet.Transforms;
 /// </summary>
 public abstract class PriorMappingTransformer : ITransformer, IDisposable
 {
-    private protected PriorMappingTransformer(PriorNetwork network) => Network = network ?? throw new ArgumentNullException(nameof(network));
+    private protected PriorMappingTransformer(PriorNetwork network) =>
+        Network = network ?? throw new ArgumentNullException(nameof(network));
 
     /// <summary>
     /// True when the transformer holds its own reference to the network (loaded from a model zip, or made by
@@ -31,14 +32,16 @@ public abstract class PriorMappingTransformer : ITransformer, IDisposable
 
     internal abstract IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
-    /// <summary>True when a mapper whose input column is absent is left out rather than failing (PriorPretrain's image + report pair).</summary>
+    /// <summary>True when a mapper whose input column is absent is left out rather than failing (PriorPretrain's image + report
+    /// pair).</summary>
     private protected virtual bool SkipsAbsentInputs => false;
 
     // The mappers that apply to an input: all of them, or for SkipsAbsentInputs those whose input column is present
     // (all of them when none is, so that the error names what is missing).
     private IReadOnlyList<BatchedColumnMapper> MappersFor(DataViewSchema input)
     {
-        if (!SkipsAbsentInputs) return Mappers;
+        if (!SkipsAbsentInputs)
+            return Mappers;
         var present = Mappers.Where(m => input.GetColumnOrNull(m.InputColumnName) is not null).ToList();
         return present.Count > 0 ? present : Mappers;
     }
@@ -50,7 +53,10 @@ public abstract class PriorMappingTransformer : ITransformer, IDisposable
     /// The same transformer with another <see cref="UnreadableImageHandling"/> (e.g. to skip unreadable images with a
     /// model loaded from a zip); transformers without an image input return themselves.
     /// </summary>
-    public virtual PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) => this;
+    public virtual PriorMappingTransformer WithUnreadableImages(
+        UnreadableImageHandling handling,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    ) => this;
 
     /// <inheritdoc />
     public bool IsRowToRowMapper => true;
@@ -130,19 +136,27 @@ public abstract class PriorMappingTransformer : ITransformer, IDisposable
 /// <summary>Adds the normalised global image embedding (and optionally the local patch embeddings) of an image column.</summary>
 public sealed class PriorImageEmbeddingTransformer : PriorMappingTransformer
 {
-    internal PriorImageEmbeddingTransformer(PriorNetwork network, ImageEmbeddingMapper mapper) : base(network) => Mappers = [mapper];
+    internal PriorImageEmbeddingTransformer(PriorNetwork network, ImageEmbeddingMapper mapper)
+        : base(network) => Mappers = [mapper];
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
-        new PriorImageEmbeddingTransformer(NetworkForCopy(), ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
+    public override PriorMappingTransformer WithUnreadableImages(
+        UnreadableImageHandling handling,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    ) =>
+        new PriorImageEmbeddingTransformer(NetworkForCopy(), ((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName))
+        {
+            OwnsNetwork = OwnsNetwork,
+        };
 }
 
 /// <summary>Adds the normalised report embedding of a report-text or sentence-vector column.</summary>
 public sealed class PriorReportEmbeddingTransformer : PriorMappingTransformer
 {
-    internal PriorReportEmbeddingTransformer(PriorNetwork network, ReportEmbeddingMapper mapper) : base(network) => Mappers = [mapper];
+    internal PriorReportEmbeddingTransformer(PriorNetwork network, ReportEmbeddingMapper mapper)
+        : base(network) => Mappers = [mapper];
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 }
@@ -150,7 +164,8 @@ public sealed class PriorReportEmbeddingTransformer : PriorMappingTransformer
 /// <summary>Adds PRIOR's zero-shot <c>Score</c> vector and a key-typed <c>PredictedLabel</c> that ML.NET's evaluators accept.</summary>
 public sealed class PriorZeroShotTransformer : PriorMappingTransformer
 {
-    internal PriorZeroShotTransformer(PriorNetwork network, ZeroShotMapper mapper, IReadOnlyList<string> classes) : base(network)
+    internal PriorZeroShotTransformer(PriorNetwork network, ZeroShotMapper mapper, IReadOnlyList<string> classes)
+        : base(network)
     {
         Mappers = [mapper];
         Classes = classes;
@@ -162,8 +177,14 @@ public sealed class PriorZeroShotTransformer : PriorMappingTransformer
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
-        new PriorZeroShotTransformer(NetworkForCopy(), ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes) { OwnsNetwork = OwnsNetwork };
+    public override PriorMappingTransformer WithUnreadableImages(
+        UnreadableImageHandling handling,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    ) =>
+        new PriorZeroShotTransformer(NetworkForCopy(), ((ZeroShotMapper)Mappers[0]).WithHandling(handling, errorColumnName), Classes)
+        {
+            OwnsNetwork = OwnsNetwork,
+        };
 }
 
 /// <summary>
@@ -185,15 +206,29 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     }
 
     internal static IReadOnlyList<BatchedColumnMapper> DefaultMappers(PriorNetwork network, PriorPretrainOptions o) =>
-    [
-        new ImageEmbeddingMapper(network, o.ImagePathColumnName, o.ImageEmbeddingColumnName, null, o.InferenceBatchSize,
-            network.Inference.ImageMean, network.Inference.ImageStd, o.UnreadableImages, o.ImageErrorColumnName),
-        new ReportEmbeddingMapper(network, o.SentencesColumnName, o.ReportEmbeddingColumnName, o.InferenceBatchSize),
-    ];
+        [
+            new ImageEmbeddingMapper(
+                network,
+                o.ImagePathColumnName,
+                o.ImageEmbeddingColumnName,
+                null,
+                o.InferenceBatchSize,
+                network.Inference.ImageMean,
+                network.Inference.ImageStd,
+                o.UnreadableImages,
+                o.ImageErrorColumnName
+            ),
+            new ReportEmbeddingMapper(network, o.SentencesColumnName, o.ReportEmbeddingColumnName, o.InferenceBatchSize),
+        ];
 
     private protected override bool SkipsAbsentInputs => true;
 
-    internal PriorPretrainTransformer(PriorNetwork network, IReadOnlyList<BatchedColumnMapper> mappers, Training.PriorTrainingResult? result) : base(network)
+    internal PriorPretrainTransformer(
+        PriorNetwork network,
+        IReadOnlyList<BatchedColumnMapper> mappers,
+        Training.PriorTrainingResult? result
+    )
+        : base(network)
     {
         Mappers = mappers;
         TrainingResult = result;
@@ -208,7 +243,8 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     /// <summary>How many prototypes the sentences used, per epoch of stages 2 and 3; empty for a loaded transformer.</summary>
     public IReadOnlyList<Training.PrototypeUsage> PrototypeUsage => TrainingResult?.PrototypeUsage ?? [];
 
-    /// <summary>What the trainer chose to tell (skipped samples, resumed checkpoints, imported weights); empty for a loaded transformer.</summary>
+    /// <summary>What the trainer chose to tell (skipped samples, resumed checkpoints, imported weights); empty for a loaded
+    /// transformer.</summary>
     public IReadOnlyList<string> Notices => TrainingResult?.Notices ?? [];
 
     /// <summary>
@@ -218,27 +254,43 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
     /// </summary>
     public IReadOnlyList<string> InitialWeightReports => TrainingResult?.InitialWeights.Select(r => r.Describe()).ToList() ?? [];
 
-    /// <summary>The training rows PriorPretrain left out (no image, no sentence), counted by reason; null for a loaded transformer.</summary>
+    /// <summary>The training rows PriorPretrain left out (no image, no sentence), counted by reason; null for a loaded
+    /// transformer.</summary>
     public Data.DataLoadSummary? LoadSummary { get; init; }
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
-        new PriorPretrainTransformer(NetworkForCopy(), [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]], TrainingResult)
+    public override PriorMappingTransformer WithUnreadableImages(
+        UnreadableImageHandling handling,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    ) =>
+        new PriorPretrainTransformer(
+            NetworkForCopy(),
+            [((ImageEmbeddingMapper)Mappers[0]).WithHandling(handling, errorColumnName), Mappers[1]],
+            TrainingResult
+        )
         {
-            OwnsNetwork = OwnsNetwork, LoadSummary = LoadSummary,
+            OwnsNetwork = OwnsNetwork,
+            LoadSummary = LoadSummary,
         };
 }
 
 /// <summary>Adds a report drafted from each image by PRIOR's sentence prototype generation and the network's sentence memory.</summary>
 public sealed class PriorReportDraftTransformer : PriorMappingTransformer
 {
-    internal PriorReportDraftTransformer(PriorNetwork network, ReportDraftMapper mapper) : base(network) => Mappers = [mapper];
+    internal PriorReportDraftTransformer(PriorNetwork network, ReportDraftMapper mapper)
+        : base(network) => Mappers = [mapper];
 
     internal override IReadOnlyList<BatchedColumnMapper> Mappers { get; }
 
     /// <inheritdoc />
-    public override PriorMappingTransformer WithUnreadableImages(UnreadableImageHandling handling, string errorColumnName = Defaults.ImageErrorColumnName) =>
-        new PriorReportDraftTransformer(NetworkForCopy(), ((ReportDraftMapper)Mappers[0]).WithHandling(handling, errorColumnName)) { OwnsNetwork = OwnsNetwork };
+    public override PriorMappingTransformer WithUnreadableImages(
+        UnreadableImageHandling handling,
+        string errorColumnName = Defaults.ImageErrorColumnName
+    ) =>
+        new PriorReportDraftTransformer(NetworkForCopy(), ((ReportDraftMapper)Mappers[0]).WithHandling(handling, errorColumnName))
+        {
+            OwnsNetwork = OwnsNetwork,
+        };
 }

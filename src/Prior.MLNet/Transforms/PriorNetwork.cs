@@ -51,7 +51,10 @@ public sealed class PriorNetwork : IDisposable
         if (ownFormat)
         {
             var loaded = PriorModelFile.Load(path);
-            return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference) { SentenceMemory = loaded.SentenceMemory };
+            return new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference)
+            {
+                SentenceMemory = loaded.SentenceMemory,
+            };
         }
         Microsoft.ML.ITransformer transformer;
         try
@@ -60,13 +63,18 @@ public sealed class PriorNetwork : IDisposable
         }
         catch (Exception ex) when (ex is not InvalidDataException)
         {
-            throw new InvalidDataException($"{path}: neither a Prior.MLNet model nor an ML.NET model that loads ({ex.GetType().Name}: {ex.Message}).", ex);
+            throw new InvalidDataException(
+                $"{path}: neither a Prior.MLNet model nor an ML.NET model that loads ({ex.GetType().Name}: {ex.Message}).",
+                ex
+            );
         }
         catch (InvalidDataException ex) when (!ex.Message.StartsWith(path, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{path}: {ex.Message}", ex);
         }
-        var transformers = transformer is Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer> chain ? chain.ToList() : [transformer];
+        var transformers = transformer is Microsoft.ML.Data.TransformerChain<Microsoft.ML.ITransformer> chain
+            ? chain.ToList()
+            : [transformer];
         var network = transformers.OfType<PriorMappingTransformer>().Select(t => t.Network.AddReference()).FirstOrDefault();
         foreach (var loaded in transformers.OfType<IDisposable>())
             loaded.Dispose();
@@ -116,9 +124,13 @@ public sealed class PriorNetwork : IDisposable
     public IReadOnlyList<Generation.ReportDraft> DraftReports(IReadOnlyList<float[]> pixels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        var memory = SentenceMemory ?? throw new InvalidOperationException(
-            "The network has no sentence memory to draft from: train stage 3 with PriorPretrain (it builds one from the training reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.");
-        if (pixels.Count == 0) return [];
+        var memory = SentenceMemory
+            ?? throw new InvalidOperationException(
+                "The network has no sentence memory to draft from: train stage 3 with PriorPretrain (it builds one from the training "
+                    + "reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory."
+            );
+        if (pixels.Count == 0)
+            return [];
         lock (_gate)
         {
             using var guard = TorchGcGuard.Enter();
@@ -194,10 +206,14 @@ public sealed class PriorNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(sentences);
         if (Model.Options.LocalFeatureLayout != LocalFeatureLayout.Spatial)
             throw new InvalidOperationException(
-                $"This model's local features are laid out as the original's flat view ({Model.Options.LocalFeatureLayout}): each of its {Patches} \"patches\" mixes channels and positions, so attention over them cannot be drawn on the image. Models trained with LocalFeatureLayout.Spatial (the default for new training) can.");
+                $"This model's local features are laid out as the original's flat view ({Model.Options.LocalFeatureLayout}): each of its "
+                    + $"{Patches} \"patches\" mixes channels and positions, so attention over them cannot be drawn on the image. Models "
+                    + $"trained with LocalFeatureLayout.Spatial (the default for new training) can."
+            );
         if (sentences.Count == 0 || sentences.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("Give at least one sentence, none of them empty.", nameof(sentences));
-        if (pixels.Count == 0) return [];
+        if (pixels.Count == 0)
+            return [];
         var encoded = sentences.Select(s => Tokenizer.Encode([s])).ToList();
         var (ids, mask, index, length) = ReportBatch.Collate(encoded);
         lock (_gate)
@@ -207,15 +223,21 @@ public sealed class PriorNetwork : IDisposable
             using var scope = NewDisposeScope();
             var device = Model.logit_scale.device;
             var (_, local) = Model.EncodeImage(ImageTensor(pixels));
-            var (vectors, _) = Model.EncodeSentences(tensor(ids, [encoded.Count, length]).to(device), tensor(mask, [encoded.Count, length]).to(device),
-                tensor(index, [encoded.Count, length]).to(device));
+            var (vectors, _) = Model.EncodeSentences(
+                tensor(ids, [encoded.Count, length]).to(device),
+                tensor(mask, [encoded.Count, length]).to(device),
+                tensor(index, [encoded.Count, length]).to(device)
+            );
             // One sentence per report: [T, 1, D] → the same T sentences beside every image, [N, T, D].
             var perImage = vectors.narrow(1, 0, 1).squeeze(1).unsqueeze(0).expand(pixels.Count, -1, -1);
-            var weights = Model.local_cross_attention.call(local, perImage).SentenceToImage.cpu().contiguous();   // [N, T, I]
+            var weights = Model.local_cross_attention.call(local, perImage).SentenceToImage.cpu().contiguous(); // [N, T, I]
             var flat = weights.data<float>().ToArray();
-            int t = sentences.Count, patches = Patches;
-            return Enumerable.Range(0, pixels.Count).Select(n => Enumerable.Range(0, t)
-                .Select(k => flat.AsSpan((n * t + k) * patches, patches).ToArray()).ToArray()).ToArray();
+            int t = sentences.Count,
+                patches = Patches;
+            return Enumerable
+                .Range(0, pixels.Count)
+                .Select(n => Enumerable.Range(0, t).Select(k => flat.AsSpan((n * t + k) * patches, patches).ToArray()).ToArray())
+                .ToArray();
         }
     }
 
@@ -229,7 +251,8 @@ public sealed class PriorNetwork : IDisposable
     private static float[][] Rows(Tensor matrix)
     {
         var cpu = matrix.cpu();
-        long n = cpu.shape[0], d = cpu.shape[1];
+        long n = cpu.shape[0],
+            d = cpu.shape[1];
         var flat = cpu.data<float>().ToArray();
         return Enumerable.Range(0, (int)n).Select(i => flat.AsSpan(i * (int)d, (int)d).ToArray()).ToArray();
     }

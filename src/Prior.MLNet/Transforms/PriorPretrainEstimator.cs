@@ -41,7 +41,10 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         var summary = new DataLoadSummary();
         var studies = TrainingStudies.FromDataView(input, o.ImagePathsColumnName, o.SentencesColumnName, summary);
         if (studies.Count < 2)
-            throw new ArgumentException($"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).", nameof(input));
+            throw new ArgumentException(
+                $"PriorPretrain needs at least two usable studies; the data has {studies.Count} ({summary}).",
+                nameof(input)
+            );
         o.Notice?.Invoke($"studies: {studies.Count} for training ({summary})");
         long seed = o.Seed ?? Persistence.MLNetInternals.Seed(_environment) ?? PriorTrainerOptions.DefaultSeed;
         var epochs = o.EpochsPerStage ?? defaults.EpochsPerStage;
@@ -104,14 +107,27 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
         }
         var trainer = new PriorTrainer(trainerOptions);
         var result = trainer.Train(studies, tokenizer, cancellation.Token);
-        var network = new PriorNetwork(result.Model, tokenizer, usePrototypes: PriorNetwork.ReportsThroughBank(epochs, result.Model.Options));
+        var network = new PriorNetwork(
+            result.Model,
+            tokenizer,
+            usePrototypes: PriorNetwork.ReportsThroughBank(epochs, result.Model.Options)
+        );
         if (epochs[2] > 0 && o.SentenceMemorySize > 0)
         {
             // Stage 3 trained the prototype decoder: remember the training sentences, so that the network can draft reports.
             using (Training.TorchGcGuard.Enter())
-                network.SentenceMemory = Generation.SentenceMemory.Build(result.Model, tokenizer, input, o.FindingsColumnName, o.ImpressionColumnName,
-                    o.SentencesColumnName, o.SentenceMemorySize);
-            o.Notice?.Invoke($"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences, for drafting reports");
+                network.SentenceMemory = Generation.SentenceMemory.Build(
+                    result.Model,
+                    tokenizer,
+                    input,
+                    o.FindingsColumnName,
+                    o.ImpressionColumnName,
+                    o.SentencesColumnName,
+                    o.SentenceMemorySize
+                );
+            o.Notice?.Invoke(
+                $"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences, for drafting reports"
+            );
         }
         return new PriorPretrainTransformer(network, Mappers(network), result) { LoadSummary = summary, OwnsNetwork = true };
     }
@@ -120,13 +136,22 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        foreach (var (name, expected) in new[] { (_options.ImagePathsColumnName, "a text vector of image paths"), (_options.SentencesColumnName, "a text vector of sentences") })
+        foreach (
+            var (name, expected) in new[]
+            {
+                (_options.ImagePathsColumnName, "a text vector of image paths"),
+                (_options.SentencesColumnName, "a text vector of sentences"),
+            }
+        )
         {
             if (!inputSchema.Any(c => c.Name == name && c.Kind != SchemaShape.Column.VectorKind.Scalar && c.ItemType is TextDataViewType))
                 throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Column '{name}' must be {expected}.");
         }
         // The embedding width is the preset's; no network is built to learn it.
-        var embedding = new VectorDataViewType(NumberDataViewType.Single, PriorTrainerOptions.ForPreset(_options.Preset).Model.EmbeddingDim);
+        var embedding = new VectorDataViewType(
+            NumberDataViewType.Single,
+            PriorTrainerOptions.ForPreset(_options.Preset).Model.EmbeddingDim
+        );
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(_options.ImageEmbeddingColumnName, embedding);
         builder.AddColumn(_options.ReportEmbeddingColumnName, embedding);
@@ -139,7 +164,10 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
     private static void CheckColumn(DataViewSchema schema, string name, string expected)
     {
         var column = schema.GetColumnOrNull(name)
-            ?? throw new ArgumentOutOfRangeException(nameof(schema), $"Column '{name}' not found; expected {expected}. The data has: {string.Join(", ", schema.Select(c => c.Name))}.");
+            ?? throw new ArgumentOutOfRangeException(
+                nameof(schema),
+                $"Column '{name}' not found; expected {expected}. The data has: {string.Join(", ", schema.Select(c => c.Name))}."
+            );
         if (column.Type is not VectorDataViewType { ItemType: TextDataViewType })
             throw new ArgumentOutOfRangeException(nameof(schema), $"Column '{name}' is {column.Type}; expected {expected}.");
     }

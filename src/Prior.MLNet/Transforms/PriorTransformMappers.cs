@@ -6,9 +6,17 @@ using Prior.MLNet.Training;
 namespace Prior.MLNet.Transforms;
 
 /// <summary>Image → normalised global embedding (and optionally the normalised local patch embeddings, flattened).</summary>
-internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, string output, string? localOutput, int batchSize, float mean, float std,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
-    : BatchedColumnMapper
+internal sealed class ImageEmbeddingMapper(
+    PriorNetwork network,
+    string input,
+    string output,
+    string? localOutput,
+    int batchSize,
+    float mean,
+    float std,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail,
+    string errorColumn = Defaults.ImageErrorColumnName
+) : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
 
@@ -35,7 +43,10 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
     {
         get
         {
-            var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)> { (output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null) };
+            var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)>
+            {
+                (output, new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim), null),
+            };
             if (localOutput is not null)
                 columns.Add((localOutput, new VectorDataViewType(NumberDataViewType.Single, network.Patches, network.EmbeddingDim), null));
             if (handling == UnreadableImageHandling.Skip)
@@ -50,7 +61,8 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
 
     public override bool PreparesAhead => true;
 
-    public override object? Prepare(IReadOnlyList<object> inputs, long firstRow) => ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
+    public override object? Prepare(IReadOnlyList<object> inputs, long firstRow) =>
+        ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
 
     public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow) => Compute(inputs, firstRow, null);
 
@@ -69,12 +81,18 @@ internal sealed class ImageEmbeddingMapper(PriorNetwork network, string input, s
             bool ok = pixels[i] is not null;
             globals[i] = new VBuffer<float>(network.EmbeddingDim, ok ? global[k] : ImageBatch.Missing(network.EmbeddingDim));
             if (localOutput is not null)
-                locals[i] = new VBuffer<float>(network.Patches * network.EmbeddingDim, ok ? local![k] : ImageBatch.Missing(network.Patches * network.EmbeddingDim));
-            if (ok) k++;
+                locals[i] = new VBuffer<float>(
+                    network.Patches * network.EmbeddingDim,
+                    ok ? local![k] : ImageBatch.Missing(network.Patches * network.EmbeddingDim)
+                );
+            if (ok)
+                k++;
         }
         var result = new List<object[]> { globals };
-        if (localOutput is not null) result.Add(locals);
-        if (handling == UnreadableImageHandling.Skip) result.Add(errors.Select(e => (object)(e ?? string.Empty).AsMemory()).ToArray());
+        if (localOutput is not null)
+            result.Add(locals);
+        if (handling == UnreadableImageHandling.Skip)
+            result.Add(errors.Select(e => (object)(e ?? string.Empty).AsMemory()).ToArray());
         return result.ToArray();
     }
 }
@@ -98,24 +116,45 @@ internal sealed class ReportEmbeddingMapper(PriorNetwork network, string input, 
         if (column.Type is TextDataViewType)
         {
             var getter = row.GetGetter<ReadOnlyMemory<char>>(column);
-            return () => { ReadOnlyMemory<char> v = default; getter(ref v); return PriorNetwork.Sentences(v.ToString()); };
+            return () =>
+            {
+                ReadOnlyMemory<char> v = default;
+                getter(ref v);
+                return PriorNetwork.Sentences(v.ToString());
+            };
         }
         var vector = row.GetGetter<VBuffer<ReadOnlyMemory<char>>>(column);
-        return () => { VBuffer<ReadOnlyMemory<char>> v = default; vector(ref v); return (IReadOnlyList<string>)v.DenseValues().Select(s => s.ToString()).ToList(); };
+        return () =>
+        {
+            VBuffer<ReadOnlyMemory<char>> v = default;
+            vector(ref v);
+            return (IReadOnlyList<string>)v.DenseValues().Select(s => s.ToString()).ToList();
+        };
     }
 
     public override object[][] Compute(IReadOnlyList<object> inputs, long firstRow)
     {
-        if (inputs.Count == 0) return [[]];
+        if (inputs.Count == 0)
+            return
+            [
+                [],
+            ];
         var embeddings = network.EmbedReports(inputs.Cast<IReadOnlyList<string>>().ToList());
         return [embeddings.Select(v => (object)new VBuffer<float>(v.Length, v)).ToArray()];
     }
 }
 
 /// <summary>Image → zero-shot <c>Score</c> vector and key-typed <c>PredictedLabel</c> over the classes.</summary>
-internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier classifier, string input, string scoreColumn, string predictedColumn, int batchSize,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
-    : BatchedColumnMapper
+internal sealed class ZeroShotMapper(
+    PriorNetwork network,
+    ZeroShotClassifier classifier,
+    string input,
+    string scoreColumn,
+    string predictedColumn,
+    int batchSize,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail,
+    string errorColumn = Defaults.ImageErrorColumnName
+) : BatchedColumnMapper
 {
     public ZeroShotClassifier Classifier => classifier;
 
@@ -141,9 +180,13 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
             int k = classifier.Classes.Count;
             var names = new VBuffer<ReadOnlyMemory<char>>(k, classifier.Classes.Select(c => c.AsMemory()).ToArray());
             var slotNames = new DataViewSchema.Annotations.Builder();
-            slotNames.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
+            slotNames.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) =>
+                names.CopyTo(ref v)
+            );
             var keyValues = new DataViewSchema.Annotations.Builder();
-            keyValues.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) => names.CopyTo(ref v));
+            keyValues.Add("KeyValues", new VectorDataViewType(TextDataViewType.Instance, k), (ref VBuffer<ReadOnlyMemory<char>> v) =>
+                names.CopyTo(ref v)
+            );
             var columns = new List<(string, DataViewType, DataViewSchema.Annotations?)>
             {
                 (scoreColumn, new VectorDataViewType(NumberDataViewType.Single, k), slotNames.ToAnnotations()),
@@ -175,7 +218,7 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
             if (pixels[i] is null)
             {
                 scoreColumn[i] = new VBuffer<float>(classes, ImageBatch.Missing(classes));
-                labels[i] = 0u;   // the missing key
+                labels[i] = 0u; // the missing key
                 continue;
             }
             var s = scores[k++];
@@ -189,9 +232,16 @@ internal sealed class ZeroShotMapper(PriorNetwork network, ZeroShotClassifier cl
 }
 
 /// <summary>Image → a report drafted from the network's sentence memory (FINDINGS / IMPRESSION text).</summary>
-internal sealed class ReportDraftMapper(PriorNetwork network, string input, string output, int batchSize, float mean, float std,
-    UnreadableImageHandling handling = UnreadableImageHandling.Fail, string errorColumn = Defaults.ImageErrorColumnName)
-    : BatchedColumnMapper
+internal sealed class ReportDraftMapper(
+    PriorNetwork network,
+    string input,
+    string output,
+    int batchSize,
+    float mean,
+    float std,
+    UnreadableImageHandling handling = UnreadableImageHandling.Fail,
+    string errorColumn = Defaults.ImageErrorColumnName
+) : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
 

@@ -10,8 +10,14 @@ internal static class ReportInput
     public static void Check(DataViewSchema schema, string column, string paramName)
     {
         var found = schema.GetColumnOrNull(column)
-            ?? throw new ArgumentOutOfRangeException(paramName, $"Input column '{column}' not found; expected report text or a text vector of sentences.");
+            ?? throw new ArgumentOutOfRangeException(
+                paramName,
+                $"Input column '{column}' not found; expected report text or a text vector of sentences."
+            );
         if (found.Type is not TextDataViewType && found.Type is not VectorDataViewType { ItemType: TextDataViewType })
-            throw new ArgumentOutOfRangeException(paramName, $"Input column '{column}' is {found.Type}; expected report text or a text vector of sentences.");
+            throw new ArgumentOutOfRangeException(
+                paramName,
+                $"Input column '{column}' is {found.Type}; expected report text or a text vector of sentences."
+            );
     }
 }

@@ -34,7 +34,18 @@ public sealed class BenchCommandTests
         // Speeds are the command's to measure; asserted: each part runs, reports every size and its figures are sane.
         var dir = SyntheticFixture.NewTempFolder();
         var json = Path.Combine(dir, "bench.json");
-        var result = RunBench("--suite", "index,compute,peak", "--index-studies", "40,120", "--presets", "tiny", "--work", dir, "--json", json);
+        var result = RunBench(
+            "--suite",
+            "index,compute,peak",
+            "--index-studies",
+            "40,120",
+            "--presets",
+            "tiny",
+            "--work",
+            dir,
+            "--json",
+            json
+        );
         Assert.AreEqual(0, result.Code, result.Err);
         StringAssert.Contains(result.Out, "3x the studies");
         using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
@@ -48,7 +59,7 @@ public sealed class BenchCommandTests
         double efficiency = root.GetProperty("encoderVsMatmulTiny").GetDouble();
         Assert.IsTrue(efficiency > 0 && efficiency < 2, $"encoderVsMatmulTiny {efficiency}");
         var peaks = root.GetProperty("peakMemory").EnumerateArray().ToList();
-        Assert.HasCount(2, peaks);   // tiny at batch 16 and 64
+        Assert.HasCount(2, peaks); // tiny at batch 16 and 64
         Assert.IsGreaterThan(0, peaks[0].GetProperty("peakMb").GetDouble());
         Assert.AreEqual(2, RunBench("--suite", "index", "--index-studies", "5").Code);
     }

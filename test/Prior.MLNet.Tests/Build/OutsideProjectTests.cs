@@ -15,8 +15,14 @@ public sealed class OutsideProjectTests
 {
     private static (int Code, string Output) Run(string workingDirectory, string file, params string[] args)
     {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
         // The repository's MSBuild settings must not leak into the outside project through the environment.
         info.Environment.Remove("MSBuildExtensionsPath");
         using var process = Process.Start(info)!;
@@ -30,9 +36,26 @@ public sealed class OutsideProjectTests
     // which keeps NuGet's caches honest, and returns that version.
     private static string Pack(string project, string feed)
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var configuration = AppContext.BaseDirectory.Contains(
+            $"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}",
+            StringComparison.Ordinal
+        )
+            ? "Debug"
+            : "Release";
         var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
-        var pack = Run(RepositoryPaths.Root, "dotnet", "pack", Path.Combine(RepositoryPaths.Root, project), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "-nologo");
+        var pack = Run(
+            RepositoryPaths.Root,
+            "dotnet",
+            "pack",
+            Path.Combine(RepositoryPaths.Root, project),
+            "-c",
+            configuration,
+            "--no-build",
+            "-o",
+            feed,
+            $"-p:PackageVersion={version}",
+            "-nologo"
+        );
         Assert.AreEqual(0, pack.Code, pack.Output);
         return version;
     }
@@ -65,7 +88,9 @@ public sealed class OutsideProjectTests
 
             var app = Path.Combine(root, "app");
             Directory.CreateDirectory(app);
-            File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            File.WriteAllText(
+                Path.Combine(app, "nuget.config"),
+                $"""
                 <?xml version="1.0" encoding="utf-8"?>
                 <configuration>
                   <packageSources>
@@ -74,10 +99,13 @@ public sealed class OutsideProjectTests
                     <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
                   </packageSources>
                 </configuration>
-                """);
+                """
+            );
             File.WriteAllText(Path.Combine(app, "Directory.Build.props"), "<Project />");
             File.WriteAllText(Path.Combine(app, "Directory.Build.targets"), "<Project />");
-            File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+            File.WriteAllText(
+                Path.Combine(app, "Consumer.csproj"),
+                $"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
                     <OutputType>Exe</OutputType>
@@ -91,8 +119,11 @@ public sealed class OutsideProjectTests
                     <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" />
                   </ItemGroup>
                 </Project>
-                """);
-            File.WriteAllText(Path.Combine(app, "Program.cs"), """
+                """
+            );
+            File.WriteAllText(
+                Path.Combine(app, "Program.cs"),
+                """
                 using Microsoft.ML;
                 using Microsoft.ML.Data;
                 using Prior.MLNet.Evaluation;
@@ -100,7 +131,8 @@ public sealed class OutsideProjectTests
 
                 var ml = new MLContext(seed: 1);
                 using var network = PriorNetwork.Load(args[0]);
-                var prompts = ZeroShotPrompts.For(ZeroShotPromptSet.Original, ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"]);
+                var prompts = ZeroShotPrompts.For(ZeroShotPromptSet.Original,
+                    ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"]);
                 var data = ml.Data.LoadFromEnumerable(new[] { new Input { ImagePath = args[1] } });
                 var scored = ml.Transforms.PriorZeroShotClassification(network, prompts).Fit(data).Transform(data);
                 var scores = scored.GetColumn<float[]>("Score").Single();
@@ -110,7 +142,8 @@ public sealed class OutsideProjectTests
                 {
                     public string ImagePath { get; set; } = "";
                 }
-                """);
+                """
+            );
             var model = Path.Combine(root, "model.zip");
             TestNetwork.Instance.Save(model);
             var image = Training.TrainingFixture.Instance.Studies[0].ImagePaths[0];
@@ -154,7 +187,11 @@ public sealed class OutsideProjectTests
                 }
                 else
                 {
-                    StringAssert.Contains(nuspec, $"id=\"Prior.MLNet\" version=\"[{version}]\"", "a sibling uses the library's internals: it needs exactly its version");
+                    StringAssert.Contains(
+                        nuspec,
+                        $"id=\"Prior.MLNet\" version=\"[{version}]\"",
+                        "a sibling uses the library's internals: it needs exactly its version"
+                    );
                 }
             }
         }
@@ -178,7 +215,19 @@ public sealed class OutsideProjectTests
             AssertMitLicence(Nuspec(feed, "Prior.MLNet.Tool", version), "Prior.MLNet.Tool");
 
             var tools = Path.Combine(root, "tools");
-            var install = Run(root, "dotnet", "tool", "install", "--tool-path", tools, "Prior.MLNet.Tool", "--add-source", feed, "--version", version);
+            var install = Run(
+                root,
+                "dotnet",
+                "tool",
+                "install",
+                "--tool-path",
+                tools,
+                "Prior.MLNet.Tool",
+                "--add-source",
+                feed,
+                "--version",
+                version
+            );
             Assert.AreEqual(0, install.Code, install.Output);
             var prior = Path.Combine(tools, "prior");
             Assert.IsTrue(File.Exists(prior), "dotnet tool install gives a `prior` command");
@@ -193,15 +242,24 @@ public sealed class OutsideProjectTests
             {
                 var reader = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(metadata);
                 var types = reader.TypeDefinitions.Select(t => reader.GetString(reader.GetTypeDefinition(t).Name)).ToList();
-                Assert.IsFalse(types.Any(t => t.Contains("Benchmark", StringComparison.Ordinal) || t.Contains("Ablate", StringComparison.Ordinal)), string.Join(", ", types));
+                Assert.IsFalse(
+                    types.Any(t => t.Contains("Benchmark", StringComparison.Ordinal) || t.Contains("Ablate", StringComparison.Ordinal)),
+                    string.Join(", ", types)
+                );
                 Assert.Contains("PretrainCommand", types);
             }
 
             // The tool carries libtorch (left out of publish output before Publish="true") and the GLIBCXX patch.
             var libtorchsharp = Directory.EnumerateFiles(tools, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
-            Assert.IsTrue(File.Exists(Path.Combine(Path.GetDirectoryName(libtorchsharp)!, "libtorch_cpu.so")), "libtorch is in the tool package");
+            Assert.IsTrue(
+                File.Exists(Path.Combine(Path.GetDirectoryName(libtorchsharp)!, "libtorch_cpu.so")),
+                "libtorch is in the tool package"
+            );
             var readelf = Run(root, "readelf", "-V", "--wide", libtorchsharp);
-            StringAssert.Contains(readelf.Output.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal)), "WEAK");
+            StringAssert.Contains(
+                readelf.Output.Split('\n').Single(l => l.Contains("Name: GLIBCXX_3.4.32", StringComparison.Ordinal)),
+                "WEAK"
+            );
 
             var model = Path.Combine(root, "model.zip");
             TestNetwork.Instance.Save(model);

@@ -26,8 +26,17 @@ public sealed class PublicSurfaceTests
         var exported = Packages.SelectMany(a => a.GetExportedTypes()).Select(t => t.FullName!).Order().ToList();
         Assert.IsLessThanOrEqualTo(80, exported.Count, string.Join("\n", exported));
         // The surface is not empty by accident: the entry points users start from are on it.
-        CollectionAssert.IsSubsetOf(new[] { "Prior.MLNet.Transforms.PriorCatalog", "Prior.MLNet.Data.CheXpert.CheXpertCatalog",
-            "Prior.MLNet.Data.Mimic.MimicCxrCatalog", "Prior.MLNet.Trainers.PriorDownstreamCatalog", "Prior.MLNet.Defaults" }, exported);
+        CollectionAssert.IsSubsetOf(
+            new[]
+            {
+                "Prior.MLNet.Transforms.PriorCatalog",
+                "Prior.MLNet.Data.CheXpert.CheXpertCatalog",
+                "Prior.MLNet.Data.Mimic.MimicCxrCatalog",
+                "Prior.MLNet.Trainers.PriorDownstreamCatalog",
+                "Prior.MLNet.Defaults",
+            },
+            exported
+        );
     }
 
     [TestMethod]
@@ -41,12 +50,18 @@ public sealed class PublicSurfaceTests
             var documented = XDocument.Load(xml).Descendants("member").Select(m => (string)m.Attribute("name")!).ToHashSet();
             foreach (var type in assembly.GetExportedTypes())
             {
-                if (!documented.Contains("T:" + type.FullName!.Replace('+', '.'))) undocumented.Add(type.FullName);
-                foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                if (!documented.Contains("T:" + type.FullName!.Replace('+', '.')))
+                    undocumented.Add(type.FullName);
+                foreach (
+                    var property in type.GetProperties(
+                        BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly
+                    )
+                )
                 {
                     var name = $"P:{type.FullName!.Replace('+', '.')}.{property.Name}";
                     // A positional record's property is documented by the record's <param>.
-                    if (!documented.Contains(name) && !IsRecordParameter(type, property.Name)) undocumented.Add(name);
+                    if (!documented.Contains(name) && !IsRecordParameter(type, property.Name))
+                        undocumented.Add(name);
                 }
             }
         }
@@ -58,8 +73,19 @@ public sealed class PublicSurfaceTests
     {
         var nested = Packages.SelectMany(a => a.GetExportedTypes()).Where(t => t.IsNested).Select(t => t.FullName).ToList();
         Assert.IsEmpty(nested, "public nested types read badly at call sites (Foo.Result): " + string.Join(", ", nested));
-        var utilities = new[] { "CsvReader", "AtomicFile", "DeterministicRandom", "TorchGcGuard", "TrainingCheckpoint", "HungarianAlgorithm",
-            "PriorModel", "PriorTrainer", "PriorTrainerOptions", "ReportTokenizer" };
+        var utilities = new[]
+        {
+            "CsvReader",
+            "AtomicFile",
+            "DeterministicRandom",
+            "TorchGcGuard",
+            "TrainingCheckpoint",
+            "HungarianAlgorithm",
+            "PriorModel",
+            "PriorTrainer",
+            "PriorTrainerOptions",
+            "ReportTokenizer",
+        };
         var exported = Packages.SelectMany(a => a.GetExportedTypes()).Select(t => t.Name).ToHashSet();
         CollectionAssert.AreEquivalent(Array.Empty<string>(), utilities.Where(exported.Contains).ToArray());
     }
@@ -68,12 +94,28 @@ public sealed class PublicSurfaceTests
     public void ResearchSwitchesAreNotPublicOptions()
     {
         var publicOptions = typeof(PriorPretrainOptions).GetProperties().Select(p => p.Name).ToHashSet();
-        string[] research = ["DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank",
-            "PrototypePathImageGradient", "DecoupledPrototypeStages", "PrototypeLogits", "PrototypeLogitScale", "StageSchedule",
-            "KeepOptimizerStateAcrossStages", "PrototypeInitialization", "RestartUnusedPrototypes", "MeasureGradientShares"];
+        string[] research =
+        [
+            "DetachGenerationTargets",
+            "KeepRawGlobalAlignment",
+            "KeepRawLocalAlignment",
+            "ShieldTextTowerFromBank",
+            "PrototypePathImageGradient",
+            "DecoupledPrototypeStages",
+            "PrototypeLogits",
+            "PrototypeLogitScale",
+            "StageSchedule",
+            "KeepOptimizerStateAcrossStages",
+            "PrototypeInitialization",
+            "RestartUnusedPrototypes",
+            "MeasureGradientShares",
+        ];
         Assert.IsEmpty(research.Where(publicOptions.Contains).ToList(), "the recipe (PriorRecipe) owns these");
         Assert.IsTrue(publicOptions.Contains(nameof(PriorPretrainOptions.Recipe)));
-        Assert.AreEqual(typeof(Prior.MLNet.Training.PriorPreset), typeof(PriorPretrainOptions).GetProperty(nameof(PriorPretrainOptions.Preset))!.PropertyType);
+        Assert.AreEqual(
+            typeof(Prior.MLNet.Training.PriorPreset),
+            typeof(PriorPretrainOptions).GetProperty(nameof(PriorPretrainOptions.Preset))!.PropertyType
+        );
     }
 
     [TestMethod]

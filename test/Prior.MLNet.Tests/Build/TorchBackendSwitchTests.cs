@@ -21,8 +21,12 @@ public sealed class TorchBackendSwitchTests
     public void BackendPropertySelectsExactlyOneLibTorchPackage(string backend, string os, string expected)
     {
         var references = EvaluatePackageReferences($"-p:TorchBackend={backend}", $"-p:TorchTargetOS={os}");
-        var backends = references.Where(r => r.StartsWith("libtorch-", StringComparison.OrdinalIgnoreCase)
-                                              || r.StartsWith("TorchSharp-", StringComparison.OrdinalIgnoreCase)).ToList();
+        var backends = references
+            .Where(r =>
+                r.StartsWith("libtorch-", StringComparison.OrdinalIgnoreCase)
+                || r.StartsWith("TorchSharp-", StringComparison.OrdinalIgnoreCase)
+            )
+            .ToList();
         CollectionAssert.AreEqual(new[] { expected }, backends, string.Join(", ", references));
         CollectionAssert.Contains(references, "TorchSharp");
     }
@@ -31,8 +35,10 @@ public sealed class TorchBackendSwitchTests
     public void DefaultIsTheCpuBackendOfTheBuildingOs()
     {
         var references = EvaluatePackageReferences();
-        var expected = OperatingSystem.IsWindows() ? "libtorch-cpu-win-x64"
-            : OperatingSystem.IsMacOS() ? "libtorch-cpu-osx-arm64" : "libtorch-cpu-linux-x64";
+        var expected =
+            OperatingSystem.IsWindows() ? "libtorch-cpu-win-x64"
+            : OperatingSystem.IsMacOS() ? "libtorch-cpu-osx-arm64"
+            : "libtorch-cpu-linux-x64";
         CollectionAssert.Contains(references, expected);
         Assert.IsFalse(references.Any(r => r.Contains("cuda", StringComparison.OrdinalIgnoreCase)));
     }
@@ -53,7 +59,11 @@ public sealed class TorchBackendSwitchTests
         process.WaitForExit();
         Assert.AreEqual(0, process.ExitCode, $"dotnet msbuild failed: {stderr}{stdout.Result}");
         using var json = JsonDocument.Parse(stdout.Result);
-        return json.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
-            .Select(item => item.GetProperty("Identity").GetString()!).ToList();
+        return json
+            .RootElement.GetProperty("Items")
+            .GetProperty("PackageReference")
+            .EnumerateArray()
+            .Select(item => item.GetProperty("Identity").GetString()!)
+            .ToList();
     }
 }

@@ -49,7 +49,8 @@ public sealed class TorchSharpLoadTests
     {
         if (!OperatingSystem.IsLinux())
             Assert.Inconclusive("The GLIBCXX patch applies to Linux builds only.");
-        var library = Directory.EnumerateFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories)
+        var library = Directory
+            .EnumerateFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories)
             .FirstOrDefault();
         Assert.IsNotNull(library, "libLibTorchSharp.so is not in the test output folder.");
 

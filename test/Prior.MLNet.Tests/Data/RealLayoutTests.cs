@@ -27,28 +27,34 @@ public sealed class RealLayoutTests
         Assert.AreEqual("PA", pa.ViewPosition);
         Assert.HasCount(1, pa.ImagePaths);
         Assert.IsTrue(File.Exists(pa.ImagePath));
-        CollectionAssert.AreEqual(new[]
-        {
-            "No acute cardiopulmonary process.",
-            "The lungs are clear without focal consolidation.",
-            "No pleural effusion or pneumothorax is seen.",
-            "The cardiac and mediastinal silhouettes are within normal limits.",
-            "Surgical clips project over the right upper quadrant, e.g. from a prior cholecystectomy.",
-            "Degenerative changes are noted in the thoracic spine.",
-        }, pa.Sentences);
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                "No acute cardiopulmonary process.",
+                "The lungs are clear without focal consolidation.",
+                "No pleural effusion or pneumothorax is seen.",
+                "The cardiac and mediastinal silhouettes are within normal limits.",
+                "Surgical clips project over the right upper quadrant, e.g. from a prior cholecystectomy.",
+                "Degenerative changes are noted in the thoracic spine.",
+            },
+            pa.Sentences
+        );
         Assert.AreEqual(1f, pa.Labels[ChexpertLabels.IndexOf("No Finding")]);
         Assert.IsTrue(float.IsNaN(pa.Labels[ChexpertLabels.IndexOf("Cardiomegaly")]));
 
         var ap = rows.Single(r => r.StudyId == 53189527);
         Assert.AreEqual(string.Empty, ap.Findings);
-        CollectionAssert.AreEqual(new[]
-        {
-            "Endotracheal tube terminates 4.5 cm above the carina.",
-            "Enteric tube courses below the diaphragm, the tip is not well seen.",
-            "Left basilar opacity may reflect atelectasis, though pneumonia is not excluded.",
-            "Possible small left pleural effusion.",
-            "Dr. ___ was paged at 10:40 a.m. on ___ with these findings.",
-        }, ap.Sentences);
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                "Endotracheal tube terminates 4.5 cm above the carina.",
+                "Enteric tube courses below the diaphragm, the tip is not well seen.",
+                "Left basilar opacity may reflect atelectasis, though pneumonia is not excluded.",
+                "Possible small left pleural effusion.",
+                "Dr. ___ was paged at 10:40 a.m. on ___ with these findings.",
+            },
+            ap.Sentences
+        );
         Assert.AreEqual(-1f, ap.Labels[ChexpertLabels.IndexOf("Pleural Effusion")]);
     }
 
@@ -66,9 +72,20 @@ public sealed class RealLayoutTests
     public void CheXpertLoaderReadsAHandWrittenTrainCsv()
     {
         var root = Path.Combine(Root, "chexpert", "CheXpert-v1.0-small");
-        var rows = new MLContext().Data.CreateEnumerable<CheXpertImage>(
-            new MLContext().Data.LoadCheXpert(new CheXpertLoaderOptions { Root = root, Views = CheXpertViews.All, UncertainLabels = UncertaintyPolicy.Zeros, BlankLabel = 0 }),
-            false).ToList();
+        var rows = new MLContext()
+            .Data.CreateEnumerable<CheXpertImage>(
+                new MLContext().Data.LoadCheXpert(
+                    new CheXpertLoaderOptions
+                    {
+                        Root = root,
+                        Views = CheXpertViews.All,
+                        UncertainLabels = UncertaintyPolicy.Zeros,
+                        BlankLabel = 0,
+                    }
+                ),
+                false
+            )
+            .ToList();
         Assert.HasCount(3, rows);
         Assert.AreEqual("patient00002", rows[2].Patient);
         Assert.AreEqual("study2", rows[2].Study);

@@ -1,6 +1,6 @@
 using Prior.MLNet.Downstream;
-using Prior.MLNet.Tests.Transforms;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Tests.Transforms;
 using static TorchSharp.torch;
 
 namespace Prior.MLNet.Tests.Downstream;
@@ -20,14 +20,18 @@ public sealed class DetectionNetworkTests
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         manual_seed(4);
-        int size = model.Options.ImageSize, cells = size / DetectionNetwork.Stride;
+        int size = model.Options.ImageSize,
+            cells = size / DetectionNetwork.Stride;
         var images = randn(2, 1, size, size);
         var output = network.call(images);
         CollectionAssert.AreEqual(new long[] { 2, 1, cells, cells }, output.ClassLogits.shape);
         CollectionAssert.AreEqual(new long[] { 2, 4, cells, cells }, output.LogDistances.shape);
         CollectionAssert.AreEqual(new long[] { 2, 1, cells, cells }, output.CentrednessLogits.shape);
         // The copied ResNet computes as the pretrained one.
-        Assert.AreEqual(0f, (network.image_encoder.encoder.Stages(images)[4] - model.image_encoder.encoder.call(images)).abs().max().item<float>());
+        Assert.AreEqual(
+            0f,
+            (network.image_encoder.encoder.Stages(images)[4] - model.image_encoder.encoder.call(images)).abs().max().item<float>()
+        );
         // The class head starts at RetinaNet's prior: sigmoid 0.01 everywhere.
         Assert.AreEqual(DetectionNetwork.PriorProbability, output.ClassLogits.sigmoid().mean().item<float>(), 0.002);
         Assert.IsLessThan(0.5f, output.ClassLogits.std().item<float>());
@@ -46,18 +50,22 @@ public sealed class DetectionNetworkTests
         // log 2 on the right distance only: the right edge moves to 2 strides.
         var right = zeros(1, 4, 8, 8);
         right[0, 2].fill_(MathF.Log(2));
-        CollectionAssert.AreEqual(new float[] { 6, 2, 18, 10 }, DetectionFineTuning.Decode(right, 32).data<float>().ToArray().Skip(4 * k).Take(4).ToArray());
+        CollectionAssert.AreEqual(
+            new float[] { 6, 2, 18, 10 },
+            DetectionFineTuning.Decode(right, 32).data<float>().ToArray().Skip(4 * k).Take(4).ToArray()
+        );
     }
 
     [TestMethod]
     public void TheLossIsFiniteWithAndWithoutBoxesAndFallsWhenTheHeadsLearnOneImage()
     {
         var model = TestNetwork.Instance.Model;
-        manual_seed(2);   // before construction: the heads' initialisation must not depend on which tests ran first
+        manual_seed(2); // before construction: the heads' initialisation must not depend on which tests ran first
         using var network = new DetectionNetwork(model.Options);
         network.train();
         // Only the heads learn here; the encoder computes no gradients.
-        foreach (var p in network.image_encoder.parameters()) p.requires_grad = false;
+        foreach (var p in network.image_encoder.parameters())
+            p.requires_grad = false;
         using var scope = NewDisposeScope();
         int size = model.Options.ImageSize;
         var images = randn(2, 1, size, size);
@@ -65,16 +73,19 @@ public sealed class DetectionNetworkTests
         var empty = new List<IReadOnlyList<BoundingBox>> { Array.Empty<BoundingBox>(), Array.Empty<BoundingBox>() };
         Assert.IsTrue(float.IsFinite(DetectionFineTuning.Loss(network.call(images), empty, size, CPU).item<float>()));
         using var optimizer = TorchSharp.torch.optim.AdamW(network.HeadParameters(), 1e-3);
-        float first = float.NaN, last = float.NaN;
+        float first = float.NaN,
+            last = float.NaN;
         for (int step = 0; step < 30; step++)
         {
             network.zero_grad();
             var loss = DetectionFineTuning.Loss(network.call(images), boxes, size, CPU);
             loss.backward();
-            // Every step's gradient is finite: the six-channel head is an AlignedConv2d (the stock one gave NaN input gradients now and then).
+            // Every step's gradient is finite: the six-channel head is an AlignedConv2d (the stock one gave NaN input gradients now and
+            // then).
             Assert.IsTrue(Prior.MLNet.Downstream.FineTuningLoop.GradientsFinite(network), $"step {step}: a gradient is not finite");
             optimizer.step();
-            if (step == 0) first = loss.item<float>();
+            if (step == 0)
+                first = loss.item<float>();
             last = loss.item<float>();
         }
         Assert.IsTrue(float.IsFinite(first) && float.IsFinite(last));

@@ -14,7 +14,12 @@ public sealed class ImageClassifierNetworkTests
     {
         var model = TestNetwork.Instance.Model;
         using var classifier = new ImageClassifierNetwork(model.Options, labels: 5);
-        int expected = model.state_dict().Keys.Count(k => k.StartsWith("image_encoder.", StringComparison.Ordinal) || k.StartsWith("global_image_projection.", StringComparison.Ordinal));
+        int expected = model
+            .state_dict()
+            .Keys.Count(k =>
+                k.StartsWith("image_encoder.", StringComparison.Ordinal)
+                || k.StartsWith("global_image_projection.", StringComparison.Ordinal)
+            );
         Assert.AreEqual(expected, classifier.LoadImageTower(model));
         classifier.eval();
         using var noGrad = no_grad();

@@ -28,7 +28,10 @@ public sealed class SegmentationNetworkTests
         Assert.HasCount(5, stages);
         Assert.AreEqual(0f, (stages[4] - model.image_encoder.encoder.call(images)).abs().max().item<float>());
         CollectionAssert.AreEqual(network.image_encoder.encoder.StageChannels.ToArray(), stages.Select(s => (int)s.shape[1]).ToArray());
-        CollectionAssert.AreEqual(new long[] { size / 2, size / 4, size / 8, size / 16, size / 32 }, stages.Select(s => s.shape[2]).ToArray());
+        CollectionAssert.AreEqual(
+            new long[] { size / 2, size / 4, size / 8, size / 16, size / 32 },
+            stages.Select(s => s.shape[2]).ToArray()
+        );
     }
 }
 
@@ -40,7 +43,13 @@ public sealed class MinimumMaskSizeTests
     public void TheSmallestMaskSizeIsChosenToEmptySpuriousBlobsButKeepTrueMasks()
     {
         // 8 × 8 images: two with a true 6-pixel mask predicted exactly, two without a mask but with a 2-pixel blob.
-        byte[] Mask(params int[] on) { var m = new byte[64]; foreach (var i in on) m[i] = 1; return m; }
+        byte[] Mask(params int[] on)
+        {
+            var m = new byte[64];
+            foreach (var i in on)
+                m[i] = 1;
+            return m;
+        }
         var truth6 = Mask(0, 1, 2, 3, 4, 5);
         var blob = Mask(40, 41);
         var empty = Mask();

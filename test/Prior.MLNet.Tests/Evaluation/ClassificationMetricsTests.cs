@@ -7,7 +7,11 @@ namespace Prior.MLNet.Tests.Evaluation;
 [TestCategory(TestCategories.Unit)]
 public sealed class ClassificationMetricsTests
 {
-    private static readonly double[][] Confusion = [[2, 1], [0, 3]];   // rows: truth, columns: prediction
+    private static readonly double[][] Confusion =
+    [
+        [2, 1],
+        [0, 3],
+    ]; // rows: truth, columns: prediction
 
     [TestMethod]
     public void MacroF1AndKappaMatchHandComputedValues()
@@ -15,7 +19,14 @@ public sealed class ClassificationMetricsTests
         // F1(0) = 2·2 / (2 + 3) = 0.8; F1(1) = 2·3 / (4 + 3) = 6/7. κ: p_o = 5/6, p_e = (3·2 + 3·4) / 36 = 1/2.
         Assert.AreEqual((0.8 + 6.0 / 7) / 2, ClassificationMetrics.MacroF1(Confusion), 1e-12);
         Assert.AreEqual((5.0 / 6 - 0.5) / 0.5, ClassificationMetrics.CohensKappa(Confusion), 1e-12);
-        Assert.AreEqual(1, ClassificationMetrics.CohensKappa([[4, 0], [0, 2]]), 1e-12);
+        Assert.AreEqual(
+            1,
+            ClassificationMetrics.CohensKappa([
+                [4, 0],
+                [0, 2],
+            ]),
+            1e-12
+        );
     }
 
     [TestMethod]

@@ -15,8 +15,8 @@ public sealed class DetectionMetricsTests
         // 10×10 boxes shifted by 5 px: intersection 50, union 150.
         Assert.AreEqual(1.0 / 3, Box(0, 0, 10, 10).IoU(Box(5, 0, 10, 10)), 1e-12);
         Assert.AreEqual(1.0, Box(2, 3, 4, 5).IoU(Box(2, 3, 4, 5)), 1e-12);
-        Assert.AreEqual(0.0, Box(0, 0, 10, 10).IoU(Box(10, 0, 10, 10)));      // touching edges
-        Assert.AreEqual(0.25, Box(0, 0, 10, 10).IoU(Box(0, 0, 5, 5)), 1e-12);  // nested
+        Assert.AreEqual(0.0, Box(0, 0, 10, 10).IoU(Box(10, 0, 10, 10))); // touching edges
+        Assert.AreEqual(0.25, Box(0, 0, 10, 10).IoU(Box(0, 0, 5, 5)), 1e-12); // nested
     }
 
     [TestMethod]
@@ -47,8 +47,8 @@ public sealed class DetectionMetricsTests
         // The exact box is less confident than a poor one; the poor one (IoU 0.25) comes first and takes the truth at
         // t = 0.2, leaving the exact one a false positive; at t = 0.5 the poor one misses and the exact one hits.
         var predicted = new[] { Box(0, 0, 10, 10, 0.5f), Box(0, 0, 5, 5, 0.9f) };
-        Assert.AreEqual(0.5, DetectionMetrics.ImagePrecision(truth, predicted, [0.2])!.Value, 1e-12);    // 1 / (1 + 1 + 0)
-        Assert.AreEqual(0.5, DetectionMetrics.ImagePrecision(truth, predicted, [0.5])!.Value, 1e-12);    // 1 / (1 + 1 + 0)
+        Assert.AreEqual(0.5, DetectionMetrics.ImagePrecision(truth, predicted, [0.2])!.Value, 1e-12); // 1 / (1 + 1 + 0)
+        Assert.AreEqual(0.5, DetectionMetrics.ImagePrecision(truth, predicted, [0.5])!.Value, 1e-12); // 1 / (1 + 1 + 0)
         Assert.AreEqual(1.0, DetectionMetrics.ImagePrecision(truth, [predicted[0]], [0.5])!.Value, 1e-12);
     }
 
@@ -75,14 +75,14 @@ public sealed class DetectionMetricsTests
         var boxes = new[]
         {
             Box(0, 0, 10, 10, 0.6f),
-            Box(1, 0, 10, 10, 0.9f),    // IoU 0.82 with the first: suppresses it
-            Box(30, 30, 10, 10, 0.5f),  // apart: kept
-            Box(5, 0, 10, 10, 0.4f),    // IoU with the kept (1, 0) box = 6/14 ≈ 0.43 ≤ 0.5: kept
+            Box(1, 0, 10, 10, 0.9f), // IoU 0.82 with the first: suppresses it
+            Box(30, 30, 10, 10, 0.5f), // apart: kept
+            Box(5, 0, 10, 10, 0.4f), // IoU with the kept (1, 0) box = 6/14 ≈ 0.43 ≤ 0.5: kept
         };
         var kept = NonMaximumSuppression.Apply(boxes, 0.5);
         CollectionAssert.AreEqual(new[] { 0.9f, 0.5f, 0.4f }, kept.Select(b => b.Score).ToArray());
         Assert.HasCount(2, NonMaximumSuppression.Apply(boxes, 0.5, maxBoxes: 2));
-        Assert.HasCount(2, NonMaximumSuppression.Apply(boxes, 0.3));     // now (5, 0) is suppressed too
+        Assert.HasCount(2, NonMaximumSuppression.Apply(boxes, 0.3)); // now (5, 0) is suppressed too
     }
 
     [TestMethod]

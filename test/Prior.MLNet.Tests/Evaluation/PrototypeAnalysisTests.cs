@@ -19,7 +19,13 @@ public sealed class PrototypeAnalysisTests
         // A type per sentence text, and no type for sentences that start with a vowel (left out).
         static string? TypeOf(string sentence) => "AEIOU".Contains(sentence[0]) ? null : sentence.Split(' ')[0];
 
-        var result = PrototypeAnalysis.AnalyzeInReports(network.Model, network.Tokenizer, reports, TypeOf, reports.SelectMany(r => r).ToList());
+        var result = PrototypeAnalysis.AnalyzeInReports(
+            network.Model,
+            network.Tokenizer,
+            reports,
+            TypeOf,
+            reports.SelectMany(r => r).ToList()
+        );
 
         // The same assignment computed independently: every sentence encoded inside its report, through the bank.
         var encoded = SentenceVectors.Encode(network.Model, network.Tokenizer, reports);
@@ -31,7 +37,8 @@ public sealed class PrototypeAnalysisTests
         var types = new List<string>();
         for (int row = 0; row < index.Length; row++)
         {
-            if (TypeOf(reports[encoded.Report[row]][encoded.Sentence[row]]) is not { } type) continue;
+            if (TypeOf(reports[encoded.Report[row]][encoded.Sentence[row]]) is not { } type)
+                continue;
             assigned.Add((int)index[row]);
             types.Add(type);
         }

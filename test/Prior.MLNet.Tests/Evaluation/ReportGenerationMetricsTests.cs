@@ -31,7 +31,9 @@ public sealed class ReportGenerationMetricsTests
     {
         Assert.AreEqual(6.0 / 7, ReportGenerationMetrics.RougeL(["the cat sat on the mat today"], ["the cat sat on a mat today"]), 1e-12);
         // LCS("a b c d", "a c e") = 2: P = 1/2, R = 2/3, F = 2.44 P R / (R + 1.44 P).
-        double p = 0.5, r = 2.0 / 3, expected = 2.44 * p * r / (r + 1.44 * p);
+        double p = 0.5,
+            r = 2.0 / 3,
+            expected = 2.44 * p * r / (r + 1.44 * p);
         Assert.AreEqual(expected, ReportGenerationMetrics.RougeL(["a b c d"], ["a c e"]), 1e-12);
         Assert.AreEqual((expected + 1) / 2, ReportGenerationMetrics.RougeL(["a b c d", "same"], ["a c e", "same"]), 1e-12);
         Assert.AreEqual(2, ReportGenerationMetrics.LongestCommonSubsequence(["a", "b", "c", "d"], ["a", "c", "e"]));
@@ -53,7 +55,8 @@ public sealed class ReportGenerationMetricsTests
     [TestMethod]
     public void LabelAgreementIsThePositiveClassF1OfEachLabelWithEnoughPositives()
     {
-        int n = Prior.MLNet.Data.ChexpertLabels.Count, edema = Prior.MLNet.Data.ChexpertLabels.IndexOf("Edema");
+        int n = Prior.MLNet.Data.ChexpertLabels.Count,
+            edema = Prior.MLNet.Data.ChexpertLabels.IndexOf("Edema");
         int fracture = Prior.MLNet.Data.ChexpertLabels.IndexOf("Fracture");
         float[] Row(float edemaValue, float fractureValue)
         {

@@ -13,10 +13,10 @@ public sealed class AtomicFileTests
         var path = Path.Combine(dir, "index.jsonl");
         File.WriteAllText(path, "old");
         Assert.ThrowsExactly<InvalidOperationException>(() => AtomicFile.WriteText(path, w =>
-        {
-            w.Write("half of the new content");
-            throw new InvalidOperationException("disk full");
-        }));
+            {
+                w.Write("half of the new content");
+                throw new InvalidOperationException("disk full");
+            }));
         Assert.AreEqual("old", File.ReadAllText(path));
         CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(dir));
     }

@@ -6,8 +6,8 @@ using Prior.MLNet.Modeling.Bert;
 using Prior.MLNet.Modeling.Losses;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Tests.Transforms;
-using Prior.MLNet.Training;
 using Prior.MLNet.Text;
+using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -26,11 +26,12 @@ public sealed class WeightImportTests
     private static ReportTokenizer Tokenizer => TrainingFixture.Instance.Tokenizer;
 
     /// <summary>The official checkpoint's layout at the tiny sizes: text pooler and decoder word embeddings included.</summary>
-    private static PriorModelOptions OfficialTiny => PriorModelOptions.Tiny with
-    {
-        Text = PriorModelOptions.Tiny.Text with { AddPooler = true },
-        SentenceDecoder = PriorModelOptions.Tiny.SentenceDecoder with { VocabSize = Tokenizer.VocabularySize },
-    };
+    private static PriorModelOptions OfficialTiny =>
+        PriorModelOptions.Tiny with
+        {
+            Text = PriorModelOptions.Tiny.Text with { AddPooler = true },
+            SentenceDecoder = PriorModelOptions.Tiny.SentenceDecoder with { VocabSize = Tokenizer.VocabularySize },
+        };
 
     /// <summary>A random tiny network's state dict as the original saves it (position_ids buffers included).</summary>
     private static (PriorModel Model, Dictionary<string, Tensor> State) OfficialStyle(int seed)
@@ -38,8 +39,13 @@ public sealed class WeightImportTests
         random.manual_seed(seed);
         var model = new PriorModel(OfficialTiny, Tokenizer.VocabularySize);
         var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-        state["text_encoder.encoder.embeddings.position_ids"] = arange(OfficialTiny.Text.MaxPositionEmbeddings, dtype: ScalarType.Int64).unsqueeze(0);
-        state["sentence_decoder.embeddings.position_ids"] = arange(OfficialTiny.SentenceDecoder.MaxPositionEmbeddings, dtype: ScalarType.Int64).unsqueeze(0);
+        state["text_encoder.encoder.embeddings.position_ids"] = arange(OfficialTiny.Text.MaxPositionEmbeddings, dtype: ScalarType.Int64)
+            .unsqueeze(0);
+        state["sentence_decoder.embeddings.position_ids"] = arange(
+                OfficialTiny.SentenceDecoder.MaxPositionEmbeddings,
+                dtype: ScalarType.Int64
+            )
+            .unsqueeze(0);
         return (model, state);
     }
 
@@ -61,7 +67,12 @@ public sealed class WeightImportTests
         if (variant == "module.")
             saved = saved.ToDictionary(kv => "module." + kv.Key, kv => kv.Value);
         if (variant == "projection.0")
-            saved = saved.ToDictionary(kv => kv.Key.Replace("global_image_projection.", "global_image_projection.0.").Replace("local_text_projection.", "local_text_projection.0."), kv => kv.Value);
+            saved = saved.ToDictionary(
+                kv =>
+                    kv.Key.Replace("global_image_projection.", "global_image_projection.0.")
+                        .Replace("local_text_projection.", "local_text_projection.0."),
+                kv => kv.Value
+            );
         if (variant == "lightning")
         {
             // A Lightning checkpoint: the LightningModule holds the network as `model`, weights sit under 'state_dict'.
@@ -79,8 +90,10 @@ public sealed class WeightImportTests
         {
             Assert.IsTrue(report.IsComplete, report.Describe());
             Assert.HasCount(state.Count - 2, report.Loaded);
-            CollectionAssert.AreEquivalent(new[] { "text_encoder.encoder.embeddings.position_ids", "sentence_decoder.embeddings.position_ids" },
-                report.Ignored.Select(i => i[..i.IndexOf(':')]).ToArray());
+            CollectionAssert.AreEquivalent(
+                new[] { "text_encoder.encoder.embeddings.position_ids", "sentence_decoder.embeddings.position_ids" },
+                report.Ignored.Select(i => i[..i.IndexOf(':')]).ToArray()
+            );
             if (variant.Length > 0)
                 Assert.IsNotEmpty(report.Conversions, "the shim applied is reported");
             // The original's behaviour is selected and recorded.
@@ -90,7 +103,14 @@ public sealed class WeightImportTests
             Assert.AreEqual(PrototypeMatching.OriginalIndexing, o.PrototypeMatching);
             Assert.AreEqual(PriorInferenceSettings.Original, network.Inference);
             Assert.IsTrue(network.UsePrototypes);
-            Assert.AreEqual(OfficialTiny.Text with { VocabSize = Tokenizer.VocabularySize }, o.Text, "text sizes read from the shapes (heads from the preset)");
+            Assert.AreEqual(
+                OfficialTiny.Text with
+                {
+                    VocabSize = Tokenizer.VocabularySize,
+                },
+                o.Text,
+                "text sizes read from the shapes (heads from the preset)"
+            );
             Assert.AreEqual(OfficialTiny.SentenceDecoder, o.SentenceDecoder);
             foreach (var (key, value) in network.Model.state_dict())
                 Assert.IsTrue(value.equal(state[key]).all().item<bool>(), key);
@@ -107,13 +127,20 @@ public sealed class WeightImportTests
         state.Remove("local_cross_attention.query1.weight");
         var path = Path.Combine(Folder(), "renamed.pt");
         StateDictFile.Write(path, state);
-        var error = Assert.ThrowsExactly<WeightImportException>(() => PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny));
+        var error = Assert.ThrowsExactly<WeightImportException>(() =>
+            PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny)
+        );
         StringAssert.Contains(error.Message, "local_cross_attention.query1.weight");
         StringAssert.Contains(error.Message, "local_cross_attention.q1.weight");
         CollectionAssert.AreEqual(new[] { "local_cross_attention.query1.weight" }, error.Report.Missing.ToArray());
         CollectionAssert.AreEqual(new[] { "local_cross_attention.q1.weight" }, error.Report.Unexpected.ToArray());
 
-        var (network, report) = PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny, allowPartial: true);
+        var (network, report) = PriorWeights.ImportNetwork(
+            path,
+            TrainingFixture.Instance.VocabularyPath,
+            PriorModelOptions.Tiny,
+            allowPartial: true
+        );
         network.Dispose();
         Assert.IsFalse(report.IsComplete);
         StringAssert.Contains(report.Describe(), "missing (keep their random initialisation):\n    local_cross_attention.query1.weight");
@@ -128,7 +155,9 @@ public sealed class WeightImportTests
         state["predictor.0.weight"] = zeros(7, 64);
         var path = Path.Combine(Folder(), "shape.pt");
         StateDictFile.Write(path, state);
-        var error = Assert.ThrowsExactly<WeightImportException>(() => PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny));
+        var error = Assert.ThrowsExactly<WeightImportException>(() =>
+            PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny)
+        );
         StringAssert.Contains(error.Message, "predictor.0.weight: file [7, 64] vs ours [32, 64]");
 
         var small = Path.Combine(Folder(), "vocab.txt");
@@ -146,8 +175,15 @@ public sealed class WeightImportTests
         var trained = TestNetwork.Instance;
         var path = Path.Combine(Folder(), file);
         var placeholders = PriorWeights.Export(trained, path);
-        CollectionAssert.AreEquivalent(new[] { "text_encoder.encoder.pooler.dense.weight", "text_encoder.encoder.pooler.dense.bias", "sentence_decoder.embeddings.word_embeddings.weight" },
-            placeholders.ToArray());
+        CollectionAssert.AreEquivalent(
+            new[]
+            {
+                "text_encoder.encoder.pooler.dense.weight",
+                "text_encoder.encoder.pooler.dense.bias",
+                "sentence_decoder.embeddings.word_embeddings.weight",
+            },
+            placeholders.ToArray()
+        );
         var (network, report) = PriorWeights.ImportNetwork(path);
         using (network)
         {
@@ -156,7 +192,10 @@ public sealed class WeightImportTests
             Assert.AreEqual(trained.Inference, network.Inference);
             Assert.AreEqual(trained.UsePrototypes, network.UsePrototypes);
             CollectionAssert.AreEqual(trained.Tokenizer.Vocabulary.ToArray(), network.Tokenizer.Vocabulary.ToArray());
-            var images = TrainingFixture.Instance.Studies.Take(4).Select(s => new ImagePreprocessor(64).Load(s.ImagePaths[0], null)).ToList();
+            var images = TrainingFixture
+                .Instance.Studies.Take(4)
+                .Select(s => new ImagePreprocessor(64).Load(s.ImagePaths[0], null))
+                .ToList();
             var reports = TrainingFixture.Instance.Studies.Take(4).Select(s => s.Sentences).ToList();
             var (a, _) = trained.EmbedImages(images, false);
             var (b, _) = network.EmbedImages(images, false);
@@ -185,9 +224,16 @@ public sealed class WeightImportTests
         // same sizes (no pooler, no decoder vocabulary) must export exactly those keys and shapes, plus position_ids.
         using var scope = NewDisposeScope();
         var official = Modeling.TrainingStepParityTests.FixtureOptions;
-        var lean = official with { Text = official.Text with { AddPooler = false }, SentenceDecoder = official.SentenceDecoder with { VocabSize = 0 } };
+        var lean = official with
+        {
+            Text = official.Text with { AddPooler = false },
+            SentenceDecoder = official.SentenceDecoder with { VocabSize = 0 },
+        };
         var vocabulary = Path.Combine(Folder(), "vocab.txt");
-        File.WriteAllLines(vocabulary, new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }.Concat(Enumerable.Range(0, 123).Select(i => $"w{i}")));
+        File.WriteAllLines(
+            vocabulary,
+            new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }.Concat(Enumerable.Range(0, 123).Select(i => $"w{i}"))
+        );
         var tokenizer = new ReportTokenizer(vocabulary, lean.MaxTokens);
         random.manual_seed(3);
         using var network = new PriorNetwork(new PriorModel(lean, tokenizer.VocabularySize), tokenizer, usePrototypes: true);
@@ -226,8 +272,10 @@ public sealed class WeightImportTests
             Assert.IsTrue(loaded[key].equal(resnet[key].to(loaded[key].dtype)).all().item<bool>(), key);
         CollectionAssert.AreEquivalent(new[] { "fc.weight", "fc.bias" }, report.Ignored.Select(i => i[..i.IndexOf(':')]).ToArray());
         StringAssert.Contains(string.Join("\n", report.Conversions), "summed over its RGB axis");
-        Assert.IsTrue(report.Missing.All(k => k.StartsWith("image_encoder.atten_pool.", StringComparison.Ordinal)) && report.Missing.Count > 0,
-            "the attention pool stays random and is listed");
+        Assert.IsTrue(
+            report.Missing.All(k => k.StartsWith("image_encoder.atten_pool.", StringComparison.Ordinal)) && report.Missing.Count > 0,
+            "the attention pool stays random and is listed"
+        );
         Assert.IsEmpty(report.Unexpected);
 
         // prior_resnet50.pt's layout: the image encoder alone, one channel, under image_encoder.encoder.
@@ -250,12 +298,22 @@ public sealed class WeightImportTests
     {
         using var scope = NewDisposeScope();
         var dir = Folder();
-        var config = new BertConfig(VocabSize: Tokenizer.VocabularySize, HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 2, IntermediateSize: 128, MaxPositionEmbeddings: 128);
-        File.WriteAllText(Path.Combine(dir, "config.json"), $$"""
+        var config = new BertConfig(
+            VocabSize: Tokenizer.VocabularySize,
+            HiddenSize: 64,
+            NumHiddenLayers: 2,
+            NumAttentionHeads: 2,
+            IntermediateSize: 128,
+            MaxPositionEmbeddings: 128
+        );
+        File.WriteAllText(
+            Path.Combine(dir, "config.json"),
+            $$"""
             {"architectures": ["BertForPreTraining"], "hidden_act": "gelu", "vocab_size": {{config.VocabSize}}, "hidden_size": 64,
              "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128, "max_position_embeddings": 128,
              "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1}
-            """);
+            """
+        );
         File.Copy(TrainingFixture.Instance.VocabularyPath, Path.Combine(dir, "vocab.txt"));
         if (withTokenizerConfig)
             File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"do_lower_case": true}""");
@@ -280,8 +338,17 @@ public sealed class WeightImportTests
         using var model = new PriorModel(PriorModelOptions.Tiny with { Text = folder.Config }, Tokenizer.VocabularySize);
         var report = PriorWeights.LoadTextEncoder(model, folder);
         Assert.IsTrue(report.IsComplete, report.Describe());
-        CollectionAssert.AreEquivalent(new[] { "cls.predictions.bias", "cls.seq_relationship.weight", "pooler.dense.weight", "pooler.dense.bias", "embeddings.position_ids" },
-            report.Ignored.Select(i => i[..i.IndexOf(':')]).Select(k => k.Replace("bert.", "")).ToArray());
+        CollectionAssert.AreEquivalent(
+            new[]
+            {
+                "cls.predictions.bias",
+                "cls.seq_relationship.weight",
+                "pooler.dense.weight",
+                "pooler.dense.bias",
+                "embeddings.position_ids",
+            },
+            report.Ignored.Select(i => i[..i.IndexOf(':')]).Select(k => k.Replace("bert.", "")).ToArray()
+        );
         foreach (var (key, value) in hf.state_dict().Where(kv => !kv.Key.StartsWith("pooler", StringComparison.Ordinal)))
             Assert.IsTrue(model.text_encoder.encoder.state_dict()[key].equal(value).all().item<bool>(), key);
     }
@@ -296,16 +363,27 @@ public sealed class WeightImportTests
         imagenet["conv1.weight"] = randn(16, 3, 7, 7);
         var path = Path.Combine(Folder(), "resnet.pth");
         StateDictFile.Write(path, imagenet);
-        var refused = Assert.ThrowsExactly<InvalidDataException>(() => PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny));
+        var refused = Assert.ThrowsExactly<InvalidDataException>(() =>
+            PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny)
+        );
         StringAssert.Contains(refused.Message, "--allow-partial");
-        var (network, report) = PriorWeights.ImportNetwork(path, TrainingFixture.Instance.VocabularyPath, PriorModelOptions.Tiny, allowPartial: true);
+        var (network, report) = PriorWeights.ImportNetwork(
+            path,
+            TrainingFixture.Instance.VocabularyPath,
+            PriorModelOptions.Tiny,
+            allowPartial: true
+        );
         using (network)
         {
             Assert.IsFalse(network.UsePrototypes, "an untrained bank is not used");
             CollectionAssert.Contains(report.Missing.ToList(), "text_encoder.encoder.embeddings.word_embeddings.weight");
             CollectionAssert.Contains(report.Missing.ToList(), "image_encoder.atten_pool.positional_embedding");
             CollectionAssert.Contains(report.Loaded.ToList(), "image_encoder.encoder.conv1.weight");
-            Assert.AreEqual(network.Model.state_dict().Count, report.Loaded.Count + report.Missing.Count, "every key of ours is loaded or listed as random");
+            Assert.AreEqual(
+                network.Model.state_dict().Count,
+                report.Loaded.Count + report.Missing.Count,
+                "every key of ours is loaded or listed as random"
+            );
         }
     }
 
@@ -323,12 +401,19 @@ public sealed class WeightImportTests
         var bertDir = Path.Combine(dir, "bert");
         Directory.CreateDirectory(bertDir);
         var config = PriorModelOptions.Tiny.Text with { VocabSize = Tokenizer.VocabularySize, NumHiddenLayers = 1 };
-        File.WriteAllText(Path.Combine(bertDir, "config.json"), $$"""
-            {"vocab_size": {{config.VocabSize}}, "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 128, "max_position_embeddings": 128}
-            """);
+        File.WriteAllText(
+            Path.Combine(bertDir, "config.json"),
+            $$"""
+            {"vocab_size": {{config.VocabSize}}, "hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2,
+             "intermediate_size": 128, "max_position_embeddings": 128}
+            """
+        );
         File.Copy(TrainingFixture.Instance.VocabularyPath, Path.Combine(bertDir, "vocab.txt"));
         var bert = new BertModel(config);
-        StateDictFile.Write(Path.Combine(bertDir, "model.safetensors"), bert.state_dict().ToDictionary(kv => "bert." + kv.Key, kv => kv.Value.detach().clone()));
+        StateDictFile.Write(
+            Path.Combine(bertDir, "model.safetensors"),
+            bert.state_dict().ToDictionary(kv => "bert." + kv.Key, kv => kv.Value.detach().clone())
+        );
 
         var options = TrainingFixture.Options([1, 0, 0], peak: [0, 0, 0], initImage: imagePath, initText: bertDir);
         var result = new PriorTrainer(options).Train(TrainingFixture.Instance.Studies.Take(32).ToList(), Tokenizer);
@@ -344,7 +429,13 @@ public sealed class WeightImportTests
     public void ACasedVocabularyWithoutTokenizerConfigIsCased()
     {
         var dir = Folder();
-        File.WriteAllText(Path.Combine(dir, "config.json"), """{"vocab_size": 7, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16, "max_position_embeddings": 16}""");
+        File.WriteAllText(
+            Path.Combine(dir, "config.json"),
+            """
+            {"vocab_size": 7, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+             "intermediate_size": 16, "max_position_embeddings": 16}
+            """
+        );
         File.WriteAllLines(Path.Combine(dir, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Lung", "lung"]);
         File.WriteAllBytes(Path.Combine(dir, "pytorch_model.bin"), [1]);
         var folder = new HuggingFaceBertFolder(dir);
@@ -362,10 +453,16 @@ public sealed class WeightImportTests
         var dir = Folder();
         var text = Path.Combine(dir, "notes.pt");
         File.WriteAllText(text, "not weights");
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => StateDictFile.Read(text)).Message, $"{text}: neither a PyTorch state dict");
+        StringAssert.Contains(
+            Assert.ThrowsExactly<InvalidDataException>(() => StateDictFile.Read(text)).Message,
+            $"{text}: neither a PyTorch state dict"
+        );
         var legacy = Path.Combine(dir, "legacy.pt");
         File.WriteAllBytes(legacy, [0x80, 0x02, 0x8a, 0x0a]);
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => StateDictFile.Read(legacy)).Message, "legacy (pre-1.6, non-zip) format");
+        StringAssert.Contains(
+            Assert.ThrowsExactly<InvalidDataException>(() => StateDictFile.Read(legacy)).Message,
+            "legacy (pre-1.6, non-zip) format"
+        );
         Assert.ThrowsExactly<FileNotFoundException>(() => StateDictFile.Read(Path.Combine(dir, "absent.pt")));
     }
 }

@@ -16,7 +16,7 @@ public sealed class AlignedConv2dTests
     private static readonly (int In, int Out)[] OddChannels = [(8, 1), (16, 6), (20, 16), (32, 4), (8, 8), (48, 24)];
 
     [TestMethod]
-    [DoNotParallelize]   // both draw from torch's process-wide generator
+    [DoNotParallelize] // both draw from torch's process-wide generator
     public void ItStartsAsTheStockConvolutionUnderTheSameKeys()
     {
         foreach (var (inChannels, outChannels) in OddChannels)
@@ -27,7 +27,11 @@ public sealed class AlignedConv2dTests
             manual_seed(11);
             using var aligned = new AlignedConv2d(inChannels, outChannels, 3, stride: 2, padding: 1);
             CollectionAssert.AreEqual(new[] { "weight", "bias" }, aligned.state_dict().Keys.ToArray());
-            Assert.AreEqual(0.0, (stock.weight! - aligned.weight).abs().max().item<float>() + (stock.bias! - aligned.bias!).abs().max().item<float>(), $"{inChannels}→{outChannels}");
+            Assert.AreEqual(
+                0.0,
+                (stock.weight! - aligned.weight).abs().max().item<float>() + (stock.bias! - aligned.bias!).abs().max().item<float>(),
+                $"{inChannels}→{outChannels}"
+            );
         }
         using var noBias = new AlignedConv2d(4, 1, 3, bias: false);
         CollectionAssert.AreEqual(new[] { "weight" }, noBias.state_dict().Keys.ToArray());
@@ -54,10 +58,26 @@ public sealed class AlignedConv2dTests
             var reference = nn.functional.conv2d(x64, w64, b64, strides: [stride, stride], padding: [1, 1]);
             reference.backward([upstream.to(ScalarType.Float64)]);
             CollectionAssert.AreEqual(reference.shape, output.shape);
-            Assert.IsLessThan(1e-5, (output.to(ScalarType.Float64) - reference).abs().max().item<double>(), $"stride {stride}, {inChannels}→{outChannels}: output");
-            Assert.IsLessThan(1e-5, (input.grad!.to(ScalarType.Float64) - x64.grad!).abs().max().item<double>(), $"stride {stride}, {inChannels}→{outChannels}: input gradient");
-            Assert.IsLessThan(1e-4, (aligned.weight.grad!.to(ScalarType.Float64) - w64.grad!).abs().max().item<double>(), $"stride {stride}, {inChannels}→{outChannels}: weight gradient");
-            Assert.IsLessThan(1e-4, (aligned.bias!.grad!.to(ScalarType.Float64) - b64.grad!).abs().max().item<double>(), $"stride {stride}, {inChannels}→{outChannels}: bias gradient");
+            Assert.IsLessThan(
+                1e-5,
+                (output.to(ScalarType.Float64) - reference).abs().max().item<double>(),
+                $"stride {stride}, {inChannels}→{outChannels}: output"
+            );
+            Assert.IsLessThan(
+                1e-5,
+                (input.grad!.to(ScalarType.Float64) - x64.grad!).abs().max().item<double>(),
+                $"stride {stride}, {inChannels}→{outChannels}: input gradient"
+            );
+            Assert.IsLessThan(
+                1e-4,
+                (aligned.weight.grad!.to(ScalarType.Float64) - w64.grad!).abs().max().item<double>(),
+                $"stride {stride}, {inChannels}→{outChannels}: weight gradient"
+            );
+            Assert.IsLessThan(
+                1e-4,
+                (aligned.bias!.grad!.to(ScalarType.Float64) - b64.grad!).abs().max().item<double>(),
+                $"stride {stride}, {inChannels}→{outChannels}: bias gradient"
+            );
         }
     }
 
@@ -70,16 +90,24 @@ public sealed class AlignedConv2dTests
         {
             manual_seed(5);
             using var aligned = new AlignedConv2d(inChannels, outChannels, 3, padding: 1);
-            int alignedBad = 0, stockBad = 0;
+            int alignedBad = 0,
+                stockBad = 0;
             for (int i = 0; i < repetitions; i++)
             {
                 alignedBad += NonFinite(aligned.weight, aligned.bias, x => aligned.call(x), inChannels) ? 1 : 0;
-                stockBad += NonFinite(aligned.weight, aligned.bias, x => nn.functional.conv2d(x, aligned.weight, aligned.bias, padding: [1, 1]), inChannels) ? 1 : 0;
+                stockBad += NonFinite(
+                    aligned.weight,
+                    aligned.bias,
+                    x => nn.functional.conv2d(x, aligned.weight, aligned.bias, padding: [1, 1]),
+                    inChannels
+                )
+                    ? 1
+                    : 0;
             }
             report.Add($"{inChannels}→{outChannels}: aligned {alignedBad}, stock {stockBad} of {repetitions}");
             Assert.AreEqual(0, alignedBad, string.Join("; ", report));
         }
-        Console.WriteLine(string.Join("; ", report));   // the stock counts show whether this libtorch still has the hazard
+        Console.WriteLine(string.Join("; ", report)); // the stock counts show whether this libtorch still has the hazard
     }
 
     [TestMethod]
@@ -143,7 +171,9 @@ public sealed class AlignedConv2dTests
     {
         foreach (int width in new[] { 8, 24, 48, 80 })
         {
-            var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => (PriorModelOptions.Tiny with { ResNetWidth = width }).Validate());
+            var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+                (PriorModelOptions.Tiny with { ResNetWidth = width }).Validate()
+            );
             StringAssert.Contains(error.Message, "ResNetWidth must be 16 or a positive multiple of 32");
         }
         foreach (int width in new[] { 16, 32, 64, 96 })
@@ -161,7 +191,8 @@ public sealed class AlignedConv2dTests
     }
 
     /// <summary>‖a − b‖ / ‖b‖, with <paramref name="b"/> the float64 reference.</summary>
-    private static double RelativeError(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b).norm().item<double>() / (b.norm().item<double>() + 1e-30);
+    private static double RelativeError(Tensor a, Tensor b) =>
+        (a.to(ScalarType.Float64) - b).norm().item<double>() / (b.norm().item<double>() + 1e-30);
 
     /// <summary>One forward and backward after freeing NaN-filled memory: is the output or the input gradient not finite?</summary>
     private static bool NonFinite(Tensor weight, Tensor? bias, Func<Tensor, Tensor> convolution, int inChannels)

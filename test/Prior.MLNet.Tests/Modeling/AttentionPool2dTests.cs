@@ -43,14 +43,17 @@ public sealed class AttentionPool2dTests
             parameters["out_proj.weight"].copy_(eye(16, dtype: ScalarType.Float64));
             parameters["out_proj.bias"].zero_();
         }
-        var seq = x.to_type(ScalarType.Float64).flatten(2).permute(2, 0, 1);          // [HW, N, C]
+        var seq = x.to_type(ScalarType.Float64).flatten(2).permute(2, 0, 1); // [HW, N, C]
         seq = cat([seq.mean([0], keepdim: true), seq]) + pool.positional_embedding.to_type(ScalarType.Float64).unsqueeze(1);
         var (attended, _) = mha.call(seq.narrow(0, 0, 1), seq, seq, null, false, null);
-        var reference = nn.functional.linear(attended.squeeze(0), pool.c_proj.weight!.to_type(ScalarType.Float64), pool.c_proj.bias!.to_type(ScalarType.Float64));
+        var reference = nn.functional.linear(
+            attended.squeeze(0),
+            pool.c_proj.weight!.to_type(ScalarType.Float64),
+            pool.c_proj.bias!.to_type(ScalarType.Float64)
+        );
         ParityFixture.AssertClose(reference, ours, "attention pooling vs float64 MultiheadAttention");
     }
 
     [TestMethod]
-    public void RejectsHeadsThatDoNotDivideTheWidth() =>
-        Assert.ThrowsExactly<ArgumentException>(() => new AttentionPool2d(7, 30, 8));
+    public void RejectsHeadsThatDoNotDivideTheWidth() => Assert.ThrowsExactly<ArgumentException>(() => new AttentionPool2d(7, 30, 8));
 }

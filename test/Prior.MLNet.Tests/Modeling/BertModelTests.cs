@@ -8,8 +8,14 @@ namespace Prior.MLNet.Tests.Modeling;
 [TestCategory(TestCategories.Unit)]
 public sealed class BertModelTests
 {
-    private static readonly BertConfig Small = new(VocabSize: 50, HiddenSize: 32, NumHiddenLayers: 2, NumAttentionHeads: 4,
-        IntermediateSize: 64, MaxPositionEmbeddings: 40);
+    private static readonly BertConfig Small = new(
+        VocabSize: 50,
+        HiddenSize: 32,
+        NumHiddenLayers: 2,
+        NumAttentionHeads: 4,
+        IntermediateSize: 64,
+        MaxPositionEmbeddings: 40
+    );
 
     [TestMethod]
     public void EncoderMatchesTheHuggingFaceReferenceWithPadding()
@@ -35,7 +41,11 @@ public sealed class BertModelTests
         using var noGrad = no_grad();
         var queries = fixture["prototype_queries"].expand(2, -1, -1);
         ParityFixture.AssertClose(fixture["output"], decoder.Decode(queries, fixture["image_patches"]), "no causal mask (our fix)");
-        ParityFixture.AssertClose(fixture["output_causal"], decoder.Decode(queries, fixture["image_patches"], causal: true), "causal (original)");
+        ParityFixture.AssertClose(
+            fixture["output_causal"],
+            decoder.Decode(queries, fixture["image_patches"], causal: true),
+            "causal (original)"
+        );
     }
 
     [TestMethod]
@@ -45,8 +55,17 @@ public sealed class BertModelTests
         using var bert = new BertModel(Small);
         bert.eval();
         var keys = bert.state_dict().Keys.ToHashSet();
-        foreach (var key in new[] { "embeddings.word_embeddings.weight", "embeddings.LayerNorm.weight", "encoder.layer.1.attention.self.query.weight",
-                     "encoder.layer.0.attention.output.LayerNorm.bias", "encoder.layer.0.intermediate.dense.weight", "encoder.layer.1.output.dense.bias" })
+        foreach (
+            var key in new[]
+            {
+                "embeddings.word_embeddings.weight",
+                "embeddings.LayerNorm.weight",
+                "encoder.layer.1.attention.self.query.weight",
+                "encoder.layer.0.attention.output.LayerNorm.bias",
+                "encoder.layer.0.intermediate.dense.weight",
+                "encoder.layer.1.output.dense.bias",
+            }
+        )
             Assert.Contains(key, keys);
         Assert.HasCount(5 + 16 * 2, keys); // embeddings: 3 tables + LayerNorm (2); per layer 16 tensors
 

@@ -17,11 +17,12 @@ public sealed class CenteredCosineBankTests
     private static double[,] ToArray(Tensor t)
     {
         var values = t.detach().to_type(ScalarType.Float64).data<double>().ToArray();
-        int rows = (int)t.shape[0], cols = (int)t.shape[1];
+        int rows = (int)t.shape[0],
+            cols = (int)t.shape[1];
         var result = new double[rows, cols];
         for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++)
-                result[i, j] = values[i * cols + j];
+        for (int j = 0; j < cols; j++)
+            result[i, j] = values[i * cols + j];
         return result;
     }
 
@@ -53,10 +54,13 @@ public sealed class CenteredCosineBankTests
                     }
                     else
                     {
-                        double dot = 0, nx = 0, ne = 0;
+                        double dot = 0,
+                            nx = 0,
+                            ne = 0;
                         for (int j = 0; j < 8; j++)
                         {
-                            double a = xs[i, j] - mu[j], b = es[k, j] - mu[j];
+                            double a = xs[i, j] - mu[j],
+                                b = es[k, j] - mu[j];
                             dot += a * b;
                             nx += a * a;
                             ne += b * b;
@@ -89,10 +93,14 @@ public sealed class CenteredCosineBankTests
         var before = bank.center.data<float>().ToArray();
         bank.train();
         bank.call(randn(2, 4, 3) * 50, ones(2, 4, ScalarType.Bool));
-        CollectionAssert.AreEqual(before, bank.center.data<float>().ToArray(), "fixed once set: a running centre follows drifting sentences and the bank collapsed");
+        CollectionAssert.AreEqual(
+            before,
+            bank.center.data<float>().ToArray(),
+            "fixed once set: a running centre follows drifting sentences and the bank collapsed"
+        );
         Assert.Throws<ArgumentException>(() => bank.SetCenter(zeros(0, 3)));
         using var dot = new SentencePrototypeBank(3, 2);
-        dot.SetCenter(ones(2, 3));   // nothing to set
+        dot.SetCenter(ones(2, 3)); // nothing to set
         Assert.IsNull(dot.center);
     }
 
@@ -112,7 +120,8 @@ public sealed class CenteredCosineBankTests
     // step (0.6) toward one of 8 directions, plus jitter. Returns the vectors and each one's true direction.
     private static (Tensor Sentences, int[] Truth) Anisotropic(int perCluster, Generator g)
     {
-        const int d = 64, k = 8;
+        const int d = 64,
+            k = 8;
         var shared = nn.functional.normalize(randn([d], generator: g), dim: 0) * 6.6;
         var directions = nn.functional.normalize(randn([k, d], generator: g), dim: 1) * 0.6;
         var truth = Enumerable.Range(0, k * perCluster).Select(i => i / perCluster).ToArray();
@@ -138,14 +147,19 @@ public sealed class CenteredCosineBankTests
             // Both starts group the sentences by direction (purity: the share of sentences whose prototype's majority
             // direction is theirs; k-means can land in a local optimum that merges two groups, here the centred one
             // does at 0.875), so what differs is how training samples among the prototypes.
-            double purity = noiseFree.Zip(truth).GroupBy(p => p.First).Sum(group => group.GroupBy(p => p.Second).Max(t => t.Count())) / (double)truth.Length;
+            double purity =
+                noiseFree.Zip(truth).GroupBy(p => p.First).Sum(group => group.GroupBy(p => p.Second).Max(t => t.Count()))
+                / (double)truth.Length;
             Console.WriteLine($"{kind}: purity of the noise-free choice {purity:0.000}");
             Assert.IsGreaterThanOrEqualTo(0.85, purity, $"{kind}: purity of the k-means start's choice");
             bank.train();
             var sampled = bank.call(sentences).Index.data<long>().ToArray();
             agreement[kind] = noiseFree.Zip(sampled).Count(p => p.First == p.Second) / (double)noiseFree.Length;
         }
-        Console.WriteLine($"sampled = noise-free choice: dot product {agreement[PrototypeLogits.DotProduct]:0.000}, centred cosine {agreement[PrototypeLogits.CenteredCosine]:0.000}");
+        Console.WriteLine(
+            $"sampled = noise-free choice: dot product {agreement[PrototypeLogits.DotProduct]:0.000}, centred cosine "
+                + $"{agreement[PrototypeLogits.CenteredCosine]:0.000}"
+        );
         // Chance is 1/8. The dot product's logits differ by about |step|^2 = 0.36 against Gumbel noise of sd 1.28
         // (measured 0.18); the centred cosine's by several units (0.92: the misses are the sentences of the group
         // k-means split in two, which sit between two prototypes).
@@ -171,7 +185,14 @@ public sealed class CenteredCosineBankTests
     {
         var tokenizer = TrainingFixture.Instance.Tokenizer;
         manual_seed(4);
-        using var model = new PriorModel(PriorModelOptions.Tiny with { PrototypeLogits = PrototypeLogits.CenteredCosine, PrototypeLogitScale = 6 }, tokenizer.VocabularySize);
+        using var model = new PriorModel(
+            PriorModelOptions.Tiny with
+            {
+                PrototypeLogits = PrototypeLogits.CenteredCosine,
+                PrototypeLogitScale = 6,
+            },
+            tokenizer.VocabularySize
+        );
         using (no_grad())
             model.sentence_bank.center!.copy_(randn_like(model.sentence_bank.center) + 2);
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "centered.prior");

@@ -25,10 +25,23 @@ public sealed class ImagePathTests
         using var noGrad = no_grad();
         var layer4 = f["layer4"];
         ParityFixture.AssertClose(f["global_embed"], global.call(pool.call(layer4)), "global");
-        ParityFixture.AssertClose(f["local_embed_original_flat_view"], local.call(LocalFeatures.ToTokens(layer4, LocalFeatureLayout.OriginalFlatView)), "flat view");
-        ParityFixture.AssertClose(f["local_embed_spatial"], local.call(LocalFeatures.ToTokens(layer4, LocalFeatureLayout.Spatial)), "spatial");
+        ParityFixture.AssertClose(
+            f["local_embed_original_flat_view"],
+            local.call(LocalFeatures.ToTokens(layer4, LocalFeatureLayout.OriginalFlatView)),
+            "flat view"
+        );
+        ParityFixture.AssertClose(
+            f["local_embed_spatial"],
+            local.call(LocalFeatures.ToTokens(layer4, LocalFeatureLayout.Spatial)),
+            "spatial"
+        );
         foreach (var layout in new[] { LocalFeatureLayout.Spatial, LocalFeatureLayout.OriginalFlatView })
-            ParityFixture.AssertClose(layer4, LocalFeatures.ToMap(LocalFeatures.ToTokens(layer4, layout), layout, 4, 4), $"{layout} round trip", 1e-12);
+            ParityFixture.AssertClose(
+                layer4,
+                LocalFeatures.ToMap(LocalFeatures.ToTokens(layer4, layout), layout, 4, 4),
+                $"{layout} round trip",
+                1e-12
+            );
     }
 
     [TestMethod]
@@ -60,9 +73,16 @@ public sealed class ImagePathTests
         using var noGrad = no_grad();
         var output = attention.Attend(f["image_patches"], sentences, mask);
         ParityFixture.AssertClose(f["context_image"], output.ContextImage, "context_image");
-        ParityFixture.AssertClose(f["local_image_loss"].reshape(), SimSiamLoss.Compute(f["image_patches"], output.ContextImage, predictor), "local image loss");
-        ParityFixture.AssertClose(f["local_text_loss"].reshape(),
-            SentenceContrastiveLoss.Compute(sentences, output.ContextSentence, mask, f["local_logit_scale"]), "local text loss");
+        ParityFixture.AssertClose(
+            f["local_image_loss"].reshape(),
+            SimSiamLoss.Compute(f["image_patches"], output.ContextImage, predictor),
+            "local image loss"
+        );
+        ParityFixture.AssertClose(
+            f["local_text_loss"].reshape(),
+            SentenceContrastiveLoss.Compute(sentences, output.ContextSentence, mask, f["local_logit_scale"]),
+            "local text loss"
+        );
     }
 
     [TestMethod]
@@ -89,7 +109,14 @@ public sealed class ImagePathTests
         using var attention = new LocalCrossAttention(32);
         attention.load_state_dict(ParityFixture.Parameters(f, "local_cross_attention."), strict: true);
         using var noGrad = no_grad();
-        var scores = ZeroShotScoring.Score(f["image_local"], f["image_global"], f["prompt_global"], f["prompt_local"], f["logit_scale"], attention);
+        var scores = ZeroShotScoring.Score(
+            f["image_local"],
+            f["image_global"],
+            f["prompt_global"],
+            f["prompt_local"],
+            f["logit_scale"],
+            attention
+        );
         ParityFixture.AssertClose(f["scores"], scores, "scores");
         CollectionAssert.AreEqual(f["predicted"].data<long>().ToArray(), scores.argmax(-1).data<long>().ToArray());
     }

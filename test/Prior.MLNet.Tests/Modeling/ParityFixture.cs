@@ -14,14 +14,17 @@ internal static class ParityFixture
 
     /// <summary>The parameters under <paramref name="prefix"/>, with the prefix removed.</summary>
     public static Dictionary<string, Tensor> Parameters(Dictionary<string, Tensor> fixture, string prefix) =>
-        fixture.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+        fixture
+            .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
     /// <summary>Asserts ‖ours − theirs‖ / ‖theirs‖ &lt; 1e-5 and equal shapes.</summary>
     public static void AssertClose(Tensor theirs, Tensor ours, string what, double tolerance = 1e-5)
     {
         CollectionAssert.AreEqual(theirs.shape, ours.shape, $"{what}: shape");
-        double relative = (ours.to_type(ScalarType.Float64) - theirs.to_type(ScalarType.Float64)).norm().item<double>()
-                          / Math.Max(theirs.to_type(ScalarType.Float64).norm().item<double>(), 1e-30);
+        double relative =
+            (ours.to_type(ScalarType.Float64) - theirs.to_type(ScalarType.Float64)).norm().item<double>()
+            / Math.Max(theirs.to_type(ScalarType.Float64).norm().item<double>(), 1e-30);
         Assert.IsLessThan(tolerance, relative, $"{what}: relative error {relative:E2}");
     }
 }

@@ -6,7 +6,8 @@ namespace Prior.MLNet.Tests.Modeling;
 internal static class ParityManifest
 {
     private static readonly Lazy<JsonDocument> Document = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.TestData, "parity", "manifest.json"))));
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.TestData, "parity", "manifest.json")))
+    );
 
     /// <summary>The manifest's entry for one fixture.</summary>
     public static JsonElement Entry(string fixture) => Document.Value.RootElement.GetProperty("fixtures").GetProperty(fixture);

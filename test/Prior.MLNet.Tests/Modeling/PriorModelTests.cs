@@ -55,16 +55,22 @@ public sealed class PriorModelTests
         using var scope = NewDisposeScope();
         random.manual_seed(4);
         using var model = new PriorModel(PriorModelOptions.Tiny with { KeepRawGlobalAlignment = true }, vocabularySize: 200);
-        model.eval();   // no dropout, no Gumbel noise: the forward pass and the inference path see the same numbers
+        model.eval(); // no dropout, no Gumbel noise: the forward pass and the inference path see the same numbers
         using var noGrad = no_grad();
         var batch = RandomBatch(model.Options, 4, 200);
-        Assert.IsFalse(model.call(batch, PriorStage.Alignment).Terms.ContainsKey("globalRaw"), "stage 1's global term already is the raw one");
+        Assert.IsFalse(
+            model.call(batch, PriorStage.Alignment).Terms.ContainsKey("globalRaw"),
+            "stage 1's global term already is the raw one"
+        );
         var losses = model.call(batch, PriorStage.Prototypes);
         Assert.AreEqual(10, PriorLosses.Weight(PriorStage.Reconstruction, "globalRaw"));
 
         // Float64 reference from the inference path: symmetric InfoNCE of the normalised image and bank-free report embeddings.
         var image = nn.functional.normalize(model.EncodeImage(batch.Images).Global.to(ScalarType.Float64), dim: 1);
-        var report = nn.functional.normalize(model.EmbedReports(batch.InputIds, batch.AttentionMask, batch.SentenceIndex, usePrototypes: false).to(ScalarType.Float64), dim: 1);
+        var report = nn.functional.normalize(
+            model.EmbedReports(batch.InputIds, batch.AttentionMask, batch.SentenceIndex, usePrototypes: false).to(ScalarType.Float64),
+            dim: 1
+        );
         double scale = Math.Exp(model.logit_scale.item<float>());
         var logits = (image.matmul(report.t()) * scale).data<double>().ToArray();
         int n = 4;
@@ -80,7 +86,11 @@ public sealed class PriorModelTests
         }
         double expected = 0.5 * (CrossEntropy((i, j) => logits[i * n + j]) + CrossEntropy((i, j) => logits[j * n + i]));
         Assert.AreEqual(expected, losses.Terms["globalRaw"].item<float>(), 1e-4 * Math.Max(1, expected));
-        Assert.AreNotEqual(losses.Terms["global"].item<float>(), losses.Terms["globalRaw"].item<float>(), "the original's term aligns the prototype path");
+        Assert.AreNotEqual(
+            losses.Terms["global"].item<float>(),
+            losses.Terms["globalRaw"].item<float>(),
+            "the original's term aligns the prototype path"
+        );
     }
 
     [TestMethod]
@@ -89,20 +99,33 @@ public sealed class PriorModelTests
         using var scope = NewDisposeScope();
         random.manual_seed(5);
         using var raw = new PriorModel(PriorModelOptions.Tiny with { KeepRawLocalAlignment = true }, vocabularySize: 200);
-        raw.eval();   // no dropout, no Gumbel noise: both stages see the same sentence vectors
+        raw.eval(); // no dropout, no Gumbel noise: both stages see the same sentence vectors
         using var noGrad = no_grad();
         var batch = RandomBatch(raw.Options, 4, 200);
         var stage1 = raw.call(batch, PriorStage.Alignment);
         var stage2 = raw.call(batch, PriorStage.Prototypes);
         foreach (var term in new[] { "localImage", "localText" })
-            Assert.AreEqual(stage1.Terms[term].item<float>(), stage2.Terms[term].item<float>(), 1e-6, $"{term}: stage 1 aligns the raw sentence vectors");
-        Assert.AreNotEqual(stage1.Terms["global"].item<float>(), stage2.Terms["global"].item<float>(), "the global term still goes through the bank");
+            Assert.AreEqual(
+                stage1.Terms[term].item<float>(),
+                stage2.Terms[term].item<float>(),
+                1e-6,
+                $"{term}: stage 1 aligns the raw sentence vectors"
+            );
+        Assert.AreNotEqual(
+            stage1.Terms["global"].item<float>(),
+            stage2.Terms["global"].item<float>(),
+            "the global term still goes through the bank"
+        );
 
         // Without the option (same weights) stage 2's local alignment sees the bank's prototypes instead.
         using var original = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
         original.load_state_dict(raw.state_dict());
         original.eval();
-        Assert.AreNotEqual(stage1.Terms["localText"].item<float>(), original.call(batch, PriorStage.Prototypes).Terms["localText"].item<float>(), 1e-4);
+        Assert.AreNotEqual(
+            stage1.Terms["localText"].item<float>(),
+            original.call(batch, PriorStage.Prototypes).Terms["localText"].item<float>(),
+            1e-4
+        );
     }
 
     [TestMethod]
@@ -118,8 +141,14 @@ public sealed class PriorModelTests
             model.train();
             var batch = RandomBatch(model.Options, 4, 200);
             model.call(batch, stage).Total.backward();
-            Assert.IsTrue(model.image_encoder.encoder.conv1.weight!.grad is { } image && image.abs().sum().item<float>() > 0, "the image tower still learns from the bank's terms");
-            Assert.IsTrue(model.sentence_bank.embed.weight!.grad is { } bank && bank.abs().sum().item<float>() > 0, "the bank still learns");
+            Assert.IsTrue(
+                model.image_encoder.encoder.conv1.weight!.grad is { } image && image.abs().sum().item<float>() > 0,
+                "the image tower still learns from the bank's terms"
+            );
+            Assert.IsTrue(
+                model.sentence_bank.embed.weight!.grad is { } bank && bank.abs().sum().item<float>() > 0,
+                "the bank still learns"
+            );
             var text = model.text_encoder.encoder.embeddings.word_embeddings!.weight!.grad;
             return text is null ? 0 : text.abs().sum().item<float>();
         }
@@ -138,19 +167,28 @@ public sealed class PriorModelTests
         var batch = RandomBatch(full.Options, 4, 200);
         (float Loss, Tensor Image, Tensor Bank) GlobalTerm(PriorModel model)
         {
-            model.eval();   // no dropout, no Gumbel noise: both models compute the same numbers
+            model.eval(); // no dropout, no Gumbel noise: both models compute the same numbers
             model.zero_grad();
             var loss = model.call(batch, PriorStage.Prototypes).Terms["global"];
             loss.backward();
-            return (loss.item<float>(), model.image_encoder.encoder.conv1.weight!.grad!.clone(), model.sentence_bank.embed.weight!.grad!.clone());
+            return (
+                loss.item<float>(),
+                model.image_encoder.encoder.conv1.weight!.grad!.clone(),
+                model.sentence_bank.embed.weight!.grad!.clone()
+            );
         }
         var a = GlobalTerm(full);
         var b = GlobalTerm(scaled);
         Assert.AreEqual(a.Loss, b.Loss, "the loss itself is unchanged");
         Assert.IsTrue(a.Image.abs().sum().item<float>() > 0);
-        Assert.IsTrue((b.Image - a.Image * 0.25).abs().max().item<float>() <= 1e-5f * a.Image.abs().max().item<float>(), "the image tower gets a quarter of the gradient");
+        Assert.IsTrue(
+            (b.Image - a.Image * 0.25).abs().max().item<float>() <= 1e-5f * a.Image.abs().max().item<float>(),
+            "the image tower gets a quarter of the gradient"
+        );
         Assert.IsTrue((b.Bank - a.Bank).abs().max().item<float>() <= 1e-6f * a.Bank.abs().max().item<float>(), "the bank gets all of it");
-        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => (PriorModelOptions.Tiny with { PrototypePathImageGradient = 1.5 }).Validate());
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            (PriorModelOptions.Tiny with { PrototypePathImageGradient = 1.5 }).Validate()
+        );
     }
 
     [TestMethod]
@@ -161,7 +199,7 @@ public sealed class PriorModelTests
         using var scope = NewDisposeScope();
         random.manual_seed(8);
         using var model = new PriorModel(PriorModelOptions.Tiny with { DecoupledPrototypeStages = true }, vocabularySize: 200);
-        model.eval();   // no dropout, no Gumbel noise: both stages see the same features
+        model.eval(); // no dropout, no Gumbel noise: both stages see the same features
         var batch = RandomBatch(model.Options, 4, 200);
         // Every parameter's gradient of the total loss of stage s on the batch, by name (those the loss reaches).
         Dictionary<string, Tensor> Gradients(PriorModel m, PriorStage s)
@@ -175,22 +213,39 @@ public sealed class PriorModelTests
         var expected = Gradients(model, PriorStage.Alignment);
         var decoupled = Gradients(model, stage);
 
-        Assert.IsTrue(expected.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal)) && expected.Keys.Any(k => k.StartsWith("text_encoder.", StringComparison.Ordinal)));
+        Assert.IsTrue(
+            expected.Keys.Any(k => k.StartsWith("image_encoder.", StringComparison.Ordinal))
+                && expected.Keys.Any(k => k.StartsWith("text_encoder.", StringComparison.Ordinal))
+        );
         foreach (var (name, grad) in expected)
         {
             double scale = Math.Max(1e-6, grad.abs().max().item<float>());
             Assert.IsLessThanOrEqualTo(1e-4, (decoupled[name] - grad).abs().max().item<float>() / scale, $"{name}: not stage 1's gradient");
         }
-        var own = stage == PriorStage.Prototypes ? new[] { "sentence_bank." } : new[] { "sentence_bank.", "image_decoder.", "sentence_decoder.", "prototype_queries" };
+        var own =
+            stage == PriorStage.Prototypes
+                ? new[] { "sentence_bank." }
+                : new[] { "sentence_bank.", "image_decoder.", "sentence_decoder.", "prototype_queries" };
         foreach (var prefix in own)
-            Assert.IsTrue(decoupled.Any(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !expected.ContainsKey(kv.Key) && kv.Value.abs().sum().item<float>() > 0), $"{prefix} does not learn");
+            Assert.IsTrue(
+                decoupled.Any(kv =>
+                    kv.Key.StartsWith(prefix, StringComparison.Ordinal)
+                    && !expected.ContainsKey(kv.Key)
+                    && kv.Value.abs().sum().item<float>() > 0
+                ),
+                $"{prefix} does not learn"
+            );
 
         // The original's stages reshape stage 1's modules: the same check fails without the option.
         using var coupled = new PriorModel(PriorModelOptions.Tiny, vocabularySize: 200);
         coupled.load_state_dict(model.state_dict());
         coupled.eval();
         var original = Gradients(coupled, stage);
-        Assert.IsTrue(expected.Any(kv => (original[kv.Key] - kv.Value).abs().max().item<float>() > 1e-3 * Math.Max(1e-6, kv.Value.abs().max().item<float>())));
+        Assert.IsTrue(
+            expected.Any(kv =>
+                (original[kv.Key] - kv.Value).abs().max().item<float>() > 1e-3 * Math.Max(1e-6, kv.Value.abs().max().item<float>())
+            )
+        );
     }
 
     [TestMethod]
@@ -232,8 +287,20 @@ public sealed class PriorModelTests
         CollectionAssert.AreEqual(new long[] { 1, 48, 3, 3 }, shapes["image_decoder.output_head.0.weight"]);
         Assert.IsTrue(shapes.ContainsKey("sentence_decoder.encoder.layer.7.crossattention.self.query.weight"));
         Assert.IsFalse(shapes.Keys.Any(k => k.StartsWith("sentence_decoder.embeddings.word_embeddings", StringComparison.Ordinal)));
-        foreach (var key in new[] { "logit_scale", "local_logit_scale", "prototype_queries", "predictor.0.weight", "predictor.2.weight",
-                     "local_cross_attention.value2.bias", "global_text_attention.c_proj.weight", "global_text_projection.weight", "local_text_projection.weight" })
+        foreach (
+            var key in new[]
+            {
+                "logit_scale",
+                "local_logit_scale",
+                "prototype_queries",
+                "predictor.0.weight",
+                "predictor.2.weight",
+                "local_cross_attention.value2.bias",
+                "global_text_attention.c_proj.weight",
+                "global_text_projection.weight",
+                "local_text_projection.weight",
+            }
+        )
             Assert.IsTrue(shapes.ContainsKey(key), key);
         Assert.AreEqual(Math.Log(100), model.logit_scale.item<float>(), 1e-5);
     }

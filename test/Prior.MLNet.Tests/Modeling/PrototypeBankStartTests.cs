@@ -14,7 +14,8 @@ public sealed class PrototypeBankStartTests
     {
         var random = new Random(seed);
         var directions = new float[k * d];
-        for (int i = 0; i < directions.Length; i++) directions[i] = (float)(random.NextDouble() * 2 - 1);
+        for (int i = 0; i < directions.Length; i++)
+            directions[i] = (float)(random.NextDouble() * 2 - 1);
         var dirs = nn.functional.normalize(tensor(directions, [k, d]), dim: 1);
         var data = dirs.data<float>().ToArray();
         var points = new float[k * perCluster * d];

@@ -19,8 +19,8 @@ public sealed class PrototypeGenerationTests
             {
                 var cost = new double[n, n];
                 for (int i = 0; i < n; i++)
-                    for (int j = 0; j < n; j++)
-                        cost[i, j] = trial % 3 == 0 ? random.Next(4) : random.NextDouble() * 10;   // ties included
+                for (int j = 0; j < n; j++)
+                    cost[i, j] = trial % 3 == 0 ? random.Next(4) : random.NextDouble() * 10; // ties included
                 var assignment = HungarianAlgorithm.Solve(cost);
                 CollectionAssert.AreEquivalent(Enumerable.Range(0, n).ToArray(), assignment, "a permutation");
                 double best = Permutations(n).Min(p => Enumerable.Range(0, n).Sum(i => cost[i, p[i]]));
@@ -31,7 +31,11 @@ public sealed class PrototypeGenerationTests
 
     private static IEnumerable<int[]> Permutations(int n)
     {
-        if (n == 0) { yield return []; yield break; }
+        if (n == 0)
+        {
+            yield return [];
+            yield break;
+        }
         foreach (var rest in Permutations(n - 1))
             for (int k = 0; k <= rest.Length; k++)
                 yield return rest.Take(k).Append(n - 1).Concat(rest.Skip(k)).ToArray();
@@ -52,7 +56,14 @@ public sealed class PrototypeGenerationTests
         CollectionAssert.AreEqual(f["sentence_mask"].to_type(ScalarType.Bool).data<bool>().ToArray(), mask.data<bool>().ToArray());
         var (logits, _) = ParityHelpers.Pad(assigned.Logits, f["sentence_counts"], 16);
 
-        var original = PrototypeGenerationLoss.Compute(f["predictions"], prototypes, mask, logits, bank.embed.weight!, PrototypeMatching.OriginalIndexing);
+        var original = PrototypeGenerationLoss.Compute(
+            f["predictions"],
+            prototypes,
+            mask,
+            logits,
+            bank.embed.weight!,
+            PrototypeMatching.OriginalIndexing
+        );
         CollectionAssert.AreEqual(f["assignment_col_ind"].data<long>().ToArray(), original.Assignment.data<long>().ToArray());
         ParityFixture.AssertClose(f["spg_loss_original"].reshape(), 10 * original.SpgLoss, "L_spg (original indexing) x10");
         ParityFixture.AssertClose(f["kl_loss_original"].reshape(), original.KlLoss, "L_kl (original indexing)");

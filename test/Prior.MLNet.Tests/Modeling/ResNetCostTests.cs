@@ -51,13 +51,37 @@ public sealed class ResNetCostTests
             {
                 case Conv2d conv:
                     // Shortcut convolutions are applied functionally (ResNetEncoder.Shortcut); their blocks count them below.
-                    _ = (conv.register_forward_hook((m, input, output) => { Add((Conv2d)m, output); return output; }));
+                    _ = (
+                        conv.register_forward_hook(
+                            (m, input, output) =>
+                            {
+                                Add((Conv2d)m, output);
+                                return output;
+                            }
+                        )
+                    );
                     break;
                 case ResNetEncoder.BasicBlock basic when basic.downsample is not null:
-                    _ = (basic.register_forward_hook((m, input, output) => { Add((Conv2d)basic.downsample.children().First(), output); return output; }));
+                    _ = (
+                        basic.register_forward_hook(
+                            (m, input, output) =>
+                            {
+                                Add((Conv2d)basic.downsample.children().First(), output);
+                                return output;
+                            }
+                        )
+                    );
                     break;
                 case ResNetEncoder.BottleneckBlock bottleneck when bottleneck.downsample is not null:
-                    _ = (bottleneck.register_forward_hook((m, input, output) => { Add((Conv2d)bottleneck.downsample.children().First(), output); return output; }));
+                    _ = (
+                        bottleneck.register_forward_hook(
+                            (m, input, output) =>
+                            {
+                                Add((Conv2d)bottleneck.downsample.children().First(), output);
+                                return output;
+                            }
+                        )
+                    );
                     break;
             }
         }

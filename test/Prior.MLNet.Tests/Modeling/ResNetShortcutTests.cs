@@ -20,12 +20,12 @@ public sealed class ResNetShortcutTests
         manual_seed(3);
         using var downsample = nn.Sequential(("0", nn.Conv2d(16, 32, 1, stride: 2, bias: false)), ("1", nn.BatchNorm2d(32)));
         downsample.train();
-        foreach (int size in new[] { 9, 10 })   // odd and even: the strided convolution keeps ceil(size / 2) pixels
+        foreach (int size in new[] { 9, 10 }) // odd and even: the strided convolution keeps ceil(size / 2) pixels
         {
             var x = randn(3, 16, size, size, dtype: ScalarType.Float64);
             downsample.to(ScalarType.Float64);
             var a = x.clone().requires_grad_(true);
-            var viaModule = downsample.call(a);   // the strided module (forward only is safe)
+            var viaModule = downsample.call(a); // the strided module (forward only is safe)
             viaModule.pow(2).sum().backward();
             var b = x.clone().requires_grad_(true);
             var viaShortcut = ResNetEncoder.Shortcut(downsample, b);

@@ -33,7 +33,8 @@ public sealed class TextPathTests
         var sentences = randn(3, 5, 16);
         var counts = new[] { 5, 2, 3 };
         var mask = zeros(3, 5, dtype: ScalarType.Bool);
-        for (int b = 0; b < 3; b++) mask[b].narrow(0, 0, counts[b]).fill_(true);
+        for (int b = 0; b < 3; b++)
+            mask[b].narrow(0, 0, counts[b]).fill_(true);
         var batched = pool.call(sentences, mask);
         for (int b = 0; b < 3; b++)
         {
@@ -54,7 +55,11 @@ public sealed class TextPathTests
         ParityFixture.AssertClose(f["logits"], noisy.Logits, "logits");
         ParityFixture.AssertClose(f["prototypes"], noisy.Prototypes, "prototypes");
         CollectionAssert.AreEqual(f["prototype_index"].data<long>().ToArray(), noisy.Index.data<long>().ToArray());
-        ParityFixture.AssertClose(f["proto_l1_loss"].reshape(), SentencePrototypeBank.PrototypeLoss(noisy.Prototypes, f["sentences"]), "L_proto");
+        ParityFixture.AssertClose(
+            f["proto_l1_loss"].reshape(),
+            SentencePrototypeBank.PrototypeLoss(noisy.Prototypes, f["sentences"]),
+            "L_proto"
+        );
         bank.eval();
         ParityFixture.AssertClose(f["prototypes_noise_free"], bank.call(f["sentences"]).Prototypes, "noise-free inference");
     }
@@ -103,10 +108,17 @@ public sealed class TextPathTests
         var contexts = randn(3, 5, 8);
         var counts = new[] { 5, 2, 3 };
         var mask = zeros(3, 5, dtype: ScalarType.Bool);
-        for (int b = 0; b < 3; b++) mask[b].narrow(0, 0, counts[b]).fill_(true);
+        for (int b = 0; b < 3; b++)
+            mask[b].narrow(0, 0, counts[b]).fill_(true);
         var batched = SentenceContrastiveLoss.Compute(sentences, contexts, mask, scale);
-        var perReport = Enumerable.Range(0, 3).Select(b => SentenceContrastiveLoss.Compute(
-            sentences[b].narrow(0, 0, counts[b]), contexts[b].narrow(0, 0, counts[b]), scale).item<float>()).Average();
+        var perReport = Enumerable
+            .Range(0, 3)
+            .Select(b =>
+                SentenceContrastiveLoss
+                    .Compute(sentences[b].narrow(0, 0, counts[b]), contexts[b].narrow(0, 0, counts[b]), scale)
+                    .item<float>()
+            )
+            .Average();
         Assert.AreEqual(perReport, batched.item<float>(), 1e-5);
     }
 }

@@ -17,41 +17,66 @@ namespace Prior.MLNet.Tests.Modeling;
 /// </summary>
 [TestClass]
 [TestCategory(TestCategories.Integration)]
-[DoNotParallelize]   // float64 ResNet-50 steps: each uses both cores.
+[DoNotParallelize] // float64 ResNet-50 steps: each uses both cores.
 public sealed class TrainingStepParityTests
 {
     private const double Tolerance = 1e-9;
     private static Dictionary<string, Tensor> _fixture = null!;
 
     /// <summary>The configuration the manifest states (its "parity" entry).</summary>
-    internal static PriorModelOptions FixtureOptions { get; } = new()
-    {
-        EmbeddingDim = 64,
-        ImageSize = 224,
-        ResNetBlock = ResNetBlock.Bottleneck,
-        ResNetLayers = [3, 4, 6, 3],
-        ResNetWidth = 64,
-        PoolingHeads = 8,
-        // The original's text encoder has a pooler and its decoder a word-embedding table, both unused: kept so the
-        // state dict is the original's, key for key.
-        Text = new BertConfig(VocabSize: 128, HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 4, IntermediateSize: 128,
-            MaxPositionEmbeddings: 64, HiddenDropoutProb: 0, AttentionProbsDropoutProb: 0, AddPooler: true),
-        MaxTokens = 48,
-        Prototypes = 16,
-        PrototypeTemperature = 0.9,
-        GeneratedSentences = 4,
-        SentenceDecoder = new BertConfig(VocabSize: 128, HiddenSize: 64, NumHiddenLayers: 8, NumAttentionHeads: 4, IntermediateSize: 128,
-            MaxPositionEmbeddings: 16, HiddenDropoutProb: 0, AttentionProbsDropoutProb: 0, AddCrossAttention: true),
-        LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
-        ReconstructionDropout = 0,
-        DecoderCausalMask = true,
-        PrototypeMatching = PrototypeMatching.OriginalIndexing,
-    };
+    internal static PriorModelOptions FixtureOptions { get; } =
+        new()
+        {
+            EmbeddingDim = 64,
+            ImageSize = 224,
+            ResNetBlock = ResNetBlock.Bottleneck,
+            ResNetLayers = [3, 4, 6, 3],
+            ResNetWidth = 64,
+            PoolingHeads = 8,
+            // The original's text encoder has a pooler and its decoder a word-embedding table, both unused: kept so the
+            // state dict is the original's, key for key.
+            Text = new BertConfig(
+                VocabSize: 128,
+                HiddenSize: 64,
+                NumHiddenLayers: 2,
+                NumAttentionHeads: 4,
+                IntermediateSize: 128,
+                MaxPositionEmbeddings: 64,
+                HiddenDropoutProb: 0,
+                AttentionProbsDropoutProb: 0,
+                AddPooler: true
+            ),
+            MaxTokens = 48,
+            Prototypes = 16,
+            PrototypeTemperature = 0.9,
+            GeneratedSentences = 4,
+            SentenceDecoder = new BertConfig(
+                VocabSize: 128,
+                HiddenSize: 64,
+                NumHiddenLayers: 8,
+                NumAttentionHeads: 4,
+                IntermediateSize: 128,
+                MaxPositionEmbeddings: 16,
+                HiddenDropoutProb: 0,
+                AttentionProbsDropoutProb: 0,
+                AddCrossAttention: true
+            ),
+            LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
+            ReconstructionDropout = 0,
+            DecoderCausalMask = true,
+            PrototypeMatching = PrototypeMatching.OriginalIndexing,
+        };
 
     private static readonly Dictionary<string, string> TermNames = new()
     {
-        ["global"] = "global_alignment_loss", ["localImage"] = "local_image_loss", ["localText"] = "local_text_loss",
-        ["proto"] = "proto_loss_", ["reconstruction"] = "rec_image_loss", ["spg"] = "spg_loss", ["kl"] = "kl_loss", ["gpa"] = "gpa_loss",
+        ["global"] = "global_alignment_loss",
+        ["localImage"] = "local_image_loss",
+        ["localText"] = "local_text_loss",
+        ["proto"] = "proto_loss_",
+        ["reconstruction"] = "rec_image_loss",
+        ["spg"] = "spg_loss",
+        ["kl"] = "kl_loss",
+        ["gpa"] = "gpa_loss",
     };
 
     /// <summary>The original's own float32 error per key (the manifest's float32_vs_float64).</summary>
@@ -67,7 +92,8 @@ public sealed class TrainingStepParityTests
     [ClassCleanup]
     public static void DisposeFixture()
     {
-        foreach (var t in _fixture.Values) t.Dispose();
+        foreach (var t in _fixture.Values)
+            t.Dispose();
     }
 
     [TestMethod]
@@ -79,22 +105,42 @@ public sealed class TrainingStepParityTests
         var manifest = ParityManifest.Entry("prior_training_step").GetProperty("state_dict_elements");
         foreach (var prefix in manifest.EnumerateObject())
         {
-            long ours = state.Where(kv => kv.Key == prefix.Name || kv.Key.StartsWith(prefix.Name + ".", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
+            long ours = state
+                .Where(kv => kv.Key == prefix.Name || kv.Key.StartsWith(prefix.Name + ".", StringComparison.Ordinal))
+                .Sum(kv => kv.Value.numel());
             Assert.AreEqual(prefix.Value.GetInt64(), ours, $"elements under {prefix.Name}");
         }
-        Assert.AreEqual(manifest.EnumerateObject().Sum(p => p.Value.GetInt64()), state.Values.Sum(t => t.numel()), "no tensor outside the original's modules");
+        Assert.AreEqual(
+            manifest.EnumerateObject().Sum(p => p.Value.GetInt64()),
+            state.Values.Sum(t => t.numel()),
+            "no tensor outside the original's modules"
+        );
         int checkedFills = 0;
         foreach (var key in _fixture.Keys.Where(k => k.StartsWith("fill_head.", StringComparison.Ordinal)))
         {
             var name = key["fill_head.".Length..];
             var ours = state[name].flatten().to_type(ScalarType.Float32);
             var head = _fixture[key].flatten();
-            CollectionAssert.AreEqual(head.data<float>().ToArray(), ours.narrow(0, 0, head.shape[0]).data<float>().ToArray(), $"first values of {name}");
+            CollectionAssert.AreEqual(
+                head.data<float>().ToArray(),
+                ours.narrow(0, 0, head.shape[0]).data<float>().ToArray(),
+                $"first values of {name}"
+            );
             if (_fixture.TryGetValue("fill_check." + name, out var check))
             {
                 var sums = ours.to_type(ScalarType.Float64);
-                Assert.AreEqual(check[0].item<double>(), sums.sum().item<double>(), 1e-9 * Math.Max(1, Math.Abs(check[0].item<double>())), $"sum of {name}");
-                Assert.AreEqual(check[1].item<double>(), sums.square().sum().item<double>(), 1e-9 * check[1].item<double>(), $"sum of squares of {name}");
+                Assert.AreEqual(
+                    check[0].item<double>(),
+                    sums.sum().item<double>(),
+                    1e-9 * Math.Max(1, Math.Abs(check[0].item<double>())),
+                    $"sum of {name}"
+                );
+                Assert.AreEqual(
+                    check[1].item<double>(),
+                    sums.square().sum().item<double>(),
+                    1e-9 * check[1].item<double>(),
+                    $"sum of squares of {name}"
+                );
             }
             checkedFills++;
         }
@@ -113,10 +159,19 @@ public sealed class TrainingStepParityTests
         var prefix = $"f64.stage{stage}_";
         foreach (var (term, value) in losses.Terms)
         {
-            double weight = term is "proto" or "spg" ? 10 : 1;   // the original stores these two already ×10
+            double weight = term is "proto" or "spg" ? 10 : 1; // the original stores these two already ×10
             AssertRelative(_fixture[prefix + TermNames[term]].item<double>(), weight * value.item<double>(), $"stage {stage} {term}");
         }
-        Assert.AreEqual(stage switch { 1 => 3, 2 => 4, _ => 8 }, losses.Terms.Count, "terms of the stage");
+        Assert.AreEqual(
+            stage switch
+            {
+                1 => 3,
+                2 => 4,
+                _ => 8,
+            },
+            losses.Terms.Count,
+            "terms of the stage"
+        );
         AssertRelative(_fixture[prefix + "loss"].item<double>(), losses.Total.item<double>(), $"stage {stage} total");
 
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -127,14 +182,19 @@ public sealed class TrainingStepParityTests
             bool firstRows = name.EndsWith("[:2]", StringComparison.Ordinal);
             var parameter = parameters[firstRows ? name[..^4] : name];
             var grad = parameter.grad ?? zeros_like(parameter);
-            AssertClose(_fixture[key], firstRows ? grad.narrow(0, 0, 2) : grad.reshape(_fixture[key].shape), $"stage {stage} gradient of {name}");
+            AssertClose(
+                _fixture[key],
+                firstRows ? grad.narrow(0, 0, 2) : grad.reshape(_fixture[key].shape),
+                $"stage {stage} gradient of {name}"
+            );
             gradients++;
         }
         Assert.AreEqual(11, gradients);
         foreach (var key in _fixture.Keys.Where(k => k.StartsWith(prefix + "grad_norm.", StringComparison.Ordinal)))
         {
             var name = key[(prefix + "grad_norm.").Length..];
-            double squares = parameters.Where(p => p.Key == name || p.Key.StartsWith(name + ".", StringComparison.Ordinal))
+            double squares = parameters
+                .Where(p => p.Key == name || p.Key.StartsWith(name + ".", StringComparison.Ordinal))
                 .Sum(p => p.Value.grad is { } g ? g.square().sum().item<double>() : 0);
             AssertRelative(_fixture[key].item<double>(), Math.Sqrt(squares), $"stage {stage} gradient norm of {name}");
         }
@@ -142,7 +202,11 @@ public sealed class TrainingStepParityTests
         {
             // The stem BatchNorm's running statistics after the forward (stored from the float32 run only).
             foreach (var buffer in new[] { "running_mean", "running_var" })
-                ParityFixture.AssertClose(_fixture["stage1_after.image_encoder.encoder.bn1." + buffer], model.state_dict()["image_encoder.encoder.bn1." + buffer], "bn1 " + buffer);
+                ParityFixture.AssertClose(
+                    _fixture["stage1_after.image_encoder.encoder.bn1." + buffer],
+                    model.state_dict()["image_encoder.encoder.bn1." + buffer],
+                    "bn1 " + buffer
+                );
             Assert.AreEqual(1L, model.state_dict()["image_encoder.encoder.bn1.num_batches_tracked"].item<long>());
         }
     }
@@ -162,16 +226,27 @@ public sealed class TrainingStepParityTests
         {
             double weight = term is "proto" or "spg" ? 10 : 1;
             var key = prefix + TermNames[term];
-            AssertRelative(_fixture["f64." + key].item<double>(), weight * value.item<float>(), $"float32 stage {stage} {term}", Tolerance32(key));
+            AssertRelative(
+                _fixture["f64." + key].item<double>(),
+                weight * value.item<float>(),
+                $"float32 stage {stage} {term}",
+                Tolerance32(key)
+            );
         }
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         int norms = 0;
         foreach (var key in _fixture.Keys.Where(k => k.StartsWith(prefix + "grad_norm.", StringComparison.Ordinal)))
         {
             var name = key[(prefix + "grad_norm.").Length..];
-            double squares = parameters.Where(p => p.Key == name || p.Key.StartsWith(name + ".", StringComparison.Ordinal))
+            double squares = parameters
+                .Where(p => p.Key == name || p.Key.StartsWith(name + ".", StringComparison.Ordinal))
                 .Sum(p => p.Value.grad is { } g ? g.to_type(ScalarType.Float64).square().sum().item<double>() : 0);
-            AssertRelative(_fixture["f64." + key].item<double>(), Math.Sqrt(squares), $"float32 stage {stage} gradient norm of {name}", Tolerance32(key));
+            AssertRelative(
+                _fixture["f64." + key].item<double>(),
+                Math.Sqrt(squares),
+                $"float32 stage {stage} gradient norm of {name}",
+                Tolerance32(key)
+            );
             norms++;
         }
         Assert.IsGreaterThanOrEqualTo(14, norms);
@@ -180,7 +255,12 @@ public sealed class TrainingStepParityTests
             var name = key[(prefix + "grad.").Length..];
             bool firstRows = name.EndsWith("[:2]", StringComparison.Ordinal);
             var grad = parameters[firstRows ? name[..^4] : name].grad ?? zeros_like(parameters[firstRows ? name[..^4] : name]);
-            AssertClose(_fixture["f64." + key], firstRows ? grad.narrow(0, 0, 2) : grad.reshape(_fixture[key].shape), $"float32 stage {stage} gradient of {name}", Tolerance32(key));
+            AssertClose(
+                _fixture["f64." + key],
+                firstRows ? grad.narrow(0, 0, 2) : grad.reshape(_fixture[key].shape),
+                $"float32 stage {stage} gradient of {name}",
+                Tolerance32(key)
+            );
         }
     }
 
@@ -195,17 +275,27 @@ public sealed class TrainingStepParityTests
         foreach (var term in new[] { "global", "localImage", "localText", "proto", "reconstruction" })
         {
             double weight = term == "proto" ? 10 : 1;
-            AssertRelative(_fixture["f64.stage3_" + TermNames[term]].item<double>(), weight * losses.Terms[term].item<double>(), $"fixed stage 3 {term}");
+            AssertRelative(
+                _fixture["f64.stage3_" + TermNames[term]].item<double>(),
+                weight * losses.Terms[term].item<double>(),
+                $"fixed stage 3 {term}"
+            );
         }
         foreach (var term in new[] { "spg", "kl", "gpa" })
         {
             double weight = term == "spg" ? 10 : 1;
-            double theirs = _fixture["f64.stage3_" + TermNames[term]].item<double>(), ours = weight * losses.Terms[term].item<double>();
-            Assert.IsGreaterThan(1e-6, Math.Abs(ours - theirs) / Math.Abs(theirs), $"{term} should differ under the fixes ({ours} vs {theirs})");
+            double theirs = _fixture["f64.stage3_" + TermNames[term]].item<double>(),
+                ours = weight * losses.Terms[term].item<double>();
+            Assert.IsGreaterThan(
+                1e-6,
+                Math.Abs(ours - theirs) / Math.Abs(theirs),
+                $"{term} should differ under the fixes ({ours} vs {theirs})"
+            );
         }
     }
 
-    /// <summary>A model of <paramref name="options"/> filled by the formula, in float64 (or <paramref name="type"/>) and train mode.</summary>
+    /// <summary>A model of <paramref name="options"/> filled by the formula, in float64 (or <paramref name="type"/>) and train
+    /// mode.</summary>
     private static PriorModel FilledModel(PriorModelOptions options, ScalarType type = ScalarType.Float64)
     {
         random.manual_seed(0);
@@ -218,19 +308,26 @@ public sealed class TrainingStepParityTests
 
     private static PriorLosses RunStep(PriorModel model, int stage, ScalarType type = ScalarType.Float64)
     {
-        var noise = new Queue<Tensor>(stage switch
-        {
-            2 => [_fixture["stage2_gumbel_noise"]],
-            3 => [_fixture["stage3_gumbel_noise_sentences"], _fixture["stage3_gumbel_noise_generated"]],
-            _ => [],
-        });
+        var noise = new Queue<Tensor>(
+            stage switch
+            {
+                2 => [_fixture["stage2_gumbel_noise"]],
+                3 => [_fixture["stage3_gumbel_noise_sentences"], _fixture["stage3_gumbel_noise_generated"]],
+                _ => [],
+            }
+        );
         model.sentence_bank.NoiseSource = (rows, k) =>
         {
             var next = noise.Dequeue();
             CollectionAssert.AreEqual(new[] { rows, k }, next.shape, "Gumbel rows requested");
             return next.to_type(type);
         };
-        var batch = new PriorBatch(_fixture["image"].to_type(type), _fixture["input_ids"], _fixture["attention_mask"], _fixture["sentence_index"]);
+        var batch = new PriorBatch(
+            _fixture["image"].to_type(type),
+            _fixture["input_ids"],
+            _fixture["attention_mask"],
+            _fixture["sentence_index"]
+        );
         model.zero_grad();
         var losses = model.call(batch, (PriorStage)stage);
         losses.Total.backward();
@@ -241,7 +338,8 @@ public sealed class TrainingStepParityTests
     private static void AssertRelative(double theirs, double ours, string what, double tolerance = Tolerance)
     {
         double error = Math.Abs(ours - theirs) / Math.Max(Math.Abs(theirs), 1e-300);
-        if (theirs == 0) error = Math.Abs(ours);
+        if (theirs == 0)
+            error = Math.Abs(ours);
         Assert.IsLessThan(tolerance, error, $"{what}: ours {ours:R}, original {theirs:R}, relative error {error:E2}");
     }
 

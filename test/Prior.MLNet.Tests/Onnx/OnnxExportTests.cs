@@ -3,11 +3,11 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Prior.MLNet.Evaluation;
-using Prior.MLNet.Onnx;
 using Prior.MLNet.Modeling;
-using Prior.MLNet.Tool.Commands;
+using Prior.MLNet.Onnx;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Tests.Transforms;
+using Prior.MLNet.Tool.Commands;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 using static TorchSharp.torch;
@@ -25,8 +25,10 @@ public sealed class OnnxExportTests
     // (epsilon, argument order) would go unseen. The local cross-attention's query and key weights are scaled up so that
     // its sigmoid attention differs between classes: at initial scale every class gets nearly the same local score,
     // and its softmax would hide a wrong local term.
-    private static readonly Dictionary<string, Lazy<PriorNetwork>> Random = new[] { "tiny", "small", "paper" }
-        .ToDictionary(p => p, p => new Lazy<PriorNetwork>(() => RandomNetwork(p), LazyThreadSafetyMode.ExecutionAndPublication));
+    private static readonly Dictionary<string, Lazy<PriorNetwork>> Random = new[] { "tiny", "small", "paper" }.ToDictionary(
+        p => p,
+        p => new Lazy<PriorNetwork>(() => RandomNetwork(p), LazyThreadSafetyMode.ExecutionAndPublication)
+    );
 
     private static PriorNetwork RandomNetwork(string preset)
     {
@@ -61,7 +63,10 @@ public sealed class OnnxExportTests
         PriorOnnxExport.WriteImageEncoder(network, path, includeLocal: true);
 
         var pixels = OnnxCheck.Pixels(network.Model.Options.ImageSize, 3, seed: 2);
-        var (global, local) = network.EmbedImages(OnnxCheck.Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd), local: true);
+        var (global, local) = network.EmbedImages(
+            OnnxCheck.Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd),
+            local: true
+        );
         var outputs = Run(path, pixels, network.Model.Options.ImageSize);
         AssertClose(global, outputs[PriorOnnxExport.EmbeddingOutput], $"{preset} global embedding");
         AssertClose(local!, outputs[PriorOnnxExport.LocalEmbeddingsOutput], $"{preset} local embeddings");
@@ -87,7 +92,14 @@ public sealed class OnnxExportTests
         // skip the subtraction unseen), the prototypes scattered around it.
         manual_seed(12);
         var tokenizer = TrainingFixture.Instance.Tokenizer;
-        var model = new PriorModel(PriorModelOptions.Tiny with { PrototypeLogits = PrototypeLogits.CenteredCosine, PrototypeLogitScale = 7 }, tokenizer.VocabularySize);
+        var model = new PriorModel(
+            PriorModelOptions.Tiny with
+            {
+                PrototypeLogits = PrototypeLogits.CenteredCosine,
+                PrototypeLogitScale = 7,
+            },
+            tokenizer.VocabularySize
+        );
         using (no_grad())
         {
             var bank = model.sentence_bank;
@@ -102,9 +114,17 @@ public sealed class OnnxExportTests
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "reports.onnx");
         PriorOnnxExport.WriteReportEncoder(network, path);
         // Reports of one to many sentences in one batch: padding, sentence masks and the pooling's key mask all matter.
-        var reports = TrainingFixture.Instance.Studies.Skip(200).Take(5).Select((s, i) => (IReadOnlyList<string>)s.Sentences.Take(1 + 2 * i).ToList()).ToList();
+        var reports = TrainingFixture
+            .Instance.Studies.Skip(200)
+            .Take(5)
+            .Select((s, i) => (IReadOnlyList<string>)s.Sentences.Take(1 + 2 * i).ToList())
+            .ToList();
         double largest = OnnxCheck.ReportEncoder(network, path, reports);
-        Assert.IsLessThanOrEqualTo(Tolerance, largest, $"{what} report embeddings: largest difference {largest:E2} between TorchSharp and ONNX Runtime");
+        Assert.IsLessThanOrEqualTo(
+            Tolerance,
+            largest,
+            $"{what} report embeddings: largest difference {largest:E2} between TorchSharp and ONNX Runtime"
+        );
         using var session = new InferenceSession(path);
         var vocabulary = session.ModelMetadata.CustomMetadataMap[PriorOnnxExport.VocabularyMetadataKey].Split('\n');
         CollectionAssert.AreEqual(network.Tokenizer.Vocabulary.ToArray(), vocabulary);
@@ -135,9 +155,17 @@ public sealed class OnnxExportTests
         PriorOnnxExport.WriteZeroShotClassifier(network, prompts, path);
         int size = network.Model.Options.ImageSize;
         var pixels = OnnxCheck.Pixels(size, 4, seed: 3);
-        using var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts,
-            network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd);
-        var expected = classifier.ScorePixels(OnnxCheck.Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
+        using var classifier = new ZeroShotClassifier(
+            network.Model,
+            network.Tokenizer,
+            network.UsePrototypes,
+            prompts,
+            network.Inference.ZeroShotImageMean,
+            network.Inference.ZeroShotImageStd
+        );
+        var expected = classifier.ScorePixels(
+            OnnxCheck.Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd)
+        );
         AssertClose(expected, Run(path, pixels, size)[PriorOnnxExport.ScoresOutput], $"{what} zero-shot scores");
 
         using var session = new InferenceSession(path);
@@ -148,17 +176,21 @@ public sealed class OnnxExportTests
     private sealed class PixelRow
     {
         public string ImagePath { get; set; } = string.Empty;
-        [VectorType(1, 64, 64)] public float[] image { get; set; } = [];
+
+        [VectorType(1, 64, 64)]
+        public float[] image { get; set; } = [];
     }
 
     private sealed class ScoreRow
     {
-        [VectorType] public float[] scores { get; set; } = [];
+        [VectorType]
+        public float[] scores { get; set; } = [];
     }
 
     private sealed class PriorScoreRow
     {
-        [VectorType] public float[] Score { get; set; } = [];
+        [VectorType]
+        public float[] Score { get; set; } = [];
         public uint PredictedLabel { get; set; }
     }
 
@@ -177,7 +209,12 @@ public sealed class OnnxExportTests
         var images = TrainingFixture.Instance.Studies.Skip(100).Take(24).Select(s => s.ImagePaths[0]).ToList();
         var ml = new MLContext(seed: 1);
         var rows = ml.Data.LoadFromEnumerable(images.Select(p => new PixelRow { ImagePath = p, image = raw.Load(p, null) }));
-        var onnx = ml.Transforms.ApplyOnnxModel(outputColumnNames: [PriorOnnxExport.ScoresOutput], inputColumnNames: [PriorOnnxExport.ImageInput], modelFile: path)
+        var onnx = ml
+            .Transforms.ApplyOnnxModel(
+                outputColumnNames: [PriorOnnxExport.ScoresOutput],
+                inputColumnNames: [PriorOnnxExport.ImageInput],
+                modelFile: path
+            )
             .Fit(rows);
         var onnxScores = ml.Data.CreateEnumerable<ScoreRow>(onnx.Transform(rows), reuseRowObject: false).Select(r => r.scores).ToList();
 
@@ -199,7 +236,11 @@ public sealed class OnnxExportTests
         var folder = SyntheticFixture.NewTempFolder();
         var path = Path.Combine(folder, "encoder.onnx");
         PriorOnnxExport.WriteImageEncoder(TestNetwork.Instance, path);
-        CollectionAssert.AreEqual(new[] { "encoder.onnx" }, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray(), "no temporary file is left behind");
+        CollectionAssert.AreEqual(
+            new[] { "encoder.onnx" },
+            Directory.GetFiles(folder).Select(Path.GetFileName).ToArray(),
+            "no temporary file is left behind"
+        );
         using var session = new InferenceSession(path);
         Assert.AreEqual(PriorOnnxExport.ImageInput, session.InputMetadata.Keys.Single());
         CollectionAssert.AreEqual(new[] { -1, 1, 64, 64 }, session.InputMetadata[PriorOnnxExport.ImageInput].Dimensions);

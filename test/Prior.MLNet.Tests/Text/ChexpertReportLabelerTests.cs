@@ -53,14 +53,20 @@ public sealed class ChexpertReportLabelerTests
     [TestMethod]
     public void UnmentionedIsBlankAndNoFindingFollowsTheFindings()
     {
-        var normal = Labeler.Label("FINDINGS:  The lungs are clear.  No acute cardiopulmonary process.\n IMPRESSION:  Normal chest radiograph.");
+        var normal = Labeler.Label(
+            "FINDINGS:  The lungs are clear.  No acute cardiopulmonary process.\n IMPRESSION:  Normal chest radiograph."
+        );
         Assert.AreEqual(1f, normal[ChexpertLabels.IndexOf("No Finding")]);
         Assert.IsTrue(float.IsNaN(normal[ChexpertLabels.IndexOf("Pneumonia")]));
         var devicesOnly = Labeler.LabelSentences(["A right internal jugular catheter ends in the SVC.", "No pneumothorax."]);
         Assert.AreEqual(1f, devicesOnly[ChexpertLabels.IndexOf("No Finding")], "support devices alone are no finding");
         var uncertain = Labeler.LabelSentences(["Possible left basilar atelectasis."]);
         Assert.IsTrue(float.IsNaN(uncertain[ChexpertLabels.IndexOf("No Finding")]));
-        Assert.AreEqual(1f, Labeler.LabelSentences(["No effusion.", "Small right effusion."])[ChexpertLabels.IndexOf("Pleural Effusion")], "positive wins");
+        Assert.AreEqual(
+            1f,
+            Labeler.LabelSentences(["No effusion.", "Small right effusion."])[ChexpertLabels.IndexOf("Pleural Effusion")],
+            "positive wins"
+        );
     }
 
     [TestMethod]
@@ -73,7 +79,7 @@ public sealed class ChexpertReportLabelerTests
         Assert.AreEqual(0, result.Code, result.Err);
         var rows = File.ReadAllLines(Path.Combine(dir, "labels.csv"));
         Assert.AreEqual("Report," + string.Join(',', ChexpertLabels.Names), rows[0]);
-        var first = rows[1].Split(',');   // the report holds a comma: quoted, so read the labels from the end
+        var first = rows[1].Split(','); // the report holds a comma: quoted, so read the labels from the end
         Assert.AreEqual("1.0", first[^(ChexpertLabels.Count - ChexpertLabels.IndexOf("Pleural Effusion"))]);
         Assert.AreEqual("0.0", first[^(ChexpertLabels.Count - ChexpertLabels.IndexOf("Pneumothorax"))]);
         StringAssert.StartsWith(rows[2], "Normal chest radiograph.,1.0,");
@@ -85,8 +91,14 @@ public sealed class ChexpertReportLabelerTests
         // The generator knows each report's labels (mimic-cxr-2.0.0-chexpert.csv); per-label F1 of the positive class.
         var ml = new MLContext(seed: 1);
         var studies = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(SyntheticFixture.Root), false).ToList();
-        var f1 = Prior.MLNet.Evaluation.LabelAgreement.F1PerLabel(studies.Select(s => s.Labels).ToList(), studies.Select(s => Labeler.LabelSentences(s.Sentences)).ToList());
-        Console.WriteLine($"{studies.Count} synthetic reports, F1 per label: {string.Join(", ", f1.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}; macro {f1.Values.Average():0.000}");
+        var f1 = Prior.MLNet.Evaluation.LabelAgreement.F1PerLabel(
+            studies.Select(s => s.Labels).ToList(),
+            studies.Select(s => Labeler.LabelSentences(s.Sentences)).ToList()
+        );
+        Console.WriteLine(
+            $"{studies.Count} synthetic reports, F1 per label: {string.Join(", ", f1.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}; macro "
+                + $"{f1.Values.Average():0.000}"
+        );
         Assert.IsGreaterThanOrEqualTo(8, f1.Count, "most labels occur");
         Assert.IsGreaterThanOrEqualTo(0.95, f1.Values.Average(), "macro F1");
         // Lung Opacity is where the generator and CheXpert's conventions part: in "Streaky opacity at the left base may

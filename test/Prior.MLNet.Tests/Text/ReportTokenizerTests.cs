@@ -39,7 +39,23 @@ public sealed class ReportTokenizerTests
     public void EncodeLaysSentencesAfterClsWithTheirIndicesThenSepAndPadding()
     {
         // A 14-token inline vocabulary, as the ML.NET tokenizer tests do: ids are the line numbers.
-        var vocabulary = new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "No", "effusion", ".", "Heart", "is", "normal", "small", "##er", "Small" };
+        var vocabulary = new[]
+        {
+            "[PAD]",
+            "[UNK]",
+            "[CLS]",
+            "[SEP]",
+            "[MASK]",
+            "No",
+            "effusion",
+            ".",
+            "Heart",
+            "is",
+            "normal",
+            "small",
+            "##er",
+            "Small",
+        };
         var tokenizer = new ReportTokenizer(WriteVocabulary(vocabulary), maxLength: 12);
         var encoded = tokenizer.Encode(["No effusion.", "Heart is normal.", "Smaller."]);
         CollectionAssert.AreEqual(new long[] { 2, 5, 6, 7, 8, 9, 10, 7, 13, 12, 7, 3 }, encoded.InputIds);

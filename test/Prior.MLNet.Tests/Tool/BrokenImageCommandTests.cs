@@ -17,7 +17,24 @@ public sealed class BrokenImageCommandTests
     {
         var dir = SyntheticFixture.NewTempFolder();
         var data = Path.Combine(dir, "data");
-        Assert.AreEqual(0, RunPrior("synth", "--out", data, "--studies", "60", "--chexpert-images", "400", "--image-size", "48", "--seed", "5", "--defect-rate", "0").Code);
+        Assert.AreEqual(
+            0,
+            RunPrior(
+                "synth",
+                "--out",
+                data,
+                "--studies",
+                "60",
+                "--chexpert-images",
+                "400",
+                "--image-size",
+                "48",
+                "--seed",
+                "5",
+                "--defect-rate",
+                "0"
+            ).Code
+        );
         var chexpert = Path.Combine(data, "CheXpert-v1.0-small");
         var subset = Path.Combine(dir, "5x5.csv");
         Assert.AreEqual(0, RunPrior("chexpert-5x200", "--chexpert", chexpert, "--out", subset, "--per-class", "5").Code);
@@ -29,14 +46,20 @@ public sealed class BrokenImageCommandTests
         Break(first);
         var failed = RunPrior("zero-shot", "--model", model, "--chexpert", chexpert, "--subset", subset);
         Assert.AreEqual(2, failed.Code, failed.Out);
-        Assert.AreEqual($"prior zero-shot: row 1: {first}: truncated: the JPEG data ends without its end marker (an interrupted copy or download?). (pass --skip-unreadable to skip such images)",
-            failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single());
+        Assert.AreEqual(
+            $"prior zero-shot: row 1: {first}: truncated: the JPEG data ends without its end marker (an interrupted copy or download?). "
+                + $"(pass --skip-unreadable to skip such images)",
+            failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single()
+        );
         var skipped = RunPrior("zero-shot", "--model", model, "--chexpert", chexpert, "--subset", subset, "--skip-unreadable");
         Assert.AreEqual(0, skipped.Code, skipped.Err);
         StringAssert.Contains(skipped.Out, $"skipped 1 of 25 inputs:\n  {first}: truncated");
 
         // linear-probe: the same image, listed in train.csv; and an image of valid.csv.
-        var valid = Path.Combine(chexpert, string.Join('/', File.ReadAllLines(Path.Combine(chexpert, "valid.csv"))[1].Split(',')[0].Split('/')[1..]));
+        var valid = Path.Combine(
+            chexpert,
+            string.Join('/', File.ReadAllLines(Path.Combine(chexpert, "valid.csv"))[1].Split(',')[0].Split('/')[1..])
+        );
         Break(valid);
         var probe = RunPrior("linear-probe", "--model", model, "--chexpert", chexpert, "--fractions", "1");
         Assert.AreEqual(2, probe.Code, probe.Out);
@@ -49,12 +72,22 @@ public sealed class BrokenImageCommandTests
 
         // retrieval: the image of a held-out study.
         var ml = new MLContext(seed: 1);
-        var heldOut = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions
-        {
-            ImageFolder = MimicCxrLoaderOptions.FromRoot(data).ImageFolder, ReportFolder = MimicCxrLoaderOptions.FromRoot(data).ReportFolder,
-            MetadataPath = MimicCxrLoaderOptions.FromRoot(data).MetadataPath, SplitPath = MimicCxrLoaderOptions.FromRoot(data).SplitPath,
-            LabelsPath = MimicCxrLoaderOptions.FromRoot(data).LabelsPath, Splits = ["validate", "test"],
-        }), false).First();
+        var heldOut = ml
+            .Data.CreateEnumerable<MimicCxrStudy>(
+                ml.Data.LoadMimicCxr(
+                    new MimicCxrLoaderOptions
+                    {
+                        ImageFolder = MimicCxrLoaderOptions.FromRoot(data).ImageFolder,
+                        ReportFolder = MimicCxrLoaderOptions.FromRoot(data).ReportFolder,
+                        MetadataPath = MimicCxrLoaderOptions.FromRoot(data).MetadataPath,
+                        SplitPath = MimicCxrLoaderOptions.FromRoot(data).SplitPath,
+                        LabelsPath = MimicCxrLoaderOptions.FromRoot(data).LabelsPath,
+                        Splits = ["validate", "test"],
+                    }
+                ),
+                false
+            )
+            .First();
         Break(heldOut.ImagePaths[0]);
         var retrieval = RunPrior("retrieval", "--model", model, "--data", data);
         Assert.AreEqual(2, retrieval.Code, retrieval.Out);

@@ -38,7 +38,15 @@ public sealed class CommandLineTests
         Assert.AreEqual(0, indexed.Code, indexed.Err);
         var manifest = MLNet.Synthetic.SyntheticManifest.Read(Path.Combine(dir, "synth-manifest.json"));
         StringAssert.Contains(indexed.Out, $"studies indexed: {manifest.MimicUsableStudies}");
-        var subset = RunPrior("chexpert-5x200", "--chexpert", Path.Combine(dir, "CheXpert-v1.0-small"), "--out", Path.Combine(dir, "5x10.csv"), "--per-class", "10");
+        var subset = RunPrior(
+            "chexpert-5x200",
+            "--chexpert",
+            Path.Combine(dir, "CheXpert-v1.0-small"),
+            "--out",
+            Path.Combine(dir, "5x10.csv"),
+            "--per-class",
+            "10"
+        );
         Assert.AreEqual(0, subset.Code, subset.Err);
         Assert.HasCount(51, File.ReadAllLines(Path.Combine(dir, "5x10.csv")));
     }
@@ -47,12 +55,29 @@ public sealed class CommandLineTests
     public void CacheThenPretrainReadsTheImagesFromTheCache()
     {
         var dir = SyntheticFixture.NewTempFolder();
-        Assert.AreEqual(0, RunPrior("synth", "--out", dir, "--studies", "40", "--chexpert-images", "0", "--image-size", "80", "--seed", "4").Code);
+        Assert.AreEqual(
+            0,
+            RunPrior("synth", "--out", dir, "--studies", "40", "--chexpert-images", "0", "--image-size", "80", "--seed", "4").Code
+        );
         var cached = RunPrior("cache", "--data", dir, "--size", "64");
         Assert.AreEqual(0, cached.Code, cached.Err);
         StringAssert.Contains(cached.Out, "at 64 × 64");
         Assert.IsTrue(File.Exists(Path.Combine(dir, "prior-image-cache-64.bin")));
-        var trained = RunPrior("pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,0,0", "--batch-size", "8", "--device", "cpu", "--out", Path.Combine(dir, "m.zip"));
+        var trained = RunPrior(
+            "pretrain",
+            "--data",
+            dir,
+            "--preset",
+            "tiny",
+            "--epochs",
+            "1,0,0",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--out",
+            Path.Combine(dir, "m.zip")
+        );
         Assert.AreEqual(0, trained.Code, trained.Err);
         StringAssert.Contains(trained.Out, "prior-image-cache-64.bin (64 × 64)");
         StringAssert.Contains(trained.Out, ", 0 decoded from their files");
@@ -61,7 +86,11 @@ public sealed class CommandLineTests
         // epoch, and the cache's progress at most once per tenth of the work.
         foreach (var run in new[] { cached, trained })
             Assert.IsFalse((run.Out + run.Err).Any(c => c is '\r' or '\u001b'), run.Out + run.Err);
-        Assert.HasCount(1, trained.Out.Split('\n').Where(l => l.StartsWith("stage 1 epoch 1 step ", StringComparison.Ordinal)).ToList(), trained.Out);
+        Assert.HasCount(
+            1,
+            trained.Out.Split('\n').Where(l => l.StartsWith("stage 1 epoch 1 step ", StringComparison.Ordinal)).ToList(),
+            trained.Out
+        );
         var cacheLines = cached.Err.Split('\n').Where(l => l.StartsWith("cache: ", StringComparison.Ordinal)).ToList();
         Assert.IsTrue(cacheLines.Count is >= 1 and <= 10, cached.Err);
         StringAssert.Contains(cacheLines[^1], "(100 %)");
@@ -71,8 +100,26 @@ public sealed class CommandLineTests
     public void PretrainsDecoupledRecipeSetsTheDemosSwitchesAndAnExplicitSwitchWins()
     {
         var dir = SyntheticFixture.NewTempFolder();
-        Assert.AreEqual(0, RunPrior("synth", "--out", dir, "--studies", "48", "--chexpert-images", "0", "--image-size", "64", "--seed", "5").Code);
-        string[] common = ["pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,1,1", "--batch-size", "8", "--device", "cpu", "--recipe", "decoupled"];
+        Assert.AreEqual(
+            0,
+            RunPrior("synth", "--out", dir, "--studies", "48", "--chexpert-images", "0", "--image-size", "64", "--seed", "5").Code
+        );
+        string[] common =
+        [
+            "pretrain",
+            "--data",
+            dir,
+            "--preset",
+            "tiny",
+            "--epochs",
+            "1,1,1",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--recipe",
+            "decoupled",
+        ];
         var recipe = RunPrior([.. common, "--out", Path.Combine(dir, "recipe.zip")]);
         Assert.AreEqual(0, recipe.Code, recipe.Err);
         StringAssert.Contains(recipe.Out, "initialised by spherical k-means", "--bank-start kmeans");
@@ -86,11 +133,32 @@ public sealed class CommandLineTests
         using (var network = PriorNetwork.Load(Path.Combine(dir, "dot.zip")))
         {
             Assert.IsTrue(network.Model.Options.DecoupledPrototypeStages);
-            Assert.AreEqual(PrototypeLogits.DotProduct, network.Model.Options.PrototypeLogits, "the explicit --bank-logits wins over the recipe");
+            Assert.AreEqual(
+                PrototypeLogits.DotProduct,
+                network.Model.Options.PrototypeLogits,
+                "the explicit --bank-logits wins over the recipe"
+            );
         }
-        var original = RunPrior("pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,1,0", "--batch-size", "8", "--device", "cpu", "--out", Path.Combine(dir, "original.zip"));
+        var original = RunPrior(
+            "pretrain",
+            "--data",
+            dir,
+            "--preset",
+            "tiny",
+            "--epochs",
+            "1,1,0",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--out",
+            Path.Combine(dir, "original.zip")
+        );
         Assert.AreEqual(0, original.Code, original.Err);
-        Assert.IsFalse(original.Out.Contains("spherical k-means", StringComparison.Ordinal), "without the recipe the bank starts as the original's");
+        Assert.IsFalse(
+            original.Out.Contains("spherical k-means", StringComparison.Ordinal),
+            "without the recipe the bank starts as the original's"
+        );
         using (var network = PriorNetwork.Load(Path.Combine(dir, "original.zip")))
             Assert.IsFalse(network.Model.Options.DecoupledPrototypeStages);
         Assert.AreEqual(2, RunPrior([.. common[..^1], "fancy", "--out", Path.Combine(dir, "x.zip")]).Code);
@@ -119,7 +187,10 @@ public sealed class CommandLineTests
     {
         var dir = SyntheticFixture.NewTempFolder();
         var data = Path.Combine(dir, "data");
-        Assert.AreEqual(0, RunPrior("synth", "--out", data, "--studies", "120", "--chexpert-images", "0", "--image-size", "64", "--seed", "4").Code);
+        Assert.AreEqual(
+            0,
+            RunPrior("synth", "--out", data, "--studies", "120", "--chexpert-images", "0", "--image-size", "64", "--seed", "4").Code
+        );
         string[] common = ["pretrain", "--data", data, "--preset", "tiny", "--epochs", "3,1,1", "--batch-size", "8", "--device", "cpu"];
 
         var clock = Stopwatch.StartNew();
@@ -138,14 +209,17 @@ public sealed class CommandLineTests
         {
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prior.dll"));
-            foreach (var a in args) info.ArgumentList.Add(a);
+            foreach (var a in args)
+                info.ArgumentList.Add(a);
             using var process = Process.Start(info)!;
             _ = process.StandardOutput.ReadToEndAsync();
             _ = process.StandardError.ReadToEndAsync();
             // A random moment after this run has written a checkpoint of its own: mid-step, mid-write or mid-epoch.
             var before = TrainingCheckpoint.List(checkpoints).LastOrDefault();
             var waited = Stopwatch.StartNew();
-            while (TrainingCheckpoint.List(checkpoints).LastOrDefault() == before && !process.HasExited && waited.Elapsed.TotalSeconds < 120)
+            while (
+                TrainingCheckpoint.List(checkpoints).LastOrDefault() == before && !process.HasExited && waited.Elapsed.TotalSeconds < 120
+            )
                 Thread.Sleep(20);
             var delay = TimeSpan.FromSeconds(0.6 * random.NextDouble());
             Assert.IsFalse(process.WaitForExit(delay), "training ended before it could be killed");
@@ -171,7 +245,28 @@ public sealed class CommandLineTests
     [TestMethod]
     public void EveryCommandHasHelp()
     {
-        foreach (var command in new[] { "synth", "mimic-index", "chexpert-5x200", "pretrain", "demo", "import", "export", "export-onnx", "embed", "classify", "classify-onnx", "finetune-classify", "segment", "label-reports", "cache", "draft", "attention" })
+        foreach (
+            var command in new[]
+            {
+                "synth",
+                "mimic-index",
+                "chexpert-5x200",
+                "pretrain",
+                "demo",
+                "import",
+                "export",
+                "export-onnx",
+                "embed",
+                "classify",
+                "classify-onnx",
+                "finetune-classify",
+                "segment",
+                "label-reports",
+                "cache",
+                "draft",
+                "attention",
+            }
+        )
         {
             var help = RunPrior(command, "--help");
             Assert.AreEqual(0, help.Code);

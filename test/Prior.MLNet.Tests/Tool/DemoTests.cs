@@ -11,7 +11,7 @@ namespace Prior.MLNet.Tests.Tool;
 public sealed class DemoTests
 {
     [TestMethod]
-    [DoNotParallelize]   // the demo's seeds give the demo's figures only when no other torch work shares the process
+    [DoNotParallelize] // the demo's seeds give the demo's figures only when no other torch work shares the process
     public void TheDemoLearnsZeroShotLinearProbeAndRetrievalWellAboveChance()
     {
         var folder = SyntheticFixture.NewTempFolder();
@@ -21,8 +21,16 @@ public sealed class DemoTests
         Assert.IsGreaterThanOrEqualTo(0.85, figures["meanAuc"], "linear-probe mean AUC at 100 % of the labels");
         Assert.IsGreaterThanOrEqualTo(3 * figures["chance"], figures["imageToTextP1"], "held-out image->text P@1");
         // PRIOR's own half (all three stages by default): a bank in use whose prototypes mean something, and drafts.
-        Assert.IsGreaterThanOrEqualTo(24, figures["prototypesUsedInReports"], "prototypes (of 32) that held-out sentences inside their reports use");
-        Assert.IsGreaterThanOrEqualTo(1.5 * figures["prototypePurityShuffled"], figures["prototypePurity"], "prototype purity against the generator's sentence types, against a shuffled assignment");
+        Assert.IsGreaterThanOrEqualTo(
+            24,
+            figures["prototypesUsedInReports"],
+            "prototypes (of 32) that held-out sentences inside their reports use"
+        );
+        Assert.IsGreaterThanOrEqualTo(
+            1.5 * figures["prototypePurityShuffled"],
+            figures["prototypePurity"],
+            "prototype purity against the generator's sentence types, against a shuffled assignment"
+        );
         Assert.IsGreaterThanOrEqualTo(0.1, figures["draftChexpertF1"], "CheXpert-label F1 of the drafted reports");
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
             Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
@@ -32,24 +40,68 @@ public sealed class DemoTests
         using (var network = Prior.MLNet.Transforms.PriorNetwork.Load(Path.Combine(folder, "prior-tiny.zip")))
         {
             var (train, test) = Evaluations.CheXpertExamples(Path.Combine(folder, "data", "CheXpert-v1.0-small"));
-            var (pretrained, baseline) = Evaluations.FineTuneClassification(network, train, test, 0.01, [1, 2, 3], epochs: 20, freeze: false);
-            Console.WriteLine($"fine-tuned at 1 %: {pretrained.Average():0.000} from PRIOR, {baseline.Average():0.000} from random weights");
-            Assert.IsGreaterThanOrEqualTo(baseline.Average() + 0.03, pretrained.Average(), "mean AUC at 1 % of the labels, pretrained against random initialisation");
+            var (pretrained, baseline) = Evaluations.FineTuneClassification(
+                network,
+                train,
+                test,
+                0.01,
+                [1, 2, 3],
+                epochs: 20,
+                freeze: false
+            );
+            Console.WriteLine(
+                $"fine-tuned at 1 %: {pretrained.Average():0.000} from PRIOR, {baseline.Average():0.000} from random weights"
+            );
+            Assert.IsGreaterThanOrEqualTo(
+                baseline.Average() + 0.03,
+                pretrained.Average(),
+                "mean AUC at 1 % of the labels, pretrained against random initialisation"
+            );
 
             // And for detection: an FCOS-style detector on 1 % of a synthetic RSNA set (16 of 1600 images).
-            var downstream = Prior.MLNet.Synthetic.SyntheticDownstreamGenerator.Generate(Path.Combine(folder, "downstream"), images: 2000, imageSize: 64);
-            var (withPrior, fromRandom, _) = Evaluations.Detect(network, downstream.RsnaRoot, 0.01, [1, 2, 3], epochs: 20, freeze: false, Console.WriteLine);
-            double map = withPrior.Average(r => r.Map), baselineMap = fromRandom.Average(r => r.Map);
+            var downstream = Prior.MLNet.Synthetic.SyntheticDownstreamGenerator.Generate(
+                Path.Combine(folder, "downstream"),
+                images: 2000,
+                imageSize: 64
+            );
+            var (withPrior, fromRandom, _) = Evaluations.Detect(
+                network,
+                downstream.RsnaRoot,
+                0.01,
+                [1, 2, 3],
+                epochs: 20,
+                freeze: false,
+                Console.WriteLine
+            );
+            double map = withPrior.Average(r => r.Map),
+                baselineMap = fromRandom.Average(r => r.Map);
             Console.WriteLine($"detection at 1 %: mAP {map:0.000} from PRIOR, {baselineMap:0.000} from random weights");
-            Assert.IsGreaterThanOrEqualTo(baselineMap + 0.2, map, "RSNA-style mAP (IoU 0.25-0.75) at 1 % of the labels, pretrained against random initialisation");
+            Assert.IsGreaterThanOrEqualTo(
+                baselineMap + 0.2,
+                map,
+                "RSNA-style mAP (IoU 0.25-0.75) at 1 % of the labels, pretrained against random initialisation"
+            );
 
             // And for segmentation: a U-Net on 1 % of the synthetic SIIM set from the same call. Sixteen images are one
             // batch, so 40 epochs are 40 steps (at 20 steps both arms are still half-trained and the comparison is a
             // coin toss; docs/downstream.md has both).
-            var (segmented, segmentedFromRandom, _) = Evaluations.Segment(network, downstream.SiimRoot, 0.01, [1, 2, 3], epochs: 40, freeze: false, Console.WriteLine);
-            double dice = segmented.Average(r => r.Dice), baselineDice = segmentedFromRandom.Average(r => r.Dice);
+            var (segmented, segmentedFromRandom, _) = Evaluations.Segment(
+                network,
+                downstream.SiimRoot,
+                0.01,
+                [1, 2, 3],
+                epochs: 40,
+                freeze: false,
+                Console.WriteLine
+            );
+            double dice = segmented.Average(r => r.Dice),
+                baselineDice = segmentedFromRandom.Average(r => r.Dice);
             Console.WriteLine($"segmentation at 1 %: Dice {dice:0.000} from PRIOR, {baselineDice:0.000} from random weights");
-            Assert.IsGreaterThanOrEqualTo(baselineDice + 0.05, dice, "SIIM-style all-image Dice at 1 % of the labels, pretrained against random initialisation");
+            Assert.IsGreaterThanOrEqualTo(
+                baselineDice + 0.05,
+                dice,
+                "SIIM-style all-image Dice at 1 % of the labels, pretrained against random initialisation"
+            );
         }
         var dom = HeadlessBrowser.DumpDom(Path.Combine(folder, "report", "index.html"));
         StringAssert.Contains(dom, "data-rendered=\"ok\"", "the one-page report renders with every picture");

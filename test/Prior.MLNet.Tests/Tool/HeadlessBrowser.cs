@@ -8,15 +8,34 @@ internal static class HeadlessBrowser
     public static string DumpDom(string htmlPath)
     {
         var browser = new[] { "chromium", "chromium-browser", "google-chrome" }
-            .Select(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists))
+            .Select(name =>
+                (Environment.GetEnvironmentVariable("PATH") ?? "")
+                    .Split(Path.PathSeparator)
+                    .Select(dir => Path.Combine(dir, name))
+                    .FirstOrDefault(File.Exists)
+            )
             .FirstOrDefault(path => path is not null);
-        Assert.IsNotNull(browser, "A headless browser is needed to check that the HTML report renders: install chromium (Debian: apt-get install chromium).");
+        Assert.IsNotNull(
+            browser,
+            "A headless browser is needed to check that the HTML report renders: install chromium (Debian: apt-get install chromium)."
+        );
         var profile = Directory.CreateTempSubdirectory("prior-chromium-").FullName;
         try
         {
             var info = new ProcessStartInfo(browser) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--user-data-dir={profile}",
-                         "--virtual-time-budget=10000", "--dump-dom", new Uri(htmlPath).AbsoluteUri })
+            foreach (
+                var argument in new[]
+                {
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    $"--user-data-dir={profile}",
+                    "--virtual-time-budget=10000",
+                    "--dump-dom",
+                    new Uri(htmlPath).AbsoluteUri,
+                }
+            )
                 info.ArgumentList.Add(argument);
             using var process = Process.Start(info)!;
             var stderr = process.StandardError.ReadToEndAsync();

@@ -19,15 +19,30 @@ public sealed class HtmlReportTests
         };
         Charts.LossCurves(Path.Combine(folder, "loss.png"), [("stage 1", terms), ("stage 2", terms)]);
         string[] classes = ["Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Pleural Effusion"];
-        Charts.ConfusionMatrix(Path.Combine(folder, "confusion.png"), classes,
-            classes.Select((_, r) => (IReadOnlyList<double>)classes.Select((_, c) => r == c ? 30.0 : 5.0).ToList()).ToList(), "test");
+        Charts.ConfusionMatrix(
+            Path.Combine(folder, "confusion.png"),
+            classes,
+            classes.Select((_, r) => (IReadOnlyList<double>)classes.Select((_, c) => r == c ? 30.0 : 5.0).ToList()).ToList(),
+            "test"
+        );
         var gray = Enumerable.Range(0, 128 * 128).Select(i => (byte)(i % 128 * 2)).ToArray();
-        Charts.AttentionMaps(Path.Combine(folder, "attention.png"),
-            [(gray, 128, Enumerable.Range(0, 16).Select(i => (float)i).ToArray(), 4, "There is a small left pleural effusion.")]);
+        Charts.AttentionMaps(
+            Path.Combine(folder, "attention.png"),
+            [(gray, 128, Enumerable.Range(0, 16).Select(i => (float)i).ToArray(), 4, "There is a small left pleural effusion.")]
+        );
         var path = Path.Combine(folder, "index.html");
-        HtmlReport.Write(path, "test run", [new HtmlReport.Metric("accuracy", 0.75, "zero-shot accuracy")], [("preset", "tiny")],
-            [new("loss", Path.Combine(folder, "loss.png")), new("confusion", Path.Combine(folder, "confusion.png")), new("attention", Path.Combine(folder, "attention.png"))],
-            [("note", "<script>document.title = 'injected'</script>")]);
+        HtmlReport.Write(
+            path,
+            "test run",
+            [new HtmlReport.Metric("accuracy", 0.75, "zero-shot accuracy")],
+            [("preset", "tiny")],
+            [
+                new("loss", Path.Combine(folder, "loss.png")),
+                new("confusion", Path.Combine(folder, "confusion.png")),
+                new("attention", Path.Combine(folder, "attention.png")),
+            ],
+            [("note", "<script>document.title = 'injected'</script>")]
+        );
 
         var dom = HeadlessBrowser.DumpDom(path);
         StringAssert.Contains(dom, "data-rendered=\"ok\"", "every picture decoded");

@@ -5,7 +5,8 @@ using static Prior.MLNet.Tests.Tool.CommandLineTests;
 
 namespace Prior.MLNet.Tests.Tool;
 
-/// <summary><c>prior export</c>, <c>import</c>, <c>embed</c> and <c>classify</c> as separate processes, on a trained tiny network.</summary>
+/// <summary><c>prior export</c>, <c>import</c>, <c>embed</c> and <c>classify</c> as separate processes, on a trained tiny
+/// network.</summary>
 [TestClass]
 [TestCategory(TestCategories.Slow)]
 public sealed class WeightCommandsTests
@@ -35,7 +36,17 @@ public sealed class WeightCommandsTests
         state.Remove("global_image_projection.bias");
         var renamed = Path.Combine(dir, "renamed.pt");
         StateDictFile.Write(renamed, state);
-        var failed = RunPrior("import", "--checkpoint", renamed, "--vocab", TrainingFixture.Instance.VocabularyPath, "--preset", "tiny", "--out", Path.Combine(dir, "bad.zip"));
+        var failed = RunPrior(
+            "import",
+            "--checkpoint",
+            renamed,
+            "--vocab",
+            TrainingFixture.Instance.VocabularyPath,
+            "--preset",
+            "tiny",
+            "--out",
+            Path.Combine(dir, "bad.zip")
+        );
         Assert.AreEqual(2, failed.Code, failed.Out);
         StringAssert.StartsWith(failed.Err, "prior import: ");
         Assert.HasCount(1, failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries), "one line on standard error");
@@ -72,7 +83,10 @@ public sealed class WeightCommandsTests
         Assert.AreEqual(1.0, Math.Sqrt(vector.Sum(v => v * v)), 1e-4, "normalised");
 
         var reports = Path.Combine(dir, "reports.txt");
-        File.WriteAllLines(reports, ["There is a small left pleural effusion. The heart is normal in size.", "No acute cardiopulmonary process."]);
+        File.WriteAllLines(
+            reports,
+            ["There is a small left pleural effusion. The heart is normal in size.", "No acute cardiopulmonary process."]
+        );
         var reportOut = Path.Combine(dir, "reports.tsv");
         var embedReports = RunPrior("embed", "--model", model, "--reports", reports, "--out", reportOut);
         Assert.AreEqual(0, embedReports.Code, embedReports.Err);
@@ -91,9 +105,23 @@ public sealed class WeightCommandsTests
             var scores = cells[1..6].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             Assert.AreEqual(scored[0].Split('\t')[1 + Array.IndexOf(scores, scores.Max())], cells[6]);
         }
-        var custom = RunPrior("classify", "--model", model, "--images", list, "--classes", "Pneumothorax,No Finding", "--out", Path.Combine(dir, "custom.tsv"), "--skip-unreadable");
+        var custom = RunPrior(
+            "classify",
+            "--model",
+            model,
+            "--images",
+            list,
+            "--classes",
+            "Pneumothorax,No Finding",
+            "--out",
+            Path.Combine(dir, "custom.tsv"),
+            "--skip-unreadable"
+        );
         Assert.AreEqual(0, custom.Code, custom.Err);
-        StringAssert.StartsWith(File.ReadAllLines(Path.Combine(dir, "custom.tsv"))[0], "ImagePath\tPneumothorax\tNo Finding\tPredictedLabel");
+        StringAssert.StartsWith(
+            File.ReadAllLines(Path.Combine(dir, "custom.tsv"))[0],
+            "ImagePath\tPneumothorax\tNo Finding\tPredictedLabel"
+        );
     }
 
     [TestMethod]
@@ -113,13 +141,31 @@ public sealed class WeightCommandsTests
         StringAssert.Contains(drawn.Out, "skipped 1 of 3 inputs");
         StringAssert.Contains(drawn.Out, empty);
         var pictures = Directory.GetFiles(maps).Select(f => Path.GetFileName(f)!).Order().ToArray();
-        CollectionAssert.AreEqual(new[] { $"00001-{Path.GetFileNameWithoutExtension(images[0])}.png", $"00003-{Path.GetFileNameWithoutExtension(images[1])}.png" }, pictures);
+        CollectionAssert.AreEqual(
+            new[]
+            {
+                $"00001-{Path.GetFileNameWithoutExtension(images[0])}.png",
+                $"00003-{Path.GetFileNameWithoutExtension(images[1])}.png",
+            },
+            pictures
+        );
         using (var codec = SkiaSharp.SKCodec.Create(Path.Combine(maps, pictures[0])))
             Assert.AreEqual(5 * 256, codec.Info.Width, "a panel for each of the CheXpert five's sentences");
 
         var sentences = Path.Combine(dir, "sentences.txt");
         File.WriteAllLines(sentences, ["There is a small left pleural effusion.", "The heart is normal in size."]);
-        var two = RunPrior("attention", "--model", model, "--images", list, "--sentences", sentences, "--out", Path.Combine(dir, "two"), "--skip-unreadable");
+        var two = RunPrior(
+            "attention",
+            "--model",
+            model,
+            "--images",
+            list,
+            "--sentences",
+            sentences,
+            "--out",
+            Path.Combine(dir, "two"),
+            "--skip-unreadable"
+        );
         Assert.AreEqual(0, two.Code, two.Err);
         using (var codec = SkiaSharp.SKCodec.Create(Directory.GetFiles(Path.Combine(dir, "two"))[0]))
             Assert.AreEqual(2 * 256, codec.Info.Width);
@@ -140,22 +186,48 @@ public sealed class WeightCommandsTests
         StringAssert.Contains(run.Out, "every graph within 1e-04 of TorchSharp");
         foreach (var file in new[] { "image_encoder.onnx", "report_encoder.onnx", "zero_shot.onnx" })
             StringAssert.Contains(run.Out, file);
-        CollectionAssert.AreEquivalent(new[] { "export.json", "image_encoder.onnx", "report_encoder.onnx", "zero_shot.onnx" },
-            Directory.GetFiles(folder).Select(Path.GetFileName).ToArray());
+        CollectionAssert.AreEquivalent(
+            new[] { "export.json", "image_encoder.onnx", "report_encoder.onnx", "zero_shot.onnx" },
+            Directory.GetFiles(folder).Select(Path.GetFileName).ToArray()
+        );
         using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "export.json")));
-        CollectionAssert.AreEqual(new[] { "Edema", "Pneumothorax", "No Finding" },
-            summary.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()).ToArray());
+        CollectionAssert.AreEqual(
+            new[] { "Edema", "Pneumothorax", "No Finding" },
+            summary.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()).ToArray()
+        );
         foreach (var difference in summary.RootElement.GetProperty("largestDifference").EnumerateObject())
             Assert.IsLessThanOrEqualTo(1e-4, difference.Value.GetDouble(), difference.Name);
         using var encoder = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(folder, "image_encoder.onnx"));
-        CollectionAssert.AreEquivalent(new[] { "embedding", "local_embeddings" }, encoder.OutputMetadata.Keys.ToArray(), "--local adds the patch embeddings");
+        CollectionAssert.AreEquivalent(
+            new[] { "embedding", "local_embeddings" },
+            encoder.OutputMetadata.Keys.ToArray(),
+            "--local adds the patch embeddings"
+        );
 
         // The deployment sample: ML.NET's stock image transforms and ApplyOnnxModel give what prior classify gives (the
         // images are at the network's size, so no resize filter differs).
         var list = Path.Combine(dir, "images.txt");
         File.WriteAllLines(list, TrainingFixture.Instance.Studies.Skip(300).Take(30).Select(s => s.ImagePaths[0]));
-        var viaTorch = RunPrior("classify", "--model", model, "--images", list, "--classes", "Edema,Pneumothorax,No Finding", "--out", Path.Combine(dir, "torch.tsv"));
-        var viaOnnx = RunPrior("classify-onnx", "--onnx", Path.Combine(folder, "zero_shot.onnx"), "--images", list, "--out", Path.Combine(dir, "onnx.tsv"));
+        var viaTorch = RunPrior(
+            "classify",
+            "--model",
+            model,
+            "--images",
+            list,
+            "--classes",
+            "Edema,Pneumothorax,No Finding",
+            "--out",
+            Path.Combine(dir, "torch.tsv")
+        );
+        var viaOnnx = RunPrior(
+            "classify-onnx",
+            "--onnx",
+            Path.Combine(folder, "zero_shot.onnx"),
+            "--images",
+            list,
+            "--out",
+            Path.Combine(dir, "onnx.tsv")
+        );
         Assert.AreEqual(0, viaTorch.Code, viaTorch.Err);
         Assert.AreEqual(0, viaOnnx.Code, viaOnnx.Err);
         var torchRows = File.ReadAllLines(Path.Combine(dir, "torch.tsv"));
@@ -167,7 +239,12 @@ public sealed class WeightCommandsTests
             var (t, o) = (torchRows[i].Split('\t'), onnxRows[i].Split('\t'));
             Assert.AreEqual(t[^1], o[^1], $"row {i}: predicted class");
             for (int c = 1; c < t.Length - 1; c++)
-                Assert.AreEqual(double.Parse(t[c], System.Globalization.CultureInfo.InvariantCulture), double.Parse(o[c], System.Globalization.CultureInfo.InvariantCulture), 1e-4, $"row {i}, column {c}");
+                Assert.AreEqual(
+                    double.Parse(t[c], System.Globalization.CultureInfo.InvariantCulture),
+                    double.Parse(o[c], System.Globalization.CultureInfo.InvariantCulture),
+                    1e-4,
+                    $"row {i}, column {c}"
+                );
         }
 
         // A list with files ML.NET's loader cannot read: the error names them (ML.NET's own names neither file nor row).
@@ -177,7 +254,15 @@ public sealed class WeightCommandsTests
         File.WriteAllText(text, "not an image");
         var badList = Path.Combine(dir, "bad.txt");
         File.WriteAllLines(badList, File.ReadAllLines(list).Take(3).Append(empty).Append(text));
-        var bad = RunPrior("classify-onnx", "--onnx", Path.Combine(folder, "zero_shot.onnx"), "--images", badList, "--out", Path.Combine(dir, "bad.tsv"));
+        var bad = RunPrior(
+            "classify-onnx",
+            "--onnx",
+            Path.Combine(folder, "zero_shot.onnx"),
+            "--images",
+            badList,
+            "--out",
+            Path.Combine(dir, "bad.tsv")
+        );
         Assert.AreEqual(2, bad.Code, bad.Err);
         StringAssert.Contains(bad.Err, "2 of 5 images");
         StringAssert.Contains(bad.Err, empty);
@@ -195,7 +280,21 @@ public sealed class WeightCommandsTests
         var dir = SyntheticFixture.NewTempFolder();
         var model = SavedModel(dir);
         var json = Path.Combine(dir, "finetune.json");
-        var run = RunPrior("finetune-classify", "--data", SyntheticFixture.CheXpert, "--model", model, "--fraction", "0.05", "--epochs", "1", "--seeds", "1", "--json", json);
+        var run = RunPrior(
+            "finetune-classify",
+            "--data",
+            SyntheticFixture.CheXpert,
+            "--model",
+            model,
+            "--fraction",
+            "0.05",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--json",
+            json
+        );
         Assert.AreEqual(0, run.Code, run.Err);
         StringAssert.Contains(run.Out, "from random weights");
         using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
@@ -214,7 +313,23 @@ public sealed class WeightCommandsTests
         var written = Prior.MLNet.Synthetic.SyntheticDownstreamGenerator.Generate(dir, images: 20, imageSize: 64, seed: 3);
         var json = Path.Combine(dir, "segment.json");
         var report = Path.Combine(dir, "report");
-        var run = RunPrior("segment", "--data", written.SiimRoot, "--model", model, "--fraction", "0.5", "--epochs", "1", "--seeds", "1", "--json", json, "--report", report);
+        var run = RunPrior(
+            "segment",
+            "--data",
+            written.SiimRoot,
+            "--model",
+            model,
+            "--fraction",
+            "0.5",
+            "--epochs",
+            "1",
+            "--seeds",
+            "1",
+            "--json",
+            json,
+            "--report",
+            report
+        );
         Assert.AreEqual(0, run.Code, run.Err);
         StringAssert.Contains(run.Out, "8 training images, 4 test", "20 images: a fifth held out, half of the rest trained on");
         using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));

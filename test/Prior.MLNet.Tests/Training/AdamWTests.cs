@@ -1,12 +1,13 @@
-using LeanAdamW = Prior.MLNet.Training.AdamW;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LeanAdamW = Prior.MLNet.Training.AdamW;
 
 namespace Prior.MLNet.Tests.Training;
 
 /// <summary>
-/// The trainer's <see cref="LeanAdamW">AdamW</see>: TorchSharp's AdamW to the bit, against Adam's formulas recomputed in float64 by hand, and
+/// The trainer's <see cref="LeanAdamW">AdamW</see>: TorchSharp's AdamW to the bit, against Adam's formulas recomputed in float64 by hand,
+/// and
 /// with state files either optimiser reads (checkpoints written before it resume under it).
 /// </summary>
 [TestClass]
@@ -30,7 +31,7 @@ public sealed class AdamWTests
     }
 
     [TestMethod]
-    [DoNotParallelize]   // seeds torch's global generator
+    [DoNotParallelize] // seeds torch's global generator
     public void ItsStepsEqualTorchSharpsAdamWBitForBitWithWeightDecayAndAChangingLearningRate()
     {
         using var scope = NewDisposeScope();
@@ -43,8 +44,8 @@ public sealed class AdamWTests
         for (int step = 0; step < 5; step++)
         {
             foreach (var (o, lr) in new[] { (stockOptimizer as OptimizerHelper, 1e-2 / (step + 1)), (leanOptimizer, 1e-2 / (step + 1)) })
-                foreach (var group in o.ParamGroups)
-                    group.LearningRate = lr;
+            foreach (var group in o.ParamGroups)
+                group.LearningRate = lr;
             SetGradients(stock, step);
             SetGradients(lean, step);
             stockOptimizer.step();
@@ -63,8 +64,14 @@ public sealed class AdamWTests
     public void OneParameterFollowsAdamsFormulasRecomputedInFloat64()
     {
         // θ ← θ(1 − ηλ); m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; θ ← θ − η/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε).
-        double theta = 0.5, m = 0, v = 0;
-        const double lr = 0.1, decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+        double theta = 0.5,
+            m = 0,
+            v = 0;
+        const double lr = 0.1,
+            decay = 0.01,
+            beta1 = 0.9,
+            beta2 = 0.999,
+            eps = 1e-8;
         double[] gradients = [0.3, -1.2, 0.05, 2.0];
         using var parameter = new Parameter(tensor(new[] { 0.5 }, dtype: ScalarType.Float64));
         using var optimizer = new LeanAdamW([parameter], lr, beta1, beta2, eps, decay);
@@ -82,7 +89,7 @@ public sealed class AdamWTests
     }
 
     [TestMethod]
-    [DoNotParallelize]   // seeds torch's global generator
+    [DoNotParallelize] // seeds torch's global generator
     public void ItResumesFromTorchSharpsAdamWStateFileAndContinuesIdentically()
     {
         using var scope = NewDisposeScope();

@@ -15,7 +15,7 @@ namespace Prior.MLNet.Tests.Training;
 /// </summary>
 [TestClass]
 [TestCategory(TestCategories.Integration)]
-[DoNotParallelize]   // exact-repeat runs: torch's generator is process-wide.
+[DoNotParallelize] // exact-repeat runs: torch's generator is process-wide.
 public sealed class FaultToleranceTests
 {
     private static TrainingFixture Data => TrainingFixture.Instance;
@@ -35,7 +35,11 @@ public sealed class FaultToleranceTests
     private static void TrainAndStop(string dir, int stopAfterStep)
     {
         using var cancel = new CancellationTokenSource();
-        var options = TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, progress: p => { if (p.GlobalStep == stopAfterStep) cancel.Cancel(); });
+        var options = TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, progress: p =>
+        {
+            if (p.GlobalStep == stopAfterStep)
+                cancel.Cancel();
+        });
         Assert.Throws<OperationCanceledException>(() => new PriorTrainer(options).Train(Studies, Data.Tokenizer, cancel.Token));
     }
 
@@ -76,7 +80,10 @@ public sealed class FaultToleranceTests
                 break;
         }
         var notices = new List<string>();
-        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, resume: true, notice: notices.Add)).Train(Studies, Data.Tokenizer);
+        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, resume: true, notice: notices.Add)).Train(
+            Studies,
+            Data.Tokenizer
+        );
         using var model = result.Model;
         var skipped = notices.Single(n => n.Contains("damaged and was skipped", StringComparison.Ordinal));
         StringAssert.Contains(skipped, newest);
@@ -101,11 +108,18 @@ public sealed class FaultToleranceTests
             state["ModelOptions"] = options.ToJsonString();
             File.WriteAllText(path, state.ToJsonString());
         }
-        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, resume: true)).Train(Studies, Data.Tokenizer);
+        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, keep: 5, resume: true)).Train(
+            Studies,
+            Data.Tokenizer
+        );
         using (var model = result.Model)
             AssertSameWeights(reference, model, "resumed from an older build's checkpoint");
-        var error = Assert.ThrowsExactly<ArgumentException>(() => new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, resume: true,
-            logits: PrototypeLogits.CenteredCosine)).Train(Studies, Data.Tokenizer));
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, resume: true, logits: PrototypeLogits.CenteredCosine)).Train(
+                Studies,
+                Data.Tokenizer
+            )
+        );
         StringAssert.Contains(error.Message, "made for other model options");
     }
 
@@ -120,7 +134,11 @@ public sealed class FaultToleranceTests
             File.WriteAllText(Path.Combine(checkpoint, "model.bin"), "garbage");
         var notices = new List<string>();
         var error = Assert.ThrowsExactly<InvalidDataException>(() =>
-            new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, resume: true, notice: notices.Add)).Train(Studies, Data.Tokenizer));
+            new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2, resume: true, notice: notices.Add)).Train(
+                Studies,
+                Data.Tokenizer
+            )
+        );
         StringAssert.StartsWith(error.Message, $"{dir}: every checkpoint is damaged");
         Assert.IsFalse(Directory.Exists(stale.FullName));
         Assert.AreEqual($"removed {stale.Name}, the temporary folder of a checkpoint write that never finished", notices[0]);
@@ -159,14 +177,22 @@ public sealed class FaultToleranceTests
         bool mounted = Mount(dir, size * 3 / 2 + 64 * 1024);
         int writes = 0;
         if (!mounted)
-            TrainingCheckpoint.WriteFault = _ => { if (++writes == 2) throw new IOException("No space left on device (injected)"); };
+            TrainingCheckpoint.WriteFault = _ =>
+            {
+                if (++writes == 2)
+                    throw new IOException("No space left on device (injected)");
+            };
         try
         {
             var error = Assert.ThrowsExactly<IOException>(() =>
-                new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2)).Train(Studies, Data.Tokenizer));
+                new PriorTrainer(TrainingFixture.Options([2, 1, 1], dir, every: 2)).Train(Studies, Data.Tokenizer)
+            );
             Console.WriteLine($"full disk ({(mounted ? "tmpfs" : "injected")}): {error.Message}");
             StringAssert.StartsWith(error.Message, $"{dir}: could not write the checkpoint of step 4 (");
-            StringAssert.Contains(error.Message, "training stopped. The previous checkpoint step-00000002 is intact; free space and resume.");
+            StringAssert.Contains(
+                error.Message,
+                "training stopped. The previous checkpoint step-00000002 is intact; free space and resume."
+            );
             Assert.HasCount(1, TrainingCheckpoint.List(dir));
             Assert.IsEmpty(Directory.GetDirectories(dir, ".step-*"), "no temporary folder is left behind");
             using var model = new PriorModel(PriorModelOptions.Tiny, Data.Tokenizer.VocabularySize);
@@ -175,7 +201,8 @@ public sealed class FaultToleranceTests
         finally
         {
             TrainingCheckpoint.WriteFault = null;
-            if (mounted) Run("umount", dir);
+            if (mounted)
+                Run("umount", dir);
         }
     }
 
@@ -187,7 +214,8 @@ public sealed class FaultToleranceTests
         try
         {
             var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in args) info.ArgumentList.Add(a);
+            foreach (var a in args)
+                info.ArgumentList.Add(a);
             using var process = Process.Start(info)!;
             process.WaitForExit();
             return process.ExitCode;
@@ -208,7 +236,8 @@ public sealed class FaultToleranceTests
         var original = File.ReadAllBytes(path);
         var expected = Weights(network.Model);
         var random = new Random(8);
-        int named = 0, harmless = 0;
+        int named = 0,
+            harmless = 0;
         for (int trial = 0; trial < 24; trial++)
         {
             var bytes = (byte[])original.Clone();
@@ -221,7 +250,11 @@ public sealed class FaultToleranceTests
                 using var loaded = PriorNetwork.Load(damaged);
                 // A byte that nothing reads (a zip timestamp, padding): the model must be exactly the original.
                 AssertSameWeights(expected, loaded.Model, $"offset {offset}");
-                CollectionAssert.AreEqual(network.Tokenizer.Vocabulary.ToArray(), loaded.Tokenizer.Vocabulary.ToArray(), $"offset {offset}");
+                CollectionAssert.AreEqual(
+                    network.Tokenizer.Vocabulary.ToArray(),
+                    loaded.Tokenizer.Vocabulary.ToArray(),
+                    $"offset {offset}"
+                );
                 harmless++;
             }
             catch (InvalidDataException ex)
@@ -239,16 +272,43 @@ public sealed class FaultToleranceTests
     {
         var dir = SyntheticFixture.NewTempFolder();
         var huge = Path.Combine(dir, "huge-10000.jpg");
-        File.WriteAllBytes(huge, GrayscaleJpeg.Encode(new byte[10_000 * 10_000].Select((_, i) => (byte)(i % 7 * 30)).ToArray(), 10_000, 10_000, quality: 50));
+        File.WriteAllBytes(
+            huge,
+            GrayscaleJpeg.Encode(
+                new byte[10_000 * 10_000]
+                    .Select((_, i) => (byte)(i % 7 * 30))
+                    .ToArray(),
+                10_000,
+                10_000,
+                quality: 50
+            )
+        );
         string Image(string name) => Path.Combine(RepositoryPaths.TestData, "images", name);
         string[] broken = [Image("empty.jpg"), Image("truncated.jpg"), Image("text.jpg")];
-        string[] odd = [Image("png-named.jpg"), Image("cmyk.jpg"), Image("tiny-1x1.jpg"), huge, Image("rgb-exif-rotated.jpg"), Image("gray16.png")];
-        var studies = Studies.Select((s, i) => i < broken.Length ? s with { ImagePaths = [broken[i]] }
-            : i < broken.Length + odd.Length ? s with { ImagePaths = [odd[i - broken.Length]] } : s).ToList();
+        string[] odd =
+        [
+            Image("png-named.jpg"),
+            Image("cmyk.jpg"),
+            Image("tiny-1x1.jpg"),
+            huge,
+            Image("rgb-exif-rotated.jpg"),
+            Image("gray16.png"),
+        ];
+        var studies = Studies
+            .Select(
+                (s, i) =>
+                    i < broken.Length ? s with { ImagePaths = [broken[i]] }
+                    : i < broken.Length + odd.Length ? s with { ImagePaths = [odd[i - broken.Length]] }
+                    : s
+            )
+            .ToList();
         var result = new PriorTrainer(TrainingFixture.Options([1, 0, 0])).Train(studies, Data.Tokenizer);
         result.Model.Dispose();
         foreach (var file in broken)
-            Assert.IsTrue(result.SkippedSamples.Any(s => s.Contains(file, StringComparison.Ordinal)), $"{file} is named: {string.Join(" | ", result.SkippedSamples)}");
+            Assert.IsTrue(
+                result.SkippedSamples.Any(s => s.Contains(file, StringComparison.Ordinal)),
+                $"{file} is named: {string.Join(" | ", result.SkippedSamples)}"
+            );
         foreach (var file in odd)
             Assert.IsFalse(result.SkippedSamples.Any(s => s.Contains(file, StringComparison.Ordinal)), $"{file} trains");
         Assert.HasCount(broken.Length, result.SkippedSamples);

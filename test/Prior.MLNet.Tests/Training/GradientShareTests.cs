@@ -21,7 +21,10 @@ public sealed class GradientShareTests
         var share = GradientShare.Measure(model, losses, PriorStage.Reconstruction, epoch: 0);
 
         CollectionAssert.AreEquivalent(losses.Terms.Keys.ToArray(), share.Terms.Keys.ToArray());
-        Assert.IsTrue(model.parameters().All(p => p.grad is null || p.grad.abs().max().item<float>() == 0), "Measure must leave the gradients zeroed for the step's own backward pass.");
+        Assert.IsTrue(
+            model.parameters().All(p => p.grad is null || p.grad.abs().max().item<float>() == 0),
+            "Measure must leave the gradients zeroed for the step's own backward pass."
+        );
         Assert.AreEqual(1.0, share.Terms["global"].ImageCosineWithGlobal, 1e-6);
         Assert.AreEqual(1.0, share.Terms["global"].TextCosineWithGlobal, 1e-6);
 
@@ -79,7 +82,11 @@ public sealed class GradientShareTests
             var share = GradientShare.Measure(model, losses, PriorStage.Reconstruction, epoch: 0);
             foreach (var term in new[] { "spg", "kl", "gpa" })
             {
-                Assert.AreEqual(expectText, share.Terms[term].TextNorm > 0, $"{term}: text-tower gradient {share.Terms[term].TextNorm} (detached: {!expectText})");
+                Assert.AreEqual(
+                    expectText,
+                    share.Terms[term].TextNorm > 0,
+                    $"{term}: text-tower gradient {share.Terms[term].TextNorm} (detached: {!expectText})"
+                );
                 Assert.IsGreaterThan(0, share.Terms[term].ImageNorm, $"{term} must still train the image tower");
             }
             Assert.IsGreaterThan(0, share.Terms["global"].TextNorm);
@@ -91,7 +98,9 @@ public sealed class GradientShareTests
         foreach (var p in model.parameters())
             p.grad?.zero_();
         (losses.Terms[term] * PriorLosses.Weight(PriorStage.Reconstruction, term)).backward(retain_graph: true);
-        return model.image_encoder.parameters()
-            .SelectMany(p => p.grad is { } g ? g.to(ScalarType.Float64).flatten().data<double>().ToArray() : new double[p.numel()]).ToArray();
+        return model
+            .image_encoder.parameters()
+            .SelectMany(p => p.grad is { } g ? g.to(ScalarType.Float64).flatten().data<double>().ToArray() : new double[p.numel()])
+            .ToArray();
     }
 }

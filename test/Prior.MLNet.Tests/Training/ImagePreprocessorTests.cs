@@ -16,7 +16,8 @@ public sealed class ImagePreprocessorTests
     [DataRow(37)]
     public void ScalingRotationAndFlipEqualThePlainFormulaBitForBit(int size)
     {
-        const float mean = 0.4755f, std = 0.3011f;
+        const float mean = 0.4755f,
+            std = 0.3011f;
         const double maxDegrees = 5;
         var preprocessor = new ImagePreprocessor(size, mean, std, maxDegrees);
         var random = new Random(size);
@@ -27,7 +28,11 @@ public sealed class ImagePreprocessorTests
 
             var plain = preprocessor.FromGray(pixels, size, size, null);
             for (int i = 0; i < pixels.Length; i++)
-                Assert.AreEqual(BitConverter.SingleToInt32Bits((pixels[i] / 255f - mean) / std), BitConverter.SingleToInt32Bits(plain[i]), $"image {image}, pixel {i}, no augmentation");
+                Assert.AreEqual(
+                    BitConverter.SingleToInt32Bits((pixels[i] / 255f - mean) / std),
+                    BitConverter.SingleToInt32Bits(plain[i]),
+                    $"image {image}, pixel {i}, no augmentation"
+                );
 
             // The same draws the preprocessor makes: the angle, then the flip (half of these images are flipped).
             var augmented = preprocessor.FromGray(pixels, size, size, DeterministicRandom.Derive(7, "test", image));
@@ -36,7 +41,11 @@ public sealed class ImagePreprocessorTests
             bool flip = draws.Chance(0.5);
             var expected = Reference(pixels, size, angle, flip, mean, std);
             for (int i = 0; i < pixels.Length; i++)
-                Assert.AreEqual(BitConverter.SingleToInt32Bits(expected[i]), BitConverter.SingleToInt32Bits(augmented[i]), $"image {image}, pixel {i}, angle {angle}, flip {flip}");
+                Assert.AreEqual(
+                    BitConverter.SingleToInt32Bits(expected[i]),
+                    BitConverter.SingleToInt32Bits(augmented[i]),
+                    $"image {image}, pixel {i}, angle {angle}, flip {flip}"
+                );
         }
     }
 
@@ -45,19 +54,26 @@ public sealed class ImagePreprocessorTests
     private static float[] Reference(byte[] source, int size, double angle, bool flip, float mean, float std)
     {
         var output = new float[size * size];
-        double cos = Math.Cos(angle), sin = Math.Sin(angle), c = (size - 1) / 2.0;
+        double cos = Math.Cos(angle),
+            sin = Math.Sin(angle),
+            c = (size - 1) / 2.0;
         for (int y = 0; y < size; y++)
         {
             for (int x = 0; x < size; x++)
             {
-                double dx = (flip ? size - 1 - x : x) - c, dy = y - c;
-                double sx = cos * dx + sin * dy + c, sy = -sin * dx + cos * dy + c;
+                double dx = (flip ? size - 1 - x : x) - c,
+                    dy = y - c;
+                double sx = cos * dx + sin * dy + c,
+                    sy = -sin * dx + cos * dy + c;
                 float value = 0;
                 if (sx >= 0 && sy >= 0 && sx <= size - 1 && sy <= size - 1)
                 {
-                    int x0 = (int)Math.Floor(sx), y0 = (int)Math.Floor(sy);
-                    int x1 = Math.Min(x0 + 1, size - 1), y1 = Math.Min(y0 + 1, size - 1);
-                    double fx = sx - x0, fy = sy - y0;
+                    int x0 = (int)Math.Floor(sx),
+                        y0 = (int)Math.Floor(sy);
+                    int x1 = Math.Min(x0 + 1, size - 1),
+                        y1 = Math.Min(y0 + 1, size - 1);
+                    double fx = sx - x0,
+                        fy = sy - y0;
                     double top = source[y0 * size + x0] * (1 - fx) + source[y0 * size + x1] * fx;
                     double bottom = source[y1 * size + x0] * (1 - fx) + source[y1 * size + x1] * fx;
                     value = (float)(top * (1 - fy) + bottom * fy);

@@ -29,7 +29,10 @@ public sealed class PriorTrainerTests
         Assert.IsLessThan(epochs[0], result.History.Where(p => p.Epoch == epochs.Count - 1).Average(p => p.Losses["global"]));
 
         var retrieval = Retrieval.Evaluate(model, Data.Tokenizer, heldOut, usePrototypes: false);
-        Console.WriteLine($"held-out image->text P@1 {retrieval.ImageToTextP1:0.000} P@5 {retrieval.ImageToTextP5:0.000} text->image P@1 {retrieval.TextToImageP1:0.000}, chance {retrieval.Chance:0.000}");
+        Console.WriteLine(
+            $"held-out image->text P@1 {retrieval.ImageToTextP1:0.000} P@5 {retrieval.ImageToTextP5:0.000} text->image P@1 "
+                + $"{retrieval.TextToImageP1:0.000}, chance {retrieval.Chance:0.000}"
+        );
         Assert.IsGreaterThanOrEqualTo(3 * retrieval.Chance, retrieval.ImageToTextP1, "image->text P@1 is not well above chance");
         Assert.IsGreaterThanOrEqualTo(3 * 5 * retrieval.Chance, retrieval.ImageToTextP5);
     }
@@ -41,10 +44,16 @@ public sealed class PriorTrainerTests
         var studies = Data.Studies.Take(64).ToList();
         var result = new PriorTrainer(TrainingFixture.Options([1, 1, 1], dir, every: 3)).Train(studies, Data.Tokenizer);
         result.Model.Dispose();
-        CollectionAssert.AreEqual(new[] { PriorStage.Alignment, PriorStage.Prototypes, PriorStage.Reconstruction },
-            result.History.Select(p => p.Stage).Distinct().ToArray());
-        Assert.HasCount(12, result.History);                      // 4 steps per epoch, one epoch per stage
-        Assert.IsTrue(result.History.Where(p => p.Stage == PriorStage.Reconstruction).All(p => p.Losses.ContainsKey("spg") && p.Losses.ContainsKey("gpa")));
+        CollectionAssert.AreEqual(
+            new[] { PriorStage.Alignment, PriorStage.Prototypes, PriorStage.Reconstruction },
+            result.History.Select(p => p.Stage).Distinct().ToArray()
+        );
+        Assert.HasCount(12, result.History); // 4 steps per epoch, one epoch per stage
+        Assert.IsTrue(
+            result
+                .History.Where(p => p.Stage == PriorStage.Reconstruction)
+                .All(p => p.Losses.ContainsKey("spg") && p.Losses.ContainsKey("gpa"))
+        );
         Assert.IsTrue(result.History.All(p => p.Losses.Values.All(double.IsFinite)));
         var checkpoints = TrainingCheckpoint.List(dir);
         Assert.HasCount(2, checkpoints, "two kept");
@@ -55,8 +64,11 @@ public sealed class PriorTrainerTests
     [TestMethod]
     public void TheContinuousScheduleAnnealsAcrossStagesWhereThePerStageOneClimbsBack()
     {
-        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch, 12 in all
-        var continuous = new PriorTrainer(TrainingFixture.Options([1, 1, 1], schedule: StageSchedule.Continuous)).Train(studies, Data.Tokenizer);
+        var studies = Data.Studies.Take(64).ToList(); // 4 steps per epoch, 12 in all
+        var continuous = new PriorTrainer(TrainingFixture.Options([1, 1, 1], schedule: StageSchedule.Continuous)).Train(
+            studies,
+            Data.Tokenizer
+        );
         continuous.Model.Dispose();
         var lr = continuous.History.Select(p => p.LearningRate).ToArray();
         Assert.HasCount(12, lr);
@@ -81,7 +93,7 @@ public sealed class PriorTrainerTests
     [DoNotParallelize]
     public void PrebuiltBatchesTrainExactlyLikeBatchesBuiltBesideTheSteps()
     {
-        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        var studies = Data.Studies.Take(64).ToList(); // 4 steps per epoch
         var streamed = new PriorTrainer(TrainingFixture.Options([2, 0, 0])).Train(studies, Data.Tokenizer);
         var prebuilt = new PriorTrainer(TrainingFixture.Options([2, 0, 0], prebuild: true)).Train(studies, Data.Tokenizer);
         Assert.HasCount(8, prebuilt.History);
@@ -104,17 +116,27 @@ public sealed class PriorTrainerTests
     [DataRow(true)]
     public void AResumedRunContinuesExactlyLikeAnUninterruptedOne(bool decoupled)
     {
-        var studies = Data.Studies.Take(96).ToList();            // 6 steps per epoch
-        int[] epochs = [1, 2, 1];                                // step 8 is inside stage 2: the bank's counts resume too
-        var full = new PriorTrainer(TrainingFixture.Options(epochs, SyntheticFixture.NewTempFolder(), every: 4, decoupled: decoupled)).Train(studies, Data.Tokenizer);
+        var studies = Data.Studies.Take(96).ToList(); // 6 steps per epoch
+        int[] epochs = [1, 2, 1]; // step 8 is inside stage 2: the bank's counts resume too
+        var full = new PriorTrainer(
+            TrainingFixture.Options(epochs, SyntheticFixture.NewTempFolder(), every: 4, decoupled: decoupled)
+        ).Train(studies, Data.Tokenizer);
 
         // Interrupt after step 10 (the newest checkpoint is after step 8), then resume.
         var dir = SyntheticFixture.NewTempFolder();
         using var stop = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4, decoupled: decoupled,
-            progress: p => { if (p.GlobalStep == 10) stop.Cancel(); })).Train(studies, Data.Tokenizer, stop.Token));
+        Assert.Throws<OperationCanceledException>(() =>
+            new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4, decoupled: decoupled, progress: p =>
+                {
+                    if (p.GlobalStep == 10)
+                        stop.Cancel();
+                })).Train(studies, Data.Tokenizer, stop.Token)
+        );
         StringAssert.EndsWith(TrainingCheckpoint.List(dir)[^1], "step-00000008");
-        var resumed = new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4, resume: true, decoupled: decoupled)).Train(studies, Data.Tokenizer);
+        var resumed = new PriorTrainer(TrainingFixture.Options(epochs, dir, every: 4, resume: true, decoupled: decoupled)).Train(
+            studies,
+            Data.Tokenizer
+        );
 
         Assert.AreEqual(9L, resumed.History[0].GlobalStep);
         var expected = full.History.Where(p => p.GlobalStep >= 9).ToList();
@@ -124,7 +146,12 @@ public sealed class PriorTrainerTests
             Assert.AreEqual(expected[i].Stage, resumed.History[i].Stage);
             Assert.AreEqual(expected[i].LearningRate, resumed.History[i].LearningRate, 1e-15);
             foreach (var (term, value) in expected[i].Losses)
-                Assert.AreEqual(value, resumed.History[i].Losses[term], 1e-5 * Math.Max(1, Math.Abs(value)), $"step {expected[i].GlobalStep} {term}");
+                Assert.AreEqual(
+                    value,
+                    resumed.History[i].Losses[term],
+                    1e-5 * Math.Max(1, Math.Abs(value)),
+                    $"step {expected[i].GlobalStep} {term}"
+                );
         }
         var a = full.Model.state_dict();
         var b = resumed.Model.state_dict();
@@ -146,16 +173,22 @@ public sealed class PriorTrainerTests
     [DataRow(3)]
     public void DecoupledStagesLeaveStageOnesModulesWhereStageOneAloneTakesThem(int generatedSentences)
     {
-        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        var studies = Data.Studies.Take(64).ToList(); // 4 steps per epoch
         PriorTrainerOptions Options(int[] epochs, bool decoupled) =>
-            TrainingFixture.Options(epochs, schedule: StageSchedule.Continuous, keepOptimizer: true, logits: PrototypeLogits.CenteredCosine, decoupled: decoupled,
-                generatedSentences: generatedSentences);
+            TrainingFixture.Options(
+                epochs,
+                schedule: StageSchedule.Continuous,
+                keepOptimizer: true,
+                logits: PrototypeLogits.CenteredCosine,
+                decoupled: decoupled,
+                generatedSentences: generatedSentences
+            );
         var alone = new PriorTrainer(Options([4, 0, 0], decoupled: true)).Train(studies, Data.Tokenizer);
         var decoupled = new PriorTrainer(Options([2, 1, 1], decoupled: true)).Train(studies, Data.Tokenizer);
         var coupled = new PriorTrainer(Options([2, 1, 1], decoupled: false)).Train(studies, Data.Tokenizer);
 
         // The largest change of any stage-1 tensor against stage 1 alone, relative to how far stage 1 moved it.
-        torch.random.manual_seed(5);                              // the trainer's seed, before it builds the model
+        torch.random.manual_seed(5); // the trainer's seed, before it builds the model
         var start = new PriorModel(alone.Model.Options, Data.Tokenizer.VocabularySize);
         double Departure(PriorModel model)
         {
@@ -164,14 +197,20 @@ public sealed class PriorTrainerTests
             double worst = 0;
             foreach (var (name, reference) in alone.Model.state_dict())
             {
-                if (!IsStageOne(name) || reference.dtype != torch.ScalarType.Float32) continue;
+                if (!IsStageOne(name) || reference.dtype != torch.ScalarType.Float32)
+                    continue;
                 double moved = Math.Max(1e-8, (reference - initial[name]).abs().max().item<float>());
                 worst = Math.Max(worst, (mine[name] - reference).abs().max().item<float>() / moved);
             }
             return worst;
         }
-        double decoupledDeparture = Departure(decoupled.Model), coupledDeparture = Departure(coupled.Model);
-        Assert.IsLessThan(1e-6, decoupledDeparture, $"decoupled stages moved stage 1's modules away from stage 1 alone (coupled: {coupledDeparture})");
+        double decoupledDeparture = Departure(decoupled.Model),
+            coupledDeparture = Departure(coupled.Model);
+        Assert.IsLessThan(
+            1e-6,
+            decoupledDeparture,
+            $"decoupled stages moved stage 1's modules away from stage 1 alone (coupled: {coupledDeparture})"
+        );
         Assert.IsGreaterThan(0.1, coupledDeparture);
         // ... while the bank and the decoders did learn.
         var bankStart = alone.Model.state_dict()["sentence_bank.embed.weight"];
@@ -182,8 +221,10 @@ public sealed class PriorTrainerTests
 
     // Stage 1 trains everything but the bank, the decoders and the prototype queries.
     private static bool IsStageOne(string name) =>
-        !name.StartsWith("sentence_bank.", StringComparison.Ordinal) && !name.StartsWith("image_decoder.", StringComparison.Ordinal)
-        && !name.StartsWith("sentence_decoder.", StringComparison.Ordinal) && !name.StartsWith("prototype_queries", StringComparison.Ordinal);
+        !name.StartsWith("sentence_bank.", StringComparison.Ordinal)
+        && !name.StartsWith("image_decoder.", StringComparison.Ordinal)
+        && !name.StartsWith("sentence_decoder.", StringComparison.Ordinal)
+        && !name.StartsWith("prototype_queries", StringComparison.Ordinal);
 
     // The original starts each stage with a fresh AdamW; keeping one carries stage 1's moments on, and a run resumed
     // from the checkpoint at a stage boundary must carry them on too.
@@ -191,7 +232,7 @@ public sealed class PriorTrainerTests
     [DoNotParallelize]
     public void OneOptimizerForTheRunCarriesStageOnesMomentsOnAndResumesAtAStageBoundary()
     {
-        var studies = Data.Studies.Take(64).ToList();            // 4 steps per epoch
+        var studies = Data.Studies.Take(64).ToList(); // 4 steps per epoch
         int[] epochs = [1, 1, 1];
         PriorTrainerOptions Options(string dir, bool keepOptimizer, bool resume = false, Action<TrainingProgress>? progress = null) =>
             TrainingFixture.Options(epochs, dir, every: 4, keep: 5, resume: resume, progress: progress, keepOptimizer: keepOptimizer);
@@ -199,14 +240,24 @@ public sealed class PriorTrainerTests
         (long Tower, long Bank) StepsAfterStageTwo(string dir, PriorModel model)
         {
             using var optimizer = new AdamW(model.parameters());
-            TrainingCheckpoint.LoadOptimizer(TrainingCheckpoint.List(dir).Single(c => c.EndsWith("step-00000008", StringComparison.Ordinal)), optimizer);
+            TrainingCheckpoint.LoadOptimizer(
+                TrainingCheckpoint.List(dir).Single(c => c.EndsWith("step-00000008", StringComparison.Ordinal)),
+                optimizer
+            );
             // By name: the optimizer's state is keyed by the registered parameters.
             var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            return (optimizer.StepsOf(parameters["image_encoder.encoder.conv1.weight"]), optimizer.StepsOf(parameters["sentence_bank.embed.weight"]));
+            return (
+                optimizer.StepsOf(parameters["image_encoder.encoder.conv1.weight"]),
+                optimizer.StepsOf(parameters["sentence_bank.embed.weight"])
+            );
         }
         var keptDir = SyntheticFixture.NewTempFolder();
         var kept = new PriorTrainer(Options(keptDir, keepOptimizer: true)).Train(studies, Data.Tokenizer);
-        Assert.AreEqual((8L, 4L), StepsAfterStageTwo(keptDir, kept.Model), "the tower's moments span stages 1 and 2; the bank's start at stage 2");
+        Assert.AreEqual(
+            (8L, 4L),
+            StepsAfterStageTwo(keptDir, kept.Model),
+            "the tower's moments span stages 1 and 2; the bank's start at stage 2"
+        );
         var freshDir = SyntheticFixture.NewTempFolder();
         var fresh = new PriorTrainer(Options(freshDir, keepOptimizer: false)).Train(studies, Data.Tokenizer);
         Assert.AreEqual((4L, 4L), StepsAfterStageTwo(freshDir, fresh.Model), "the original's: stage 2 starts a fresh optimizer");
@@ -215,15 +266,23 @@ public sealed class PriorTrainerTests
         // Stopped in stage 2: the newest checkpoint is the one at stage 2's start (after step 4).
         var dir = SyntheticFixture.NewTempFolder();
         using var stop = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => new PriorTrainer(Options(dir, keepOptimizer: true,
-            progress: p => { if (p.GlobalStep == 6) stop.Cancel(); })).Train(studies, Data.Tokenizer, stop.Token));
+        Assert.Throws<OperationCanceledException>(() => new PriorTrainer(Options(dir, keepOptimizer: true, progress: p =>
+                {
+                    if (p.GlobalStep == 6)
+                        stop.Cancel();
+                })).Train(studies, Data.Tokenizer, stop.Token));
         StringAssert.EndsWith(TrainingCheckpoint.List(dir)[^1], "step-00000004");
         var resumed = new PriorTrainer(Options(dir, keepOptimizer: true, resume: true)).Train(studies, Data.Tokenizer);
         var expected = kept.History.Where(p => p.GlobalStep >= 5).ToList();
         Assert.HasCount(expected.Count, resumed.History);
         for (int i = 0; i < expected.Count; i++)
             foreach (var (term, value) in expected[i].Losses)
-                Assert.AreEqual(value, resumed.History[i].Losses[term], 1e-5 * Math.Max(1, Math.Abs(value)), $"step {expected[i].GlobalStep} {term}");
+                Assert.AreEqual(
+                    value,
+                    resumed.History[i].Losses[term],
+                    1e-5 * Math.Max(1, Math.Abs(value)),
+                    $"step {expected[i].GlobalStep} {term}"
+                );
         kept.Model.Dispose();
         resumed.Model.Dispose();
     }
@@ -232,8 +291,9 @@ public sealed class PriorTrainerTests
     public void LiveTensorsStayFlatAcrossSteps()
     {
         var counts = new List<long>();
-        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 1],
-            progress: p => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount))).Train(Data.Studies.Take(64).ToList(), Data.Tokenizer);
+        var result = new PriorTrainer(
+            TrainingFixture.Options([2, 1, 1], progress: p => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount))
+        ).Train(Data.Studies.Take(64).ToList(), Data.Tokenizer);
         result.Model.Dispose();
         Console.WriteLine($"live tensors after each step: {string.Join(", ", counts)}");
         // Within a stage the count must not grow from step to step (the optimizer's state appears at its first step).
@@ -264,7 +324,11 @@ public sealed class PriorTrainerTests
     {
         var dir = SyntheticFixture.NewTempFolder();
         var ex = Assert.ThrowsExactly<TrainingDivergedException>(() =>
-            new PriorTrainer(TrainingFixture.Options([50, 0, 0], dir, every: 1, peak: [1e9, 1, 1])).Train(Data.Studies.Take(32).ToList(), Data.Tokenizer));
+            new PriorTrainer(TrainingFixture.Options([50, 0, 0], dir, every: 1, peak: [1e9, 1, 1])).Train(
+                Data.Studies.Take(32).ToList(),
+                Data.Tokenizer
+            )
+        );
         StringAssert.Contains(ex.Message, "not finite");
         StringAssert.Contains(ex.Message, "last checkpoint is intact");
         var last = TrainingCheckpoint.List(dir)[^1];
@@ -278,9 +342,24 @@ public sealed class PriorTrainerTests
     {
         var rows = new[]
         {
-            new Row { Id = 1, Images = ["a.jpg"], Sentences = ["One.", "Two."] },
-            new Row { Id = 2, Images = ["b.jpg"], Sentences = [] },
-            new Row { Id = 3, Images = [], Sentences = ["Three."] },
+            new Row
+            {
+                Id = 1,
+                Images = ["a.jpg"],
+                Sentences = ["One.", "Two."],
+            },
+            new Row
+            {
+                Id = 2,
+                Images = ["b.jpg"],
+                Sentences = [],
+            },
+            new Row
+            {
+                Id = 3,
+                Images = [],
+                Sentences = ["Three."],
+            },
         };
         var view = new MLContext().Data.LoadFromEnumerable(rows);
         var summary = new DataLoadSummary();

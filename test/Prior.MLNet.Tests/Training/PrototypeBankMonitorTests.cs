@@ -49,7 +49,7 @@ public sealed class PrototypeBankMonitorTests
         CollectionAssert.AreEqual(monitor.Counts(), resumed.Counts());
 
         using var fromOlder = new PrototypeBankMonitor(3, CPU);
-        fromOlder.Restore([4, 0, 1]);   // a checkpoint written before the noise-free counts
+        fromOlder.Restore([4, 0, 1]); // a checkpoint written before the noise-free counts
         CollectionAssert.AreEqual(new long[] { 4, 0, 1, 0, 0, 0 }, fromOlder.Counts());
         Assert.ThrowsExactly<InvalidDataException>(() => fromOlder.Restore([1, 2]));
     }

@@ -18,16 +18,30 @@ public sealed class PrototypeStageTests
     public void EachStagesLossesFallAndTheBankStaysInUse()
     {
         var notices = new List<string>();
-        var result = new PriorTrainer(TrainingFixture.Options([3, 3, 3], notice: notices.Add, logits: PrototypeLogits.CenteredCosine, detachTargets: true)).Train(Data.Studies.Take(160).ToList(), Data.Tokenizer);
+        var result = new PriorTrainer(
+            TrainingFixture.Options([3, 3, 3], notice: notices.Add, logits: PrototypeLogits.CenteredCosine, detachTargets: true)
+        ).Train(Data.Studies.Take(160).ToList(), Data.Tokenizer);
         result.Model.Dispose();
-        foreach (var (stage, term) in new[] { (PriorStage.Alignment, "total"), (PriorStage.Prototypes, "proto"), (PriorStage.Prototypes, "total"),
-                     (PriorStage.Reconstruction, "reconstruction"), (PriorStage.Reconstruction, "spg"), (PriorStage.Reconstruction, "total") })
+        foreach (
+            var (stage, term) in new[]
+            {
+                (PriorStage.Alignment, "total"),
+                (PriorStage.Prototypes, "proto"),
+                (PriorStage.Prototypes, "total"),
+                (PriorStage.Reconstruction, "reconstruction"),
+                (PriorStage.Reconstruction, "spg"),
+                (PriorStage.Reconstruction, "total"),
+            }
+        )
         {
             var means = EpochMeans(result, stage, term);
             Console.WriteLine($"stage {(int)stage} {term}: {string.Join(", ", means.Select(m => m.ToString("0.0000")))}");
             Assert.IsLessThan(means[0], means[^1], $"stage {(int)stage}: {term} did not fall");
         }
-        Assert.IsTrue(notices.Any(n => n.StartsWith("sentence bank initialised by spherical k-means: 32 prototypes", StringComparison.Ordinal)), string.Join("\n", notices));
+        Assert.IsTrue(
+            notices.Any(n => n.StartsWith("sentence bank initialised by spherical k-means: 32 prototypes", StringComparison.Ordinal)),
+            string.Join("\n", notices)
+        );
         Assert.HasCount(6, result.PrototypeUsage, "one record per epoch of stages 2 and 3");
         foreach (var usage in result.PrototypeUsage)
         {
@@ -60,8 +74,10 @@ public sealed class PrototypeStageTests
     {
         // What the k-means start fixes, so that the floor above means something: with the N(0, 1) start and no
         // restarts, few prototypes take every sentence.
-        var result = new PriorTrainer(TrainingFixture.Options([3, 2, 0], bankStart: PrototypeInitialization.Random, restart: false))
-            .Train(Data.Studies.Take(160).ToList(), Data.Tokenizer);
+        var result = new PriorTrainer(TrainingFixture.Options([3, 2, 0], bankStart: PrototypeInitialization.Random, restart: false)).Train(
+            Data.Studies.Take(160).ToList(),
+            Data.Tokenizer
+        );
         result.Model.Dispose();
         foreach (var usage in result.PrototypeUsage)
             Console.WriteLine(usage);

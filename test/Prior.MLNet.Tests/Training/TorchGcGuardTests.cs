@@ -22,7 +22,8 @@ public sealed class TorchGcGuardTests
             while (!stop.IsCancellationRequested)
             {
                 keep.Add(new byte[64 * 1024]);
-                if (keep.Count > 50) keep.Clear();
+                if (keep.Count > 50)
+                    keep.Clear();
             }
         });
         using var counter = zeros(1, dtype: ScalarType.Int64);

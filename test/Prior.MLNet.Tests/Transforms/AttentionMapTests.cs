@@ -14,7 +14,8 @@ public sealed class AttentionMapTests
     public void BatchedMapsAreEachImageWithEachSentenceAlone()
     {
         var network = TestNetwork.Instance;
-        int size = network.Model.Options.ImageSize, side = size / 32;
+        int size = network.Model.Options.ImageSize,
+            side = size / 32;
         var preprocessor = new ImagePreprocessor(size, network.Inference.ImageMean, network.Inference.ImageStd);
         var pixels = TrainingFixture.Instance.Studies.Take(3).Select(s => preprocessor.Load(s.ImagePaths[0], null)).ToList();
         string[] sentences = ["There is a small left pleural effusion.", "The heart is enlarged.", "No pneumothorax."];
@@ -42,7 +43,13 @@ public sealed class AttentionMapTests
     public void TheOriginalsFlatViewHasNoPlaceInTheImageAndSaysSo()
     {
         var data = TrainingFixture.Instance;
-        using var model = new PriorModel(PriorModelOptions.Tiny with { LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView }, data.Tokenizer.VocabularySize);
+        using var model = new PriorModel(
+            PriorModelOptions.Tiny with
+            {
+                LocalFeatureLayout = LocalFeatureLayout.OriginalFlatView,
+            },
+            data.Tokenizer.VocabularySize
+        );
         model.eval();
         using var network = new PriorNetwork(model, data.Tokenizer, usePrototypes: false);
         var pixels = new float[64 * 64];

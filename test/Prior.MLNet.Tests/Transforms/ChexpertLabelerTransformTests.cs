@@ -21,10 +21,17 @@ public sealed class ChexpertLabelerTransformTests
 
     private static readonly Row[] Rows =
     [
-        new() { Report = " FINDINGS: \n \n There is a small left pleural effusion.  No pneumothorax.\n \n IMPRESSION: \n \n Small left effusion.\n",
-            Sentences = ["There is a small left pleural effusion.", "No pneumothorax."] },
-        new() { Report = "Right lower lobe opacity may represent pneumonia. The heart size is normal.",
-            Sentences = ["Right lower lobe opacity may represent pneumonia.", "The heart size is normal."] },
+        new()
+        {
+            Report =
+                " FINDINGS: \n \n There is a small left pleural effusion.  No pneumothorax.\n \n IMPRESSION: \n \n Small left effusion.\n",
+            Sentences = ["There is a small left pleural effusion.", "No pneumothorax."],
+        },
+        new()
+        {
+            Report = "Right lower lobe opacity may represent pneumonia. The heart size is normal.",
+            Sentences = ["Right lower lobe opacity may represent pneumonia.", "The heart size is normal."],
+        },
         new() { Report = "No acute cardiopulmonary process.", Sentences = ["No acute cardiopulmonary process."] },
     ];
 
@@ -35,7 +42,8 @@ public sealed class ChexpertLabelerTransformTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows);
-        var pipeline = ml.Transforms.LabelChexpertObservations("FromText", "Report")
+        var pipeline = ml
+            .Transforms.LabelChexpertObservations("FromText", "Report")
             .Append(ml.Transforms.LabelChexpertObservations("FromSentences", "Sentences"));
         var model = pipeline.Fit(data);
         var path = Path.Combine(SyntheticFixture.NewTempFolder(), "labeler.zip");
@@ -75,7 +83,9 @@ public sealed class ChexpertLabelerTransformTests
         var missing = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.LabelChexpertObservations("L", "Text").Fit(data));
         StringAssert.Contains(missing.Message, "'Text'");
         var numbers = ml.Data.LoadFromEnumerable(new[] { new { Report = 1f } });
-        var wrongType = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.LabelChexpertObservations("L", "Report").Fit(numbers));
+        var wrongType = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.LabelChexpertObservations("L", "Report").Fit(numbers)
+        );
         StringAssert.Contains(wrongType.Message, "Single");
     }
 }

@@ -3,9 +3,9 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data.Downstream;
-using Prior.MLNet.Synthetic;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Synthetic;
 using Prior.MLNet.Trainers;
 
 namespace Prior.MLNet.Tests.Transforms;
@@ -18,8 +18,10 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestCategory(TestCategories.Slow)]
 public sealed class DownstreamTrainerTests
 {
-    private static readonly Lazy<SyntheticDownstreamManifest> Data = new(() =>
-        SyntheticDownstreamGenerator.Generate(SyntheticFixture.NewTempFolder(), images: 240, imageSize: 64, seed: 21), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<SyntheticDownstreamManifest> Data = new(
+        () => SyntheticDownstreamGenerator.Generate(SyntheticFixture.NewTempFolder(), images: 240, imageSize: 64, seed: 21),
+        LazyThreadSafetyMode.ExecutionAndPublication
+    );
 
     private static (IDataView Train, IDataView Test) Split(MLContext ml, IDataView all)
     {
@@ -32,14 +34,25 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var (train, test) = Split(ml, ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot));
-        var estimator = ml.MulticlassClassification.Trainers.PriorDetection(new PriorDetectionOptions
-        {
-            Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
-        });
+        var estimator = ml.MulticlassClassification.Trainers.PriorDetection(
+            new PriorDetectionOptions
+            {
+                Pretrained = TestNetwork.Instance,
+                Training = new FineTuningOptions
+                {
+                    Epochs = 12,
+                    BatchSize = 16,
+                    Seed = 3,
+                },
+            }
+        );
         using var model = estimator.Fit(train);
         var scored = model.Transform(test);
         var metrics = ml.MulticlassClassification.EvaluatePriorDetection(scored);
-        Console.WriteLine($"detection: mAP {metrics.Map:0.000} (challenge {metrics.MapChallenge:0.000}), {metrics.ScoredImages} of {metrics.Images} images scored, threshold {model.Model.ScoreThreshold:0.00}");
+        Console.WriteLine(
+            $"detection: mAP {metrics.Map:0.000} (challenge {metrics.MapChallenge:0.000}), {metrics.ScoredImages} of {metrics.Images} "
+                + $"images scored, threshold {model.Model.ScoreThreshold:0.00}"
+        );
         // Predicting nothing scores 0 on every image with boxes; random boxes score near 0.
         Assert.IsGreaterThan(0.4, metrics.Map, "the detector finds the synthetic consolidations");
         var boxes = scored.GetColumn<float[]>("PredictedBoxes").ToList();
@@ -72,13 +85,26 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var (train, test) = Split(ml, ml.Data.LoadSiimPneumothorax(Data.Value.SiimRoot));
-        using var model = ml.BinaryClassification.Trainers.PriorSegmentation(new PriorSegmentationOptions
-        {
-            Pretrained = TestNetwork.Instance, Training = new FineTuningOptions { Epochs = 12, BatchSize = 16, Seed = 3 },
-        }).Fit(train);
+        using var model = ml
+            .BinaryClassification.Trainers.PriorSegmentation(
+                new PriorSegmentationOptions
+                {
+                    Pretrained = TestNetwork.Instance,
+                    Training = new FineTuningOptions
+                    {
+                        Epochs = 12,
+                        BatchSize = 16,
+                        Seed = 3,
+                    },
+                }
+            )
+            .Fit(train);
         var scored = model.Transform(test);
         var metrics = ml.BinaryClassification.EvaluatePriorSegmentation(scored);
-        Console.WriteLine($"segmentation: Dice {metrics.Dice:0.000}, on {metrics.Positives} positives {metrics.DiceOnPositives:0.000}, IoU {metrics.IoU:0.000} over {metrics.Images} images");
+        Console.WriteLine(
+            $"segmentation: Dice {metrics.Dice:0.000}, on {metrics.Positives} positives {metrics.DiceOnPositives:0.000}, IoU "
+                + $"{metrics.IoU:0.000} over {metrics.Images} images"
+        );
         // An empty prediction everywhere scores 0 on every positive image.
         Assert.IsGreaterThan(0.3, metrics.DiceOnPositives, "the U-Net finds the synthetic pneumothorax rims");
         var masks = scored.GetColumn<string>("PredictedEncodedPixels").ToList();
@@ -93,6 +119,7 @@ public sealed class DownstreamTrainerTests
     private sealed class Row
     {
         public string ImagePath { get; set; } = "";
+
         [VectorType(1)]
         public float[] Labels { get; set; } = [];
     }
@@ -102,14 +129,22 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         // RSNA's image-level target as a one-label classification, from the loader's rows.
-        var rows = ml.Data.CreateEnumerable<RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot), false)
-            .Select(i => new Row { ImagePath = i.ImagePath, Labels = [i.Target ? 1 : 0] }).ToList();
+        var rows = ml
+            .Data.CreateEnumerable<RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot), false)
+            .Select(i => new Row { ImagePath = i.ImagePath, Labels = [i.Target ? 1 : 0] })
+            .ToList();
         var train = ml.Data.LoadFromEnumerable(rows.Take(180));
         var test = ml.Data.LoadFromEnumerable(rows.Skip(180));
-        using var model = ml.BinaryClassification.Trainers.PriorImageClassification(new PriorImageClassificationOptions
-        {
-            Pretrained = TestNetwork.Instance, LabelNames = ["Lung Opacity"], Training = new FineTuningOptions { Epochs = 8, Seed = 3 },
-        }).Fit(train);
+        using var model = ml
+            .BinaryClassification.Trainers.PriorImageClassification(
+                new PriorImageClassificationOptions
+                {
+                    Pretrained = TestNetwork.Instance,
+                    LabelNames = ["Lung Opacity"],
+                    Training = new FineTuningOptions { Epochs = 8, Seed = 3 },
+                }
+            )
+            .Fit(train);
         var scored = model.Transform(test);
         VBuffer<ReadOnlyMemory<char>> names = default;
         scored.Schema["Score"].GetSlotNames(ref names);
@@ -117,8 +152,21 @@ public sealed class DownstreamTrainerTests
         var probabilities = scored.GetColumn<float[]>("Score").Select(s => s[0]).ToList();
         var auc = ml.BinaryClassification.EvaluatePriorImageClassification(scored)["Lung Opacity"].AreaUnderRocCurve;
         // The catalog's evaluator is ML.NET's own on the same rows.
-        Assert.AreEqual(ml.BinaryClassification.EvaluateNonCalibrated(ml.Data.LoadFromEnumerable(rows.Skip(180).Zip(probabilities,
-            (r, p) => new ScoreRow { Label = r.Labels[0] > 0.5f, Score = p, PredictedLabel = p > 0.5f }))).AreaUnderRocCurve, auc, 1e-12);
+        Assert.AreEqual(
+            ml.BinaryClassification.EvaluateNonCalibrated(
+                ml.Data.LoadFromEnumerable(
+                    rows.Skip(180)
+                        .Zip(probabilities, (r, p) => new ScoreRow
+                            {
+                                Label = r.Labels[0] > 0.5f,
+                                Score = p,
+                                PredictedLabel = p > 0.5f,
+                            })
+                )
+            ).AreaUnderRocCurve,
+            auc,
+            1e-12
+        );
         Console.WriteLine($"classification: AUC {auc:0.000}");
         Assert.IsGreaterThan(0.8, auc, "a bright consolidation is easy to tell");
 
@@ -147,12 +195,23 @@ public sealed class DownstreamTrainerTests
     {
         var ml = new MLContext(seed: 1);
         var rsna = ml.Data.LoadRsnaPneumonia(Data.Value.RsnaRoot);
-        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null, labelColumnName: "Nope").Fit(rsna));
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null, labelColumnName: "Nope").Fit(rsna)
+        );
         StringAssert.Contains(missing.Message, "Label column 'Nope' not found");
-        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.BinaryClassification.Trainers.PriorImageClassification(pretrained: null, labelColumnName: "Target").Fit(rsna));
+        var wrongType = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.BinaryClassification.Trainers.PriorImageClassification(pretrained: null, labelColumnName: "Target").Fit(rsna)
+        );
         StringAssert.Contains(wrongType.Message, "needs a Single vector");
-        var badBox = ml.Data.LoadFromEnumerable(new[] { new BoxRow { ImagePath = "a.png", Boxes = [1, 2, 0, 4] } });
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null).Fit(badBox));
+        var badBox = ml.Data.LoadFromEnumerable(
+            new[]
+            {
+                new BoxRow { ImagePath = "a.png", Boxes = [1, 2, 0, 4] },
+            }
+        );
+        var error = Assert.ThrowsExactly<InvalidDataException>(() =>
+            ml.MulticlassClassification.Trainers.PriorDetection(pretrained: null).Fit(badBox)
+        );
         StringAssert.Contains(error.Message, "Row 1 (a.png)");
         StringAssert.Contains(error.Message, "positive width and height");
     }
@@ -174,7 +233,19 @@ public sealed class DownstreamTrainerTests
         File.WriteAllLines(list, images);
         var output = Path.Combine(dir, "scores.tsv");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "prior.dll"), "apply", "--model", zip, "--images", list, "--out", output })
+        foreach (
+            var a in new[]
+            {
+                Path.Combine(AppContext.BaseDirectory, "prior.dll"),
+                "apply",
+                "--model",
+                zip,
+                "--images",
+                list,
+                "--out",
+                output,
+            }
+        )
             info.ArgumentList.Add(a);
         using (var process = Process.Start(info)!)
         {
@@ -189,7 +260,8 @@ public sealed class DownstreamTrainerTests
         foreach (var line in lines.Skip(1))
         {
             var cells = line.Split('\t');
-            for (int c = 0; c < header.Length; c++) columns[header[c]].Add(cells[c]);
+            for (int c = 0; c < header.Length; c++)
+                columns[header[c]].Add(cells[c]);
         }
         Assert.HasCount(images.Count, columns["ImagePath"]);
         return columns;

@@ -54,24 +54,30 @@ public sealed class MLNetInternalsTests
         foreach (var handle in metadata.TypeReferences)
         {
             var (name, assembly) = Describe(handle);
-            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime)) continue;
+            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime))
+                continue;
             var type = runtime.GetType(name);
-            if (type is null) missing.Add($"type {name} ({assembly})");
-            else if (!(type.IsPublic || type.IsNestedPublic)) internals.Add(name);
+            if (type is null)
+                missing.Add($"type {name} ({assembly})");
+            else if (!(type.IsPublic || type.IsNestedPublic))
+                internals.Add(name);
         }
         foreach (var handle in metadata.MemberReferences)
         {
             var member = metadata.GetMemberReference(handle);
-            if (member.Parent.Kind != HandleKind.TypeReference) continue;   // generic instantiations: their type is checked above
+            if (member.Parent.Kind != HandleKind.TypeReference)
+                continue; // generic instantiations: their type is checked above
             var (typeName, assembly) = Describe((TypeReferenceHandle)member.Parent);
-            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime) || runtime.GetType(typeName) is not { } type) continue;
+            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime) || runtime.GetType(typeName) is not { } type)
+                continue;
             var name = metadata.GetString(member.Name);
-            var found = name == ".ctor"
-                ? type.GetConstructors(Everything).Cast<MemberInfo>().ToArray()
-                : type.GetMember(name, Everything);
+            var found = name == ".ctor" ? type.GetConstructors(Everything).Cast<MemberInfo>().ToArray() : type.GetMember(name, Everything);
             if (found.Length == 0)
                 missing.Add($"{typeName}.{name} ({assembly})");
-            else if (found.All(m => m is MethodBase { IsPublic: false } or FieldInfo { IsPublic: false }) || !(type.IsPublic || type.IsNestedPublic))
+            else if (
+                found.All(m => m is MethodBase { IsPublic: false } or FieldInfo { IsPublic: false })
+                || !(type.IsPublic || type.IsNestedPublic)
+            )
                 internals.Add($"{typeName}.{name}");
         }
         Assert.IsEmpty(missing, "ML.NET members the library calls but this ML.NET lacks: " + string.Join(", ", missing));
@@ -87,8 +93,12 @@ public sealed class MLNetInternalsTests
         var ml = new MLContext(seed: 7);
         var environment = MLNet.Transforms.Persistence.MLNetInternals.Environment(ml.Transforms);
         Assert.AreEqual(7, MLNet.Transforms.Persistence.MLNetInternals.Seed(environment));
-        Assert.IsNull(MLNet.Transforms.Persistence.MLNetInternals.Seed(MLNet.Transforms.Persistence.MLNetInternals.Environment(new MLContext().Transforms)));
-        Assert.IsFalse(MLNet.Transforms.Persistence.MLNetInternals.IsCanceled(environment));   // cancelled: MLNetSurfaceTests
+        Assert.IsNull(
+            MLNet.Transforms.Persistence.MLNetInternals.Seed(
+                MLNet.Transforms.Persistence.MLNetInternals.Environment(new MLContext().Transforms)
+            )
+        );
+        Assert.IsFalse(MLNet.Transforms.Persistence.MLNetInternals.IsCanceled(environment)); // cancelled: MLNetSurfaceTests
         var shape = MLNet.Transforms.Persistence.MLNetInternals.ShapeOf(ml.Data.LoadFromEnumerable(new[] { new { A = 1f } }).Schema);
         Assert.AreEqual("A", shape.Single().Name);
     }

@@ -1,9 +1,10 @@
-using Prior.MLNet.Modeling;
 using System.IO.Compression;
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Modeling;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
@@ -21,8 +22,12 @@ public sealed class MLNetSurfaceTests
         public string Report { get; set; } = string.Empty;
     }
 
-    private static IDataView Rows(MLContext ml) => ml.Data.LoadFromEnumerable(TrainingFixture.Instance.Studies.Take(6)
-        .Select(s => new Row { ImagePath = s.ImagePaths[0], Report = string.Join(" ", s.Sentences) }));
+    private static IDataView Rows(MLContext ml) =>
+        ml.Data.LoadFromEnumerable(
+            TrainingFixture
+                .Instance.Studies.Take(6)
+                .Select(s => new Row { ImagePath = s.ImagePaths[0], Report = string.Join(" ", s.Sentences) })
+        );
 
     [TestMethod]
     public void APipelineOfThreePriorTransformersStoresAndLoadsOneNetwork()
@@ -30,7 +35,8 @@ public sealed class MLNetSurfaceTests
         var ml = new MLContext(seed: 1);
         var data = Rows(ml);
         var network = TestNetwork.Instance;
-        var model = ml.Transforms.PriorImageEmbedding(network)
+        var model = ml
+            .Transforms.PriorImageEmbedding(network)
             .Append(ml.Transforms.PriorReportEmbedding(network, inputColumnName: "Report"))
             .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5))
             .Fit(data);
@@ -53,7 +59,7 @@ public sealed class MLNetSurfaceTests
 
         // Disposal: the shared network lives until its last transformer is disposed.
         prior[0].Dispose();
-        prior[0].Dispose();   // twice is harmless
+        prior[0].Dispose(); // twice is harmless
         Assert.IsFalse(prior[1].Network.Model.logit_scale.IsInvalid);
         prior[1].Dispose();
         prior[2].Dispose();
@@ -68,7 +74,9 @@ public sealed class MLNetSurfaceTests
         var data = Rows(ml);
         var network = TestNetwork.Instance;
         var standard = ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5).Fit(data);
-        var custom = ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, imageMean: 0.2f, imageStd: 0.5f).Fit(data);
+        var custom = ml
+            .Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, imageMean: 0.2f, imageStd: 0.5f)
+            .Fit(data);
         var a = standard.Transform(data).GetColumn<float[]>("Score").First();
         var b = custom.Transform(data).GetColumn<float[]>("Score").First();
         CollectionAssert.AreNotEqual(a, b);
@@ -85,12 +93,27 @@ public sealed class MLNetSurfaceTests
     {
         IDataView Studies(MLContext ml) => ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
         float[] Weights(PriorPretrainTransformer t) => t.Network.Model.local_image_projection.weight!.data<float>().ToArray();
-        var options = new PriorPretrainOptions { EpochsPerStage = [1, 0, 0], BatchSize = 16, Device = ComputeDevice.Cpu };
+        var options = new PriorPretrainOptions
+        {
+            EpochsPerStage = [1, 0, 0],
+            BatchSize = 16,
+            Device = ComputeDevice.Cpu,
+        };
 
         var ml7 = new MLContext(seed: 7);
         using var fromContext = ml7.Transforms.PriorPretrain(options).Fit(Studies(ml7));
         var ml1 = new MLContext(seed: 1);
-        using var explicitSeven = ml1.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 0, 0], BatchSize = 16, Device = ComputeDevice.Cpu, Seed = 7 }).Fit(Studies(ml1));
+        using var explicitSeven = ml1
+            .Transforms.PriorPretrain(
+                new PriorPretrainOptions
+                {
+                    EpochsPerStage = [1, 0, 0],
+                    BatchSize = 16,
+                    Device = ComputeDevice.Cpu,
+                    Seed = 7,
+                }
+            )
+            .Fit(Studies(ml1));
         var ml8 = new MLContext(seed: 8);
         using var fromEight = ml8.Transforms.PriorPretrain(options).Fit(Studies(ml8));
         CollectionAssert.AreEqual(Weights(explicitSeven), Weights(fromContext), "the MLContext's seed 7 = Seed 7");
@@ -101,9 +124,15 @@ public sealed class MLNetSurfaceTests
         var cancelling = new MLContext(seed: 1);
         var cancel = new PriorPretrainOptions
         {
-            EpochsPerStage = [3, 0, 0], BatchSize = 8, Device = ComputeDevice.Cpu,
+            EpochsPerStage = [3, 0, 0],
+            BatchSize = 8,
+            Device = ComputeDevice.Cpu,
             // MLContext.CancelExecution is internal to ML.NET (AutoML and friends call it); reached here as they do.
-            Progress = p => { if (p.GlobalStep == 2) CancelExecution(cancelling); },
+            Progress = p =>
+            {
+                if (p.GlobalStep == 2)
+                    CancelExecution(cancelling);
+            },
         };
         Assert.Throws<OperationCanceledException>(() => cancelling.Transforms.PriorPretrain(cancel).Fit(Studies(cancelling)));
     }
@@ -126,12 +155,17 @@ public sealed class MLNetSurfaceTests
 
         var overridden = new PriorPretrainOptions
         {
-            Recipe = PriorRecipe.Decoupled, PrototypeLogits = PrototypeLogits.DotProduct, StageSchedule = StageSchedule.PerStage, RestartUnusedPrototypes = false,
+            Recipe = PriorRecipe.Decoupled,
+            PrototypeLogits = PrototypeLogits.DotProduct,
+            StageSchedule = StageSchedule.PerStage,
+            RestartUnusedPrototypes = false,
         };
         Assert.AreEqual(PrototypeLogits.DotProduct, overridden.ApplyTo(PriorModelOptions.Tiny).PrototypeLogits);
         Assert.IsTrue(overridden.ApplyTo(PriorModelOptions.Tiny).DecoupledPrototypeStages, "unset: still the recipe's");
         Assert.AreEqual((StageSchedule.PerStage, true, PrototypeInitialization.KMeans, false), overridden.TrainerSwitches());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.PriorPretrain(new PriorPretrainOptions { Recipe = (PriorRecipe)7 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MLContext().Transforms.PriorPretrain(new PriorPretrainOptions { Recipe = (PriorRecipe)7 })
+        );
     }
 
     // Every model switch PriorPretrainOptions offers must reach the model: a switch added to both classes but not to
@@ -141,18 +175,33 @@ public sealed class MLNetSurfaceTests
     {
         // Recipe-governed switches are nullable (null: the recipe's); their values are the model's own types.
         static Type Plain(Type t) => Nullable.GetUnderlyingType(t) ?? t;
-        var shared = typeof(PriorPretrainOptions).GetProperties()
-            .Where(p => typeof(PriorModelOptions).GetProperty(p.Name) is { } m && m.PropertyType == Plain(p.PropertyType)
-                        && (m.PropertyType == typeof(bool) || m.PropertyType == typeof(double) || m.PropertyType.IsEnum))
+        // The research switches are internal (the recipe owns them); they must reach the model all the same.
+        var shared = typeof(PriorPretrainOptions)
+            .GetProperties(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
+            .Where(p =>
+                typeof(PriorModelOptions).GetProperty(p.Name) is { } m
+                && m.PropertyType == Plain(p.PropertyType)
+                && (m.PropertyType == typeof(bool) || m.PropertyType == typeof(double) || m.PropertyType.IsEnum)
+            )
             .ToList();
-        var expected = new[] { "DetachGenerationTargets", "KeepRawGlobalAlignment", "KeepRawLocalAlignment", "ShieldTextTowerFromBank", "PrototypePathImageGradient", "DecoupledPrototypeStages",
-            "PrototypeLogits", "PrototypeLogitScale" };
+        var expected = new[]
+        {
+            "DetachGenerationTargets",
+            "KeepRawGlobalAlignment",
+            "KeepRawLocalAlignment",
+            "ShieldTextTowerFromBank",
+            "PrototypePathImageGradient",
+            "DecoupledPrototypeStages",
+            "PrototypeLogits",
+            "PrototypeLogitScale",
+        };
         CollectionAssert.IsSubsetOf(expected, shared.Select(p => p.Name).ToArray());
         foreach (var property in shared)
         {
             var options = new PriorPretrainOptions();
             // Unset, a recipe switch takes the original recipe's value, which is what reaches the model by default.
-            object current = property.GetValue(options) ?? typeof(PriorModelOptions).GetProperty(property.Name)!.GetValue(options.ApplyTo(PriorModelOptions.Tiny))!;
+            object current = property.GetValue(options)
+                ?? typeof(PriorModelOptions).GetProperty(property.Name)!.GetValue(options.ApplyTo(PriorModelOptions.Tiny))!;
             object changed = current switch
             {
                 bool b => !b,
@@ -166,7 +215,11 @@ public sealed class MLNetSurfaceTests
         }
         var sized = new PriorPretrainOptions { Prototypes = 7, ImageSize = 96 }.ApplyTo(PriorModelOptions.Tiny);
         Assert.AreEqual((7, 96), (sized.Prototypes, sized.ImageSize));
-        Assert.AreEqual(PriorModelOptions.Tiny, new PriorPretrainOptions().ApplyTo(PriorModelOptions.Tiny), "the defaults are the original's");
+        Assert.AreEqual(
+            PriorModelOptions.Tiny,
+            new PriorPretrainOptions().ApplyTo(PriorModelOptions.Tiny),
+            "the defaults are the original's"
+        );
     }
 
     // Decoupled stages 2-3 never align the bank's path (its pooling stays as stage 1 left it): a network that embedded
@@ -178,7 +231,17 @@ public sealed class MLNetSurfaceTests
     {
         var ml = new MLContext(seed: 1);
         var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
-        using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 1, 0], BatchSize = 16, Device = ComputeDevice.Cpu, DecoupledPrototypeStages = decoupled }).Fit(studies);
+        using var fitted = ml
+            .Transforms.PriorPretrain(
+                new PriorPretrainOptions
+                {
+                    EpochsPerStage = [1, 1, 0],
+                    BatchSize = 16,
+                    Device = ComputeDevice.Cpu,
+                    DecoupledPrototypeStages = decoupled,
+                }
+            )
+            .Fit(studies);
         Assert.AreEqual(decoupled, fitted.Network.Model.Options.DecoupledPrototypeStages);
         Assert.AreEqual(throughBank, fitted.Network.UsePrototypes);
     }
@@ -189,14 +252,32 @@ public sealed class MLNetSurfaceTests
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new PriorPretrainOptions { ImageSize = 100 }.Validate());
         var ml = new MLContext(seed: 1);
         var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
-        using var fitted = ml.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 0, 0], BatchSize = 16, Device = ComputeDevice.Cpu, ImageSize = 96 }).Fit(studies);
+        using var fitted = ml
+            .Transforms.PriorPretrain(
+                new PriorPretrainOptions
+                {
+                    EpochsPerStage = [1, 0, 0],
+                    BatchSize = 16,
+                    Device = ComputeDevice.Cpu,
+                    ImageSize = 96,
+                }
+            )
+            .Fit(studies);
         Assert.AreEqual(96, fitted.Network.Model.Options.ImageSize);
-        Assert.AreEqual(9, fitted.Network.Patches, "3 × 3 patches: the local features and attention maps are finer than the tiny preset's 2 × 2");
+        Assert.AreEqual(
+            9,
+            fitted.Network.Patches,
+            "3 × 3 patches: the local features and attention maps are finer than the tiny preset's 2 × 2"
+        );
         Assert.AreEqual(PriorModelOptions.Tiny.EmbeddingDim, fitted.Network.EmbeddingDim, "the rest of the preset stays");
     }
 
     private static void CancelExecution(MLContext ml) =>
-        typeof(MLContext).GetMethod("CancelExecution", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!
+        typeof(MLContext)
+            .GetMethod(
+                "CancelExecution",
+                System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public
+            )!
             .Invoke(ml, null);
 
     [TestMethod]
@@ -205,11 +286,13 @@ public sealed class MLNetSurfaceTests
         var ml = new MLContext(seed: 1);
         var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 32);
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            ml.Transforms.PriorPretrain(new PriorPretrainOptions { ImagePathColumnName = MimicCxrColumns.Labels }).Fit(studies));
+            ml.Transforms.PriorPretrain(new PriorPretrainOptions { ImagePathColumnName = MimicCxrColumns.Labels }).Fit(studies)
+        );
         StringAssert.Contains(error.Message, $"Input column '{MimicCxrColumns.Labels}' is ");
         StringAssert.Contains(error.Message, "expected image paths (text), an MLImage, or a Single vector of 4096");
         var same = Assert.ThrowsExactly<ArgumentException>(() =>
-            ml.Transforms.PriorPretrain(new PriorPretrainOptions { ImageEmbeddingColumnName = "E", ReportEmbeddingColumnName = "E" }));
+            ml.Transforms.PriorPretrain(new PriorPretrainOptions { ImageEmbeddingColumnName = "E", ReportEmbeddingColumnName = "E" })
+        );
         StringAssert.Contains(same.Message, "are both 'E'");
     }
 }

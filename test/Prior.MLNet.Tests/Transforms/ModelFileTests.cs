@@ -18,7 +18,10 @@ public sealed class ModelFileTests
     }
 
     private static IReadOnlyList<float[]> Pixels(int count) =>
-        TrainingFixture.Instance.Studies.Take(count).Select(s => new MLNet.Training.ImagePreprocessor(64).Load(s.ImagePaths[0], null)).ToList();
+        TrainingFixture
+            .Instance.Studies.Take(count)
+            .Select(s => new MLNet.Training.ImagePreprocessor(64).Load(s.ImagePaths[0], null))
+            .ToList();
 
     [TestMethod]
     public void ASavedNetworkIsAnMLNetModelThatEveryReaderLoads()
@@ -39,8 +42,8 @@ public sealed class ModelFileTests
         var vectors = embedded.GetColumn<float[]>("ImageEmbedding").ToArray();
         var (expected, _) = network.EmbedImages(Pixels(3), local: false);
         for (int i = 0; i < 3; i++)
-            for (int d = 0; d < expected[i].Length; d++)
-                Assert.AreEqual(expected[i][d], vectors[i][d], 1e-5f);
+        for (int d = 0; d < expected[i].Length; d++)
+            Assert.AreEqual(expected[i][d], vectors[i][d], 1e-5f);
 
         using var reloaded = PriorNetwork.Load(path);
         var (again, _) = reloaded.EmbedImages(Pixels(3), local: false);
@@ -82,13 +85,21 @@ public sealed class ModelFileTests
 
         var foreign = Path.Combine(dir, "foreign.zip");
         File.WriteAllText(foreign, "not a zip at all");
-        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => PriorNetwork.Load(foreign)).Message, $"{foreign}: not a model (not a zip file");
+        StringAssert.StartsWith(
+            Assert.ThrowsExactly<InvalidDataException>(() => PriorNetwork.Load(foreign)).Message,
+            $"{foreign}: not a model (not a zip file"
+        );
 
         var otherZip = Path.Combine(dir, "other.zip");
         using (var zip = System.IO.Compression.ZipFile.Open(otherZip, System.IO.Compression.ZipArchiveMode.Create))
             zip.CreateEntry("readme.txt");
-        StringAssert.StartsWith(Assert.ThrowsExactly<InvalidDataException>(() => PriorNetwork.Load(otherZip)).Message, $"{otherZip}: neither a Prior.MLNet model nor an ML.NET model that loads");
-        Assert.AreEqual($"{Path.Combine(dir, "absent.zip")}: the model file does not exist.",
-            Assert.ThrowsExactly<FileNotFoundException>(() => PriorNetwork.Load(Path.Combine(dir, "absent.zip"))).Message);
+        StringAssert.StartsWith(
+            Assert.ThrowsExactly<InvalidDataException>(() => PriorNetwork.Load(otherZip)).Message,
+            $"{otherZip}: neither a Prior.MLNet model nor an ML.NET model that loads"
+        );
+        Assert.AreEqual(
+            $"{Path.Combine(dir, "absent.zip")}: the model file does not exist.",
+            Assert.ThrowsExactly<FileNotFoundException>(() => PriorNetwork.Load(Path.Combine(dir, "absent.zip"))).Message
+        );
     }
 }

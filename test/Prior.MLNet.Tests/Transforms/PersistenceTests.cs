@@ -14,7 +14,6 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestCategory(TestCategories.Integration)]
 public sealed class PersistenceTests
 {
-
     private sealed class Row
     {
         public string ImagePath { get; set; } = string.Empty;
@@ -22,8 +21,19 @@ public sealed class PersistenceTests
         public string Label { get; set; } = string.Empty;
     }
 
-    private static List<Row> Rows(int n) => TrainingFixture.Instance.Studies.Take(n)
-        .Select((s, i) => new Row { ImagePath = s.ImagePaths[0], Sentences = s.Sentences.ToArray(), Label = i % 3 == 0 ? "a" : "b" }).ToList();
+    private static List<Row> Rows(int n) =>
+        TrainingFixture
+            .Instance.Studies.Take(n)
+            .Select(
+                (s, i) =>
+                    new Row
+                    {
+                        ImagePath = s.ImagePaths[0],
+                        Sentences = s.Sentences.ToArray(),
+                        Label = i % 3 == 0 ? "a" : "b",
+                    }
+            )
+            .ToList();
 
     private static void AssertSameColumn(IDataView a, IDataView b, string column)
     {
@@ -39,7 +49,8 @@ public sealed class PersistenceTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows(20));
-        var pipeline = ml.Transforms.PriorImageEmbedding(TestNetwork.Instance, localOutputColumnName: "Local")
+        var pipeline = ml
+            .Transforms.PriorImageEmbedding(TestNetwork.Instance, localOutputColumnName: "Local")
             .Append(ml.Transforms.PriorReportEmbedding(TestNetwork.Instance))
             .Append(ml.Transforms.PriorZeroShotClassification(TestNetwork.Instance, ZeroShotPrompts.CheXpert5));
         var model = pipeline.Fit(data);
@@ -61,8 +72,12 @@ public sealed class PersistenceTests
         var ml = new MLContext(seed: 1);
         var rows = Rows(60);
         // Labels are keyed before the saved chain, so that scoring needs images only.
-        var data = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows));
-        var pipeline = ml.Transforms.PriorImageEmbedding(TestNetwork.Instance)
+        var data = ml
+            .Transforms.Conversion.MapValueToKey("LabelKey", "Label")
+            .Fit(ml.Data.LoadFromEnumerable(rows))
+            .Transform(ml.Data.LoadFromEnumerable(rows));
+        var pipeline = ml
+            .Transforms.PriorImageEmbedding(TestNetwork.Instance)
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("LabelKey", "ImageEmbedding", maximumNumberOfIterations: 20))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedClass", "PredictedLabel"));
         var model = pipeline.Fit(data);
@@ -75,7 +90,19 @@ public sealed class PersistenceTests
         File.WriteAllLines(list, rows.Select(r => r.ImagePath));
         var output = Path.Combine(dir, "scores.tsv");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "prior.dll"), "apply", "--model", zip, "--images", list, "--out", output })
+        foreach (
+            var a in new[]
+            {
+                Path.Combine(AppContext.BaseDirectory, "prior.dll"),
+                "apply",
+                "--model",
+                zip,
+                "--images",
+                list,
+                "--out",
+                output,
+            }
+        )
             info.ArgumentList.Add(a);
         using (var process = Process.Start(info)!)
         {
@@ -90,7 +117,11 @@ public sealed class PersistenceTests
         Assert.IsGreaterThan(0, scoreColumn);
         for (int i = 0; i < rows.Count; i++)
         {
-            var scores = lines[i + 1].Split('\t')[scoreColumn].Split(' ').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            var scores = lines[i + 1]
+                .Split('\t')[scoreColumn]
+                .Split(' ')
+                .Select(v => float.Parse(v, CultureInfo.InvariantCulture))
+                .ToArray();
             CollectionAssert.AreEqual(expected[i], scores, $"row {i}");
         }
     }
@@ -137,7 +168,10 @@ public sealed class ImageInputFormTests
         var rows = data.Studies.Take(6).Select(s => new PathRow { ImagePath = s.ImagePaths[0] }).ToList();
         var view = ml.Data.LoadFromEnumerable(rows);
         var fromPaths = ml.Transforms.PriorImageEmbedding(network, "FromPath").Fit(view).Transform(view);
-        var withImages = ml.Transforms.LoadImages("Image", imageFolder: "", inputColumnName: "ImagePath").Fit(fromPaths).Transform(fromPaths);
+        var withImages = ml
+            .Transforms.LoadImages("Image", imageFolder: "", inputColumnName: "ImagePath")
+            .Fit(fromPaths)
+            .Transform(fromPaths);
         var both = ml.Transforms.PriorImageEmbedding(network, "FromImage", "Image").Fit(withImages).Transform(withImages);
         var a = both.GetColumn<float[]>("FromPath").ToList();
         var b = both.GetColumn<float[]>("FromImage").ToList();
@@ -146,7 +180,9 @@ public sealed class ImageInputFormTests
             double cosine = a[i].Zip(b[i], (x, y) => (double)x * y).Sum();
             Assert.IsGreaterThan(0.99, cosine, $"row {i}: the MLImage path decodes to a different picture");
         }
-        var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorImageEmbedding(network, "X", "FromPath").Fit(both));
+        var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.PriorImageEmbedding(network, "X", "FromPath").Fit(both)
+        );
         StringAssert.Contains(wrong.Message, "'FromPath'");
     }
 }

@@ -14,7 +14,6 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestCategory(TestCategories.Integration)]
 public sealed class PriorTransformerTests
 {
-
     private static PriorNetwork Network => TestNetwork.Instance;
 
     private sealed class ImageRow
@@ -28,16 +27,30 @@ public sealed class PriorTransformerTests
     private sealed class EmbeddingRow
     {
         public string ImagePath { get; set; } = string.Empty;
-        [VectorType] public float[] ImageEmbedding { get; set; } = [];
+
+        [VectorType]
+        public float[] ImageEmbedding { get; set; } = [];
     }
 
-    private static List<ImageRow> Rows(int n) => TrainingFixture.Instance.Studies.Take(n).Select((s, i) => new ImageRow
-    {
-        ImagePath = s.ImagePaths[0],
-        Report = " FINDINGS: \n \n " + string.Join(" ", s.Sentences.Skip(1)) + "\n \n IMPRESSION: \n \n " + s.Sentences[0] + "\n",
-        Sentences = s.Sentences.ToArray(),
-        Label = i % 2 == 0 ? "even" : "odd",
-    }).ToList();
+    private static List<ImageRow> Rows(int n) =>
+        TrainingFixture
+            .Instance.Studies.Take(n)
+            .Select(
+                (s, i) =>
+                    new ImageRow
+                    {
+                        ImagePath = s.ImagePaths[0],
+                        Report =
+                            " FINDINGS: \n \n "
+                            + string.Join(" ", s.Sentences.Skip(1))
+                            + "\n \n IMPRESSION: \n \n "
+                            + s.Sentences[0]
+                            + "\n",
+                        Sentences = s.Sentences.ToArray(),
+                        Label = i % 2 == 0 ? "even" : "odd",
+                    }
+            )
+            .ToList();
 
     [TestMethod]
     public void ImageEmbeddingsAreLazyBatchedNormalisedAndMatchPredictionEngine()
@@ -77,9 +90,11 @@ public sealed class PriorTransformerTests
         var a = both.GetColumn<float[]>("FromText").ToList();
         var b = both.GetColumn<float[]>("FromSentences").ToList();
         for (int i = 0; i < a.Count; i++)
-            for (int d = 0; d < a[i].Length; d++)
-                Assert.AreEqual(a[i][d], b[i][d], 1e-4);
-        var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.PriorReportEmbedding(Network, "X", "Missing").Fit(data));
+        for (int d = 0; d < a[i].Length; d++)
+            Assert.AreEqual(a[i][d], b[i][d], 1e-4);
+        var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.PriorReportEmbedding(Network, "X", "Missing").Fit(data)
+        );
         StringAssert.Contains(wrong.Message, "'Missing'");
     }
 
@@ -88,9 +103,22 @@ public sealed class PriorTransformerTests
     {
         var ml = new MLContext(seed: 1);
         var classes = ChexpertLabels.CompetitionFive;
-        var rows = Rows(30).Select((r, i) => { r.Label = classes[i % 5]; return r; }).ToList();
+        var rows = Rows(30)
+            .Select(
+                (r, i) =>
+                {
+                    r.Label = classes[i % 5];
+                    return r;
+                }
+            )
+            .ToList();
         var data = ml.Data.LoadFromEnumerable(rows);
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c })))
+        var pipeline = ml
+            .Transforms.Conversion.MapValueToKey(
+                "LabelKey",
+                "Label",
+                keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c }))
+            )
             .Append(ml.Transforms.PriorZeroShotClassification(Network, ZeroShotPrompts.CheXpert5));
         var scored = pipeline.Fit(data).Transform(data);
         Assert.IsInstanceOfType<KeyDataViewType>(scored.Schema["PredictedLabel"].Type);
@@ -109,7 +137,8 @@ public sealed class PriorTransformerTests
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(Rows(60));
-        var pipeline = ml.Transforms.PriorImageEmbedding(Network)
+        var pipeline = ml
+            .Transforms.PriorImageEmbedding(Network)
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "ImageEmbedding", maximumNumberOfIterations: 10))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
@@ -124,9 +153,20 @@ public sealed class PriorTransformerTests
     {
         var ml = new MLContext(seed: 1);
         var messages = 0;
-        ml.Log += (_, e) => { if (e.Source.Contains("PriorTrainer", StringComparison.Ordinal)) Interlocked.Increment(ref messages); };
+        ml.Log += (_, e) =>
+        {
+            if (e.Source.Contains("PriorTrainer", StringComparison.Ordinal))
+                Interlocked.Increment(ref messages);
+        };
         var studies = ml.Data.TakeRows(ml.Data.LoadMimicCxr(TrainingFixture.Instance.Root), 48);
-        var estimator = ml.Transforms.PriorPretrain(new PriorPretrainOptions { EpochsPerStage = [1, 0, 0], BatchSize = 16, Device = ComputeDevice.Cpu });
+        var estimator = ml.Transforms.PriorPretrain(
+            new PriorPretrainOptions
+            {
+                EpochsPerStage = [1, 0, 0],
+                BatchSize = 16,
+                Device = ComputeDevice.Cpu,
+            }
+        );
         var shape = estimator.GetOutputSchema(PriorSchemaShapes.ShapeOf(studies.Schema));
         Assert.IsTrue(shape.Any(c => c.Name == "ImageEmbedding") && shape.Any(c => c.Name == "ReportEmbedding"));
         var transformer = estimator.Fit(studies);
@@ -144,7 +184,8 @@ public sealed class PriorTransformerTests
         Assert.AreEqual(1.0, Math.Sqrt(reports[5].Sum(v => v * v)), 1e-4);
 
         var wrong = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
-            ml.Transforms.PriorPretrain(new PriorPretrainOptions { SentencesColumnName = "Findings" }).Fit(studies));
+            ml.Transforms.PriorPretrain(new PriorPretrainOptions { SentencesColumnName = "Findings" }).Fit(studies)
+        );
         StringAssert.Contains(wrong.Message, "'Findings'");
         StringAssert.Contains(wrong.Message, "text vector of sentences");
     }

@@ -12,16 +12,24 @@ namespace Prior.MLNet.Tests.Transforms;
 [TestCategory(TestCategories.Integration)]
 public sealed class ReportDraftTests
 {
-    private static readonly Lazy<PriorNetwork> Trained = new(() =>
-    {
-        var data = TrainingFixture.Instance;
-        var studies = data.Studies.Take(96).ToList();
-        var result = new PriorTrainer(TrainingFixture.Options([2, 1, 2])).Train(studies, data.Tokenizer);
-        var network = new PriorNetwork(result.Model, data.Tokenizer, usePrototypes: true);
-        network.SentenceMemory = SentenceMemory.Build(result.Model, data.Tokenizer,
-            studies.Select(s => ((IReadOnlyList<string>)s.Sentences.Skip(1).ToList(), (IReadOnlyList<string>)s.Sentences.Take(1).ToList())));
-        return network;
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<PriorNetwork> Trained = new(
+        () =>
+        {
+            var data = TrainingFixture.Instance;
+            var studies = data.Studies.Take(96).ToList();
+            var result = new PriorTrainer(TrainingFixture.Options([2, 1, 2])).Train(studies, data.Tokenizer);
+            var network = new PriorNetwork(result.Model, data.Tokenizer, usePrototypes: true);
+            network.SentenceMemory = SentenceMemory.Build(
+                result.Model,
+                data.Tokenizer,
+                studies.Select(s =>
+                    ((IReadOnlyList<string>)s.Sentences.Skip(1).ToList(), (IReadOnlyList<string>)s.Sentences.Take(1).ToList())
+                )
+            );
+            return network;
+        },
+        LazyThreadSafetyMode.ExecutionAndPublication
+    );
 
     private sealed class ImageRow
     {
@@ -36,7 +44,10 @@ public sealed class ReportDraftTests
         Assert.HasCount(all.Count, memory.Sentences);
         CollectionAssert.AreEquivalent(all, memory.Sentences.Select(s => s.Text).ToList());
         Assert.IsTrue(memory.Sentences.Zip(memory.Sentences.Skip(1)).All(p => p.First.Count >= p.Second.Count), "most frequent first");
-        Assert.IsTrue(memory.Sentences.Any(s => s.Section == ReportSection.Impression) && memory.Sentences.Any(s => s.Section == ReportSection.Findings));
+        Assert.IsTrue(
+            memory.Sentences.Any(s => s.Section == ReportSection.Impression)
+                && memory.Sentences.Any(s => s.Section == ReportSection.Findings)
+        );
 
         using var stream = new MemoryStream();
         memory.Write(stream);
@@ -47,7 +58,10 @@ public sealed class ReportDraftTests
         using var b = read.Keys(TorchSharp.torch.CPU);
         Assert.IsTrue(a.eq(b).all().item<bool>());
         var cut = new MemoryStream(stream.ToArray()[..(int)(stream.Length / 2)]);
-        StringAssert.Contains(Assert.Throws<InvalidDataException>(() => SentenceMemory.Read(cut, "memory.bin")).Message, "memory.bin: the sentence memory is cut short");
+        StringAssert.Contains(
+            Assert.Throws<InvalidDataException>(() => SentenceMemory.Read(cut, "memory.bin")).Message,
+            "memory.bin: the sentence memory is cut short"
+        );
     }
 
     [TestMethod]
@@ -62,9 +76,17 @@ public sealed class ReportDraftTests
         var remembered = network.SentenceMemory!.Sentences.Select(s => s.Text).ToHashSet();
         foreach (var draft in drafts)
         {
-            Assert.IsTrue(draft.StartsWith("FINDINGS: ", StringComparison.Ordinal) || draft.StartsWith("IMPRESSION: ", StringComparison.Ordinal), draft);
-            var body = draft.Replace("FINDINGS: ", "", StringComparison.Ordinal).Replace("IMPRESSION: ", "", StringComparison.Ordinal).Replace("\n\n", " ", StringComparison.Ordinal);
-            var left = remembered.Where(r => body.Contains(r, StringComparison.Ordinal)).Aggregate(body, (text, r) => text.Replace(r, "", StringComparison.Ordinal));
+            Assert.IsTrue(
+                draft.StartsWith("FINDINGS: ", StringComparison.Ordinal) || draft.StartsWith("IMPRESSION: ", StringComparison.Ordinal),
+                draft
+            );
+            var body = draft
+                .Replace("FINDINGS: ", "", StringComparison.Ordinal)
+                .Replace("IMPRESSION: ", "", StringComparison.Ordinal)
+                .Replace("\n\n", " ", StringComparison.Ordinal);
+            var left = remembered
+                .Where(r => body.Contains(r, StringComparison.Ordinal))
+                .Aggregate(body, (text, r) => text.Replace(r, "", StringComparison.Ordinal));
             Assert.AreEqual(string.Empty, left.Trim(), $"text not from the memory in: {draft}");
         }
         Console.WriteLine(drafts[0]);

@@ -65,8 +65,16 @@ public sealed class UnreadableImageTests
     {
         var (ml, data, paths) = Rows();
         var network = TestNetwork.Instance;
-        var pipeline = ml.Transforms.PriorImageEmbedding(network, batchSize: 2, unreadableImages: UnreadableImageHandling.Skip)
-            .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, unreadableImages: UnreadableImageHandling.Skip, errorColumnName: "ZeroShotError"));
+        var pipeline = ml
+            .Transforms.PriorImageEmbedding(network, batchSize: 2, unreadableImages: UnreadableImageHandling.Skip)
+            .Append(
+                ml.Transforms.PriorZeroShotClassification(
+                    network,
+                    ZeroShotPrompts.CheXpert5,
+                    unreadableImages: UnreadableImageHandling.Skip,
+                    errorColumnName: "ZeroShotError"
+                )
+            );
         var model = pipeline.Fit(data);
         var scored = model.Transform(data);
         var embeddings = scored.GetColumn<float[]>("ImageEmbedding").ToArray();
@@ -85,7 +93,12 @@ public sealed class UnreadableImageTests
         }
         // The readable rows embed as they do without the broken ones (to float rounding: the batches differ).
         var alone = ml.Data.LoadFromEnumerable(new[] { paths[0], paths[3] }.Select(p => new Input { ImagePath = p }));
-        var reference = ml.Transforms.PriorImageEmbedding(network).Fit(alone).Transform(alone).GetColumn<float[]>("ImageEmbedding").ToArray();
+        var reference = ml
+            .Transforms.PriorImageEmbedding(network)
+            .Fit(alone)
+            .Transform(alone)
+            .GetColumn<float[]>("ImageEmbedding")
+            .ToArray();
         for (int d = 0; d < reference[0].Length; d++)
         {
             Assert.AreEqual(reference[0][d], embeddings[0][d], 1e-5f);
@@ -115,7 +128,10 @@ public sealed class UnreadableImageTests
             Assert.AreEqual(2, failed.Code, failed.Out);
             var lines = failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.HasCount(1, lines, failed.Err);
-            Assert.AreEqual($"prior {command}: row 2: {paths[1]}: empty file (0 bytes), not an image. (pass --skip-unreadable to skip such images)", lines[0]);
+            Assert.AreEqual(
+                $"prior {command}: row 2: {paths[1]}: empty file (0 bytes), not an image. (pass --skip-unreadable to skip such images)",
+                lines[0]
+            );
             Assert.IsFalse(File.Exists(Path.Combine(dir, command + ".tsv")), "nothing half-written");
         }
         // Rows are counted over the whole list, not within a batch: the good first row, then batches of one.
@@ -123,7 +139,10 @@ public sealed class UnreadableImageTests
         var later = RunPrior("embed", "--model", model, "--images", list, "--out", Path.Combine(dir, "later.tsv"), "--batch-size", "1");
         Assert.AreEqual(2, later.Code, later.Out);
         // (libtorch itself may warn on stderr before that, e.g. NNPACK on some processors at batch size 1)
-        StringAssert.StartsWith(later.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], $"prior embed: row 4: {paths[2]}: truncated");
+        StringAssert.StartsWith(
+            later.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1],
+            $"prior embed: row 4: {paths[2]}: truncated"
+        );
         File.WriteAllLines(list, paths);
 
         // apply: a saved ML.NET pipeline, switched to skipping by the flag.
@@ -133,7 +152,16 @@ public sealed class UnreadableImageTests
         var pipelineFile = Path.Combine(dir, "pipeline.zip");
         ml.Model.Save(pipeline, empty.Schema, pipelineFile);
         Assert.AreEqual(2, RunPrior("apply", "--model", pipelineFile, "--images", list, "--out", Path.Combine(dir, "a.tsv")).Code);
-        var applied = RunPrior("apply", "--model", pipelineFile, "--images", list, "--out", Path.Combine(dir, "a.tsv"), "--skip-unreadable");
+        var applied = RunPrior(
+            "apply",
+            "--model",
+            pipelineFile,
+            "--images",
+            list,
+            "--out",
+            Path.Combine(dir, "a.tsv"),
+            "--skip-unreadable"
+        );
         Assert.AreEqual(0, applied.Code, applied.Err);
         StringAssert.Contains(applied.Out, "skipped 3 of 5 inputs");
         StringAssert.Contains(applied.Out, paths[4]);

@@ -54,12 +54,23 @@ internal static class CheXpertAuthorsSubset
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 var value = property.Value;
-                if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("image_path", out var path) || path.ValueKind != JsonValueKind.String
-                    || !value.TryGetProperty("label", out var label) || label.ValueKind != JsonValueKind.Array)
+                if (
+                    value.ValueKind != JsonValueKind.Object
+                    || !value.TryGetProperty("image_path", out var path)
+                    || path.ValueKind != JsonValueKind.String
+                    || !value.TryGetProperty("label", out var label)
+                    || label.ValueKind != JsonValueKind.Array
+                )
                     throw new InvalidDataException($"{source}: entry '{property.Name}' lacks a string image_path or a label array.");
                 var oneHot = label.EnumerateArray().Select(v => v.GetDouble()).ToArray();
-                if (oneHot.Length != ChexpertLabels.CompetitionFive.Count || oneHot.Count(v => v == 1) != 1 || oneHot.Count(v => v == 0) != oneHot.Length - 1)
-                    throw new InvalidDataException($"{source}: entry '{property.Name}' has label [{string.Join(", ", oneHot)}], not one-hot over the five classes.");
+                if (
+                    oneHot.Length != ChexpertLabels.CompetitionFive.Count
+                    || oneHot.Count(v => v == 1) != 1
+                    || oneHot.Count(v => v == 0) != oneHot.Length - 1
+                )
+                    throw new InvalidDataException(
+                        $"{source}: entry '{property.Name}' has label [{string.Join(", ", oneHot)}], not one-hot over the five classes."
+                    );
                 entries.Add(new Entry(property.Name, path.GetString()!, Array.IndexOf(oneHot, 1.0)));
             }
             return entries;
@@ -69,7 +80,8 @@ internal static class CheXpertAuthorsSubset
     /// <summary>True for <see cref="Name"/> and for a file whose first non-blank character opens a JSON object.</summary>
     internal static bool IsSelection(string csvPath)
     {
-        if (csvPath == Name) return true;
+        if (csvPath == Name)
+            return true;
         using var stream = File.OpenRead(csvPath);
         int b;
         while ((b = stream.ReadByte()) is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF) { }
@@ -104,7 +116,12 @@ internal static class CheXpertAuthorsSubset
             var image = System.IO.Path.Combine(root, System.IO.Path.Combine(parts));
             if (parts.Length < 4)
             {
-                summary?.Skip(SkipReason.MalformedRow, source, i + 1, $"entry '{entry.Id}': image_path '{entry.ImagePath}' is not split/patient/study/view");
+                summary?.Skip(
+                    SkipReason.MalformedRow,
+                    source,
+                    i + 1,
+                    $"entry '{entry.Id}': image_path '{entry.ImagePath}' is not split/patient/study/view"
+                );
                 continue;
             }
             if (checkImages && !File.Exists(image))
@@ -123,15 +140,20 @@ internal static class CheXpertAuthorsSubset
             var csvStylePath = $"{dataset}/{entry.ImagePath}";
             fields[0] = csvStylePath;
             fields[viewColumn] = "Frontal";
-            yield return new CheXpertCsv.Row(i + 1, fields, new CheXpertImage
-            {
-                Path = csvStylePath,
-                ImagePath = image,
-                Patient = parts[^3],
-                Study = parts[^2],
-                Age = float.NaN,
-                View = "Frontal",
-            }, labels);
+            yield return new CheXpertCsv.Row(
+                i + 1,
+                fields,
+                new CheXpertImage
+                {
+                    Path = csvStylePath,
+                    ImagePath = image,
+                    Patient = parts[^3],
+                    Study = parts[^2],
+                    Age = float.NaN,
+                    View = "Frontal",
+                },
+                labels
+            );
         }
     }
 }

@@ -7,7 +7,11 @@ public static class CheXpertColumns
     public const string DatasetFolder = "CheXpert-v1.0-small";
 
     /// <summary>The leading, non-label columns.</summary>
-    public const string Path = "Path", Sex = "Sex", Age = "Age", FrontalLateral = "Frontal/Lateral", ApPa = "AP/PA";
+    public const string Path = "Path",
+        Sex = "Sex",
+        Age = "Age",
+        FrontalLateral = "Frontal/Lateral",
+        ApPa = "AP/PA";
 
     /// <summary>The header of CheXpert's CSVs: the five leading columns, then the 14 observations.</summary>
     public static IReadOnlyList<string> Header { get; } =

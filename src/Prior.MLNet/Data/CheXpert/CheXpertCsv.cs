@@ -7,7 +7,8 @@ namespace Prior.MLNet.Data.CheXpert;
 /// <summary>Reads and validates the rows of a CheXpert CSV; shared by the loader and the 5x200 builder.</summary>
 internal static class CheXpertCsv
 {
-    /// <summary>A valid row: the CSV line, its fields in <see cref="CheXpertColumns.Header"/> order, the parsed image and its raw labels (NaN = blank).</summary>
+    /// <summary>A valid row: the CSV line, its fields in <see cref="CheXpertColumns.Header"/> order, the parsed image and its raw labels
+    /// (NaN = blank).</summary>
     public sealed record Row(long Line, string[] Fields, CheXpertImage Image, float[] RawLabels);
 
     /// <summary>Streams the valid rows of <paramref name="csvPath"/>; invalid ones go to <paramref name="summary"/> (when given).</summary>
@@ -36,7 +37,12 @@ internal static class CheXpertCsv
             var f = record.Fields;
             if (record.Error is not null || f.Length != header.Fields.Length)
             {
-                summary?.Skip(SkipReason.MalformedRow, csvPath, record.LineNumber, record.Error ?? $"expected {header.Fields.Length} fields, found {f.Length}");
+                summary?.Skip(
+                    SkipReason.MalformedRow,
+                    csvPath,
+                    record.LineNumber,
+                    record.Error ?? $"expected {header.Fields.Length} fields, found {f.Length}"
+                );
                 continue;
             }
             bool ok = ChexpertLabels.TryParseRow(f, col!, out var labels, out var labelError);
@@ -44,7 +50,12 @@ internal static class CheXpertCsv
             var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (!ok || parts.Length < 4)
             {
-                summary?.Skip(SkipReason.MalformedRow, csvPath, record.LineNumber, labelError ?? $"Path '{path}' is not dataset/split/patient/study/view");
+                summary?.Skip(
+                    SkipReason.MalformedRow,
+                    csvPath,
+                    record.LineNumber,
+                    labelError ?? $"Path '{path}' is not dataset/split/patient/study/view"
+                );
                 continue;
             }
             var view = f[col["Frontal/Lateral"]].Trim();
@@ -67,17 +78,22 @@ internal static class CheXpertCsv
             }
             var age = float.TryParse(f[col["Age"]], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) ? a : float.NaN;
             var canonical = CheXpertColumns.Header.Select(h => f[col[h]]).ToArray();
-            yield return new Row(record.LineNumber, canonical, new CheXpertImage
-            {
-                Path = path,
-                ImagePath = image,
-                Patient = parts[^3],
-                Study = parts[^2],
-                Sex = f[col["Sex"]].Trim(),
-                Age = age,
-                View = view,
-                Projection = f[col["AP/PA"]].Trim(),
-            }, labels);
+            yield return new Row(
+                record.LineNumber,
+                canonical,
+                new CheXpertImage
+                {
+                    Path = path,
+                    ImagePath = image,
+                    Patient = parts[^3],
+                    Study = parts[^2],
+                    Sex = f[col["Sex"]].Trim(),
+                    Age = age,
+                    View = view,
+                    Projection = f[col["AP/PA"]].Trim(),
+                },
+                labels
+            );
         }
         if (header is null)
             throw new InvalidDataException($"{csvPath}: the file is empty.");

@@ -27,7 +27,10 @@ public sealed class CheXpertLoaderOptions
     public bool CheckImages { get; init; } = true;
 
     /// <summary>The CSV's full path.</summary>
-    public string CsvPath => Csv == CheXpertAuthorsSubset.Name ? Csv : System.IO.Path.IsPathRooted(Csv) ? Csv : System.IO.Path.Combine(Root, Csv);
+    public string CsvPath =>
+        Csv == CheXpertAuthorsSubset.Name ? Csv
+        : System.IO.Path.IsPathRooted(Csv) ? Csv
+        : System.IO.Path.Combine(Root, Csv);
 
     internal void Validate()
     {

@@ -5,8 +5,10 @@ public enum CheXpertViews
 {
     /// <summary>Frontal images only (the zero-shot and most probing protocols).</summary>
     Frontal,
+
     /// <summary>Lateral images only.</summary>
     Lateral,
+
     /// <summary>Both.</summary>
     All,
 }

@@ -23,8 +23,14 @@ public static class CheXpertZeroShotSubset
     /// first, the same relative paths as train.csv, grouped by class in <see cref="ChexpertLabels.CompetitionFive"/>
     /// order. Returns the chosen rows' classes and paths. Throws when a class has fewer candidates than asked for.
     /// </summary>
-    public static IReadOnlyList<(string Label, string Path)> Build(string root, string outputCsv, int perClass = DefaultPerClass,
-        long seed = DefaultSeed, string trainCsv = "train.csv", DataLoadSummary? summary = null)
+    public static IReadOnlyList<(string Label, string Path)> Build(
+        string root,
+        string outputCsv,
+        int perClass = DefaultPerClass,
+        long seed = DefaultSeed,
+        string trainCsv = "train.csv",
+        DataLoadSummary? summary = null
+    )
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(perClass, 1);
         var options = new CheXpertLoaderOptions { Root = root, Csv = trainCsv };
@@ -42,9 +48,11 @@ public static class CheXpertZeroShotSubset
         var shortOf = Enumerable.Range(0, 5).Where(k => candidates[k].Count < perClass).ToList();
         if (shortOf.Count > 0)
         {
-            throw new InvalidDataException($"{options.CsvPath}: too few frontal images positive for exactly one class: " +
-                string.Join(", ", shortOf.Select(k => $"{ChexpertLabels.CompetitionFive[k]} has {candidates[k].Count}")) +
-                $", {perClass} wanted per class.");
+            throw new InvalidDataException(
+                $"{options.CsvPath}: too few frontal images positive for exactly one class: "
+                    + string.Join(", ", shortOf.Select(k => $"{ChexpertLabels.CompetitionFive[k]} has {candidates[k].Count}"))
+                    + $", {perClass} wanted per class."
+            );
         }
 
         var chosen = new List<(string Label, CheXpertCsv.Row Row)>();

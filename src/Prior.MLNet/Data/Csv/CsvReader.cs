@@ -22,7 +22,9 @@ internal static class CsvReader
             long start = line;
             fields.Clear();
             field.Clear();
-            bool inQuotes = false, quotedField = false, any = false;
+            bool inQuotes = false,
+                quotedField = false,
+                any = false;
             int c;
             while ((c = reader.Read()) != -1)
             {
@@ -32,20 +34,42 @@ internal static class CsvReader
                 {
                     if (ch == '"')
                     {
-                        if (reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                        else inQuotes = false;
+                        if (reader.Peek() == '"')
+                        {
+                            reader.Read();
+                            field.Append('"');
+                        }
+                        else
+                            inQuotes = false;
                     }
                     else
                     {
-                        if (ch == '\n') line++;
+                        if (ch == '\n')
+                            line++;
                         field.Append(ch);
                     }
                     continue;
                 }
-                if (ch == '"' && field.Length == 0 && !quotedField) { inQuotes = true; quotedField = true; continue; }
-                if (ch == ',') { fields.Add(field.ToString()); field.Clear(); quotedField = false; continue; }
-                if (ch == '\r' && reader.Peek() == '\n') continue;
-                if (ch == '\n') { line++; break; }
+                if (ch == '"' && field.Length == 0 && !quotedField)
+                {
+                    inQuotes = true;
+                    quotedField = true;
+                    continue;
+                }
+                if (ch == ',')
+                {
+                    fields.Add(field.ToString());
+                    field.Clear();
+                    quotedField = false;
+                    continue;
+                }
+                if (ch == '\r' && reader.Peek() == '\n')
+                    continue;
+                if (ch == '\n')
+                {
+                    line++;
+                    break;
+                }
                 field.Append(ch);
             }
             if (!any)
@@ -55,7 +79,11 @@ internal static class CsvReader
                 continue; // a blank line between records
             if (fields.Count == 1 && fields[0].Length == 0 && c == -1)
                 yield break;
-            yield return new CsvRecord(start, fields.ToArray(), inQuotes ? "a quoted field is not closed before the end of the file" : null);
+            yield return new CsvRecord(
+                start,
+                fields.ToArray(),
+                inQuotes ? "a quoted field is not closed before the end of the file" : null
+            );
             if (c == -1)
                 yield break;
         }
@@ -71,8 +99,9 @@ internal static class CsvReader
         if (missing.Count > 0)
         {
             throw new InvalidDataException(
-                $"{file}: the header lacks the column(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}; " +
-                $"it has {string.Join(", ", header.Fields.Select(f => $"'{f}'"))}.");
+                $"{file}: the header lacks the column(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}; "
+                    + $"it has {string.Join(", ", header.Fields.Select(f => $"'{f}'"))}."
+            );
         }
         return index;
     }

@@ -9,7 +9,8 @@ internal static class CsvWriter
         bool first = true;
         foreach (var field in fields)
         {
-            if (!first) writer.Write(',');
+            if (!first)
+                writer.Write(',');
             first = false;
             writer.Write(Quote(field ?? string.Empty));
         }

@@ -13,8 +13,10 @@ public static class DownstreamCatalog
 {
     /// <summary>RSNA's box table.</summary>
     public const string RsnaLabelsFile = "stage_2_train_labels.csv";
+
     /// <summary>RSNA's image folder (its DICOMs converted to PNG or JPEG under the same names).</summary>
     public const string RsnaImageFolder = "stage_2_train_images";
+
     /// <summary>SIIM-ACR's mask table.</summary>
     public const string SiimMasksFile = "train-rle.csv";
 
@@ -34,15 +36,20 @@ public static class DownstreamCatalog
         {
             string Field(string name) => record.Fields[columns[name]].Trim();
             var id = Field("patientId");
-            if (id.Length == 0) return "the patientId is blank";
-            if (Field("Target") is not ("0" or "1")) return $"Target must be 0 or 1, not '{Field("Target")}'";
+            if (id.Length == 0)
+                return "the patientId is blank";
+            if (Field("Target") is not ("0" or "1"))
+                return $"Target must be 0 or 1, not '{Field("Target")}'";
             bool target = Field("Target") == "1";
             float[] box = [];
             if (target)
             {
-                var values = new[] { "x", "y", "width", "height" }.Select(n => float.TryParse(Field(n), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : float.NaN).ToArray();
+                var values = new[] { "x", "y", "width", "height" }
+                    .Select(n => float.TryParse(Field(n), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : float.NaN)
+                    .ToArray();
                 if (values.Any(v => !float.IsFinite(v)) || values[2] <= 0 || values[3] <= 0)
-                    return $"a Target 1 row needs a box of finite x, y and positive width, height; got '{Field("x")}', '{Field("y")}', '{Field("width")}', '{Field("height")}'";
+                    return $"a Target 1 row needs a box of finite x, y and positive width, height; got '{Field("x")}', '{Field("y")}', "
+                        + $"'{Field("width")}', '{Field("height")}'";
                 box = values;
             }
             if (!byPatient.TryGetValue(id, out var image))
@@ -55,7 +62,9 @@ public static class DownstreamCatalog
             image.BoxCount = image.Boxes.Length / 4;
             return null;
         });
-        var images = new DownstreamImages(Directory.Exists(Path.Combine(root, RsnaImageFolder)) ? Path.Combine(root, RsnaImageFolder) : root);
+        var images = new DownstreamImages(
+            Directory.Exists(Path.Combine(root, RsnaImageFolder)) ? Path.Combine(root, RsnaImageFolder) : root
+        );
         var rows = Resolve(order.Select(id => byPatient[id]), i => i.PatientId, (i, p) => i.ImagePath = p, images, csv, result);
         summary = result;
         return catalog.LoadFromEnumerable(rows);
@@ -80,8 +89,10 @@ public static class DownstreamCatalog
         {
             var id = record.Fields[columns["ImageId"]].Trim();
             var encoded = record.Fields[columns["EncodedPixels"]].Trim();
-            if (id.Length == 0) return "the ImageId is blank";
-            if (SiimRunLength.Check(encoded) is { } problem) return problem;
+            if (id.Length == 0)
+                return "the ImageId is blank";
+            if (SiimRunLength.Check(encoded) is { } problem)
+                return problem;
             if (!byImage.TryGetValue(id, out var image))
             {
                 byImage[id] = image = new SiimPneumothoraxImage { ImageId = id };
@@ -101,11 +112,17 @@ public static class DownstreamCatalog
     }
 
     /// <summary>Loads SIIM-ACR Pneumothorax from <paramref name="root"/> (see the overload with a summary).</summary>
-    public static IDataView LoadSiimPneumothorax(this DataOperationsCatalog catalog, string root) => catalog.LoadSiimPneumothorax(root, out _);
+    public static IDataView LoadSiimPneumothorax(this DataOperationsCatalog catalog, string root) =>
+        catalog.LoadSiimPneumothorax(root, out _);
 
     // Reads every record; `accept` returns null for a good row or what is wrong with it (the row is skipped and named).
     // Header names are trimmed: SIIM's own header is "ImageId, EncodedPixels".
-    private static void ReadCsv(string csv, string[] required, DataLoadSummary summary, Func<Dictionary<string, int>, CsvRecord, string?> accept)
+    private static void ReadCsv(
+        string csv,
+        string[] required,
+        DataLoadSummary summary,
+        Func<Dictionary<string, int>, CsvRecord, string?> accept
+    )
     {
         if (!File.Exists(csv))
             throw new FileNotFoundException($"{csv}: the table does not exist.", csv);
@@ -118,14 +135,26 @@ public static class DownstreamCatalog
         while (records.MoveNext())
         {
             var record = records.Current;
-            string? problem = record.Error ?? (record.Fields.Length < header.Fields.Length ? $"{record.Fields.Length} fields, the header has {header.Fields.Length}" : null);
+            string? problem = record.Error
+                ?? (
+                    record.Fields.Length < header.Fields.Length
+                        ? $"{record.Fields.Length} fields, the header has {header.Fields.Length}"
+                        : null
+                );
             problem ??= accept(columns, record);
             if (problem is not null)
                 summary.Skip(SkipReason.MalformedRow, csv, record.LineNumber, problem);
         }
     }
 
-    private static List<T> Resolve<T>(IEnumerable<T> rows, Func<T, string> id, Action<T, string> setPath, DownstreamImages images, string csv, DataLoadSummary summary)
+    private static List<T> Resolve<T>(
+        IEnumerable<T> rows,
+        Func<T, string> id,
+        Action<T, string> setPath,
+        DownstreamImages images,
+        string csv,
+        DataLoadSummary summary
+    )
     {
         var found = new List<T>();
         foreach (var row in rows)
@@ -138,9 +167,15 @@ public static class DownstreamCatalog
             }
             else
             {
-                summary.Skip(SkipReason.MissingImage, csv, null, images.DicomOnly
-                    ? $"{id(row)}: only DICOM files are there; convert them to PNG or JPEG under the same names (no DICOM reader is available here)"
-                    : $"{id(row)}: no {id(row)}.png or .jpg under the image folder");
+                summary.Skip(
+                    SkipReason.MissingImage,
+                    csv,
+                    null,
+                    images.DicomOnly
+                        ? $"{id(row)}: only DICOM files are there; convert them to PNG or JPEG under the same names (no DICOM reader is "
+                            + $"available here)"
+                        : $"{id(row)}: no {id(row)}.png or .jpg under the image folder"
+                );
             }
         }
         return found;

@@ -28,41 +28,54 @@ internal static class SiimRunLength
         return mask;
     }
 
-    /// <summary>Null when <paramref name="encoded"/> is well formed (<see cref="Empty"/>, or pairs of non-negative integers), else what is wrong.</summary>
+    /// <summary>Null when <paramref name="encoded"/> is well formed (<see cref="Empty"/>, or pairs of non-negative integers), else what is
+    /// wrong.</summary>
     public static string? Check(string encoded)
     {
         var text = (encoded ?? string.Empty).Trim();
-        if (text.Length == 0 || text == Empty) return null;
+        if (text.Length == 0 || text == Empty)
+            return null;
         var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length % 2 != 0) return $"a run-length mask needs pairs of numbers (gap, length); this one has {parts.Length} numbers";
+        if (parts.Length % 2 != 0)
+            return $"a run-length mask needs pairs of numbers (gap, length); this one has {parts.Length} numbers";
         var bad = parts.FirstOrDefault(p => !long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _));
         return bad is null ? null : $"'{bad}' in the run-length mask is not a non-negative integer";
     }
 
-    /// <summary>Adds the runs of <paramref name="encoded"/> to <paramref name="mask"/> (an image with several masks is their union).</summary>
+    /// <summary>Adds the runs of <paramref name="encoded"/> to <paramref name="mask"/> (an image with several masks is their
+    /// union).</summary>
     public static void DecodeInto(string encoded, int width, int height, byte[] mask)
     {
         ArgumentNullException.ThrowIfNull(mask);
         if (mask.Length != width * height)
             throw new ArgumentException($"The mask holds {mask.Length} pixels, not {width} × {height}.", nameof(mask));
         var text = (encoded ?? string.Empty).Trim();
-        if (text.Length == 0 || text == Empty) return;
+        if (text.Length == 0 || text == Empty)
+            return;
         var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length % 2 != 0)
             throw new FormatException($"A run-length mask needs pairs of numbers (gap, length); this one has {parts.Length} numbers.");
-        long position = 0, total = (long)width * height;
+        long position = 0,
+            total = (long)width * height;
         for (int i = 0; i < parts.Length; i += 2)
         {
-            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out var gap)
-                || !long.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-                throw new FormatException($"Run {i / 2 + 1} of a run-length mask is not two non-negative integers: '{parts[i]} {parts[i + 1]}'.");
+            if (
+                !long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out var gap)
+                || !long.TryParse(parts[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
+            )
+                throw new FormatException(
+                    $"Run {i / 2 + 1} of a run-length mask is not two non-negative integers: '{parts[i]} {parts[i + 1]}'."
+                );
             position += gap;
             if (position + length > total)
-                throw new FormatException($"Run {i / 2 + 1} of a run-length mask ends at pixel {position + length}, past the {width} × {height} image's {total}.");
+                throw new FormatException(
+                    $"Run {i / 2 + 1} of a run-length mask ends at pixel {position + length}, past the {width} × {height} image's {total}."
+                );
             for (long p = position; p < position + length; p++)
             {
                 // Column-major index p: column p / height, row p % height.
-                long column = p / height, row = p % height;
+                long column = p / height,
+                    row = p % height;
                 mask[row * width + column] = 1;
             }
             position += length;
@@ -75,14 +88,18 @@ internal static class SiimRunLength
         if (mask.Length != width * height)
             throw new ArgumentException($"The mask holds {mask.Length} pixels, not {width} × {height}.", nameof(mask));
         var text = new StringBuilder();
-        long end = 0, start = -1, total = (long)width * height;
+        long end = 0,
+            start = -1,
+            total = (long)width * height;
         for (long p = 0; p <= total; p++)
         {
             bool inside = p < total && mask[(int)(p % height * width + p / height)] != 0;
-            if (inside && start < 0) start = p;
+            if (inside && start < 0)
+                start = p;
             if (!inside && start >= 0)
             {
-                if (text.Length > 0) text.Append(' ');
+                if (text.Length > 0)
+                    text.Append(' ');
                 text.Append(CultureInfo.InvariantCulture, $"{start - end} {p - start}");
                 end = p;
                 start = -1;

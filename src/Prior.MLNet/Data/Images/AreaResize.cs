@@ -87,8 +87,10 @@ internal static class AreaResize
         var result = new (int, float[])[outputLength];
         for (int o = 0; o < outputLength; o++)
         {
-            double start = o * scale, end = Math.Min(sourceLength, (o + 1) * scale);
-            int first = (int)Math.Floor(start), last = Math.Min(sourceLength - 1, (int)Math.Ceiling(end) - 1);
+            double start = o * scale,
+                end = Math.Min(sourceLength, (o + 1) * scale);
+            int first = (int)Math.Floor(start),
+                last = Math.Min(sourceLength - 1, (int)Math.Ceiling(end) - 1);
             var weights = new float[last - first + 1];
             for (int s = first; s <= last; s++)
                 weights[s - first] = (float)((Math.Min(end, s + 1) - Math.Max(start, s)) / scale);

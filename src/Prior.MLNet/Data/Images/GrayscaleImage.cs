@@ -30,7 +30,8 @@ internal static class GrayscaleImage
     /// 2/8 or whole goes through <see cref="Jpeg.GrayscaleJpegDecoder"/> (the same pixels, faster); everything else
     /// through SkiaSharp's codec.
     /// </summary>
-    public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) => Read(path, minimumSide, ownJpegDecoder: true);
+    public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) =>
+        Read(path, minimumSide, ownJpegDecoder: true);
 
     /// <summary>
     /// <see cref="Read(string, int)"/>, with <paramref name="ownJpegDecoder"/> false always through SkiaSharp's codec (the
@@ -64,30 +65,44 @@ internal static class GrayscaleImage
         }
     }
 
-    private static (byte[] Pixels, int Width, int Height) Decode(string path, ReadOnlySpan<byte> bytes, int minimumSide, bool ownJpegDecoder)
+    private static (byte[] Pixels, int Width, int Height) Decode(
+        string path,
+        ReadOnlySpan<byte> bytes,
+        int minimumSide,
+        bool ownJpegDecoder
+    )
     {
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
         if (EndsEarly(bytes) is { } format)
-            throw new InvalidDataException($"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?).");
+            throw new InvalidDataException(
+                $"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?)."
+            );
         // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8, 2/8 or whole: our own
         // decoder, the same pixels as libjpeg-turbo's and faster; anything else, or anything it declines, SkiaSharp.
         if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var decoded))
             return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation);
         using var data = SKData.CreateCopy(bytes);
-        var stream = new SKMemoryStream(data);   // the codec owns it once made
+        var stream = new SKMemoryStream(data); // the codec owns it once made
         using var codec = SKCodec.Create(stream, out var created);
         if (codec is null)
         {
             stream.Dispose();
-            throw new InvalidDataException($"{path}: not an image this library reads (JPEG, PNG, WebP, BMP, GIF); {Explain(created)}, and it starts with {Head(bytes)}.");
+            throw new InvalidDataException(
+                $"{path}: not an image this library reads (JPEG, PNG, WebP, BMP, GIF); {Explain(created)}, and it starts with "
+                    + $"{Head(bytes)}."
+            );
         }
-        int width = codec.Info.Width, height = codec.Info.Height;
+        int width = codec.Info.Width,
+            height = codec.Info.Height;
         if (width < 1 || height < 1 || (long)width * height > MaxPixels)
             throw new InvalidDataException($"{path}: {width} × {height} pixels is outside what is accepted (1 to {MaxPixels:N0} pixels).");
         if (minimumSide > 0 && codec.EncodedFormat == SKEncodedImageFormat.Jpeg)
             (width, height) = SmallestScale(codec, width, height, minimumSide);
-        var gray = codec.Info.ColorType == SKColorType.Gray8 ? DecodeGray(codec, path, width, height) : DecodeColourToLuma(codec, path, width, height);
+        var gray =
+            codec.Info.ColorType == SKColorType.Gray8
+                ? DecodeGray(codec, path, width, height)
+                : DecodeColourToLuma(codec, path, width, height);
         return Orient(gray, width, height, codec.EncodedOrigin);
     }
 
@@ -133,7 +148,9 @@ internal static class GrayscaleImage
             handle.Free();
         }
         if (result == SKCodecResult.IncompleteInput)
-            throw new InvalidDataException($"{path}: truncated: the image data ends before the last row (an interrupted copy or download?).");
+            throw new InvalidDataException(
+                $"{path}: truncated: the image data ends before the last row (an interrupted copy or download?)."
+            );
         if (result != SKCodecResult.Success)
             throw new InvalidDataException($"{path}: could not decode the image ({Explain(result)}).");
     }
@@ -143,8 +160,10 @@ internal static class GrayscaleImage
     {
         if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
             return (source, w, h);
-        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        int ow = swap ? h : w, oh = swap ? w : h;
+        bool swap =
+            origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w,
+            oh = swap ? w : h;
         var output = new byte[source.LongLength];
         for (int y = 0; y < oh; y++)
         {
@@ -175,21 +194,23 @@ internal static class GrayscaleImage
         var head = file.Slice(0, Math.Min(8, file.Length));
         bool jpeg = head.Length >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
         bool png = head.Length == 8 && head.SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
-        if (!jpeg && !png) return null;
+        if (!jpeg && !png)
+            return null;
         var tail = file.Slice(file.Length - Math.Min(file.Length, 4096));
         if (jpeg)
             return tail.IndexOf(new byte[] { 0xFF, 0xD9 }) >= 0 ? null : "JPEG";
         return tail.IndexOf("IEND"u8) >= 0 ? null : "PNG";
     }
 
-    private static string Explain(SKCodecResult result) => result switch
-    {
-        SKCodecResult.IncompleteInput => "the data ends early",
-        SKCodecResult.ErrorInInput => "the data is corrupt",
-        SKCodecResult.InvalidInput => "the data is not a known image format",
-        SKCodecResult.Unimplemented => "the format's variant is not supported",
-        _ => result.ToString(),
-    };
+    private static string Explain(SKCodecResult result) =>
+        result switch
+        {
+            SKCodecResult.IncompleteInput => "the data ends early",
+            SKCodecResult.ErrorInInput => "the data is corrupt",
+            SKCodecResult.InvalidInput => "the data is not a known image format",
+            SKCodecResult.Unimplemented => "the format's variant is not supported",
+            _ => result.ToString(),
+        };
 
     private static string Head(ReadOnlySpan<byte> file)
     {

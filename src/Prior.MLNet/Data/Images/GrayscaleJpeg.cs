@@ -20,6 +20,7 @@ internal static class GrayscaleJpeg
         return data.ToArray();
     }
 
-    /// <summary>Decodes an image file to upright 8-bit gray pixels (any format and colour type; see <see cref="GrayscaleImage.Read(string)"/>).</summary>
+    /// <summary>Decodes an image file to upright 8-bit gray pixels (any format and colour type; see <see
+    /// cref="GrayscaleImage.Read(string)"/>).</summary>
     public static (byte[] Pixels, int Width, int Height) Decode(string path) => GrayscaleImage.Read(path);
 }

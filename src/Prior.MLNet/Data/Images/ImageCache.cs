@@ -61,7 +61,10 @@ internal sealed class ImageCache : IDisposable
                 Count = count;
                 long expected = _pixelsOffset + (long)count * Side * Side;
                 if (stream.Length != expected)
-                    throw new InvalidDataException($"{FilePath}: {stream.Length:N0} bytes where {count} images of {Side} × {Side} need {expected:N0} (a copy cut short?).");
+                    throw new InvalidDataException(
+                        $"{FilePath}: {stream.Length:N0} bytes where {count} images of {Side} × {Side} need {expected:N0} (a copy cut "
+                            + $"short?)."
+                    );
             }
             catch (EndOfStreamException)
             {
@@ -106,8 +109,13 @@ internal sealed class ImageCache : IDisposable
     /// <paramref name="output"/>, keyed by their paths relative to its folder, which must contain them all.
     /// </summary>
     /// <returns>The images that could not be decoded, each with its reason; they are left out of the cache.</returns>
-    public static IReadOnlyList<string> Build(IReadOnlyList<string> imagePaths, int side, string output, IProgress<int>? progress = null,
-        CancellationToken cancellation = default)
+    public static IReadOnlyList<string> Build(
+        IReadOnlyList<string> imagePaths,
+        int side,
+        string output,
+        IProgress<int>? progress = null,
+        CancellationToken cancellation = default
+    )
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
         ArgumentOutOfRangeException.ThrowIfLessThan(side, 8);
@@ -115,7 +123,10 @@ internal sealed class ImageCache : IDisposable
         var paths = imagePaths.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         var keys = paths.Select(p => Key(root, p)).ToList();
         if (keys.FirstOrDefault(k => k.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(k)) is { } outside)
-            throw new ArgumentException($"{outside}: the cache in {root} can only hold images under that folder (put the cache in the dataset root).", nameof(imagePaths));
+            throw new ArgumentException(
+                $"{outside}: the cache in {root} can only hold images under that folder (put the cache in the dataset root).",
+                nameof(imagePaths)
+            );
         var failures = new List<string>();
         AtomicFile.Write(output, stream =>
         {
@@ -153,14 +164,17 @@ internal sealed class ImageCache : IDisposable
                     try
                     {
                         var (gray, w, h) = GrayscaleImage.Read(paths[first + i], 2 * side);
-                        pixels[i] = w == side && h == side ? gray
+                        pixels[i] =
+                            w == side && h == side ? gray
                             : w >= side && h >= side ? AreaResize.Downscale(gray, w, h, side, side)
                             : throw new InvalidDataException($"{paths[first + i]}: {w} × {h} is smaller than the cache's {side} × {side}.");
                     }
                     catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
                     {
                         pixels[i] = new byte[side * side];
-                        errors[i] = ex.Message.StartsWith(paths[first + i], StringComparison.Ordinal) ? ex.Message : $"{paths[first + i]}: {ex.Message}";
+                        errors[i] = ex.Message.StartsWith(paths[first + i], StringComparison.Ordinal)
+                            ? ex.Message
+                            : $"{paths[first + i]}: {ex.Message}";
                     }
                 });
                 for (int i = 0; i < n; i++)

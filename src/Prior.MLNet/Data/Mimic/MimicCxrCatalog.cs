@@ -36,8 +36,10 @@ public static class MimicCxrCatalog
             var splitFilter = options.SplitFilter();
             foreach (var (header, record, _) in MimicCxrIndex.ReadRecords(index, result))
             {
-                if (splitFilter is null || splitFilter.Contains(record.Split)) result.Accept();
-                else result.Skip(SkipReason.SplitFiltered, index, null, record.Split);
+                if (splitFilter is null || splitFilter.Contains(record.Split))
+                    result.Accept();
+                else
+                    result.Skip(SkipReason.SplitFiltered, index, null, record.Split);
             }
             rows = new ReplayableEnumerable<MimicCxrStudy>(() => FromIndex(index, options, splitFilter));
         }
@@ -64,9 +66,22 @@ public static class MimicCxrCatalog
             var reportPath = Path.Combine(options.ReportFolder!, MimicCxrPaths.Report(entry.SubjectId, entry.StudyId));
             var report = ParsedReport.Parse(File.ReadAllText(reportPath))
                 ?? throw new InvalidDataException($"{reportPath}: the report lost its FINDINGS and IMPRESSION after loading.");
-            var paths = entry.Images.Select(im => Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId))).ToArray();
-            yield return Row(entry.SubjectId, entry.StudyId, entry.Split, paths, entry.Images.Select(i => i.DicomId).ToArray(),
-                entry.Images.Select(i => i.View).ToArray(), report.Findings, report.Impression, report.Sentences.ToArray(), entry.RawLabels, options);
+            var paths = entry
+                .Images.Select(im => Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId)))
+                .ToArray();
+            yield return Row(
+                entry.SubjectId,
+                entry.StudyId,
+                entry.Split,
+                paths,
+                entry.Images.Select(i => i.DicomId).ToArray(),
+                entry.Images.Select(i => i.View).ToArray(),
+                report.Findings,
+                report.Impression,
+                report.Sentences.ToArray(),
+                entry.RawLabels,
+                options
+            );
         }
     }
 
@@ -80,27 +95,49 @@ public static class MimicCxrCatalog
             var folder = imageFolder ?? header.ImageFolder;
             var paths = record.Images.Select(im => Path.Combine(folder, im.Path)).ToArray();
             var raw = record.Labels.Select(v => v ?? float.NaN).ToArray();
-            yield return Row(record.SubjectId, record.StudyId, record.Split, paths, record.Images.Select(i => i.DicomId).ToArray(),
-                record.Images.Select(i => i.View).ToArray(), record.Findings, record.Impression,
-                record.ImpressionSentences.Concat(record.FindingsSentences).ToArray(), raw, options);
+            yield return Row(
+                record.SubjectId,
+                record.StudyId,
+                record.Split,
+                paths,
+                record.Images.Select(i => i.DicomId).ToArray(),
+                record.Images.Select(i => i.View).ToArray(),
+                record.Findings,
+                record.Impression,
+                record.ImpressionSentences.Concat(record.FindingsSentences).ToArray(),
+                raw,
+                options
+            );
         }
     }
 
-    private static MimicCxrStudy Row(long subject, long study, string split, string[] paths, string[] dicoms, string[] views,
-        string findings, string impression, string[] sentences, float[] rawLabels, MimicCxrLoaderOptions options) => new()
-    {
-        SubjectId = subject,
-        StudyId = study,
-        Split = split,
-        ImagePath = paths[0],
-        DicomId = dicoms[0],
-        ViewPosition = views[0],
-        ImagePaths = paths,
-        DicomIds = dicoms,
-        ViewPositions = views,
-        Findings = findings,
-        Impression = impression,
-        Sentences = sentences,
-        Labels = ChexpertLabels.Apply(rawLabels, options.UncertainLabels, options.BlankLabel),
-    };
+    private static MimicCxrStudy Row(
+        long subject,
+        long study,
+        string split,
+        string[] paths,
+        string[] dicoms,
+        string[] views,
+        string findings,
+        string impression,
+        string[] sentences,
+        float[] rawLabels,
+        MimicCxrLoaderOptions options
+    ) =>
+        new()
+        {
+            SubjectId = subject,
+            StudyId = study,
+            Split = split,
+            ImagePath = paths[0],
+            DicomId = dicoms[0],
+            ViewPosition = views[0],
+            ImagePaths = paths,
+            DicomIds = dicoms,
+            ViewPositions = views,
+            Findings = findings,
+            Impression = impression,
+            Sentences = sentences,
+            Labels = ChexpertLabels.Apply(rawLabels, options.UncertainLabels, options.BlankLabel),
+        };
 }

@@ -97,12 +97,14 @@ public static class MimicCxrIndex
                     SubjectId = entry.SubjectId,
                     StudyId = entry.StudyId,
                     Split = entry.Split,
-                    Images = entry.Images.Select(im => new Image
-                    {
-                        DicomId = im.DicomId,
-                        View = im.View,
-                        Path = MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId).Replace('\\', '/'),
-                    }).ToList(),
+                    Images = entry
+                        .Images.Select(im => new Image
+                        {
+                            DicomId = im.DicomId,
+                            View = im.View,
+                            Path = MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId).Replace('\\', '/'),
+                        })
+                        .ToList(),
                     Findings = report.Findings,
                     Impression = report.Impression,
                     FindingsSentences = report.FindingsSentences.ToList(),
@@ -134,7 +136,10 @@ public static class MimicCxrIndex
         if (header is null || header.Format != FormatName)
             throw new InvalidDataException($"{path}: not a {FormatName} file (line 1 says format '{header?.Format}').");
         if (header.Version != Version)
-            throw new InvalidDataException($"{path}: index version {header.Version} is not supported; this build reads version {Version}. Rebuild it with 'prior mimic-index'.");
+            throw new InvalidDataException(
+                $"{path}: index version {header.Version} is not supported; this build reads version {Version}. Rebuild it with 'prior "
+                    + $"mimic-index'."
+            );
         return header;
     }
 

@@ -59,8 +59,13 @@ public sealed class MimicCxrLoaderOptions
             throw new DirectoryNotFoundException($"{root}: no such folder or index file.");
         string jpg = FirstExisting(root, "mimic-cxr-jpg/2.0.0", "mimic-cxr-jpg", "physionet.org/files/mimic-cxr-jpg/2.0.0")
             ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-jpg/2.0.0/ (or mimic-cxr-jpg/) folder inside.");
-        string reports = FirstExisting(root, "mimic-cxr-reports/files", "mimic-cxr/2.0.0/files", "physionet.org/files/mimic-cxr/2.0.0/files", "files")
-            ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-reports/files/ (or mimic-cxr/2.0.0/files/) folder inside.");
+        string reports = FirstExisting(
+            root,
+            "mimic-cxr-reports/files",
+            "mimic-cxr/2.0.0/files",
+            "physionet.org/files/mimic-cxr/2.0.0/files",
+            "files"
+        ) ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-reports/files/ (or mimic-cxr/2.0.0/files/) folder inside.");
         return new MimicCxrLoaderOptions
         {
             ImageFolder = Path.Combine(jpg, "files"),
@@ -75,8 +80,7 @@ public sealed class MimicCxrLoaderOptions
         candidates.Select(c => Path.Combine(root, c)).FirstOrDefault(Directory.Exists);
 
     /// <summary>The splits to keep as a set, or null to keep all.</summary>
-    internal HashSet<string>? SplitFilter() =>
-        Splits is { Count: > 0 } splits ? splits.ToHashSet(StringComparer.Ordinal) : null;
+    internal HashSet<string>? SplitFilter() => Splits is { Count: > 0 } splits ? splits.ToHashSet(StringComparer.Ordinal) : null;
 
     internal void Validate()
     {
@@ -87,7 +91,9 @@ public sealed class MimicCxrLoaderOptions
         if (IndexPath is not null)
             return;
         if (ImageFolder is null || ReportFolder is null || MetadataPath is null)
-            throw new ArgumentException("Set IndexPath, or ImageFolder, ReportFolder and MetadataPath (MimicCxrLoaderOptions.FromRoot fills them).");
+            throw new ArgumentException(
+                "Set IndexPath, or ImageFolder, ReportFolder and MetadataPath (MimicCxrLoaderOptions.FromRoot fills them)."
+            );
         if (!Directory.Exists(ImageFolder))
             throw new DirectoryNotFoundException($"{ImageFolder}: the MIMIC-CXR-JPG files/ folder does not exist.");
         if (!Directory.Exists(ReportFolder))

@@ -10,7 +10,8 @@ namespace Prior.MLNet.Data.Mimic;
 internal static class MimicCxrPaths
 {
     /// <summary>The file names of the three MIMIC-CXR-JPG tables (each also accepted without <c>.gz</c>).</summary>
-    public const string MetadataFile = "mimic-cxr-2.0.0-metadata.csv.gz", SplitFile = "mimic-cxr-2.0.0-split.csv.gz",
+    public const string MetadataFile = "mimic-cxr-2.0.0-metadata.csv.gz",
+        SplitFile = "mimic-cxr-2.0.0-split.csv.gz",
         ChexpertFile = "mimic-cxr-2.0.0-chexpert.csv.gz";
 
     /// <summary>The patient group folder, e.g. <c>p10</c> for subject 10000032.</summary>
@@ -22,7 +23,12 @@ internal static class MimicCxrPaths
 
     /// <summary>The image path relative to MIMIC-CXR-JPG's <c>files/</c>.</summary>
     public static string Image(long subjectId, long studyId, string dicomId) =>
-        Path.Combine(GroupFolder(subjectId), FormattableString.Invariant($"p{subjectId}"), FormattableString.Invariant($"s{studyId}"), dicomId + ".jpg");
+        Path.Combine(
+            GroupFolder(subjectId),
+            FormattableString.Invariant($"p{subjectId}"),
+            FormattableString.Invariant($"s{studyId}"),
+            dicomId + ".jpg"
+        );
 
     /// <summary>The report path relative to MIMIC-CXR's <c>files/</c>.</summary>
     public static string Report(long subjectId, long studyId) =>

@@ -29,14 +29,21 @@ internal static class MimicCxrScanner
                 throw new InvalidDataException($"{metadataPath}: the file is empty.");
             var header = records.Current;
             var col = CsvReader.IndexHeader(header, metadataPath, "dicom_id", "subject_id", "study_id", "ViewPosition");
-            int dicomCol = col["dicom_id"], subjectCol = col["subject_id"], studyCol = col["study_id"], viewCol = col["ViewPosition"];
+            int dicomCol = col["dicom_id"],
+                subjectCol = col["subject_id"],
+                studyCol = col["study_id"],
+                viewCol = col["ViewPosition"];
             while (records.MoveNext())
             {
                 var row = records.Current;
                 if (row.Error is not null || row.Fields.Length != header.Fields.Length)
                 {
-                    summary.Skip(SkipReason.MalformedRow, metadataPath, row.LineNumber,
-                        row.Error ?? $"expected {header.Fields.Length} fields, found {row.Fields.Length}");
+                    summary.Skip(
+                        SkipReason.MalformedRow,
+                        metadataPath,
+                        row.LineNumber,
+                        row.Error ?? $"expected {header.Fields.Length} fields, found {row.Fields.Length}"
+                    );
                     continue;
                 }
                 var dicom = row.Fields[dicomCol].Trim();
@@ -54,8 +61,14 @@ internal static class MimicCxrScanner
                 var view = row.Fields[viewCol].Trim();
                 if (!MimicCxrViews.Known.Contains(view))
                 {
-                    summary.Skip(SkipReason.UnknownView, metadataPath, row.LineNumber,
-                        view.Length == 0 ? $"image {dicom} has a blank ViewPosition" : $"image {dicom} has the unknown ViewPosition '{view}'");
+                    summary.Skip(
+                        SkipReason.UnknownView,
+                        metadataPath,
+                        row.LineNumber,
+                        view.Length == 0
+                            ? $"image {dicom} has a blank ViewPosition"
+                            : $"image {dicom} has the unknown ViewPosition '{view}'"
+                    );
                     continue;
                 }
                 if (!views.Contains(view))
@@ -68,7 +81,12 @@ internal static class MimicCxrScanner
                     var image = Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(subject, study, dicom));
                     if (!File.Exists(image))
                     {
-                        summary.Skip(SkipReason.MissingImage, image, null, $"listed on row {row.LineNumber} of {metadataPath} but not on disk");
+                        summary.Skip(
+                            SkipReason.MissingImage,
+                            image,
+                            null,
+                            $"listed on row {row.LineNumber} of {metadataPath} but not on disk"
+                        );
                         continue;
                     }
                 }
@@ -89,7 +107,12 @@ internal static class MimicCxrScanner
             string split = splits?.GetValueOrDefault(studyId) ?? string.Empty;
             var reportPath = Path.Combine(options.ReportFolder!, MimicCxrPaths.Report(subject, studyId));
             if (images.Count == 0)
-                summary.Skip(SkipReason.NoFrontalImage, reportPath, null, $"study {studyId} has no image of view {string.Join('/', options.Views)} on disk");
+                summary.Skip(
+                    SkipReason.NoFrontalImage,
+                    reportPath,
+                    null,
+                    $"study {studyId} has no image of view {string.Join('/', options.Views)} on disk"
+                );
             else if (!File.Exists(reportPath))
                 summary.Skip(SkipReason.MissingReport, reportPath, null, $"the report of study {studyId} is missing");
             else
@@ -98,7 +121,12 @@ internal static class MimicCxrScanner
                 if (report is null)
                     summary.Skip(SkipReason.NoUsableSection, reportPath, null, "the report has neither FINDINGS nor IMPRESSION");
                 else if (report.SentenceCount < options.MinSentences)
-                    summary.Skip(SkipReason.TooFewSentences, reportPath, null, $"{report.SentenceCount} sentence(s), fewer than {options.MinSentences}");
+                    summary.Skip(
+                        SkipReason.TooFewSentences,
+                        reportPath,
+                        null,
+                        $"{report.SentenceCount} sentence(s), fewer than {options.MinSentences}"
+                    );
                 else if (splitFilter is not null && !splitFilter.Contains(split))
                     summary.Skip(SkipReason.SplitFiltered, reportPath, null, split); // filtered last: defects count whatever the split
                 else
@@ -117,7 +145,8 @@ internal static class MimicCxrScanner
     }
 
     private static string Require(string path, string what) =>
-        CompressedText.Resolve(path) ?? throw new FileNotFoundException($"{path}: the MIMIC-CXR {what} does not exist (also looked for it with and without .gz).", path);
+        CompressedText.Resolve(path)
+        ?? throw new FileNotFoundException($"{path}: the MIMIC-CXR {what} does not exist (also looked for it with and without .gz).", path);
 
     private static bool TryId(string text, out long id) =>
         long.TryParse(text.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
@@ -127,11 +156,17 @@ internal static class MimicCxrScanner
 
     private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary) =>
         ReadStudyTable<float[]>(path, summary, ChexpertLabels.Names.ToArray(), (fields, col) =>
-            ChexpertLabels.TryParseRow(fields, col, out var values, out var error) ? (values, null) : (null, error));
+            ChexpertLabels.TryParseRow(fields, col, out var values, out var error) ? (values, null) : (null, error)
+        );
 
     // Reads a table keyed by study_id; rows that cannot be read are counted and named, never thrown.
-    private static Dictionary<long, T> ReadStudyTable<T>(string path, DataLoadSummary summary, string[] columns,
-        Func<string[], Dictionary<string, int>, (T? Value, string? Error)> parse) where T : class
+    private static Dictionary<long, T> ReadStudyTable<T>(
+        string path,
+        DataLoadSummary summary,
+        string[] columns,
+        Func<string[], Dictionary<string, int>, (T? Value, string? Error)> parse
+    )
+        where T : class
     {
         var table = new Dictionary<long, T>();
         using var reader = CompressedText.OpenRead(path);

@@ -4,9 +4,22 @@ namespace Prior.MLNet.Data.Mimic;
 internal static class MimicCxrViews
 {
     /// <summary>Every known view position.</summary>
-    public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "PA", "AP", "LATERAL", "LL", "AP AXIAL", "AP LLD", "AP RLD", "PA LLD", "PA RLD", "LAO", "RAO", "LPO",
-        "XTABLE LATERAL", "SWIMMERS",
-    };
+    public static IReadOnlySet<string> Known { get; } =
+        new HashSet<string>(StringComparer.Ordinal)
+        {
+            "PA",
+            "AP",
+            "LATERAL",
+            "LL",
+            "AP AXIAL",
+            "AP LLD",
+            "AP RLD",
+            "PA LLD",
+            "PA RLD",
+            "LAO",
+            "RAO",
+            "LPO",
+            "XTABLE LATERAL",
+            "SWIMMERS",
+        };
 }

@@ -5,8 +5,12 @@ namespace Prior.MLNet.Data.Reports;
 /// <param name="Impression">IMPRESSION, single-spaced, or empty.</param>
 /// <param name="FindingsSentences">Sentences of FINDINGS.</param>
 /// <param name="ImpressionSentences">Sentences of IMPRESSION.</param>
-internal sealed record ParsedReport(string Findings, string Impression, IReadOnlyList<string> FindingsSentences,
-    IReadOnlyList<string> ImpressionSentences)
+internal sealed record ParsedReport(
+    string Findings,
+    string Impression,
+    IReadOnlyList<string> FindingsSentences,
+    IReadOnlyList<string> ImpressionSentences
+)
 {
     /// <summary>Sentences of IMPRESSION then FINDINGS, the order PRIOR joins them in before shuffling.</summary>
     public IEnumerable<string> Sentences => ImpressionSentences.Concat(FindingsSentences);
@@ -26,6 +30,7 @@ internal sealed record ParsedReport(string Findings, string Impression, IReadOnl
             findings is null ? string.Empty : ReportSections.Flatten(findings),
             impression is null ? string.Empty : ReportSections.Flatten(impression),
             SentenceSplitter.Split(findings),
-            SentenceSplitter.Split(impression));
+            SentenceSplitter.Split(impression)
+        );
     }
 }

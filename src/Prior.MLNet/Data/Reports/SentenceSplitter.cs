@@ -15,8 +15,36 @@ internal static partial class SentenceSplitter
     // Tokens that end in a period without ending a sentence (compared lower-case, without the final period).
     private static readonly HashSet<string> Abbreviations = new(StringComparer.Ordinal)
     {
-        "dr", "drs", "mr", "mrs", "ms", "prof", "st", "vs", "v", "etc", "approx", "e.g", "i.e", "eg", "ie", "cf",
-        "fig", "figs", "no", "nos", "incl", "resp", "ca", "al", "et al", "a.m", "p.m", "m.d", "jr", "sr",
+        "dr",
+        "drs",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "vs",
+        "v",
+        "etc",
+        "approx",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "cf",
+        "fig",
+        "figs",
+        "no",
+        "nos",
+        "incl",
+        "resp",
+        "ca",
+        "al",
+        "et al",
+        "a.m",
+        "p.m",
+        "m.d",
+        "jr",
+        "sr",
     };
 
     [GeneratedRegex(@"\n[ \t]*\n", RegexOptions.CultureInvariant)]
@@ -71,8 +99,11 @@ internal static partial class SentenceSplitter
             if (c == '.' && !atEnd)
             {
                 var token = TokenBefore(segment, i);
-                if (IsListMarker(segment, start, token) || Abbreviations.Contains(token.ToLowerInvariant())
-                    || (token.Length == 1 && char.IsUpper(token[0])))
+                if (
+                    IsListMarker(segment, start, token)
+                    || Abbreviations.Contains(token.ToLowerInvariant())
+                    || (token.Length == 1 && char.IsUpper(token[0]))
+                )
                     continue;
                 char next = NextNonSpace(segment, i + 1);
                 if (char.IsLower(next))
@@ -94,7 +125,9 @@ internal static partial class SentenceSplitter
     }
 
     private static bool IsListMarker(string text, int sentenceStart, string token) =>
-        token.Length is 1 or 2 && token.All(char.IsAsciiDigit) && text[sentenceStart..].TrimStart().StartsWith(token + ".", StringComparison.Ordinal);
+        token.Length is 1 or 2
+        && token.All(char.IsAsciiDigit)
+        && text[sentenceStart..].TrimStart().StartsWith(token + ".", StringComparison.Ordinal);
 
     private static char NextNonSpace(string text, int from)
     {

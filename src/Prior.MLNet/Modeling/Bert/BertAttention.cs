@@ -14,11 +14,13 @@ internal sealed class BertAttention : nn.Module<Tensor, Tensor?, Tensor?, Tensor
 {
     /// <summary>Query, key and value projections.</summary>
     public readonly BertSelfAttention self;
+
     /// <summary>Output projection, dropout, residual and LayerNorm.</summary>
     public readonly BertResidualOutput output;
 
     /// <summary>Creates the attention block.</summary>
-    public BertAttention(BertConfig config) : base(nameof(BertAttention))
+    public BertAttention(BertConfig config)
+        : base(nameof(BertAttention))
     {
         self = new BertSelfAttention(config);
         output = new BertResidualOutput(config.HiddenSize, config);
@@ -38,15 +40,18 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Te
 {
     /// <summary>Query projection.</summary>
     public readonly Linear query;
+
     /// <summary>Key projection.</summary>
     public readonly Linear key;
+
     /// <summary>Value projection.</summary>
     public readonly Linear value;
     private readonly Dropout dropout;
     private readonly int _heads;
 
     /// <summary>Creates the projections.</summary>
-    public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
+    public BertSelfAttention(BertConfig config)
+        : base(nameof(BertSelfAttention))
     {
         config.Validate();
         query = nn.Linear(config.HiddenSize, config.HiddenSize);
@@ -61,7 +66,11 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor?, Tensor?, Te
     public override Tensor forward(Tensor hidden, Tensor? keyValues, Tensor? additiveMask)
     {
         var source = keyValues ?? hidden;
-        long b = hidden.shape[0], l = hidden.shape[1], lk = source.shape[1], h = hidden.shape[2], d = h / _heads;
+        long b = hidden.shape[0],
+            l = hidden.shape[1],
+            lk = source.shape[1],
+            h = hidden.shape[2],
+            d = h / _heads;
         var q = query.call(hidden).view(b, l, _heads, d).transpose(1, 2);
         var k = key.call(source).view(b, lk, _heads, d).transpose(1, 2);
         var v = value.call(source).view(b, lk, _heads, d).transpose(1, 2);

@@ -31,16 +31,21 @@ internal sealed record BertConfig(
     double AttentionProbsDropoutProb = 0.1,
     double LayerNormEps = 1e-12,
     bool AddCrossAttention = false,
-    bool AddPooler = false)
+    bool AddPooler = false
+)
 {
     /// <summary>Throws naming the first invalid size.</summary>
     public void Validate()
     {
         if (HiddenSize < 1 || NumAttentionHeads < 1 || HiddenSize % NumAttentionHeads != 0)
             throw new ArgumentException($"NumAttentionHeads ({NumAttentionHeads}) must be positive and divide HiddenSize ({HiddenSize}).");
-        if (NumHiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(NumHiddenLayers), NumHiddenLayers, "must be at least 1");
-        if (IntermediateSize < 1) throw new ArgumentOutOfRangeException(nameof(IntermediateSize), IntermediateSize, "must be at least 1");
-        if (MaxPositionEmbeddings < 1) throw new ArgumentOutOfRangeException(nameof(MaxPositionEmbeddings), MaxPositionEmbeddings, "must be at least 1");
-        if (VocabSize < 0) throw new ArgumentOutOfRangeException(nameof(VocabSize), VocabSize, "must be 0 (no word embeddings) or more");
+        if (NumHiddenLayers < 1)
+            throw new ArgumentOutOfRangeException(nameof(NumHiddenLayers), NumHiddenLayers, "must be at least 1");
+        if (IntermediateSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(IntermediateSize), IntermediateSize, "must be at least 1");
+        if (MaxPositionEmbeddings < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxPositionEmbeddings), MaxPositionEmbeddings, "must be at least 1");
+        if (VocabSize < 0)
+            throw new ArgumentOutOfRangeException(nameof(VocabSize), VocabSize, "must be 0 (no word embeddings) or more");
     }
 }

@@ -15,16 +15,20 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor>
 {
     /// <summary>Word-piece embeddings, or null without a vocabulary.</summary>
     public readonly Embedding? word_embeddings;
+
     /// <summary>Absolute position embeddings.</summary>
     public readonly Embedding position_embeddings;
+
     /// <summary>Token-type (segment) embeddings; only type 0 is used.</summary>
     public readonly Embedding token_type_embeddings;
+
     /// <summary>LayerNorm after the sum.</summary>
     public readonly LayerNorm LayerNorm;
     private readonly Dropout dropout;
 
     /// <summary>Creates the embeddings for <paramref name="config"/>.</summary>
-    public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
+    public BertEmbeddings(BertConfig config)
+        : base(nameof(BertEmbeddings))
     {
         if (config.VocabSize > 0)
             word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize);

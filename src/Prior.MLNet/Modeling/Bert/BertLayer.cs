@@ -14,15 +14,19 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     /// <summary>Self-attention.</summary>
     public readonly BertAttention attention;
+
     /// <summary>Cross-attention, present in decoders only.</summary>
     public readonly BertAttention? crossattention;
+
     /// <summary>Feed-forward expansion.</summary>
     public readonly BertIntermediate intermediate;
+
     /// <summary>Feed-forward projection back, residual and LayerNorm.</summary>
     public readonly BertResidualOutput output;
 
     /// <summary>Creates the layer.</summary>
-    public BertLayer(BertConfig config) : base(nameof(BertLayer))
+    public BertLayer(BertConfig config)
+        : base(nameof(BertLayer))
     {
         attention = new BertAttention(config);
         if (config.AddCrossAttention)
@@ -53,7 +57,8 @@ internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     public readonly Linear dense;
 
     /// <summary>Creates the sub-layer.</summary>
-    public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
+    public BertIntermediate(BertConfig config)
+        : base(nameof(BertIntermediate))
     {
         dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
         RegisterComponents();

@@ -15,8 +15,10 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Embeddings.</summary>
     public readonly BertEmbeddings embeddings;
+
     /// <summary>The layers, under <c>encoder.layer</c>.</summary>
     public readonly BertEncoder encoder;
+
     /// <summary>Hugging Face's pooler, present only with <see cref="BertConfig.AddPooler"/>; never used by PRIOR.</summary>
     public readonly BertPooler? pooler;
 
@@ -24,7 +26,8 @@ internal sealed class BertModel : nn.Module<Tensor, Tensor, Tensor>
     public BertConfig Config { get; }
 
     /// <summary>Creates the model.</summary>
-    public BertModel(BertConfig config) : base(nameof(BertModel))
+    public BertModel(BertConfig config)
+        : base(nameof(BertModel))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -70,7 +73,8 @@ internal sealed class BertEncoder : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     public readonly ModuleList<BertLayer> layer;
 
     /// <summary>Creates the stack.</summary>
-    public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
+    public BertEncoder(BertConfig config)
+        : base(nameof(BertEncoder))
     {
         layer = new ModuleList<BertLayer>(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config)).ToArray());
         RegisterComponents();

@@ -16,7 +16,8 @@ internal sealed class BertPooler : nn.Module<Tensor, Tensor>
     public readonly Linear dense;
 
     /// <summary>Creates the pooler for hidden states of width <paramref name="hiddenSize"/>.</summary>
-    public BertPooler(int hiddenSize) : base(nameof(BertPooler))
+    public BertPooler(int hiddenSize)
+        : base(nameof(BertPooler))
     {
         dense = nn.Linear(hiddenSize, hiddenSize);
         RegisterComponents();

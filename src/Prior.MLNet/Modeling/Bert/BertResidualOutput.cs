@@ -15,12 +15,14 @@ internal sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Projection to the hidden width.</summary>
     public readonly Linear dense;
+
     /// <summary>LayerNorm of the residual sum.</summary>
     public readonly LayerNorm LayerNorm;
     private readonly Dropout dropout;
 
     /// <summary>Creates the block for inputs of width <paramref name="inFeatures"/>.</summary>
-    public BertResidualOutput(int inFeatures, BertConfig config) : base(nameof(BertResidualOutput))
+    public BertResidualOutput(int inFeatures, BertConfig config)
+        : base(nameof(BertResidualOutput))
     {
         ArgumentNullException.ThrowIfNull(config);
         dense = nn.Linear(inFeatures, config.HiddenSize);

@@ -17,7 +17,9 @@ internal static class GlobalAlignmentLoss
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(text);
         if (image.ndim != 2 || !image.shape.SequenceEqual(text.shape))
-            throw new ArgumentException($"image and text must both be [B, D]; got [{string.Join(", ", image.shape)}] and [{string.Join(", ", text.shape)}].");
+            throw new ArgumentException(
+                $"image and text must both be [B, D]; got [{string.Join(", ", image.shape)}] and [{string.Join(", ", text.shape)}]."
+            );
         using var scope = NewDisposeScope();
         var i = nn.functional.normalize(image, dim: 1);
         var t = nn.functional.normalize(text, dim: 1);

@@ -27,30 +27,43 @@ internal static class HungarianAlgorithm
             do
             {
                 used[column] = true;
-                int row = rowOfColumn[column], next = 0;
+                int row = rowOfColumn[column],
+                    next = 0;
                 double delta = double.PositiveInfinity;
                 for (int j = 1; j <= n; j++)
                 {
-                    if (used[j]) continue;
+                    if (used[j])
+                        continue;
                     double reduced = cost[row - 1, j - 1] - u[row] - v[j];
-                    if (reduced < minimum[j]) { minimum[j] = reduced; way[j] = column; }
-                    if (minimum[j] < delta) { delta = minimum[j]; next = j; }
+                    if (reduced < minimum[j])
+                    {
+                        minimum[j] = reduced;
+                        way[j] = column;
+                    }
+                    if (minimum[j] < delta)
+                    {
+                        delta = minimum[j];
+                        next = j;
+                    }
                 }
                 for (int j = 0; j <= n; j++)
                 {
-                    if (used[j]) { u[rowOfColumn[j]] += delta; v[j] -= delta; }
-                    else minimum[j] -= delta;
+                    if (used[j])
+                    {
+                        u[rowOfColumn[j]] += delta;
+                        v[j] -= delta;
+                    }
+                    else
+                        minimum[j] -= delta;
                 }
                 column = next;
-            }
-            while (rowOfColumn[column] != 0);
+            } while (rowOfColumn[column] != 0);
             do
             {
                 int previous = way[column];
                 rowOfColumn[column] = rowOfColumn[previous];
                 column = previous;
-            }
-            while (column != 0);
+            } while (column != 0);
         }
         var assignment = new int[n];
         for (int j = 1; j <= n; j++)

@@ -27,8 +27,14 @@ internal static class PrototypeGenerationLoss
     /// <param name="sentenceLogits">SPB logits of the sentences, [B, S, K] (padded rows ignored).</param>
     /// <param name="bank">The codebook E [K, D]; the predictions' logits are their dot products with it (the original's bank).</param>
     /// <param name="matching">Which permutation to use; <see cref="PrototypeMatching.Matched"/> for training.</param>
-    public static PrototypeGenerationResult Compute(Tensor predictions, Tensor prototypes, Tensor mask, Tensor sentenceLogits,
-        Tensor bank, PrototypeMatching matching = PrototypeMatching.Matched)
+    public static PrototypeGenerationResult Compute(
+        Tensor predictions,
+        Tensor prototypes,
+        Tensor mask,
+        Tensor sentenceLogits,
+        Tensor bank,
+        PrototypeMatching matching = PrototypeMatching.Matched
+    )
     {
         ArgumentNullException.ThrowIfNull(bank);
         return Compute(predictions, prototypes, mask, sentenceLogits, x => x.matmul(bank.t()), matching);
@@ -42,45 +48,58 @@ internal static class PrototypeGenerationLoss
     /// <param name="bankLogits">The bank's logits of vectors [N, D] (<see cref="SentencePrototypeBank.Logits"/>), so that
     /// L_kl compares the two distributions on the same scale.</param>
     /// <param name="matching">Which permutation to use; <see cref="PrototypeMatching.Matched"/> for training.</param>
-    public static PrototypeGenerationResult Compute(Tensor predictions, Tensor prototypes, Tensor mask, Tensor sentenceLogits,
-        Func<Tensor, Tensor> bankLogits, PrototypeMatching matching = PrototypeMatching.Matched)
+    public static PrototypeGenerationResult Compute(
+        Tensor predictions,
+        Tensor prototypes,
+        Tensor mask,
+        Tensor sentenceLogits,
+        Func<Tensor, Tensor> bankLogits,
+        PrototypeMatching matching = PrototypeMatching.Matched
+    )
     {
         ArgumentNullException.ThrowIfNull(bankLogits);
         using var scope = NewDisposeScope();
-        long batch = predictions.shape[0], slots = predictions.shape[1];
+        long batch = predictions.shape[0],
+            slots = predictions.shape[1];
         var assignments = new long[batch, slots];
         var orders = new List<Tensor>();
         using (no_grad())
         {
-            var costs = cdist(predictions.detach().to_type(ScalarType.Float64), prototypes.detach().to_type(ScalarType.Float64), p: 1).cpu();
+            var costs = cdist(predictions.detach().to_type(ScalarType.Float64), prototypes.detach().to_type(ScalarType.Float64), p: 1)
+                .cpu();
             for (int b = 0; b < batch; b++)
             {
                 var cost = new double[slots, slots];
                 var values = costs[b].data<double>().ToArray();
                 for (int i = 0; i < slots; i++)
-                    for (int j = 0; j < slots; j++)
-                        cost[i, j] = values[i * slots + j];
+                for (int j = 0; j < slots; j++)
+                    cost[i, j] = values[i * slots + j];
                 var columns = HungarianAlgorithm.Solve(cost);
                 for (int i = 0; i < slots; i++)
                     assignments[b, i] = columns[i];
                 // Matched: slot j takes the prediction i with columns[i] == j (argsort of col_ind).
-                var order = matching == PrototypeMatching.OriginalIndexing
-                    ? columns.Select(c => (long)c).ToArray()
-                    : Enumerable.Range(0, (int)slots).OrderBy(i => columns[i]).Select(i => (long)i).ToArray();
+                var order =
+                    matching == PrototypeMatching.OriginalIndexing
+                        ? columns.Select(c => (long)c).ToArray()
+                        : Enumerable.Range(0, (int)slots).OrderBy(i => columns[i]).Select(i => (long)i).ToArray();
                 orders.Add(tensor(order, device: predictions.device));
             }
         }
         var index = stack(orders).unsqueeze(-1).expand(-1, -1, predictions.shape[2]);
-        var arranged = predictions.gather(1, index);                                          // [B, S, D]
+        var arranged = predictions.gather(1, index); // [B, S, D]
         var spg = nn.functional.l1_loss(arranged, prototypes);
 
         var valid = mask.to_type(ScalarType.Bool);
-        var target = sentenceLogits[valid].log_softmax(-1);                                    // [N, K]
+        var target = sentenceLogits[valid].log_softmax(-1); // [N, K]
         var input = bankLogits(arranged[valid]).log_softmax(-1);
         var kl = (target.exp() * (target - input)).sum() / target.shape[0];
         var col = tensor(assignments.Cast<long>().ToArray(), [batch, slots]);
-        return new PrototypeGenerationResult(spg.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), col.MoveToOuterDisposeScope(),
-            arranged.MoveToOuterDisposeScope());
+        return new PrototypeGenerationResult(
+            spg.MoveToOuterDisposeScope(),
+            kl.MoveToOuterDisposeScope(),
+            col.MoveToOuterDisposeScope(),
+            arranged.MoveToOuterDisposeScope()
+        );
     }
 }
 

@@ -32,18 +32,22 @@ internal static class PriorModelPersistence
     private const string NetworkStream = "PriorNetwork.zip";
     private const uint Version = 0x00010004;
     private const string NetworkFolder = "PriorNetworks";
+
     // Which networks a model being written already holds, and which a model being read has loaded: per repository.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryWriter, HashSet<Guid>> Written = new();
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryReader, Dictionary<string, PriorNetwork>> Read = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RepositoryReader, Dictionary<string, PriorNetwork>> Read =
+        new();
     private const uint FirstVersion = 0x00010001;
 
-    public static VersionInfo GetVersionInfo() => new(
-        modelSignature: "PRIORNET",
-        verWrittenCur: Version,
-        verReadableCur: Version,
-        verWeCanReadBack: FirstVersion,
-        loaderSignature: LoaderSignature,
-        loaderAssemblyName: typeof(PriorModelPersistence).Assembly.FullName);
+    public static VersionInfo GetVersionInfo() =>
+        new(
+            modelSignature: "PRIORNET",
+            verWrittenCur: Version,
+            verReadableCur: Version,
+            verWeCanReadBack: FirstVersion,
+            loaderSignature: LoaderSignature,
+            loaderAssemblyName: typeof(PriorModelPersistence).Assembly.FullName
+        );
 
     public static void Save(ModelSaveContext ctx, PriorMappingTransformer transformer)
     {
@@ -72,22 +76,33 @@ internal static class PriorModelPersistence
                 break;
             case PriorZeroShotTransformer:
                 var z = (ZeroShotMapper)transformer.Mappers[0];
-                w.Write(z.InputColumnName); w.Write(z.ScoreColumnName); w.Write(z.PredictedLabelColumnName); w.Write(z.BatchSize);
+                w.Write(z.InputColumnName);
+                w.Write(z.ScoreColumnName);
+                w.Write(z.PredictedLabelColumnName);
+                w.Write(z.BatchSize);
                 var prompts = z.Classifier.Prompts;
                 w.Write(prompts.Count);
                 w.Write(prompts.Values.First().Count);
                 foreach (var (name, list) in prompts)
                 {
                     w.Write(name);
-                    foreach (var prompt in list) w.Write(prompt);
+                    foreach (var prompt in list)
+                        w.Write(prompt);
                 }
-                w.Write((int)z.Handling); w.Write(z.ErrorColumnName);
-                w.Write(z.Classifier.Preprocessor.Mean); w.Write(z.Classifier.Preprocessor.Std);
+                w.Write((int)z.Handling);
+                w.Write(z.ErrorColumnName);
+                w.Write(z.Classifier.Preprocessor.Mean);
+                w.Write(z.Classifier.Preprocessor.Std);
                 break;
             case PriorReportDraftTransformer:
                 var d = (ReportDraftMapper)transformer.Mappers[0];
-                w.Write(d.InputColumnName); w.Write(d.OutputColumnName); w.Write(d.BatchSize); w.Write(d.Mean); w.Write(d.Std);
-                w.Write((int)d.Handling); w.Write(d.ErrorColumnName);
+                w.Write(d.InputColumnName);
+                w.Write(d.OutputColumnName);
+                w.Write(d.BatchSize);
+                w.Write(d.Mean);
+                w.Write(d.Std);
+                w.Write((int)d.Handling);
+                w.Write(d.ErrorColumnName);
                 break;
             case PriorPretrainTransformer:
                 WriteImage(w, (ImageEmbeddingMapper)transformer.Mappers[0]);
@@ -105,7 +120,14 @@ internal static class PriorModelPersistence
             lock (network.Gate)
             {
                 using var guard = Training.TorchGcGuard.Enter();
-                PriorModelFile.Save(entry.Stream, network.Model, network.Tokenizer, network.UsePrototypes, network.Inference, network.SentenceMemory);
+                PriorModelFile.Save(
+                    entry.Stream,
+                    network.Model,
+                    network.Tokenizer,
+                    network.UsePrototypes,
+                    network.Inference,
+                    network.SentenceMemory
+                );
             }
         }
     }
@@ -131,14 +153,19 @@ internal static class PriorModelPersistence
             if (loaded.TryGetValue(id, out var shared))
                 return shared.AddReference();
             var entry = ctx.Repository.OpenEntryOrNull(NetworkFolder, id + ".zip")
-                ?? throw new InvalidDataException($"The ML.NET model lacks {NetworkFolder}/{id}.zip: it is truncated or was not written by Prior.MLNet.");
+                ?? throw new InvalidDataException(
+                    $"The ML.NET model lacks {NetworkFolder}/{id}.zip: it is truncated or was not written by Prior.MLNet."
+                );
             using (entry)
             {
                 using var copy = new MemoryStream();
                 entry.Stream.CopyTo(copy);
                 copy.Position = 0;
                 var file = PriorModelFile.Load(copy, $"{NetworkFolder}/{id}.zip inside the ML.NET model");
-                var network = new PriorNetwork(file.Model, file.Tokenizer, file.UsePrototypes, file.Inference) { SentenceMemory = file.SentenceMemory };
+                var network = new PriorNetwork(file.Model, file.Tokenizer, file.UsePrototypes, file.Inference)
+                {
+                    SentenceMemory = file.SentenceMemory,
+                };
                 loaded[id] = network;
                 return network;
             }
@@ -155,10 +182,15 @@ internal static class PriorModelPersistence
                 reader.BaseStream.CopyTo(copy);
                 copy.Position = 0;
                 var loaded = PriorModelFile.Load(copy, $"{NetworkStream} inside the ML.NET model");
-                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference) { SentenceMemory = loaded.SentenceMemory };
+                network = new PriorNetwork(loaded.Model, loaded.Tokenizer, loaded.UsePrototypes, loaded.Inference)
+                {
+                    SentenceMemory = loaded.SentenceMemory,
+                };
             }) || network is null)
         {
-            throw new InvalidDataException($"The ML.NET model has no {NetworkStream}: it was not written by Prior.MLNet, or it is truncated.");
+            throw new InvalidDataException(
+                $"The ML.NET model has no {NetworkStream}: it was not written by Prior.MLNet, or it is truncated."
+            );
         }
         return network;
     }
@@ -173,8 +205,12 @@ internal static class PriorModelPersistence
                 return new PriorReportEmbeddingTransformer(network, ReadReport(r, network)) { OwnsNetwork = true };
             case 3:
             {
-                string input = r.ReadString(), score = r.ReadString(), predicted = r.ReadString();
-                int batch = r.ReadInt32(), classes = r.ReadInt32(), perClass = r.ReadInt32();
+                string input = r.ReadString(),
+                    score = r.ReadString(),
+                    predicted = r.ReadString();
+                int batch = r.ReadInt32(),
+                    classes = r.ReadInt32(),
+                    perClass = r.ReadInt32();
                 var prompts = new Dictionary<string, IReadOnlyList<string>>();
                 for (int c = 0; c < classes; c++)
                 {
@@ -186,19 +222,39 @@ internal static class PriorModelPersistence
                 float mean = sharedNetwork ? r.ReadSingle() : network.Inference.ZeroShotImageMean;
                 float std = sharedNetwork ? r.ReadSingle() : network.Inference.ZeroShotImageStd;
                 var classifier = new ZeroShotClassifier(network.Model, network.Tokenizer, network.UsePrototypes, prompts, mean, std);
-                return new PriorZeroShotTransformer(network, new ZeroShotMapper(network, classifier, input, score, predicted, batch, handling, error), classifier.Classes) { OwnsNetwork = true };
+                return new PriorZeroShotTransformer(
+                    network,
+                    new ZeroShotMapper(network, classifier, input, score, predicted, batch, handling, error),
+                    classifier.Classes
+                )
+                {
+                    OwnsNetwork = true,
+                };
             }
             case 4:
-                return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null) { OwnsNetwork = true };
+                return new PriorPretrainTransformer(network, [ReadImage(r, network, handlingStored), ReadReport(r, network)], null)
+                {
+                    OwnsNetwork = true,
+                };
             case 5:
             {
-                string input = r.ReadString(), output = r.ReadString();
+                string input = r.ReadString(),
+                    output = r.ReadString();
                 int batch = r.ReadInt32();
-                float mean = r.ReadSingle(), std = r.ReadSingle();
+                float mean = r.ReadSingle(),
+                    std = r.ReadSingle();
                 var (handling, error) = ReadHandling(r, true);
                 if (network.SentenceMemory is null)
-                    throw new InvalidDataException("The ML.NET model holds a report-draft transformer but its network has no sentence memory.");
-                return new PriorReportDraftTransformer(network, new ReportDraftMapper(network, input, output, batch, mean, std, handling, error)) { OwnsNetwork = true };
+                    throw new InvalidDataException(
+                        "The ML.NET model holds a report-draft transformer but its network has no sentence memory."
+                    );
+                return new PriorReportDraftTransformer(
+                    network,
+                    new ReportDraftMapper(network, input, output, batch, mean, std, handling, error)
+                )
+                {
+                    OwnsNetwork = true,
+                };
             }
             default:
                 throw new InvalidDataException($"Unknown Prior.MLNet transformer kind {kind} in the ML.NET model.");
@@ -207,23 +263,32 @@ internal static class PriorModelPersistence
 
     private static void WriteImage(BinaryWriter w, ImageEmbeddingMapper m)
     {
-        w.Write(m.InputColumnName); w.Write(m.OutputColumnName); w.Write(m.LocalOutputColumnName ?? string.Empty);
-        w.Write(m.BatchSize); w.Write(m.Mean); w.Write(m.Std);
-        w.Write((int)m.Handling); w.Write(m.ErrorColumnName);
+        w.Write(m.InputColumnName);
+        w.Write(m.OutputColumnName);
+        w.Write(m.LocalOutputColumnName ?? string.Empty);
+        w.Write(m.BatchSize);
+        w.Write(m.Mean);
+        w.Write(m.Std);
+        w.Write((int)m.Handling);
+        w.Write(m.ErrorColumnName);
     }
 
     private static ImageEmbeddingMapper ReadImage(BinaryReader r, PriorNetwork network, bool handlingStored)
     {
-        string input = r.ReadString(), output = r.ReadString(), local = r.ReadString();
+        string input = r.ReadString(),
+            output = r.ReadString(),
+            local = r.ReadString();
         int batch = r.ReadInt32();
-        float mean = r.ReadSingle(), std = r.ReadSingle();
+        float mean = r.ReadSingle(),
+            std = r.ReadSingle();
         var (handling, error) = ReadHandling(r, handlingStored);
         return new ImageEmbeddingMapper(network, input, output, local.Length == 0 ? null : local, batch, mean, std, handling, error);
     }
 
     private static (UnreadableImageHandling Handling, string ErrorColumn) ReadHandling(BinaryReader r, bool stored)
     {
-        if (!stored) return (UnreadableImageHandling.Fail, Defaults.ImageErrorColumnName);
+        if (!stored)
+            return (UnreadableImageHandling.Fail, Defaults.ImageErrorColumnName);
         var handling = (UnreadableImageHandling)r.ReadInt32();
         if (!Enum.IsDefined(handling))
             throw new InvalidDataException($"The ML.NET model holds an unknown unreadable-image handling ({(int)handling}).");
@@ -232,7 +297,9 @@ internal static class PriorModelPersistence
 
     private static void WriteReport(BinaryWriter w, ReportEmbeddingMapper m)
     {
-        w.Write(m.InputColumnName); w.Write(m.OutputColumnName); w.Write(m.BatchSize);
+        w.Write(m.InputColumnName);
+        w.Write(m.OutputColumnName);
+        w.Write(m.BatchSize);
     }
 
     private static ReportEmbeddingMapper ReadReport(BinaryReader r, PriorNetwork network) =>

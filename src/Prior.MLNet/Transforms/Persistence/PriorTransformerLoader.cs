@@ -4,7 +4,14 @@ using Prior.MLNet.Transforms;
 using Prior.MLNet.Transforms.Persistence;
 
 // ML.NET finds this loader by the signature written in the model (no registration call needed in the loading process).
-[assembly: LoadableClass(typeof(PriorMappingTransformer), typeof(PriorTransformerLoader), null, typeof(SignatureLoadModel), "Prior.MLNet transformer", PriorModelPersistence.LoaderSignature)]
+[assembly: LoadableClass(
+    typeof(PriorMappingTransformer),
+    typeof(PriorTransformerLoader),
+    null,
+    typeof(SignatureLoadModel),
+    "Prior.MLNet transformer",
+    PriorModelPersistence.LoaderSignature
+)]
 
 namespace Prior.MLNet.Transforms.Persistence;
 

@@ -17,13 +17,28 @@ public sealed class CheXpertAuthorsSubsetTests
     {
         var entries = CheXpertAuthorsSubset.Load();
         Assert.HasCount(1000, entries);
-        CollectionAssert.AreEqual(new[] { 200, 200, 200, 200, 200 }, Enumerable.Range(0, 5).Select(c => entries.Count(e => e.Class == c)).ToArray());
+        CollectionAssert.AreEqual(
+            new[] { 200, 200, 200, 200, 200 },
+            Enumerable.Range(0, 5).Select(c => entries.Count(e => e.Class == c)).ToArray()
+        );
         // Hand-checked against the file: the first entry, the first of each other class, the last.
         Assert.AreEqual(new CheXpertAuthorsSubset.Entry("124248", "train/patient29750/study15/view1_frontal.jpg", 0), entries[0]);
-        CollectionAssert.Contains(entries.ToList(), new CheXpertAuthorsSubset.Entry("207591", "train/patient53599/study1/view1_frontal.jpg", 1));
-        CollectionAssert.Contains(entries.ToList(), new CheXpertAuthorsSubset.Entry("66399", "train/patient15972/study4/view1_frontal.jpg", 2));
-        CollectionAssert.Contains(entries.ToList(), new CheXpertAuthorsSubset.Entry("94700", "train/patient22760/study1/view1_frontal.jpg", 3));
-        CollectionAssert.Contains(entries.ToList(), new CheXpertAuthorsSubset.Entry("34569", "train/patient08455/study18/view1_frontal.jpg", 4));
+        CollectionAssert.Contains(
+            entries.ToList(),
+            new CheXpertAuthorsSubset.Entry("207591", "train/patient53599/study1/view1_frontal.jpg", 1)
+        );
+        CollectionAssert.Contains(
+            entries.ToList(),
+            new CheXpertAuthorsSubset.Entry("66399", "train/patient15972/study4/view1_frontal.jpg", 2)
+        );
+        CollectionAssert.Contains(
+            entries.ToList(),
+            new CheXpertAuthorsSubset.Entry("94700", "train/patient22760/study1/view1_frontal.jpg", 3)
+        );
+        CollectionAssert.Contains(
+            entries.ToList(),
+            new CheXpertAuthorsSubset.Entry("34569", "train/patient08455/study18/view1_frontal.jpg", 4)
+        );
         Assert.AreEqual(new CheXpertAuthorsSubset.Entry("71141", "train/patient17051/study13/view1_frontal.jpg", 4), entries[^1]);
         Assert.HasCount(1000, entries.Select(e => e.ImagePath).Distinct().ToList());
     }
@@ -56,8 +71,12 @@ public sealed class CheXpertAuthorsSubsetTests
         Assert.AreEqual(10, summary.Accepted);
         Assert.AreEqual(990, summary.Count(SkipReason.MissingImage));
         var missing = CheXpertAuthorsSubset.Load().Except(present).First();
-        Assert.IsTrue(summary.Items.Any(i => i.Path == Path.Combine(root, missing.ImagePath) && i.Detail.Contains($"entry '{missing.Id}'", StringComparison.Ordinal)),
-            "a missing image is named with its entry");
+        Assert.IsTrue(
+            summary.Items.Any(i =>
+                i.Path == Path.Combine(root, missing.ImagePath) && i.Detail.Contains($"entry '{missing.Id}'", StringComparison.Ordinal)
+            ),
+            "a missing image is named with its entry"
+        );
         for (int i = 0; i < rows.Count; i++)
         {
             Assert.AreEqual(Path.Combine(root, present[i].ImagePath), rows[i].ImagePath);
@@ -73,18 +92,28 @@ public sealed class CheXpertAuthorsSubsetTests
     {
         var (root, present) = PartialInstall(perClass: 1);
         var file = Path.Combine(root, "my-selection.txt");
-        File.WriteAllText(file, $$$"""
+        File.WriteAllText(
+            file,
+            $$$"""
               {"7": {"image_path": "{{{present[3].ImagePath}}}", "label": [0, 0, 0, 1, 0]},
                "8": {"image_path": "train/patient99999/study1/view1_frontal.jpg", "label": [1, 0, 0, 0, 0]}}
-            """);
+            """
+        );
         var ml = new MLContext(seed: 1);
-        var rows = ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = root, Csv = file }, out var summary), false).ToList();
+        var rows = ml
+            .Data.CreateEnumerable<CheXpertImage>(
+                ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = root, Csv = file }, out var summary),
+                false
+            )
+            .ToList();
         Assert.HasCount(1, rows);
         Assert.AreEqual(1f, rows[0].Labels[ChexpertLabels.IndexOf("Edema")]);
         StringAssert.Contains(summary.Items.Single().Detail, "entry '8'");
 
         File.WriteAllText(file, """{"9": {"image_path": "train/p/s/v.jpg", "label": [1, 1, 0, 0, 0]}}""");
-        var error = Assert.ThrowsExactly<InvalidDataException>(() => ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = root, Csv = file }));
+        var error = Assert.ThrowsExactly<InvalidDataException>(() =>
+            ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = root, Csv = file })
+        );
         StringAssert.Contains(error.Message, $"{file}: entry '9' has label [1, 1, 0, 0, 0]");
     }
 

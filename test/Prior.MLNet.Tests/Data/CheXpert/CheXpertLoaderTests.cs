@@ -16,13 +16,20 @@ public sealed class CheXpertLoaderTests
     public void CountsRowsAndSkipsAsTheGeneratorPlantedThem()
     {
         var manifest = SyntheticFixture.Manifest;
-        var view = new MLContext().Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Views = CheXpertViews.All }, out var summary);
+        var view = new MLContext().Data.LoadCheXpert(
+            new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Views = CheXpertViews.All },
+            out var summary
+        );
         var reported = summary.Skipped.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value);
         CollectionAssert.AreEquivalent(manifest.CheXpertTrainSkips.ToList(), reported.ToList(), summary.Describe());
         int skipped = manifest.CheXpertTrainSkips.Values.Sum();
         Assert.AreEqual(manifest.CheXpertTrainRows - skipped, summary.Accepted);
         Assert.AreEqual(summary.Accepted, Rows(view).Count);
-        Assert.IsTrue(summary.Items.Where(i => i.Reason == SkipReason.MalformedRow).All(i => i.Row is not null && i.Path.EndsWith("train.csv", StringComparison.Ordinal)));
+        Assert.IsTrue(
+            summary
+                .Items.Where(i => i.Reason == SkipReason.MalformedRow)
+                .All(i => i.Row is not null && i.Path.EndsWith("train.csv", StringComparison.Ordinal))
+        );
     }
 
     [TestMethod]
@@ -31,11 +38,21 @@ public sealed class CheXpertLoaderTests
         var ml = new MLContext();
         var all = Rows(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Views = CheXpertViews.All }));
         var frontal = Rows(ml.Data.LoadCheXpert(SyntheticFixture.CheXpert));
-        var lateral = Rows(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Views = CheXpertViews.Lateral }));
+        var lateral = Rows(
+            ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Views = CheXpertViews.Lateral })
+        );
         Assert.IsTrue(frontal.All(r => r.View == "Frontal" && r.Projection is "AP" or "PA"));
         Assert.IsTrue(lateral.All(r => r.View == "Lateral" && r.Projection == ""));
         Assert.AreEqual(all.Count, frontal.Count + lateral.Count);
-        Assert.IsTrue(frontal.All(r => File.Exists(r.ImagePath) && r.ImagePath.EndsWith(r.Path["CheXpert-v1.0-small/".Length..].Replace('/', Path.DirectorySeparatorChar), StringComparison.Ordinal)));
+        Assert.IsTrue(
+            frontal.All(r =>
+                File.Exists(r.ImagePath)
+                && r.ImagePath.EndsWith(
+                    r.Path["CheXpert-v1.0-small/".Length..].Replace('/', Path.DirectorySeparatorChar),
+                    StringComparison.Ordinal
+                )
+            )
+        );
     }
 
     [TestMethod]
@@ -47,17 +64,33 @@ public sealed class CheXpertLoaderTests
     {
         var ml = new MLContext();
         var raw = Rows(ml.Data.LoadCheXpert(SyntheticFixture.CheXpert));
-        var mapped = Rows(ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, UncertainLabels = policy, BlankLabel = 0f }));
+        var mapped = Rows(
+            ml.Data.LoadCheXpert(
+                new CheXpertLoaderOptions
+                {
+                    Root = SyntheticFixture.CheXpert,
+                    UncertainLabels = policy,
+                    BlankLabel = 0f,
+                }
+            )
+        );
         Assert.HasCount(raw.Count, mapped);
         int uncertainSeen = 0;
         for (int i = 0; i < raw.Count; i++)
         {
             for (int k = 0; k < 14; k++)
             {
-                float r = raw[i].Labels[k], m = mapped[i].Labels[k];
-                if (r == -1f) { uncertainSeen++; Assert.AreEqual(uncertain, m); }
-                else if (float.IsNaN(r)) Assert.AreEqual(0f, m);
-                else Assert.AreEqual(r, m);
+                float r = raw[i].Labels[k],
+                    m = mapped[i].Labels[k];
+                if (r == -1f)
+                {
+                    uncertainSeen++;
+                    Assert.AreEqual(uncertain, m);
+                }
+                else if (float.IsNaN(r))
+                    Assert.AreEqual(0f, m);
+                else
+                    Assert.AreEqual(r, m);
             }
         }
         Assert.IsGreaterThan(0, uncertainSeen);
@@ -68,7 +101,10 @@ public sealed class CheXpertLoaderTests
     {
         var output = Path.Combine(SyntheticFixture.NewTempFolder(), "chexpert_5x200.csv");
         var chosen = CheXpertZeroShotSubset.Build(SyntheticFixture.CheXpert, output);
-        var view = new MLContext().Data.LoadCheXpert(new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Csv = output }, out var summary);
+        var view = new MLContext().Data.LoadCheXpert(
+            new CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Csv = output },
+            out var summary
+        );
         var rows = Rows(view);
         Assert.HasCount(1000, rows);
         Assert.AreEqual(1000, summary.Accepted);
@@ -102,7 +138,9 @@ public sealed class CheXpertLoaderTests
     public void TooFewCandidatesNamesTheClassAndWritesNothing()
     {
         var output = Path.Combine(SyntheticFixture.NewTempFolder(), "big.csv");
-        var ex = Assert.ThrowsExactly<InvalidDataException>(() => CheXpertZeroShotSubset.Build(SyntheticFixture.CheXpert, output, perClass: 100_000));
+        var ex = Assert.ThrowsExactly<InvalidDataException>(() =>
+            CheXpertZeroShotSubset.Build(SyntheticFixture.CheXpert, output, perClass: 100_000)
+        );
         StringAssert.Contains(ex.Message, "Atelectasis has");
         Assert.IsFalse(File.Exists(output));
         Assert.IsEmpty(Directory.EnumerateFiles(Path.GetDirectoryName(output)!));

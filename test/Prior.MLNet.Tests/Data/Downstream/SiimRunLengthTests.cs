@@ -41,7 +41,8 @@ public sealed class SiimRunLengthTests
         var random = new Random(5);
         for (int trial = 0; trial < 50; trial++)
         {
-            int w = random.Next(1, 20), h = random.Next(1, 20);
+            int w = random.Next(1, 20),
+                h = random.Next(1, 20);
             var mask = Enumerable.Range(0, w * h).Select(_ => (byte)(random.NextDouble() < 0.3 ? 1 : 0)).ToArray();
             CollectionAssert.AreEqual(mask, SiimRunLength.Decode(SiimRunLength.Encode(mask, w, h), w, h), $"{w}×{h}");
         }

@@ -59,8 +59,8 @@ public sealed class GrayscaleImageTests
         var (shown, sw, sh) = GrayscaleImage.Read(Path.Combine(Folder, "rgb-exif-rotated.jpg"));
         Assert.AreEqual((h, w), (sw, sh));
         for (int y = 0; y < sh; y++)
-            for (int x = 0; x < sw; x++)
-                Assert.AreEqual(stored[(h - 1 - x) * w + y], shown[y * sw + x], $"({x}, {y})");
+        for (int x = 0; x < sw; x++)
+            Assert.AreEqual(stored[(h - 1 - x) * w + y], shown[y * sw + x], $"({x}, {y})");
     }
 
     [TestMethod]

@@ -49,7 +49,8 @@ public sealed class GrayscaleJpegDecoderTests
     public void ARadiographSizedJpegDecodesAsLibjpegTurboDoes()
     {
         // The benchmark's kind of file: 2544 × 3056, film grain, quality 90, SkiaSharp's encoder (optimised tables).
-        const int width = 2544, height = 3056;
+        const int width = 2544,
+            height = 3056;
         var random = new DeterministicRandom(5);
         var pixels = ChestRadiographRenderer.Render(SyntheticCase.Sample(random), SyntheticView.PA, width, height, random);
         for (int p = 0; p < pixels.Length; p++)
@@ -112,7 +113,7 @@ public sealed class GrayscaleJpegDecoderTests
         // A Huffman table with more codes of a length than the length holds.
         var table = (byte[])original.Clone();
         int dht = IndexOfMarker(table, 0xC4);
-        table[dht + 5] = 3;   // three 1-bit codes
+        table[dht + 5] = 3; // three 1-bit codes
         Assert.IsFalse(GrayscaleJpegDecoder.TryDecodeAt(table, 1, out _), "an impossible code-length count");
     }
 
@@ -126,8 +127,17 @@ public sealed class GrayscaleJpegDecoderTests
         // (Run once with 60,000: 14,077 decoded, every one as libjpeg-turbo decodes it; 45,923 declined.)
         const int Trials = 3000;
         var random = new DeterministicRandom(23);
-        string[] sources = ["standard-tables.jpg", "optimized-tables.jpg", "restart-every-7-blocks.jpg", "quality-2-16bit-tables.jpg", "odd-9x17.jpg"];
-        int accepted = 0, declined = 0, agreeing = 0;
+        string[] sources =
+        [
+            "standard-tables.jpg",
+            "optimized-tables.jpg",
+            "restart-every-7-blocks.jpg",
+            "quality-2-16bit-tables.jpg",
+            "odd-9x17.jpg",
+        ];
+        int accepted = 0,
+            declined = 0,
+            agreeing = 0;
         for (int trial = 0; trial < Trials; trial++)
         {
             var bytes = File.ReadAllBytes(Path.Combine(Folder, sources[trial % sources.Length]));
@@ -146,7 +156,12 @@ public sealed class GrayscaleJpegDecoderTests
                     bytes[at] = (byte)random.Next(256);
                 }
             }
-            int eighths = (trial / 3 % 3) switch { 0 => 1, 1 => 2, _ => 8 };
+            int eighths = (trial / 3 % 3) switch
+            {
+                0 => 1,
+                1 => 2,
+                _ => 8,
+            };
             if (!GrayscaleJpegDecoder.TryDecodeAt(bytes, eighths, out var image))
             {
                 declined++;
@@ -157,7 +172,9 @@ public sealed class GrayscaleJpegDecoderTests
             if (TrySkiaAt(bytes, eighths) is { } expected && expected.Pixels.AsSpan().SequenceEqual(image.Pixels))
                 agreeing++;
         }
-        Console.WriteLine($"{Trials} damaged files: {accepted} decoded ({agreeing} exactly as libjpeg-turbo decodes them), {declined} declined");
+        Console.WriteLine(
+            $"{Trials} damaged files: {accepted} decoded ({agreeing} exactly as libjpeg-turbo decodes them), {declined} declined"
+        );
         Assert.IsGreaterThan(0, accepted);
         Assert.IsGreaterThan(0, declined);
         Assert.AreEqual(accepted, agreeing, "decoded damaged files that libjpeg-turbo refuses or reads otherwise");
@@ -196,7 +213,7 @@ public sealed class GrayscaleJpegDecoderTests
         Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 40, GrayscaleImage.MaxPixels, out var quarter));
         Assert.AreEqual((51, 40), (quarter.Width, quarter.Height));
         Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 50, GrayscaleImage.MaxPixels, out _));
-        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 130, GrayscaleImage.MaxPixels, out _));   // 7/8: 178 × 138
+        Assert.IsFalse(GrayscaleJpegDecoder.TryDecode(bytes, 130, GrayscaleImage.MaxPixels, out _)); // 7/8: 178 × 138
         Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 157, GrayscaleImage.MaxPixels, out var whole));
         Assert.AreEqual((203, 157), (whole.Width, whole.Height));
         Assert.IsTrue(GrayscaleJpegDecoder.TryDecode(bytes, 0, GrayscaleImage.MaxPixels, out whole));
@@ -243,7 +260,8 @@ public sealed class GrayscaleJpegDecoderTests
     public void TheFullTransformMatchesFloat64AndItsPathsAgree()
     {
         var random = new DeterministicRandom(29);
-        int vectorTaken = 0, vectorDeclined = 0;
+        int vectorTaken = 0,
+            vectorDeclined = 0;
         for (int trial = 0; trial < 3000; trial++)
         {
             var quant = Enumerable.Range(0, 64).Select(_ => 1 + random.Next(trial % 2 == 0 ? 40 : 255)).ToArray();
@@ -293,7 +311,8 @@ public sealed class GrayscaleJpegDecoderTests
             var block = new int[FullInverseDct.BlockSize];
             block[0] = dc;
             var idct = new FullInverseDct(quant);
-            byte[] flat = new byte[64], full = new byte[64];
+            byte[] flat = new byte[64],
+                full = new byte[64];
             idct.Transform(ref block[0], dcOnly: true, ref flat[0], 0, 8);
             idct.TransformScalar(ref block[0], ref full[0], 0, 8);
             CollectionAssert.AreEqual(full, flat, $"DC {dc}");
@@ -315,9 +334,13 @@ public sealed class GrayscaleJpegDecoderTests
             {
                 double sum = 0;
                 for (int v = 0; v < 8; v++)
-                    for (int u = 0; u < 8; u++)
-                        sum += (u == 0 ? Math.Sqrt(0.5) : 1) * (v == 0 ? Math.Sqrt(0.5) : 1) * coefficients[v, u]
-                            * Math.Cos((2 * x + 1) * u * Math.PI / 16) * Math.Cos((2 * y + 1) * v * Math.PI / 16);
+                for (int u = 0; u < 8; u++)
+                    sum +=
+                        (u == 0 ? Math.Sqrt(0.5) : 1)
+                        * (v == 0 ? Math.Sqrt(0.5) : 1)
+                        * coefficients[v, u]
+                        * Math.Cos((2 * x + 1) * u * Math.PI / 16)
+                        * Math.Cos((2 * y + 1) * v * Math.PI / 16);
                 pixels[y * 8 + x] = sum / 4 + 128;
             }
         }
@@ -343,7 +366,10 @@ public sealed class GrayscaleJpegDecoderTests
         var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
         try
         {
-            var result = codec.GetPixels(new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque), handle.AddrOfPinnedObject());
+            var result = codec.GetPixels(
+                new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque),
+                handle.AddrOfPinnedObject()
+            );
             Assert.AreEqual(SKCodecResult.Success, result);
         }
         finally
@@ -357,13 +383,17 @@ public sealed class GrayscaleJpegDecoderTests
     private static (byte[] Pixels, int Width, int Height)? TrySkiaAt(byte[] bytes, int eighths)
     {
         using var codec = SKCodec.Create(new SKMemoryStream(bytes));
-        if (codec is null) return null;
+        if (codec is null)
+            return null;
         var size = codec.GetScaledDimensions(eighths / 8f);
         var pixels = new byte[size.Width * size.Height];
         var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
         try
         {
-            var result = codec.GetPixels(new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque), handle.AddrOfPinnedObject());
+            var result = codec.GetPixels(
+                new SKImageInfo(size.Width, size.Height, SKColorType.Gray8, SKAlphaType.Opaque),
+                handle.AddrOfPinnedObject()
+            );
             return result == SKCodecResult.Success ? (pixels, size.Width, size.Height) : null;
         }
         finally

@@ -62,7 +62,10 @@ public sealed class ImageCacheTests
         var preprocessor = new ImagePreprocessor(side) { Cache = cache };
         var viaCache = preprocessor.Load(paths[1], null);
         var (g1, w1, h1) = GrayscaleImage.Read(paths[1], 2 * side);
-        CollectionAssert.AreEqual(new ImagePreprocessor(side).FromGray(AreaResize.Downscale(g1, w1, h1, side, side), side, side, null), viaCache);
+        CollectionAssert.AreEqual(
+            new ImagePreprocessor(side).FromGray(AreaResize.Downscale(g1, w1, h1, side, side), side, side, null),
+            viaCache
+        );
         preprocessor.Load(paths[0], null);
         Assert.AreEqual((1L, 1L), (preprocessor.CacheHits, preprocessor.CacheMisses));
         Assert.ThrowsExactly<ArgumentException>(() => new ImagePreprocessor(2 * side) { Cache = cache });
@@ -78,11 +81,21 @@ public sealed class ImageCacheTests
         var bytes = File.ReadAllBytes(cachePath);
         File.WriteAllBytes(cut, bytes.AsSpan(0, bytes.Length - 100).ToArray());
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new ImageCache(cut)).Message, "cut.bin");
-        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new ImageCache(paths[0])).Message, "not a PRIOR image cache");
+        StringAssert.Contains(
+            Assert.ThrowsExactly<InvalidDataException>(() => new ImageCache(paths[0])).Message,
+            "not a PRIOR image cache"
+        );
         Assert.ThrowsExactly<FileNotFoundException>(() => new ImageCache(Path.Combine(root, "none.bin")));
         var elsewhere = Path.Combine(SyntheticFixture.NewTempFolder(), "cache.bin");
         Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(elsewhere)!, "sub"));
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ImageCache.Build(paths, 16, Path.Combine(Path.GetDirectoryName(elsewhere)!, "sub", "c.bin"))).Message, "under that folder");
+        StringAssert.Contains(
+            Assert
+                .ThrowsExactly<ArgumentException>(() =>
+                    ImageCache.Build(paths, 16, Path.Combine(Path.GetDirectoryName(elsewhere)!, "sub", "c.bin"))
+                )
+                .Message,
+            "under that folder"
+        );
     }
 
     [TestMethod]
@@ -94,12 +107,21 @@ public sealed class ImageCacheTests
         if (!File.Exists(cachePath))
             Assert.IsEmpty(ImageCache.Build(studies.SelectMany(s => s.ImagePaths).ToList(), 64, cachePath));
         var options = TrainingFixture.Options([1, 0, 0]);
-        var result = new PriorTrainer(new PriorTrainerOptions
-        {
-            Model = options.Model, EpochsPerStage = options.EpochsPerStage, BatchSize = options.BatchSize, PeakLearningRates = options.PeakLearningRates,
-            StartLearningRates = options.StartLearningRates, WarmupEpochs = options.WarmupEpochs, Device = ComputeDevice.Cpu, Seed = 5, Workers = 2,
-            ImageCache = cachePath,
-        }).Train(studies, data.Tokenizer);
+        var result = new PriorTrainer(
+            new PriorTrainerOptions
+            {
+                Model = options.Model,
+                EpochsPerStage = options.EpochsPerStage,
+                BatchSize = options.BatchSize,
+                PeakLearningRates = options.PeakLearningRates,
+                StartLearningRates = options.StartLearningRates,
+                WarmupEpochs = options.WarmupEpochs,
+                Device = ComputeDevice.Cpu,
+                Seed = 5,
+                Workers = 2,
+                ImageCache = cachePath,
+            }
+        ).Train(studies, data.Tokenizer);
         result.Model.Dispose();
         var notice = result.Notices.Single(n => n.StartsWith("image cache", StringComparison.Ordinal));
         StringAssert.Contains(notice, "32 images read from it, 0 decoded");

@@ -22,11 +22,24 @@ public sealed class MimicCxrLoaderTests
         Assert.AreEqual(manifest.MimicUsableStudies, summary.Accepted);
         Assert.AreEqual(manifest.MimicUsableStudies, Rows(view).Count);
         var reported = summary.Skipped.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value);
-        CollectionAssert.AreEquivalent(manifest.MimicSkips.OrderBy(k => k.Key).ToList(), reported.OrderBy(k => k.Key).ToList(),
-            summary.Describe());
+        CollectionAssert.AreEquivalent(
+            manifest.MimicSkips.OrderBy(k => k.Key).ToList(),
+            reported.OrderBy(k => k.Key).ToList(),
+            summary.Describe()
+        );
         // Every defect kind the generator plants occurs at this defect rate, and each is named with its place.
-        foreach (var reason in new[] { SkipReason.MalformedRow, SkipReason.UnknownView, SkipReason.MissingImage, SkipReason.MissingReport,
-                     SkipReason.NoUsableSection, SkipReason.TooFewSentences, SkipReason.NoFrontalImage })
+        foreach (
+            var reason in new[]
+            {
+                SkipReason.MalformedRow,
+                SkipReason.UnknownView,
+                SkipReason.MissingImage,
+                SkipReason.MissingReport,
+                SkipReason.NoUsableSection,
+                SkipReason.TooFewSentences,
+                SkipReason.NoFrontalImage,
+            }
+        )
         {
             Assert.IsGreaterThan(0, summary.Count(reason), $"no {reason} planted");
             Assert.AreEqual(summary.Count(reason), summary.Items.Count(i => i.Reason == reason));
@@ -34,7 +47,9 @@ public sealed class MimicCxrLoaderTests
         var malformed = summary.Items.First(i => i.Reason == SkipReason.MalformedRow);
         StringAssert.EndsWith(malformed.Path, "mimic-cxr-2.0.0-metadata.csv.gz");
         Assert.IsNotNull(malformed.Row);
-        Assert.IsTrue(summary.Items.Where(i => i.Reason == SkipReason.MissingReport).All(i => i.Path.EndsWith(".txt", StringComparison.Ordinal)));
+        Assert.IsTrue(
+            summary.Items.Where(i => i.Reason == SkipReason.MissingReport).All(i => i.Path.EndsWith(".txt", StringComparison.Ordinal))
+        );
     }
 
     [TestMethod]
@@ -42,8 +57,24 @@ public sealed class MimicCxrLoaderTests
     {
         var view = new MLContext().Data.LoadMimicCxr(Options);
         var schema = view.Schema;
-        foreach (var column in new[] { "SubjectId", "StudyId", "Split", "ImagePath", "DicomId", "ViewPosition", "ImagePaths", "DicomIds",
-                     "ViewPositions", "Findings", "Impression", "Sentences", "Labels" })
+        foreach (
+            var column in new[]
+            {
+                "SubjectId",
+                "StudyId",
+                "Split",
+                "ImagePath",
+                "DicomId",
+                "ViewPosition",
+                "ImagePaths",
+                "DicomIds",
+                "ViewPositions",
+                "Findings",
+                "Impression",
+                "Sentences",
+                "Labels",
+            }
+        )
             Assert.IsNotNull(schema.GetColumnOrNull(column), column);
         Assert.AreEqual(NumberDataViewType.Int64, schema["StudyId"].Type);
         Assert.AreEqual(14, ((VectorDataViewType)schema["Labels"].Type).Size);
@@ -98,8 +129,11 @@ public sealed class MimicCxrLoaderTests
         }
         var options = new MimicCxrLoaderOptions
         {
-            ImageFolder = Options.ImageFolder, ReportFolder = reports, MetadataPath = Options.MetadataPath,
-            SplitPath = Options.SplitPath, LabelsPath = Options.LabelsPath,
+            ImageFolder = Options.ImageFolder,
+            ReportFolder = reports,
+            MetadataPath = Options.MetadataPath,
+            SplitPath = Options.SplitPath,
+            LabelsPath = Options.LabelsPath,
         };
         var view = new MLContext().Data.LoadMimicCxr(options);
         var first = Rows(view)[0];
@@ -114,12 +148,22 @@ public sealed class MimicCxrLoaderTests
     public void SplitFilterAndLabelPoliciesApply()
     {
         var all = Rows(new MLContext().Data.LoadMimicCxr(Options));
-        var test = Rows(new MLContext().Data.LoadMimicCxr(new MimicCxrLoaderOptions
-        {
-            ImageFolder = Options.ImageFolder, ReportFolder = Options.ReportFolder, MetadataPath = Options.MetadataPath,
-            SplitPath = Options.SplitPath, LabelsPath = Options.LabelsPath, Splits = ["train"],
-            UncertainLabels = UncertaintyPolicy.Ones, BlankLabel = 0f,
-        }, out var summary));
+        var test = Rows(
+            new MLContext().Data.LoadMimicCxr(
+                new MimicCxrLoaderOptions
+                {
+                    ImageFolder = Options.ImageFolder,
+                    ReportFolder = Options.ReportFolder,
+                    MetadataPath = Options.MetadataPath,
+                    SplitPath = Options.SplitPath,
+                    LabelsPath = Options.LabelsPath,
+                    Splits = ["train"],
+                    UncertainLabels = UncertaintyPolicy.Ones,
+                    BlankLabel = 0f,
+                },
+                out var summary
+            )
+        );
         Assert.AreEqual(all.Count(r => r.Split == "train"), test.Count);
         Assert.AreEqual(all.Count(r => r.Split != "train"), summary.Count(SkipReason.SplitFiltered));
         var byStudy = all.ToDictionary(r => r.StudyId);
@@ -127,7 +171,12 @@ public sealed class MimicCxrLoaderTests
         {
             var raw = byStudy[row.StudyId].Labels;
             for (int k = 0; k < 14; k++)
-                Assert.AreEqual(float.IsNaN(raw[k]) ? 0f : raw[k] == -1f ? 1f : raw[k], row.Labels[k]);
+                Assert.AreEqual(
+                    float.IsNaN(raw[k]) ? 0f
+                        : raw[k] == -1f ? 1f
+                        : raw[k],
+                    row.Labels[k]
+                );
         }
     }
 
@@ -138,7 +187,12 @@ public sealed class MimicCxrLoaderTests
         var folder = SyntheticFixture.NewTempFolder();
         var ex = Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Data.LoadMimicCxr(folder));
         StringAssert.Contains(ex.Message, "mimic-cxr-jpg");
-        var noMeta = new MimicCxrLoaderOptions { ImageFolder = Options.ImageFolder, ReportFolder = Options.ReportFolder, MetadataPath = Path.Combine(folder, "nope.csv.gz") };
+        var noMeta = new MimicCxrLoaderOptions
+        {
+            ImageFolder = Options.ImageFolder,
+            ReportFolder = Options.ReportFolder,
+            MetadataPath = Path.Combine(folder, "nope.csv.gz"),
+        };
         var missing = Assert.ThrowsExactly<FileNotFoundException>(() => ml.Data.LoadMimicCxr(noMeta));
         StringAssert.Contains(missing.Message, "nope.csv.gz");
         var foreign = Path.Combine(folder, "foreign.jsonl");

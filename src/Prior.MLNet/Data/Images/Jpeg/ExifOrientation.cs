@@ -16,19 +16,26 @@ internal static class ExifOrientation
     /// </summary>
     public static int Read(ReadOnlySpan<byte> tiff)
     {
-        if (tiff.Length < 8) return -1;
+        if (tiff.Length < 8)
+            return -1;
         bool little = tiff[0] == 'I' && tiff[1] == 'I';
-        if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return -1;
-        if (Read16(tiff, 2, little) != 42) return -1;
+        if (!little && !(tiff[0] == 'M' && tiff[1] == 'M'))
+            return -1;
+        if (Read16(tiff, 2, little) != 42)
+            return -1;
         long directory = Read32(tiff, 4, little);
-        if (directory < 8 || directory + 2 > tiff.Length) return -1;
+        if (directory < 8 || directory + 2 > tiff.Length)
+            return -1;
         int entries = Read16(tiff, (int)directory, little);
         for (int i = 0; i < entries; i++)
         {
             int entry = (int)directory + 2 + 12 * i;
-            if (entry + 12 > tiff.Length) return -1;
-            if (Read16(tiff, entry, little) != 0x0112) continue;
-            if (Read16(tiff, entry + 2, little) != 3 || Read32(tiff, entry + 4, little) != 1) return -1;   // one SHORT
+            if (entry + 12 > tiff.Length)
+                return -1;
+            if (Read16(tiff, entry, little) != 0x0112)
+                continue;
+            if (Read16(tiff, entry + 2, little) != 3 || Read32(tiff, entry + 4, little) != 1)
+                return -1; // one SHORT
             int orientation = Read16(tiff, entry + 8, little);
             return orientation is >= 1 and <= 8 ? orientation : -1;
         }

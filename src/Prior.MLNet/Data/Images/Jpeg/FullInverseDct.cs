@@ -34,16 +34,27 @@ internal sealed class FullInverseDct
     public const int ExactInputBound = 12_048;
 
     // FIX(x) = round(x · 2¹³) of jidctint's constants.
-    private const int Fix0298631336 = 2446, Fix0390180644 = 3196, Fix0541196100 = 4433, Fix0765366865 = 6270, Fix0899976223 = 7373,
-        Fix1175875602 = 9633, Fix1501321110 = 12299, Fix1847759065 = 15137, Fix1961570560 = 16069, Fix2053119869 = 16819,
-        Fix2562915447 = 20995, Fix3072711026 = 25172;
-    private const int ConstBits = 13, Pass1Bits = 2;
-    private const int Pass1Shift = ConstBits - Pass1Bits, Pass2Shift = ConstBits + Pass1Bits + 3;
+    private const int Fix0298631336 = 2446,
+        Fix0390180644 = 3196,
+        Fix0541196100 = 4433,
+        Fix0765366865 = 6270,
+        Fix0899976223 = 7373,
+        Fix1175875602 = 9633,
+        Fix1501321110 = 12299,
+        Fix1847759065 = 15137,
+        Fix1961570560 = 16069,
+        Fix2053119869 = 16819,
+        Fix2562915447 = 20995,
+        Fix3072711026 = 25172;
+    private const int ConstBits = 13,
+        Pass1Bits = 2;
+    private const int Pass1Shift = ConstBits - Pass1Bits,
+        Pass2Shift = ConstBits + Pass1Bits + 3;
 
     /// <summary>Zig-zag position (0-95; past 63 only in corrupt data) → slot in a block: its natural position, or 64.</summary>
     public static readonly int[] Slots = BuildSlots();
 
-    private readonly int[] _quant;   // row-major
+    private readonly int[] _quant; // row-major
 
     /// <summary>The transform for a quantisation table given in row-major order (values up to 32767).</summary>
     public FullInverseDct(int[] quantRowMajor)
@@ -83,7 +94,8 @@ internal sealed class FullInverseDct
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void Write(ref int block, bool dcOnly, byte[] image, int width, int height, int blockX, int blockY)
     {
-        int x = 8 * blockX, y = 8 * blockY;
+        int x = 8 * blockX,
+            y = 8 * blockY;
         if (x + 8 <= width && y + 8 <= height)
         {
             Transform(ref block, dcOnly, ref MemoryMarshal.GetArrayDataReference(image), (nint)y * width + x, width);
@@ -108,7 +120,7 @@ internal sealed class FullInverseDct
                 input[row] = (long)Unsafe.Add(ref block, row * 8 + column) * _quant[row * 8 + column];
             Pass(input, output);
             for (int row = 0; row < 8; row++)
-                workspace[row * 8 + column] = (int)Descale(output[row], Pass1Shift);   // libjpeg's workspace is int
+                workspace[row * 8 + column] = (int)Descale(output[row], Pass1Shift); // libjpeg's workspace is int
         }
         for (int row = 0; row < 8; row++)
         {
@@ -123,11 +135,17 @@ internal sealed class FullInverseDct
     // One 8-point pass of jidctint, before descaling: even part from inputs 0, 2, 4, 6, odd part from 7, 5, 3, 1.
     private static void Pass(ReadOnlySpan<long> x, Span<long> y)
     {
-        long z2 = x[2], z3 = x[6];
+        long z2 = x[2],
+            z3 = x[6];
         long z1 = (z2 + z3) * Fix0541196100;
-        long tmp2 = z1 + z3 * -Fix1847759065, tmp3 = z1 + z2 * Fix0765366865;
-        long tmp0 = (x[0] + x[4]) << ConstBits, tmp1 = (x[0] - x[4]) << ConstBits;
-        long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+        long tmp2 = z1 + z3 * -Fix1847759065,
+            tmp3 = z1 + z2 * Fix0765366865;
+        long tmp0 = (x[0] + x[4]) << ConstBits,
+            tmp1 = (x[0] - x[4]) << ConstBits;
+        long tmp10 = tmp0 + tmp3,
+            tmp13 = tmp0 - tmp3,
+            tmp11 = tmp1 + tmp2,
+            tmp12 = tmp1 - tmp2;
         tmp0 = x[7];
         tmp1 = x[5];
         tmp2 = x[3];
@@ -178,10 +196,12 @@ internal sealed class FullInverseDct
         var r6 = Vector256.LoadUnsafe(ref block, 48) * Vector256.LoadUnsafe(ref quant, 48);
         var r7 = Vector256.LoadUnsafe(ref block, 56) * Vector256.LoadUnsafe(ref quant, 56);
         // (A coefficient is 16-bit and a quantisation value at most 32767, so each product above is exact in 32 bits.)
-        if (!WithinBound(r0, r1, r2, r3, r4, r5, r6, r7)) return false;
+        if (!WithinBound(r0, r1, r2, r3, r4, r5, r6, r7))
+            return false;
         // Columns: each lane is a column, each vector a row.
         PassVector(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, Pass1Shift);
-        if (!WithinBound(r0, r1, r2, r3, r4, r5, r6, r7)) return false;
+        if (!WithinBound(r0, r1, r2, r3, r4, r5, r6, r7))
+            return false;
         // Rows: transposed, each lane is a row and each vector a column.
         Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
         PassVector(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7, Pass2Shift);
@@ -201,18 +221,37 @@ internal sealed class FullInverseDct
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool WithinBound(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d,
-        Vector256<int> e, Vector256<int> f, Vector256<int> g, Vector256<int> h)
+    private static bool WithinBound(
+        Vector256<int> a,
+        Vector256<int> b,
+        Vector256<int> c,
+        Vector256<int> d,
+        Vector256<int> e,
+        Vector256<int> f,
+        Vector256<int> g,
+        Vector256<int> h
+    )
     {
-        var largest = Vector256.Max(Vector256.Max(Vector256.Max(Vector256.Abs(a), Vector256.Abs(b)), Vector256.Max(Vector256.Abs(c), Vector256.Abs(d))),
-            Vector256.Max(Vector256.Max(Vector256.Abs(e), Vector256.Abs(f)), Vector256.Max(Vector256.Abs(g), Vector256.Abs(h))));
+        var largest = Vector256.Max(
+            Vector256.Max(Vector256.Max(Vector256.Abs(a), Vector256.Abs(b)), Vector256.Max(Vector256.Abs(c), Vector256.Abs(d))),
+            Vector256.Max(Vector256.Max(Vector256.Abs(e), Vector256.Abs(f)), Vector256.Max(Vector256.Abs(g), Vector256.Abs(h)))
+        );
         return !Vector256.GreaterThanAny(largest, Vector256.Create(ExactInputBound));
     }
 
     // jidctint's pass on eight lanes at once, descaled by `shift`: inputs x0..x7 in, outputs y0..y7 out, in place.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PassVector(ref Vector256<int> x0, ref Vector256<int> x1, ref Vector256<int> x2, ref Vector256<int> x3,
-        ref Vector256<int> x4, ref Vector256<int> x5, ref Vector256<int> x6, ref Vector256<int> x7, int shift)
+    private static void PassVector(
+        ref Vector256<int> x0,
+        ref Vector256<int> x1,
+        ref Vector256<int> x2,
+        ref Vector256<int> x3,
+        ref Vector256<int> x4,
+        ref Vector256<int> x5,
+        ref Vector256<int> x6,
+        ref Vector256<int> x7,
+        int shift
+    )
     {
         var z1 = (x2 + x6) * Fix0541196100;
         var tmp2 = z1 + x6 * -Fix1847759065;
@@ -257,8 +296,16 @@ internal sealed class FullInverseDct
 
     // An 8 × 8 transpose of 32-bit lanes: pairs, then quads within each 128-bit half, then the halves.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose(ref Vector256<int> r0, ref Vector256<int> r1, ref Vector256<int> r2, ref Vector256<int> r3,
-        ref Vector256<int> r4, ref Vector256<int> r5, ref Vector256<int> r6, ref Vector256<int> r7)
+    private static void Transpose(
+        ref Vector256<int> r0,
+        ref Vector256<int> r1,
+        ref Vector256<int> r2,
+        ref Vector256<int> r3,
+        ref Vector256<int> r4,
+        ref Vector256<int> r5,
+        ref Vector256<int> r6,
+        ref Vector256<int> r7
+    )
     {
         var t0 = Interleave(r0, r1, low: true);
         var t1 = Interleave(r0, r1, low: false);
@@ -288,7 +335,8 @@ internal sealed class FullInverseDct
 
     // Within each 128-bit half: a0 b0 a1 b1 (low) or a2 b2 a3 b3 (high).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Interleave(Vector256<int> a, Vector256<int> b, bool low) => low ? Avx2.UnpackLow(a, b) : Avx2.UnpackHigh(a, b);
+    private static Vector256<int> Interleave(Vector256<int> a, Vector256<int> b, bool low) =>
+        low ? Avx2.UnpackLow(a, b) : Avx2.UnpackHigh(a, b);
 
     // Within each 128-bit half, in 64-bit pairs: a01 b01 (low) or a23 b23 (high).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -303,7 +351,10 @@ internal sealed class FullInverseDct
     // libjpeg's range limit (see Limit) on eight lanes; the results, 0-255, as ints.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> LimitVector(Vector256<int> value) =>
-        Vector256.Min(Vector256.Max(((value + Vector256.Create(512)) & Vector256.Create(1023)) - Vector256.Create(384), Vector256<int>.Zero), Vector256.Create(255));
+        Vector256.Min(
+            Vector256.Max(((value + Vector256.Create(512)) & Vector256.Create(1023)) - Vector256.Create(384), Vector256<int>.Zero),
+            Vector256.Create(255)
+        );
 
     // libjpeg's output range limit: the low ten bits as a signed number (-512 to 511), plus 128, clamped to 0-255.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

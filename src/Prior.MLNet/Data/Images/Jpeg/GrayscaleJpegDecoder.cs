@@ -39,7 +39,8 @@ internal static class GrayscaleJpegDecoder
     public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image)
     {
         image = default;
-        if (minimumSide < 0 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels) return false;
+        if (minimumSide < 0 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels)
+            return false;
         int eighths = minimumSide == 0 ? 8 : SmallestScale(frame.Width, frame.Height, minimumSide);
         return eighths is 1 or 2 or 8 && Decode(file, frame, eighths, out image);
     }
@@ -53,7 +54,8 @@ internal static class GrayscaleJpegDecoder
     {
         for (int k = 1; k < 8; k++)
         {
-            int w = ScaledSide(width, k), h = ScaledSide(height, k);
+            int w = ScaledSide(width, k),
+                h = ScaledSide(height, k);
             if (w >= minimumSide && h >= minimumSide && w < width)
                 return k;
         }
@@ -76,26 +78,53 @@ internal static class GrayscaleJpegDecoder
     private static bool Decode(ReadOnlySpan<byte> file, Frame frame, int eighths, out DecodedJpeg image)
     {
         image = default;
-        int width = ScaledSide(frame.Width, eighths), height = ScaledSide(frame.Height, eighths);
-        var output = GC.AllocateUninitializedArray<byte>(checked(width * height));   // every pixel is written
+        int width = ScaledSide(frame.Width, eighths),
+            height = ScaledSide(frame.Height, eighths);
+        var output = GC.AllocateUninitializedArray<byte>(checked(width * height)); // every pixel is written
         var quant = frame.Quant!;
         bool decoded = eighths switch
         {
-            1 => DecodeScan(file, frame, ReducedInverseDct.Slots, ReducedInverseDct.BlockSize, new EighthWriter(new ReducedInverseDct(quant), output, width)),
-            2 => DecodeScan(file, frame, ReducedInverseDct.Slots, ReducedInverseDct.BlockSize, new QuarterWriter(new ReducedInverseDct(quant), output, width, height)),
-            _ => DecodeScan(file, frame, FullInverseDct.Slots, FullInverseDct.BlockSize, new WholeWriter(new FullInverseDct(quant), output, width, height)),
+            1 => DecodeScan(
+                file,
+                frame,
+                ReducedInverseDct.Slots,
+                ReducedInverseDct.BlockSize,
+                new EighthWriter(new ReducedInverseDct(quant), output, width)
+            ),
+            2 => DecodeScan(
+                file,
+                frame,
+                ReducedInverseDct.Slots,
+                ReducedInverseDct.BlockSize,
+                new QuarterWriter(new ReducedInverseDct(quant), output, width, height)
+            ),
+            _ => DecodeScan(
+                file,
+                frame,
+                FullInverseDct.Slots,
+                FullInverseDct.BlockSize,
+                new WholeWriter(new FullInverseDct(quant), output, width, height)
+            ),
         };
-        if (!decoded) return false;
+        if (!decoded)
+            return false;
         image = new DecodedJpeg(output, width, height, frame.Orientation);
         return true;
     }
 
     private sealed class Frame
     {
-        public int Width, Height, ComponentId, QuantSelector, RestartInterval, ScanStart, Orientation = 1;
+        public int Width,
+            Height,
+            ComponentId,
+            QuantSelector,
+            RestartInterval,
+            ScanStart,
+            Orientation = 1;
         public bool HaveOrientation;
-        public int[]? Quant;                 // row-major
-        public int DcAt = -1, AcAt = -1;    // where the scan's tables start in the file
+        public int[]? Quant; // row-major
+        public int DcAt = -1,
+            AcAt = -1; // where the scan's tables start in the file
     }
 
     // Walks the markers up to the (only) scan; false for anything this decoder does not take. Fully optimised from the
@@ -104,57 +133,75 @@ internal static class GrayscaleJpegDecoder
     private static bool ReadHeaders(ReadOnlySpan<byte> file, out Frame frame)
     {
         frame = new Frame();
-        if (file.Length < 4 || file[0] != 0xFF || file[1] != 0xD8) return false;
+        if (file.Length < 4 || file[0] != 0xFF || file[1] != 0xD8)
+            return false;
         // Where each table's 16 code-length counts start; the tables are built only once the file is known to be
         // decoded here, not for files left to SkiaSharp.
-        int[] dcTables = [-1, -1, -1, -1], acTables = [-1, -1, -1, -1];
+        int[] dcTables = [-1, -1, -1, -1],
+            acTables = [-1, -1, -1, -1];
         var quantTables = new int[4][];
         bool haveFrame = false;
         int position = 2;
         while (true)
         {
-            if (position >= file.Length || file[position] != 0xFF) return false;
-            while (position < file.Length && file[position] == 0xFF) position++;   // fill bytes
-            if (position + 2 >= file.Length) return false;
+            if (position >= file.Length || file[position] != 0xFF)
+                return false;
+            while (position < file.Length && file[position] == 0xFF)
+                position++; // fill bytes
+            if (position + 2 >= file.Length)
+                return false;
             int marker = file[position++];
             // No standalone marker belongs here, and codes below 0xC0 or reserved ones (DHP, EXP, JPGn) are markers
             // libjpeg does not know: it stops at them.
-            if (marker is < 0xC0 or 0xD8 or 0xD9 or (>= 0xD0 and <= 0xD7) or 0xDE or 0xDF or (>= 0xF0 and <= 0xFD)) return false;
+            if (marker is < 0xC0 or 0xD8 or 0xD9 or (>= 0xD0 and <= 0xD7) or 0xDE or 0xDF or (>= 0xF0 and <= 0xFD))
+                return false;
             int length = BinaryPrimitives.ReadUInt16BigEndian(file.Slice(position));
-            if (length < 2 || position + length > file.Length) return false;
+            if (length < 2 || position + length > file.Length)
+                return false;
             var segment = file.Slice(position + 2, length - 2);
             switch (marker)
             {
-                case 0xC0 or 0xC1:   // baseline, or extended sequential with Huffman coding
-                    if (haveFrame || segment.Length != 9 || segment[0] != 8 || segment[5] != 1) return false;
+                case 0xC0 or 0xC1: // baseline, or extended sequential with Huffman coding
+                    if (haveFrame || segment.Length != 9 || segment[0] != 8 || segment[5] != 1)
+                        return false;
                     frame.Height = BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(1));
                     frame.Width = BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(3));
                     frame.ComponentId = segment[6];
                     frame.QuantSelector = segment[8];
-                    int horizontal = segment[7] >> 4, vertical = segment[7] & 15;
-                    if (horizontal is < 1 or > 4 || vertical is < 1 or > 4) return false;   // sampling factors libjpeg refuses
-                    if (frame.Width == 0 || frame.Height == 0 || frame.QuantSelector > 3) return false;
+                    int horizontal = segment[7] >> 4,
+                        vertical = segment[7] & 15;
+                    if (horizontal is < 1 or > 4 || vertical is < 1 or > 4)
+                        return false; // sampling factors libjpeg refuses
+                    if (frame.Width == 0 || frame.Height == 0 || frame.QuantSelector > 3)
+                        return false;
                     haveFrame = true;
                     break;
                 case >= 0xC2 and <= 0xCF when marker != 0xC4:
-                    return false;   // progressive, lossless, hierarchical, arithmetic-coded, or the reserved JPG
+                    return false; // progressive, lossless, hierarchical, arithmetic-coded, or the reserved JPG
                 case 0xC4:
-                    if (!ReadHuffmanTables(segment, position + 2, dcTables, acTables)) return false;
+                    if (!ReadHuffmanTables(segment, position + 2, dcTables, acTables))
+                        return false;
                     break;
                 case 0xDB:
-                    if (!ReadQuantTables(segment, quantTables)) return false;
+                    if (!ReadQuantTables(segment, quantTables))
+                        return false;
                     break;
                 case 0xDD:
-                    if (segment.Length != 2) return false;
+                    if (segment.Length != 2)
+                        return false;
                     frame.RestartInterval = BinaryPrimitives.ReadUInt16BigEndian(segment);
                     break;
                 case 0xDC:
-                    return false;   // DNL: the line count comes after the scan
+                    return false; // DNL: the line count comes after the scan
                 case 0xDA:
-                    if (!haveFrame || segment.Length != 6 || segment[0] != 1 || segment[1] != frame.ComponentId) return false;
-                    if (segment[3] != 0 || segment[4] != 63 || segment[5] != 0) return false;   // full spectrum, no approximation
-                    int dc = segment[2] >> 4, ac = segment[2] & 15;
-                    if (dc > 3 || ac > 3) return false;
+                    if (!haveFrame || segment.Length != 6 || segment[0] != 1 || segment[1] != frame.ComponentId)
+                        return false;
+                    if (segment[3] != 0 || segment[4] != 63 || segment[5] != 0)
+                        return false; // full spectrum, no approximation
+                    int dc = segment[2] >> 4,
+                        ac = segment[2] & 15;
+                    if (dc > 3 || ac > 3)
+                        return false;
                     frame.DcAt = dcTables[dc];
                     frame.AcAt = acTables[ac];
                     frame.Quant = quantTables[frame.QuantSelector];
@@ -166,13 +213,14 @@ internal static class GrayscaleJpegDecoder
                     if (!frame.HaveOrientation)
                     {
                         int orientation = ExifOrientation.Read(segment.Slice(6));
-                        if (orientation < 0) return false;
+                        if (orientation < 0)
+                            return false;
                         if (orientation > 0)
                             (frame.Orientation, frame.HaveOrientation) = (orientation, true);
                     }
                     break;
                 default:
-                    break;   // other APPn (JFIF, ICC), COM and the like carry nothing the pixels need
+                    break; // other APPn (JFIF, ICC), COM and the like carry nothing the pixels need
             }
             position += length;
         }
@@ -183,12 +231,17 @@ internal static class GrayscaleJpegDecoder
     {
         while (segment.Length > 0)
         {
-            if (segment.Length < 17) return false;
-            int kind = segment[0] >> 4, index = segment[0] & 15;
-            if (kind > 1 || index > 3) return false;
+            if (segment.Length < 17)
+                return false;
+            int kind = segment[0] >> 4,
+                index = segment[0] & 15;
+            if (kind > 1 || index > 3)
+                return false;
             int total = 0;
-            foreach (var c in segment.Slice(1, 16)) total += c;
-            if (total > 256 || segment.Length < 17 + total) return false;
+            foreach (var c in segment.Slice(1, 16))
+                total += c;
+            if (total > 256 || segment.Length < 17 + total)
+                return false;
             (kind == 0 ? dcTables : acTables)[index] = at + 1;
             segment = segment.Slice(17 + total);
             at += 17 + total;
@@ -201,7 +254,8 @@ internal static class GrayscaleJpegDecoder
     {
         var counts = file.Slice(at, 16);
         int total = 0;
-        foreach (var c in counts) total += c;
+        foreach (var c in counts)
+            total += c;
         return JpegHuffmanTable.ForThisThread(counts, file.Slice(at + 16, total), ac);
     }
 
@@ -209,15 +263,19 @@ internal static class GrayscaleJpegDecoder
     {
         while (segment.Length > 0)
         {
-            int precision = segment[0] >> 4, index = segment[0] & 15;
+            int precision = segment[0] >> 4,
+                index = segment[0] & 15;
             int size = precision == 0 ? 64 : 128;
-            if (precision > 1 || index > 3 || segment.Length < 1 + size) return false;
-            var table = new int[64];   // row-major, as the coefficients are stored
+            if (precision > 1 || index > 3 || segment.Length < 1 + size)
+                return false;
+            var table = new int[64]; // row-major, as the coefficients are stored
             for (int k = 0; k < 64; k++)
-                table[JpegZigZag.Natural[k]] = precision == 0 ? segment[1 + k] : BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(1 + 2 * k));
+                table[JpegZigZag.Natural[k]] =
+                    precision == 0 ? segment[1 + k] : BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(1 + 2 * k));
             // libjpeg-turbo keeps quantisation values in 16-bit signed multipliers, so one over 32767 (no encoder writes
             // one: libjpeg caps them there) would wrap; such a table is left to it.
-            if (table.Max() > short.MaxValue) return false;
+            if (table.Max() > short.MaxValue)
+                return false;
             quantTables[index] = table;
             segment = segment.Slice(1 + size);
         }
@@ -236,7 +294,8 @@ internal static class GrayscaleJpegDecoder
     private readonly struct EighthWriter(ReducedInverseDct idct, byte[] output, int width) : IBlockWriter
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(ref int coefficients, bool dcOnly, int blockX, int blockY) => output[(long)blockY * width + blockX] = idct.Eighth(coefficients);
+        public void Write(ref int coefficients, bool dcOnly, int blockX, int blockY) =>
+            output[(long)blockY * width + blockX] = idct.Eighth(coefficients);
     }
 
     // 2/8: each block's four pixels, cropped at the right and bottom edges.
@@ -246,14 +305,17 @@ internal static class GrayscaleJpegDecoder
         public void Write(ref int coefficients, bool dcOnly, int blockX, int blockY)
         {
             var (topLeft, topRight, bottomLeft, bottomRight) = idct.Quarters(ref coefficients);
-            int x = 2 * blockX, y = 2 * blockY;
+            int x = 2 * blockX,
+                y = 2 * blockY;
             long at = (long)y * width + x;
             output[at] = topLeft;
-            if (x + 1 < width) output[at + 1] = topRight;
+            if (x + 1 < width)
+                output[at + 1] = topRight;
             if (y + 1 < height)
             {
                 output[at + width] = bottomLeft;
-                if (x + 1 < width) output[at + width + 1] = bottomRight;
+                if (x + 1 < width)
+                    output[at + width + 1] = bottomRight;
             }
         }
     }
@@ -262,7 +324,8 @@ internal static class GrayscaleJpegDecoder
     private readonly struct WholeWriter(FullInverseDct idct, byte[] output, int width, int height) : IBlockWriter
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(ref int coefficients, bool dcOnly, int blockX, int blockY) => idct.Write(ref coefficients, dcOnly, output, width, height, blockX, blockY);
+        public void Write(ref int coefficients, bool dcOnly, int blockX, int blockY) =>
+            idct.Write(ref coefficients, dcOnly, output, width, height, blockX, blockY);
     }
 
     // The hot loop: the bit buffer lives in locals (registers), tables are read without bounds checks where the index
@@ -275,16 +338,20 @@ internal static class GrayscaleJpegDecoder
         where TWriter : struct, IBlockWriter
     {
         using var entropy = JpegBitReader.Read(file, frame.ScanStart);
-        if (!entropy.EndsInMarker) return false;   // cut off inside the scan: SkiaSharp reports it
-        int blocksWide = (frame.Width + 7) / 8, blocksHigh = (frame.Height + 7) / 8;
+        if (!entropy.EndsInMarker)
+            return false; // cut off inside the scan: SkiaSharp reports it
+        int blocksWide = (frame.Width + 7) / 8,
+            blocksHigh = (frame.Height + 7) / 8;
         int interval = frame.RestartInterval;
         if (interval > 0)
         {
             // Every interval but the last ends in the next RSTn, numbered 0 to 7 in turn.
             long intervals = ((long)blocksWide * blocksHigh + interval - 1) / interval;
-            if (entropy.RestartMarkers.Count < intervals - 1) return false;
+            if (entropy.RestartMarkers.Count < intervals - 1)
+                return false;
             for (int i = 0; i < intervals - 1; i++)
-                if (entropy.RestartMarkers[i] != (i & 7)) return false;
+                if (entropy.RestartMarkers[i] != (i & 7))
+                    return false;
         }
         if (BuildTable(file, frame.DcAt, ac: false) is not { } dcTable || BuildTable(file, frame.AcAt, ac: true) is not { } acTable)
             return false;
@@ -292,11 +359,14 @@ internal static class GrayscaleJpegDecoder
         ref ulong pairs = ref MemoryMarshal.GetArrayDataReference(acTable.PairCoefficients);
         ref int slots = ref MemoryMarshal.GetArrayDataReference(slotTable);
         ulong bits = 0;
-        int count = 0, position = 0, intervalIndex = 0;
+        int count = 0,
+            position = 0,
+            intervalIndex = 0;
         // The coefficients the output needs: at 1/8 and 2/8 a compact few, at 8/8 all 64 in natural order.
         Span<int> block = stackalloc int[blockSize];
         ref int coefficients = ref MemoryMarshal.GetReference(block);
-        int predictor = 0, untilRestart = interval;
+        int predictor = 0,
+            untilRestart = interval;
         for (int by = 0; by < blocksHigh; by++)
         {
             for (int bx = 0; bx < blocksWide; bx++)
@@ -306,7 +376,8 @@ internal static class GrayscaleJpegDecoder
                     if (untilRestart == 0)
                     {
                         intervalIndex++;
-                        if (!JpegBitReader.WithinData(position, count, entropy.IntervalStarts[intervalIndex])) return false;
+                        if (!JpegBitReader.WithinData(position, count, entropy.IntervalStarts[intervalIndex]))
+                            return false;
                         position = entropy.IntervalStarts[intervalIndex];
                         bits = 0;
                         count = 0;
@@ -318,8 +389,10 @@ internal static class GrayscaleJpegDecoder
                 // DC: a size category, then that many bits of difference from the previous block's DC (F.2.2.1).
                 JpegBitReader.Fill(ref data, ref bits, ref count, ref position);
                 int entry = dcTable.Decode((int)(bits >> 48));
-                if (entry < 0) return false;
-                int length = entry & 0xFF, dcSize = entry >> 8;   // at most 11: the table was checked
+                if (entry < 0)
+                    return false;
+                int length = entry & 0xFF,
+                    dcSize = entry >> 8; // at most 11: the table was checked
                 bits <<= length;
                 count -= length;
                 if (dcSize > 0)
@@ -328,21 +401,22 @@ internal static class GrayscaleJpegDecoder
                     bits <<= dcSize;
                     count -= dcSize;
                 }
-                coefficients = (short)predictor;   // libjpeg keeps coefficients in 16 bits
+                coefficients = (short)predictor; // libjpeg keeps coefficients in 16 bits
                 // AC, in zig-zag order (F.2.2.2), kept quantised (only the few the output needs are dequantised); at 1/8
                 // only their lengths matter. Two steps per refill: one takes at most 26 of the 56 bits a refill leaves.
-                int k = 1, status;
+                int k = 1,
+                    status;
                 do
                 {
                     JpegBitReader.Fill(ref data, ref bits, ref count, ref position);
                     status = AcStep(acTable, ref pairs, ref slots, ref coefficients, ref bits, ref count, ref k);
                     if (status == 0)
                         status = AcStep(acTable, ref pairs, ref slots, ref coefficients, ref bits, ref count, ref k);
-                }
-                while (status == 0);
+                } while (status == 0);
                 // Past the data by more than a refill reads ahead: corrupt or truncated. (Checked once a block, this also
                 // keeps every read inside the padded copy.)
-                if (status < 0 || position > entropy.Length + 7) return false;
+                if (status < 0 || position > entropy.Length + 7)
+                    return false;
                 writer.Write(ref coefficients, k == 1, bx, by);
                 block.Clear();
             }
@@ -355,7 +429,15 @@ internal static class GrayscaleJpegDecoder
     // one symbol the long way. 0: go on; 1: the block is complete; -1: corrupt data (no such code, or a position past
     // the block).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int AcStep(JpegHuffmanTable acTable, ref ulong pairs, ref int slots, ref int coefficients, ref ulong bits, ref int count, ref int k)
+    private static int AcStep(
+        JpegHuffmanTable acTable,
+        ref ulong pairs,
+        ref int slots,
+        ref int coefficients,
+        ref ulong bits,
+        ref int count,
+        ref int k
+    )
     {
         ulong pair = Unsafe.Add(ref pairs, (int)(bits >> (64 - JpegHuffmanTable.PairBits)));
         int first = k + ((int)(pair >> 8) & 63);
@@ -374,19 +456,23 @@ internal static class GrayscaleJpegDecoder
             return 0;
         }
         int entry = acTable.Decode((int)(bits >> 48));
-        if (entry < 0) return -1;
+        if (entry < 0)
+            return -1;
         int length = entry & 0xFF;
         bits <<= length;
         count -= length;
-        int run = (entry >> 12) & 15, size = (entry >> 8) & 15;
+        int run = (entry >> 12) & 15,
+            size = (entry >> 8) & 15;
         if (size == 0)
         {
-            if (run != 15) return 1;   // end of block
-            k += 16;                   // sixteen zeros
+            if (run != 15)
+                return 1; // end of block
+            k += 16; // sixteen zeros
             return k >= 64 ? (k > 64 ? -1 : 1) : 0;
         }
         k += run;
-        if (k > 63) return -1;
+        if (k > 63)
+            return -1;
         Unsafe.Add(ref coefficients, Unsafe.Add(ref slots, k)) = JpegHuffmanTable.Extend((int)(bits >> (64 - size)), size);
         bits <<= size;
         count -= size;

@@ -15,7 +15,7 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// </summary>
 internal sealed class JpegBitReader : IDisposable
 {
-    private const int Padding = 512;   // see Data
+    private const int Padding = 512; // see Data
     private byte[]? _data;
 
     private JpegBitReader(byte[] data, int length, List<int> intervalStarts, List<int> markers)
@@ -66,7 +66,8 @@ internal sealed class JpegBitReader : IDisposable
             int plain = at < 0 ? scan.Length : at;
             scan.Slice(0, plain).CopyTo(data.AsSpan(length));
             length += plain;
-            if (at < 0 || at + 1 >= scan.Length) break;   // no end marker: the file ends inside the scan
+            if (at < 0 || at + 1 >= scan.Length)
+                break; // no end marker: the file ends inside the scan
             int next = scan[at + 1];
             if (next == 0x00)
             {
@@ -75,7 +76,7 @@ internal sealed class JpegBitReader : IDisposable
             }
             else if (next == 0xFF)
             {
-                scan = scan.Slice(at + 1);   // a fill byte before a marker
+                scan = scan.Slice(at + 1); // a fill byte before a marker
             }
             else if (next is >= 0xD0 and <= 0xD7)
             {
@@ -85,7 +86,7 @@ internal sealed class JpegBitReader : IDisposable
             }
             else
             {
-                endsInMarker = true;   // EOI or any other marker ends the scan's data
+                endsInMarker = true; // EOI or any other marker ends the scan's data
                 break;
             }
         }

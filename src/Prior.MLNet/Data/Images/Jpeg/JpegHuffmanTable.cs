@@ -23,10 +23,12 @@ internal sealed class JpegHuffmanTable
 
     // Per LookupBits-bit prefix: code length in the low byte, symbol above it; 0 where the code is longer.
     private readonly ushort[] _fast = new ushort[1 << LookupBits];
+
     // Per PairBits-bit prefix, for AC tables (empty for DC ones): up to two whole coefficients; see PairCoefficients.
     private readonly ulong[] _pairs;
-    private readonly int[] _maxCode = new int[17];   // largest code of each length, -1 when none
+    private readonly int[] _maxCode = new int[17]; // largest code of each length, -1 when none
     private readonly int[] _valueOffset = new int[17];
+
     // The DHT entry the table was last built from: 16 code-length counts, then the symbols (SymbolsAt on).
     private readonly byte[] _entry = new byte[SymbolsAt + 256];
     private int _entryLength;
@@ -35,7 +37,9 @@ internal sealed class JpegHuffmanTable
     // Each decoding thread's two tables, rebuilt in place for each image: a new pair table per image was 16 KB of garbage
     // per image, at tens of thousands of 64 px images a second; images from one encoder with standard tables (no
     // per-image optimisation) skip the rebuild altogether.
-    [ThreadStatic] private static JpegHuffmanTable? t_dc, t_ac;
+    [ThreadStatic]
+    private static JpegHuffmanTable? t_dc,
+        t_ac;
 
     private JpegHuffmanTable(bool ac) => _pairs = ac ? new ulong[1 << PairBits] : [];
 
@@ -48,7 +52,8 @@ internal sealed class JpegHuffmanTable
         symbols.CopyTo(_entry.AsSpan(SymbolsAt));
         _entryLength = SymbolsAt + symbols.Length;
         Array.Clear(_fast);
-        int code = 0, k = 0;
+        int code = 0,
+            k = 0;
         for (int length = 1; length <= 16; length++)
         {
             _valueOffset[length] = k - code;
@@ -68,7 +73,9 @@ internal sealed class JpegHuffmanTable
     }
 
     private bool BuiltFrom(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols) =>
-        _entryLength == SymbolsAt + symbols.Length && _entry.AsSpan(0, SymbolsAt).SequenceEqual(counts) && _entry.AsSpan(SymbolsAt, symbols.Length).SequenceEqual(symbols);
+        _entryLength == SymbolsAt + symbols.Length
+        && _entry.AsSpan(0, SymbolsAt).SequenceEqual(counts)
+        && _entry.AsSpan(SymbolsAt, symbols.Length).SequenceEqual(symbols);
 
     // The pair table, filled code by code: every prefix that starts with a given code (and, for a coefficient, given
     // extra bits) shares that first part, and what can follow it depends only on the window's remaining bits, so each
@@ -78,7 +85,7 @@ internal sealed class JpegHuffmanTable
     private void BuildPairs()
     {
         const ulong none = (ulong)NoPair << 8;
-        Array.Fill(_pairs, none);   // what a code longer than the one-symbol lookup starts stays to that lookup's path
+        Array.Fill(_pairs, none); // what a code longer than the one-symbol lookup starts stays to that lookup's path
         var codes = ShortCodes();
         // After a first coefficient, r bits of the window remain (0 to PairBits - 2; a coefficient takes at least 2).
         Span<ulong> follows = stackalloc ulong[(1 << (PairBits - 1)) - 1];
@@ -89,11 +96,14 @@ internal sealed class JpegHuffmanTable
             int start = code << (PairBits - length);
             if (symbol == 0x00)
             {
-                _pairs.AsSpan(start, 1 << (PairBits - length)).Fill(Pack(length, 0, 1, 0, true, 0, 0));   // end of block
+                _pairs.AsSpan(start, 1 << (PairBits - length)).Fill(Pack(length, 0, 1, 0, true, 0, 0)); // end of block
                 continue;
             }
-            int run = symbol >> 4, size = symbol & 15, used = length + size;
-            if (size == 0 || used > PairBits) continue;   // sixteen zeros, or extra bits past the window: none
+            int run = symbol >> 4,
+                size = symbol & 15,
+                used = length + size;
+            if (size == 0 || used > PairBits)
+                continue; // sixteen zeros, or extra bits past the window: none
             int rest = PairBits - used;
             var follow = follows.Slice((1 << rest) - 1, 1 << rest);
             for (int extra = 0; extra < 1 << size; extra++)
@@ -115,17 +125,23 @@ internal sealed class JpegHuffmanTable
         follow.Fill(Pack(0, 0, 1, 1, false, 0, 0));
         foreach (var (code, length, symbol) in codes)
         {
-            if (length > r) continue;
+            if (length > r)
+                continue;
             int start = code << (r - length);
             if (symbol == 0x00)
             {
                 follow.Slice(start, 1 << (r - length)).Fill(Pack(length, 0, 1, 1, true, 0, 0));
                 continue;
             }
-            int run = symbol >> 4, size = symbol & 15, used = length + size;
-            if (size == 0 || used > r) continue;
+            int run = symbol >> 4,
+                size = symbol & 15,
+                used = length + size;
+            if (size == 0 || used > r)
+                continue;
             for (int extra = 0; extra < 1 << size; extra++)
-                follow.Slice(start + (extra << (r - used)), 1 << (r - used)).Fill(Pack(used, 0, 1 + run, 2 + run, false, 0, Extend(extra, size)));
+                follow
+                    .Slice(start + (extra << (r - used)), 1 << (r - used))
+                    .Fill(Pack(used, 0, 1 + run, 2 + run, false, 0, Extend(extra, size)));
         }
     }
 
@@ -134,7 +150,7 @@ internal sealed class JpegHuffmanTable
     private (int Code, int Length, int Symbol)[] ShortCodes()
     {
         var codes = new List<(int, int, int)>();
-        for (int window = 0; window < _fast.Length;)
+        for (int window = 0; window < _fast.Length; )
         {
             int entry = _fast[window];
             if (entry == 0)
@@ -160,7 +176,8 @@ internal sealed class JpegHuffmanTable
     /// </summary>
     public static JpegHuffmanTable? ForThisThread(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
     {
-        if (!IsValid(counts, symbols, ac)) return null;
+        if (!IsValid(counts, symbols, ac))
+            return null;
         var table = ac ? t_ac ??= new JpegHuffmanTable(ac: true) : t_dc ??= new JpegHuffmanTable(ac: false);
         if (!table.BuiltFrom(counts, symbols))
             table.Build(counts, symbols);
@@ -169,20 +186,27 @@ internal sealed class JpegHuffmanTable
 
     private static bool IsValid(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> symbols, bool ac)
     {
-        if (counts.Length != 16) return false;
-        int total = 0, code = 0, longest = 0;
+        if (counts.Length != 16)
+            return false;
+        int total = 0,
+            code = 0,
+            longest = 0;
         for (int length = 1; length <= 16; length++)
-            if (counts[length - 1] > 0) longest = length;
+            if (counts[length - 1] > 0)
+                longest = length;
         for (int length = 1; length <= longest; length++)
         {
             total += counts[length - 1];
             code += counts[length - 1];
-            if (code >= 1 << length) return false;
+            if (code >= 1 << length)
+                return false;
             code <<= 1;
         }
-        if (total != symbols.Length || total > 256) return false;
+        if (total != symbols.Length || total > 256)
+            return false;
         foreach (var symbol in symbols)
-            if (ac ? (symbol & 15) > 10 : symbol > 11) return false;
+            if (ac ? (symbol & 15) > 10 : symbol > 11)
+                return false;
         return true;
     }
 
@@ -204,8 +228,13 @@ internal sealed class JpegHuffmanTable
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Pack(int consumed, int first, int second, int advance, bool end, int value1, int value2) =>
-        (uint)consumed | (end ? 64UL : 0UL) | (uint)first << 8 | (uint)second << 16 | (uint)advance << 24
-        | (ulong)(ushort)(short)value1 << 32 | (ulong)(ushort)(short)value2 << 48;
+        (uint)consumed
+        | (end ? 64UL : 0UL)
+        | (uint)first << 8
+        | (uint)second << 16
+        | (uint)advance << 24
+        | (ulong)(ushort)(short)value1 << 32
+        | (ulong)(ushort)(short)value2 << 48;
 
     /// <summary>
     /// Decodes the symbol at the front of <paramref name="next16"/> (the next 16 bits): its code length in the low byte,
@@ -225,7 +254,8 @@ internal sealed class JpegHuffmanTable
         int code = next16 >> (16 - length);
         while (code > _maxCode[length])
         {
-            if (++length > 16) return -1;
+            if (++length > 16)
+                return -1;
             code = next16 >> (16 - length);
         }
         return length | (_entry[SymbolsAt + code + _valueOffset[length]] << 8);

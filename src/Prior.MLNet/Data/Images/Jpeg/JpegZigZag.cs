@@ -15,7 +15,8 @@ internal static class JpegZigZag
             for (int i = 0; i <= diagonal; i++)
             {
                 // Odd diagonals run down-left from the top row, even ones up-right from the left column.
-                int row = diagonal % 2 == 1 ? i : diagonal - i, column = diagonal - row;
+                int row = diagonal % 2 == 1 ? i : diagonal - i,
+                    column = diagonal - row;
                 if (row < 8 && column < 8)
                     order[k++] = row * 8 + column;
             }

@@ -30,9 +30,14 @@ internal sealed class ReducedInverseDct
     public const int BlockSize = 40;
 
     // FIX(x) = round(x · 2¹³) of jidctred's constants: the quarter means' weights of frequencies 1, 3, 5, 7, scaled.
-    private const long Fix0720959822 = 5906, Fix0850430095 = 6967, Fix1272758580 = 10426, Fix3624509785 = 29692;
-    private const int ConstBits = 13, Pass1Bits = 2;
-    private const int Pass1Shift = ConstBits - Pass1Bits + 2, Pass2Shift = ConstBits + Pass1Bits + 3 + 2;
+    private const long Fix0720959822 = 5906,
+        Fix0850430095 = 6967,
+        Fix1272758580 = 10426,
+        Fix3624509785 = 29692;
+    private const int ConstBits = 13,
+        Pass1Bits = 2;
+    private const int Pass1Shift = ConstBits - Pass1Bits + 2,
+        Pass2Shift = ConstBits + Pass1Bits + 3 + 2;
 
     // The five rows' (and columns') multipliers: the DC term's shift, then frequencies 1, 3, 5, 7.
     private static readonly long[] Multipliers = [1L << (ConstBits + 2), Fix3624509785, -Fix1272758580, Fix0850430095, -Fix0720959822];
@@ -49,9 +54,9 @@ internal sealed class ReducedInverseDct
     private static readonly byte[] RangeLimit = BuildRangeLimit();
 
     private readonly int _dcQuant;
-    private readonly bool _vector;                                      // see the class remarks
-    private readonly long[] _weights = new long[BlockSize];             // per slot: quant · row multiplier
-    private readonly double[] _rowWeights = new double[5 * 4];          // per row R, columns 0, 1, 3, 5, as doubles
+    private readonly bool _vector; // see the class remarks
+    private readonly long[] _weights = new long[BlockSize]; // per slot: quant · row multiplier
+    private readonly double[] _rowWeights = new double[5 * 4]; // per row R, columns 0, 1, 3, 5, as doubles
 
     /// <summary>The transforms for a quantisation table given in row-major order.</summary>
     public ReducedInverseDct(int[] quantRowMajor)
@@ -83,7 +88,8 @@ internal sealed class ReducedInverseDct
     public (byte, byte, byte, byte) QuartersScalar(ref int block)
     {
         ref long weights = ref MemoryMarshal.GetArrayDataReference(_weights);
-        Span<long> top = stackalloc long[5], bottom = stackalloc long[5];
+        Span<long> top = stackalloc long[5],
+            bottom = stackalloc long[5];
         for (int column = 0; column < 5; column++)
         {
             long even = Unsafe.Add(ref block, column) * Unsafe.Add(ref weights, column);
@@ -93,8 +99,14 @@ internal sealed class ReducedInverseDct
             top[column] = Descale(even + odd, Pass1Shift);
             bottom[column] = Descale(even - odd, Pass1Shift);
         }
-        var (topLeft, topRight) = Row(top[0] * Multipliers[0], top[1] * Multipliers[1] + top[2] * Multipliers[2] + top[3] * Multipliers[3] + top[4] * Multipliers[4]);
-        var (bottomLeft, bottomRight) = Row(bottom[0] * Multipliers[0], bottom[1] * Multipliers[1] + bottom[2] * Multipliers[2] + bottom[3] * Multipliers[3] + bottom[4] * Multipliers[4]);
+        var (topLeft, topRight) = Row(
+            top[0] * Multipliers[0],
+            top[1] * Multipliers[1] + top[2] * Multipliers[2] + top[3] * Multipliers[3] + top[4] * Multipliers[4]
+        );
+        var (bottomLeft, bottomRight) = Row(
+            bottom[0] * Multipliers[0],
+            bottom[1] * Multipliers[1] + bottom[2] * Multipliers[2] + bottom[3] * Multipliers[3] + bottom[4] * Multipliers[4]
+        );
         return (topLeft, topRight, bottomLeft, bottomRight);
     }
 
@@ -107,17 +119,28 @@ internal sealed class ReducedInverseDct
         // Columns 0, 1, 3, 5 of the five rows, four lanes each.
         var even = Avx.Multiply(Load(ref block, 0), Vector256.LoadUnsafe(ref w, 0));
         var odd = Avx.Add(
-            Avx.Add(Avx.Multiply(Load(ref block, 8), Vector256.LoadUnsafe(ref w, 4)), Avx.Multiply(Load(ref block, 16), Vector256.LoadUnsafe(ref w, 8))),
-            Avx.Add(Avx.Multiply(Load(ref block, 24), Vector256.LoadUnsafe(ref w, 12)), Avx.Multiply(Load(ref block, 32), Vector256.LoadUnsafe(ref w, 16))));
+            Avx.Add(
+                Avx.Multiply(Load(ref block, 8), Vector256.LoadUnsafe(ref w, 4)),
+                Avx.Multiply(Load(ref block, 16), Vector256.LoadUnsafe(ref w, 8))
+            ),
+            Avx.Add(
+                Avx.Multiply(Load(ref block, 24), Vector256.LoadUnsafe(ref w, 12)),
+                Avx.Multiply(Load(ref block, 32), Vector256.LoadUnsafe(ref w, 16))
+            )
+        );
         var half = Vector256.Create((double)(1L << (Pass1Shift - 1)));
         var scale = Vector256.Create(1.0 / (1L << Pass1Shift));
         var top = Avx.Floor(Avx.Multiply(Avx.Add(Avx.Add(even, odd), half), scale));
         var bottom = Avx.Floor(Avx.Multiply(Avx.Add(Avx.Subtract(even, odd), half), scale));
         // Column 7 in integers.
         long even7 = Unsafe.Add(ref block, 4) * Unsafe.Add(ref weights, 4);
-        long odd7 = Unsafe.Add(ref block, 12) * Unsafe.Add(ref weights, 12) + Unsafe.Add(ref block, 20) * Unsafe.Add(ref weights, 20)
-            + Unsafe.Add(ref block, 28) * Unsafe.Add(ref weights, 28) + Unsafe.Add(ref block, 36) * Unsafe.Add(ref weights, 36);
-        long top7 = Descale(even7 + odd7, Pass1Shift), bottom7 = Descale(even7 - odd7, Pass1Shift);
+        long odd7 =
+            Unsafe.Add(ref block, 12) * Unsafe.Add(ref weights, 12)
+            + Unsafe.Add(ref block, 20) * Unsafe.Add(ref weights, 20)
+            + Unsafe.Add(ref block, 28) * Unsafe.Add(ref weights, 28)
+            + Unsafe.Add(ref block, 36) * Unsafe.Add(ref weights, 36);
+        long top7 = Descale(even7 + odd7, Pass1Shift),
+            bottom7 = Descale(even7 - odd7, Pass1Shift);
         // Second pass: each row's terms, then its two pixels.
         var multipliers = Vector256.Create((double)Multipliers[0], Multipliers[1], Multipliers[2], Multipliers[3]);
         var (topLeft, topRight) = RowOf(Avx.Multiply(top, multipliers), top7);
@@ -127,7 +150,8 @@ internal sealed class ReducedInverseDct
 
     // Four ints (columns 0, 1, 3, 5 of a compact row) as four doubles.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Load(ref int block, int at) => Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref block, (nuint)at));
+    private static Vector256<double> Load(ref int block, int at) =>
+        Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref block, (nuint)at));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (byte, byte) RowOf(Vector256<double> terms, long column7)
@@ -143,7 +167,10 @@ internal sealed class ReducedInverseDct
     private static (byte, byte) Row(long even, long odd)
     {
         ref byte limit = ref MemoryMarshal.GetArrayDataReference(RangeLimit);
-        return (Unsafe.Add(ref limit, (int)Descale(even + odd, Pass2Shift) & 1023), Unsafe.Add(ref limit, (int)Descale(even - odd, Pass2Shift) & 1023));
+        return (
+            Unsafe.Add(ref limit, (int)Descale(even + odd, Pass2Shift) & 1023),
+            Unsafe.Add(ref limit, (int)Descale(even - odd, Pass2Shift) & 1023)
+        );
     }
 
     private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
@@ -155,7 +182,8 @@ internal sealed class ReducedInverseDct
         var natural = JpegZigZag.Natural;
         for (int k = 0; k < 64; k++)
         {
-            int row = Array.IndexOf(Frequencies, natural[k] / 8), column = Array.IndexOf(Frequencies, natural[k] % 8);
+            int row = Array.IndexOf(Frequencies, natural[k] / 8),
+                column = Array.IndexOf(Frequencies, natural[k] % 8);
             if (row >= 0 && column >= 0)
                 slots[k] = row * 8 + column;
         }
@@ -167,7 +195,7 @@ internal sealed class ReducedInverseDct
         var table = new byte[1024];
         for (int i = 0; i < 1024; i++)
         {
-            int value = i < 512 ? i : i - 1024;   // the low ten bits as a signed number
+            int value = i < 512 ? i : i - 1024; // the low ten bits as a signed number
             table[i] = (byte)Math.Clamp(value + 128, 0, 255);
         }
         return table;
