@@ -29,7 +29,7 @@ internal static class BenchCommand
             Description = "Batch size of the step part's paper-preset steps (the original PRIOR was timed at 4).",
             DefaultValueFactory = _ => 4,
         };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = EnumOption.Create("--device", "Where the network runs", ComputeDevice.Cpu, ("gpu", ComputeDevice.Cuda));
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
         var suite = new Option<string>("--suite")
         {
@@ -87,7 +87,7 @@ internal static class BenchCommand
                 "bench",
                 () =>
                 {
-                    var target = ComputeDevices.Resolve(ComputeDevices.Parse(parse.GetValue(device)!));
+                    var target = ComputeDevices.Resolve(parse.GetValue(device));
                     var figures = new Dictionary<string, object>();
                     var parts = parse
                         .GetValue(suite)!

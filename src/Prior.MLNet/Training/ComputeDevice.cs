@@ -30,14 +30,4 @@ internal static class ComputeDevices
             ),
             _ => cuda.is_available() ? CUDA : CPU,
         };
-
-    /// <summary>Parses <c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
-    public static ComputeDevice Parse(string text) =>
-        text?.ToLowerInvariant() switch
-        {
-            "auto" => ComputeDevice.Auto,
-            "cpu" => ComputeDevice.Cpu,
-            "cuda" or "gpu" => ComputeDevice.Cuda,
-            _ => throw new ArgumentException($"Unknown device '{text}'; use auto, cpu or cuda.", nameof(text)),
-        };
 }

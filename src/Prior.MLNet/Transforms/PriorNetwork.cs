@@ -28,6 +28,36 @@ public sealed class PriorNetwork : IDisposable
     }
 
     /// <summary>
+    /// Imports PyTorch PRIOR weights: the official checkpoint (<c>prior_full.pth</c>, with Bio_ClinicalBERT's
+    /// <c>vocab.txt</c>), a Lightning checkpoint, a <c>.safetensors</c>, or a file written by <c>prior export</c>. Sizes are
+    /// read from the tensors' shapes; <paramref name="preset"/> supplies the head counts the shapes cannot show. A key that
+    /// does not match fails the import (a <see cref="Interop.WeightImportException"/> naming every one) unless
+    /// <paramref name="allowPartial"/>.
+    /// </summary>
+    /// <param name="checkpointPath">The state dict (.pt, .pth, .bin, .ckpt or .safetensors).</param>
+    /// <param name="vocabularyPath">The vocab.txt the weights were trained with; not needed for files from <c>prior export</c>.</param>
+    /// <param name="report">What loaded, what stayed random and why, one line per group of keys.</param>
+    /// <param name="preset">Head counts and temperatures. Default <see cref="PriorPreset.Paper"/> (the official network's).</param>
+    /// <param name="allowPartial">Load what matches and keep the rest random instead of failing. Default false.</param>
+    public static PriorNetwork Import(
+        string checkpointPath,
+        string? vocabularyPath,
+        out string report,
+        PriorPreset preset = PriorPreset.Paper,
+        bool allowPartial = false
+    )
+    {
+        var (network, account) = Interop.PriorWeights.ImportNetwork(
+            checkpointPath,
+            vocabularyPath,
+            PriorModelOptions.FromPreset(preset),
+            allowPartial
+        );
+        report = account.Describe();
+        return network;
+    }
+
+    /// <summary>
     /// Loads a network from an ML.NET model zip holding PRIOR transformers (what <c>prior pretrain</c>, <c>prior
     /// import</c> and <see cref="Save"/> write, and any pipeline saved with <c>mlContext.Model.Save</c>), or from a model
     /// file of the earlier <see cref="PriorModelFile"/> format. Anything else is an <see cref="InvalidDataException"/>
@@ -147,6 +177,15 @@ public sealed class PriorNetwork : IDisposable
         int size = Model.Options.ImageSize;
         return tensor(pixels.SelectMany(p => p).ToArray(), [pixels.Count, 1, size, size]).to(Model.logit_scale.device);
     }
+
+    /// <summary>
+    /// Reads an image file (JPEG or PNG, any bit depth, colour or gray) into the pixels the network's methods take: gray,
+    /// area-resized to <see cref="ImageSize"/> and normalised as the network was trained.
+    /// </summary>
+    public float[] LoadImage(string path) => new ImagePreprocessor(ImageSize, Inference.ImageMean, Inference.ImageStd).Load(path, null);
+
+    /// <summary>The zero-shot prompt set the network was made for (the official checkpoint: the original's; ours: the ensemble).</summary>
+    public Evaluation.ZeroShotPromptSet PromptSet => Inference.Prompts;
 
     /// <summary>The joint embedding width.</summary>
     public int EmbeddingDim => Model.Options.EmbeddingDim;

@@ -217,6 +217,37 @@ public sealed class WeightImportTests
         }
     }
 
+    // The public door (PriorNetwork.Import, LoadImage, PromptSet) is what users call without the internals: it must give
+    // the network the internal import gives, and pixels normalised as the network says, checked on a uniform image by hand.
+    [TestMethod]
+    public void ThePublicImportAndImageLoaderGiveTheNetworksOwnOutputs()
+    {
+        var trained = TestNetwork.Instance;
+        var path = Path.Combine(Folder(), "model.pt");
+        PriorWeights.Export(trained, path);
+        using var network = PriorNetwork.Import(path, null, out var report, PriorPreset.Tiny);
+        StringAssert.Contains(report, path);
+        Assert.AreEqual(trained.PromptSet, network.PromptSet);
+        Assert.AreEqual(trained.Inference.Prompts, network.PromptSet);
+
+        var gray = Path.Combine(Folder(), "gray.png");
+        using (var bitmap = new SkiaSharp.SKBitmap(100, 80, SkiaSharp.SKColorType.Gray8, SkiaSharp.SKAlphaType.Opaque))
+        {
+            bitmap.Erase(new SkiaSharp.SKColor(128, 128, 128));
+            using var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(gray, data.ToArray());
+        }
+        var pixels = network.LoadImage(gray);
+        Assert.HasCount(network.ImageSize * network.ImageSize, pixels);
+        double expected = (128 / 255.0 - network.Inference.ImageMean) / network.Inference.ImageStd;
+        Assert.IsTrue(pixels.All(p => Math.Abs(p - expected) < 1e-4), $"every pixel is (128/255 - mean)/std = {expected}");
+
+        var study = TrainingFixture.Instance.Studies[0].ImagePaths[0];
+        var (a, _) = trained.EmbedImages([trained.LoadImage(study)], false);
+        var (b, _) = network.EmbedImages([network.LoadImage(study)], false);
+        CollectionAssert.AreEqual(a[0], b[0]);
+    }
+
     [TestMethod]
     public void AnExportHasExactlyTheOriginalsTensorsSoItsStrictLoadSucceeds()
     {
