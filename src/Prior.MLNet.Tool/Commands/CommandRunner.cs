@@ -23,7 +23,14 @@ internal static class CommandRunner
         catch (Exception caught)
         {
             var ex = caught is AggregateException { InnerExceptions.Count: > 0 } aggregate ? aggregate.InnerExceptions[0] : caught;
-            var lines = ex.Message.Split('\n');
+            bool internalFault = IsInternal(ex);
+            var lines = internalFault
+                ?
+                [
+                    $"internal error ({ex.GetType().Name}: {ex.Message.Split('\n')[0].TrimEnd()}); this is a bug: "
+                        + "please report it with the output of the same command run with PRIOR_STACKTRACE=1",
+                ]
+                : ex.Message.Split('\n');
             Console.Error.WriteLine($"{program} {command}: {lines[0].TrimEnd()}");
             foreach (var line in lines.Skip(1))
                 Console.WriteLine(line.TrimEnd());
@@ -31,15 +38,22 @@ internal static class CommandRunner
             if (Environment.GetEnvironmentVariable("PRIOR_STACKTRACE") == "1")
                 Console.Error.WriteLine(caught);
             bool userCaused =
-                ex
-                is ArgumentException
-                    or IOException
-                    or InvalidDataException
-                    or UnauthorizedAccessException
-                    or InvalidOperationException
-                    or Training.TrainingDivergedException
-                    or OperationCanceledException;
+                !internalFault
+                && ex
+                    is ArgumentException
+                        or IOException
+                        or InvalidDataException
+                        or UnauthorizedAccessException
+                        or InvalidOperationException
+                        or Training.TrainingDivergedException
+                        or OperationCanceledException;
             return userCaused ? 2 : 1;
         }
     }
+
+    // A message the user cannot act on: LINQ's "Sequence contains no elements", a null reference, an index out of range.
+    // Those are our bugs (data that leaves nothing to compute must be named by the command), said as such.
+    private static bool IsInternal(Exception ex) =>
+        ex is NullReferenceException or IndexOutOfRangeException or KeyNotFoundException or DivideByZeroException
+        || ex.TargetSite?.DeclaringType?.Namespace is "System.Linq" or "System.Collections.Generic";
 }

@@ -49,17 +49,22 @@ internal static class Evaluations
         return result;
     }
 
-    /// <summary>Linear probes on CheXpert train.csv (frontal, U-Zeros, blank = 0), evaluated on valid.csv.</summary>
+    /// <summary>
+    /// Linear probes on CheXpert's frontal images under <paramref name="protocol"/> (default: train.csv trains, valid.csv
+    /// tests, blank and uncertain labels negative, the five competition labels).
+    /// </summary>
     public static IReadOnlyList<LinearProbe.Result> LinearProbe(
         PriorNetwork network,
         string chexpert,
         IReadOnlyList<double> fractions,
-        bool skipUnreadable = false
+        bool skipUnreadable = false,
+        CheXpertProtocol? protocol = null
     )
     {
         var ml = new MLContext(seed: 1);
-        var labels = ChexpertLabels.CompetitionFive;
-        var (train, test) = CheXpertExamples(chexpert);
+        protocol ??= CheXpertProtocol.Default;
+        var labels = protocol.Labels;
+        var (train, test, trainName, testName) = CheXpertExamples(chexpert, protocol);
         var skipped = new List<string>();
         var results = Evaluation.LinearProbe.Run(
             ml,
@@ -69,7 +74,9 @@ internal static class Evaluations
             labels,
             fractions,
             unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,
-            skipped: skipped
+            skipped: skipped,
+            trainName: trainName,
+            testName: testName
         );
         InputList.ReportFailures(skipped, train.Count + test.Count);
         return results;
@@ -88,15 +95,30 @@ internal static class Evaluations
         IReadOnlyList<long> seeds,
         int epochs,
         bool freeze,
-        Action<string>? log = null
+        Action<string>? log = null,
+        IReadOnlyList<string>? labels = null,
+        string testName = "valid.csv"
     )
     {
-        var labels = ChexpertLabels.CompetitionFive;
+        labels ??= ChexpertLabels.CompetitionFive;
         var pretrained = new List<double>();
         var baseline = new List<double>();
         foreach (var seed in seeds)
         {
             var chosen = LabelFraction.Choose(train.Count, fraction, seed).Select(i => train[i]).ToList();
+            var unscorable = Evaluation.LinearProbe.Unscorable(
+                chosen,
+                test,
+                labels,
+                $"the {chosen.Count} training images of seed {seed}",
+                testName
+            );
+            foreach (var (label, reason) in unscorable)
+                log?.Invoke($"seed {seed}: {label} not scored: {reason}");
+            if (unscorable.Count == labels.Count)
+                throw new InvalidDataException(
+                    $"no label can be scored ({string.Join("; ", unscorable.Select(kv => $"{kv.Key}: {kv.Value}"))})."
+                );
             var options = new Trainers.FineTuningOptions
             {
                 Epochs = epochs,
@@ -159,7 +181,9 @@ internal static class Evaluations
         IReadOnlyList<long> seeds,
         int epochs,
         bool freeze,
-        Action<string>? log = null
+        Action<string>? log = null,
+        IReadOnlyList<string>? labels = null,
+        string testName = "valid.csv"
     )
     {
         var ml = new MLContext(seed: 1);
@@ -206,7 +230,9 @@ internal static class Evaluations
         IReadOnlyList<long> seeds,
         int epochs,
         bool freeze,
-        Action<string>? log = null
+        Action<string>? log = null,
+        IReadOnlyList<string>? labels = null,
+        string testName = "valid.csv"
     )
     {
         var ml = new MLContext(seed: 1);
@@ -295,28 +321,58 @@ internal static class Evaluations
         return (pretrained, baseline, test);
     }
 
-    /// <summary>CheXpert's train.csv and valid.csv frontal images with the competition five (uncertain and blank as 0).</summary>
-    public static (List<LinearProbe.Example> Train, List<LinearProbe.Example> Test) CheXpertExamples(string chexpert)
+    /// <summary>
+    /// CheXpert's frontal images as labelled examples under <paramref name="protocol"/> (default: train.csv and valid.csv,
+    /// the five competition labels, uncertain and blank as 0), with the names reports give the two sets.
+    /// </summary>
+    public static (List<LinearProbe.Example> Train, List<LinearProbe.Example> Test, string TrainName, string TestName) CheXpertExamples(
+        string chexpert,
+        CheXpertProtocol? protocol = null
+    )
     {
+        protocol ??= CheXpertProtocol.Default;
         var ml = new MLContext(seed: 1);
-        var labels = ChexpertLabels.CompetitionFive;
-        List<LinearProbe.Example> Load(string csv) =>
-            ml
-                .Data.CreateEnumerable<CheXpertImage>(
-                    ml.Data.LoadCheXpert(
-                        new CheXpertLoaderOptions
-                        {
-                            Root = chexpert,
-                            Csv = csv,
-                            UncertainLabels = UncertaintyPolicy.Zeros,
-                            BlankLabel = 0,
-                        }
-                    ),
-                    false
-                )
-                .Select(i => new LinearProbe.Example(i.ImagePath, labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray()))
+        List<CheXpertImage> Load(string csv) =>
+            ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(protocol.Policy.LoaderOptions(chexpert, csv)), false).ToList();
+        List<LinearProbe.Example> Examples(IEnumerable<CheXpertImage> images) =>
+            images
+                .Select(i => new LinearProbe.Example(
+                    i.ImagePath,
+                    protocol.Labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray()
+                ))
                 .ToList();
-        return (Load("train.csv"), Load("valid.csv"));
+        var train = Load("train.csv");
+        var test = Examples(Load("valid.csv"));
+        if (protocol.Split == CheXpertSplit.Official)
+            return (Examples(train), test, "train.csv", "valid.csv");
+
+        // GLoRIA's split: the zero-shot 5x200 images (the authors' selection) out, 5,000 validation images out, the rest trains.
+        static string Relative(string csvPath) => csvPath[Math.Max(0, csvPath.IndexOf("train/", StringComparison.Ordinal))..];
+        var file = protocol.SplitFile!;
+        var excluded = CheXpertAuthorsSubset.Load().Select(e => e.ImagePath).ToHashSet(StringComparer.Ordinal);
+        Dictionary<string, string> split;
+        if (File.Exists(file))
+        {
+            split = CheXpertProbeSplit.Read(file);
+            var unknown = train.Select(i => Relative(i.Path)).FirstOrDefault(p => !split.ContainsKey(p) && !excluded.Contains(p));
+            if (unknown is not null)
+                throw new InvalidDataException(
+                    $"{file}: made for another train.csv: {unknown} is not in it. Delete it to draw a new split."
+                );
+            Console.WriteLine($"split: read from {file}");
+        }
+        else
+        {
+            split = CheXpertProbeSplit.Assign(train.Select(i => Relative(i.Path)).ToList(), excluded, protocol.SplitSeed);
+            CheXpertProbeSplit.Write(file, split);
+            Console.WriteLine($"split: written to {file} (seed {protocol.SplitSeed}); give it as --split-file to repeat the run");
+        }
+        var trainPart = train.Where(i => split.GetValueOrDefault(Relative(i.Path)) == "train").ToList();
+        Console.WriteLine(
+            $"split: {trainPart.Count} training, {split.Values.Count(v => v == "validation")} validation, "
+                + $"{train.Count - split.Count} zero-shot test images of train.csv; valid.csv tests"
+        );
+        return (Examples(trainPart), test, "the published split's training images", "valid.csv");
     }
 
     private static List<MimicCxrStudy> Studies(string index, IReadOnlyList<string> splits)

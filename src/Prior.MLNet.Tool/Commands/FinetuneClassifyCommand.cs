@@ -20,6 +20,7 @@ internal static class FinetuneClassifyCommand
             Required = true,
         };
         var shared = new FineTuningCommandOptions(defaultFraction: 0.01, newPart: "the head");
+        var protocol = new CheXpertProtocolOptions();
         var json = new Option<string?>("--json")
         {
             Description = "Write meanAuc, baselineMeanAuc (mean over seeds), their standard deviations and the per-seed figures.",
@@ -33,11 +34,14 @@ internal static class FinetuneClassifyCommand
             data,
         };
         shared.AddTo(command);
+        protocol.AddTo(command);
         command.Options.Add(json);
         command.SetAction(parse => CommandRunner.Run("finetune-classify", () =>
             {
                 using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
-                var (train, test) = Evaluations.CheXpertExamples(parse.GetValue(data)!);
+                var chosen = protocol.Of(parse);
+                var (train, test, _, testName) = Evaluations.CheXpertExamples(parse.GetValue(data)!, chosen);
+                Console.WriteLine($"protocol: {chosen.Policy.Name}, split {chosen.SplitName}, {chosen.Labels.Count} labels");
                 double share = shared.FractionOf(parse);
                 var seedList = shared.SeedsOf(parse);
                 var (pretrained, baseline) = Evaluations.FineTuneClassification(
@@ -48,7 +52,9 @@ internal static class FinetuneClassifyCommand
                     seedList,
                     parse.GetValue(shared.Epochs),
                     parse.GetValue(shared.Freeze),
-                    line => Console.WriteLine(line)
+                    line => Console.WriteLine(line),
+                    chosen.Labels,
+                    testName
                 );
                 var (mean, sd) = FineTuningCommandOptions.MeanAndSd(pretrained);
                 var (baseMean, baseSd) = FineTuningCommandOptions.MeanAndSd(baseline);
@@ -70,6 +76,9 @@ internal static class FinetuneClassifyCommand
                                     ["seeds"] = seedList,
                                     ["perSeedMeanAuc"] = pretrained,
                                     ["perSeedBaselineMeanAuc"] = baseline,
+                                    ["labelPolicy"] = chosen.Policy.Name,
+                                    ["split"] = chosen.SplitName,
+                                    ["labels"] = chosen.Labels,
                                 }
                             )
                         ));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data;
@@ -18,13 +19,21 @@ internal static class LinearProbe
     /// label.</param>
     public sealed record Example(string ImagePath, float[] Labels);
 
-    /// <summary>AUC per label for one training fraction.</summary>
+    /// <summary>AUC per label for one training fraction, and why each label without one has none.</summary>
     /// <param name="Fraction">Share of the training images used.</param>
-    /// <param name="Auc">Label name → area under the ROC curve on the test set.</param>
-    public sealed record Result(double Fraction, IReadOnlyDictionary<string, double> Auc)
+    /// <param name="Auc">Label name → area under the ROC curve on the test set, for the labels that could be scored.</param>
+    /// <param name="Skipped">Label name → why it could not be scored (e.g. "no positive in valid.csv").</param>
+    public sealed record Result(double Fraction, IReadOnlyDictionary<string, double> Auc, IReadOnlyDictionary<string, string> Skipped)
     {
-        /// <summary>Mean AUC over the labels.</summary>
-        public double MeanAuc => Auc.Values.Average();
+        /// <summary>Mean AUC over the scored labels; NaN when none could be scored.</summary>
+        public double MeanAuc => Auc.Count == 0 ? double.NaN : Auc.Values.Average();
+
+        /// <summary>
+        /// Mean AUC over CheXpert's five competition labels (<see cref="ChexpertLabels.CompetitionFive"/>), the figure the
+        /// papers report; NaN unless all five were scored.
+        /// </summary>
+        public double MeanAucCompetition =>
+            ChexpertLabels.CompetitionFive.All(Auc.ContainsKey) ? ChexpertLabels.CompetitionFive.Average(l => Auc[l]) : double.NaN;
     }
 
     private sealed class Row
@@ -54,7 +63,9 @@ internal static class LinearProbe
         IReadOnlyList<double> fractions,
         long seed = 1,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
-        ICollection<string>? skipped = null
+        ICollection<string>? skipped = null,
+        string trainName = "the training images",
+        string testName = "the test images"
     )
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -72,6 +83,7 @@ internal static class LinearProbe
         {
             var chosen = LabelFraction.Choose(train.Count, fraction, seed);
             var auc = new Dictionary<string, double>();
+            var unscored = new Dictionary<string, string>();
             for (int k = 0; k < labels.Count; k++)
             {
                 var trainRows = chosen
@@ -83,17 +95,63 @@ internal static class LinearProbe
                     .Where(i => !float.IsNaN(test[i].Labels[k]))
                     .Select(i => new Row { Label = test[i].Labels[k] > 0.5f, Features = testEmbeddings[i] })
                     .ToList();
-                if (trainRows.Select(r => r.Label).Distinct().Count() < 2 || testRows.Select(r => r.Label).Distinct().Count() < 2)
-                    continue; // AUC is undefined without both classes
+                // AUC is undefined without both classes on each side: say which is missing where.
+                var missing = Missing(
+                        trainRows,
+                        fraction < 1 ? $"{trainName} ({(fraction * 100).ToString("0.##", CultureInfo.InvariantCulture)} %)" : trainName
+                    )
+                    .Concat(Missing(testRows, testName))
+                    .ToList();
+                if (missing.Count > 0)
+                {
+                    unscored[labels[k]] = string.Join(", ", missing);
+                    continue;
+                }
                 var model = mlContext
                     .BinaryClassification.Trainers.LbfgsLogisticRegression()
                     .Fit(mlContext.Data.LoadFromEnumerable(trainRows, schema));
                 var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows, schema)));
                 auc[labels[k]] = metrics.AreaUnderRocCurve;
             }
-            results.Add(new Result(fraction, auc));
+            results.Add(new Result(fraction, auc, unscored));
         }
         return results;
+    }
+
+    private static IEnumerable<string> Missing(List<Row> rows, string where) => Missing(rows.Select(r => r.Label).ToList(), where);
+
+    private static IEnumerable<string> Missing(IReadOnlyCollection<bool> labels, string where)
+    {
+        if (labels.Count == 0)
+            yield return $"no labelled image in {where}";
+        else if (!labels.Any(l => l))
+            yield return $"no positive in {where}";
+        else if (labels.All(l => l))
+            yield return $"no negative in {where}";
+    }
+
+    /// <summary>
+    /// The labels that cannot be scored with <paramref name="train"/> and <paramref name="test"/> (a set without a
+    /// positive or without a negative), each with the reason, e.g. "no positive in valid.csv".
+    /// </summary>
+    public static Dictionary<string, string> Unscorable(
+        IReadOnlyList<Example> train,
+        IReadOnlyList<Example> test,
+        IReadOnlyList<string> labels,
+        string trainName,
+        string testName
+    )
+    {
+        var reasons = new Dictionary<string, string>();
+        for (int k = 0; k < labels.Count; k++)
+        {
+            List<bool> Known(IReadOnlyList<Example> set) =>
+                set.Where(e => !float.IsNaN(e.Labels[k])).Select(e => e.Labels[k] > 0.5f).ToList();
+            var missing = Missing(Known(train), trainName).Concat(Missing(Known(test), testName)).ToList();
+            if (missing.Count > 0)
+                reasons[labels[k]] = string.Join(", ", missing);
+        }
+        return reasons;
     }
 
     private static (IReadOnlyList<Example> Examples, float[][] Embeddings) Embed(

@@ -39,7 +39,7 @@ public sealed class DemoTests
         // pretrained image tower beats the same architecture from random weights.
         using (var network = Prior.MLNet.Transforms.PriorNetwork.Load(Path.Combine(folder, "prior-tiny.zip")))
         {
-            var (train, test) = Evaluations.CheXpertExamples(Path.Combine(folder, "data", "CheXpert-v1.0-small"));
+            var (train, test, _, _) = Evaluations.CheXpertExamples(Path.Combine(folder, "data", "CheXpert-v1.0-small"));
             var (pretrained, baseline) = Evaluations.FineTuneClassification(
                 network,
                 train,
