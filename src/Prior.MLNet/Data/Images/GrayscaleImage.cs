@@ -8,7 +8,8 @@ namespace Prior.MLNet.Data.Images;
 /// <summary>
 /// Reads any image file a user has as 8-bit gray, as the original pipeline sees it: grayscale JPEG and PNG directly,
 /// colour (RGB, RGBA, CMYK) through the ITU-R 601 luma L = (19595 R + 38470 G + 7471 B + 2¹⁵) » 16, which is Pillow's
-/// <c>convert('L')</c>; baseline and progressive JPEG; PNG at 8 and 16 bits (16-bit values scaled, not clipped as
+/// <c>convert('L')</c>; baseline and progressive JPEG; DICOM (<see cref="Dicom.DicomImage"/>); PNG at 8 and 16 bits (16-bit values scaled,
+/// not clipped as
 /// Pillow's <c>convert('L')</c> would); the EXIF orientation applied (Pillow's <c>ImageOps.exif_transpose</c>). The
 /// format is told by content, not by the file name. Every failure names the file and says what is wrong: missing,
 /// empty, not an image, truncated (never half-decoded), or too large.
@@ -74,6 +75,9 @@ internal static class GrayscaleImage
     {
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
+        // DICOM (told by content): its pixel pipeline to the gray a viewer shows; a JPEG baseline frame decodes as any JPEG.
+        if (Dicom.DicomReader.IsDicom(bytes))
+            return Dicom.DicomImage.Decode(path, bytes, frame => Decode(path, frame, minimumSide, ownJpegDecoder));
         if (EndsEarly(bytes) is { } format)
             throw new InvalidDataException(
                 $"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?)."
