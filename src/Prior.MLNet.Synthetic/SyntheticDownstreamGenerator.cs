@@ -3,7 +3,6 @@ using Prior.MLNet.Data;
 using Prior.MLNet.Data.Csv;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.IO;
-using SkiaSharp;
 
 namespace Prior.MLNet.Synthetic;
 
@@ -18,8 +17,10 @@ public sealed record SyntheticDownstreamManifest(string RsnaRoot, int RsnaPositi
 /// <summary>
 /// Writes synthetic RSNA Pneumonia Detection and SIIM-ACR Pneumothorax sets in their real layouts, from the same
 /// radiograph renderer as the pretraining data: RSNA's boxes bound the consolidations the renderer drew, SIIM's masks
-/// are the pneumothorax air rims it drew (<see cref="ChestRadiographRenderer.RenderWithRegions"/>). Images are 8-bit
-/// gray PNGs, as converted DICOMs usually are. Deterministic for a seed, like the rest of the generator.
+/// are the pneumothorax air rims it drew (<see cref="ChestRadiographRenderer.RenderWithRegions"/>). Images are DICOM
+/// as both datasets ship them (8-bit MONOCHROME2, explicit VR little endian): RSNA's
+/// <c>stage_2_train_images/PATIENTID.dcm</c>, SIIM's <c>dicom-images-train/STUDY/SERIES/IMAGEID.dcm</c>; boxes and masks
+/// are in the images' own pixels. Deterministic for a seed, like the rest of the generator.
 /// </summary>
 public static class SyntheticDownstreamGenerator
 {
@@ -46,7 +47,7 @@ public static class SyntheticDownstreamGenerator
         var rsna = Path.Combine(outputDirectory, RsnaFolder);
         var siim = Path.Combine(outputDirectory, SiimFolder);
         Directory.CreateDirectory(Path.Combine(rsna, DownstreamCatalog.RsnaImageFolder));
-        Directory.CreateDirectory(Path.Combine(siim, "png"));
+        Directory.CreateDirectory(Path.Combine(siim, DownstreamCatalog.SiimImageFolder));
 
         var rsnaRows = new (string Id, IReadOnlyList<PixelBox> Boxes)[images];
         var siimRows = new (string Id, string Encoded)[images];
@@ -62,7 +63,14 @@ public static class SyntheticDownstreamGenerator
                 imageSize
             );
             var id = Guid(seed, "rsna", i);
-            WritePng(Path.Combine(rsna, DownstreamCatalog.RsnaImageFolder, id + ".png"), pixels, imageSize);
+            var view = DeterministicRandom.Derive(seed, "rsna-view", i).Chance(0.5) ? "PA" : "AP";
+            SyntheticDicom.Write(
+                Path.Combine(rsna, DownstreamCatalog.RsnaImageFolder, id + ".dcm"),
+                pixels,
+                imageSize,
+                imageSize,
+                new SyntheticDicom.Identity(id, Uid(seed, "rsna-study", i), Uid(seed, "rsna-series", i), Uid(seed, "rsna-image", i), view)
+            );
             rsnaRows[i] = (id, regions.ConsolidationBoxes);
 
             positive = DeterministicRandom.Derive(seed, "siim-positive", i).Chance(0.4);
@@ -74,11 +82,22 @@ public static class SyntheticDownstreamGenerator
                 avoid: FindingKind.Pneumothorax,
                 imageSize
             );
-            id = string.Create(
-                CultureInfo.InvariantCulture,
-                $"1.2.276.0.7230010.3.1.4.8323329.{10000 + i}.1517875162.{(seed + i * 7919) % 1000000}"
+            // SIIM's identifiers: instance, study and series UIDs of one root, the instance UID naming the file.
+            string SiimUid(int kind) =>
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"1.2.276.0.7230010.3.1.{kind}.8323329.{10000 + i}.1517875162.{(seed + i * 7919) % 1000000}"
+                );
+            id = SiimUid(4);
+            var series = Path.Combine(siim, DownstreamCatalog.SiimImageFolder, SiimUid(2), SiimUid(3));
+            Directory.CreateDirectory(series);
+            SyntheticDicom.Write(
+                Path.Combine(series, id + ".dcm"),
+                pixels,
+                imageSize,
+                imageSize,
+                new SyntheticDicom.Identity(Guid(seed, "siim-patient", i), SiimUid(2), SiimUid(3), id, "PA")
             );
-            WritePng(Path.Combine(siim, "png", id + ".png"), pixels, imageSize);
             siimRows[i] = (id, SiimRunLength.Encode(regions.PneumothoraxMask, imageSize, imageSize));
         });
 
@@ -151,13 +170,9 @@ public static class SyntheticDownstreamGenerator
         return new System.Guid(bytes).ToString();
     }
 
-    private static string F(int value) => value.ToString(CultureInfo.InvariantCulture);
+    // A DICOM UID under 2.25 (a UUID as a decimal integer, PS3.5 B.2), deterministic for the seed.
+    private static string Uid(long seed, string purpose, int index) =>
+        "2.25." + new System.Numerics.BigInteger(System.Guid.Parse(Guid(seed, purpose, index)).ToByteArray(), isUnsigned: true);
 
-    private static void WritePng(string path, byte[] pixels, int size)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque));
-        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.AsSpan());
-    }
+    private static string F(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

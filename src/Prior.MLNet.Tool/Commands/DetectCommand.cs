@@ -19,10 +19,12 @@ internal static class DetectCommand
         var data = new Option<string>("--data")
         {
             Description =
-                "An RSNA Pneumonia Detection folder: stage_2_train_labels.csv and the images as PNG or JPEG (e.g. DIR/rsna-pneumonia "
+                "An RSNA Pneumonia Detection folder: stage_2_train_labels.csv and the images as downloaded (PATIENTID.dcm) or converted "
+                + "to PNG or JPEG at their size (e.g. DIR/rsna-pneumonia "
                 + "from prior synth --downstream-images).",
             Required = true,
         };
+        var annotationSize = AnnotationSize.Create();
         var shared = new FineTuningCommandOptions(defaultFraction: 0.1, newPart: "the pyramid and heads");
         var json = new Option<string?>("--json")
         {
@@ -44,6 +46,7 @@ internal static class DetectCommand
         )
         {
             data,
+            annotationSize,
         };
         shared.AddTo(command);
         command.Options.Add(json);
@@ -60,7 +63,8 @@ internal static class DetectCommand
                     seedList,
                     parse.GetValue(shared.Epochs),
                     parse.GetValue(shared.Freeze),
-                    Console.WriteLine
+                    Console.WriteLine,
+                    annotationSize: parse.GetValue(annotationSize)
                 );
                 if (parse.GetValue(report) is { } folder)
                     WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);

@@ -28,6 +28,7 @@ internal static class Evaluations
             {
                 IndexPath = found.IndexPath,
                 ImageFolder = found.ImageFolder,
+                ImageExtension = found.ImageExtension,
                 ReportFolder = found.ReportFolder,
                 MetadataPath = found.MetadataPath,
                 SplitPath = found.SplitPath,
@@ -183,12 +184,16 @@ internal static class Evaluations
         bool freeze,
         Action<string>? log = null,
         IReadOnlyList<string>? labels = null,
-        string testName = "valid.csv"
+        string testName = "valid.csv",
+        int annotationSize = Data.Downstream.DownstreamCatalog.PublishedImageSize
     )
     {
         var ml = new MLContext(seed: 1);
         var images = ml
-            .Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary), false)
+            .Data.CreateEnumerable<Data.Downstream.RsnaPneumoniaImage>(
+                ml.Data.LoadRsnaPneumonia(rsnaRoot, out var summary, annotationSize),
+                false
+            )
             .Select(i => new Downstream.DetectionFineTuning.Example(i.ImagePath, BoundingBox.FromFlat(i.Boxes)))
             .ToList();
         if (images.Count < 10)
@@ -232,12 +237,16 @@ internal static class Evaluations
         bool freeze,
         Action<string>? log = null,
         IReadOnlyList<string>? labels = null,
-        string testName = "valid.csv"
+        string testName = "valid.csv",
+        int annotationSize = Data.Downstream.DownstreamCatalog.PublishedImageSize
     )
     {
         var ml = new MLContext(seed: 1);
         var images = ml
-            .Data.CreateEnumerable<Data.Downstream.SiimPneumothoraxImage>(ml.Data.LoadSiimPneumothorax(siimRoot, out var summary), false)
+            .Data.CreateEnumerable<Data.Downstream.SiimPneumothoraxImage>(
+                ml.Data.LoadSiimPneumothorax(siimRoot, out var summary, annotationSize),
+                false
+            )
             .Select(i => new Downstream.SegmentationFineTuning.Example(i.ImagePath, i.EncodedPixels))
             .ToList();
         if (images.Count < 10)

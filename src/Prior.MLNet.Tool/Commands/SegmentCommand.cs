@@ -17,10 +17,12 @@ internal static class SegmentCommand
         var data = new Option<string>("--data")
         {
             Description =
-                "A SIIM-ACR Pneumothorax folder: train-rle.csv and the images as PNG or JPEG (e.g. DIR/siim-acr-pneumothorax from prior "
-                + "synth --downstream-images).",
+                "A SIIM-ACR Pneumothorax folder: stage_2_train.csv or train-rle.csv and the images as downloaded "
+                + "(dicom-images-train/STUDY/SERIES/IMAGEID.dcm) or converted to PNG or JPEG at their size "
+                + "(e.g. DIR/siim-acr-pneumothorax from prior synth --downstream-images).",
             Required = true,
         };
+        var annotationSize = AnnotationSize.Create();
         var shared = new FineTuningCommandOptions(defaultFraction: 0.1, newPart: "the decoder");
         var json = new Option<string?>("--json")
         {
@@ -42,6 +44,7 @@ internal static class SegmentCommand
         )
         {
             data,
+            annotationSize,
         };
         shared.AddTo(command);
         command.Options.Add(json);
@@ -58,7 +61,8 @@ internal static class SegmentCommand
                     seedList,
                     parse.GetValue(shared.Epochs),
                     parse.GetValue(shared.Freeze),
-                    Console.WriteLine
+                    Console.WriteLine,
+                    annotationSize: parse.GetValue(annotationSize)
                 );
                 if (parse.GetValue(report) is { } folder)
                     WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);

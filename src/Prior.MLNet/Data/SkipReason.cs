@@ -29,4 +29,7 @@ public enum SkipReason
 
     /// <summary>A study excluded by the split filter. Counted, not named.</summary>
     SplitFiltered,
+
+    /// <summary>An image file whose header cannot be read (not an image, truncated, a DICOM form this library does not read).</summary>
+    UnreadableImage,
 }

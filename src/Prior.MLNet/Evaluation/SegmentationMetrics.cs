@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data.Downstream;
+using Prior.MLNet.Data.Images;
 
 namespace Prior.MLNet.Evaluation;
 
@@ -93,11 +94,14 @@ internal static class SegmentationMetrics
             var file = p.ToString();
             int width,
                 height;
-            using (
-                var codec = SkiaSharp.SKCodec.Create(file)
-                    ?? throw new InvalidDataException($"Row {dice.Count + 1}: {file} is not an image SkiaSharp can read.")
-            )
-                (width, height) = (codec.Info.Width, codec.Info.Height);
+            try
+            {
+                (width, height) = ImageGeometry.Read(file);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                throw new InvalidDataException($"Row {dice.Count + 1}: {e.Message}", e);
+            }
             var trueMask = new byte[width * height];
             foreach (var encoded in truths())
                 SiimRunLength.DecodeInto(encoded, width, height, trueMask);

@@ -1,6 +1,5 @@
 using Microsoft.ML.Data;
 using Prior.MLNet.Transforms;
-using SkiaSharp;
 
 namespace Prior.MLNet.Trainers;
 
@@ -8,20 +7,15 @@ namespace Prior.MLNet.Trainers;
 internal static class ImageDimensions
 {
     /// <summary>
-    /// A path's from its header (no decode), an MLImage's own, and <paramref name="networkSize"/> for preprocessed
+    /// A path's from its header (no decode; a DICOM's Rows and Columns), an MLImage's own, and
+    /// <paramref name="networkSize"/> for preprocessed
     /// pixels (already at the network's size).
     /// </summary>
     public static (int Width, int Height) Of(object input, int networkSize) =>
         input switch
         {
-            string path => FromFile(path),
+            string path => Data.Images.ImageGeometry.Read(path),
             MLImage image => (image.Width, image.Height),
             _ => (networkSize, networkSize),
         };
-
-    private static (int, int) FromFile(string path)
-    {
-        using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not an image SkiaSharp can read.");
-        return (codec.Info.Width, codec.Info.Height);
-    }
 }

@@ -341,4 +341,35 @@ public sealed class WeightCommandsTests
         Assert.AreEqual(0, overlays.Width % (2 * 192), "two tiles (PRIOR, random) per image");
         Assert.IsGreaterThanOrEqualTo(2 * 192, overlays.Width);
     }
+
+    [TestMethod]
+    public void SegmentAndDetectReadTheDatasetsAsDicomInTheirRealLayouts()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var written = Prior.MLNet.Synthetic.SyntheticDownstreamGenerator.Generate(dir, images: 20, imageSize: 64, seed: 4);
+        // Nothing but DICOM to read: RSNA's flat stage_2_train_images/*.dcm, SIIM's dicom-images-train/STUDY/SERIES/*.dcm.
+        Assert.HasCount(20, Directory.GetFiles(Path.Combine(written.RsnaRoot, "stage_2_train_images"), "*.dcm"));
+        Assert.HasCount(20, Directory.GetFiles(Path.Combine(written.SiimRoot, "dicom-images-train"), "*.dcm", SearchOption.AllDirectories));
+        Assert.IsEmpty(Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories));
+        string[] budget = ["--model", model, "--fraction", "0.5", "--epochs", "1", "--seeds", "1"];
+        var detect = RunPrior(["detect", "--data", written.RsnaRoot, .. budget]);
+        Assert.AreEqual(0, detect.Code, detect.Err);
+        StringAssert.Contains(detect.Out, "8 training images");
+        var segment = RunPrior(["segment", "--data", written.SiimRoot, .. budget]);
+        Assert.AreEqual(0, segment.Code, segment.Err);
+        StringAssert.Contains(segment.Out, "8 training images, 4 test");
+        // A copy converted to PNG at a size the annotations are not in: one line naming both sizes, exit 2.
+        var copy = Path.Combine(dir, "rsna-png");
+        Directory.CreateDirectory(Path.Combine(copy, "stage_2_train_images"));
+        File.Copy(Path.Combine(written.RsnaRoot, "stage_2_train_labels.csv"), Path.Combine(copy, "stage_2_train_labels.csv"));
+        foreach (var dicom in Directory.GetFiles(Path.Combine(written.RsnaRoot, "stage_2_train_images")))
+            File.WriteAllBytes(
+                Path.Combine(copy, "stage_2_train_images", Path.GetFileNameWithoutExtension(dicom) + ".jpg"),
+                Prior.MLNet.Data.Images.GrayscaleJpeg.Encode(new byte[32 * 32], 32, 32)
+            );
+        var refused = RunPrior(["detect", "--data", copy, .. budget]);
+        Assert.AreEqual(2, refused.Code, refused.Err);
+        StringAssert.Contains(refused.Err, "32 × 32 pixels, but stage_2_train_labels.csv's annotations are in 1024 × 1024 pixels");
+    }
 }

@@ -6,27 +6,50 @@ namespace Prior.MLNet.Data.Downstream;
 
 /// <summary>
 /// <c>mlContext.Data.LoadRsnaPneumonia(…)</c> and <c>LoadSiimPneumothorax(…)</c>: the downstream datasets of PRIOR's
-/// paper in the layouts people have them, as <see cref="IDataView"/>s of one row per image (every CSV row of an image
-/// merged). Rows that cannot be read and images not on disk are skipped, counted and named.
+/// paper in the layouts people have them — the DICOMs as downloaded, or copies converted to PNG or JPEG — as
+/// <see cref="IDataView"/>s of one row per image (every CSV row of an image merged), with the image's geometry. Boxes
+/// and masks are in the image's native pixels: a DICOM's Rows and Columns; a converted image must keep the size the
+/// annotations are drawn in (1,024 × 1,024 as both datasets publish them), or it is refused with both sizes, since a
+/// downscaled copy would misplace every mask and box. Rows that cannot be read and images not on disk are skipped,
+/// counted and named.
 /// </summary>
 public static class DownstreamCatalog
 {
     /// <summary>RSNA's box table.</summary>
     public const string RsnaLabelsFile = "stage_2_train_labels.csv";
 
-    /// <summary>RSNA's image folder (its DICOMs converted to PNG or JPEG under the same names).</summary>
+    /// <summary>RSNA's image folder (<c>PATIENTID.dcm</c>, or converted copies under the same names).</summary>
     public const string RsnaImageFolder = "stage_2_train_images";
 
-    /// <summary>SIIM-ACR's mask table.</summary>
+    /// <summary>SIIM-ACR's stage-1 mask table (relative run lengths).</summary>
     public const string SiimMasksFile = "train-rle.csv";
+
+    /// <summary>SIIM-ACR's stage-2 mask table (stage 1's train and test images; read in preference when present).</summary>
+    public const string SiimStage2MasksFile = "stage_2_train.csv";
+
+    /// <summary>SIIM-ACR's training DICOM folder (<c>STUDY/SERIES/IMAGEID.dcm</c>).</summary>
+    public const string SiimImageFolder = "dicom-images-train";
+
+    /// <summary>
+    /// The width and height, in pixels, that RSNA's boxes and SIIM's masks are drawn in for images without a DICOM
+    /// header to say so: every image of both datasets is published at 1,024 × 1,024.
+    /// </summary>
+    public const int PublishedImageSize = 1024;
 
     /// <summary>
     /// Loads RSNA Pneumonia Detection from <paramref name="root"/>: <c>stage_2_train_labels.csv</c> (patientId, x, y,
-    /// width, height, Target; a row per box, or one row with Target 0) and the images <c>PATIENTID.png</c> or
-    /// <c>.jpg</c> under <c>stage_2_train_images/</c> (or anywhere under the root when that folder is absent).
+    /// width, height, Target; a row per box, or one row with Target 0) and the images <c>PATIENTID.dcm</c> (as
+    /// downloaded), <c>.png</c> or <c>.jpg</c> under <c>stage_2_train_images/</c> (or anywhere under the root when that
+    /// folder is absent). A converted image must be <paramref name="annotationImageSize"/> pixels square.
     /// </summary>
-    public static IDataView LoadRsnaPneumonia(this DataOperationsCatalog catalog, string root, out DataLoadSummary summary)
+    public static IDataView LoadRsnaPneumonia(
+        this DataOperationsCatalog catalog,
+        string root,
+        out DataLoadSummary summary,
+        int annotationImageSize = PublishedImageSize
+    )
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(annotationImageSize, 1);
         ArgumentNullException.ThrowIfNull(catalog);
         var csv = Path.Combine(root, RsnaLabelsFile);
         var result = new DataLoadSummary();
@@ -65,23 +88,58 @@ public static class DownstreamCatalog
         var images = new DownstreamImages(
             Directory.Exists(Path.Combine(root, RsnaImageFolder)) ? Path.Combine(root, RsnaImageFolder) : root
         );
-        var rows = Resolve(order.Select(id => byPatient[id]), i => i.PatientId, (i, p) => i.ImagePath = p, images, csv, result);
+        var rows = Resolve(
+            order.Select(id => byPatient[id]),
+            i => i.PatientId,
+            (i, path, width, height) =>
+            {
+                for (int b = 0; b < i.BoxCount; b++)
+                {
+                    var (x, y, w, h) = (i.Boxes[4 * b], i.Boxes[4 * b + 1], i.Boxes[4 * b + 2], i.Boxes[4 * b + 3]);
+                    if (x < 0 || y < 0 || x + w > width || y + h > height)
+                        return FormattableString.Invariant(
+                            $"{i.PatientId}: box {b + 1} ({x}, {y}, {w} × {h}) lies outside the {width} × {height} image {path}"
+                        );
+                }
+                (i.ImagePath, i.Width, i.Height) = (path, width, height);
+                return null;
+            },
+            images,
+            csv,
+            annotationImageSize,
+            result
+        );
         summary = result;
         return catalog.LoadFromEnumerable(rows);
     }
 
     /// <summary>Loads RSNA Pneumonia Detection from <paramref name="root"/> (see the overload with a summary).</summary>
-    public static IDataView LoadRsnaPneumonia(this DataOperationsCatalog catalog, string root) => catalog.LoadRsnaPneumonia(root, out _);
+    public static IDataView LoadRsnaPneumonia(
+        this DataOperationsCatalog catalog,
+        string root,
+        int annotationImageSize = PublishedImageSize
+    ) => catalog.LoadRsnaPneumonia(root, out _, annotationImageSize);
 
     /// <summary>
-    /// Loads SIIM-ACR Pneumothorax from <paramref name="root"/>: <c>train-rle.csv</c> (ImageId, EncodedPixels: SIIM's
-    /// column-major run-length masks, "-1" for none; a row per mask) and the images <c>IMAGEID.png</c> or <c>.jpg</c>
-    /// anywhere under the root (flat, or in Kaggle's study/series folders).
+    /// Loads SIIM-ACR Pneumothorax from <paramref name="root"/>: <c>stage_2_train.csv</c> when present, else
+    /// <c>train-rle.csv</c> (ImageId, EncodedPixels: column-major run-length masks, "-1" for none; a row per mask), and
+    /// the images <c>IMAGEID.dcm</c> (as downloaded, in <c>dicom-images-train/STUDY/SERIES/</c>), <c>.png</c> or
+    /// <c>.jpg</c> anywhere under the root. The run-length form (stage 1's relative runs, or the standard 1-based starts)
+    /// is told from the table's own masks and given in the relative form. A converted image must be
+    /// <paramref name="annotationImageSize"/> pixels square.
     /// </summary>
-    public static IDataView LoadSiimPneumothorax(this DataOperationsCatalog catalog, string root, out DataLoadSummary summary)
+    public static IDataView LoadSiimPneumothorax(
+        this DataOperationsCatalog catalog,
+        string root,
+        out DataLoadSummary summary,
+        int annotationImageSize = PublishedImageSize
+    )
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var csv = Path.Combine(root, SiimMasksFile);
+        ArgumentOutOfRangeException.ThrowIfLessThan(annotationImageSize, 1);
+        var csv = Path.Combine(root, SiimStage2MasksFile);
+        if (!File.Exists(csv))
+            csv = Path.Combine(root, SiimMasksFile);
         var result = new DataLoadSummary();
         var byImage = new Dictionary<string, SiimPneumothoraxImage>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -105,15 +163,43 @@ public static class DownstreamCatalog
             }
             return null;
         });
+        // The form, from the masks themselves: standard when every mask of two runs or more reads as increasing 1-based
+        // starts (a relative table almost never does); with no such mask, by the table's name (stage 2's is standard).
+        var several = byImage.Values.SelectMany(i => i.EncodedPixels).Where(e => SiimRunLength.RunCount(e) >= 2).ToList();
+        bool standard = several.Count > 0 ? several.All(SiimRunLength.FitsStandard) : Path.GetFileName(csv) == SiimStage2MasksFile;
+        if (standard)
+            foreach (var image in byImage.Values)
+                image.EncodedPixels = image.EncodedPixels.Select(SiimRunLength.StandardToRelative).ToArray();
         var images = new DownstreamImages(root);
-        var rows = Resolve(order.Select(id => byImage[id]), i => i.ImageId, (i, p) => i.ImagePath = p, images, csv, result);
+        var rows = Resolve(
+            order.Select(id => byImage[id]),
+            i => i.ImageId,
+            (i, path, width, height) =>
+            {
+                foreach (var mask in i.EncodedPixels)
+                    if (SiimRunLength.Extent(mask) > (long)width * height)
+                        return string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"{i.ImageId}: a mask runs to pixel {SiimRunLength.Extent(mask):N0}, past the {width} × {height} image {path}"
+                        );
+                (i.ImagePath, i.Width, i.Height) = (path, width, height);
+                return null;
+            },
+            images,
+            csv,
+            annotationImageSize,
+            result
+        );
         summary = result;
         return catalog.LoadFromEnumerable(rows);
     }
 
     /// <summary>Loads SIIM-ACR Pneumothorax from <paramref name="root"/> (see the overload with a summary).</summary>
-    public static IDataView LoadSiimPneumothorax(this DataOperationsCatalog catalog, string root) =>
-        catalog.LoadSiimPneumothorax(root, out _);
+    public static IDataView LoadSiimPneumothorax(
+        this DataOperationsCatalog catalog,
+        string root,
+        int annotationImageSize = PublishedImageSize
+    ) => catalog.LoadSiimPneumothorax(root, out _, annotationImageSize);
 
     // Reads every record; `accept` returns null for a good row or what is wrong with it (the row is skipped and named).
     // Header names are trimmed: SIIM's own header is "ImageId, EncodedPixels".
@@ -147,36 +233,53 @@ public static class DownstreamCatalog
         }
     }
 
+    // Finds each row's image and reads its geometry from the header; `place` checks the annotations against it and sets
+    // the row's path and size (null) or says what is wrong (the image is skipped and named). A converted image of another
+    // size than the annotations' is refused outright: every image of such a copy would be wrong in the same way.
     private static List<T> Resolve<T>(
         IEnumerable<T> rows,
         Func<T, string> id,
-        Action<T, string> setPath,
+        Func<T, string, int, int, string?> place,
         DownstreamImages images,
         string csv,
+        int annotationImageSize,
         DataLoadSummary summary
     )
     {
         var found = new List<T>();
         foreach (var row in rows)
         {
-            if (images.Find(id(row)) is { } path)
+            if (images.Find(id(row)) is not var (path, isDicom))
             {
-                setPath(row, path);
-                found.Add(row);
-                summary.Accept();
+                summary.Skip(SkipReason.MissingImage, csv, null, $"{id(row)}: no {id(row)}.dcm, .png or .jpg under the image folder");
+                continue;
             }
-            else
+            int width,
+                height;
+            try
             {
-                summary.Skip(
-                    SkipReason.MissingImage,
-                    csv,
-                    null,
-                    images.DicomOnly
-                        ? $"{id(row)}: only DICOM files are there; convert them to PNG or JPEG under the same names (no DICOM reader is "
-                            + $"available here)"
-                        : $"{id(row)}: no {id(row)}.png or .jpg under the image folder"
+                (width, height) = Images.ImageGeometry.Read(path);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                var message = e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
+                summary.Skip(SkipReason.UnreadableImage, path, null, message);
+                continue;
+            }
+            if (!isDicom && (width != annotationImageSize || height != annotationImageSize))
+                throw new InvalidDataException(
+                    $"{path}: {width} × {height} pixels, but {Path.GetFileName(csv)}'s annotations are in {annotationImageSize} × "
+                        + $"{annotationImageSize} pixels; a resized copy would misplace every box and mask. Read the DICOMs as "
+                        + $"downloaded (put them under {Path.GetDirectoryName(csv)}), convert at the native size, or, for a set "
+                        + "whose annotations are drawn at another size, say which (annotationImageSize, --annotation-size)."
                 );
+            if (place(row, path, width, height) is { } problem)
+            {
+                summary.Skip(SkipReason.MalformedRow, csv, null, problem);
+                continue;
             }
+            found.Add(row);
+            summary.Accept();
         }
         return found;
     }

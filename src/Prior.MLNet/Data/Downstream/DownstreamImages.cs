@@ -1,31 +1,34 @@
 namespace Prior.MLNet.Data.Downstream;
 
 /// <summary>
-/// Finds the image of an id in a folder tree the way users keep converted datasets: <c>ID.png</c>, <c>ID.jpg</c> or
-/// <c>ID.jpeg</c> anywhere below the folder (flat, or nested as Kaggle's study/series folders). DICOM is not read
-/// here (no DICOM reader is available to this library): convert to PNG or JPEG first.
+/// Finds the image of an id in a folder tree the way the datasets ship and the way users keep converted copies:
+/// <c>ID.dcm</c> (RSNA's flat folder, SIIM's study/series folders), or <c>ID.png</c>, <c>ID.jpg</c>, <c>ID.jpeg</c>
+/// anywhere below the folder. The DICOM is preferred when both are there: it is the original, and its header
+/// carries the geometry the annotations are drawn in.
 /// </summary>
 internal sealed class DownstreamImages
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
-    private readonly Dictionary<string, string> _byId;
+    private static readonly string[] Converted = [".png", ".jpg", ".jpeg"];
+    private readonly Dictionary<string, string> _dicom = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _converted = new(StringComparer.Ordinal);
 
     public DownstreamImages(string folder)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"{folder}: the image folder does not exist.");
-        _byId = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var extension = Path.GetExtension(path).ToLowerInvariant();
-            if (Extensions.Contains(extension))
-                _byId.TryAdd(Path.GetFileNameWithoutExtension(path), path);
+            if (extension == ".dcm")
+                _dicom.TryAdd(Path.GetFileNameWithoutExtension(path), path);
+            else if (Converted.Contains(extension))
+                _converted.TryAdd(Path.GetFileNameWithoutExtension(path), path);
         }
-        DicomOnly = _byId.Count == 0 && Directory.EnumerateFiles(folder, "*.dcm", SearchOption.AllDirectories).Any();
     }
 
-    /// <summary>True when the folder holds DICOM files and no PNG or JPEG: the caller says to convert them.</summary>
-    public bool DicomOnly { get; }
-
-    public string? Find(string id) => _byId.GetValueOrDefault(id);
+    /// <summary>The image of <paramref name="id"/>, and whether it is the DICOM; null when there is none.</summary>
+    public (string Path, bool IsDicom)? Find(string id) =>
+        _dicom.TryGetValue(id, out var dicom) ? (dicom, true)
+        : _converted.TryGetValue(id, out var converted) ? (converted, false)
+        : null;
 }

@@ -8,8 +8,14 @@ public sealed class RsnaPneumoniaImage
     /// <summary>The patientId (one image per patient in RSNA).</summary>
     public string PatientId { get; set; } = string.Empty;
 
-    /// <summary>The image file (PNG or JPEG).</summary>
+    /// <summary>The image file: the DICOM as downloaded, or a PNG or JPEG copy of the same size.</summary>
     public string ImagePath { get; set; } = string.Empty;
+
+    /// <summary>The image's width in pixels (a DICOM's Columns), the pixels the annotations are in.</summary>
+    public int Width { get; set; }
+
+    /// <summary>The image's height in pixels (a DICOM's Rows).</summary>
+    public int Height { get; set; }
 
     /// <summary>True when the image has at least one box of pneumonia-like lung opacity (RSNA's Target 1).</summary>
     public bool Target { get; set; }

@@ -7,7 +7,9 @@ namespace Prior.MLNet.Data.Downstream;
 /// The run-length encoding of SIIM-ACR Pneumothorax masks (<c>train-rle.csv</c>'s EncodedPixels): pixels are numbered
 /// column by column (column-major: down the first column, then the next), and the numbers come in pairs — the gap
 /// since the end of the previous run (from pixel 0 for the first), then the run's length. "-1" means no pneumothorax.
-/// Masks here are row-major bytes (1 inside, 0 outside), as images are.
+/// Masks here are row-major bytes (1 inside, 0 outside), as images are. Stage 2's <c>stage_2_train.csv</c> may hold the
+/// standard form instead (Kaggle's: each pair a 1-based start pixel and a length, same column-major order);
+/// <see cref="FitsStandard"/> tells a mask that can be read so and <see cref="StandardToRelative"/> rewrites it.
 /// </summary>
 internal static class SiimRunLength
 {
@@ -80,6 +82,61 @@ internal static class SiimRunLength
             }
             position += length;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="encoded"/> (well formed, see <see cref="Check"/>) reads as the standard form: 1-based
+    /// starts, each run beginning after the previous one ends. The relative form almost never does once a mask has two
+    /// runs (its gaps are about an image column long, so later "starts" fall before earlier ones).
+    /// </summary>
+    public static bool FitsStandard(string encoded)
+    {
+        var values = Numbers(encoded);
+        long end = 1;
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            if (values[i] < end)
+                return false;
+            end = values[i] + values[i + 1];
+        }
+        return true;
+    }
+
+    /// <summary>The number of runs in <paramref name="encoded"/> (well formed; 0 for none).</summary>
+    public static int RunCount(string encoded) => Numbers(encoded).Length / 2;
+
+    /// <summary>Rewrites a standard-form mask (<see cref="FitsStandard"/> true) in SIIM's relative form.</summary>
+    public static string StandardToRelative(string encoded)
+    {
+        var values = Numbers(encoded);
+        if (values.Length == 0)
+            return Empty;
+        if (!FitsStandard(encoded))
+            throw new FormatException("The run-length mask is not in the standard form (1-based starts in increasing order).");
+        var text = new StringBuilder();
+        long end = 0;
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            long start = values[i] - 1;
+            if (text.Length > 0)
+                text.Append(' ');
+            text.Append(CultureInfo.InvariantCulture, $"{start - end} {values[i + 1]}");
+            end = start + values[i + 1];
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The pixel after the last run of a relative-form mask: the mask fits an image of at least this many pixels.</summary>
+    public static long Extent(string encoded) => Numbers(encoded).Sum();
+
+    private static long[] Numbers(string encoded)
+    {
+        var text = (encoded ?? string.Empty).Trim();
+        if (text.Length == 0 || text == Empty)
+            return [];
+        return text.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => long.Parse(p, NumberStyles.None, CultureInfo.InvariantCulture))
+            .ToArray();
     }
 
     /// <summary>Encodes a row-major mask (any non-zero byte is inside) as SIIM does; an empty mask gives <see cref="Empty"/>.</summary>

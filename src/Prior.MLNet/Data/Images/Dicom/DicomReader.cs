@@ -34,8 +34,34 @@ internal static class DicomReader
             || (group == 0x0008 && BinaryPrimitives.ReadUInt16LittleEndian(bytes[2..]) < 0x0100);
     }
 
+    /// <summary>
+    /// Reads the header of the DICOM file <paramref name="path"/>, everything before the pixel data (rows, columns, the
+    /// pixel module), from the file's first bytes, without reading the pixels: what a loader needs to know an image's
+    /// geometry. Throws as <see cref="Read(string, ReadOnlySpan{byte})"/> does, naming the file.
+    /// </summary>
+    public static DicomDataset ReadHeader(string path)
+    {
+        const int Prefix = 64 * 1024;
+        using var stream = File.OpenRead(path);
+        var head = new byte[(int)Math.Min(stream.Length, Prefix)];
+        stream.ReadExactly(head);
+        if (!IsDicom(head))
+            throw new InvalidDataException($"{path}: not a DICOM file (no \"DICM\" after the preamble, no DICOM data set at byte 0).");
+        try
+        {
+            return Read(path, head, headerOnly: true);
+        }
+        catch (InvalidDataException) when (stream.Length > Prefix)
+        {
+            // A header longer than the prefix (large private elements before the pixels): read the whole file.
+            return Read(path, File.ReadAllBytes(path), headerOnly: true);
+        }
+    }
+
     /// <summary>Reads <paramref name="bytes"/>; <paramref name="path"/> names the file in errors.</summary>
-    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes)
+    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes) => Read(path, bytes, headerOnly: false);
+
+    private static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, bool headerOnly)
     {
         var dataset = new DicomDataset();
         int position = bytes.Length >= 132 && bytes.Slice(128, 4).SequenceEqual("DICM"u8) ? 132 : 0;
@@ -62,6 +88,8 @@ internal static class DicomReader
         {
             if (reader.Remaining < 8)
                 break; // trailing padding
+            if (headerOnly && reader.PeekTag() == PixelDataTag)
+                return dataset;
             var element = reader.Next();
             if (element.Tag == PixelDataTag)
             {
@@ -75,6 +103,10 @@ internal static class DicomReader
             if (element.Length == UndefinedLength)
                 reader.SkipUndefined(element.Tag == VoiLutSequenceTag ? dataset : null);
         }
+        if (headerOnly)
+            throw new InvalidDataException(
+                $"{path}: truncated: the DICOM data ends at byte {bytes.Length} before its pixel data (an interrupted copy or download?)."
+            );
         if (!dataset.HasPixelData)
             throw new InvalidDataException($"{path}: a DICOM file without pixel data (no (7FE0,0010) element); not an image.");
         return dataset;
@@ -166,6 +198,10 @@ internal static class DicomReader
         public readonly int Remaining => _end - Position;
 
         public readonly ushort PeekGroup() => BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]);
+
+        public readonly uint PeekTag() =>
+            ((uint)BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]) << 16)
+            | BinaryPrimitives.ReadUInt16LittleEndian(_bytes[(Position + 2)..]);
 
         private uint Tag()
         {
