@@ -177,6 +177,7 @@ internal static class PretrainCommand
                         {
                             IndexPath = found.IndexPath,
                             ImageFolder = found.ImageFolder,
+                            ImageExtension = found.ImageExtension,
                             ReportFolder = found.ReportFolder,
                             MetadataPath = found.MetadataPath,
                             SplitPath = found.SplitPath,

@@ -67,7 +67,12 @@ public static class MimicCxrCatalog
             var report = ParsedReport.Parse(File.ReadAllText(reportPath))
                 ?? throw new InvalidDataException($"{reportPath}: the report lost its FINDINGS and IMPRESSION after loading.");
             var paths = entry
-                .Images.Select(im => Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId)))
+                .Images.Select(im =>
+                    Path.Combine(
+                        options.ImageFolder!,
+                        MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId, options.ImageExtension)
+                    )
+                )
                 .ToArray();
             yield return Row(
                 entry.SubjectId,

@@ -102,7 +102,9 @@ public static class MimicCxrIndex
                         {
                             DicomId = im.DicomId,
                             View = im.View,
-                            Path = MimicCxrPaths.Image(entry.SubjectId, entry.StudyId, im.DicomId).Replace('\\', '/'),
+                            Path = MimicCxrPaths
+                                .Image(entry.SubjectId, entry.StudyId, im.DicomId, options.ImageExtension)
+                                .Replace('\\', '/'),
                         })
                         .ToList(),
                     Findings = report.Findings,

@@ -2,16 +2,26 @@ namespace Prior.MLNet.Data.Mimic;
 
 /// <summary>
 /// Where a MIMIC-CXR install is and which studies to keep. Either set <see cref="IndexPath"/> (a file written by
-/// <see cref="MimicCxrIndex"/>) or the folders and tables; <see cref="FromRoot"/> fills them for the layout that
-/// PhysioNet's downloads (and <c>prior synth</c>) produce.
+/// <see cref="MimicCxrIndex"/>) or the folders and tables; <see cref="FromRoot"/> fills them for the layouts that
+/// PhysioNet's downloads (and <c>prior synth</c>) produce: MIMIC-CXR-JPG's JPEGs, or MIMIC-CXR's own DICOMs.
 /// </summary>
 public sealed class MimicCxrLoaderOptions
 {
     /// <summary>A pretraining index written by <see cref="MimicCxrIndex.Write"/>; when set, the folders are not read.</summary>
     public string? IndexPath { get; init; }
 
-    /// <summary>MIMIC-CXR-JPG's <c>files/</c> folder (holding <c>p10</c> … <c>p19</c>).</summary>
+    /// <summary>
+    /// The image release's <c>files/</c> folder (holding <c>p10</c> … <c>p19</c>): MIMIC-CXR-JPG's, or MIMIC-CXR's
+    /// DICOM release's with <see cref="ImageExtension"/> <c>.dcm</c>.
+    /// </summary>
     public string? ImageFolder { get; init; }
+
+    /// <summary>
+    /// The images' extension: <c>.jpg</c> (default; MIMIC-CXR-JPG) or <c>.dcm</c> (MIMIC-CXR's DICOM release, read
+    /// natively, same <c>pXX/pSSSSSSSS/sTTTTTTTT/DICOM_ID</c> names). <see cref="FromRoot"/> sets it from the release
+    /// it finds.
+    /// </summary>
+    public string ImageExtension { get; init; } = MimicCxrPaths.JpegExtension;
 
     /// <summary>MIMIC-CXR's report <c>files/</c> folder (holding <c>p10</c> … <c>p19</c> with <c>sNNNNNNNN.txt</c>).</summary>
     public string? ReportFolder { get; init; }
@@ -48,7 +58,11 @@ public sealed class MimicCxrLoaderOptions
 
     /// <summary>
     /// Options for a root that holds <c>mimic-cxr-jpg/2.0.0/</c> (or <c>mimic-cxr-jpg/</c>) with <c>files/</c> and the
-    /// three tables, and <c>mimic-cxr-reports/files/</c> (or <c>mimic-cxr/2.0.0/files/</c>). A file is taken as an index.
+    /// three tables, and <c>mimic-cxr-reports/files/</c> (or <c>mimic-cxr/2.0.0/files/</c>). Without the JPG release,
+    /// MIMIC-CXR's DICOM release <c>mimic-cxr/2.0.0/files/pXX/pSSSSSSSS/sTTTTTTTT/DICOM_ID.dcm</c> is read instead, its
+    /// reports beside the studies, with the JPG release's tables (<c>mimic-cxr-2.0.0-metadata.csv.gz</c> and the others)
+    /// put in <c>mimic-cxr/2.0.0/</c> or the root: the DICOM release has no view positions of its own. A file is taken
+    /// as an index.
     /// </summary>
     public static MimicCxrLoaderOptions FromRoot(string root)
     {
@@ -57,8 +71,32 @@ public sealed class MimicCxrLoaderOptions
             return new MimicCxrLoaderOptions { IndexPath = root };
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"{root}: no such folder or index file.");
-        string jpg = FirstExisting(root, "mimic-cxr-jpg/2.0.0", "mimic-cxr-jpg", "physionet.org/files/mimic-cxr-jpg/2.0.0")
-            ?? throw new DirectoryNotFoundException($"{root}: no mimic-cxr-jpg/2.0.0/ (or mimic-cxr-jpg/) folder inside.");
+        string? jpg = FirstExisting(root, "mimic-cxr-jpg/2.0.0", "mimic-cxr-jpg", "physionet.org/files/mimic-cxr-jpg/2.0.0");
+        string? dicom = FirstExisting(root, "mimic-cxr/2.0.0", "physionet.org/files/mimic-cxr/2.0.0");
+        if (jpg is null && dicom is not null && Directory.Exists(Path.Combine(dicom, "files")))
+        {
+            // The DICOM release: images and reports share files/; the tables come from the JPG release.
+            string tables = new[] { dicom, root }.FirstOrDefault(f =>
+                IO.CompressedText.Resolve(Path.Combine(f, MimicCxrPaths.MetadataFile)) is not null
+            )
+                ?? throw new FileNotFoundException(
+                    $"{root}: MIMIC-CXR's DICOM release is here ({dicom}) but not {MimicCxrPaths.MetadataFile}, which gives each "
+                        + "image's view position; download it from MIMIC-CXR-JPG and put it in that folder or in the root."
+                );
+            return new MimicCxrLoaderOptions
+            {
+                ImageFolder = Path.Combine(dicom, "files"),
+                ImageExtension = MimicCxrPaths.DicomExtension,
+                ReportFolder = FirstExisting(root, "mimic-cxr-reports/files") ?? Path.Combine(dicom, "files"),
+                MetadataPath = Path.Combine(tables, MimicCxrPaths.MetadataFile),
+                SplitPath = Path.Combine(tables, MimicCxrPaths.SplitFile),
+                LabelsPath = Path.Combine(tables, MimicCxrPaths.ChexpertFile),
+            };
+        }
+        if (jpg is null)
+            throw new DirectoryNotFoundException(
+                $"{root}: no mimic-cxr-jpg/2.0.0/ (or mimic-cxr-jpg/) folder inside, nor MIMIC-CXR's DICOM release mimic-cxr/2.0.0/files/."
+            );
         string reports = FirstExisting(
             root,
             "mimic-cxr-reports/files",
@@ -86,6 +124,12 @@ public sealed class MimicCxrLoaderOptions
     {
         if (MinSentences < 1)
             throw new ArgumentOutOfRangeException(nameof(MinSentences), MinSentences, "MinSentences must be at least 1.");
+        if (ImageExtension is not (MimicCxrPaths.JpegExtension or MimicCxrPaths.DicomExtension or ".png"))
+            throw new ArgumentException(
+                $"ImageExtension '{ImageExtension}' is not one MIMIC-CXR's images have: .jpg (MIMIC-CXR-JPG), .dcm (the DICOM release) or "
+                    + ".png (a converted copy).",
+                nameof(ImageExtension)
+            );
         if (Views.Count == 0)
             throw new ArgumentException("Views must name at least one view position (e.g. PA, AP).", nameof(Views));
         if (IndexPath is not null)
@@ -95,7 +139,7 @@ public sealed class MimicCxrLoaderOptions
                 "Set IndexPath, or ImageFolder, ReportFolder and MetadataPath (MimicCxrLoaderOptions.FromRoot fills them)."
             );
         if (!Directory.Exists(ImageFolder))
-            throw new DirectoryNotFoundException($"{ImageFolder}: the MIMIC-CXR-JPG files/ folder does not exist.");
+            throw new DirectoryNotFoundException($"{ImageFolder}: the MIMIC-CXR image files/ folder does not exist.");
         if (!Directory.Exists(ReportFolder))
             throw new DirectoryNotFoundException($"{ReportFolder}: the MIMIC-CXR reports files/ folder does not exist.");
     }

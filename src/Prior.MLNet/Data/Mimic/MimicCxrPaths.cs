@@ -4,7 +4,8 @@ namespace Prior.MLNet.Data.Mimic;
 
 /// <summary>
 /// Relative paths of the MIMIC-CXR layouts: images <c>pXX/pSSSSSSSS/sTTTTTTTT/&lt;dicom_id&gt;.jpg</c> under
-/// MIMIC-CXR-JPG's <c>files/</c>, reports <c>pXX/pSSSSSSSS/sTTTTTTTT.txt</c> under MIMIC-CXR's <c>files/</c>,
+/// MIMIC-CXR-JPG's <c>files/</c> (<c>.dcm</c> under MIMIC-CXR's own <c>files/</c>, the DICOM release), reports
+/// <c>pXX/pSSSSSSSS/sTTTTTTTT.txt</c> under MIMIC-CXR's <c>files/</c>,
 /// where XX is the first two digits of the subject id.
 /// </summary>
 internal static class MimicCxrPaths
@@ -21,13 +22,19 @@ internal static class MimicCxrPaths
         return "p" + (digits.Length >= 2 ? digits[..2] : digits);
     }
 
-    /// <summary>The image path relative to MIMIC-CXR-JPG's <c>files/</c>.</summary>
-    public static string Image(long subjectId, long studyId, string dicomId) =>
+    /// <summary>The extension of MIMIC-CXR-JPG's images.</summary>
+    public const string JpegExtension = ".jpg";
+
+    /// <summary>The extension of MIMIC-CXR's DICOM images.</summary>
+    public const string DicomExtension = ".dcm";
+
+    /// <summary>The image path relative to the release's <c>files/</c>, with the release's <paramref name="extension"/>.</summary>
+    public static string Image(long subjectId, long studyId, string dicomId, string extension = JpegExtension) =>
         Path.Combine(
             GroupFolder(subjectId),
             FormattableString.Invariant($"p{subjectId}"),
             FormattableString.Invariant($"s{studyId}"),
-            dicomId + ".jpg"
+            dicomId + extension
         );
 
     /// <summary>The report path relative to MIMIC-CXR's <c>files/</c>.</summary>

@@ -78,7 +78,7 @@ internal static class MimicCxrScanner
                 }
                 if (options.CheckImages)
                 {
-                    var image = Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(subject, study, dicom));
+                    var image = Path.Combine(options.ImageFolder!, MimicCxrPaths.Image(subject, study, dicom, options.ImageExtension));
                     if (!File.Exists(image))
                     {
                         summary.Skip(

@@ -52,6 +52,96 @@ public sealed class MimicCxrLoaderTests
         );
     }
 
+    // MIMIC-CXR's DICOM release made from the synthetic JPG release: files/pXX/pSSSSSSSS/sTTTTTTTT/DICOM_ID.dcm (16 bits
+    // allocated, 12 stored, windowed, as MIMIC's DICOMs are) with the reports beside the studies, and the JPG release's
+    // tables in mimic-cxr/2.0.0/. An image that does not decode is copied as it is (a defect stays a defect).
+    private static readonly Lazy<string> DicomRelease = new(() =>
+    {
+        var root = SyntheticFixture.NewTempFolder();
+        var release = Path.Combine(root, "mimic-cxr", "2.0.0");
+        var files = Path.Combine(release, "files");
+        var jpegs = Path.Combine(SyntheticFixture.MimicJpg, "files");
+        foreach (var jpeg in Directory.EnumerateFiles(jpegs, "*.jpg", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(jpegs, jpeg);
+            var target = Path.Combine(files, Path.ChangeExtension(relative, ".dcm"));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var parts = relative.Split(Path.DirectorySeparatorChar);
+            try
+            {
+                var (pixels, width, height) = Prior.MLNet.Data.Images.GrayscaleImage.Read(jpeg);
+                var identity = new Prior.MLNet.Synthetic.SyntheticDicom.Identity(
+                    parts[1][1..],
+                    "2.25.1" + parts[2][1..],
+                    "2.25.2" + parts[2][1..],
+                    "2.25.3" + Math.Abs(parts[3].GetHashCode()),
+                    "PA"
+                );
+                Prior.MLNet.Synthetic.SyntheticDicom.Write(target, pixels, width, height, identity, bitsStored: 12);
+            }
+            catch (InvalidDataException)
+            {
+                File.Copy(jpeg, target);
+            }
+        }
+        foreach (var report in Directory.EnumerateFiles(SyntheticFixture.MimicReports, "*.txt", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(files, Path.GetRelativePath(SyntheticFixture.MimicReports, report));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(report, target);
+        }
+        foreach (var table in Directory.GetFiles(SyntheticFixture.MimicJpg, "*.csv.gz"))
+            File.Copy(table, Path.Combine(release, Path.GetFileName(table)));
+        return root;
+    });
+
+    [TestMethod]
+    public void TheDicomReleaseLoadsAsTheJpgReleaseDoes()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = MimicCxrLoaderOptions.FromRoot(DicomRelease.Value);
+        Assert.AreEqual(".dcm", options.ImageExtension);
+        var dicom = Rows(ml.Data.LoadMimicCxr(options, out var summary));
+        var jpeg = Rows(ml.Data.LoadMimicCxr(Options, out var jpegSummary));
+        Assert.AreEqual(jpegSummary.Describe(0), summary.Describe(0), "the same studies accepted and skipped, for the same reasons");
+        CollectionAssert.AreEqual(jpeg.Select(r => r.StudyId).ToList(), dicom.Select(r => r.StudyId).ToList());
+        CollectionAssert.AreEqual(jpeg.SelectMany(r => r.DicomIds).ToList(), dicom.SelectMany(r => r.DicomIds).ToList());
+        CollectionAssert.AreEqual(jpeg.SelectMany(r => r.Sentences).ToList(), dicom.SelectMany(r => r.Sentences).ToList());
+        Assert.IsTrue(dicom.SelectMany(r => r.ImagePaths).All(p => p.EndsWith(".dcm", StringComparison.Ordinal)));
+        // The pixels: 12-bit DICOMs windowed over their stored range read as the JPEGs they were made from.
+        foreach (var (one, two) in jpeg.Zip(dicom).Take(5))
+            CollectionAssert.AreEqual(
+                Prior.MLNet.Data.Images.GrayscaleImage.Read(one.ImagePath).Pixels,
+                Prior.MLNet.Data.Images.GrayscaleImage.Read(two.ImagePath).Pixels,
+                two.ImagePath
+            );
+        // The index keeps the DICOM paths and loads to the same rows.
+        var index = Path.Combine(SyntheticFixture.NewTempFolder(), "mimic-dicom.jsonl.gz");
+        MimicCxrIndex.Write(options, index);
+        var fromIndex = Rows(ml.Data.LoadMimicCxr(MimicCxrLoaderOptions.FromRoot(index)));
+        CollectionAssert.AreEqual(dicom.SelectMany(r => r.ImagePaths).ToList(), fromIndex.SelectMany(r => r.ImagePaths).ToList());
+    }
+
+    [TestMethod]
+    public void TheDicomReleaseWithoutTheMetadataTableSaysWhereToPutIt()
+    {
+        var root = SyntheticFixture.NewTempFolder();
+        Directory.CreateDirectory(Path.Combine(root, "mimic-cxr", "2.0.0", "files", "p10"));
+        var e = Assert.ThrowsExactly<FileNotFoundException>(() => MimicCxrLoaderOptions.FromRoot(root));
+        StringAssert.Contains(e.Message, "mimic-cxr-2.0.0-metadata.csv.gz, which gives each image's view position");
+        Assert.ThrowsExactly<ArgumentException>(() =>
+            new MLContext().Data.LoadMimicCxr(
+                new MimicCxrLoaderOptions
+                {
+                    ImageFolder = root,
+                    ReportFolder = root,
+                    MetadataPath = root,
+                    ImageExtension = ".tif",
+                }
+            )
+        );
+    }
+
     [TestMethod]
     public void RowsCarryDocumentedColumnsFrontalImagesSentencesAndNamedLabelSlots()
     {
