@@ -55,10 +55,7 @@ internal static class ApplyCommand
                 bool skipping = parse.GetValue(skip);
                 if (skipping)
                     transformer = WithSkipping(transformer);
-                var paths = File.ReadAllLines(parse.GetValue(images)!)
-                    .Where(l => l.Length > 0)
-                    .Select(p => new Input { ImagePath = p })
-                    .ToList();
+                var paths = InputList.Read(parse.GetValue(images)!).Select(p => new Input { ImagePath = p }).ToList();
                 var data = ml.Data.LoadFromEnumerable(paths);
                 var scored = transformer.Transform(data);
                 var columns = scored
@@ -93,6 +90,11 @@ internal static class ApplyCommand
                         }
                     )
                     .ToList();
+                var errors =
+                    skipping && scored.Schema.GetColumnOrNull(Defaults.ImageErrorColumnName) is { } errorColumn
+                        ? scored.GetColumn<string>(errorColumn.Name).Where(e => e.Length > 0).ToList()
+                        : [];
+                InputList.RequireSome(paths.Count - errors.Count, errors, "image");
                 AtomicFile.WriteText(parse.GetValue(output)!, w =>
                 {
                     w.Write("ImagePath\t" + string.Join('\t', columns.Select(c => c.Name)) + "\n");
@@ -100,9 +102,8 @@ internal static class ApplyCommand
                         w.Write(paths[i].ImagePath + "\t" + string.Join('\t', values.Select(v => v[i])) + "\n");
                 });
                 Console.WriteLine($"{paths.Count} rows, columns {string.Join(", ", columns.Select(c => c.Name))}");
-                if (skipping && scored.Schema.GetColumnOrNull(Defaults.ImageErrorColumnName) is { } errorColumn)
+                if (errors.Count > 0)
                 {
-                    var errors = scored.GetColumn<string>(errorColumn.Name).Where(e => e.Length > 0).ToList();
                     Console.WriteLine($"rows with unreadable images (missing values written): {errors.Count}");
                     InputList.ReportFailures(errors, paths.Count);
                 }

@@ -52,7 +52,6 @@ internal static class AttentionCommand
                 var texts = parse.GetValue(sentences) is { } file ? InputList.Read(file) : DefaultSentences;
                 var paths = InputList.Read(parse.GetValue(images)!);
                 var folder = Path.GetFullPath(parse.GetValue(output)!);
-                Directory.CreateDirectory(folder);
                 var preprocessor = new ImagePreprocessor(
                     network.Model.Options.ImageSize,
                     network.Inference.ImageMean,
@@ -66,6 +65,8 @@ internal static class AttentionCommand
                     16,
                     (rows, pixels) =>
                     {
+                        // Made with the first picture: a run with nothing readable leaves no empty folder behind.
+                        Directory.CreateDirectory(folder);
                         var maps = network.AttentionMaps(pixels, texts);
                         for (int k = 0; k < rows.Count; k++)
                         {

@@ -55,6 +55,8 @@ internal static class CacheCommand
                     MimicCxrColumns.StudyId
                 );
                 var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
+                if (paths.Count == 0)
+                    throw new InvalidDataException($"no study is usable, so there is no image to cache ({summary})");
                 var target = parse.GetValue(output)
                     ?? Path.Combine(
                         Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!,

@@ -30,7 +30,7 @@ internal static class CommandRunner
                     $"internal error ({ex.GetType().Name}: {ex.Message.Split('\n')[0].TrimEnd()}); this is a bug: "
                         + "please report it with the output of the same command run with PRIOR_STACKTRACE=1",
                 ]
-                : ex.Message.Split('\n');
+                : UserMessage(ex).Split('\n');
             Console.Error.WriteLine($"{program} {command}: {lines[0].TrimEnd()}");
             foreach (var line in lines.Skip(1))
                 Console.WriteLine(line.TrimEnd());
@@ -50,6 +50,12 @@ internal static class CommandRunner
             return userCaused ? 2 : 1;
         }
     }
+
+    // An argument exception's message without .NET's " (Parameter 'name')": the parameter is the library's, not the user's.
+    private static string UserMessage(Exception ex) =>
+        ex is ArgumentException { ParamName: { } name } && ex.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? ex.Message[..^$" (Parameter '{name}')".Length]
+            : ex.Message;
 
     // A message the user cannot act on: LINQ's "Sequence contains no elements", a null reference, an index out of range.
     // Those are our bugs (data that leaves nothing to compute must be named by the command), said as such.

@@ -95,6 +95,7 @@ internal static class EmbedCommand
                         else
                             texts.Add((line, sentences));
                     }
+                    InputList.RequireSome(texts.Count, failures, "report");
                     foreach (var chunk in texts.Chunk(batchSize))
                     {
                         var vectors = network.EmbedReports(chunk.Select(c => c.Sentences).ToList());

@@ -98,7 +98,20 @@ internal static class InputList
             results.AddRange(map(positions, ok.Select(i => pixels[i]!).ToList()));
             live.Report(start + chunk.Count);
         }
+        RequireSome(readable.Count, failures, "image");
         return (readable, results, failures);
+    }
+
+    /// <summary>
+    /// Stops the command (one line, exit 2, nothing written) when every input was skipped: an output of headers alone
+    /// would look like a result.
+    /// </summary>
+    public static void RequireSome(int usable, IReadOnlyList<string> failures, string what)
+    {
+        if (usable == 0 && failures.Count > 0)
+            throw new InvalidDataException(
+                $"no {what} of the {failures.Count} inputs could be used, so nothing is written (the first: {failures[0]})"
+            );
     }
 
     /// <summary>Prints the skipped inputs, one line each.</summary>

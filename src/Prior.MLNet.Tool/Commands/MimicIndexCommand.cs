@@ -49,6 +49,7 @@ internal static class MimicIndexCommand
                         new MimicCxrLoaderOptions
                         {
                             ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
+                            ImageExtension = root.ImageExtension,
                             ReportFolder = parse.GetValue(reports) ?? root.ReportFolder,
                             MetadataPath = parse.GetValue(metadata) ?? root.MetadataPath,
                             SplitPath = parse.GetValue(split) ?? root.SplitPath,
@@ -58,6 +59,14 @@ internal static class MimicIndexCommand
                         },
                         parse.GetValue(output)!
                     ));
+                if (summary.Accepted == 0)
+                {
+                    // An index of no study would only fail later, in pretrain or retrieval: nothing is left behind.
+                    File.Delete(parse.GetValue(output)!);
+                    throw new InvalidDataException(
+                        $"no study is usable, so no index is written ({summary.Describe(3).Replace('\n', ';')})"
+                    );
+                }
                 Console.WriteLine($"studies indexed: {summary.Accepted}");
                 var skipped = summary.Skipped.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}");
                 Console.WriteLine($"skipped: {(summary.Skipped.Count == 0 ? "none" : string.Join(", ", skipped))}");

@@ -29,7 +29,10 @@ internal static class ZeroShotCommand
                 "original (PRIOR's '<Class> is observed') or ensemble; default: the model's own setting (original for imported official "
                 + "weights).",
         };
-        var json = new Option<string?>("--json") { Description = "Write accuracy, macroF1 and kappa as JSON." };
+        var json = new Option<string?>("--json")
+        {
+            Description = "Write accuracy, macroF1, kappa, images, labelPolicy and subset as JSON.",
+        };
         var skip = InputList.SkipUnreadableOption();
         var command = new Command(
             "zero-shot",
@@ -62,11 +65,14 @@ internal static class ZeroShotCommand
                 {
                     AtomicFile.WriteText(path, w => w.Write(
                             JsonSerializer.Serialize(
-                                new Dictionary<string, double>
+                                new Dictionary<string, object>
                                 {
                                     ["accuracy"] = result.Metrics.MicroAccuracy,
                                     ["macroF1"] = result.MacroF1,
                                     ["kappa"] = result.Kappa,
+                                    ["images"] = result.Metrics.ConfusionMatrix.Counts.Sum(row => row.Sum()),
+                                    ["labelPolicy"] = LabelPolicy,
+                                    ["subset"] = parse.GetValue(subset) ?? "built from train.csv, seed 114514",
                                 }
                             )
                         ));
@@ -75,6 +81,11 @@ internal static class ZeroShotCommand
             }));
         return command;
     }
+
+    /// <summary>The label protocol of the 5x200 evaluation, as the JSON records it.</summary>
+    public const string LabelPolicy =
+        "5x200: each image's class is the one competition label it is positive (1.0) for; images positive for none or several are "
+        + "not scored";
 
     /// <summary>Runs the evaluation (shared with the demo).</summary>
     public static ZeroShotEvaluation.Result Run(
@@ -121,7 +132,20 @@ internal static class ZeroShotCommand
         if (images.Count == 0)
             throw new InvalidDataException($"{chexpert}: none of the subset's images is in this install.");
         var classes = ChexpertLabels.CompetitionFive;
-        var truth = images.Select(i => classes.Select(ChexpertLabels.IndexOf).ToList().FindIndex(k => i.Labels[k] == 1f)).ToList();
+        // The 5x200 protocol: an image's class is the one competition label it is positive (1.0) for; an image a CSV lists
+        // positive for none or several of them has no single answer and is not scored (named).
+        var indexes = classes.Select(ChexpertLabels.IndexOf).ToList();
+        var single = images.Where(i => indexes.Count(k => i.Labels[k] == 1f) == 1).ToList();
+        foreach (var image in images.Except(single))
+            Console.WriteLine(
+                $"  not scored: {image.ImagePath}: positive for {indexes.Count(k => image.Labels[k] == 1f)} of the five classes, not one"
+            );
+        if (single.Count == 0)
+            throw new InvalidDataException(
+                $"no image of the subset is positive for exactly one of {string.Join(", ", classes)}, so nothing can be scored"
+            );
+        images = single;
+        var truth = images.Select(i => indexes.FindIndex(k => i.Labels[k] == 1f)).ToList();
         var set = prompts switch
         {
             null => network.Inference.Prompts,

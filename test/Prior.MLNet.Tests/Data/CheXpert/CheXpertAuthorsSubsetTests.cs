@@ -123,10 +123,28 @@ public sealed class CheXpertAuthorsSubsetTests
         var (root, _) = PartialInstall(perClass: 2);
         var model = Path.Combine(SyntheticFixture.NewTempFolder(), "model.zip");
         TestNetwork.Instance.Save(model);
-        var result = RunPrior("zero-shot", "--model", model, "--chexpert", root, "--subset", "authors", "--prompts", "original");
+        var json = Path.Combine(Path.GetDirectoryName(model)!, "zero-shot.json");
+        var result = RunPrior(
+            "zero-shot",
+            "--model",
+            model,
+            "--chexpert",
+            root,
+            "--subset",
+            "authors",
+            "--prompts",
+            "original",
+            "--json",
+            json
+        );
         Assert.AreEqual(0, result.Code, result.Err + result.Out);
         StringAssert.Contains(result.Out, "scoring 10 of the 1000 images the subset lists");
         Assert.AreEqual(990, result.Out.Split('\n').Count(l => l.StartsWith("  not scored: MissingImage: ", StringComparison.Ordinal)));
         StringAssert.Contains(result.Out, "accuracy ");
+        // The JSON says what was scored and under which label protocol.
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.AreEqual(10, figures.RootElement.GetProperty("images").GetDouble());
+        Assert.AreEqual("authors", figures.RootElement.GetProperty("subset").GetString());
+        StringAssert.StartsWith(figures.RootElement.GetProperty("labelPolicy").GetString(), "5x200: each image's class is the one");
     }
 }
