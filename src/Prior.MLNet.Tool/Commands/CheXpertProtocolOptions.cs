@@ -33,7 +33,8 @@ internal sealed class CheXpertProtocolOptions
         EnumOption.Create(
             "--uncertain",
             "What an uncertain (-1) label counts as: zeros (U-Zeros, the papers'), ones (U-Ones) or ignore (U-Ignore)",
-            CheXpertLabelPolicy.Published.Uncertain
+            CheXpertLabelPolicy.Published.Uncertain,
+            excluded: [UncertaintyPolicy.Keep] // a -1 is not a binary label to score
         );
 
     public Option<CheXpertSplit> Split { get; } =

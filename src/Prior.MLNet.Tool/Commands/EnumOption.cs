@@ -15,9 +15,22 @@ internal static class EnumOption
     /// adds other spellings (e.g. <c>gpu</c> for <see cref="Training.ComputeDevice.Cuda"/>).
     /// </summary>
     public static Option<T> Create<T>(string name, string description, T defaultValue, params (string Text, T Value)[] aliases)
+        where T : struct, Enum => Create(name, description, defaultValue, [], aliases);
+
+    /// <summary>
+    /// As above, without the members in <paramref name="excluded"/>: a value the command cannot use is neither offered in
+    /// the help nor accepted.
+    /// </summary>
+    public static Option<T> Create<T>(
+        string name,
+        string description,
+        T defaultValue,
+        IReadOnlyCollection<T> excluded,
+        params (string Text, T Value)[] aliases
+    )
         where T : struct, Enum
     {
-        var names = Enum.GetValues<T>().Select(v => (Text: Kebab(v.ToString()), Value: v)).ToList();
+        var names = Enum.GetValues<T>().Where(v => !excluded.Contains(v)).Select(v => (Text: Kebab(v.ToString()), Value: v)).ToList();
         var accepted = names.Concat(aliases).ToList();
         var option = new Option<T>(name)
         {

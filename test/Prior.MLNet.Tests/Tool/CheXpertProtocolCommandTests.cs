@@ -147,6 +147,7 @@ public sealed class CheXpertProtocolCommandTests
 
         var kept = RunPrior("linear-probe", "--model", _model, "--chexpert", _chexpert, "--uncertain", "keep");
         Assert.AreEqual(2, kept.Code);
-        StringAssert.Contains(kept.Err, "Uncertain labels must become 0, 1 or be ignored");
+        StringAssert.Contains(kept.Err, "--uncertain must be one of ignore, zeros, ones; not 'keep'");
+        Assert.DoesNotContain("keep", RunPrior("linear-probe", "--help").Out.Split('\n').Single(l => l.Contains("--uncertain")));
     }
 }
