@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Microsoft.ML;
-using Microsoft.ML.Data;
+using System.Globalization;
 using Prior.MLNet.IO;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
@@ -9,7 +8,7 @@ namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
 /// <c>prior embed</c>: normalised image or report embeddings for a list of inputs, one row each (the input, then the
-/// vector), written with ML.NET's text saver. Unreadable inputs are named with the reason; the others are written.
+/// vector: Input, Embedding.0 … Embedding.D-1, tab-separated, values round-tripping). Unreadable inputs are named with the reason; the others are written.
 /// </summary>
 internal static class EmbedCommand
 {
@@ -102,12 +101,23 @@ internal static class EmbedCommand
                         rows.AddRange(chunk.Select((c, k) => new Row { Input = c.Input, Embedding = vectors[k] }));
                     }
                 }
-                var ml = new MLContext(seed: 1);
-                var schema = SchemaDefinition.Create(typeof(Row));
-                schema[nameof(Row.Embedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
-                var view = ml.Data.LoadFromEnumerable(rows, schema);
+                // A plain TSV with a named column per dimension (ML.NET's text saver would write its own sparse-vector
+                // header, "Input 64 0:\"\"", which other tools cannot read).
                 var path = Path.GetFullPath(parse.GetValue(output)!);
-                AtomicFile.Write(path, stream => ml.Data.SaveAsText(view, stream, separatorChar: '\t', headerRow: true, schema: false));
+                AtomicFile.WriteText(path, w =>
+                {
+                    w.Write("Input");
+                    for (int d = 0; d < network.EmbeddingDim; d++)
+                        w.Write(string.Create(CultureInfo.InvariantCulture, $"\tEmbedding.{d}"));
+                    w.Write('\n');
+                    foreach (var row in rows)
+                    {
+                        w.Write(row.Input.Replace('\t', ' ').Replace('\n', ' '));
+                        foreach (var value in row.Embedding)
+                            w.Write("\t" + value.ToString("R", CultureInfo.InvariantCulture));
+                        w.Write('\n');
+                    }
+                });
                 InputList.ReportFailures(failures, total);
                 Console.WriteLine($"{rows.Count} embeddings of {network.EmbeddingDim} written to {path}");
                 return 0;

@@ -76,7 +76,11 @@ public sealed class WeightCommandsTests
         StringAssert.Contains(embed.Out, text);
         var rows = File.ReadAllLines(embeddings);
         Assert.HasCount(4, rows, string.Join("\n", rows.Take(2)));
-        StringAssert.StartsWith(rows[0], "Input\t");
+        Assert.AreEqual(
+            "Input\t" + string.Join('\t', Enumerable.Range(0, TestNetwork.Instance.EmbeddingDim).Select(d => $"Embedding.{d}")),
+            rows[0],
+            "a column per dimension, named as the help says"
+        );
         CollectionAssert.AreEqual(images.ToArray(), rows.Skip(1).Select(r => r.Split('\t')[0]).ToArray());
         var vector = rows[1].Split('\t').Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.HasCount(TestNetwork.Instance.EmbeddingDim, vector);
