@@ -6,9 +6,12 @@ namespace Prior.MLNet.Text;
 
 /// <summary>
 /// A rule-based labeler of radiology reports in the manner of the CheXpert labeler (Irvin et al., 2019), written for
-/// this library: each of the 14 observations is found by its mention phrases, and each mention is classified by cues
-/// in its clause — negation ("no", "without", "no evidence of", "free of", "resolved", …) and uncertainty ("may",
-/// "possible", "cannot be excluded", "suggest", "concerning for", …). A report's label per observation is 1 if any
+/// this library: each of the 14 observations is found by its mention phrases (with the CheXpert labeler's exclusions:
+/// a pericardial effusion is not pleural, Kerley or pleural lines are not devices), and each mention is classified by
+/// cues in its clause in the labeler's order — uncertainty stated after it, pre-negation uncertainty ("cannot exclude",
+/// "rule out"), negation ("no", "without", "free of", "resolved", …; "no change in" is a comparison, not a negation;
+/// a negation's scope ends at a comma unless a list of negated findings goes on), then uncertainty ("may",
+/// "possible", "suggest", "concerning for", …). A report's label per observation is 1 if any
 /// mention is positive, else −1 if any is uncertain, else 0 if any is negated, else blank (NaN). <c>No Finding</c> is 1
 /// when no observation other than Support Devices is 1 or −1, and blank otherwise. Deterministic and offline.
 /// </summary>
@@ -44,12 +47,25 @@ internal sealed partial class ChexpertReportLabeler
         ("Pneumonia", new(@"\b(pneumonia|infectious process|infection)\b", Options)),
         ("Atelectasis", new(@"\b(atelecta(sis|tic)|collapse)\b", Options)),
         ("Pneumothorax", new(@"\b(pneumothora(x|ces))\b", Options)),
-        ("Pleural Effusion", new(@"\b(pleural effusions?|effusions?|pleural fluid|blunting of the (\w+ )?costophrenic)\b", Options)),
+        // A pericardial or joint effusion is not a pleural one.
+        (
+            "Pleural Effusion",
+            new(
+                @"\b(pleural effusions?|(?<!\b(pericardial|joint|subpulmonic pericardial) )effusions?|pleural fluid"
+                    + @"|blunting of the (\w+ )?costophrenic)\b",
+                Options
+            )
+        ),
         ("Pleural Other", new(@"\b(pleural (thickening|scarring|plaques?)|fibrothorax)\b", Options)),
         ("Fracture", new(@"\b(fractures?)\b", Options)),
         (
             "Support Devices",
-            new(@"\b(tubes?|lines?|catheters?|pacemaker|pacer|wires?|clips?|stents?|valves?|ports?|picc|drains?|devices?|icd)\b", Options)
+            // Kerley (septal) lines are edema's, a pleural line is pneumothorax's edge, a fissure line is anatomy: not devices.
+            new(
+                @"\b(tubes?|(?<!\b(kerley( [ab])?|septal|pleural|fissural|reticular|linear) )lines?|catheters?|pacemaker|pacer|wires?|clips?"
+                    + @"|stents?|valves?|ports?|picc|drains?|devices?|icd)\b",
+                Options
+            )
         ),
     ];
 
@@ -85,6 +101,22 @@ internal sealed partial class ChexpertReportLabeler
             + @"|no longer (seen|present|visualized))\b",
         Options
     );
+
+    // Uncertainty that reads as negation to the negation rule ("cannot exclude pneumonia" holds "exclude"): checked first,
+    // as the CheXpert labeler's pre-negation uncertainty rules are.
+    private static readonly Regex PreNegationUncertain = new(
+        @"\b(cannot|can ?not|could not|does not|doesn't|can't|not) (exclude|rule out)\b|\brule out\b|\br/o\b",
+        Options
+    );
+
+    // "No change in", "no interval increase of": a comparison, not a negation of what follows.
+    private static readonly Regex PseudoNegation = new(
+        @"\bno (\w+ ){0,2}?(change|increase|decrease|improvement|worsening|difference)\b",
+        Options
+    );
+
+    // A list of negated findings ("no pneumothorax, effusion, or consolidation") keeps its negation past the commas.
+    private static readonly Regex NegatedList = new(@"\b(or|nor)\b", Options);
 
     private static readonly Regex UncertainBefore = new(
         @"\b(may|might|could|possible|possibly|probable|probably|likely|questionable|suspicious for|suspected|concerning for"
@@ -146,13 +178,32 @@ internal sealed partial class ChexpertReportLabeler
         var after = clause[end..];
         if (UncertainAfter.IsMatch(after))
             return ChexpertLabels.Uncertain;
-        if (NegationBefore.IsMatch(before))
+        if (PreNegationUncertain.IsMatch(before))
+            return ChexpertLabels.Uncertain;
+        if (NegatedBefore(clause, PseudoNegation.Replace(before, m => new string(' ', m.Length))))
             return ChexpertLabels.Negative;
         if (UncertainBefore.IsMatch(before) || UncertainBefore.IsMatch(inside))
             return ChexpertLabels.Uncertain;
         if (NegationAfter.IsMatch(after))
             return ChexpertLabels.Negative;
         return ChexpertLabels.Positive;
+    }
+
+    // Whether the nearest negation cue before a mention reaches it. Its scope ends at a comma after which the finding is
+    // described ("no pneumothorax, small left effusion": the effusion is there), but not in a list of negated findings
+    // (bare items, "no consolidation, effusion, pneumothorax", or a list that goes on with "or"/"nor").
+    private static bool NegatedBefore(string clause, string before)
+    {
+        var cues = NegationBefore.Matches(before);
+        if (cues.Count == 0)
+            return false;
+        var cue = cues[^1];
+        int cueEnd = cue.Index + cue.Length;
+        int comma = before.LastIndexOf(',');
+        if (comma < cueEnd)
+            return true;
+        bool described = before[(comma + 1)..].Trim().Length > 0;
+        return !described || NegatedList.IsMatch(clause[cueEnd..]);
     }
 
     // Positive wins over uncertain, uncertain over negative, negative over blank.

@@ -45,6 +45,23 @@ public sealed class ChexpertReportLabelerTests
     [DataRow("Midline sternotomy wires are intact.", "Support Devices", 1f)]
     [DataRow("Mild pleural thickening at the right apex.", "Pleural Other", 1f)]
     [DataRow("Widened mediastinum.", "Enlarged Cardiomediastinum", 1f)]
+    // The cases where the CheXpert labeler's own rules differ from a naive reading (each fails if its rule is removed):
+    // pre-negation uncertainty, "no change" as a comparison, negation scope, and the mention exclusions.
+    [DataRow("Cannot exclude pneumonia in the right lower lobe.", "Pneumonia", -1f)]
+    [DataRow("Underlying infection cannot be ruled out.", "Pneumonia", -1f)]
+    [DataRow("Clinical concern to rule out pneumonia.", "Pneumonia", -1f)]
+    [DataRow("No change in the moderate left pleural effusion.", "Pleural Effusion", 1f)]
+    [DataRow("No interval change in the right internal jugular line, which ends in the SVC.", "Support Devices", 1f)]
+    [DataRow("No significant change in bibasilar atelectasis.", "Atelectasis", 1f)]
+    [DataRow("No pneumothorax, small left pleural effusion.", "Pleural Effusion", 1f)]
+    [DataRow("No pneumothorax, small left pleural effusion.", "Pneumothorax", 0f)]
+    [DataRow("No focal consolidation, pleural effusion, or pneumothorax.", "Pleural Effusion", 0f)]
+    [DataRow("No focal consolidation, pleural effusion, or pneumothorax.", "Pneumothorax", 0f)]
+    [DataRow("No consolidation, effusion, pneumothorax.", "Pleural Effusion", 0f)]
+    [DataRow("Kerley B lines suggest interstitial edema.", "Support Devices", float.NaN)]
+    [DataRow("A visceral pleural line is seen at the right apex.", "Support Devices", float.NaN)]
+    [DataRow("Small pericardial effusion.", "Pleural Effusion", float.NaN)]
+    [DataRow("Old healed left rib fractures.", "Fracture", 1f)]
     public void ReadsMentionsNegationsAndUncertaintyAsARadiologistWould(string sentence, string label, float expected)
     {
         Assert.AreEqual(expected, Value(sentence, label), $"{label} in \"{sentence}\"");
