@@ -68,6 +68,68 @@ public sealed class ChexpertReportLabelerTests
     }
 
     [TestMethod]
+    public void OnHandWrittenRealStyleSentencesTheLabelsAgreeWithTheRules()
+    {
+        // TestData/reports/handwritten-sentences.tsv: written for this test, not from the generator (see its header).
+        var path = Path.Combine(RepositoryPaths.TestData, "reports", "handwritten-sentences.tsv");
+        var cases = File.ReadAllLines(path)
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('\t'))
+            .Select(f =>
+                (
+                    Sentence: f[0],
+                    Expected: (f.Length > 1 ? f[1] : "")
+                        .Split(';', StringSplitOptions.RemoveEmptyEntries)
+                        .Select(p => p.Split('='))
+                        .ToDictionary(p => p[0], p => float.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))
+                )
+            )
+            .ToList();
+        Assert.IsGreaterThanOrEqualTo(90, cases.Count);
+        var observations = ChexpertLabels.Names.Where(n => n != "No Finding").ToList();
+        foreach (var (sentence, expected) in cases)
+        foreach (var label in expected.Keys)
+            Assert.Contains(label, observations, $"{sentence}: '{label}' is not an observation");
+        // Per observation and kind of mention (positive 1, negative 0, uncertain -1): F1 of that value against the rules'.
+        var table = new List<string>();
+        int agreed = 0,
+            pairs = 0;
+        var f1s = new List<double>();
+        foreach (var label in observations)
+        {
+            var truth = cases.Select(c => c.Expected.TryGetValue(label, out var v) ? v : float.NaN).ToList();
+            var predicted = cases.Select(c => Value(c.Sentence, label)).ToList();
+            for (int i = 0; i < cases.Count; i++)
+                if (!float.IsNaN(truth[i]) || !float.IsNaN(predicted[i]))
+                {
+                    pairs++;
+                    if (truth[i].Equals(predicted[i]))
+                        agreed++;
+                    else
+                        Console.WriteLine($"disagrees: {label} {truth[i]} expected, {predicted[i]} given: {cases[i].Sentence}");
+                }
+            var cells = new List<string>();
+            foreach (var kind in new[] { 1f, 0f, -1f })
+            {
+                int tp = truth.Zip(predicted).Count(p => p.First == kind && p.Second == kind);
+                int support = truth.Count(t => t == kind),
+                    called = predicted.Count(p => p == kind);
+                double f1 = support + called == 0 ? double.NaN : 2.0 * tp / (support + called);
+                if (support > 0)
+                    f1s.Add(f1);
+                cells.Add(support == 0 ? "–" : $"{f1:0.00} ({support})");
+            }
+            table.Add($"| {label} | {string.Join(" | ", cells)} |");
+        }
+        Console.WriteLine("| Observation | positive F1 (n) | negative F1 (n) | uncertain F1 (n) |");
+        table.ForEach(Console.WriteLine);
+        Console.WriteLine($"agreement on mentioned pairs {agreed}/{pairs}; macro F1 over cells with support {f1s.Average():0.000}");
+        // A regression guard just under the measured figures (docs/drafting.md: 113 of 119): a rule lost shows here.
+        Assert.IsGreaterThanOrEqualTo(0.92, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
+        Assert.IsGreaterThanOrEqualTo(0.88, f1s.Average(), "macro F1 over the cells with support");
+    }
+
+    [TestMethod]
     public void UnmentionedIsBlankAndNoFindingFollowsTheFindings()
     {
         var normal = Labeler.Label(
