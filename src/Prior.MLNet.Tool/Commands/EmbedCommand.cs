@@ -8,7 +8,8 @@ namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
 /// <c>prior embed</c>: normalised image or report embeddings for a list of inputs, one row each (the input, then the
-/// vector: Input, Embedding.0 … Embedding.D-1, tab-separated, values round-tripping). Unreadable inputs are named with the reason; the others are written.
+/// vector: Input, Embedding.0 … Embedding.D-1, tab-separated, values round-tripping). Unreadable inputs are named with
+/// the reason; the others are written.
 /// </summary>
 internal static class EmbedCommand
 {

@@ -62,7 +62,8 @@ internal sealed partial class ChexpertReportLabeler
             "Support Devices",
             // Kerley (septal) lines are edema's, a pleural line is pneumothorax's edge, a fissure line is anatomy: not devices.
             new(
-                @"\b(tubes?|(?<!\b(kerley( [ab])?|septal|pleural|fissural|reticular|linear) )lines?|catheters?|pacemaker|pacer|wires?|clips?"
+                @"\b(tubes?|(?<!\b(kerley( [ab])?|septal|pleural|fissural|reticular|linear) )lines?|catheters?|pacemaker|pacer"
+                    + @"|wires?|clips?"
                     + @"|stents?|valves?|ports?|picc|drains?|devices?|icd)\b",
                 Options
             )
