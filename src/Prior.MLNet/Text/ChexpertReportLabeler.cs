@@ -204,7 +204,8 @@ internal sealed partial class ChexpertReportLabeler
         if (comma < cueEnd)
             return true;
         bool described = before[(comma + 1)..].Trim().Length > 0;
-        return !described || NegatedList.IsMatch(clause[cueEnd..]);
+        // The list must go on after the comma: "no edema or effusion, moderate cardiomegaly" negates only the first two.
+        return !described || NegatedList.IsMatch(clause[(comma + 1)..]);
     }
 
     // Positive wins over uncertain, uncertain over negative, negative over blank.
