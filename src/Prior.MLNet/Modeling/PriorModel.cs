@@ -48,6 +48,16 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
     /// <summary>Local log-temperature, starts at ln(1/0.01).</summary>
     public readonly Parameter local_logit_scale;
 
+    /// <summary>
+    /// The parameters only stages 2–3 train (the prototype decoder's queries, the bank and both reconstruction
+    /// decoders): with decoupled stages they learn on their own schedule beside the towers'.
+    /// </summary>
+    public IEnumerable<Parameter> PrototypeHeadParameters() =>
+        new[] { prototype_queries }
+            .Concat(sentence_bank.parameters())
+            .Concat(image_decoder.parameters())
+            .Concat(sentence_decoder.parameters());
+
     /// <summary>The prototype decoder's learned queries [1, S, D].</summary>
     public readonly Parameter prototype_queries;
 

@@ -28,6 +28,13 @@ internal sealed class AdamW : TorchSharp.Modules.AdamW
     )
         : base(parameters, lr, beta1, beta2, eps, weight_decay) { }
 
+    /// <summary>
+    /// Creates the optimiser over parameter groups (each group's learning rate is set per step by the trainer); other
+    /// arguments as TorchSharp's <c>optim.AdamW</c>.
+    /// </summary>
+    public AdamW(IEnumerable<ParamGroup> groups, double lr, double weight_decay)
+        : base(groups, lr, weight_decay: weight_decay) { }
+
     /// <summary>How many updates <paramref name="parameter"/> has had (0 before its first gradient).</summary>
     internal long StepsOf(Parameter parameter) => _state.TryGetValue(parameter.Handle, out var state) ? ((State)state).step : 0;
 

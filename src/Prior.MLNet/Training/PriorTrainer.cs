@@ -13,7 +13,8 @@ namespace Prior.MLNet.Training;
 
 /// <summary>
 /// Trains PRIOR in its three stages (method.md §3): each stage starts a fresh AdamW (one parameter group, weight
-/// decay 1e-6) with a per-step warm-up and cosine schedule, and computes its own loss set. Every step runs in a
+/// decay 1e-6; with decoupled stages a second group for the heads only stages 2–3 train, on their stage's own
+/// schedule) with a per-step warm-up and cosine schedule, and computes its own loss set. Every step runs in a
 /// dispose scope; batches are prepared by background workers. Checkpoints (model, optimizer, position, random
 /// state) are written atomically every N steps and at stage ends, and a resumed run continues exactly where the
 /// interrupted one stopped. A NaN or infinite loss stops training before the step is applied.
@@ -116,7 +117,27 @@ internal sealed class PriorTrainer
         var skipped = new List<string>();
         long globalStep = position.GlobalStep;
         // The run's one optimizer when it is kept across stages (every step sets its learning rate).
-        using var keptOptimizer = o.KeepOptimizerStateAcrossStages ? new AdamW(model.parameters(), 0, weight_decay: o.WeightDecay) : null;
+        // Decoupled stages 2-3 train new heads on the towers' frozen-by-construction features: the heads get a group of
+        // their own on the stage's own warm-up and cosine, not the tail of stage 1's decaying curve (which left the
+        // prototype decoder at a tenth of the original's stage-3 peak).
+        bool headsOwnSchedule = model.Options.DecoupledPrototypeStages;
+        AdamW NewOptimizer(double lr)
+        {
+            if (!headsOwnSchedule)
+                return new AdamW(model.parameters(), lr, weight_decay: o.WeightDecay);
+            var heads = model.PrototypeHeadParameters().ToList();
+            var headSet = heads.Select(p => p.Handle).ToHashSet();
+            var towers = model.parameters().Where(p => !headSet.Contains(p.Handle)).ToList();
+            return new AdamW(
+                [
+                    new AdamW.ParamGroup(towers, lr: lr, weight_decay: o.WeightDecay),
+                    new AdamW.ParamGroup(heads, lr: lr, weight_decay: o.WeightDecay),
+                ],
+                lr,
+                o.WeightDecay
+            );
+        }
+        using var keptOptimizer = o.KeepOptimizerStateAcrossStages ? NewOptimizer(0) : null;
         for (int stageIndex = position.StageIndex; stageIndex < 3; stageIndex++)
         {
             int epochs = o.EpochsPerStage[stageIndex];
@@ -139,10 +160,18 @@ internal sealed class PriorTrainer
                     epochs * stepsPerEpoch
                 );
             int scheduleOffset = continuous ? o.EpochsPerStage.Take(stageIndex).Sum() * stepsPerEpoch : 0;
+            // The heads' own curve in decoupled stages 2-3 (the stage's start, peak and warm-up).
+            var headSchedule =
+                headsOwnSchedule && stageIndex > 0
+                    ? new WarmupCosineSchedule(
+                        o.StartLearningRates[stageIndex],
+                        o.PeakLearningRates[stageIndex],
+                        o.WarmupEpochs[stageIndex] * stepsPerEpoch,
+                        epochs * stepsPerEpoch
+                    )
+                    : null;
             // Each stage's own optimizer (the original's), or the run's one.
-            using var ownOptimizer = keptOptimizer is null
-                ? new AdamW(model.parameters(), schedule.At(scheduleOffset), weight_decay: o.WeightDecay)
-                : null;
+            using var ownOptimizer = keptOptimizer is null ? NewOptimizer(schedule.At(scheduleOffset)) : null;
             var optimizer = ownOptimizer ?? keptOptimizer!;
             bool resumingHere = resumeFrom is not null && stageIndex == position.StageIndex && (position.Epoch > 0 || position.Batch > 0);
             // A checkpoint at a stage's start holds the run's optimizer when it is kept across stages.
@@ -183,8 +212,10 @@ internal sealed class PriorTrainer
                     cancellation.ThrowIfCancellationRequested();
                     skipped.AddRange(host.Skipped);
                     double lr = schedule.At(scheduleOffset + epoch * stepsPerEpoch + step);
-                    foreach (var group in optimizer.ParamGroups)
-                        group.LearningRate = lr;
+                    double headLr = headSchedule?.At(epoch * stepsPerEpoch + step) ?? lr;
+                    var groups = optimizer.ParamGroups.ToList();
+                    for (int g = 0; g < groups.Count; g++)
+                        groups[g].LearningRate = headsOwnSchedule && g == 1 ? headLr : lr;
                     IReadOnlyDictionary<string, double> values;
                     using (TorchGcGuard.Enter())
                     using (var scope = NewDisposeScope())
