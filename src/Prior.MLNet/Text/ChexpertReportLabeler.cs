@@ -35,8 +35,8 @@ internal sealed partial class ChexpertReportLabeler
         (
             "Cardiomegaly",
             new(
-                @"\b(cardiomegaly|(heart|cardiac silhouette)( size)? (is |appears |may be |remains )?(\w+ly )?enlarged|enlarge(d"
-                    + @"|ment of the) (heart|cardiac silhouette))\b",
+                @"\b(cardiomegaly|(heart|cardiac silhouette)( size)? (is |appears |may be |remains )?(\w+ly |borderline )?enlarged"
+                    + @"|enlarge(d|ment of the) (heart|cardiac silhouette))\b",
                 Options
             )
         ),
@@ -45,13 +45,13 @@ internal sealed partial class ChexpertReportLabeler
         ("Edema", new(@"\b(edema|(vascular|pulmonary) congestion|heart failure|chf)\b", Options)),
         ("Consolidation", new(@"\b(consolidation|consolidative)\b", Options)),
         ("Pneumonia", new(@"\b(pneumonia|infectious process|infection)\b", Options)),
-        ("Atelectasis", new(@"\b(atelecta(sis|tic)|collapse)\b", Options)),
-        ("Pneumothorax", new(@"\b(pneumothora(x|ces))\b", Options)),
+        ("Atelectasis", new(@"\b(atelecta(sis|tic)|collapsed?)\b", Options)),
+        ("Pneumothorax", new(@"\b((hydro)?pneumothora(x|ces))\b", Options)),
         // A pericardial or joint effusion is not a pleural one.
         (
             "Pleural Effusion",
             new(
-                @"\b(pleural effusions?|(?<!\b(pericardial|joint|subpulmonic pericardial) )effusions?|pleural fluid"
+                @"\b(pleural effusions?|(?<!\b(pericardial|joint|subpulmonic pericardial) )effusions?|pleural fluid|hydropneumothora(x|ces)"
                     + @"|blunting of the (\w+ )?costophrenic)\b",
                 Options
             )
@@ -99,7 +99,7 @@ internal sealed partial class ChexpertReportLabeler
 
     private static readonly Regex NegationAfter = new(
         @"^[^.;]{0,40}?\b(is|are|has|have)?\s*(been )?(resolved|removed|absent|not (seen|identified|present|visualized)"
-            + @"|no longer (seen|present|visualized))\b",
+            + @"|cleared|removal|no longer (seen|present|visualized))\b",
         Options
     );
 
@@ -116,19 +116,23 @@ internal sealed partial class ChexpertReportLabeler
         Options
     );
 
+    // Words after which a negation cue no longer reaches: the events that follow are another statement.
+    private static readonly Regex ScopeEnd = new(@"\b(following|after)\b", Options);
+
     // A list of negated findings ("no pneumothorax, effusion, or consolidation") keeps its negation past the commas.
     private static readonly Regex NegatedList = new(@"\b(or|nor)\b", Options);
 
     private static readonly Regex UncertainBefore = new(
         @"\b(may|might|could|possible|possibly|probable|probably|likely|questionable|suspicious for|suspected|concerning for"
+            + @"|worrisome for|possibility of"
             + @"|suggest(s|ive of|ing)?|borderline|equivocal|versus|vs\.?|differential|consider(ed)?|cannot exclude|can not exclude"
             + @"|not exclude|represent(s|ing)?|reflect(s|ing)?)\b",
         Options
     );
 
     private static readonly Regex UncertainAfter = new(
-        @"^[^.;]{0,40}?\b(cannot|can not|could not|not) be (excluded|ruled out)|^[^.;]{0,30}?\b(is|are) (possible|suspected"
-            + @"|not excluded|questionable)\b|^[^.;]{0,12}?\b(versus|vs\.?)\s",
+        @"^[^.;]{0,40}?\b(cannot|can not|could not|not) be (entirely |completely )?(excluded|ruled out)|^[^.;]{0,30}?\b(is|are) "
+            + @"(possible|suspected|not excluded|questionable|questioned|less likely|a consideration)\b|^[^.;]{0,12}?\b(versus|vs\.?)\s",
         Options
     );
 
@@ -200,6 +204,9 @@ internal sealed partial class ChexpertReportLabeler
             return false;
         var cue = cues[^1];
         int cueEnd = cue.Index + cue.Length;
+        // "Pneumothorax has resolved following chest tube placement": what follows "after"/"following" is not negated.
+        if (ScopeEnd.IsMatch(before[cueEnd..]))
+            return false;
         int comma = before.LastIndexOf(',');
         if (comma < cueEnd)
             return true;

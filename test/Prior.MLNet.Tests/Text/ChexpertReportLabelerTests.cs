@@ -64,6 +64,20 @@ public sealed class ChexpertReportLabelerTests
     [DataRow("A visceral pleural line is seen at the right apex.", "Support Devices", float.NaN)]
     [DataRow("Small pericardial effusion.", "Pleural Effusion", float.NaN)]
     [DataRow("Old healed left rib fractures.", "Fracture", 1f)]
+    // Rules added against the first hand-written set (each row fails without its rule).
+    [DataRow("Small left hydropneumothorax.", "Pneumothorax", 1f)]
+    [DataRow("Small left hydropneumothorax.", "Pleural Effusion", 1f)]
+    [DataRow("The right middle lobe is collapsed.", "Atelectasis", 1f)]
+    [DataRow("The left basilar opacity has cleared.", "Lung Opacity", 0f)]
+    [DataRow("The pneumothorax resolved after placement of a pigtail catheter.", "Support Devices", 1f)]
+    [DataRow("No pneumothorax after chest tube removal.", "Support Devices", 0f)]
+    [DataRow("A small effusion cannot be completely excluded.", "Pleural Effusion", -1f)]
+    [DataRow("A tiny right pneumothorax is questioned.", "Pneumothorax", -1f)]
+    [DataRow("Superimposed pneumonia is less likely.", "Pneumonia", -1f)]
+    [DataRow("Early pneumonia is a consideration.", "Pneumonia", -1f)]
+    [DataRow("Right basilar opacity is worrisome for aspiration pneumonia.", "Pneumonia", -1f)]
+    [DataRow("Apical lucency raises the possibility of pneumothorax.", "Pneumothorax", -1f)]
+    [DataRow("The heart is borderline enlarged.", "Cardiomegaly", -1f)]
     public void ReadsMentionsNegationsAndUncertaintyAsARadiologistWould(string sentence, string label, float expected)
     {
         Assert.AreEqual(expected, Value(sentence, label), $"{label} in \"{sentence}\"");
@@ -72,8 +86,29 @@ public sealed class ChexpertReportLabelerTests
     [TestMethod]
     public void OnHandWrittenRealStyleSentencesTheLabelsAgreeWithTheRules()
     {
-        // TestData/reports/handwritten-sentences.tsv: written for this test, not from the generator (see its header).
-        var path = Path.Combine(RepositoryPaths.TestData, "reports", "handwritten-sentences.tsv");
+        // TestData/reports/handwritten-sentences.tsv: written for this test, not from the generator (see its header). The
+        // rules were tuned against this set, so it measures how well they fit it.
+        var (agreed, pairs, macro) = Score("handwritten-sentences.tsv", atLeast: 190);
+        // A regression guard just under the measured figures (docs/drafting.md): a rule lost shows here.
+        Assert.IsGreaterThanOrEqualTo(0.93, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
+        Assert.IsGreaterThanOrEqualTo(0.90, macro, "macro F1 over the cells with support");
+    }
+
+    [TestMethod]
+    public void OnHeldOutHandWrittenSentencesTheLabelsAgreeWithTheRules()
+    {
+        // TestData/reports/handwritten-sentences-heldout.tsv: written after the first set and never used to change a rule,
+        // so it measures the rules on text they were not fitted to.
+        var (agreed, pairs, macro) = Score("handwritten-sentences-heldout.tsv", atLeast: 110);
+        Assert.IsGreaterThanOrEqualTo(0.90, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
+        Assert.IsGreaterThanOrEqualTo(0.85, macro, "macro F1 over the cells with support");
+    }
+
+    // Reads a hand-written set, prints per observation and kind of mention the F1 against the expected values and every
+    // disagreement, and returns the agreement on mentioned (sentence, observation) pairs and the macro F1 over the cells.
+    private static (int Agreed, int Pairs, double MacroF1) Score(string file, int atLeast)
+    {
+        var path = Path.Combine(RepositoryPaths.TestData, "reports", file);
         var cases = File.ReadAllLines(path)
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .Select(l => l.Split('\t'))
@@ -87,7 +122,8 @@ public sealed class ChexpertReportLabelerTests
                 )
             )
             .ToList();
-        Assert.IsGreaterThanOrEqualTo(90, cases.Count);
+        Assert.IsGreaterThanOrEqualTo(atLeast, cases.Count);
+        Assert.HasCount(cases.Count, cases.Select(c => c.Sentence).Distinct(), $"{file}: a sentence is listed twice");
         var observations = ChexpertLabels.Names.Where(n => n != "No Finding").ToList();
         foreach (var (sentence, expected) in cases)
         foreach (var label in expected.Keys)
@@ -123,12 +159,11 @@ public sealed class ChexpertReportLabelerTests
             }
             table.Add($"| {label} | {string.Join(" | ", cells)} |");
         }
+        Console.WriteLine($"{file}: {cases.Count} sentences");
         Console.WriteLine("| Observation | positive F1 (n) | negative F1 (n) | uncertain F1 (n) |");
         table.ForEach(Console.WriteLine);
         Console.WriteLine($"agreement on mentioned pairs {agreed}/{pairs}; macro F1 over cells with support {f1s.Average():0.000}");
-        // A regression guard just under the measured figures (docs/drafting.md: 208 of 222): a rule lost shows here.
-        Assert.IsGreaterThanOrEqualTo(0.92, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
-        Assert.IsGreaterThanOrEqualTo(0.88, f1s.Average(), "macro F1 over the cells with support");
+        return (agreed, pairs, f1s.Average());
     }
 
     [TestMethod]
