@@ -37,6 +37,7 @@ internal static class ClassifyCommand
             Required = true,
         };
         var skip = InputList.SkipUnreadableOption();
+        var shardOption = Shard.CreateOption();
         var command = new Command(
             "classify",
             "Zero-shot classification of images with a PRIOR model (example: prior classify --model prior.zip --images images.txt "
@@ -49,9 +50,11 @@ internal static class ClassifyCommand
             prompts,
             output,
             skip,
+            shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("classify", () =>
             {
+                var shard = Shard.Parse(parse.GetValue(shardOption));
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
                 var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
                 using var classifier = new ZeroShotClassifier(
@@ -62,7 +65,10 @@ internal static class ClassifyCommand
                     network.Inference.ZeroShotImageMean,
                     network.Inference.ZeroShotImageStd
                 );
-                var paths = InputList.Read(parse.GetValue(images)!);
+                var inputs = InputList.Read(parse.GetValue(images)!);
+                // A shard classifies its part of the list only; the sidecar records the rows' positions in the whole list.
+                var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();
+                var paths = mine.Select(i => inputs[i]).ToList();
                 var (readable, scores, failures) = InputList.MapInBatches(
                     paths,
                     classifier.Preprocessor,
@@ -89,8 +95,12 @@ internal static class ClassifyCommand
                         );
                     }
                 });
+                shard?.WriteSidecar(path, "classify", inputs, headerLines: 1, readable.Select(i => mine[i]));
                 InputList.ReportFailures(failures, paths.Count);
-                Console.WriteLine($"{readable.Count} images classified into {classifier.Classes.Count} classes, written to {path}");
+                Console.WriteLine(
+                    $"{readable.Count} images classified into {classifier.Classes.Count} classes, written to {path}"
+                        + (shard is null ? "" : $" (shard {shard.Index} of {shard.Count}: {paths.Count} of {inputs.Count} images)")
+                );
                 return 0;
             }));
         return command;

@@ -38,6 +38,7 @@ internal static class EmbedCommand
         };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
         var skip = InputList.SkipUnreadableOption();
+        var shardOption = Shard.CreateOption();
         var command = new Command(
             "embed",
             "Embed images or reports with a PRIOR model (example: prior embed --model prior.zip --images images.txt --out embeddings.csv)."
@@ -49,6 +50,7 @@ internal static class EmbedCommand
             output,
             batch,
             skip,
+            shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("embed", () =>
             {
@@ -57,13 +59,19 @@ internal static class EmbedCommand
                 int batchSize = parse.GetValue(batch);
                 if (batchSize < 1)
                     throw new ArgumentException($"--batch-size must be at least 1, not {batchSize}.");
+                var shard = Shard.Parse(parse.GetValue(shardOption));
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
                 var rows = new List<Row>();
+                var positions = new List<int>();
+                IReadOnlyList<string> inputs;
                 var failures = new List<string>();
                 int total;
                 if (parse.GetValue(images) is { } imageList)
                 {
-                    var paths = InputList.Read(imageList);
+                    inputs = InputList.Read(imageList);
+                    // A shard embeds its part of the list only; positions below are in the whole list.
+                    var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();
+                    var paths = mine.Select(i => inputs[i]).ToList();
                     total = paths.Count;
                     var preprocessor = new ImagePreprocessor(
                         network.Model.Options.ImageSize,
@@ -80,20 +88,26 @@ internal static class EmbedCommand
                     );
                     failures.AddRange(failed);
                     rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));
+                    positions.AddRange(readable.Select(i => mine[i]));
                 }
                 else
                 {
-                    var lines = InputList.Read(parse.GetValue(reports)!);
-                    total = lines.Count;
+                    inputs = InputList.Read(parse.GetValue(reports)!);
+                    var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();
+                    total = mine.Count;
                     var texts = new List<(string Input, IReadOnlyList<string> Sentences)>();
-                    foreach (var line in lines)
+                    foreach (int i in mine)
                     {
+                        var line = inputs[i];
                         string text = File.Exists(line) ? File.ReadAllText(line) : line;
                         var sentences = PriorNetwork.Sentences(text);
                         if (sentences.Count == 0)
                             failures.Add($"{line}: no sentence to embed");
                         else
+                        {
                             texts.Add((line, sentences));
+                            positions.Add(i);
+                        }
                     }
                     InputList.RequireSome(texts.Count, failures, "report");
                     foreach (var chunk in texts.Chunk(batchSize))
@@ -119,8 +133,12 @@ internal static class EmbedCommand
                         w.Write('\n');
                     }
                 });
+                shard?.WriteSidecar(path, "embed", inputs, headerLines: 1, positions);
                 InputList.ReportFailures(failures, total);
-                Console.WriteLine($"{rows.Count} embeddings of {network.EmbeddingDim} written to {path}");
+                Console.WriteLine(
+                    $"{rows.Count} embeddings of {network.EmbeddingDim} written to {path}"
+                        + (shard is null ? "" : $" (shard {shard.Index} of {shard.Count}: {total} of {inputs.Count} inputs)")
+                );
                 return 0;
             }));
         return command;
