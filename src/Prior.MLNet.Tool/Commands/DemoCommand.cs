@@ -8,6 +8,7 @@ using Prior.MLNet.Data;
 using Prior.MLNet.Data.CheXpert;
 using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Generation;
 using Prior.MLNet.IO;
 using Prior.MLNet.Synthetic;
 using Prior.MLNet.Tool.Report;
@@ -32,12 +33,14 @@ internal static class DemoCommand
     /// epochs of stage 1 alone take them, and the bank and the decoders learn beside them) or
     /// <see cref="PriorRecipe.Original"/>, the original's coupled stages, which cost zero-shot accuracy and retrieval at
     /// this scale (docs/training.md).</param>
+    /// <param name="Seed">Seed of pretraining (weights, data order, noise); the synthetic data stay the same.</param>
     internal sealed record Settings(
         int Studies = 2000,
         int CheXpertImages = 2600,
         int ImageSize = 64,
         int[]? Epochs = null,
-        PriorRecipe Recipe = PriorRecipe.Decoupled
+        PriorRecipe Recipe = PriorRecipe.Decoupled,
+        int Seed = 1
     )
     {
         public int[] StageEpochs => Epochs ?? [32, 4, 4];
@@ -74,6 +77,11 @@ internal static class DemoCommand
                 + "--keep-optimizer --schedule continuous --bank-start kmeans --restart-unused --bank-logits centered-cosine of 'prior "
                 + "pretrain'; docs/training.md).",
         };
+        var seed = new Option<int>("--seed")
+        {
+            Description = "Seed of pretraining (weights, data order, noise); the synthetic data do not change with it.",
+            DefaultValueFactory = _ => new Settings().Seed,
+        };
         var command = new Command(
             "demo",
             "Run the end-to-end demo on the synthetic default and write a report (example: prior demo --out out/demo)."
@@ -85,6 +93,7 @@ internal static class DemoCommand
             epochs,
             imageSize,
             coupled,
+            seed,
         };
         command.SetAction(parse => CommandRunner.Run("demo", () =>
             {
@@ -95,16 +104,24 @@ internal static class DemoCommand
                         Studies: parse.GetValue(studies),
                         ImageSize: parse.GetValue(imageSize),
                         Epochs: e,
-                        Recipe: parse.GetValue(coupled) ? PriorRecipe.Original : PriorRecipe.Decoupled
+                        Recipe: parse.GetValue(coupled) ? PriorRecipe.Original : PriorRecipe.Decoupled,
+                        Seed: parse.GetValue(seed)
                     )
                 );
                 if (parse.GetValue(json) is { } path)
-                    AtomicFile.WriteText(path, w =>
-                        w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }))
-                    );
+                    AtomicFile.WriteText(path, w => w.Write(Json(figures)));
                 return 0;
             }));
         return command;
+    }
+
+    // The figures as JSON, and which drafting method the draft* figures are of (the default, PriorReportDraft's).
+    private static string Json(Dictionary<string, double> figures)
+    {
+        var json = figures.ToDictionary(kv => kv.Key, kv => (object)kv.Value);
+        if (figures.ContainsKey("draftChexpertF1"))
+            json["draftMethod"] = EnumOption.Text(DefaultDraftMethod);
+        return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
     }
 
     /// <summary>Runs the demo and returns its figures (flat, camelCase).</summary>
@@ -140,6 +157,7 @@ internal static class DemoCommand
                             ImageSize = settings.ImageSize,
                             EpochsPerStage = settings.StageEpochs,
                             Recipe = settings.Recipe,
+                            Seed = settings.Seed,
                             Progress = p =>
                             {
                                 live.ReportTraining(p, settings.StageEpochs);
@@ -230,27 +248,52 @@ internal static class DemoCommand
         {
             Console.WriteLine("    skipped: stages 2-3 were not trained");
         }
-        Console.WriteLine("8/8 reports drafted from held-out images (PriorReportDraft's path) against the nearest training report");
-        if (epochs[2] > 0 && network.SentenceMemory is not null)
+        Console.WriteLine("8/8 reports drafted from held-out images (PriorReportDraft's methods) against a constant report");
+        if (network.SentenceMemory is not null)
         {
-            var drafts = Evaluations.Drafts(network, index);
-            foreach (var (name, scores) in new[] { ("drafts", drafts.Draft), ("nearest training report", drafts.NearestReport) })
+            var drafts = Evaluations.Drafts(network, index, includePrototype: epochs[2] > 0);
+            Console.WriteLine("    method            BLEU-4  ROUGE-L  CheXpert F1 micro  macro  sentences");
+            foreach (var row in drafts.Rows)
                 Console.WriteLine(
-                    $"    {name}: BLEU-4 {scores.Bleu4:0.000}, ROUGE-L {scores.RougeL:0.000}, CheXpert P/R/F1 "
-                        + $"{scores.ChexpertPrecision:0.000}/{scores.ChexpertRecall:0.000}/{scores.ChexpertF1:0.000}, "
-                        + $"{scores.MeanSentences:0.0} sentences"
+                    FormattableString.Invariant(
+                        $"    {(row.Name == DefaultDraftName ? row.Name + " *" : row.Name), -16}  {row.Scores.Bleu4, 6:0.000}  "
+                    )
+                        + FormattableString.Invariant(
+                            $"{row.Scores.RougeL, 7:0.000}  {row.Scores.ChexpertF1, 17:0.000}  {row.Scores.ChexpertMacroF1, 5:0.000}  "
+                        )
+                        + FormattableString.Invariant($"{row.Scores.MeanSentences, 9:0.0}")
                 );
-            extra["draftBleu4"] = drafts.Draft.Bleu4;
-            extra["draftRougeL"] = drafts.Draft.RougeL;
-            extra["draftChexpertF1"] = drafts.Draft.ChexpertF1;
-            extra["nearestReportBleu4"] = drafts.NearestReport.Bleu4;
-            extra["nearestReportRougeL"] = drafts.NearestReport.RougeL;
-            extra["nearestReportChexpertF1"] = drafts.NearestReport.ChexpertF1;
+            Console.WriteLine("    (* the default method)");
+            var chosen = drafts.Of(DefaultDraftMethod).Scores;
+            extra["draftBleu4"] = chosen.Bleu4;
+            extra["draftRougeL"] = chosen.RougeL;
+            extra["draftChexpertF1"] = chosen.ChexpertF1;
+            extra["draftChexpertMacroF1"] = chosen.ChexpertMacroF1;
+            foreach (
+                var (key, row) in new[]
+                {
+                    ("nearestReport", drafts.Of(ReportDraftMethod.NearestReport)),
+                    ("constantReport", drafts.Constant),
+                }
+            )
+            {
+                extra[key + "Bleu4"] = row.Scores.Bleu4;
+                extra[key + "RougeL"] = row.Scores.RougeL;
+                extra[key + "ChexpertF1"] = row.Scores.ChexpertF1;
+                extra[key + "ChexpertMacroF1"] = row.Scores.ChexpertMacroF1;
+            }
+            if (epochs[2] > 0)
+            {
+                var prototype = drafts.Of(ReportDraftMethod.Prototype).Scores;
+                extra["prototypeDraftBleu4"] = prototype.Bleu4;
+                extra["prototypeDraftRougeL"] = prototype.RougeL;
+                extra["prototypeDraftChexpertF1"] = prototype.ChexpertF1;
+            }
             WriteDrafts(report, index, drafts);
         }
         else
         {
-            Console.WriteLine("    skipped: stage 3 was not trained");
+            Console.WriteLine("    skipped: the model has no sentence memory");
         }
         var labeler = Evaluations.LabelerF1(index);
         extra["labelerMacroF1"] = labeler.Values.Average();
@@ -299,9 +342,7 @@ internal static class DemoCommand
         foreach (var (key, value) in extra)
             figures[key] = value;
         figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w =>
-            w.Write(JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }))
-        );
+        AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(Json(figures)));
         WriteHtml(report, figures, settings, network);
         Console.WriteLine();
         Console.WriteLine(
@@ -332,12 +373,21 @@ internal static class DemoCommand
         ["prototypeNmi"] = "sentence prototypes: NMI",
         ["prototypePurityShuffled"] = "purity of a shuffled assignment (baseline)",
         ["prototypeNmiShuffled"] = "NMI of a shuffled assignment (baseline)",
-        ["draftBleu4"] = "drafted reports: BLEU-4",
-        ["draftRougeL"] = "drafted reports: ROUGE-L",
-        ["draftChexpertF1"] = "drafted reports: CheXpert-label F1",
+        ["draftBleu4"] = "drafted reports (default method): BLEU-4",
+        ["draftRougeL"] = "drafted reports (default method): ROUGE-L",
+        ["draftChexpertF1"] = "drafted reports (default method): CheXpert-label F1, micro",
+        ["draftChexpertMacroF1"] = "drafted reports (default method): CheXpert-label F1, macro",
         ["nearestReportBleu4"] = "nearest training report: BLEU-4",
         ["nearestReportRougeL"] = "nearest training report: ROUGE-L",
-        ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1",
+        ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1, micro",
+        ["nearestReportChexpertMacroF1"] = "nearest training report: CheXpert-label F1, macro",
+        ["constantReportBleu4"] = "constant report (most frequent training report): BLEU-4",
+        ["constantReportRougeL"] = "constant report: ROUGE-L",
+        ["constantReportChexpertF1"] = "constant report: CheXpert-label F1, micro",
+        ["constantReportChexpertMacroF1"] = "constant report: CheXpert-label F1, macro",
+        ["prototypeDraftBleu4"] = "prototype drafts (stage 3): BLEU-4",
+        ["prototypeDraftRougeL"] = "prototype drafts (stage 3): ROUGE-L",
+        ["prototypeDraftChexpertF1"] = "prototype drafts (stage 3): CheXpert-label F1, micro",
         ["labelerMacroF1"] = "report labeler against the generator's labels, macro F1",
         ["mimicStudies"] = "synthetic MIMIC-CXR studies written",
         ["mimicUsableStudies"] = "studies in the pretraining index",
@@ -434,7 +484,11 @@ internal static class DemoCommand
         AtomicFile.WriteText(Path.Combine(report, "prototypes.md"), w => w.Write(md.ToString()));
     }
 
-    // Five held-out studies: the real report, the draft and the nearest training report, side by side.
+    // The method PriorReportDraft uses by default, as the demo's JSON names it.
+    private const ReportDraftMethod DefaultDraftMethod = ReportDraftMethod.NearestReport;
+    private static readonly string DefaultDraftName = ReportDraftEvaluation.Name(DefaultDraftMethod);
+
+    // The methods' table, then five held-out studies: the real report and every method's draft, side by side.
     private static void WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
     {
         var ml = new MLContext(seed: 1);
@@ -445,21 +499,24 @@ internal static class DemoCommand
             )
             .ToList();
         var md = new StringBuilder();
-        md.Append(
-            FormattableString.Invariant($"Drafts: BLEU-4 {drafts.Draft.Bleu4:0.000}, ROUGE-L {drafts.Draft.RougeL:0.000}, CheXpert F1 ")
-                + FormattableString.Invariant($"{drafts.Draft.ChexpertF1:0.000}; ")
-        );
-        md.Append(
-            FormattableString.Invariant(
-                $"nearest training report: BLEU-4 {drafts.NearestReport.Bleu4:0.000}, ROUGE-L {drafts.NearestReport.RougeL:0.000}, "
-            ) + FormattableString.Invariant($"CheXpert F1 {drafts.NearestReport.ChexpertF1:0.000}.\n\n")
-        );
+        md.Append("| method | BLEU-4 | ROUGE-L | CheXpert F1 (micro) | CheXpert F1 (macro) | sentences |\n|---|---|---|---|---|---|\n");
+        foreach (var row in drafts.Rows)
+        {
+            var name = row.Name == DefaultDraftName ? row.Name + " (default)" : row.Name;
+            var scores = row.Scores;
+            md.Append(
+                FormattableString.Invariant($"| {name} | {scores.Bleu4:0.000} | {scores.RougeL:0.000} | {scores.ChexpertF1:0.000} | ")
+                    + FormattableString.Invariant($"{scores.ChexpertMacroF1:0.000} | {scores.MeanSentences:0.0} |\n")
+            );
+        }
+        md.Append('\n');
         for (int i = 0; i < Math.Min(5, studies.Count); i++)
         {
             md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");
             md.Append($"- **report**: {studies[i].Findings} {studies[i].Impression}\n");
-            md.Append($"- **draft**: {drafts.Drafts[i].Text.Replace("\n\n", " ", StringComparison.Ordinal)}\n");
-            md.Append($"- **nearest training report**: {drafts.NearestReports[i]}\n\n");
+            foreach (var row in drafts.Rows)
+                md.Append($"- **{row.Name}**: {string.Join(" ", row.Drafts[i].Sentences)}\n");
+            md.Append('\n');
         }
         AtomicFile.WriteText(Path.Combine(report, "drafts.md"), w => w.Write(md.ToString()));
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Prior.MLNet.Data.Csv;
+using Prior.MLNet.Generation;
 using Prior.MLNet.IO;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
@@ -7,8 +8,8 @@ using Prior.MLNet.Transforms;
 namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
-/// <c>prior draft</c>: a report drafted from each image by stage 3's sentence prototype generation and the model's
-/// sentence memory (see docs/drafting.md).
+/// <c>prior draft</c>: a report drafted from each image from the model's sentence memory, by a
+/// <see cref="Generation.ReportDraftMethod"/> (see docs/drafting.md).
 /// </summary>
 internal static class DraftCommand
 {
@@ -16,12 +17,18 @@ internal static class DraftCommand
     {
         var model = new Option<string>("--model")
         {
-            Description = "A model trained through stage 3 (its zip holds the sentence memory).",
+            Description = "A model pretrained by prior pretrain (its zip holds the sentence memory).",
             Required = true,
         };
         var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV: ImagePath, Findings, Impression, Draft.", Required = true };
         var skip = InputList.SkipUnreadableOption();
+        var method = EnumOption.Create(
+            "--method",
+            "nearest-report: the training report nearest the image, whole (the default, best in docs/drafting.md); retrieval: the "
+                + "training sentences most similar to the image (CXR-RePaiR's way); prototype: stage 3's sentence prototype generation",
+            ReportDraftMethod.NearestReport
+        );
         var command = new Command(
             "draft",
             "Draft a FINDINGS/IMPRESSION report from each image (example: prior draft --model prior.zip --images images.txt --out "
@@ -32,14 +39,25 @@ internal static class DraftCommand
             images,
             output,
             skip,
+            method,
         };
         command.SetAction(parse => CommandRunner.Run("draft", () =>
             {
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
+                var how = parse.GetValue(method);
                 if (network.SentenceMemory is null)
                     throw new ArgumentException(
-                        $"{parse.GetValue(model)}: the model has no sentence memory to draft from; train stage 3 (prior pretrain "
-                            + $"--epochs with a third count above 0)."
+                        $"{parse.GetValue(model)}: the model has no sentence memory to draft from; pretrain it with prior pretrain."
+                    );
+                if (how != ReportDraftMethod.Prototype && !network.SentenceMemory.HasEmbeddings)
+                    throw new ArgumentException(
+                        $"{parse.GetValue(model)}: the model's sentence memory was written before --method {EnumOption.Text(how)} "
+                            + "existed; use --method prototype, or pretrain again."
+                    );
+                if (how == ReportDraftMethod.Prototype && !network.SentenceMemory.PrototypeDecoderTrained)
+                    throw new ArgumentException(
+                        $"{parse.GetValue(model)}: the model's prototype decoder was not trained (stage 3 had no epochs); use --method "
+                            + "retrieval or nearest-report, or pretrain stage 3."
                     );
                 var paths = InputList.Read(parse.GetValue(images)!);
                 var preprocessor = new ImagePreprocessor(
@@ -52,7 +70,7 @@ internal static class DraftCommand
                     preprocessor,
                     parse.GetValue(skip),
                     64,
-                    network.DraftReports,
+                    pixels => network.DraftReports(pixels, how),
                     "draft"
                 );
                 var path = Path.GetFullPath(parse.GetValue(output)!);
@@ -72,8 +90,8 @@ internal static class DraftCommand
                 });
                 InputList.ReportFailures(failures, paths.Count);
                 Console.WriteLine(
-                    $"{readable.Count} reports drafted from a memory of {network.SentenceMemory.Sentences.Count} sentences, written to "
-                        + $"{path}"
+                    $"{readable.Count} reports drafted ({EnumOption.Text(how)}) from a memory of "
+                        + $"{network.SentenceMemory.Sentences.Count} sentences, written to {path}"
                 );
                 return 0;
             }));

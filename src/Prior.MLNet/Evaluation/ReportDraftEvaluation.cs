@@ -6,9 +6,9 @@ using Prior.MLNet.Transforms;
 namespace Prior.MLNet.Evaluation;
 
 /// <summary>
-/// Scores drafted reports on held-out studies against their real reports, beside the retrieval baseline that
-/// report-generation papers compare with: the training report whose embedding is nearest the image's (PRIOR's own
-/// cross-modal retrieval), copied whole. Texts compared are the sentences of FINDINGS then IMPRESSION (no headers).
+/// Scores drafted reports on held-out studies against their real reports: every <see cref="ReportDraftMethod"/> the
+/// network's memory allows, beside the trivial baseline a drafter must beat — one constant report for every image, the
+/// most frequent training report. Texts compared are the sentences of FINDINGS then IMPRESSION (no headers).
 /// </summary>
 internal static class ReportDraftEvaluation
 {
@@ -19,32 +19,74 @@ internal static class ReportDraftEvaluation
         public string Reference => string.Join(" ", Findings.Concat(Impression));
     }
 
-    /// <summary>Report-generation scores of one method.</summary>
+    /// <summary>Report-generation scores of one method (clinical efficacy by the CheXpert report labeler, over the 14 labels).</summary>
     public sealed record Scores(
         double Bleu4,
         double RougeL,
         double ChexpertPrecision,
         double ChexpertRecall,
         double ChexpertF1,
+        double ChexpertMacroF1,
         double MeanSentences
     );
 
-    /// <summary>The drafts' scores, the baseline's, and the drafts themselves (in case order).</summary>
-    public sealed record Result(
-        Scores Draft,
-        Scores NearestReport,
-        IReadOnlyList<ReportDraft> Drafts,
-        IReadOnlyList<string> NearestReports
-    );
+    /// <summary>One row of the comparison: a method (or the constant baseline), its scores and its drafts in case order.</summary>
+    public sealed record Row(string Name, Scores Scores, IReadOnlyList<ReportDraft> Drafts);
+
+    /// <summary>The rows: the methods in <see cref="ReportDraftMethod"/> order, then the constant report.</summary>
+    public sealed record Result(IReadOnlyList<Row> Rows, ReportDraft ConstantReport)
+    {
+        /// <summary>The row of <paramref name="method"/>.</summary>
+        public Row Of(ReportDraftMethod method) => Rows.Single(r => r.Name == Name(method));
+
+        /// <summary>The constant report's row.</summary>
+        public Row Constant => Rows[^1];
+    }
+
+    /// <summary>How a method is named in tables and JSON.</summary>
+    public static string Name(ReportDraftMethod method) =>
+        method switch
+        {
+            ReportDraftMethod.Retrieval => "retrieval",
+            ReportDraftMethod.NearestReport => "nearest report",
+            ReportDraftMethod.Prototype => "prototype",
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
+        };
 
     /// <summary>
-    /// Drafts every case with <paramref name="network"/> (which needs a sentence memory) and retrieves, for the baseline,
-    /// the nearest of <paramref name="trainingReports"/>; unreadable images fail with their path.
+    /// The constant baseline: the most frequent training report; among equally frequent ones (all of them, when no
+    /// two reports are the same) the one whose sentences are most frequent on average, then the first in text order.
+    /// </summary>
+    public static ReportDraft MostFrequentReport(IReadOnlyList<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        if (reports.Count == 0)
+            throw new ArgumentException("No training report for the constant baseline.", nameof(reports));
+        var sentenceCounts = reports
+            .SelectMany(r => r.Findings.Concat(r.Impression))
+            .GroupBy(s => s, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var best = reports
+            .Where(r => r.Findings.Count + r.Impression.Count > 0)
+            .GroupBy(r => string.Join("\n", r.Findings) + "\n\n" + string.Join("\n", r.Impression), StringComparer.Ordinal)
+            .Select(g => (Report: g.First(), Count: g.Count(), Key: g.Key))
+            .OrderByDescending(g => g.Count)
+            .ThenByDescending(g => g.Report.Findings.Concat(g.Report.Impression).Average(s => sentenceCounts[s]))
+            .ThenBy(g => g.Key, StringComparer.Ordinal)
+            .First();
+        return new ReportDraft(best.Report.Findings, best.Report.Impression);
+    }
+
+    /// <summary>
+    /// Drafts every case with <paramref name="network"/> (which needs a sentence memory) by each of
+    /// <paramref name="methods"/> and scores them beside the most frequent of <paramref name="trainingReports"/>;
+    /// unreadable images fail with their path.
     /// </summary>
     public static Result Evaluate(
         PriorNetwork network,
         IReadOnlyList<Case> cases,
         IReadOnlyList<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> trainingReports,
+        IReadOnlyList<ReportDraftMethod>? methods = null,
         int batchSize = 64
     )
     {
@@ -53,11 +95,10 @@ internal static class ReportDraftEvaluation
         ArgumentNullException.ThrowIfNull(trainingReports);
         if (cases.Count == 0)
             throw new ArgumentException("No held-out case to draft for.", nameof(cases));
-        if (trainingReports.Count == 0)
-            throw new ArgumentException("No training report for the retrieval baseline.", nameof(trainingReports));
+        methods ??= Enum.GetValues<ReportDraftMethod>();
+        var constant = MostFrequentReport(trainingReports);
         var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-        var drafts = new List<ReportDraft>();
-        var imageEmbeddings = new List<float[]>();
+        var drafts = methods.ToDictionary(m => m, _ => new List<ReportDraft>());
         for (int start = 0; start < cases.Count; start += batchSize)
         {
             var batch = cases.Skip(start).Take(batchSize).ToList();
@@ -68,52 +109,30 @@ internal static class ReportDraftEvaluation
                     throw new InvalidDataException($"{batch[i].ImagePath}: {errors[i]}");
             }
             var readable = pixels.Select(p => p!).ToList();
-            drafts.AddRange(network.DraftReports(readable));
-            imageEmbeddings.AddRange(network.EmbedImages(readable, local: false).Global);
+            foreach (var method in methods)
+                drafts[method].AddRange(network.DraftReports(readable, method));
         }
-        var reportTexts = trainingReports.Select(r => r.Findings.Concat(r.Impression).ToList()).ToList();
-        var reportEmbeddings = new List<float[]>();
-        for (int start = 0; start < reportTexts.Count; start += batchSize)
-            reportEmbeddings.AddRange(network.EmbedReports(reportTexts.Skip(start).Take(batchSize).Cast<IReadOnlyList<string>>().ToList()));
-        var nearest = imageEmbeddings
-            .Select(image =>
-            {
-                int best = 0;
-                double bestScore = double.NegativeInfinity;
-                for (int j = 0; j < reportEmbeddings.Count; j++)
-                {
-                    double score = 0;
-                    var report = reportEmbeddings[j];
-                    for (int d = 0; d < image.Length; d++)
-                        score += image[d] * report[d];
-                    if (score > bestScore)
-                        (best, bestScore) = (j, score);
-                }
-                return best;
-            })
-            .ToList();
         var references = cases.Select(c => c.Reference).ToList();
         var labeler = new ChexpertReportLabeler();
         var referenceLabels = cases.Select(c => labeler.LabelSentences(c.Findings.Concat(c.Impression).ToList())).ToList();
-        Scores Score(IReadOnlyList<IReadOnlyList<string>> sentences)
+        Scores Score(IReadOnlyList<ReportDraft> written)
         {
-            var texts = sentences.Select(s => string.Join(" ", s)).ToList();
-            var (p, r, f1) = ReportGenerationMetrics.ClinicalEfficacy(sentences.Select(labeler.LabelSentences).ToList(), referenceLabels);
+            var texts = written.Select(d => string.Join(" ", d.Sentences)).ToList();
+            var labels = written.Select(d => labeler.LabelSentences(d.Sentences)).ToList();
+            var (p, r, f1) = ReportGenerationMetrics.ClinicalEfficacy(labels, referenceLabels);
             return new Scores(
                 ReportGenerationMetrics.Bleu(texts, references),
                 ReportGenerationMetrics.RougeL(texts, references),
                 p,
                 r,
                 f1,
-                sentences.Average(s => s.Count)
+                ReportGenerationMetrics.ClinicalEfficacyMacro(labels, referenceLabels).F1,
+                written.Average(d => d.Sentences.Count)
             );
         }
-        var nearestSentences = nearest.Select(j => (IReadOnlyList<string>)reportTexts[j]).ToList();
-        return new Result(
-            Score(drafts.Select(d => d.Sentences).ToList()),
-            Score(nearestSentences),
-            drafts,
-            nearestSentences.Select(s => string.Join(" ", s)).ToList()
-        );
+        var rows = methods.Select(m => new Row(Name(m), Score(drafts[m]), drafts[m])).ToList();
+        var constants = Enumerable.Repeat(constant, cases.Count).ToList();
+        rows.Add(new Row("constant report", Score(constants), constants));
+        return new Result(rows, constant);
     }
 }

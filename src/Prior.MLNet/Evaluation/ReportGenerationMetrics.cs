@@ -85,32 +85,81 @@ internal static partial class ReportGenerationMetrics
     {
         ArgumentNullException.ThrowIfNull(candidateLabels);
         ArgumentNullException.ThrowIfNull(referenceLabels);
+        int width = Width(candidateLabels, referenceLabels);
+        long tp = 0,
+            fp = 0,
+            fn = 0;
+        for (int k = 0; k < width; k++)
+        {
+            var (t, f, n) = Counts(candidateLabels, referenceLabels, k);
+            (tp, fp, fn) = (tp + t, fp + f, fn + n);
+        }
+        double p = tp + fp == 0 ? 0 : tp / (double)(tp + fp);
+        double r = tp + fn == 0 ? 0 : tp / (double)(tp + fn);
+        return (p, r, p + r == 0 ? 0 : 2 * p * r / (p + r));
+    }
+
+    /// <summary>
+    /// Clinical efficacy, macro: the F1 of each label's positive class (1 counts as found) over the reports, averaged over
+    /// the labels with at least one positive reference (a label no reference has is not computable and is left out;
+    /// <c>Labels</c> says how many were averaged). NaN when no label has a positive reference.
+    /// </summary>
+    public static (double F1, int Labels) ClinicalEfficacyMacro(
+        IReadOnlyList<float[]> candidateLabels,
+        IReadOnlyList<float[]> referenceLabels
+    )
+    {
+        ArgumentNullException.ThrowIfNull(candidateLabels);
+        ArgumentNullException.ThrowIfNull(referenceLabels);
+        int width = Width(candidateLabels, referenceLabels);
+        double sum = 0;
+        int labels = 0;
+        for (int k = 0; k < width; k++)
+        {
+            var (tp, fp, fn) = Counts(candidateLabels, referenceLabels, k);
+            if (tp + fn == 0)
+                continue;
+            sum += 2.0 * tp / (2 * tp + fp + fn);
+            labels++;
+        }
+        return (labels == 0 ? double.NaN : sum / labels, labels); // no report, or no positive reference: nothing to average
+    }
+
+    // How many labels every report has, the same in both lists (0 for no report); anything else is refused.
+    private static int Width(IReadOnlyList<float[]> candidateLabels, IReadOnlyList<float[]> referenceLabels)
+    {
         if (candidateLabels.Count != referenceLabels.Count)
             throw new ArgumentException($"{candidateLabels.Count} candidate label sets but {referenceLabels.Count} reference ones.");
+        int width = referenceLabels.Count == 0 ? 0 : referenceLabels[0].Length;
+        for (int i = 0; i < candidateLabels.Count; i++)
+        {
+            if (candidateLabels[i].Length != width || referenceLabels[i].Length != width)
+                throw new ArgumentException(
+                    $"Report {i}: {candidateLabels[i].Length} candidate labels and {referenceLabels[i].Length} reference ones; "
+                        + $"every report needs {width}."
+                );
+        }
+        return width;
+    }
+
+    // True positives, false positives and false negatives of label k over the reports, where 1 counts as found.
+    private static (long Tp, long Fp, long Fn) Counts(IReadOnlyList<float[]> candidateLabels, IReadOnlyList<float[]> referenceLabels, int k)
+    {
         long tp = 0,
             fp = 0,
             fn = 0;
         for (int i = 0; i < candidateLabels.Count; i++)
         {
-            if (candidateLabels[i].Length != referenceLabels[i].Length)
-                throw new ArgumentException(
-                    $"Report {i}: {candidateLabels[i].Length} candidate labels but {referenceLabels[i].Length} reference ones."
-                );
-            for (int k = 0; k < candidateLabels[i].Length; k++)
-            {
-                bool predicted = candidateLabels[i][k] == 1f,
-                    actual = referenceLabels[i][k] == 1f;
-                if (predicted && actual)
-                    tp++;
-                else if (predicted)
-                    fp++;
-                else if (actual)
-                    fn++;
-            }
+            bool predicted = candidateLabels[i][k] == 1f,
+                actual = referenceLabels[i][k] == 1f;
+            if (predicted && actual)
+                tp++;
+            else if (predicted)
+                fp++;
+            else if (actual)
+                fn++;
         }
-        double p = tp + fp == 0 ? 0 : tp / (double)(tp + fp);
-        double r = tp + fn == 0 ? 0 : tp / (double)(tp + fn);
-        return (p, r, p + r == 0 ? 0 : 2 * p * r / (p + r));
+        return (tp, fp, fn);
     }
 
     /// <summary>The length of the longest common subsequence of two word sequences.</summary>

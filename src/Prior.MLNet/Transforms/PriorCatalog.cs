@@ -161,11 +161,12 @@ public static class PriorCatalog
 
     /// <summary>
     /// Adds a report drafted from each image of <paramref name="inputColumnName"/> (text under
-    /// <paramref name="outputColumnName"/>, "FINDINGS: …" and "IMPRESSION: …"): stage 3's prototype decoder predicts
-    /// sentence prototypes from the image, and each becomes the nearest training sentence of the network's
-    /// <see cref="PriorNetwork.SentenceMemory"/>, deduplicated and ordered as training reports order them.
+    /// <paramref name="outputColumnName"/>, "FINDINGS: …" and "IMPRESSION: …") from the network's
+    /// <see cref="PriorNetwork.SentenceMemory"/>, by <paramref name="method"/>: by default the training report nearest
+    /// the image in the joint space (<see cref="Generation.ReportDraftMethod.NearestReport"/>); or the training sentences
+    /// most similar to the image; or stage 3's sentence prototype generation. docs/drafting.md compares them.
     /// </summary>
-    /// <exception cref="ArgumentException">The network has no sentence memory.</exception>
+    /// <exception cref="ArgumentException">The network has no sentence memory, or none with the embeddings the method needs.</exception>
     public static PriorTransformerEstimator<PriorReportDraftTransformer> PriorReportDraft(
         this TransformsCatalog catalog,
         PriorNetwork network,
@@ -173,24 +174,49 @@ public static class PriorCatalog
         string inputColumnName = Defaults.ImagePathColumnName,
         int batchSize = 32,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
-        string errorColumnName = Defaults.ImageErrorColumnName
+        string errorColumnName = Defaults.ImageErrorColumnName,
+        Generation.ReportDraftMethod method = Generation.ReportDraftMethod.NearestReport
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckHandling(unreadableImages, errorColumnName);
+        if (!Enum.IsDefined(method))
+            throw new ArgumentOutOfRangeException(nameof(method), method, "unknown drafting method");
         if (network.SentenceMemory is null)
             throw new ArgumentException(
-                "The network has no sentence memory to draft from: PriorPretrain builds one when stage 3 trains; for other networks "
+                "The network has no sentence memory to draft from: PriorPretrain builds one; for other networks "
                     + "build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.",
+                nameof(network)
+            );
+        if (method != Generation.ReportDraftMethod.Prototype && !network.SentenceMemory.HasEmbeddings)
+            throw new ArgumentException(
+                $"The network's sentence memory was written before {method} drafting existed and holds no embeddings: draft with "
+                    + "ReportDraftMethod.Prototype, or pretrain again.",
+                nameof(network)
+            );
+        if (method == Generation.ReportDraftMethod.Prototype && !network.SentenceMemory.PrototypeDecoderTrained)
+            throw new ArgumentException(
+                "The network's prototype decoder was not trained (stage 3 had no epochs): draft by Retrieval or NearestReport, or "
+                    + "pretrain stage 3.",
                 nameof(network)
             );
         var (mean, std) = Normalisation(network.Inference.ImageMean, network.Inference.ImageStd);
         return new PriorTransformerEstimator<PriorReportDraftTransformer>(
             new PriorReportDraftTransformer(
                 network,
-                new ReportDraftMapper(network, inputColumnName, outputColumnName, batchSize, mean, std, unreadableImages, errorColumnName)
+                new ReportDraftMapper(
+                    network,
+                    inputColumnName,
+                    outputColumnName,
+                    batchSize,
+                    mean,
+                    std,
+                    unreadableImages,
+                    errorColumnName,
+                    method
+                )
             )
         );
     }

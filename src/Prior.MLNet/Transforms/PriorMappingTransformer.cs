@@ -276,7 +276,9 @@ public sealed class PriorPretrainTransformer : PriorMappingTransformer
         };
 }
 
-/// <summary>Adds a report drafted from each image by PRIOR's sentence prototype generation and the network's sentence memory.</summary>
+/// <summary>
+/// Adds a report drafted from each image from the network's sentence memory, by a <see cref="Generation.ReportDraftMethod"/>.
+/// </summary>
 public sealed class PriorReportDraftTransformer : PriorMappingTransformer
 {
     internal PriorReportDraftTransformer(PriorNetwork network, ReportDraftMapper mapper)

@@ -150,24 +150,47 @@ public sealed class PriorNetwork : IDisposable
     /// </summary>
     internal Generation.SentenceMemory? SentenceMemory { get; set; }
 
-    /// <summary>Drafts a report per image (pixels preprocessed as for training); needs <see cref="SentenceMemory"/>.</summary>
-    public IReadOnlyList<Generation.ReportDraft> DraftReports(IReadOnlyList<float[]> pixels)
+    /// <summary>
+    /// Drafts a report per image (pixels preprocessed as for training) by <paramref name="method"/>; needs
+    /// <see cref="SentenceMemory"/> (and, for the retrieval methods, one written with embeddings).
+    /// </summary>
+    public IReadOnlyList<Generation.ReportDraft> DraftReports(
+        IReadOnlyList<float[]> pixels,
+        Generation.ReportDraftMethod method = Generation.ReportDraftMethod.NearestReport
+    )
     {
         ArgumentNullException.ThrowIfNull(pixels);
         var memory = SentenceMemory
             ?? throw new InvalidOperationException(
-                "The network has no sentence memory to draft from: train stage 3 with PriorPretrain (it builds one from the training "
+                "The network has no sentence memory to draft from: pretrain it with PriorPretrain (it builds one from the training "
                     + "reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory."
             );
         if (pixels.Count == 0)
             return [];
-        lock (_gate)
+        switch (method)
         {
-            using var guard = TorchGcGuard.Enter();
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            var images = ImageTensor(pixels);
-            return Generation.ReportDrafter.Draft(Model, memory, images);
+            case Generation.ReportDraftMethod.Retrieval:
+                _ = memory.SentenceEmbeddings; // a memory without embeddings says so before the images are encoded
+                return Generation.ReportDrafter.Retrieve(memory, EmbedImages(pixels, local: false).Global);
+            case Generation.ReportDraftMethod.NearestReport:
+                _ = memory.ReportEmbeddings;
+                return Generation.ReportDrafter.Nearest(memory, EmbedImages(pixels, local: false).Global);
+            case Generation.ReportDraftMethod.Prototype:
+                if (!memory.PrototypeDecoderTrained)
+                    throw new InvalidOperationException(
+                        "The network's prototype decoder was not trained (stage 3 had no epochs), so prototype drafts would be noise: "
+                            + "draft by Retrieval or NearestReport, or pretrain stage 3."
+                    );
+                lock (_gate)
+                {
+                    using var guard = TorchGcGuard.Enter();
+                    using var noGrad = no_grad();
+                    using var scope = NewDisposeScope();
+                    var images = ImageTensor(pixels);
+                    return Generation.ReportDrafter.Draft(Model, memory, images);
+                }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(method), method, "unknown drafting method");
         }
     }
 

@@ -112,21 +112,24 @@ public sealed class PriorPretrainEstimator : IEstimator<PriorPretrainTransformer
             tokenizer,
             usePrototypes: PriorNetwork.ReportsThroughBank(epochs, result.Model.Options)
         );
-        if (epochs[2] > 0 && o.SentenceMemorySize > 0)
+        if (o.SentenceMemorySize > 0)
         {
-            // Stage 3 trained the prototype decoder: remember the training sentences, so that the network can draft reports.
+            // Remember the training sentences and reports, so that the network can draft reports (retrieval needs
+            // stage 1 only; the prototype method needs stage 3's decoder).
             using (Training.TorchGcGuard.Enter())
                 network.SentenceMemory = Generation.SentenceMemory.Build(
-                    result.Model,
-                    tokenizer,
+                    network,
                     input,
                     o.FindingsColumnName,
                     o.ImpressionColumnName,
                     o.SentencesColumnName,
-                    o.SentenceMemorySize
+                    o.SentenceMemorySize,
+                    o.SentenceMemorySize,
+                    prototypeDecoderTrained: epochs[2] > 0
                 );
             o.Notice?.Invoke(
-                $"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences, for drafting reports"
+                $"sentence memory: {network.SentenceMemory.Sentences.Count} distinct training sentences and "
+                    + $"{network.SentenceMemory.Reports.Count} reports, for drafting reports"
             );
         }
         return new PriorPretrainTransformer(network, Mappers(network), result) { LoadSummary = summary, OwnsNetwork = true };

@@ -74,10 +74,10 @@ public sealed class PriorPretrainOptions
     public string ImpressionColumnName { get; init; } = Defaults.ImpressionColumnName;
 
     /// <summary>
-    /// When stage 3 trains, the distinct training sentences kept (most frequent first) in the network's sentence memory,
-    /// from which <c>PriorReportDraft</c> writes drafts; read from <see cref="FindingsColumnName"/> and
-    /// <see cref="ImpressionColumnName"/> when the data has them, else from <see cref="SentencesColumnName"/>. 0 builds
-    /// none. Default 20,000.
+    /// The distinct training sentences kept (most frequent first) in the network's sentence memory, from which
+    /// <c>PriorReportDraft</c> writes drafts; the memory also keeps up to as many training reports whole (an even sample
+    /// of more). Read from <see cref="FindingsColumnName"/> and <see cref="ImpressionColumnName"/> when the data has them,
+    /// else from <see cref="SentencesColumnName"/>. 0 builds none. Default 20,000.
     /// </summary>
     public int SentenceMemorySize { get; init; } = 20_000;
 

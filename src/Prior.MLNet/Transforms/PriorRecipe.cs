@@ -15,9 +15,10 @@ public enum PriorRecipe
 
     /// <summary>
     /// What the demo trains (docs/training.md): stages 2–3 train only the bank and the decoders on detached features, so
-    /// the towers end exactly where stage 1 alone takes them; one optimizer and one continuous schedule over all stages;
-    /// a centred-cosine bank started by k-means whose unused prototypes restart. The representation is stage 1's; the
-    /// bank and decoders add drafting and prototype analysis.
+    /// the towers end exactly where stage 1 alone takes them; one optimizer over all stages, the towers on one continuous
+    /// schedule and the bank and decoders on their own stages' schedules; a centred-cosine bank started by k-means whose
+    /// unused prototypes restart. The representation (embeddings, zero-shot, retrieval, nearest-report drafts) is stage
+    /// 1's; the bank and decoders add prototype drafts and prototype analysis (docs/drafting.md says what they are worth).
     /// </summary>
     Decoupled,
 }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Evaluation;
+using Prior.MLNet.Generation;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Transforms;
@@ -240,12 +241,15 @@ internal sealed class ReportDraftMapper(
     float mean,
     float std,
     UnreadableImageHandling handling = UnreadableImageHandling.Fail,
-    string errorColumn = Defaults.ImageErrorColumnName
+    string errorColumn = Defaults.ImageErrorColumnName,
+    ReportDraftMethod method = ReportDraftMethod.NearestReport
 ) : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
 
     public string OutputColumnName => output;
+
+    public ReportDraftMethod Method => method;
 
     public float Mean => mean;
 
@@ -256,7 +260,7 @@ internal sealed class ReportDraftMapper(
     public string ErrorColumnName => errorColumn;
 
     public ReportDraftMapper WithHandling(UnreadableImageHandling newHandling, string newErrorColumn) =>
-        new(network, input, output, batchSize, mean, std, newHandling, newErrorColumn);
+        new(network, input, output, batchSize, mean, std, newHandling, newErrorColumn, method);
 
     public override string InputColumnName => input;
 
@@ -275,7 +279,7 @@ internal sealed class ReportDraftMapper(
     {
         var (pixels, errors) = ImageBatch.Decode(inputs, _preprocessor, handling, firstRow);
         var readable = Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null).ToList();
-        var drafts = readable.Count > 0 ? network.DraftReports(readable.Select(i => pixels[i]!).ToList()) : [];
+        var drafts = readable.Count > 0 ? network.DraftReports(readable.Select(i => pixels[i]!).ToList(), method) : [];
         var texts = new object[inputs.Count];
         for (int i = 0, k = 0; i < inputs.Count; i++)
             texts[i] = (pixels[i] is not null ? drafts[k++].Text : string.Empty).AsMemory();

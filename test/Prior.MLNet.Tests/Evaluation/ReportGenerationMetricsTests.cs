@@ -53,6 +53,49 @@ public sealed class ReportGenerationMetricsTests
     }
 
     [TestMethod]
+    public void MacroClinicalEfficacyAveragesEachLabelWithAPositiveReference()
+    {
+        float nan = float.NaN;
+        // Label 0: TP, TP → F1 1. Label 1: FP only, no positive reference → not computable, left out.
+        // Label 2: FN, FN → F1 0. Label 3: TP, FP → 2·1 / (2·1 + 1) = 2/3. Macro over labels 0, 2, 3.
+        var candidate = new[] { new[] { 1f, 1f, -1f, 1f }, new[] { 1f, 0f, nan, 1f } };
+        var reference = new[] { new[] { 1f, 0f, 1f, 1f }, new[] { 1f, nan, 1f, 0f } };
+        var (f1, labels) = ReportGenerationMetrics.ClinicalEfficacyMacro(candidate, reference);
+        Assert.AreEqual(3, labels);
+        Assert.AreEqual((1 + 0 + 2.0 / 3) / 3, f1, 1e-12);
+        Assert.IsTrue(double.IsNaN(ReportGenerationMetrics.ClinicalEfficacyMacro([new[] { 1f }], [new[] { 0f }]).F1), "nothing to average");
+    }
+
+    [TestMethod]
+    public void TheConstantBaselineIsTheMostFrequentReportThenTheMostTypicalOne()
+    {
+        static (IReadOnlyList<string>, IReadOnlyList<string>) R(string findings, string impression) =>
+            (
+                [.. findings.Split('|', StringSplitOptions.RemoveEmptyEntries)],
+                [.. impression.Split('|', StringSplitOptions.RemoveEmptyEntries)]
+            );
+        var repeated = new[]
+        {
+            R("Lungs clear.|No effusion.", "Normal."),
+            R("Small effusion.", "Effusion."),
+            R("Lungs clear.|No effusion.", "Normal."),
+        };
+        var constant = Prior.MLNet.Evaluation.ReportDraftEvaluation.MostFrequentReport(repeated);
+        Assert.AreEqual("FINDINGS: Lungs clear. No effusion.\n\nIMPRESSION: Normal.", constant.Text);
+        // All distinct: the report whose sentences are most frequent on average ("Lungs clear." ×3, "Normal." ×2).
+        var distinct = new[]
+        {
+            R("Lungs clear.|Tiny nodule.", "Normal."),
+            R("Lungs clear.", "Normal."),
+            R("Lungs clear.|Edema.", "Edema."),
+        };
+        Assert.AreEqual(
+            "FINDINGS: Lungs clear.\n\nIMPRESSION: Normal.",
+            Prior.MLNet.Evaluation.ReportDraftEvaluation.MostFrequentReport(distinct).Text
+        );
+    }
+
+    [TestMethod]
     public void LabelAgreementIsThePositiveClassF1OfEachLabelWithEnoughPositives()
     {
         int n = Prior.MLNet.Data.ChexpertLabels.Count,

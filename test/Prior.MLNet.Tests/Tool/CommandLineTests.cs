@@ -97,6 +97,50 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void AStageOneModelDraftsByRetrievalAndNearestReportButNotByPrototypes()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        Assert.AreEqual(
+            0,
+            RunPrior("synth", "--out", dir, "--studies", "40", "--chexpert-images", "0", "--image-size", "64", "--seed", "5").Code
+        );
+        var model = Path.Combine(dir, "m.zip");
+        var trained = RunPrior("pretrain", "--data", dir, "--preset", "tiny", "--epochs", "1,0,0", "--batch-size", "8", "--out", model);
+        Assert.AreEqual(0, trained.Code, trained.Err);
+        StringAssert.Contains(trained.Out, "sentence memory: ");
+        var images = Path.Combine(dir, "images.txt");
+        File.WriteAllLines(images, Directory.EnumerateFiles(dir, "*.jpg", SearchOption.AllDirectories).Order().Take(3));
+        foreach (var method in new[] { "retrieval", "nearest-report" })
+        {
+            var output = Path.Combine(dir, method + ".csv");
+            var drafted = RunPrior("draft", "--model", model, "--images", images, "--out", output, "--method", method);
+            Assert.AreEqual(0, drafted.Code, drafted.Err);
+            StringAssert.Contains(drafted.Out, $"3 reports drafted ({method})");
+            var text = File.ReadAllText(output);
+            foreach (var image in File.ReadAllLines(images))
+                StringAssert.Contains(text, "\n" + image + ",", "a row per image");
+            StringAssert.Contains(text, "FINDINGS: ");
+        }
+        var prototype = RunPrior(
+            "draft",
+            "--model",
+            model,
+            "--images",
+            images,
+            "--out",
+            Path.Combine(dir, "p.csv"),
+            "--method",
+            "prototype"
+        );
+        Assert.AreEqual(2, prototype.Code, prototype.Out);
+        StringAssert.Contains(prototype.Err, "prototype decoder was not trained");
+        Assert.IsFalse(File.Exists(Path.Combine(dir, "p.csv")));
+        var wrong = RunPrior("draft", "--model", model, "--images", images, "--out", Path.Combine(dir, "x.csv"), "--method", "copy");
+        Assert.AreNotEqual(0, wrong.Code);
+        StringAssert.Contains(wrong.Err + wrong.Out, "--method must be one of retrieval, nearest-report, prototype");
+    }
+
+    [TestMethod]
     public void PretrainsDecoupledRecipeSetsTheDemosSwitchesAndAnExplicitSwitchWins()
     {
         var dir = SyntheticFixture.NewTempFolder();

@@ -31,9 +31,21 @@ public sealed class DemoTests
             figures["prototypePurity"],
             "prototype purity against the generator's sentence types, against a shuffled assignment"
         );
-        Assert.IsGreaterThanOrEqualTo(0.1, figures["draftChexpertF1"], "CheXpert-label F1 of the drafted reports");
+        // Drafting: the default method beats one constant report (the most frequent training report) on every metric.
+        foreach (var metric in new[] { "Bleu4", "RougeL", "ChexpertF1", "ChexpertMacroF1" })
+            Assert.IsGreaterThan(
+                figures["constantReport" + metric],
+                figures["draft" + metric],
+                $"drafts by the default method against the constant report: {metric}"
+            );
         foreach (var file in new[] { "loss-curves.png", "zero-shot-confusion.png", "attention-maps.png", "metrics.json" })
             Assert.IsTrue(new FileInfo(Path.Combine(folder, "report", file)).Length > 100, file);
+        using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report", "metrics.json"))))
+        {
+            Assert.AreEqual("nearest-report", json.RootElement.GetProperty("draftMethod").GetString());
+            foreach (var key in new[] { "draftChexpertF1", "constantReportChexpertF1", "nearestReportChexpertF1" })
+                Assert.IsTrue(json.RootElement.GetProperty(key).GetDouble() > 0, key);
+        }
         Assert.IsTrue(File.Exists(Path.Combine(folder, "prior-tiny.zip")));
         // Pretraining helps when labels are few: fine-tuned on 1 % of CheXpert's training images (three seeds), the
         // pretrained image tower beats the same architecture from random weights.

@@ -24,13 +24,15 @@ namespace Prior.MLNet.Transforms.Persistence;
 /// </code>
 /// Version history: 0x00010001 — first version; 0x00010002 — unreadable-image handling and error column (older
 /// models read as Fail); 0x00010003 — one network per model zip, referenced by id; 0x00010004 — kind 5, the report
-/// draft (input, output, batch size, mean, std, handling, error column), its network holding a sentence memory.
+/// draft (input, output, batch size, mean, std, handling, error column), its network holding a sentence memory;
+/// 0x00010005 — the draft's int32 method (<see cref="Generation.ReportDraftMethod"/>) after its error column (older
+/// drafts read as Prototype, the only method there was).
 /// </summary>
 internal static class PriorModelPersistence
 {
     public const string LoaderSignature = "PriorMLNetTransformer";
     private const string NetworkStream = "PriorNetwork.zip";
-    private const uint Version = 0x00010004;
+    private const uint Version = 0x00010005;
     private const string NetworkFolder = "PriorNetworks";
 
     // Which networks a model being written already holds, and which a model being read has loaded: per repository.
@@ -103,6 +105,7 @@ internal static class PriorModelPersistence
                 w.Write(d.Std);
                 w.Write((int)d.Handling);
                 w.Write(d.ErrorColumnName);
+                w.Write((int)d.Method);
                 break;
             case PriorPretrainTransformer:
                 WriteImage(w, (ImageEmbeddingMapper)transformer.Mappers[0]);
@@ -140,7 +143,14 @@ internal static class PriorModelPersistence
         bool handlingStored = ctx.Header.ModelVerWritten >= 0x00010002;
         int kind = r.ReadInt32();
         var network = ctx.Header.ModelVerWritten >= 0x00010003 ? SharedNetwork(ctx, r.ReadString()) : OwnNetwork(ctx);
-        var transformer = Create(kind, r, network, handlingStored, ctx.Header.ModelVerWritten >= 0x00010003);
+        var transformer = Create(
+            kind,
+            r,
+            network,
+            handlingStored,
+            ctx.Header.ModelVerWritten >= 0x00010003,
+            ctx.Header.ModelVerWritten >= 0x00010005
+        );
         return transformer;
     }
 
@@ -195,7 +205,14 @@ internal static class PriorModelPersistence
         return network;
     }
 
-    private static PriorMappingTransformer Create(int kind, BinaryReader r, PriorNetwork network, bool handlingStored, bool sharedNetwork)
+    private static PriorMappingTransformer Create(
+        int kind,
+        BinaryReader r,
+        PriorNetwork network,
+        bool handlingStored,
+        bool sharedNetwork,
+        bool methodStored
+    )
     {
         switch (kind)
         {
@@ -244,13 +261,16 @@ internal static class PriorModelPersistence
                 float mean = r.ReadSingle(),
                     std = r.ReadSingle();
                 var (handling, error) = ReadHandling(r, true);
+                var method = methodStored ? (Generation.ReportDraftMethod)r.ReadInt32() : Generation.ReportDraftMethod.Prototype;
+                if (!Enum.IsDefined(method))
+                    throw new InvalidDataException($"The ML.NET model's report draft has an unknown method {(int)method}.");
                 if (network.SentenceMemory is null)
                     throw new InvalidDataException(
                         "The ML.NET model holds a report-draft transformer but its network has no sentence memory."
                     );
                 return new PriorReportDraftTransformer(
                     network,
-                    new ReportDraftMapper(network, input, output, batch, mean, std, handling, error)
+                    new ReportDraftMapper(network, input, output, batch, mean, std, handling, error, method)
                 )
                 {
                     OwnsNetwork = true,
