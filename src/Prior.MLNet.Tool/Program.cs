@@ -23,6 +23,7 @@ root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(ClassifyOnnxCommand.Create());
 root.Subcommands.Add(DraftCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AttentionCommand.Create());
 root.Subcommands.Add(LabelReportsCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());

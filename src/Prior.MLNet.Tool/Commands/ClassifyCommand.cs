@@ -57,14 +57,7 @@ internal static class ClassifyCommand
                 var shard = Shard.Parse(parse.GetValue(shardOption));
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
                 var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
-                using var classifier = new ZeroShotClassifier(
-                    network.Model,
-                    network.Tokenizer,
-                    network.UsePrototypes,
-                    promptSet,
-                    network.Inference.ZeroShotImageMean,
-                    network.Inference.ZeroShotImageStd
-                );
+                using var classifier = ZeroShotClassifier.For(network, promptSet);
                 var inputs = InputList.Read(parse.GetValue(images)!);
                 // A shard classifies its part of the list only; the sidecar records the rows' positions in the whole list.
                 var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();

@@ -53,14 +53,7 @@ internal static class OnnxCheck
     {
         using var session = new InferenceSession(path);
         var onnx = RunImages(session, pixels, network.Model.Options.ImageSize);
-        using var classifier = new ZeroShotClassifier(
-            network.Model,
-            network.Tokenizer,
-            network.UsePrototypes,
-            prompts,
-            network.Inference.ZeroShotImageMean,
-            network.Inference.ZeroShotImageStd
-        );
+        using var classifier = ZeroShotClassifier.For(network, prompts);
         var torch = classifier.ScorePixels(Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
         return Largest(torch, onnx[PriorOnnxExport.ScoresOutput]);
     }

@@ -236,7 +236,10 @@ internal static class Charts
     public static void AttentionMaps(
         string path,
         IReadOnlyList<(byte[] Gray, int Size, float[] Attention, int Side, string Sentence)> panels
-    )
+    ) => AtomicFile.WriteAllBytes(path, AttentionMapsPng(panels));
+
+    /// <summary>The attention panels of <see cref="AttentionMaps"/> as PNG bytes (what <c>POST /v1/attention</c> returns).</summary>
+    public static byte[] AttentionMapsPng(IReadOnlyList<(byte[] Gray, int Size, float[] Attention, int Side, string Sentence)> panels)
     {
         const int tile = 256,
             captionHeight = 60;
@@ -290,7 +293,9 @@ internal static class Charts
             }
             Label(canvas, line, p * tile + 4, y, SKTextAlign.Left, text);
         }
-        Save(surface, path);
+        using var picture = surface.Snapshot();
+        using var png = picture.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 
     /// <summary>

@@ -29,6 +29,23 @@ internal sealed class ZeroShotClassifier : IDisposable
     /// <summary>The prompts of each class.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Prompts { get; }
 
+    /// <summary>
+    /// The classifier of <paramref name="network"/> for <paramref name="prompts"/>, normalising images as the network's
+    /// zero-shot settings say (the caller disposes it; the network stays the caller's).
+    /// </summary>
+    public static ZeroShotClassifier For(Transforms.PriorNetwork network, IReadOnlyDictionary<string, IReadOnlyList<string>> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        return new ZeroShotClassifier(
+            network.Model,
+            network.Tokenizer,
+            network.UsePrototypes,
+            prompts,
+            network.Inference.ZeroShotImageMean,
+            network.Inference.ZeroShotImageStd
+        );
+    }
+
     /// <summary>Embeds the prompts of each class.</summary>
     public ZeroShotClassifier(
         PriorModel model,

@@ -106,6 +106,16 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
+    /// Decodes an image held in memory (JPEG, PNG, DICOM, …) as <see cref="Load"/> decodes a file, without augmentation;
+    /// <paramref name="name"/> names it in errors (<see cref="InvalidDataException"/> for bytes that are not a readable image).
+    /// </summary>
+    public float[] LoadBytes(string name, ReadOnlySpan<byte> bytes)
+    {
+        var (pixels, width, height) = Data.Images.GrayscaleImage.Decode(name, bytes, DecodeOversampling * Size);
+        return FromGray(pixels, width, height, null);
+    }
+
+    /// <summary>
     /// Loads many images in parallel, without augmentation: each one's pixels, or null and the reason it could not be
     /// read (missing, empty, truncated, not an image), the reason starting with the file's path. Nothing throws for an
     /// unreadable file; what to do with one is the caller's choice.

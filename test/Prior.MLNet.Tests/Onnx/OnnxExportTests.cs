@@ -155,14 +155,7 @@ public sealed class OnnxExportTests
         PriorOnnxExport.WriteZeroShotClassifier(network, prompts, path);
         int size = network.Model.Options.ImageSize;
         var pixels = OnnxCheck.Pixels(size, 4, seed: 3);
-        using var classifier = new ZeroShotClassifier(
-            network.Model,
-            network.Tokenizer,
-            network.UsePrototypes,
-            prompts,
-            network.Inference.ZeroShotImageMean,
-            network.Inference.ZeroShotImageStd
-        );
+        using var classifier = ZeroShotClassifier.For(network, prompts);
         var expected = classifier.ScorePixels(
             OnnxCheck.Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd)
         );

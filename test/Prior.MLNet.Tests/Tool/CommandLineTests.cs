@@ -308,6 +308,8 @@ public sealed class CommandLineTests
                 "label-reports",
                 "cache",
                 "draft",
+                "merge",
+                "serve",
                 "attention",
             }
         )

@@ -2,10 +2,20 @@ using System.Diagnostics;
 
 namespace Prior.MLNet.Tests.Tool;
 
-/// <summary>Chromium in headless mode: the DOM of a page after its scripts ran (CI installs it; see .ci/run).</summary>
+/// <summary>Chromium in headless mode: the DOM of a page after its scripts ran, or a screenshot (CI installs it; see .ci/run).</summary>
 internal static class HeadlessBrowser
 {
-    public static string DumpDom(string htmlPath)
+    /// <summary>The DOM of a local HTML file after its scripts ran.</summary>
+    public static string DumpDom(string htmlPath) => Run(new Uri(htmlPath), "--dump-dom");
+
+    /// <summary>The DOM of a page after its scripts ran (up to ten seconds of the page's time).</summary>
+    public static string DumpDom(Uri page) => Run(page, "--dump-dom");
+
+    /// <summary>A PNG screenshot of a page, <paramref name="width"/> × <paramref name="height"/>, after its scripts ran.</summary>
+    public static void Screenshot(Uri page, string pngPath, int width, int height) =>
+        Run(page, $"--screenshot={pngPath}", $"--window-size={width},{height}");
+
+    private static string Run(Uri page, params string[] action)
     {
         var browser = new[] { "chromium", "chromium-browser", "google-chrome" }
             .Select(name =>
@@ -23,19 +33,18 @@ internal static class HeadlessBrowser
         try
         {
             var info = new ProcessStartInfo(browser) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (
-                var argument in new[]
-                {
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    $"--user-data-dir={profile}",
-                    "--virtual-time-budget=10000",
-                    "--dump-dom",
-                    new Uri(htmlPath).AbsoluteUri,
-                }
-            )
+            string[] arguments =
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                $"--user-data-dir={profile}",
+                "--virtual-time-budget=10000",
+                .. action,
+                page.AbsoluteUri,
+            ];
+            foreach (var argument in arguments)
                 info.ArgumentList.Add(argument);
             using var process = Process.Start(info)!;
             var stderr = process.StandardError.ReadToEndAsync();

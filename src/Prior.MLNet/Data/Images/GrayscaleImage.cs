@@ -66,6 +66,13 @@ internal static class GrayscaleImage
         }
     }
 
+    /// <summary>
+    /// Decodes an image held in memory (an upload) as <see cref="Read(string, int)"/> decodes a file; <paramref name="name"/>
+    /// names it in errors.
+    /// </summary>
+    public static (byte[] Pixels, int Width, int Height) Decode(string name, ReadOnlySpan<byte> bytes, int minimumSide) =>
+        Decode(name, bytes, minimumSide, ownJpegDecoder: true);
+
     private static (byte[] Pixels, int Width, int Height) Decode(
         string path,
         ReadOnlySpan<byte> bytes,
