@@ -23,19 +23,7 @@ internal static class Evaluations
     {
         var ml = new MLContext(seed: 1);
         var found = MimicCxrLoaderOptions.FromRoot(dataRootOrIndex); // a root's folders and tables, or an index
-        var view = ml.Data.LoadMimicCxr(
-            new MimicCxrLoaderOptions
-            {
-                IndexPath = found.IndexPath,
-                ImageFolder = found.ImageFolder,
-                ImageExtension = found.ImageExtension,
-                ReportFolder = found.ReportFolder,
-                MetadataPath = found.MetadataPath,
-                SplitPath = found.SplitPath,
-                LabelsPath = found.LabelsPath,
-                Splits = ["validate", "test"],
-            }
-        );
+        var view = ml.Data.LoadMimicCxr(found with { Splits = ["validate", "test"] });
         var studies = TrainingStudies.FromDataView(view, MimicCxrColumns.ImagePaths, MimicCxrColumns.Sentences, new DataLoadSummary());
         var skipped = new List<string>();
         var result = Evaluation.Retrieval.Evaluate(

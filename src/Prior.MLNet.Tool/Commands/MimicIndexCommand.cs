@@ -45,11 +45,11 @@ internal static class MimicIndexCommand
         command.SetAction(parse => CommandRunner.Run("mimic-index", () =>
             {
                 var root = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
-                var summary = LiveProgress.Run("mimic-index", "studies", 0, live => MimicCxrIndex.Write(
-                        new MimicCxrLoaderOptions
+                var summary = LiveProgress.Run("mimic-index", "studies", 0, live =>
+                    MimicCxrIndex.Write(
+                        root with
                         {
                             ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
-                            ImageExtension = root.ImageExtension,
                             ReportFolder = parse.GetValue(reports) ?? root.ReportFolder,
                             MetadataPath = parse.GetValue(metadata) ?? root.MetadataPath,
                             SplitPath = parse.GetValue(split) ?? root.SplitPath,
@@ -58,7 +58,8 @@ internal static class MimicIndexCommand
                             Progress = live.Messages(),
                         },
                         parse.GetValue(output)!
-                    ));
+                    )
+                );
                 if (summary.Accepted == 0)
                 {
                     // An index of no study would only fail later, in pretrain or retrieval: nothing is left behind.

@@ -172,20 +172,7 @@ internal static class PretrainCommand
                 var ml = new MLContext(seed: 1);
                 var found = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
                 IDataView Load(IReadOnlyList<string> splits, out DataLoadSummary loadSummary) =>
-                    ml.Data.LoadMimicCxr(
-                        new MimicCxrLoaderOptions
-                        {
-                            IndexPath = found.IndexPath,
-                            ImageFolder = found.ImageFolder,
-                            ImageExtension = found.ImageExtension,
-                            ReportFolder = found.ReportFolder,
-                            MetadataPath = found.MetadataPath,
-                            SplitPath = found.SplitPath,
-                            LabelsPath = found.LabelsPath,
-                            Splits = splits,
-                        },
-                        out loadSummary
-                    );
+                    ml.Data.LoadMimicCxr(found with { Splits = splits }, out loadSummary);
                 // The train split (everything when the install has no split table); validate and test are held out.
                 var train = Load(["train", ""], out var loadSummary);
                 var heldOut = TrainingStudies.FromDataView(

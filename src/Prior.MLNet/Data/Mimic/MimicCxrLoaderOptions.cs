@@ -3,9 +3,10 @@ namespace Prior.MLNet.Data.Mimic;
 /// <summary>
 /// Where a MIMIC-CXR install is and which studies to keep. Either set <see cref="IndexPath"/> (a file written by
 /// <see cref="MimicCxrIndex"/>) or the folders and tables; <see cref="FromRoot"/> fills them for the layouts that
-/// PhysioNet's downloads (and <c>prior synth</c>) produce: MIMIC-CXR-JPG's JPEGs, or MIMIC-CXR's own DICOMs.
+/// PhysioNet's downloads (and <c>prior synth</c>) produce: MIMIC-CXR-JPG's JPEGs, or MIMIC-CXR's own DICOMs. A record, so
+/// that what <see cref="FromRoot"/> found is adjusted with <c>with</c> and no field is lost on the way.
 /// </summary>
-public sealed class MimicCxrLoaderOptions
+public sealed record MimicCxrLoaderOptions
 {
     /// <summary>A pretraining index written by <see cref="MimicCxrIndex.Write"/>; when set, the folders are not read.</summary>
     public string? IndexPath { get; init; }
