@@ -264,6 +264,12 @@ internal static class DemoCommand
                         + FormattableString.Invariant($"{row.Scores.MeanSentences, 9:0.0}")
                 );
             Console.WriteLine("    (* the default method)");
+            Console.WriteLine(
+                settings.Recipe == PriorRecipe.Decoupled
+                    ? "    stages 2-3 give the prototype drafts (row 'prototype') and the prototypes above; the embeddings, zero-shot, "
+                        + "retrieval and the default drafts are stage 1's under this (decoupled) recipe"
+                    : "    stages 2-3 trained coupled to the towers (the original's recipe): every figure above is the three stages' together"
+            );
             var chosen = drafts.Of(DefaultDraftMethod).Scores;
             extra["draftBleu4"] = chosen.Bleu4;
             extra["draftRougeL"] = chosen.RougeL;
@@ -509,7 +515,10 @@ internal static class DemoCommand
                     + FormattableString.Invariant($"{scores.ChexpertMacroF1:0.000} | {scores.MeanSentences:0.0} |\n")
             );
         }
-        md.Append('\n');
+        md.Append(
+            "\nUnder the default (decoupled) recipe the nearest-report and retrieval drafts come from stage 1's representation; "
+                + "only the prototype drafts come from stages 2-3 (docs/drafting.md).\n\n"
+        );
         for (int i = 0; i < Math.Min(5, studies.Count); i++)
         {
             md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");

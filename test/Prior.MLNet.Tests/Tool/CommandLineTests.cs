@@ -137,7 +137,7 @@ public sealed class CommandLineTests
         Assert.IsFalse(File.Exists(Path.Combine(dir, "p.csv")));
         var wrong = RunPrior("draft", "--model", model, "--images", images, "--out", Path.Combine(dir, "x.csv"), "--method", "copy");
         Assert.AreNotEqual(0, wrong.Code);
-        StringAssert.Contains(wrong.Err + wrong.Out, "--method must be one of retrieval, nearest-report, prototype");
+        StringAssert.Contains(wrong.Err + wrong.Out, "--method must be one of nearest-report, retrieval, prototype");
     }
 
     [TestMethod]
