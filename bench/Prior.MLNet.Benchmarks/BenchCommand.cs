@@ -41,7 +41,8 @@ internal static class BenchCommand
                 + "padded to 256 and to the batch's longest report, against the original's quoted times; then stage 3 per preset), "
                 + "compute (the ResNet's forward + backward GFLOP/s against libtorch's matrix multiply), peak (peak memory of stage-3 "
                 + "training per preset and batch), pipeline (training steps fed by the real input pipeline against the same batches "
-                + "built beforehand).",
+                + "built beforehand), serve (prior serve's image embeddings under 1, 8 and 64 concurrent clients against the raw "
+                + "batched forward, then an overload; not in the default set: run it on its own).",
             DefaultValueFactory = _ => "decode,memory,inference,onnx,index,step,compute,peak,pipeline",
         };
         var indexStudies = new Option<string>("--index-studies")
@@ -66,6 +67,16 @@ internal static class BenchCommand
             Description = "Folder for the decode part's JPEGs (kept for later runs).",
             DefaultValueFactory = _ => Path.Combine("out", "bench"),
         };
+        var overload = new Option<int>("--overload-seconds")
+        {
+            Description = "How long the serve part's overload runs (issue 30 asks for 600).",
+            DefaultValueFactory = _ => 60,
+        };
+        var servePreset = new Option<string>("--serve-preset")
+        {
+            Description = "The preset the serve part serves.",
+            DefaultValueFactory = _ => "small",
+        };
         var command = new RootCommand(
             "prior-bench: measure decoding against libjpeg-turbo's djpeg and a PRIOR training step per preset (example: prior-bench "
                 + "--suite decode --json bench.json)."
@@ -81,6 +92,8 @@ internal static class BenchCommand
             work,
             memoryEpochs,
             indexStudies,
+            overload,
+            servePreset,
         };
         command.SetAction(parse =>
             CommandRunner.Run(
@@ -95,12 +108,13 @@ internal static class BenchCommand
                         .ToHashSet();
                     if (
                         parts
-                            .Except(["decode", "memory", "inference", "onnx", "index", "step", "compute", "peak", "pipeline"])
+                            .Except(["decode", "memory", "inference", "onnx", "index", "step", "compute", "peak", "pipeline", "serve"])
                             .FirstOrDefault() is
                         { } unknown
                     )
                         throw new ArgumentException(
-                            $"--suite: unknown part '{unknown}'; use decode, memory, inference, onnx, index, step, compute, peak, pipeline."
+                            $"--suite: unknown part '{unknown}'; use decode, memory, inference, onnx, index, step, compute, peak, "
+                                + "pipeline, serve."
                         );
                     if (parts.Contains("decode"))
                         DecodeBenchmark.Run(parse.GetValue(images), Path.GetFullPath(parse.GetValue(work)!), figures);
@@ -137,6 +151,13 @@ internal static class BenchCommand
                         ComputeBenchmark.Run(parse.GetValue(presets)!, parse.GetValue(batch), target, figures);
                     if (parts.Contains("pipeline"))
                         PipelineBenchmark.Run(Path.GetFullPath(parse.GetValue(work)!), figures);
+                    if (parts.Contains("serve"))
+                        ServeBenchmark.Run(
+                            Path.GetFullPath(parse.GetValue(work)!),
+                            parse.GetValue(servePreset)!,
+                            parse.GetValue(overload),
+                            figures
+                        );
                     if (parts.Contains("peak"))
                         PeakMemoryBenchmark.Run(parse.GetValue(presets)!, target, figures);
                     if (parse.GetValue(json) is { } path)

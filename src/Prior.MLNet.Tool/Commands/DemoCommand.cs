@@ -268,7 +268,8 @@ internal static class DemoCommand
                 settings.Recipe == PriorRecipe.Decoupled
                     ? "    stages 2-3 give the prototype drafts (row 'prototype') and the prototypes above; the embeddings, zero-shot, "
                         + "retrieval and the default drafts are stage 1's under this (decoupled) recipe"
-                    : "    stages 2-3 trained coupled to the towers (the original's recipe): every figure above is the three stages' together"
+                    : "    stages 2-3 trained coupled to the towers (the original's recipe): every figure above is the three "
+                        + "stages' together"
             );
             var chosen = drafts.Of(DefaultDraftMethod).Scores;
             extra["draftBleu4"] = chosen.Bleu4;
