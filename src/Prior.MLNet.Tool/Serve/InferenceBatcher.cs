@@ -20,7 +20,6 @@ internal sealed class InferenceBatcher<TIn, TOut> : IAsyncDisposable
     private readonly ServeMetrics _metrics;
     private readonly string _name;
     private readonly Task _worker;
-    private int _depth;
 
     /// <summary>Starts the worker; <paramref name="run"/> maps a batch of inputs to one output each, in order.</summary>
     public InferenceBatcher(string name, Func<IReadOnlyList<TIn>, IReadOnlyList<TOut>> run, ServeOptions options, ServeMetrics metrics)
@@ -36,7 +35,7 @@ internal sealed class InferenceBatcher<TIn, TOut> : IAsyncDisposable
     }
 
     /// <summary>Inputs waiting for a batch.</summary>
-    public int Depth => Volatile.Read(ref _depth);
+    public int Depth => _queue.Reader.Count; // a bounded channel counts its items
 
     /// <summary>
     /// Queues <paramref name="input"/> and waits for its output; null when the queue is full (nothing was queued). The
@@ -47,7 +46,6 @@ internal sealed class InferenceBatcher<TIn, TOut> : IAsyncDisposable
         var item = new Item(input, new TaskCompletionSource<TOut>(TaskCreationOptions.RunContinuationsAsynchronously), cancellation);
         if (!_queue.Writer.TryWrite(item))
             return null;
-        Interlocked.Increment(ref _depth);
         _metrics.QueueDepth(_name, Depth);
         return item.Result.Task.WaitAsync(cancellation);
     }
@@ -64,7 +62,6 @@ internal sealed class InferenceBatcher<TIn, TOut> : IAsyncDisposable
             {
                 if (reader.TryRead(out var item))
                 {
-                    Interlocked.Decrement(ref _depth);
                     if (item.Cancellation.IsCancellationRequested)
                         item.Result.TrySetCanceled(item.Cancellation); // its client has gone: never computed
                     else
