@@ -29,8 +29,11 @@ internal static class CacheCommand
         };
         var output = new Option<string?>("--out")
         {
-            Description = "Cache file; default prior-image-cache-{size}.bin in --data (it must be a folder above every image).",
+            Description =
+                "Cache file; default prior-image-cache-{size}.bin in --data (it must be a folder above every image), or "
+                + "prior-image-cache-{size}.K-of-N.bin with --shard.",
         };
+        var shardOption = Shard.CreateOption();
         var command = new Command(
             "cache",
             "Decode every frontal image once into a memory-mapped cache that pretraining reads (example: prior cache --data mimic --size "
@@ -40,6 +43,7 @@ internal static class CacheCommand
             data,
             size,
             output,
+            shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("cache", () =>
             {
@@ -57,20 +61,29 @@ internal static class CacheCommand
                 var paths = studies.SelectMany(s => s.ImagePaths).Distinct(StringComparer.Ordinal).ToList();
                 if (paths.Count == 0)
                     throw new InvalidDataException($"no study is usable, so there is no image to cache ({summary})");
+                // A shard loads the whole list (from an index: seconds) for the images' order, and decodes only its part.
+                var shard = Shard.Parse(parse.GetValue(shardOption));
+                var mine = shard?.Select(paths) ?? Enumerable.Range(0, paths.Count).ToList();
                 var target = parse.GetValue(output)
                     ?? Path.Combine(
                         Directory.Exists(root) ? root : Path.GetDirectoryName(Path.GetFullPath(root))!,
-                        ImageCache.FileName(side)
+                        shard is null
+                            ? ImageCache.FileName(side)
+                            : Path.ChangeExtension(ImageCache.FileName(side), $"{shard.Index}-of-{shard.Count}.bin")
                     );
-                Console.WriteLine($"caching {paths.Count} frontal images of {studies.Count} studies at {side} × {side} (data: {summary})");
-                var clock = Stopwatch.StartNew();
-                var failures = LiveProgress.Run("cache", "images", paths.Count, live =>
-                    ImageCache.Build(paths, side, target, new Progress(done => live.Report(done)))
-                );
                 Console.WriteLine(
-                    $"written {Path.GetFullPath(target)}: {paths.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} "
+                    $"caching {mine.Count} frontal images of {studies.Count} studies at {side} × {side} (data: {summary})"
+                        + (shard is null ? "" : $" (shard {shard.Index} of {shard.Count}: {mine.Count} of {paths.Count} images)")
+                );
+                var clock = Stopwatch.StartNew();
+                var failures = LiveProgress.Run("cache", "images", mine.Count, live =>
+                    ImageCache.Build(mine.Select(i => paths[i]).ToList(), side, target, new Progress(done => live.Report(done)))
+                );
+                shard?.WriteSidecar(target, "cache", paths, headerLines: 0, mine);
+                Console.WriteLine(
+                    $"written {Path.GetFullPath(target)}: {mine.Count - failures.Count} images, {new FileInfo(target).Length / 1e6:0.0} "
                         + $"MB, "
-                        + $"{paths.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores"
+                        + $"{mine.Count / clock.Elapsed.TotalSeconds:0} images/s on {Environment.ProcessorCount} cores"
                 );
                 foreach (var failure in failures.Take(20))
                     Console.WriteLine($"  not cached: {failure}");

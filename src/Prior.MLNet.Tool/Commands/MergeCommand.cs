@@ -1,13 +1,16 @@
 using System.CommandLine;
+using Prior.MLNet.Data.Images;
+using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.IO;
 
 namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
-/// <c>prior merge</c>: joins the outputs of a job run in shards (<c>--shard K/N</c> of embed, classify, mimic-index) into
-/// the output the unsharded run writes, byte for byte: the shared header once, then every row in the input list's
-/// order. It refuses shards of different commands, shard counts or input lists, a shard given twice, a shard missing,
-/// and an output whose rows do not match its sidecar — naming the files.
+/// <c>prior merge</c>: joins the outputs of a job run in shards (<c>--shard K/N</c> of embed, classify, mimic-index, cache)
+/// into the output the unsharded run writes, byte for byte: the shared header once (an index's counts added up), then
+/// every row in the input list's order (a cache's images in its list's order). It refuses shards of different commands,
+/// shard counts or input lists, a shard given twice, a shard missing, and an output whose rows do not match its sidecar —
+/// naming the files.
 /// </summary>
 internal static class MergeCommand
 {
@@ -31,8 +34,21 @@ internal static class MergeCommand
             {
                 var files = parse.GetValue(shards)!;
                 var path = Path.GetFullPath(parse.GetValue(output)!);
-                var (header, rows, sidecar) = Merge(files);
-                AtomicFile.WriteText(path, w =>
+                var parts = ReadParts(files);
+                var sidecar = parts[0].Sidecar;
+                if (sidecar.Command == "cache")
+                {
+                    // The cache is binary: its table and pixels are joined in list order by the cache itself.
+                    int stored = ImageCache.Merge(
+                        parts.Select(p => (p.File, (IReadOnlyList<int>)p.Sidecar.Positions)).ToList(),
+                        sidecar.InputCount,
+                        path
+                    );
+                    Console.WriteLine($"{sidecar.InputCount} images ({stored} stored) of {sidecar.Of} cache shards merged into {path}");
+                    return 0;
+                }
+                var (header, rows) = Merge(parts);
+                CompressedText.WriteAtomically(path, w =>
                 {
                     foreach (var line in header)
                         w.Write(line + "\n");
@@ -47,8 +63,11 @@ internal static class MergeCommand
         return command;
     }
 
-    /// <summary>The merged header lines and rows, in list order, with the first shard's record.</summary>
-    internal static (IReadOnlyList<string> Header, IReadOnlyList<string> Rows, Shard.Sidecar Sidecar) Merge(IReadOnlyList<string> files)
+    /// <summary>
+    /// Reads every shard's record and checks that together they are one whole run: one command, one shard count, one
+    /// input list, each shard once.
+    /// </summary>
+    internal static IReadOnlyList<(string File, Shard.Sidecar Sidecar)> ReadParts(IReadOnlyList<string> files)
     {
         var parts = new List<(string File, Shard.Sidecar Sidecar)>();
         foreach (var file in files)
@@ -78,12 +97,24 @@ internal static class MergeCommand
                 $"shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} of {first.Sidecar.Of} "
                     + $"{(missing.Count > 1 ? "are" : "is")} missing; give every shard's output."
             );
-        IReadOnlyList<string>? header = null;
-        string? headerFile = null;
+        return parts;
+    }
+
+    /// <summary>
+    /// The merged header lines and rows of text shards, rows in list order. Headers must be alike, except an index's,
+    /// whose counts are added up (<see cref="MimicCxrIndex.MergeHeaders"/>).
+    /// </summary>
+    internal static (IReadOnlyList<string> Header, IReadOnlyList<string> Rows) Merge(
+        IReadOnlyList<(string File, Shard.Sidecar Sidecar)> parts
+    )
+    {
+        var headers = new List<(string File, IReadOnlyList<string> Lines)>();
         var rows = new SortedDictionary<int, string>();
         foreach (var (file, s) in parts)
         {
-            var text = File.ReadAllText(file);
+            string text;
+            using (var reader = CompressedText.OpenRead(file))
+                text = reader.ReadToEnd();
             var lines = text.Split('\n').ToList();
             if (lines[^1].Length == 0)
                 lines.RemoveAt(lines.Count - 1);
@@ -92,11 +123,7 @@ internal static class MergeCommand
                     $"{file}: {lines.Count - s.HeaderLines} rows, but its {Path.GetFileName(Shard.SidecarPath(file))} lists "
                         + $"{s.Positions.Length}; the output and its record are from different runs."
                 );
-            var ownHeader = lines.Take(s.HeaderLines).ToList();
-            if (header is null)
-                (header, headerFile) = (ownHeader, file);
-            else if (!header.SequenceEqual(ownHeader))
-                throw new InvalidDataException($"{file}: its header differs from {headerFile}'s; merge the shards of one run.");
+            headers.Add((file, lines.Take(s.HeaderLines).ToList()));
             for (int k = 0; k < s.Positions.Length; k++)
             {
                 int position = s.Positions[k];
@@ -106,6 +133,12 @@ internal static class MergeCommand
                     throw new InvalidDataException($"{file}: list position {position} is also a row of another shard.");
             }
         }
-        return (header!, rows.Values.ToList(), first.Sidecar);
+        if (parts[0].Sidecar.Command == "mimic-index")
+            return ([MimicCxrIndex.MergeHeaders(headers.Select(h => (h.File, h.Lines[0])).ToList())], rows.Values.ToList());
+        var (headerFile, header) = headers[0];
+        foreach (var (file, own) in headers.Skip(1))
+            if (!header.SequenceEqual(own))
+                throw new InvalidDataException($"{file}: its header differs from {headerFile}'s; merge the shards of one run.");
+        return (header, rows.Values.ToList());
     }
 }

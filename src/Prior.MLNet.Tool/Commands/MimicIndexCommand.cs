@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Prior.MLNet.Data.Mimic;
 
 namespace Prior.MLNet.Tool.Commands;
@@ -26,6 +27,7 @@ internal static class MimicIndexCommand
             DefaultValueFactory = _ => Defaults.MinReportSentences,
         };
         var list = new Option<int>("--list") { Description = "How many skipped items to print by name.", DefaultValueFactory = _ => 20 };
+        var shardOption = Shard.CreateOption();
         var command = new Command(
             "mimic-index",
             "Write the PRIOR pretraining index of a MIMIC-CXR install: one record per usable study, with the skips by reason (example: "
@@ -41,12 +43,17 @@ internal static class MimicIndexCommand
             labels,
             minSentences,
             list,
+            shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("mimic-index", () =>
             {
                 var root = MimicCxrLoaderOptions.FromRoot(parse.GetValue(data)!);
-                var summary = LiveProgress.Run("mimic-index", "studies", 0, live =>
-                    MimicCxrIndex.Write(
+                // A shard reads the metadata table whole (seconds) for the studies' order, and only its own studies'
+                // reports and images (the hours on a network file system).
+                var shard = Shard.Parse(parse.GetValue(shardOption));
+                var outputPath = parse.GetValue(output)!;
+                var written = LiveProgress.Run("mimic-index", "studies", 0, live =>
+                    MimicCxrIndex.WriteIndex(
                         root with
                         {
                             ImageFolder = parse.GetValue(images) ?? root.ImageFolder,
@@ -55,27 +62,40 @@ internal static class MimicIndexCommand
                             SplitPath = parse.GetValue(split) ?? root.SplitPath,
                             LabelsPath = parse.GetValue(labels) ?? root.LabelsPath,
                             MinSentences = parse.GetValue(minSentences),
+                            Shard = shard?.Part,
                             Progress = live.Messages(),
                         },
-                        parse.GetValue(output)!
+                        outputPath
                     )
                 );
-                if (summary.Accepted == 0)
+                var summary = written.Summary;
+                if (shard is not null)
                 {
-                    // An index of no study would only fail later, in pretrain or retrieval: nothing is left behind.
-                    File.Delete(parse.GetValue(output)!);
+                    // The study order of the whole metadata table is the list the positions index, so merge refuses
+                    // the parts of builds over different tables.
+                    var order = written.StudyOrder.Select(id => id.ToString(CultureInfo.InvariantCulture)).ToList();
+                    shard.WriteSidecar(outputPath, "mimic-index", order, headerLines: 1, written.Positions);
+                }
+                else if (summary.Accepted == 0)
+                {
+                    // An index of no study would only fail later, in pretrain or retrieval: nothing is left behind. (A
+                    // shard may hold none; the merged index is what must not be empty.)
+                    File.Delete(outputPath);
                     throw new InvalidDataException(
                         $"no study is usable, so no index is written ({summary.Describe(3).Replace('\n', ';')})"
                     );
                 }
-                Console.WriteLine($"studies indexed: {summary.Accepted}");
+                Console.WriteLine(
+                    $"studies indexed: {summary.Accepted}"
+                        + (shard is null ? "" : $" (shard {shard.Index} of {shard.Count}: of {written.StudyOrder.Count} studies listed)")
+                );
                 var skipped = summary.Skipped.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}");
                 Console.WriteLine($"skipped: {(summary.Skipped.Count == 0 ? "none" : string.Join(", ", skipped))}");
                 foreach (var item in summary.Items.Take(parse.GetValue(list)))
                     Console.WriteLine($"  {item}");
                 if (summary.Items.Count > parse.GetValue(list))
                     Console.WriteLine($"  … {summary.Items.Count - parse.GetValue(list)} more");
-                Console.WriteLine($"written to {Path.GetFullPath(parse.GetValue(output)!)}");
+                Console.WriteLine($"written to {Path.GetFullPath(outputPath)}");
                 return 0;
             }));
         return command;

@@ -2,15 +2,18 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.Mimic;
 using Prior.MLNet.IO;
 
 namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
-/// One of N parts of a batch job (<c>--shard K/N</c>), for running <c>embed</c>, <c>classify</c> and <c>mimic-index</c>
-/// across machines by the scheduler a site already runs (a Slurm array, a Kubernetes indexed Job: docs/scaling.md).
-/// Inputs are split by study, stably: an input belongs to shard FNV-1a-64(its study key) mod N, so shards never overlap,
-/// every machine computes the same split without talking to the others, and the images of one study stay together. Each
+/// One of N parts of a batch job (<c>--shard K/N</c>), for running <c>embed</c>, <c>classify</c>, <c>mimic-index</c> and
+/// <c>cache</c> across machines by the scheduler a site already runs (a Slurm array, a Kubernetes indexed Job:
+/// docs/scaling.md). Inputs are split by study, stably: an input belongs to shard FNV-1a-64(its study key) mod N
+/// (<see cref="DataShard"/>), so shards never overlap, every machine computes the same split without talking to the
+/// others, and the images of one study stay together. Each
 /// shard writes its output and, beside it, <c>OUTPUT.shard.json</c> (which shard, of how many, a hash of the whole input
 /// list, and the list positions of the rows written), from which <c>prior merge</c> rebuilds the unsharded output.
 /// </summary>
@@ -72,17 +75,11 @@ internal sealed record Shard(int Index, int Count)
     /// <summary>Whether the input with study key <paramref name="key"/> belongs to this shard.</summary>
     public bool Holds(string key) => Of(key, Count) == Index;
 
-    /// <summary>The shard of a key among <paramref name="count"/>: FNV-1a 64 of its UTF-8 bytes, mod count.</summary>
-    public static int Of(string key, int count)
-    {
-        ulong hash = 14695981039346656037UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(key))
-        {
-            hash ^= b;
-            hash *= 1099511628211UL;
-        }
-        return (int)(hash % (ulong)count);
-    }
+    /// <summary>The shard of a key among <paramref name="count"/>: the library's split (<see cref="DataShard.Of"/>).</summary>
+    public static int Of(string key, int count) => DataShard.Of(key, count);
+
+    /// <summary>This shard as the library's loaders take it (<see cref="MimicCxrLoaderOptions.Shard"/>).</summary>
+    public DataShard Part => new(Index, Count);
 
     /// <summary>The positions in <paramref name="inputs"/> of this shard's inputs, in order.</summary>
     public IReadOnlyList<int> Select(IReadOnlyList<string> inputs, Func<string, string>? key = null)

@@ -71,4 +71,98 @@ public sealed class ShardMergeTests
         File.WriteAllLines(embedParts[1], File.ReadAllLines(embedParts[1]).SkipLast(1));
         Refused(embedParts.ToArray(), "the output and its record are from different runs");
     }
+
+    [TestMethod]
+    public void AnIndexAndACacheBuiltInFourShardsMergeIntoTheFilesOneRunWrites()
+    {
+        // The index of the shared synthetic install, whose defects give every kind of skip; compressed, as users write it.
+        var dir = SyntheticFixture.NewTempFolder();
+        var whole = Path.Combine(dir, "index.jsonl.gz");
+        var run = RunPrior(["mimic-index", "--data", SyntheticFixture.Root, "--out", whole]);
+        Assert.AreEqual(0, run.Code, run.Err);
+        var parts = new List<string>();
+        int studies = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            var part = Path.Combine(dir, $"index.{k}.jsonl.gz");
+            var sharded = RunPrior(["mimic-index", "--data", SyntheticFixture.Root, "--out", part, "--shard", $"{k}/4"]);
+            Assert.AreEqual(0, sharded.Code, sharded.Err);
+            StringAssert.Contains(sharded.Out, $"(shard {k} of 4: ");
+            var header = ReadIndexHeader(part);
+            Assert.IsGreaterThan(0, header.Studies, $"shard {k} of 200 studies holds some");
+            studies += header.Studies;
+            // The metadata table's unreadable rows name no study: shard 0 alone counts them.
+            Assert.AreEqual(k == 0, header.Skipped.ContainsKey(nameof(MLNet.Data.SkipReason.MalformedRow)), $"shard {k}");
+            parts.Add(part);
+        }
+        Assert.AreEqual(ReadIndexHeader(whole).Studies, studies);
+        Assert.IsNotEmpty(ReadIndexHeader(whole).Skipped);
+        var merged = Path.Combine(dir, "index.merged.jsonl.gz");
+        var merge = RunPrior(["merge", "--out", merged, .. Enumerable.Reverse(parts)]);
+        Assert.AreEqual(0, merge.Code, merge.Err);
+        CollectionAssert.AreEqual(File.ReadAllBytes(whole), File.ReadAllBytes(merged), "mimic-index: merged shards differ from one run");
+
+        // The cache of a small install of its own (a cache is written into the dataset root), shards under their default names.
+        var data = Path.Combine(dir, "data");
+        Assert.AreEqual(
+            0,
+            RunPrior("synth", "--out", data, "--studies", "40", "--chexpert-images", "0", "--image-size", "80", "--seed", "4").Code
+        );
+        var cached = RunPrior("cache", "--data", data, "--size", "32");
+        Assert.AreEqual(0, cached.Code, cached.Err);
+        var cacheParts = new List<string>();
+        for (int k = 0; k < 4; k++)
+        {
+            var sharded = RunPrior("cache", "--data", data, "--size", "32", "--shard", $"{k}/4");
+            Assert.AreEqual(0, sharded.Code, sharded.Err);
+            StringAssert.Contains(sharded.Out, $"(shard {k} of 4: ");
+            cacheParts.Add(Path.Combine(data, $"prior-image-cache-32.{k}-of-4.bin"));
+            Assert.IsTrue(File.Exists(cacheParts[^1]), sharded.Out);
+        }
+        var wholeCache = Path.Combine(data, "prior-image-cache-32.bin");
+        var mergedCache = Path.Combine(data, "merged.bin");
+        merge = RunPrior(["merge", "--out", mergedCache, .. cacheParts]);
+        Assert.AreEqual(0, merge.Code, merge.Err);
+        StringAssert.Contains(merge.Out, "of 4 cache shards merged");
+        CollectionAssert.AreEqual(
+            File.ReadAllBytes(wholeCache),
+            File.ReadAllBytes(mergedCache),
+            "cache: merged shards differ from one run"
+        );
+
+        // Merged in a folder above the root, the table is rebased: every image reads back as from the one-run cache.
+        var rebased = Path.Combine(dir, "merged.bin");
+        Assert.AreEqual(0, RunPrior(["merge", "--out", rebased, .. cacheParts]).Code);
+        using (var one = new MLNet.Data.Images.ImageCache(wholeCache))
+        using (var other = new MLNet.Data.Images.ImageCache(rebased))
+        {
+            int read = 0;
+            foreach (var image in Directory.EnumerateFiles(data, "*.jpg", SearchOption.AllDirectories))
+            {
+                byte[] a = new byte[32 * 32],
+                    b = new byte[32 * 32];
+                bool inOne = one.TryRead(image, a);
+                Assert.AreEqual(inOne, other.TryRead(image, b), image);
+                CollectionAssert.AreEqual(a, b, image);
+                read += inOne ? 1 : 0;
+            }
+            Assert.AreEqual(one.Count, read, "every cached image read back");
+        }
+
+        // Shards of an index and of a cache are not one run; nor is a cache merged outside its images' root.
+        var mixed = RunPrior(["merge", "--out", Path.Combine(dir, "x"), parts[0], cacheParts[1]]);
+        Assert.AreEqual(2, mixed.Code);
+        StringAssert.Contains(mixed.Err, "it is a cache shard");
+        var outside = Path.Combine(data, "caches", "outside.bin");
+        var refused = RunPrior(["merge", "--out", outside, .. cacheParts]);
+        Assert.AreEqual(2, refused.Code);
+        StringAssert.Contains(refused.Err, "so the merged cache cannot hold it");
+        Assert.IsFalse(File.Exists(outside));
+    }
+
+    private static MLNet.Data.Mimic.MimicCxrIndex.Header ReadIndexHeader(string path)
+    {
+        using var reader = MLNet.IO.CompressedText.OpenRead(path);
+        return MLNet.Data.Mimic.MimicCxrIndex.ReadHeader(path, reader);
+    }
 }

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data;
 using Prior.MLNet.Tool.Commands;
 
 namespace Prior.MLNet.Tests.Tool;
@@ -43,5 +44,28 @@ public sealed class ShardTests
             Assert.Throws<ArgumentException>(() => Shard.Parse("auto/4", _ => "7")).Message,
             "JOB_COMPLETION_INDEX: the shard index must be a whole number from 0 to 3"
         );
+    }
+
+    [TestMethod]
+    public void EveryStudyBelongsToExactlyOnePartAndUnreadableRowsToPartZero()
+    {
+        var parts = Enumerable.Range(0, 5).Select(k => new DataShard(k, 5)).ToList();
+        var sizes = new int[5];
+        for (long study = 50_000_000; study < 50_002_000; study++)
+        {
+            var holders = parts.Where(p => p.HoldsStudy(study)).ToList();
+            Assert.HasCount(1, holders, $"study {study}");
+            Assert.AreEqual(DataShard.Of(study.ToString(System.Globalization.CultureInfo.InvariantCulture), 5), holders[0].Index);
+            sizes[holders[0].Index]++;
+        }
+        // 2000 studies hashed into 5 parts: each near 400 (a binomial's sd is 18; 100 off would be a broken hash).
+        foreach (var size in sizes)
+            Assert.IsTrue(size is > 300 and < 500, string.Join(", ", sizes));
+        Assert.AreEqual(1, parts.Count(p => p.HoldsUnattributed));
+        Assert.IsTrue(parts[0].HoldsUnattributed);
+        Assert.AreEqual(Shard.Of("files/p10/s1", 7), DataShard.Of("files/p10/s1", 7), "the tool splits as the library does");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DataShard(5, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DataShard(-1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DataShard(0, 0));
     }
 }

@@ -41,35 +41,14 @@ internal sealed class ImageCache : IDisposable
         if (!File.Exists(FilePath))
             throw new FileNotFoundException($"{FilePath}: the image cache does not exist (write one with `prior cache`).", FilePath);
         using (var stream = File.OpenRead(FilePath))
-        using (var reader = new BinaryReader(stream, Encoding.UTF8))
         {
-            try
-            {
-                if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
-                    throw new InvalidDataException($"{FilePath}: not a PRIOR image cache (it does not start with PRIORIC1).");
-                Side = reader.ReadInt32();
-                int count = reader.ReadInt32();
-                if (Side < 1 || count < 0)
-                    throw new InvalidDataException($"{FilePath}: damaged header (side {Side}, {count} images).");
-                _entries = new Dictionary<string, Entry>(count, StringComparer.Ordinal);
-                for (int i = 0; i < count; i++)
-                {
-                    var key = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
-                    _entries[key] = new Entry(i, reader.ReadInt64(), reader.ReadInt64(), reader.ReadByte() == 1);
-                }
-                _pixelsOffset = Align(stream.Position);
-                Count = count;
-                long expected = _pixelsOffset + (long)count * Side * Side;
-                if (stream.Length != expected)
-                    throw new InvalidDataException(
-                        $"{FilePath}: {stream.Length:N0} bytes where {count} images of {Side} × {Side} need {expected:N0} (a copy cut "
-                            + $"short?)."
-                    );
-            }
-            catch (EndOfStreamException)
-            {
-                throw new InvalidDataException($"{FilePath}: the image table ends early (a copy cut short?).");
-            }
+            var (side, table, pixelsOffset) = ReadTable(FilePath, stream);
+            Side = side;
+            Count = table.Count;
+            _pixelsOffset = pixelsOffset;
+            _entries = new Dictionary<string, Entry>(table.Count, StringComparer.Ordinal);
+            for (int i = 0; i < table.Count; i++)
+                _entries[table[i].Key] = new Entry(i, table[i].Length, table[i].Ticks, table[i].Stored);
         }
         _file = MemoryMappedFile.CreateFromFile(FilePath, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
@@ -196,6 +175,126 @@ internal sealed class ImageCache : IDisposable
             stream.Position = stream.Length;
         });
         return failures;
+    }
+
+    /// <summary>One image of the table: its path relative to the cache's folder, its file's length and time, whether stored.</summary>
+    private readonly record struct TableEntry(string Key, long Length, long Ticks, bool Stored);
+
+    // Reads and checks the header and table; the pixels start at the offset returned.
+    private static (int Side, List<TableEntry> Table, long PixelsOffset) ReadTable(string filePath, Stream stream)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+                throw new InvalidDataException($"{filePath}: not a PRIOR image cache (it does not start with PRIORIC1).");
+            int side = reader.ReadInt32();
+            int count = reader.ReadInt32();
+            if (side < 1 || count < 0)
+                throw new InvalidDataException($"{filePath}: damaged header (side {side}, {count} images).");
+            var table = new List<TableEntry>(count);
+            for (int i = 0; i < count; i++)
+            {
+                var key = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
+                table.Add(new TableEntry(key, reader.ReadInt64(), reader.ReadInt64(), reader.ReadByte() == 1));
+            }
+            long pixelsOffset = Align(stream.Position);
+            long expected = pixelsOffset + (long)count * side * side;
+            if (stream.Length != expected)
+                throw new InvalidDataException(
+                    $"{filePath}: {stream.Length:N0} bytes where {count} images of {side} × {side} need {expected:N0} (a copy cut short?)."
+                );
+            return (side, table, pixelsOffset);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{filePath}: the image table ends early (a copy cut short?).");
+        }
+    }
+
+    /// <summary>
+    /// Joins the caches that parts of one run wrote (<c>prior cache --shard K/N</c>) into the cache that one run over the
+    /// whole image list writes, byte for byte: each part gives its file and, per image in its table's order, the image's
+    /// place in the whole list of <paramref name="count"/>. Keys are rebased onto <paramref name="output"/>'s folder,
+    /// which must hold every image. Written atomically; returns the images stored.
+    /// </summary>
+    internal static int Merge(IReadOnlyList<(string File, IReadOnlyList<int> Positions)> parts, int count, string output)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var root = Path.GetDirectoryName(Path.GetFullPath(output))!;
+        var slots = new (TableEntry Entry, int Part, int Index)?[count];
+        var offsets = new long[parts.Count];
+        int side = 0;
+        for (int p = 0; p < parts.Count; p++)
+        {
+            var (file, positions) = parts[p];
+            var full = Path.GetFullPath(file);
+            using var stream = File.OpenRead(full);
+            var (partSide, table, pixelsOffset) = ReadTable(full, stream);
+            offsets[p] = pixelsOffset;
+            if (p > 0 && partSide != side)
+                throw new InvalidDataException($"{file}: images of {partSide} × {partSide}, where {parts[0].File} has {side} × {side}.");
+            side = partSide;
+            if (table.Count != positions.Count)
+                throw new InvalidDataException(
+                    $"{file}: {table.Count} images, but its record lists {positions.Count}; the cache and its record are from "
+                        + "different runs."
+                );
+            for (int i = 0; i < table.Count; i++)
+            {
+                // Rebased: the part may sit elsewhere than the merged cache, but its images are where they were.
+                var image = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, table[i].Key));
+                var key = Key(root, image);
+                if (key.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(key))
+                    throw new InvalidDataException(
+                        $"{image}: outside {root}, so the merged cache cannot hold it (put it in the dataset root)."
+                    );
+                int position = positions[i];
+                if (position < 0 || position >= count)
+                    throw new InvalidDataException($"{file}: image {i + 1} has list position {position}, outside the list of {count}.");
+                if (slots[position] is not null)
+                    throw new InvalidDataException($"{file}: list position {position} is also an image of another part.");
+                slots[position] = (table[i] with { Key = key }, p, i);
+            }
+        }
+        if (Array.FindIndex(slots, s => s is null) is var gap and >= 0)
+            throw new InvalidDataException($"no part holds image {gap} of the {count} listed; give every part's cache.");
+        var sources = parts.Select(part => File.OpenRead(part.File)).ToArray();
+        try
+        {
+            AtomicFile.Write(output, stream =>
+            {
+                using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+                writer.Write(Magic);
+                writer.Write(side);
+                writer.Write(count);
+                foreach (var slot in slots)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(slot!.Value.Entry.Key);
+                    writer.Write(bytes.Length);
+                    writer.Write(bytes);
+                    writer.Write(slot.Value.Entry.Length);
+                    writer.Write(slot.Value.Entry.Ticks);
+                    writer.Write((byte)(slot.Value.Entry.Stored ? 1 : 0));
+                }
+                writer.Flush();
+                stream.Write(new byte[Align(stream.Position) - stream.Position]);
+                var pixels = new byte[side * side];
+                foreach (var slot in slots)
+                {
+                    var source = sources[slot!.Value.Part];
+                    source.Position = offsets[slot.Value.Part] + (long)slot.Value.Index * side * side;
+                    source.ReadExactly(pixels);
+                    stream.Write(pixels);
+                }
+            });
+        }
+        finally
+        {
+            foreach (var source in sources)
+                source.Dispose();
+        }
+        return slots.Count(s => s!.Value.Entry.Stored);
     }
 
     private static string Key(string root, string path) => Path.GetRelativePath(root, Path.GetFullPath(path)).Replace('\\', '/');

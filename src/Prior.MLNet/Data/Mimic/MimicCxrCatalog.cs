@@ -34,8 +34,12 @@ public static class MimicCxrCatalog
                 throw new FileNotFoundException($"{index}: the MIMIC-CXR index does not exist.", index);
             // One streaming pass to count, so that nothing is filtered silently.
             var splitFilter = options.SplitFilter();
-            foreach (var (header, record, _) in MimicCxrIndex.ReadRecords(index, result))
+            var shard = options.Shard;
+            // A malformed line names no study: part 0 counts it, so that the parts' counts add up to the whole's.
+            foreach (var (header, record, _) in MimicCxrIndex.ReadRecords(index, shard?.HoldsUnattributed == false ? null : result))
             {
+                if (shard?.HoldsStudy(record.StudyId) == false)
+                    continue;
                 if (splitFilter is null || splitFilter.Contains(record.Split))
                     result.Accept();
                 else
@@ -95,7 +99,7 @@ public static class MimicCxrCatalog
         string? imageFolder = options.ImageFolder;
         foreach (var (header, record, _) in MimicCxrIndex.ReadRecords(index, null))
         {
-            if (splitFilter is not null && !splitFilter.Contains(record.Split))
+            if (options.Shard?.HoldsStudy(record.StudyId) == false || splitFilter is not null && !splitFilter.Contains(record.Split))
                 continue;
             var folder = imageFolder ?? header.ImageFolder;
             var paths = record.Images.Select(im => Path.Combine(folder, im.Path)).ToArray();

@@ -64,7 +64,16 @@ public static class MimicCxrIndex
     /// Scans a MIMIC-CXR install (folders and tables of <paramref name="options"/>) and writes the index to
     /// <paramref name="outputPath"/> atomically. Returns what was accepted and skipped.
     /// </summary>
-    public static DataLoadSummary Write(MimicCxrLoaderOptions options, string outputPath)
+    public static DataLoadSummary Write(MimicCxrLoaderOptions options, string outputPath) => WriteIndex(options, outputPath).Summary;
+
+    /// <summary>
+    /// What writing an index gives besides its summary: every study of the metadata table in first-seen order, and the
+    /// places in that order of the studies written, from which the parts of a sharded build merge back in order.
+    /// </summary>
+    internal sealed record Written(DataLoadSummary Summary, IReadOnlyList<long> StudyOrder, IReadOnlyList<int> Positions);
+
+    /// <summary><see cref="Write"/>, also giving the order the records were written in.</summary>
+    internal static Written WriteIndex(MimicCxrLoaderOptions options, string outputPath)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
@@ -72,7 +81,7 @@ public static class MimicCxrIndex
             throw new ArgumentException("An index is written from the folders and tables, not from another index.", nameof(options));
         options.Validate();
         var summary = new DataLoadSummary();
-        var entries = MimicCxrScanner.Scan(options, summary);
+        var entries = MimicCxrScanner.Scan(options, summary, out var studyOrder);
         var imageFolder = Path.GetFullPath(options.ImageFolder!);
         CompressedText.WriteAtomically(outputPath, writer =>
         {
@@ -119,7 +128,41 @@ public static class MimicCxrIndex
                     progress.Report($"MIMIC-CXR index: {written}/{entries.Count} studies written");
             }
         });
-        return summary;
+        return new Written(summary, studyOrder, entries.Select(e => e.Order).ToList());
+    }
+
+    /// <summary>
+    /// The header of the index that parts of one build (<see cref="MimicCxrLoaderOptions.Shard"/>) make together: their
+    /// studies and skips added up, the skips in the order a whole build writes them. Parts of another format, version or
+    /// image folder are refused by file.
+    /// </summary>
+    internal static string MergeHeaders(IReadOnlyList<(string File, string Line)> parts)
+    {
+        var headers = parts.Select(p => (p.File, Header: ReadHeader(p.File, new StringReader(p.Line)))).ToList();
+        var first = headers[0];
+        foreach (var (file, header) in headers.Skip(1))
+            if (header.ImageFolder != first.Header.ImageFolder)
+                throw new InvalidDataException(
+                    $"{file}: its images are in {header.ImageFolder}, those of {first.File} in {first.Header.ImageFolder}; merge the "
+                        + "parts of one build."
+                );
+        var skipped = new Dictionary<SkipReason, int>();
+        foreach (var (file, header) in headers)
+        foreach (var (name, count) in header.Skipped)
+        {
+            if (!Enum.TryParse<SkipReason>(name, out var reason))
+                throw new InvalidDataException($"{file}: the header counts skips of an unknown reason '{name}'.");
+            skipped[reason] = skipped.GetValueOrDefault(reason) + count;
+        }
+        var merged = new Header
+        {
+            Format = FormatName,
+            Version = Version,
+            ImageFolder = first.Header.ImageFolder,
+            Studies = headers.Sum(h => h.Header.Studies),
+            Skipped = skipped.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+        };
+        return JsonSerializer.Serialize(merged, Json);
     }
 
     /// <summary>Reads the header of an index, checking its format and version.</summary>

@@ -54,6 +54,13 @@ public sealed record MimicCxrLoaderOptions
     /// <summary>Whether every image file is checked to exist (a stat per image). Default true.</summary>
     public bool CheckImages { get; init; } = true;
 
+    /// <summary>
+    /// Only this part of the studies (<see cref="DataShard.HoldsStudy"/>), for splitting the build step or a load across
+    /// machines (<c>prior mimic-index --shard K/N</c>): the others are neither read nor counted, and table rows that name no
+    /// study are counted by part 0 only, so the parts' counts add up to the whole's. Null (default) takes every study.
+    /// </summary>
+    public DataShard? Shard { get; init; }
+
     /// <summary>Reports scan progress (studies read so far).</summary>
     public IProgress<string>? Progress { get; init; }
 

@@ -12,11 +12,19 @@ namespace Prior.MLNet.Data.Mimic;
 /// </summary>
 internal static class MimicCxrScanner
 {
-    public static List<MimicCxrStudyEntry> Scan(MimicCxrLoaderOptions options, DataLoadSummary summary)
+    public static List<MimicCxrStudyEntry> Scan(MimicCxrLoaderOptions options, DataLoadSummary summary) => Scan(options, summary, out _);
+
+    /// <summary>
+    /// Scans, and gives every study of the metadata table in first-seen order (<paramref name="studyOrder"/>, whatever
+    /// part <see cref="MimicCxrLoaderOptions.Shard"/> selects): the order the entries of all parts merge back into.
+    /// </summary>
+    public static List<MimicCxrStudyEntry> Scan(MimicCxrLoaderOptions options, DataLoadSummary summary, out IReadOnlyList<long> studyOrder)
     {
+        var shard = options.Shard;
+        bool Counts(long? study) => shard is null || shard.Counts(study);
         var metadataPath = Require(options.MetadataPath!, "metadata table");
-        var splits = options.SplitPath is null ? null : ReadSplits(Require(options.SplitPath, "split table"), summary);
-        var labels = options.LabelsPath is null ? null : ReadLabels(Require(options.LabelsPath, "CheXpert label table"), summary);
+        var splits = options.SplitPath is null ? null : ReadSplits(Require(options.SplitPath, "split table"), summary, Counts);
+        var labels = options.LabelsPath is null ? null : ReadLabels(Require(options.LabelsPath, "CheXpert label table"), summary, Counts);
         var views = options.Views.ToHashSet(StringComparer.Ordinal);
 
         // Group images by study in first-seen order. Per study: subject and accepted images.
@@ -38,18 +46,25 @@ internal static class MimicCxrScanner
                 var row = records.Current;
                 if (row.Error is not null || row.Fields.Length != header.Fields.Length)
                 {
-                    summary.Skip(
-                        SkipReason.MalformedRow,
-                        metadataPath,
-                        row.LineNumber,
-                        row.Error ?? $"expected {header.Fields.Length} fields, found {row.Fields.Length}"
-                    );
+                    if (Counts(null))
+                        summary.Skip(
+                            SkipReason.MalformedRow,
+                            metadataPath,
+                            row.LineNumber,
+                            row.Error ?? $"expected {header.Fields.Length} fields, found {row.Fields.Length}"
+                        );
                     continue;
                 }
                 var dicom = row.Fields[dicomCol].Trim();
                 if (dicom.Length == 0 || !TryId(row.Fields[subjectCol], out long subject) || !TryId(row.Fields[studyCol], out long study))
                 {
-                    summary.Skip(SkipReason.MalformedRow, metadataPath, row.LineNumber, "dicom_id, subject_id or study_id is not valid");
+                    if (Counts(null))
+                        summary.Skip(
+                            SkipReason.MalformedRow,
+                            metadataPath,
+                            row.LineNumber,
+                            "dicom_id, subject_id or study_id is not valid"
+                        );
                     continue;
                 }
                 if (!studies.TryGetValue(study, out var group))
@@ -58,6 +73,8 @@ internal static class MimicCxrScanner
                     studies.Add(study, group);
                     order.Add(study);
                 }
+                if (!Counts(study))
+                    continue; // another part's study: neither checked nor counted here
                 var view = row.Fields[viewCol].Trim();
                 if (!MimicCxrViews.Known.Contains(view))
                 {
@@ -103,6 +120,17 @@ internal static class MimicCxrScanner
         Parallel.For(0, order.Count, i =>
         {
             long studyId = order[i];
+            if (Counts(studyId))
+                ScanStudy(i, studyId);
+            int n = Interlocked.Increment(ref done);
+            if (options.Progress is { } progress && (n % 5000 == 0 || n == order.Count))
+                progress.Report($"MIMIC-CXR scan: {n}/{order.Count} studies");
+        });
+        studyOrder = order;
+        return accepted.Where(e => e is not null).Select(e => e!).ToList();
+
+        void ScanStudy(int i, long studyId)
+        {
             var (subject, images) = studies[studyId];
             string split = splits?.GetValueOrDefault(studyId) ?? string.Empty;
             var reportPath = Path.Combine(options.ReportFolder!, MimicCxrPaths.Report(subject, studyId));
@@ -133,15 +161,11 @@ internal static class MimicCxrScanner
                 {
                     var ordered = images.OrderBy(im => viewRank[im.Item2]).ToList();
                     var raw = labels?.GetValueOrDefault(studyId) ?? Enumerable.Repeat(float.NaN, ChexpertLabels.Count).ToArray();
-                    accepted[i] = new MimicCxrStudyEntry(subject, studyId, split, ordered, raw);
+                    accepted[i] = new MimicCxrStudyEntry(i, subject, studyId, split, ordered, raw);
                     summary.Accept();
                 }
             }
-            int n = Interlocked.Increment(ref done);
-            if (options.Progress is { } progress && (n % 5000 == 0 || n == order.Count))
-                progress.Report($"MIMIC-CXR scan: {n}/{order.Count} studies");
-        });
-        return accepted.Where(e => e is not null).Select(e => e!).ToList();
+        }
     }
 
     private static string Require(string path, string what) =>
@@ -151,18 +175,19 @@ internal static class MimicCxrScanner
     private static bool TryId(string text, out long id) =>
         long.TryParse(text.AsSpan().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
 
-    private static Dictionary<long, string> ReadSplits(string path, DataLoadSummary summary) =>
-        ReadStudyTable<string>(path, summary, ["split"], (fields, col) => (fields[col["split"]].Trim(), null));
+    private static Dictionary<long, string> ReadSplits(string path, DataLoadSummary summary, Func<long?, bool> counts) =>
+        ReadStudyTable<string>(path, summary, counts, ["split"], (fields, col) => (fields[col["split"]].Trim(), null));
 
-    private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary) =>
-        ReadStudyTable<float[]>(path, summary, ChexpertLabels.Names.ToArray(), (fields, col) =>
+    private static Dictionary<long, float[]> ReadLabels(string path, DataLoadSummary summary, Func<long?, bool> counts) =>
+        ReadStudyTable<float[]>(path, summary, counts, ChexpertLabels.Names.ToArray(), (fields, col) =>
             ChexpertLabels.TryParseRow(fields, col, out var values, out var error) ? (values, null) : (null, error)
         );
 
-    // Reads a table keyed by study_id; rows that cannot be read are counted and named, never thrown.
+    // Reads a table keyed by study_id; rows that cannot be read are counted (when counts says so) and named, never thrown.
     private static Dictionary<long, T> ReadStudyTable<T>(
         string path,
         DataLoadSummary summary,
+        Func<long?, bool> counts,
         string[] columns,
         Func<string[], Dictionary<string, int>, (T? Value, string? Error)> parse
     )
@@ -182,13 +207,20 @@ internal static class MimicCxrScanner
             }
             if (row.Error is not null || row.Fields.Length != header.Fields.Length || !TryId(row.Fields[col!["study_id"]], out long study))
             {
-                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, row.Error ?? "wrong number of fields or an invalid study_id");
+                if (counts(null))
+                    summary.Skip(
+                        SkipReason.MalformedRow,
+                        path,
+                        row.LineNumber,
+                        row.Error ?? "wrong number of fields or an invalid study_id"
+                    );
                 continue;
             }
             var (value, error) = parse(row.Fields, col);
             if (value is null)
             {
-                summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, error ?? "the row cannot be read");
+                if (counts(study))
+                    summary.Skip(SkipReason.MalformedRow, path, row.LineNumber, error ?? "the row cannot be read");
                 continue;
             }
             table[study] = value;

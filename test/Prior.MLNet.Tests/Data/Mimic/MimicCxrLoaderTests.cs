@@ -207,6 +207,35 @@ public sealed class MimicCxrLoaderTests
     }
 
     [TestMethod]
+    public void ThreePartsLoadEveryStudyOnceAndTheirSkipsAddUpToTheWholes()
+    {
+        var index = Path.Combine(SyntheticFixture.NewTempFolder(), "mimic.jsonl");
+        MimicCxrIndex.Write(Options, index);
+        foreach (var whole in new[] { Options, MimicCxrLoaderOptions.FromRoot(index) })
+        {
+            var all = Rows(new MLContext().Data.LoadMimicCxr(whole, out var wholeSummary));
+            var seen = new List<long>();
+            var skipped = new Dictionary<SkipReason, int>();
+            int accepted = 0;
+            for (int k = 0; k < 3; k++)
+            {
+                var part = Rows(new MLContext().Data.LoadMimicCxr(whole with { Shard = new DataShard(k, 3) }, out var summary));
+                Assert.IsNotEmpty(part, $"part {k}");
+                Assert.IsTrue(part.All(r => DataShard.Of(r.StudyId.ToString(System.Globalization.CultureInfo.InvariantCulture), 3) == k));
+                Assert.AreEqual(part.Count, summary.Accepted);
+                seen.AddRange(part.Select(r => r.StudyId));
+                accepted += summary.Accepted;
+                foreach (var (reason, count) in summary.Skipped)
+                    skipped[reason] = skipped.GetValueOrDefault(reason) + count;
+            }
+            // Each study in exactly one part, in the whole's order within it; every skip counted once over the parts.
+            CollectionAssert.AreEquivalent(all.Select(r => r.StudyId).ToList(), seen);
+            Assert.AreEqual(wholeSummary.Accepted, accepted);
+            CollectionAssert.AreEquivalent(wholeSummary.Skipped.ToList(), skipped.ToList(), whole.IndexPath ?? "folders");
+        }
+    }
+
+    [TestMethod]
     public void ReportTextIsReadByTheCursorNotHeldInMemory()
     {
         // Copy the reports, load, then change one report on disk: the next cursor must see the new text.
