@@ -93,8 +93,12 @@ public sealed class PriorNetwork : IDisposable
         }
         catch (Exception ex) when (ex is not InvalidDataException)
         {
+            // ML.NET builds each transformer by reflection: the reason is the innermost exception, not the wrapper.
+            var cause = ex;
+            while (cause is System.Reflection.TargetInvocationException { InnerException: { } inner })
+                cause = inner;
             throw new InvalidDataException(
-                $"{path}: neither a Prior.MLNet model nor an ML.NET model that loads ({ex.GetType().Name}: {ex.Message}).",
+                $"{path}: neither a Prior.MLNet model nor an ML.NET model that loads ({cause.GetType().Name}: {cause.Message}).",
                 ex
             );
         }
