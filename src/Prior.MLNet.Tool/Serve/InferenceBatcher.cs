@@ -38,6 +38,12 @@ internal sealed class InferenceBatcher<TIn, TOut> : IAsyncDisposable
     public int Depth => _queue.Reader.Count; // a bounded channel counts its items
 
     /// <summary>
+    /// Whether the queue is full now: a request can be refused before its upload is read and decoded, which under overload
+    /// keeps the cores for the batches (<see cref="TryRun"/> still decides, as the queue may fill in between).
+    /// </summary>
+    public bool IsFull => Depth >= _options.MaxQueue;
+
+    /// <summary>
     /// Queues <paramref name="input"/> and waits for its output; null when the queue is full (nothing was queued). The
     /// task is cancelled when <paramref name="cancellation"/> fires before the input's batch runs.
     /// </summary>

@@ -111,6 +111,8 @@ internal sealed class PriorServer : IAsyncDisposable
         app.MapGet("/metrics", () => Results.Text(Metrics.Text(), "text/plain; version=0.0.4"));
         app.MapPost("/v1/embed/image", async (HttpRequest request, CancellationToken cancel) =>
         {
+            if (embedImages.IsFull)
+                return Busy(embedImages);
             var (pixels, problem) = await ReadImage(request, _images, cancel).ConfigureAwait(false);
             if (problem is not null)
                 return problem;
@@ -119,6 +121,8 @@ internal sealed class PriorServer : IAsyncDisposable
         });
         app.MapPost("/v1/embed/report", async (HttpRequest request, CancellationToken cancel) =>
         {
+            if (embedReports.IsFull)
+                return Busy(embedReports);
             var (sentences, problem) = await ReadReport(request, cancel).ConfigureAwait(false);
             if (problem is not null)
                 return problem;
@@ -130,6 +134,8 @@ internal sealed class PriorServer : IAsyncDisposable
             var (classifier, batcher, classProblem) = Classifier(classes);
             if (classProblem is not null)
                 return classProblem;
+            if (batcher!.IsFull)
+                return Busy(batcher);
             var (pixels, problem) = await ReadImage(request, classifier!.Preprocessor, cancel).ConfigureAwait(false);
             if (problem is not null)
                 return problem;
@@ -170,6 +176,8 @@ internal sealed class PriorServer : IAsyncDisposable
                     );
                 if (sentences is { Count: 0 } || sentences?.Count > 16)
                     return Problem(400, "Bad sentences", "Give 1 to 16 non-empty sentence= parameters, or none for the CheXpert five's.");
+                if (attention.IsFull)
+                    return Busy(attention);
                 var (pixels, problem) = await ReadImage(request, _images, cancel).ConfigureAwait(false);
                 if (problem is not null)
                     return problem;
@@ -204,6 +212,8 @@ internal sealed class PriorServer : IAsyncDisposable
                     "Old sentence memory",
                     "The model's sentence memory holds no embeddings; use method=prototype or pretrain again."
                 );
+            if (drafts[chosen].IsFull)
+                return Busy(drafts[chosen]);
             var (pixels, problem) = await ReadImage(request, _images, cancel).ConfigureAwait(false);
             if (problem is not null)
                 return problem;
@@ -265,15 +275,20 @@ internal sealed class PriorServer : IAsyncDisposable
     {
         var task = batcher.TryRun(input, cancel);
         if (task is null)
-            return new RetryAfter(
-                Results.Problem(
-                    statusCode: 503,
-                    title: "Busy",
-                    detail: $"{batcher.Depth} requests are already waiting (--max-queue {_options.MaxQueue}); retry shortly."
-                )
-            );
+            return Busy(batcher);
         return answer(await task.ConfigureAwait(false));
     }
+
+    // The 503 of a full queue. Endpoints check for it before reading the upload as well: under overload a refusal then costs
+    // no image decode, and the cores stay with the batches that were accepted.
+    private RetryAfter Busy<TIn, TOut>(InferenceBatcher<TIn, TOut> batcher) =>
+        new(
+            Results.Problem(
+                statusCode: 503,
+                title: "Busy",
+                detail: $"{batcher.Depth} requests are already waiting (--max-queue {_options.MaxQueue}); retry shortly."
+            )
+        );
 
     // The uploaded image's pixels, or the problem with the upload.
     private async Task<(float[]?, IResult?)> ReadImage(HttpRequest request, ImagePreprocessor preprocessor, CancellationToken cancel)

@@ -155,6 +155,9 @@ public sealed class ServeTests
             StringAssert.Contains(metrics, "prior_requests_total{endpoint=\"/v1/embed/image\",status=\"200\"} 3");
             StringAssert.Contains(metrics, "prior_batch_size_count{kind=\"embed-image\"}");
             StringAssert.Contains(metrics, "prior_rejected_total 0");
+            var resident = metrics.Split('\n').Single(l => l.StartsWith("process_resident_memory_bytes ", StringComparison.Ordinal));
+            Assert.IsGreaterThan(50L << 20, long.Parse(resident.Split(' ')[1]), "a server holding a network uses more than 50 MiB");
+            StringAssert.Contains(metrics, "dotnet_gc_heap_bytes ");
         }
     }
 
@@ -266,12 +269,18 @@ public sealed class ServeTests
             Assert.AreEqual("1", third.Headers.GetValues("Retry-After").Single());
             Assert.AreEqual("application/problem+json", third.Content.Headers.ContentType?.MediaType);
             StringAssert.Contains(await third.Content.ReadAsStringAsync(), "--max-queue 1");
+            // Refused before the upload is read: bytes that are no image get the 503 too, not the 422 of a decode.
+            var garbage = new ByteArrayContent(Encoding.ASCII.GetBytes("this is not a JPEG at all"));
+            garbage.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+            using var fourth = await client.PostAsync("v1/embed/image", garbage);
+            Assert.AreEqual(HttpStatusCode.ServiceUnavailable, fourth.StatusCode, "a full queue refuses before decoding");
+            Assert.AreEqual("1", fourth.Headers.GetValues("Retry-After").Single());
             gate.Release(2);
             using var one = await first;
             using var two = await second;
             Assert.AreEqual(HttpStatusCode.OK, one.StatusCode, "an accepted request is answered");
             Assert.AreEqual(HttpStatusCode.OK, two.StatusCode, "an accepted request is answered");
-            StringAssert.Contains(await client.GetStringAsync("metrics"), "prior_rejected_total 1");
+            StringAssert.Contains(await client.GetStringAsync("metrics"), "prior_rejected_total 2");
         }
     }
 
