@@ -36,6 +36,7 @@ internal sealed class PriorServer : IAsyncDisposable
     private readonly PriorNetwork _network;
     private readonly ServeOptions _options;
     private readonly ImagePreprocessor _images;
+    private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
     {
@@ -72,9 +73,22 @@ internal sealed class PriorServer : IAsyncDisposable
         var server = new PriorServer(network, options, builder.Build());
         server.Map();
         await server._app.StartAsync().ConfigureAwait(false);
+        server._warmUp = Task.Run(server.WarmUp);
         var address = server._app.Urls.First();
         server.Address = new Uri(address.EndsWith('/') ? address : address + "/");
         return server;
+    }
+
+    /// <summary>Whether the warm-up has finished (<c>/readyz</c> says ready only then).</summary>
+    internal Task WarmedUp => _warmUp;
+
+    // Work done once, before /readyz says ready, so that no first request pays it: retrieval drafts need the CheXpert
+    // mentions of every sentence of the memory, which the labeler computes one sentence at a time and the memory keeps.
+    private void WarmUp()
+    {
+        _options.DuringWarmUp?.Invoke();
+        if (_network.SentenceMemory is { HasEmbeddings: true, Sentences.Count: > 0 } memory)
+            memory.Mentions(0);
     }
 
     /// <summary>Waits until the server is stopped (Ctrl+C, SIGTERM, or <see cref="DisposeAsync"/>).</summary>
@@ -103,11 +117,11 @@ internal sealed class PriorServer : IAsyncDisposable
         app.MapOpenApi(); // /openapi/v1.json
         app.MapGet("/", () => Results.Content(ServePage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () =>
-            lifetime.ApplicationStopping.IsCancellationRequested
+        app.MapGet("/readyz", () => lifetime.ApplicationStopping.IsCancellationRequested
                 ? Problem(503, "Shutting down", "The server is draining its requests.")
-                : Results.Text("ready\n")
-        );
+            : _warmUp.IsFaulted ? Problem(503, "Warm-up failed", _warmUp.Exception!.GetBaseException().Message)
+            : !_warmUp.IsCompleted ? Problem(503, "Warming up", "The server is labelling its sentence memory for retrieval drafts.")
+            : Results.Text("ready\n"));
         app.MapGet("/metrics", () => Results.Text(Metrics.Text(), "text/plain; version=0.0.4"));
         app.MapPost("/v1/embed/image", async (HttpRequest request, CancellationToken cancel) =>
         {

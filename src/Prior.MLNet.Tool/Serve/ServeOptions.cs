@@ -24,6 +24,9 @@ internal sealed record ServeOptions
     /// <summary>For tests: runs on the batch worker before each batch (to hold batches back and fill a queue).</summary>
     internal Action? BeforeEachBatch { get; init; }
 
+    /// <summary>For tests: runs at the start of the server's warm-up (to hold it and see /readyz refuse meanwhile).</summary>
+    internal Action? DuringWarmUp { get; init; }
+
     /// <summary>Checks the values, naming the option that is wrong.</summary>
     public void Validate()
     {

@@ -64,6 +64,9 @@ public sealed class ServeTests
         using (client)
         {
             Assert.AreEqual("ok\n", await client.GetStringAsync("healthz"));
+            // Ready once the warm-up (the sentence memory's labels for retrieval drafts) is done, and not before.
+            await WaitUntil(() => server.WarmedUp.IsCompleted);
+            Assert.IsTrue(server.WarmedUp.IsCompletedSuccessfully, "the warm-up failed");
             Assert.AreEqual("ready\n", await client.GetStringAsync("readyz"));
             var pixels = _network.LoadImage(Image(0));
 
@@ -281,6 +284,27 @@ public sealed class ServeTests
             Assert.AreEqual(HttpStatusCode.OK, one.StatusCode, "an accepted request is answered");
             Assert.AreEqual(HttpStatusCode.OK, two.StatusCode, "an accepted request is answered");
             StringAssert.Contains(await client.GetStringAsync("metrics"), "prior_rejected_total 2");
+        }
+    }
+
+    [TestMethod]
+    public async Task ReadyzRefusesUntilTheWarmUpHasLabelledTheSentenceMemory()
+    {
+        using var gate = new SemaphoreSlim(0);
+        var (server, client) = await Start(new ServeOptions { DuringWarmUp = () => gate.Wait() });
+        await using (server)
+        using (client)
+        {
+            Assert.AreEqual("ok\n", await client.GetStringAsync("healthz"), "alive while warming up");
+            using (var warming = await client.GetAsync("readyz"))
+            {
+                Assert.AreEqual(HttpStatusCode.ServiceUnavailable, warming.StatusCode);
+                StringAssert.Contains(await warming.Content.ReadAsStringAsync(), "Warming up");
+            }
+            gate.Release();
+            await WaitUntil(() => server.WarmedUp.IsCompleted);
+            Assert.AreEqual("ready\n", await client.GetStringAsync("readyz"));
+            Assert.IsTrue(_network.SentenceMemory!.HasEmbeddings, "the test model drafts by retrieval");
         }
     }
 
