@@ -160,18 +160,8 @@ internal static class ServeBenchmark
             server.BeginErrorReadLine();
             var address = new Uri(match.Groups[1].Value);
             using var metrics = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-            double Gauge(string text, string name) =>
-                double.Parse(
-                    text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..],
-                    System.Globalization.CultureInfo.InvariantCulture
-                );
             long Served(string text, int status) =>
-                text.Split('\n')
-                    .Where(l =>
-                        l.StartsWith($"prior_requests_total{{endpoint=\"/v1/embed/image\",status=\"{status}\"}} ", StringComparison.Ordinal)
-                    )
-                    .Select(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
-                    .SingleOrDefault();
+                (long)(Metric(text, $"prior_requests_total{{endpoint=\"/v1/embed/image\",status=\"{status}\"}}") ?? 0);
             Load(address, bodies, 64, 2048); // warm-up: the server's first batches, its JIT tiers, thread pool and allocator
             // 64 clients again, the server now in a process of its own: how the cores' time divides between the server
             // (HTTP, decode, the forward) and the client, which in a deployment runs on other machines.
@@ -207,7 +197,8 @@ internal static class ServeBenchmark
                     try
                     {
                         var text = await metrics.GetStringAsync("metrics", sampling.Token);
-                        heap.Add((since.Elapsed.TotalMinutes, Gauge(text, "dotnet_gc_heap_bytes") / 1048576.0));
+                        var bytes = Metric(text, "dotnet_gc_heap_bytes") ?? throw new InvalidDataException("no dotnet_gc_heap_bytes");
+                        heap.Add((since.Elapsed.TotalMinutes, bytes / 1048576.0));
                     }
                     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                     {
@@ -239,31 +230,20 @@ internal static class ServeBenchmark
                 $"  {"  requests sent / answered (client)", -58} {sent} / {sent - unanswered};   the server's counts: {accepted} × 200, "
                     + $"{rejected} × 503 (the client's: {codes.GetValueOrDefault(200)} × 200, {codes.GetValueOrDefault(503)} × 503)"
             );
-            string Flat(List<(double Minutes, double MiB)> samples)
-            {
-                int tenth = Math.Max(1, samples.Count / 10);
-                var first = samples.Take(tenth).Average(x => x.MiB);
-                var last = samples.TakeLast(tenth).Average(x => x.MiB);
-                var slope = Slope(samples.Skip(samples.Count / 2).ToList());
-                return $"first tenth {first, 6:0}, last tenth {last, 6:0}, peak {samples.Max(x => x.MiB), 6:0}; "
-                    + $"second half's slope {slope, 6:0.0} MiB/min";
-            }
-            Console.WriteLine($"  {"  server resident memory (MiB)", -58} {Flat(resident)} ({resident.Count} samples)");
-            Console.WriteLine($"  {"  server managed heap (MiB)", -58} {Flat(heap)}");
-            int tenthCount = Math.Max(1, resident.Count / 10);
+            var (residentSummary, heapSummary) = (Summary.Of(resident), Summary.Of(heap));
+            Console.WriteLine($"  {"  server resident memory (MiB)", -58} {residentSummary} ({resident.Count} samples)");
+            Console.WriteLine($"  {"  server managed heap (MiB)", -58} {heapSummary}");
             figures["serveOverloadOtherErrors"] = others;
             figures["serveOverloadUnanswered"] = unanswered;
             figures["serveOverloadRejected"] = codes.GetValueOrDefault(503);
             figures["serveOverloadServed"] = codes.GetValueOrDefault(200);
             figures["serveOverloadServerAccepted"] = accepted;
             figures["serveOverloadServerRejected"] = rejected;
-            double firstTenth = resident.Take(tenthCount).Average(x => x.MiB),
-                lastTenth = resident.TakeLast(tenthCount).Average(x => x.MiB);
-            figures["serveOverloadResidentFirstTenthMiB"] = firstTenth;
-            figures["serveOverloadResidentLastTenthMiB"] = lastTenth;
-            figures["serveOverloadResidentPeakMiB"] = resident.Max(x => x.MiB);
-            figures["serveOverloadMemoryGrowthMiB"] = lastTenth - firstTenth;
-            figures["serveOverloadResidentSecondHalfSlopeMiBPerMinute"] = Slope(resident.Skip(resident.Count / 2).ToList());
+            figures["serveOverloadResidentFirstTenthMiB"] = residentSummary.FirstTenth;
+            figures["serveOverloadResidentLastTenthMiB"] = residentSummary.LastTenth;
+            figures["serveOverloadResidentPeakMiB"] = residentSummary.Peak;
+            figures["serveOverloadMemoryGrowthMiB"] = residentSummary.LastTenth - residentSummary.FirstTenth;
+            figures["serveOverloadResidentSecondHalfSlopeMiBPerMinute"] = residentSummary.SecondHalfSlope;
             figures["serveOverloadServedPerSecond"] = codes.GetValueOrDefault(200) / (double)seconds;
 
             // The same clients ignoring Retry-After, each sending again the moment its 503 comes: the server must still
@@ -293,29 +273,52 @@ internal static class ServeBenchmark
         }
     }
 
+    // The value of one series (name and labels, as written) in Prometheus text; null when the server has not written it.
+    private static double? Metric(string text, string series) =>
+        text.Split('\n')
+            .Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            .Select(l => (double?)double.Parse(l[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .SingleOrDefault();
+
     // The server's batch-size histogram totals (sum of inputs, number of batches) for image embeddings, from GET /metrics.
     private static (double Sum, double Count) Batches(Uri address)
     {
         using var client = new HttpClient { BaseAddress = address };
-        var lines = client.GetStringAsync("metrics").GetAwaiter().GetResult().Split('\n');
-        double Value(string name) =>
-            lines
-                .Where(l => l.StartsWith($"{name}{{kind=\"embed-image\"}} ", StringComparison.Ordinal))
-                .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
-                .SingleOrDefault();
-        return (Value("prior_batch_size_sum"), Value("prior_batch_size_count"));
+        var text = client.GetStringAsync("metrics").GetAwaiter().GetResult();
+        return (
+            Metric(text, "prior_batch_size_sum{kind=\"embed-image\"}") ?? 0,
+            Metric(text, "prior_batch_size_count{kind=\"embed-image\"}") ?? 0
+        );
     }
 
-    // Least-squares slope of (minutes, MiB) samples, in MiB per minute.
-    private static double Slope(IReadOnlyList<(double Minutes, double MiB)> samples)
+    // Memory samples over the overload, summed up once for the printout and the figures: the first and last tenth's means,
+    // the peak, and the least-squares slope of the second half in MiB per minute.
+    private sealed record Summary(double FirstTenth, double LastTenth, double Peak, double SecondHalfSlope)
     {
-        if (samples.Count < 2)
-            return 0;
-        double meanX = samples.Average(x => x.Minutes),
-            meanY = samples.Average(x => x.MiB);
-        double covariance = samples.Sum(x => (x.Minutes - meanX) * (x.MiB - meanY)),
-            variance = samples.Sum(x => (x.Minutes - meanX) * (x.Minutes - meanX));
-        return variance == 0 ? 0 : covariance / variance;
+        public static Summary Of(IReadOnlyList<(double Minutes, double MiB)> samples)
+        {
+            int tenth = Math.Max(1, samples.Count / 10);
+            var half = samples.Skip(samples.Count / 2).ToList();
+            double slope = 0;
+            if (half.Count >= 2)
+            {
+                double meanX = half.Average(x => x.Minutes),
+                    meanY = half.Average(x => x.MiB);
+                double covariance = half.Sum(x => (x.Minutes - meanX) * (x.MiB - meanY)),
+                    variance = half.Sum(x => (x.Minutes - meanX) * (x.Minutes - meanX));
+                slope = variance == 0 ? 0 : covariance / variance;
+            }
+            return new(
+                samples.Take(tenth).Average(x => x.MiB),
+                samples.TakeLast(tenth).Average(x => x.MiB),
+                samples.Max(x => x.MiB),
+                slope
+            );
+        }
+
+        public override string ToString() =>
+            $"first tenth {FirstTenth, 6:0}, last tenth {LastTenth, 6:0}, peak {Peak, 6:0}; "
+            + $"second half's slope {SecondHalfSlope, 6:0.0} MiB/min";
     }
 
     private static string Codes(IReadOnlyDictionary<int, long> codes) =>

@@ -92,11 +92,10 @@ internal sealed class ServeMetrics
         text.Append(CultureInfo.InvariantCulture, $"prior_rejected_total {Rejected}\n");
         // The process's memory, so that a dashboard (and prior-bench's overload) sees whether the server stays flat, and
         // whether growth is in the managed heap or in native memory (libtorch's tensors and allocator).
-        using var self = System.Diagnostics.Process.GetCurrentProcess();
         text.Append(
             "# HELP process_resident_memory_bytes Resident memory of the server process.\n# TYPE process_resident_memory_bytes gauge\n"
         );
-        text.Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {self.WorkingSet64}\n");
+        text.Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {Environment.WorkingSet}\n");
         text.Append(
             "# HELP dotnet_gc_heap_bytes Bytes in the managed heap after the last collection.\n# TYPE dotnet_gc_heap_bytes gauge\n"
         );

@@ -64,7 +64,7 @@ public sealed class ServeTests
         using (client)
         {
             Assert.AreEqual("ok\n", await client.GetStringAsync("healthz"));
-            // Ready once the warm-up (the sentence memory's labels for retrieval drafts) is done, and not before.
+            // Ready once the warm-up (the sentence memory's labels for retrieval drafts) is done.
             await WaitUntil(() => server.WarmedUp.IsCompleted);
             Assert.IsTrue(server.WarmedUp.IsCompletedSuccessfully, "the warm-up failed");
             Assert.AreEqual("ready\n", await client.GetStringAsync("readyz"));
@@ -290,6 +290,7 @@ public sealed class ServeTests
     [TestMethod]
     public async Task ReadyzRefusesUntilTheWarmUpHasLabelledTheSentenceMemory()
     {
+        Assert.IsTrue(_network.SentenceMemory!.HasEmbeddings, "the test model drafts by retrieval, so it has a memory to label");
         using var gate = new SemaphoreSlim(0);
         var (server, client) = await Start(new ServeOptions { DuringWarmUp = () => gate.Wait() });
         await using (server)
@@ -304,7 +305,6 @@ public sealed class ServeTests
             gate.Release();
             await WaitUntil(() => server.WarmedUp.IsCompleted);
             Assert.AreEqual("ready\n", await client.GetStringAsync("readyz"));
-            Assert.IsTrue(_network.SentenceMemory!.HasEmbeddings, "the test model drafts by retrieval");
         }
     }
 
