@@ -12,6 +12,8 @@ RUN dotnet publish src/Prior.MLNet.Tool/Prior.MLNet.Tool.csproj -c Release -p:To
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app .
+# OpenJPEG for JPEG 2000 DICOMs (loaded at run time; without it such a file is refused, naming this package).
+RUN apt-get update && apt-get install -y --no-install-recommends libopenjp2-7 && rm -rf /var/lib/apt/lists/*
 # Not root: the server needs no privilege.
 USER app
 EXPOSE 5080

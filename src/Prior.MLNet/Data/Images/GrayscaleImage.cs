@@ -32,14 +32,25 @@ internal static class GrayscaleImage
     /// through SkiaSharp's codec.
     /// </summary>
     public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide) =>
-        Read(path, minimumSide, ownJpegDecoder: true);
+        Read(path, minimumSide, ImageReadOptions.Default, ownJpegDecoder: true);
+
+    /// <summary>
+    /// <see cref="Read(string, int)"/> within <paramref name="options"/>: a file declaring more pixels than its budget is
+    /// refused from its header (<see cref="ImageBudget"/>), a multi-frame DICOM read at the frame it names.
+    /// </summary>
+    public static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, ImageReadOptions options) =>
+        Read(path, minimumSide, options, ownJpegDecoder: true);
 
     /// <summary>
     /// <see cref="Read(string, int)"/>, with <paramref name="ownJpegDecoder"/> false always through SkiaSharp's codec (the
     /// tests' reference for our own decoder).
     /// </summary>
-    internal static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, bool ownJpegDecoder)
+    internal static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, bool ownJpegDecoder) =>
+        Read(path, minimumSide, ImageReadOptions.Default, ownJpegDecoder);
+
+    private static (byte[] Pixels, int Width, int Height) Read(string path, int minimumSide, ImageReadOptions options, bool ownJpegDecoder)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(minimumSide);
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = new FileInfo(path);
@@ -58,7 +69,7 @@ internal static class GrayscaleImage
             int read = 0;
             while (read < length && RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read) is var n and > 0)
                 read += n;
-            return Decode(path, buffer.AsSpan(0, read), minimumSide, ownJpegDecoder);
+            return Decode(path, buffer.AsSpan(0, read), minimumSide, options, ownJpegDecoder);
         }
         finally
         {
@@ -71,28 +82,43 @@ internal static class GrayscaleImage
     /// names it in errors.
     /// </summary>
     public static (byte[] Pixels, int Width, int Height) Decode(string name, ReadOnlySpan<byte> bytes, int minimumSide) =>
-        Decode(name, bytes, minimumSide, ownJpegDecoder: true);
+        Decode(name, bytes, minimumSide, ImageReadOptions.Default, ownJpegDecoder: true);
+
+    /// <summary><see cref="Decode(string, ReadOnlySpan{byte}, int)"/> within <paramref name="options"/>.</summary>
+    public static (byte[] Pixels, int Width, int Height) Decode(
+        string name,
+        ReadOnlySpan<byte> bytes,
+        int minimumSide,
+        ImageReadOptions options
+    ) => Decode(name, bytes, minimumSide, options, ownJpegDecoder: true);
 
     private static (byte[] Pixels, int Width, int Height) Decode(
         string path,
         ReadOnlySpan<byte> bytes,
         int minimumSide,
+        ImageReadOptions options,
         bool ownJpegDecoder
     )
     {
+        long budget = options.MaxPixels;
         if (bytes.Length == 0)
             throw new InvalidDataException($"{path}: empty file (0 bytes), not an image.");
         // DICOM (told by content): its pixel pipeline to the gray a viewer shows; a JPEG baseline frame decodes as any JPEG.
         if (Dicom.DicomReader.IsDicom(bytes))
-            return Dicom.DicomImage.Decode(path, bytes, frame => Decode(path, frame, minimumSide, ownJpegDecoder));
+            return Dicom.DicomImage.Decode(path, bytes, options, frame => Decode(path, frame, minimumSide, options, ownJpegDecoder));
         if (EndsEarly(bytes) is { } format)
             throw new InvalidDataException(
                 $"{path}: truncated: the {format} data ends without its end marker (an interrupted copy or download?)."
             );
         // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8, 2/8 or whole: our own
         // decoder, the same pixels as libjpeg-turbo's and faster; anything else, or anything it declines, SkiaSharp.
-        if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, MaxPixels, out var decoded))
+        // A damaged scan of that form is refused by name (never handed on to be filled in with gray), and so is any JPEG
+        // whose scans hold too little data for the picture it declares, before the general decoder allocates it.
+        string? corruption = null;
+        if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, budget, out var decoded, out corruption))
             return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation);
+        if ((corruption ?? JpegCodedSize.Implausible(bytes)) is { } corrupt)
+            throw new InvalidDataException($"{path}: {corrupt}.");
         using var data = SKData.CreateCopy(bytes);
         var stream = new SKMemoryStream(data); // the codec owns it once made
         using var codec = SKCodec.Create(stream, out var created);
@@ -106,8 +132,9 @@ internal static class GrayscaleImage
         }
         int width = codec.Info.Width,
             height = codec.Info.Height;
-        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
-            throw new InvalidDataException($"{path}: {width} × {height} pixels is outside what is accepted (1 to {MaxPixels:N0} pixels).");
+        if (width < 1 || height < 1)
+            throw new InvalidDataException($"{path}: an image of {width} × {height} pixels; not an image.");
+        ImageBudget.ThrowIfOver(path, width, height, budget);
         if (minimumSide > 0 && codec.EncodedFormat == SKEncodedImageFormat.Jpeg)
             (width, height) = SmallestScale(codec, width, height, minimumSide);
         var gray =
@@ -142,7 +169,7 @@ internal static class GrayscaleImage
         Decode(codec, path, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
         var gray = new byte[(long)width * height];
         for (long i = 0; i < gray.LongLength; i++)
-            gray[i] = (byte)((rgba[4 * i] * 19595 + rgba[4 * i + 1] * 38470 + rgba[4 * i + 2] * 7471 + 0x8000) >> 16);
+            gray[i] = ColourToLuma.FromRgb(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
         return gray;
     }
 

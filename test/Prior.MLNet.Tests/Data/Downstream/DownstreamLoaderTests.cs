@@ -253,9 +253,12 @@ public sealed class DownstreamLoaderTests
         var root = SyntheticFixture.NewTempFolder();
         var folder = Path.Combine(root, DownstreamCatalog.RsnaImageFolder);
         Directory.CreateDirectory(folder);
-        string[] forms = ["explicit-le", "implicit-le", "no-meta", "jpeg-baseline", "lossless-sv6-12bit-monochrome1", "rle"];
+        string[] forms = ["explicit-le", "implicit-le", "no-meta", "jpeg-baseline", "lossless-sv6-12bit-monochrome1", "htj2k"];
         foreach (var form in forms)
-            File.Copy(Path.Combine(RepositoryPaths.TestData, "dicom", form + ".dcm"), Path.Combine(folder, form + ".dcm"));
+            File.Copy(
+                Path.Combine(RepositoryPaths.TestData, "dicom", form == "htj2k" ? "conformance/files/refused-htj2k.dcm" : form + ".dcm"),
+                Path.Combine(folder, form + ".dcm")
+            );
         // A box reaching the right edge fits 96 × 80; the same box turned (reaching row 95) does not.
         File.WriteAllText(
             Path.Combine(root, DownstreamCatalog.RsnaLabelsFile),
@@ -271,9 +274,9 @@ public sealed class DownstreamLoaderTests
         );
         Assert.IsTrue(rows.All(r => (r.Width, r.Height) == (96, 80)), "Columns are the width, Rows the height");
         StringAssert.Contains(summary.Describe(), "implicit-le: box 1 (70, 86, 5 × 9) lies outside the 96 × 80 image");
-        var rle = summary.Items.Single(i => i.Reason == SkipReason.UnreadableImage);
-        StringAssert.EndsWith(rle.Path, "rle.dcm");
-        StringAssert.Contains(rle.Detail, "1.2.840.10008.1.2.5", "the transfer syntax is named by its UID");
+        var htj2k = summary.Items.Single(i => i.Reason == SkipReason.UnreadableImage);
+        StringAssert.EndsWith(htj2k.Path, "htj2k.dcm");
+        StringAssert.Contains(htj2k.Detail, "1.2.840.10008.1.2.4.201", "the transfer syntax is named by its UID");
     }
 
     [TestMethod]

@@ -1,15 +1,18 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
 
 namespace Prior.MLNet.Data.Images.Dicom;
 
 /// <summary>
 /// Reads the parts of a DICOM Part 10 file (PS3.10) an image needs: with or without the 128-byte preamble and "DICM",
-/// the file meta group (explicit VR little endian), then the data set in implicit or explicit VR little endian,
-/// sequences of defined and undefined length stepped over, the VOI LUT Sequence's first LUT kept, and the pixel data
-/// (native, or the encapsulated frame's fragments joined). Reading stops at the pixel data. Every failure names the
-/// file and what is wrong; a transfer syntax that is not read is named with its UID.
+/// the file meta group (explicit VR little endian), then the data set in implicit or explicit VR, little or big endian,
+/// or deflated (PS3.5 A.5, inflated within a bound set by the image it declares); sequences of defined and undefined
+/// length stepped over (an undefined-length UN element as implicit VR, CP-246), the VOI LUT Sequence's first LUT and the
+/// palette colour tables kept, and the pixel data: native (its words put in little-endian order), or the encapsulated
+/// fragments with their offset table. Reading stops at the pixel data. Every failure names the file and what is wrong;
+/// a transfer syntax that is not read is named with its UID.
 /// </summary>
 internal static class DicomReader
 {
@@ -19,6 +22,9 @@ internal static class DicomReader
     private const uint SequenceDelimitationTag = 0xFFFEE0DD;
     private const uint VoiLutSequenceTag = 0x00283010;
     private const uint UndefinedLength = 0xFFFFFFFF;
+
+    /// <summary>Most bytes a deflated data set's header (everything before the pixels) may inflate to.</summary>
+    private const int MaxInflatedHeader = 16 << 20;
 
     /// <summary>Whether <paramref name="bytes"/> hold a DICOM file: "DICM" after the preamble, or a data set that starts at byte
     /// 0.</summary>
@@ -37,7 +43,7 @@ internal static class DicomReader
     /// <summary>
     /// Reads the header of the DICOM file <paramref name="path"/>, everything before the pixel data (rows, columns, the
     /// pixel module), from the file's first bytes, without reading the pixels: what a loader needs to know an image's
-    /// geometry. Throws as <see cref="Read(string, ReadOnlySpan{byte})"/> does, naming the file.
+    /// geometry. Throws as <see cref="Read(string, ReadOnlySpan{byte}, long)"/> does, naming the file.
     /// </summary>
     public static DicomDataset ReadHeader(string path)
     {
@@ -49,23 +55,28 @@ internal static class DicomReader
             throw new InvalidDataException($"{path}: not a DICOM file (no \"DICM\" after the preamble, no DICOM data set at byte 0).");
         try
         {
-            return Read(path, head, headerOnly: true);
+            return Read(path, head, headerOnly: true, maxPixelBytes: 0);
         }
         catch (InvalidDataException) when (stream.Length > Prefix)
         {
             // A header longer than the prefix (large private elements before the pixels): read the whole file.
-            return Read(path, File.ReadAllBytes(path), headerOnly: true);
+            return Read(path, File.ReadAllBytes(path), headerOnly: true, maxPixelBytes: 0);
         }
     }
 
-    /// <summary>Reads <paramref name="bytes"/>; <paramref name="path"/> names the file in errors.</summary>
-    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes) => Read(path, bytes, headerOnly: false);
+    /// <summary>
+    /// Reads <paramref name="bytes"/>; <paramref name="path"/> names the file in errors. A deflated data set is inflated
+    /// only as far as its header and then its declared pixel data, never past <paramref name="maxPixelBytes"/> of pixel
+    /// data (so a small file cannot inflate to gigabytes).
+    /// </summary>
+    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, long maxPixelBytes) =>
+        Read(path, bytes, headerOnly: false, maxPixelBytes);
 
-    private static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, bool headerOnly)
+    private static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, bool headerOnly, long maxPixelBytes)
     {
         var dataset = new DicomDataset();
         int position = bytes.Length >= 132 && bytes.Slice(128, 4).SequenceEqual("DICM"u8) ? 132 : 0;
-        var reader = new Cursor(path, bytes, position, explicitVR: true);
+        var reader = new Cursor(path, bytes, position, explicitVR: true, bigEndian: false);
         // The file meta group: always explicit VR little endian.
         bool sawMeta = false;
         while (reader.Remaining >= 8 && reader.PeekGroup() == 0x0002)
@@ -81,27 +92,48 @@ internal static class DicomReader
         if (!DicomTransferSyntax.IsSupported(syntax))
             throw new InvalidDataException(
                 $"{path}: DICOM transfer syntax {syntax} ({DicomTransferSyntax.Name(syntax)}) is not read; this library reads "
-                    + "implicit and explicit VR little endian, JPEG baseline and JPEG lossless."
+                    + DicomTransferSyntax.SupportedList
+                    + "."
             );
-        reader = new Cursor(path, bytes, reader.Position, DicomTransferSyntax.IsExplicit(syntax));
+        if (syntax == DicomTransferSyntax.DeflatedExplicitVRLittleEndian)
+            return ReadDeflated(path, dataset, bytes[reader.Position..], headerOnly, maxPixelBytes);
+        ReadDataSet(path, dataset, bytes, reader.Position, headerOnly);
+        return dataset;
+    }
+
+    // Returns false when headerOnly and the data ends before the pixel data (more is needed), else fills the data set.
+    private static bool ReadDataSet(string path, DicomDataset dataset, ReadOnlySpan<byte> bytes, int start, bool headerOnly)
+    {
+        var syntax = dataset.TransferSyntax;
+        var reader = new Cursor(path, bytes, start, DicomTransferSyntax.IsExplicit(syntax), DicomTransferSyntax.IsBigEndian(syntax));
         while (reader.Remaining > 0)
         {
             if (reader.Remaining < 8)
                 break; // trailing padding
             if (headerOnly && reader.PeekTag() == PixelDataTag)
-                return dataset;
+                return true;
             var element = reader.Next();
             if (element.Tag == PixelDataTag)
             {
                 if (element.Length == UndefinedLength)
-                    dataset.EncapsulatedFrame = reader.ReadFragments();
+                    reader.ReadFragments(dataset);
+                else if (DicomTransferSyntax.IsEncapsulated(syntax))
+                    throw new InvalidDataException(
+                        $"{path}: the transfer syntax {syntax} ({DicomTransferSyntax.Name(syntax)}) needs encapsulated pixel data, but "
+                            + $"the pixel data is a plain value of {element.Length:N0} bytes; the file is malformed."
+                    );
                 else
-                    dataset.NativePixels = element.Value.ToArray();
+                    dataset.NativePixels = Native(element.Value, element.VR, reader.BigEndian);
                 break;
             }
-            Apply(dataset, element, path, explicitVR: reader.ExplicitVR, bytes);
+            Apply(dataset, element, path, reader, bytes);
             if (element.Length == UndefinedLength)
-                reader.SkipUndefined(element.Tag == VoiLutSequenceTag ? dataset : null);
+            {
+                if (element.VR == "UN")
+                    reader.SkipUndefinedAsImplicit();
+                else
+                    reader.SkipUndefined(element.Tag == VoiLutSequenceTag ? dataset : null);
+            }
         }
         if (headerOnly)
             throw new InvalidDataException(
@@ -109,40 +141,138 @@ internal static class DicomReader
             );
         if (!dataset.HasPixelData)
             throw new InvalidDataException($"{path}: a DICOM file without pixel data (no (7FE0,0010) element); not an image.");
+        return true;
+    }
+
+    // Deflated Explicit VR Little Endian: the data set after the meta group is one raw deflate stream (RFC 1951). Inflated
+    // in steps: first as far as the pixel data's tag (at most 16 MiB of header), then the pixel data the header declares
+    // and no more than maxPixelBytes of it.
+    private static DicomDataset ReadDeflated(
+        string path,
+        DicomDataset dataset,
+        ReadOnlySpan<byte> compressed,
+        bool headerOnly,
+        long maxPixelBytes
+    )
+    {
+        using var inflater = new DeflateStream(new MemoryStream(compressed.ToArray()), CompressionMode.Decompress);
+        var inflated = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        bool ended = false;
+        void InflateTo(long size)
+        {
+            while (!ended && inflated.Length < size)
+            {
+                int n;
+                try
+                {
+                    n = inflater.Read(chunk, 0, (int)Math.Min(chunk.Length, size - inflated.Length));
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new InvalidDataException($"{path}: the deflated DICOM data set is corrupt ({ex.Message}).", ex);
+                }
+                if (n == 0)
+                    ended = true;
+                inflated.Write(chunk, 0, n);
+            }
+        }
+        // The header: inflate more until the pixel data's tag is in view.
+        DicomDataset? header = null;
+        for (long size = 64 * 1024; header is null; size *= 4)
+        {
+            InflateTo(size);
+            var probe = new DicomDataset { TransferSyntax = dataset.TransferSyntax };
+            try
+            {
+                ReadDataSet(path, probe, inflated.GetBuffer().AsSpan(0, (int)inflated.Length), 0, headerOnly: true);
+                header = probe;
+            }
+            catch (InvalidDataException) when (!ended && size < MaxInflatedHeader)
+            {
+                // the header goes on past what is inflated yet
+            }
+            catch (InvalidDataException) when (!ended)
+            {
+                throw new InvalidDataException(
+                    $"{path}: the deflated DICOM data set holds more than {MaxInflatedHeader:N0} bytes before its pixel data; refused."
+                );
+            }
+        }
+        if (headerOnly)
+            return header;
+        long declared = DeclaredPixelBytes(header);
+        if (declared > maxPixelBytes)
+            throw ImageBudget.Exceeded(
+                path,
+                $"its deflated pixel data declares {declared:N0} bytes, more than the {maxPixelBytes:N0} this decode allows",
+                maxPixelBytes / 12
+            );
+        // The pixel data's tag, VR and length, then the value itself, plus some slack for a trailing element.
+        InflateTo(inflated.Length + declared + 64 * 1024);
+        ReadDataSet(path, dataset, inflated.GetBuffer().AsSpan(0, (int)inflated.Length), 0, headerOnly: false);
         return dataset;
     }
 
-    private static void Apply(DicomDataset dataset, Element element, string path, bool explicitVR, ReadOnlySpan<byte> bytes)
+    // The native pixel data's size as the header declares it (every frame), for the inflate bound.
+    private static long DeclaredPixelBytes(DicomDataset d)
+    {
+        long samples = (long)d.Rows * d.Columns * Math.Max(1, d.SamplesPerPixel) * Math.Max(1, d.NumberOfFrames);
+        return (samples * Math.Max(1, d.BitsAllocated) + 7) / 8 + 16; // the tag, VR and length before the value
+    }
+
+    // Native pixel data in little-endian words: a big-endian file's values are swapped back by their VR's word size (OW:
+    // 16-bit words, whatever Bits Allocated says - a 32-bit pixel is two OW words; OL and OF: 32 bits; OB: bytes).
+    private static byte[] Native(ReadOnlySpan<byte> value, string vr, bool bigEndian)
+    {
+        var data = value.ToArray();
+        int word = vr switch
+        {
+            "OW" => 2,
+            "OL" or "OF" => 4,
+            "OD" => 8,
+            _ => 1,
+        };
+        if (bigEndian && word > 1)
+            for (int i = 0; i + word <= data.Length; i += word)
+                data.AsSpan(i, word).Reverse();
+        return data;
+    }
+
+    private static void Apply(DicomDataset dataset, Element element, string path, Cursor reader, ReadOnlySpan<byte> bytes)
     {
         var v = element.Value;
         switch (element.Tag)
         {
             case 0x00280002:
-                dataset.SamplesPerPixel = UShort(v);
+                dataset.SamplesPerPixel = reader.UShort(v);
                 break;
             case 0x00280004:
-                dataset.PhotometricInterpretation = Text(v);
+                dataset.PhotometricInterpretation = Text(v).ToUpperInvariant();
+                break;
+            case 0x00280006:
+                dataset.PlanarConfiguration = reader.UShort(v);
                 break;
             case 0x00280008:
-                dataset.NumberOfFrames = (int)Numbers(v, path, "Number of Frames").FirstOrDefault(1);
+                dataset.NumberOfFrames = (int)Math.Clamp(Numbers(v, path, "Number of Frames").FirstOrDefault(1), 0, int.MaxValue);
                 break;
             case 0x00280010:
-                dataset.Rows = UShort(v);
+                dataset.Rows = reader.UShort(v);
                 break;
             case 0x00280011:
-                dataset.Columns = UShort(v);
+                dataset.Columns = reader.UShort(v);
                 break;
             case 0x00280100:
-                dataset.BitsAllocated = UShort(v);
+                dataset.BitsAllocated = reader.UShort(v);
                 break;
             case 0x00280101:
-                dataset.BitsStored = UShort(v);
+                dataset.BitsStored = reader.UShort(v);
                 break;
             case 0x00280102:
-                dataset.HighBit = UShort(v);
+                dataset.HighBit = reader.UShort(v);
                 break;
             case 0x00280103:
-                dataset.PixelRepresentation = UShort(v);
+                dataset.PixelRepresentation = reader.UShort(v);
                 break;
             case 0x00281050:
                 dataset.WindowCenters = Numbers(v, path, "Window Center");
@@ -159,13 +289,45 @@ internal static class DicomReader
             case 0x00281056:
                 dataset.VoiLutFunction = Text(v).ToUpperInvariant();
                 break;
+            case >= 0x00281101 and <= 0x00281103 when v.Length >= 6:
+            {
+                int channel = (int)(element.Tag - 0x00281101);
+                var old = dataset.Palette[channel];
+                dataset.Palette[channel] = (
+                    reader.UShort(v),
+                    // The first value mapped is signed when the pixels are (C.7.6.3.1.5; SS in explicit VR).
+                    element.VR == "SS"
+                    || (element.VR == "" && dataset.PixelRepresentation == 1)
+                        ? (short)reader.UShort(v[2..])
+                        : reader.UShort(v[2..]),
+                    reader.UShort(v[4..]),
+                    old?.Data
+                );
+                break;
+            }
+            case >= 0x00281201 and <= 0x00281203:
+            {
+                int channel = (int)(element.Tag - 0x00281201);
+                var words = reader.Words(v);
+                var old = dataset.Palette[channel];
+                dataset.Palette[channel] = old is { } o ? (o.Entries, o.FirstMapped, o.Bits, words) : (0, 0, 16, words);
+                break;
+            }
+            case >= 0x00281221 and <= 0x00281223:
+                dataset.SegmentedPalette = true;
+                break;
             case VoiLutSequenceTag when element.Length != UndefinedLength:
-                new Cursor(path, bytes, element.ValueOffset, explicitVR, element.ValueOffset + v.Length).ReadVoiLutItems(dataset);
+                new Cursor(
+                    path,
+                    bytes,
+                    element.ValueOffset,
+                    reader.ExplicitVR,
+                    reader.BigEndian,
+                    element.ValueOffset + v.Length
+                ).ReadVoiLutItems(dataset);
                 break;
         }
     }
-
-    private static int UShort(ReadOnlySpan<byte> value) => value.Length >= 2 ? BinaryPrimitives.ReadUInt16LittleEndian(value) : 0;
 
     private static string Text(ReadOnlySpan<byte> value) => Encoding.ASCII.GetString(value).TrimEnd('\0', ' ').Trim();
 
@@ -189,26 +351,39 @@ internal static class DicomReader
         public int ValueOffset { get; } = valueOffset;
     }
 
-    private ref struct Cursor(string path, ReadOnlySpan<byte> bytes, int position, bool explicitVR, int end = -1)
+    private ref struct Cursor(string path, ReadOnlySpan<byte> bytes, int position, bool explicitVR, bool bigEndian, int end = -1)
     {
         private readonly ReadOnlySpan<byte> _bytes = bytes;
         private readonly int _end = end < 0 ? bytes.Length : end;
         public int Position { get; private set; } = position;
         public bool ExplicitVR { get; } = explicitVR;
+        public bool BigEndian { get; } = bigEndian;
         public readonly int Remaining => _end - Position;
 
-        public readonly ushort PeekGroup() => BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]);
+        public readonly ushort UShort(ReadOnlySpan<byte> value) =>
+            value.Length < 2 ? (ushort)0
+            : BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(value)
+            : BinaryPrimitives.ReadUInt16LittleEndian(value);
 
-        public readonly uint PeekTag() =>
-            ((uint)BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]) << 16)
-            | BinaryPrimitives.ReadUInt16LittleEndian(_bytes[(Position + 2)..]);
+        private readonly uint UInt(ReadOnlySpan<byte> value) =>
+            BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(value) : BinaryPrimitives.ReadUInt32LittleEndian(value);
+
+        public readonly ushort[] Words(ReadOnlySpan<byte> value)
+        {
+            var words = new ushort[value.Length / 2];
+            for (int i = 0; i < words.Length; i++)
+                words[i] = UShort(value[(2 * i)..]);
+            return words;
+        }
+
+        public readonly ushort PeekGroup() => UShort(_bytes[Position..]);
+
+        public readonly uint PeekTag() => ((uint)UShort(_bytes[Position..]) << 16) | UShort(_bytes[(Position + 2)..]);
 
         private uint Tag()
         {
             Need(4, "a tag");
-            uint tag =
-                ((uint)BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]) << 16)
-                | BinaryPrimitives.ReadUInt16LittleEndian(_bytes[(Position + 2)..]);
+            uint tag = PeekTag();
             Position += 4;
             return tag;
         }
@@ -216,7 +391,7 @@ internal static class DicomReader
         private uint UInt32()
         {
             Need(4, "a length");
-            uint value = BinaryPrimitives.ReadUInt32LittleEndian(_bytes[Position..]);
+            uint value = UInt(_bytes[Position..]);
             Position += 4;
             return value;
         }
@@ -250,7 +425,7 @@ internal static class DicomReader
                 else
                 {
                     Need(2, "a length");
-                    length = BinaryPrimitives.ReadUInt16LittleEndian(_bytes[Position..]);
+                    length = UShort(_bytes[Position..]);
                     Position += 2;
                 }
             }
@@ -263,6 +438,15 @@ internal static class DicomReader
             int offset = Position;
             Position += (int)length;
             return new Element(tag, vr, length, value, offset);
+        }
+
+        // An undefined-length UN element (CP-246: a sequence whose VR the writer did not know) is encoded in implicit VR
+        // little endian whatever the transfer syntax: stepped over as such.
+        public void SkipUndefinedAsImplicit()
+        {
+            var inner = new Cursor(path, _bytes, Position, explicitVR: false, bigEndian: false, _end);
+            inner.SkipUndefined(null);
+            Position = inner.Position;
         }
 
         // An element of undefined length (a sequence): items until the sequence delimiter, each item's elements until its
@@ -283,7 +467,7 @@ internal static class DicomReader
                 {
                     Need(length, "a sequence item");
                     if (voiLutTarget is not null && voiLutTarget.VoiLut is null)
-                        new Cursor(path, _bytes, Position, ExplicitVR, Position + (int)length).ReadLut(voiLutTarget);
+                        new Cursor(path, _bytes, Position, ExplicitVR, BigEndian, Position + (int)length).ReadLut(voiLutTarget);
                     Position += (int)length;
                     continue;
                 }
@@ -294,10 +478,15 @@ internal static class DicomReader
                     if (element.Tag == ItemDelimitationTag)
                         break;
                     if (element.Length == UndefinedLength)
-                        SkipUndefined(null);
+                    {
+                        if (element.VR == "UN")
+                            SkipUndefinedAsImplicit();
+                        else
+                            SkipUndefined(null);
+                    }
                 }
                 if (voiLutTarget is not null && voiLutTarget.VoiLut is null)
-                    new Cursor(path, _bytes, itemStart, ExplicitVR, Position).ReadLut(voiLutTarget);
+                    new Cursor(path, _bytes, itemStart, ExplicitVR, BigEndian, Position).ReadLut(voiLutTarget);
             }
         }
 
@@ -311,7 +500,7 @@ internal static class DicomReader
                 if (tag != ItemTag || length == UndefinedLength)
                     return;
                 Need(length, "a VOI LUT item");
-                new Cursor(path, _bytes, Position, ExplicitVR, Position + (int)length).ReadLut(dataset);
+                new Cursor(path, _bytes, Position, ExplicitVR, BigEndian, Position + (int)length).ReadLut(dataset);
                 Position += (int)length;
             }
         }
@@ -326,7 +515,10 @@ internal static class DicomReader
                 var element = Next();
                 if (element.Length == UndefinedLength)
                 {
-                    SkipUndefined(null);
+                    if (element.VR == "UN")
+                        SkipUndefinedAsImplicit();
+                    else
+                        SkipUndefined(null);
                     continue;
                 }
                 if (element.Tag == ItemDelimitationTag)
@@ -334,18 +526,17 @@ internal static class DicomReader
                 if (element.Tag == 0x00283002 && element.Value.Length >= 6)
                     descriptor =
                     [
-                        BinaryPrimitives.ReadUInt16LittleEndian(element.Value),
+                        UShort(element.Value),
+                        // The first value mapped is signed for signed pixels: SS in explicit VR, and in implicit VR (no VR
+                        // to say so) whenever Pixel Representation is 1 (PS3.3 C.11.2.1.1).
                         element.VR == "SS"
-                            ? BinaryPrimitives.ReadInt16LittleEndian(element.Value[2..])
-                            : BinaryPrimitives.ReadUInt16LittleEndian(element.Value[2..]),
-                        BinaryPrimitives.ReadUInt16LittleEndian(element.Value[4..]),
+                        || (element.VR == "" && dataset.PixelRepresentation == 1)
+                            ? (short)UShort(element.Value[2..])
+                            : UShort(element.Value[2..]),
+                        UShort(element.Value[4..]),
                     ];
                 else if (element.Tag == 0x00283006)
-                {
-                    data = new ushort[element.Value.Length / 2];
-                    for (int i = 0; i < data.Length; i++)
-                        data[i] = BinaryPrimitives.ReadUInt16LittleEndian(element.Value[(2 * i)..]);
-                }
+                    data = Words(element.Value);
             }
             if (descriptor is not null && data is not null)
             {
@@ -356,13 +547,15 @@ internal static class DicomReader
             }
         }
 
-        // Encapsulated pixel data (PS3.5 A.4): the Basic Offset Table item, then the fragments of the (single) frame.
-        public byte[] ReadFragments()
+        // Encapsulated pixel data (PS3.5 A.4): the Basic Offset Table item, then the fragments of every frame.
+        public void ReadFragments(DicomDataset dataset)
         {
-            var frame = new List<byte>();
+            var fragments = new List<byte[]>();
             bool first = true;
+            long firstFragmentAt = -1;
             while (true)
             {
+                int itemAt = Position;
                 uint tag = Tag();
                 uint length = UInt32();
                 if (tag == SequenceDelimitationTag)
@@ -372,14 +565,27 @@ internal static class DicomReader
                         $"{path}: encapsulated pixel data holds ({tag >> 16:X4},{tag & 0xFFFF:X4}) where a fragment belongs."
                     );
                 Need(length, "a pixel data fragment");
-                if (!first)
-                    frame.AddRange(_bytes.Slice(Position, (int)length));
+                var value = _bytes.Slice(Position, (int)length);
+                if (first)
+                {
+                    var offsets = new uint[length / 4];
+                    for (int i = 0; i < offsets.Length; i++)
+                        offsets[i] = UInt(value[(4 * i)..]);
+                    dataset.FrameOffsets = offsets;
+                }
+                else
+                {
+                    if (firstFragmentAt < 0)
+                        firstFragmentAt = itemAt;
+                    dataset.FragmentOffsets.Add(itemAt - firstFragmentAt);
+                    fragments.Add(value.ToArray());
+                }
                 first = false;
                 Position += (int)length;
             }
-            if (frame.Count == 0)
+            if (fragments.Count == 0)
                 throw new InvalidDataException($"{path}: the encapsulated pixel data holds no fragment.");
-            return [.. frame];
+            dataset.Fragments = fragments;
         }
     }
 }

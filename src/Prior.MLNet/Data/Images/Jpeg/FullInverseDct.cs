@@ -132,8 +132,9 @@ internal sealed class FullInverseDct
         }
     }
 
-    // One 8-point pass of jidctint, before descaling: even part from inputs 0, 2, 4, 6, odd part from 7, 5, 3, 1.
-    private static void Pass(ReadOnlySpan<long> x, Span<long> y)
+    // One 8-point pass of jidctint, before descaling: even part from inputs 0, 2, 4, 6, odd part from 7, 5, 3, 1. Also
+    // the 12-bit decoder's (Dicom.Jpeg12Decoder), whose jidctint differs only in its descaling.
+    internal static void Pass(ReadOnlySpan<long> x, Span<long> y)
     {
         long z2 = x[2],
             z3 = x[6];
@@ -360,7 +361,7 @@ internal sealed class FullInverseDct
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte Limit(int value) => (byte)Math.Clamp(((value + 512) & 1023) - 384, 0, 255);
 
-    private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
+    internal static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
 
     private static int[] BuildSlots()
     {

@@ -20,10 +20,10 @@ namespace Prior.MLNet.Data.Images.Jpeg;
 /// as through SkiaSharp (docs/performance.md). Scales 3/8 to 7/8 are SkiaSharp's.
 /// <para>
 /// Anything else - colour or several components, progressive, arithmetic-coded, 12-bit, lossless, hierarchical,
-/// scans with a defined line count - is declined (<see cref="TryDecode"/> returns false) for SkiaSharp's full decoder,
-/// and so is anything malformed: a missing table, a code no table holds, data that ends before the last block or a
-/// scan the file cuts off, a missing restart marker. Declining costs only the time spent until then; the general
-/// decoder then gives its own result or error.
+/// scans with a defined line count, malformed headers - is declined (TryDecode returns false) for SkiaSharp's full
+/// decoder. A damaged scan of this decoder's form - data that ends before the last block (or too short for the blocks
+/// declared, found before the output is allocated), a code no table holds, a missing restart marker - is declined
+/// too, and named: the caller refuses the file rather than let another decoder fill in the missing blocks with gray.
 /// </para>
 /// </summary>
 internal static class GrayscaleJpegDecoder
@@ -36,13 +36,23 @@ internal static class GrayscaleJpegDecoder
     /// the EXIF orientation (1-8, 1 when the file has none) that would turn them. False, with nothing returned, for
     /// anything else.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image)
+    public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image) =>
+        TryDecode(file, minimumSide, maxPixels, out image, out _);
+
+    /// <summary>
+    /// <see cref="TryDecode(ReadOnlySpan{byte}, int, long, out DecodedJpeg)"/>, telling why a file of the form this decoder
+    /// takes was not decoded: <paramref name="corruption"/> says how its scan is damaged (its data ends before the last
+    /// block, a code no table holds, a restart marker missing), which no other decoder should then be asked to fill in;
+    /// null when the file was decoded or is simply not of this decoder's form.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> file, int minimumSide, long maxPixels, out DecodedJpeg image, out string? corruption)
     {
         image = default;
+        corruption = null;
         if (minimumSide < 0 || !ReadHeaders(file, out var frame) || (long)frame.Width * frame.Height > maxPixels)
             return false;
         int eighths = minimumSide == 0 ? 8 : SmallestScale(frame.Width, frame.Height, minimumSide);
-        return eighths is 1 or 2 or 8 && Decode(file, frame, eighths, out image);
+        return eighths is 1 or 2 or 8 && Decode(file, frame, eighths, out image, out corruption);
     }
 
     /// <summary>
@@ -70,21 +80,34 @@ internal static class GrayscaleJpegDecoder
     public static bool TryDecodeAt(ReadOnlySpan<byte> file, int eighths, out DecodedJpeg image)
     {
         image = default;
-        return eighths is 1 or 2 or 8 && ReadHeaders(file, out var frame) && Decode(file, frame, eighths, out image);
+        return eighths is 1 or 2 or 8 && ReadHeaders(file, out var frame) && Decode(file, frame, eighths, out image, out _);
     }
 
     private static int ScaledSide(int side, int eighths) => (int)(((long)side * eighths + 7) / 8);
 
-    private static bool Decode(ReadOnlySpan<byte> file, Frame frame, int eighths, out DecodedJpeg image)
+    private static bool Decode(ReadOnlySpan<byte> file, Frame frame, int eighths, out DecodedJpeg image, out string? corruption)
     {
         image = default;
+        corruption = null;
         int width = ScaledSide(frame.Width, eighths),
             height = ScaledSide(frame.Height, eighths);
+        long blocks = (long)((frame.Width + 7) / 8) * ((frame.Height + 7) / 8);
+        using var entropy = JpegBitReader.Read(file, frame.ScanStart);
+        // Before the output is allocated: every block costs at least two bits (its DC code and its end of block), so a
+        // scan this short cannot be the image its header declares - a damaged or hostile file, refused at once.
+        if (8L * entropy.Length < 2 * blocks)
+        {
+            corruption =
+                $"corrupt: the JPEG declares {frame.Width} × {frame.Height} pixels, {blocks:N0} blocks that need at least "
+                + $"{(2 * blocks + 7) / 8:N0} bytes of coded data; it holds {entropy.Length:N0}";
+            return false;
+        }
         var output = GC.AllocateUninitializedArray<byte>(checked(width * height)); // every pixel is written
         var quant = frame.Quant!;
-        bool decoded = eighths switch
+        var result = eighths switch
         {
             1 => DecodeScan(
+                entropy,
                 file,
                 frame,
                 ReducedInverseDct.Slots,
@@ -92,6 +115,7 @@ internal static class GrayscaleJpegDecoder
                 new EighthWriter(new ReducedInverseDct(quant), output, width)
             ),
             2 => DecodeScan(
+                entropy,
                 file,
                 frame,
                 ReducedInverseDct.Slots,
@@ -99,6 +123,7 @@ internal static class GrayscaleJpegDecoder
                 new QuarterWriter(new ReducedInverseDct(quant), output, width, height)
             ),
             _ => DecodeScan(
+                entropy,
                 file,
                 frame,
                 FullInverseDct.Slots,
@@ -106,11 +131,33 @@ internal static class GrayscaleJpegDecoder
                 new WholeWriter(new FullInverseDct(quant), output, width, height)
             ),
         };
-        if (!decoded)
+        if (result.Failure != ScanFailure.None)
+        {
+            corruption = result.Failure switch
+            {
+                ScanFailure.Declined => null,
+                ScanFailure.EndsEarly => $"corrupt: the JPEG data ends after {result.Block:N0} of {blocks:N0} blocks",
+                ScanFailure.Restart =>
+                    $"corrupt: a restart marker of the JPEG is missing or out of turn before block {result.Block + 1:N0} of {blocks:N0}",
+                _ => $"corrupt: the JPEG data holds a code no Huffman table has at block {result.Block + 1:N0} of {blocks:N0}",
+            };
             return false;
+        }
         image = new DecodedJpeg(output, width, height, frame.Orientation);
         return true;
     }
+
+    // Why a scan was not decoded, and at which block.
+    private enum ScanFailure : byte
+    {
+        None,
+        Declined, // a table left to SkiaSharp
+        EndsEarly,
+        BadCode,
+        Restart,
+    }
+
+    private readonly record struct ScanResult(ScanFailure Failure, long Block);
 
     private sealed class Frame
     {
@@ -334,12 +381,18 @@ internal static class GrayscaleJpegDecoder
     // of a run (all of a short benchmark) in its slower on-stack-replacement code. `slotTable` maps zig-zag positions
     // to the writer's block layout of `blockSize` ints.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool DecodeScan<TWriter>(ReadOnlySpan<byte> file, Frame frame, int[] slotTable, int blockSize, TWriter writer)
+    private static ScanResult DecodeScan<TWriter>(
+        JpegBitReader entropy,
+        ReadOnlySpan<byte> file,
+        Frame frame,
+        int[] slotTable,
+        int blockSize,
+        TWriter writer
+    )
         where TWriter : struct, IBlockWriter
     {
-        using var entropy = JpegBitReader.Read(file, frame.ScanStart);
         if (!entropy.EndsInMarker)
-            return false; // cut off inside the scan: SkiaSharp reports it
+            return new(ScanFailure.EndsEarly, 0); // cut off inside the scan
         int blocksWide = (frame.Width + 7) / 8,
             blocksHigh = (frame.Height + 7) / 8;
         int interval = frame.RestartInterval;
@@ -348,13 +401,13 @@ internal static class GrayscaleJpegDecoder
             // Every interval but the last ends in the next RSTn, numbered 0 to 7 in turn.
             long intervals = ((long)blocksWide * blocksHigh + interval - 1) / interval;
             if (entropy.RestartMarkers.Count < intervals - 1)
-                return false;
+                return new(ScanFailure.Restart, (entropy.RestartMarkers.Count + 1L) * interval);
             for (int i = 0; i < intervals - 1; i++)
                 if (entropy.RestartMarkers[i] != (i & 7))
-                    return false;
+                    return new(ScanFailure.Restart, (i + 1L) * interval);
         }
         if (BuildTable(file, frame.DcAt, ac: false) is not { } dcTable || BuildTable(file, frame.AcAt, ac: true) is not { } acTable)
-            return false;
+            return new(ScanFailure.Declined, 0);
         ref byte data = ref MemoryMarshal.GetArrayDataReference(entropy.Data);
         ref ulong pairs = ref MemoryMarshal.GetArrayDataReference(acTable.PairCoefficients);
         ref int slots = ref MemoryMarshal.GetArrayDataReference(slotTable);
@@ -377,7 +430,7 @@ internal static class GrayscaleJpegDecoder
                     {
                         intervalIndex++;
                         if (!JpegBitReader.WithinData(position, count, entropy.IntervalStarts[intervalIndex]))
-                            return false;
+                            return new(ScanFailure.EndsEarly, (long)by * blocksWide + bx);
                         position = entropy.IntervalStarts[intervalIndex];
                         bits = 0;
                         count = 0;
@@ -390,7 +443,7 @@ internal static class GrayscaleJpegDecoder
                 JpegBitReader.Fill(ref data, ref bits, ref count, ref position);
                 int entry = dcTable.Decode((int)(bits >> 48));
                 if (entry < 0)
-                    return false;
+                    return new(ScanFailure.BadCode, (long)by * blocksWide + bx);
                 int length = entry & 0xFF,
                     dcSize = entry >> 8; // at most 11: the table was checked
                 bits <<= length;
@@ -415,14 +468,18 @@ internal static class GrayscaleJpegDecoder
                 } while (status == 0);
                 // Past the data by more than a refill reads ahead: corrupt or truncated. (Checked once a block, this also
                 // keeps every read inside the padded copy.)
-                if (status < 0 || position > entropy.Length + 7)
-                    return false;
+                if (position > entropy.Length + 7)
+                    return new(ScanFailure.EndsEarly, (long)by * blocksWide + bx);
+                if (status < 0)
+                    return new(ScanFailure.BadCode, (long)by * blocksWide + bx);
                 writer.Write(ref coefficients, k == 1, bx, by);
                 block.Clear();
             }
         }
         int end = intervalIndex + 1 < entropy.IntervalStarts.Count ? entropy.IntervalStarts[intervalIndex + 1] : entropy.Length;
-        return JpegBitReader.WithinData(position, count, end);
+        return JpegBitReader.WithinData(position, count, end)
+            ? new(ScanFailure.None, 0)
+            : new(ScanFailure.EndsEarly, (long)blocksWide * blocksHigh - 1);
     }
 
     // One step of a block's AC decoding: up to two coefficients (and the end of the block) from one pair-table read, or
