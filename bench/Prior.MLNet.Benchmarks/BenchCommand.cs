@@ -42,7 +42,9 @@ internal static class BenchCommand
                 + "compute (the ResNet's forward + backward GFLOP/s against libtorch's matrix multiply), peak (peak memory of stage-3 "
                 + "training per preset and batch), pipeline (training steps fed by the real input pipeline against the same batches "
                 + "built beforehand), serve (prior serve's image embeddings under 1, 8 and 64 concurrent clients against the raw "
-                + "batched forward, then an overload; not in the default set: run it on its own).",
+                + "batched forward, then an overload; not in the default set: run it on its own), bombs (prior serve under 64 "
+                + "clients sending decompression bombs and lying headers: answers, resident memory against its bound, /healthz; not "
+                + "in the default set either).",
             DefaultValueFactory = _ => "decode,memory,inference,onnx,index,step,compute,peak,pipeline",
         };
         var indexStudies = new Option<string>("--index-studies")
@@ -72,6 +74,11 @@ internal static class BenchCommand
             Description = "How long the serve part's overload runs (issue 30 asks for 600).",
             DefaultValueFactory = _ => 60,
         };
+        var bombSeconds = new Option<int>("--bomb-seconds")
+        {
+            Description = "How long the bombs part's clients send.",
+            DefaultValueFactory = _ => 60,
+        };
         var servePreset = new Option<string>("--serve-preset")
         {
             Description = "The preset the serve part serves.",
@@ -93,6 +100,7 @@ internal static class BenchCommand
             memoryEpochs,
             indexStudies,
             overload,
+            bombSeconds,
             servePreset,
         };
         command.SetAction(parse =>
@@ -108,13 +116,25 @@ internal static class BenchCommand
                         .ToHashSet();
                     if (
                         parts
-                            .Except(["decode", "memory", "inference", "onnx", "index", "step", "compute", "peak", "pipeline", "serve"])
+                            .Except([
+                                "decode",
+                                "memory",
+                                "inference",
+                                "onnx",
+                                "index",
+                                "step",
+                                "compute",
+                                "peak",
+                                "pipeline",
+                                "serve",
+                                "bombs",
+                            ])
                             .FirstOrDefault() is
                         { } unknown
                     )
                         throw new ArgumentException(
                             $"--suite: unknown part '{unknown}'; use decode, memory, inference, onnx, index, step, compute, peak, "
-                                + "pipeline, serve."
+                                + "pipeline, serve, bombs."
                         );
                     if (parts.Contains("decode"))
                         DecodeBenchmark.Run(parse.GetValue(images), Path.GetFullPath(parse.GetValue(work)!), figures);
@@ -156,6 +176,13 @@ internal static class BenchCommand
                             Path.GetFullPath(parse.GetValue(work)!),
                             parse.GetValue(servePreset)!,
                             parse.GetValue(overload),
+                            figures
+                        );
+                    if (parts.Contains("bombs"))
+                        BombBenchmark.Run(
+                            Path.GetFullPath(parse.GetValue(work)!),
+                            parse.GetValue(servePreset)!,
+                            parse.GetValue(bombSeconds),
                             figures
                         );
                     if (parts.Contains("peak"))

@@ -140,141 +140,116 @@ internal static class ServeBenchmark
     {
         var model = Path.Combine(work, "serve-bench-model.zip");
         network.Save(model);
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "prior.exe" : "prior"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (
-            var argument in new[] { "serve", "--model", model, "--port", "0", "--max-batch", $"{maxBatch}", "--max-queue", $"{maxQueue}" }
-        )
-            info.ArgumentList.Add(argument);
-        using var server = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start.");
-        try
-        {
-            var line = server.StandardOutput.ReadLine() ?? throw new InvalidOperationException(server.StandardError.ReadToEnd());
-            var match = System.Text.RegularExpressions.Regex.Match(line, @"at (http://\S+/)");
-            if (!match.Success)
-                throw new InvalidOperationException($"prior serve did not say its address: {line}");
-            server.ErrorDataReceived += (_, _) => { }; // drained, so a full pipe never blocks the server
-            server.BeginErrorReadLine();
-            var address = new Uri(match.Groups[1].Value);
-            using var metrics = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
-            long Served(string text, int status) =>
-                (long)(Metric(text, $"prior_requests_total{{endpoint=\"/v1/embed/image\",status=\"{status}\"}}") ?? 0);
-            Load(address, bodies, 64, 2048); // warm-up: the server's first batches, its JIT tiers, thread pool and allocator
-            // 64 clients again, the server now in a process of its own: how the cores' time divides between the server
-            // (HTTP, decode, the forward) and the client, which in a deployment runs on other machines.
-            using var self = Process.GetCurrentProcess();
-            server.Refresh();
-            var (server0, client0) = (server.TotalProcessorTime, self.TotalProcessorTime);
-            var (separate, _, _, _) = Load(address, bodies, 64, 4096);
-            server.Refresh();
-            self.Refresh();
-            double serverCpu = (server.TotalProcessorTime - server0).TotalSeconds,
-                clientCpu = (self.TotalProcessorTime - client0).TotalSeconds;
-            Console.WriteLine(
-                $"  {"concurrency 64, server in its own process", -58} {separate, 8:0.0} requests/s   served/raw {separate / raw:0.00}   "
-                    + $"CPU time: server {serverCpu:0.0} s, client {clientCpu:0.0} s "
-                    + $"({clientCpu / (serverCpu + clientCpu):P0} the client's)"
-            );
-            figures["serveSeparateVsRaw64"] = separate / raw;
-            figures["serveClientCpuShare64"] = clientCpu / (serverCpu + clientCpu);
-            var before = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
+        using var serving = ServeProcess.Start(model, "--max-batch", $"{maxBatch}", "--max-queue", $"{maxQueue}");
+        var server = serving.Process;
+        var address = serving.Address;
+        using var metrics = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        long Served(string text, int status) =>
+            (long)(Metric(text, $"prior_requests_total{{endpoint=\"/v1/embed/image\",status=\"{status}\"}}") ?? 0);
+        Load(address, bodies, 64, 2048); // warm-up: the server's first batches, its JIT tiers, thread pool and allocator
+        // 64 clients again, the server now in a process of its own: how the cores' time divides between the server
+        // (HTTP, decode, the forward) and the client, which in a deployment runs on other machines.
+        using var self = Process.GetCurrentProcess();
+        server.Refresh();
+        var (server0, client0) = (server.TotalProcessorTime, self.TotalProcessorTime);
+        var (separate, _, _, _) = Load(address, bodies, 64, 4096);
+        server.Refresh();
+        self.Refresh();
+        double serverCpu = (server.TotalProcessorTime - server0).TotalSeconds,
+            clientCpu = (self.TotalProcessorTime - client0).TotalSeconds;
+        Console.WriteLine(
+            $"  {"concurrency 64, server in its own process", -58} {separate, 8:0.0} requests/s   served/raw {separate / raw:0.00}   "
+                + $"CPU time: server {serverCpu:0.0} s, client {clientCpu:0.0} s "
+                + $"({clientCpu / (serverCpu + clientCpu):P0} the client's)"
+        );
+        figures["serveSeparateVsRaw64"] = separate / raw;
+        figures["serveClientCpuShare64"] = clientCpu / (serverCpu + clientCpu);
+        var before = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
 
-            int clients = 4 * (maxBatch + maxQueue);
-            var resident = new List<(double Minutes, double MiB)>();
-            var heap = new List<(double Minutes, double MiB)>();
-            var since = Stopwatch.StartNew();
-            using var sampling = new CancellationTokenSource();
-            var sampler = Task.Run(async () =>
+        int clients = 4 * (maxBatch + maxQueue);
+        var resident = new List<(double Minutes, double MiB)>();
+        var heap = new List<(double Minutes, double MiB)>();
+        var since = Stopwatch.StartNew();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
             {
-                while (!sampling.IsCancellationRequested)
+                // The working set read from outside, and the managed heap from the server's own gauge.
+                server.Refresh();
+                resident.Add((since.Elapsed.TotalMinutes, server.WorkingSet64 / 1048576.0));
+                try
                 {
-                    // The working set read from outside, and the managed heap from the server's own gauge.
-                    server.Refresh();
-                    resident.Add((since.Elapsed.TotalMinutes, server.WorkingSet64 / 1048576.0));
-                    try
-                    {
-                        var text = await metrics.GetStringAsync("metrics", sampling.Token);
-                        var bytes = Metric(text, "dotnet_gc_heap_bytes") ?? throw new InvalidDataException("no dotnet_gc_heap_bytes");
-                        heap.Add((since.Elapsed.TotalMinutes, bytes / 1048576.0));
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                    {
-                        // An unanswered GET /metrics: a gap in the heap's samples (the resident one was read from outside).
-                    }
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, seconds / 60.0)), sampling.Token);
-                    }
-                    catch (OperationCanceledException) { }
+                    var text = await metrics.GetStringAsync("metrics", sampling.Token);
+                    var bytes = Metric(text, "dotnet_gc_heap_bytes") ?? throw new InvalidDataException("no dotnet_gc_heap_bytes");
+                    heap.Add((since.Elapsed.TotalMinutes, bytes / 1048576.0));
                 }
-            });
-            var (rate, _, p99, codes) = Load(address, bodies, clients, 0, TimeSpan.FromSeconds(seconds), honourRetryAfter: true);
-            sampling.Cancel();
-            sampler.Wait();
-            var after = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
-
-            long sent = codes.Values.Sum();
-            long unanswered = codes.GetValueOrDefault(-1);
-            long others = codes.Where(kv => kv.Key is not 200 and not 503).Sum(kv => kv.Value);
-            long accepted = Served(after, 200) - Served(before, 200);
-            long rejected = Served(after, 503) - Served(before, 503);
-            Console.WriteLine(
-                $"  {$"overload: {clients} clients for {seconds} s, server in its own process", -58} {rate, 8:0.0} answers/s   served "
-                    + $"{codes.GetValueOrDefault(200) / (double)seconds:0.0}/s   p99 {p99 * 1000, 6:0.0} ms   {Codes(codes)}   "
-                    + $"other than 200/503: {others}   (clients wait the Retry-After of a 503)"
-            );
-            Console.WriteLine(
-                $"  {"  requests sent / answered (client)", -58} {sent} / {sent - unanswered};   the server's counts: {accepted} × 200, "
-                    + $"{rejected} × 503 (the client's: {codes.GetValueOrDefault(200)} × 200, {codes.GetValueOrDefault(503)} × 503)"
-            );
-            var (residentSummary, heapSummary) = (Summary.Of(resident), Summary.Of(heap));
-            Console.WriteLine($"  {"  server resident memory (MiB)", -58} {residentSummary} ({resident.Count} samples)");
-            Console.WriteLine($"  {"  server managed heap (MiB)", -58} {heapSummary}");
-            figures["serveOverloadOtherErrors"] = others;
-            figures["serveOverloadUnanswered"] = unanswered;
-            figures["serveOverloadRejected"] = codes.GetValueOrDefault(503);
-            figures["serveOverloadServed"] = codes.GetValueOrDefault(200);
-            figures["serveOverloadServerAccepted"] = accepted;
-            figures["serveOverloadServerRejected"] = rejected;
-            figures["serveOverloadResidentFirstTenthMiB"] = residentSummary.FirstTenth;
-            figures["serveOverloadResidentLastTenthMiB"] = residentSummary.LastTenth;
-            figures["serveOverloadResidentPeakMiB"] = residentSummary.Peak;
-            figures["serveOverloadMemoryGrowthMiB"] = residentSummary.LastTenth - residentSummary.FirstTenth;
-            figures["serveOverloadResidentSecondHalfSlopeMiBPerMinute"] = residentSummary.SecondHalfSlope;
-            figures["serveOverloadServedPerSecond"] = codes.GetValueOrDefault(200) / (double)seconds;
-
-            // The same clients ignoring Retry-After, each sending again the moment its 503 comes: the server must still
-            // answer only 200s and 503s and lose nothing, though here the clients' own work takes cores from the batches.
-            int hammerSeconds = Math.Min(60, seconds);
-            var (hammerRate, _, _, hammer) = Load(address, bodies, clients, 0, TimeSpan.FromSeconds(hammerSeconds));
-            var last = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
-            long hammerOthers = hammer.Where(kv => kv.Key is not 200 and not 503).Sum(kv => kv.Value);
-            Console.WriteLine(
-                $"  {$"  the same clients ignoring Retry-After, {hammerSeconds} s", -58} {hammerRate, 8:0.0} answers/s   served "
-                    + $"{hammer.GetValueOrDefault(200) / (double)hammerSeconds:0.0}/s   {Codes(hammer)}   "
-                    + $"other than 200/503: {hammerOthers};   the server's counts: {Served(last, 200) - Served(after, 200)} × 200, "
-                    + $"{Served(last, 503) - Served(after, 503)} × 503"
-            );
-            figures["serveHammerOtherErrors"] = hammerOthers;
-            figures["serveHammerUnanswered"] = hammer.GetValueOrDefault(-1);
-            figures["serveHammerServedPerSecond"] = hammer.GetValueOrDefault(200) / (double)hammerSeconds;
-            figures["serveHammerAnswersPerSecond"] = hammerRate;
-        }
-        finally
-        {
-            if (!server.HasExited)
-            {
-                server.Kill(entireProcessTree: true);
-                server.WaitForExit();
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // An unanswered GET /metrics: a gap in the heap's samples (the resident one was read from outside).
+                }
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Max(1, seconds / 60.0)), sampling.Token);
+                }
+                catch (OperationCanceledException) { }
             }
-        }
+        });
+        var (rate, _, p99, codes) = Load(address, bodies, clients, 0, TimeSpan.FromSeconds(seconds), honourRetryAfter: true);
+        sampling.Cancel();
+        sampler.Wait();
+        var after = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
+
+        long sent = codes.Values.Sum();
+        long unanswered = codes.GetValueOrDefault(-1);
+        long others = codes.Where(kv => kv.Key is not 200 and not 503).Sum(kv => kv.Value);
+        long accepted = Served(after, 200) - Served(before, 200);
+        long rejected = Served(after, 503) - Served(before, 503);
+        Console.WriteLine(
+            $"  {$"overload: {clients} clients for {seconds} s, server in its own process", -58} {rate, 8:0.0} answers/s   served "
+                + $"{codes.GetValueOrDefault(200) / (double)seconds:0.0}/s   p99 {p99 * 1000, 6:0.0} ms   {Codes(codes)}   "
+                + $"other than 200/503: {others}   (clients wait the Retry-After of a 503)"
+        );
+        Console.WriteLine(
+            $"  {"  requests sent / answered (client)", -58} {sent} / {sent - unanswered};   the server's counts: {accepted} × 200, "
+                + $"{rejected} × 503 (the client's: {codes.GetValueOrDefault(200)} × 200, {codes.GetValueOrDefault(503)} × 503)"
+        );
+        var (residentSummary, heapSummary) = (Summary.Of(resident), Summary.Of(heap));
+        Console.WriteLine($"  {"  server resident memory (MiB)", -58} {residentSummary} ({resident.Count} samples)");
+        Console.WriteLine($"  {"  server managed heap (MiB)", -58} {heapSummary}");
+        figures["serveOverloadOtherErrors"] = others;
+        figures["serveOverloadUnanswered"] = unanswered;
+        figures["serveOverloadRejected"] = codes.GetValueOrDefault(503);
+        figures["serveOverloadServed"] = codes.GetValueOrDefault(200);
+        figures["serveOverloadServerAccepted"] = accepted;
+        figures["serveOverloadServerRejected"] = rejected;
+        figures["serveOverloadResidentFirstTenthMiB"] = residentSummary.FirstTenth;
+        figures["serveOverloadResidentLastTenthMiB"] = residentSummary.LastTenth;
+        figures["serveOverloadResidentPeakMiB"] = residentSummary.Peak;
+        figures["serveOverloadMemoryGrowthMiB"] = residentSummary.LastTenth - residentSummary.FirstTenth;
+        figures["serveOverloadResidentSecondHalfSlopeMiBPerMinute"] = residentSummary.SecondHalfSlope;
+        figures["serveOverloadServedPerSecond"] = codes.GetValueOrDefault(200) / (double)seconds;
+
+        // The same clients ignoring Retry-After, each sending again the moment its 503 comes: the server must still
+        // answer only 200s and 503s and lose nothing, though here the clients' own work takes cores from the batches.
+        int hammerSeconds = Math.Min(60, seconds);
+        var (hammerRate, _, _, hammer) = Load(address, bodies, clients, 0, TimeSpan.FromSeconds(hammerSeconds));
+        var last = metrics.GetStringAsync("metrics").GetAwaiter().GetResult();
+        long hammerOthers = hammer.Where(kv => kv.Key is not 200 and not 503).Sum(kv => kv.Value);
+        Console.WriteLine(
+            $"  {$"  the same clients ignoring Retry-After, {hammerSeconds} s", -58} {hammerRate, 8:0.0} answers/s   served "
+                + $"{hammer.GetValueOrDefault(200) / (double)hammerSeconds:0.0}/s   {Codes(hammer)}   "
+                + $"other than 200/503: {hammerOthers};   the server's counts: {Served(last, 200) - Served(after, 200)} × 200, "
+                + $"{Served(last, 503) - Served(after, 503)} × 503"
+        );
+        figures["serveHammerOtherErrors"] = hammerOthers;
+        figures["serveHammerUnanswered"] = hammer.GetValueOrDefault(-1);
+        figures["serveHammerServedPerSecond"] = hammer.GetValueOrDefault(200) / (double)hammerSeconds;
+        figures["serveHammerAnswersPerSecond"] = hammerRate;
     }
 
     // The value of one series (name and labels, as written) in Prometheus text; null when the server has not written it.
-    private static double? Metric(string text, string series) =>
+    internal static double? Metric(string text, string series) =>
         text.Split('\n')
             .Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
             .Select(l => (double?)double.Parse(l[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))

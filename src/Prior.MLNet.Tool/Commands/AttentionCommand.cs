@@ -35,6 +35,7 @@ internal static class AttentionCommand
             Description = "A text file with one sentence per line (default: a finding sentence for each of the CheXpert five).",
         };
         var skip = InputList.SkipUnreadableOption();
+        var frame = InputList.FrameOption();
         var command = new Command(
             "attention",
             "Draw where each sentence attends in each image (example: prior attention --model prior.zip --images images.txt --out maps)."
@@ -45,6 +46,7 @@ internal static class AttentionCommand
             output,
             sentences,
             skip,
+            frame,
         };
         command.SetAction(parse => CommandRunner.Run("attention", () =>
             {
@@ -81,7 +83,8 @@ internal static class AttentionCommand
                         }
                         return rows;
                     },
-                    "attention"
+                    "attention",
+                    read: InputList.ReadOptions(parse.GetValue(frame))
                 );
                 InputList.ReportFailures(failures, paths.Count);
                 int side = network.Model.Options.ImageSize / 32;

@@ -37,6 +37,7 @@ internal static class ClassifyCommand
             Required = true,
         };
         var skip = InputList.SkipUnreadableOption();
+        var frame = InputList.FrameOption();
         var shardOption = Shard.CreateOption();
         var command = new Command(
             "classify",
@@ -50,6 +51,7 @@ internal static class ClassifyCommand
             prompts,
             output,
             skip,
+            frame,
             shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("classify", () =>
@@ -68,7 +70,8 @@ internal static class ClassifyCommand
                     parse.GetValue(skip),
                     64,
                     classifier.ScorePixels,
-                    "classify"
+                    "classify",
+                    read: InputList.ReadOptions(parse.GetValue(frame))
                 );
                 var path = Path.GetFullPath(parse.GetValue(output)!);
                 AtomicFile.WriteText(path, w =>

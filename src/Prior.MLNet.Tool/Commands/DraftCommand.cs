@@ -23,6 +23,7 @@ internal static class DraftCommand
         var images = new Option<string>("--images") { Description = "A text file with one image path per line.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV: ImagePath, Findings, Impression, Draft.", Required = true };
         var skip = InputList.SkipUnreadableOption();
+        var frame = InputList.FrameOption();
         var method = EnumOption.Create(
             "--method",
             "nearest-report: the training report nearest the image, whole (the default, best in docs/drafting.md); retrieval: the "
@@ -39,6 +40,7 @@ internal static class DraftCommand
             images,
             output,
             skip,
+            frame,
             method,
         };
         command.SetAction(parse => CommandRunner.Run("draft", () =>
@@ -71,7 +73,8 @@ internal static class DraftCommand
                     parse.GetValue(skip),
                     64,
                     pixels => network.DraftReports(pixels, how),
-                    "draft"
+                    "draft",
+                    read: InputList.ReadOptions(parse.GetValue(frame))
                 );
                 var path = Path.GetFullPath(parse.GetValue(output)!);
                 AtomicFile.WriteText(path, w =>

@@ -38,6 +38,7 @@ internal static class EmbedCommand
         };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
         var skip = InputList.SkipUnreadableOption();
+        var frame = InputList.FrameOption();
         var shardOption = Shard.CreateOption();
         var command = new Command(
             "embed",
@@ -50,6 +51,7 @@ internal static class EmbedCommand
             output,
             batch,
             skip,
+            frame,
             shardOption,
         };
         command.SetAction(parse => CommandRunner.Run("embed", () =>
@@ -84,7 +86,8 @@ internal static class EmbedCommand
                         parse.GetValue(skip),
                         batchSize,
                         pixels => network.EmbedImages(pixels, local: false).Global,
-                        "embed"
+                        "embed",
+                        read: InputList.ReadOptions(parse.GetValue(frame))
                     );
                     failures.AddRange(failed);
                     rows.AddRange(readable.Select((i, k) => new Row { Input = paths[i], Embedding = vectors[k] }));

@@ -24,6 +24,20 @@ internal static class InputList
             Description = "Skip images that cannot be read (listed with the reason at the end) instead of stopping at the first one.",
         };
 
+    /// <summary>The <c>--frame</c> option of the commands that read images: which frame of a multi-frame DICOM to read.</summary>
+    public static Option<int> FrameOption() =>
+        new("--frame")
+        {
+            Description = "Which frame of a multi-frame DICOM to read, counted from 1; 0 refuses multi-frame files.",
+            DefaultValueFactory = _ => 1,
+        };
+
+    /// <summary>The read options for the value of <see cref="FrameOption"/>, checked.</summary>
+    public static Data.Images.ImageReadOptions ReadOptions(int frame) =>
+        frame < 0
+            ? throw new ArgumentException($"--frame counts from 1 (0 refuses multi-frame files); not {frame}.")
+            : new Data.Images.ImageReadOptions { Frame = frame };
+
     /// <summary>
     /// Preprocessed pixels per readable image (null for the others), and the unreadable ones with their reason. Without
     /// <paramref name="skip"/> the first unreadable image stops the command with one line naming its row (counted from
@@ -33,10 +47,11 @@ internal static class InputList
         IReadOnlyList<string> paths,
         ImagePreprocessor preprocessor,
         bool skip,
-        int firstRow = 0
+        int firstRow,
+        Data.Images.ImageReadOptions? read
     )
     {
-        var (pixels, reasons) = preprocessor.LoadAll(paths);
+        var (pixels, reasons) = preprocessor.LoadAll(paths, read);
         if (!skip && Array.FindIndex(reasons, r => r is not null) is var first and >= 0)
             throw new InvalidDataException($"row {firstRow + first + 1}: {reasons[first]} (pass --skip-unreadable to skip such images)");
         return (pixels, reasons.Where(r => r is not null).Select(r => r!).ToList());
@@ -54,8 +69,9 @@ internal static class InputList
         bool skip,
         int batchSize,
         Func<IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
-        string what = "images"
-    ) => MapInBatches(paths, preprocessor, skip, batchSize, (_, pixels) => map(pixels), what);
+        string what = "images",
+        Data.Images.ImageReadOptions? read = null
+    ) => MapInBatches(paths, preprocessor, skip, batchSize, (_, pixels) => map(pixels), what, read);
 
     /// <summary>
     /// As above, with each batch's list positions given to <paramref name="map"/> beside its pixels, for callers that
@@ -67,8 +83,9 @@ internal static class InputList
         bool skip,
         int batchSize,
         Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
-        string what = "images"
-    ) => LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live));
+        string what = "images",
+        Data.Images.ImageReadOptions? read = null
+    ) => LiveProgress.Run(what, "images", paths.Count, live => MapInBatches(paths, preprocessor, skip, batchSize, map, live, read));
 
     private static (List<int> Readable, List<TResult> Results, List<string> Failures) MapInBatches<TResult>(
         IReadOnlyList<string> paths,
@@ -76,7 +93,8 @@ internal static class InputList
         bool skip,
         int batchSize,
         Func<IReadOnlyList<int>, IReadOnlyList<float[]>, IReadOnlyList<TResult>> map,
-        LiveProgress live
+        LiveProgress live,
+        Data.Images.ImageReadOptions? read
     )
     {
         var readable = new List<int>();
@@ -85,7 +103,7 @@ internal static class InputList
         for (int start = 0; start < paths.Count; start += batchSize)
         {
             var chunk = paths.Skip(start).Take(batchSize).ToList();
-            var (pixels, failed) = DecodeAll(chunk, preprocessor, skip, start);
+            var (pixels, failed) = DecodeAll(chunk, preprocessor, skip, start, read);
             failures.AddRange(failed);
             var ok = Enumerable.Range(0, chunk.Count).Where(i => pixels[i] is not null).ToList();
             if (ok.Count == 0)

@@ -43,6 +43,17 @@ internal static class ServeCommand
             Description = "Largest upload, in MiB.",
             DefaultValueFactory = _ => (int)(defaults.MaxUploadBytes >> 20),
         };
+        var maxPixels = new Option<long>("--max-pixels")
+        {
+            Description = "Largest image decoded, in pixels as its header declares them (413 above it, before decoding).",
+            DefaultValueFactory = _ => defaults.MaxPixels,
+        };
+        var decodeWorkers = new Option<int>("--decode-workers")
+        {
+            Description = "Most uploads decoded at once (with --max-pixels, bounds decoding's memory).",
+            DefaultValueFactory = _ => defaults.DecodeWorkers,
+        };
+        var frame = InputList.FrameOption();
         var command = new Command(
             "serve",
             "Serve a model over HTTP: embeddings, zero-shot classification, drafts, health and metrics (example: prior serve --model "
@@ -55,6 +66,9 @@ internal static class ServeCommand
             maxBatch,
             maxQueue,
             maxUpload,
+            maxPixels,
+            decodeWorkers,
+            frame,
         };
         command.SetAction(parse => CommandRunner.Run("serve", () =>
             {
@@ -65,6 +79,9 @@ internal static class ServeCommand
                     MaxBatch = parse.GetValue(maxBatch),
                     MaxQueue = parse.GetValue(maxQueue),
                     MaxUploadBytes = (long)parse.GetValue(maxUpload) << 20,
+                    MaxPixels = parse.GetValue(maxPixels),
+                    DecodeWorkers = parse.GetValue(decodeWorkers),
+                    Frame = parse.GetValue(frame),
                 };
                 options.Validate();
                 if (!System.Net.IPAddress.TryParse(options.Host, out _))

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Generation;
 using Prior.MLNet.Training;
@@ -36,6 +37,8 @@ internal sealed class PriorServer : IAsyncDisposable
     private readonly PriorNetwork _network;
     private readonly ServeOptions _options;
     private readonly ImagePreprocessor _images;
+    private readonly ImageReadOptions _read;
+    private readonly SemaphoreSlim _decodePool;
     private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
@@ -44,6 +47,8 @@ internal sealed class PriorServer : IAsyncDisposable
         _options = options;
         _app = app;
         _images = new ImagePreprocessor(network.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
+        _read = new ImageReadOptions { MaxPixels = options.MaxPixels, Frame = options.Frame };
+        _decodePool = new SemaphoreSlim(options.DecodeWorkers, options.DecodeWorkers);
     }
 
     /// <summary>The server's counters.</summary>
@@ -352,13 +357,26 @@ internal sealed class PriorServer : IAsyncDisposable
         }
         if (bytes.Length == 0)
             return (null, Problem(400, "Empty upload", "The request carries no image bytes."));
+        // Decodes run on a bounded pool: with the pixel budget, N concurrent uploads cost at most the pool's size times
+        // one budget's decode, however many arrive.
+        await _decodePool.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
-            return (preprocessor.LoadBytes(name, bytes), null);
+            Metrics.DecodeStarted();
+            return (preprocessor.LoadBytes(name, bytes, _read), null);
+        }
+        catch (InvalidDataException ex) when (ImageBudget.IsOverBudget(ex, out long budget))
+        {
+            return (null, Problem(413, "Image too large", $"{ex.Message} This server decodes at most {budget:N0} pixels (--max-pixels)."));
         }
         catch (InvalidDataException ex)
         {
             return (null, Problem(422, "Unreadable image", ex.Message));
+        }
+        finally
+        {
+            Metrics.DecodeFinished();
+            _decodePool.Release();
         }
     }
 

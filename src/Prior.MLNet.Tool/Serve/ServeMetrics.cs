@@ -17,6 +17,8 @@ internal sealed class ServeMetrics
     private readonly ConcurrentDictionary<string, Histogram> _batches = new();
     private readonly ConcurrentDictionary<string, long> _depth = new();
     private long _rejected;
+    private long _decoding;
+    private long _decodingPeak;
 
     private sealed class Histogram(double[] bounds)
     {
@@ -67,6 +69,21 @@ internal sealed class ServeMetrics
     /// <summary>Records a queue's depth.</summary>
     public void QueueDepth(string kind, int depth) => _depth[kind] = depth;
 
+    /// <summary>An upload's decode has begun (on the decode pool).</summary>
+    public void DecodeStarted()
+    {
+        long now = Interlocked.Increment(ref _decoding);
+        for (long peak = Interlocked.Read(ref _decodingPeak); now > peak; peak = Interlocked.Read(ref _decodingPeak))
+            if (Interlocked.CompareExchange(ref _decodingPeak, now, peak) == peak)
+                break;
+    }
+
+    /// <summary>An upload's decode has ended.</summary>
+    public void DecodeFinished() => Interlocked.Decrement(ref _decoding);
+
+    /// <summary>The most decodes seen running at once (never more than the pool's size).</summary>
+    public long DecodingPeak => Interlocked.Read(ref _decodingPeak);
+
     /// <summary>Requests refused with 503 so far.</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
 
@@ -90,6 +107,10 @@ internal sealed class ServeMetrics
             "# HELP prior_rejected_total Requests refused with 503 because a queue was full.\n# TYPE prior_rejected_total counter\n"
         );
         text.Append(CultureInfo.InvariantCulture, $"prior_rejected_total {Rejected}\n");
+        text.Append("# HELP prior_decoding Uploads being decoded now.\n# TYPE prior_decoding gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"prior_decoding {Interlocked.Read(ref _decoding)}\n");
+        text.Append("# HELP prior_decoding_peak The most uploads decoded at once so far.\n# TYPE prior_decoding_peak gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"prior_decoding_peak {DecodingPeak}\n");
         // The process's memory, so that a dashboard (and prior-bench's overload) sees whether the server stays flat, and
         // whether growth is in the managed heap or in native memory (libtorch's tensors and allocator).
         text.Append(

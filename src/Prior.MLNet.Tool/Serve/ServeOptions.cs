@@ -18,6 +18,22 @@ internal sealed record ServeOptions
     /// <summary>Largest request body, in bytes. Default 64 MiB.</summary>
     public long MaxUploadBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// The largest image decoded, in pixels as its header declares them; a larger upload gets 413 before any pixel is
+    /// allocated. Default 50,000,000: more than any radiograph detector (a 43 cm plate at 100 µm is 4,300 × 4,300,
+    /// 18.5 M; MIMIC-CXR's largest are 7.8 M), an eighth of the library's own 400 M.
+    /// </summary>
+    public long MaxPixels { get; init; } = 50_000_000;
+
+    /// <summary>
+    /// Most uploads decoded at once; the others wait their turn. Default: the machine's processor count. With the pixel
+    /// budget it bounds the memory decoding can take, whatever the number of requests (docs/serving.md).
+    /// </summary>
+    public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Which frame of a multi-frame DICOM upload to read, from 1; 0 refuses multi-frame files. Default 1.</summary>
+    public int Frame { get; init; } = 1;
+
     /// <summary>How long a batch waits for more inputs after its first. Default 3 ms.</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(3);
 
@@ -36,6 +52,12 @@ internal sealed record ServeOptions
             throw new ArgumentException($"--max-batch must be at least 1; not {MaxBatch}.");
         if (MaxQueue < 1)
             throw new ArgumentException($"--max-queue must be at least 1; not {MaxQueue}.");
+        if (MaxPixels < 1)
+            throw new ArgumentException($"--max-pixels must be positive; not {MaxPixels}.");
+        if (DecodeWorkers < 1)
+            throw new ArgumentException($"--decode-workers must be at least 1; not {DecodeWorkers}.");
+        if (Frame < 0)
+            throw new ArgumentException($"--frame counts from 1 (0 refuses multi-frame files); not {Frame}.");
         if (MaxUploadBytes < 1)
             throw new ArgumentException($"--max-upload-mb must be positive; not {MaxUploadBytes / (1 << 20)}.");
     }

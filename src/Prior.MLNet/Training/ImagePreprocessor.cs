@@ -88,8 +88,11 @@ internal sealed class ImagePreprocessor
     /// <summary>Largest rotation of the training augmentation.</summary>
     public double MaxRotationDegrees { get; }
 
-    /// <summary>Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip.</summary>
-    public float[] Load(string path, DeterministicRandom? augment)
+    /// <summary>
+    /// Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip. A
+    /// file is decoded within <paramref name="read"/> (its pixel budget and DICOM frame; the defaults when null).
+    /// </summary>
+    public float[] Load(string path, DeterministicRandom? augment, ImageReadOptions? read = null)
     {
         if (_cache is not null)
         {
@@ -101,17 +104,18 @@ internal sealed class ImagePreprocessor
             }
             Interlocked.Increment(ref _cacheMisses);
         }
-        var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size);
+        var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size, read ?? ImageReadOptions.Default);
         return FromGray(pixels, width, height, augment);
     }
 
     /// <summary>
     /// Decodes an image held in memory (JPEG, PNG, DICOM, …) as <see cref="Load"/> decodes a file, without augmentation;
-    /// <paramref name="name"/> names it in errors (<see cref="InvalidDataException"/> for bytes that are not a readable image).
+    /// <paramref name="name"/> names it in errors (<see cref="InvalidDataException"/> for bytes that are not a readable image,
+    /// or whose declared size is over <paramref name="read"/>'s pixel budget: <see cref="ImageBudget"/>).
     /// </summary>
-    public float[] LoadBytes(string name, ReadOnlySpan<byte> bytes)
+    public float[] LoadBytes(string name, ReadOnlySpan<byte> bytes, ImageReadOptions? read = null)
     {
-        var (pixels, width, height) = Data.Images.GrayscaleImage.Decode(name, bytes, DecodeOversampling * Size);
+        var (pixels, width, height) = GrayscaleImage.Decode(name, bytes, DecodeOversampling * Size, read ?? ImageReadOptions.Default);
         return FromGray(pixels, width, height, null);
     }
 
@@ -120,10 +124,10 @@ internal sealed class ImagePreprocessor
     /// read (missing, empty, truncated, not an image), the reason starting with the file's path. Nothing throws for an
     /// unreadable file; what to do with one is the caller's choice.
     /// </summary>
-    public (float[]?[] Pixels, string?[] Errors) LoadAll(IReadOnlyList<string> paths)
+    public (float[]?[] Pixels, string?[] Errors) LoadAll(IReadOnlyList<string> paths, ImageReadOptions? read = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        return TryEach(paths, path => Load(path, null));
+        return TryEach(paths, path => Load(path, null, read));
     }
 
     /// <summary>

@@ -247,6 +247,37 @@ public sealed class ServeTests
     }
 
     [TestMethod]
+    public async Task BombsAndLyingImagesAreRefusedBeforeDecodingNamingTheBudget()
+    {
+        var (server, client) = await Start(new ServeOptions { DecodeWorkers = 1 });
+        await using (server)
+        using (client)
+        {
+            // A decompression bomb: 19,000 × 19,000 pixels (361 M) in a few hundred kilobytes of PNG.
+            var bomb = new ByteArrayContent(Data.Images.HostileImages.GrayPng(19_000, 19_000));
+            bomb.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var refused = await client.PostAsync("v1/classify", bomb);
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.AreEqual(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode, body);
+            Assert.AreEqual("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            StringAssert.Contains(body, "361,000,000 pixels is more than the pixel budget of 50,000,000");
+            StringAssert.Contains(body, "--max-pixels");
+            // A 335-byte-scale JPEG whose frame header claims 19,000 × 19,000: corrupt, 422.
+            var lie = new ByteArrayContent(Data.Images.HostileImages.WithJpegSize(File.ReadAllBytes(Image(0)), 19_000, 19_000));
+            lie.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+            using var corrupt = await client.PostAsync("v1/classify", lie);
+            body = await corrupt.Content.ReadAsStringAsync();
+            Assert.AreEqual((HttpStatusCode)422, corrupt.StatusCode, body);
+            StringAssert.Contains(body, "corrupt: the JPEG declares 19,000 × 19,000 pixels");
+            // Meanwhile, and after, ordinary images are served, and never more than one decode ran at once.
+            using var fine = await client.PostAsync("v1/classify", ImageBody(Image(0)));
+            Assert.AreEqual(HttpStatusCode.OK, fine.StatusCode);
+            Assert.AreEqual(1, server.Metrics.DecodingPeak);
+            StringAssert.Contains(await client.GetStringAsync("metrics"), "prior_decoding_peak 1");
+        }
+    }
+
+    [TestMethod]
     public async Task AFullQueueIsRefusedWith503AndRetryAfterAndNothingAcceptedIsLost()
     {
         using var gate = new SemaphoreSlim(0);

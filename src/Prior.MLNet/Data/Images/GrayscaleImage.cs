@@ -112,12 +112,12 @@ internal static class GrayscaleImage
             );
         // Radiographs as MIMIC-CXR-JPG and CheXpert store them (grayscale baseline JPEG) at 1/8, 2/8 or whole: our own
         // decoder, the same pixels as libjpeg-turbo's and faster; anything else, or anything it declines, SkiaSharp.
-        // A damaged scan of that form is refused by name (never handed on to be filled in with gray), and so is any JPEG
-        // whose scans hold too little data for the picture it declares, before the general decoder allocates it.
+        // A damaged scan of that form is refused by name (never handed on to be filled in with gray), and so is any JPEG or
+        // PNG whose data is too little for the picture it declares, before the general decoder allocates it.
         string? corruption = null;
         if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, budget, out var decoded, out corruption))
             return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation);
-        if ((corruption ?? JpegCodedSize.Implausible(bytes)) is { } corrupt)
+        if ((corruption ?? JpegCodedSize.Implausible(bytes) ?? PngCodedSize.Implausible(bytes)) is { } corrupt)
             throw new InvalidDataException($"{path}: {corrupt}.");
         using var data = SKData.CreateCopy(bytes);
         var stream = new SKMemoryStream(data); // the codec owns it once made

@@ -205,22 +205,21 @@ internal static class DicomImage
         }
     }
 
-    // Stored values masked to their bits and sign-extended within them (two's complement). 32-bit values keep the 32 bits
-    // as read (an int; Display reads unsigned ones back as unsigned).
+    // Stored values masked to their bits and sign-extended within them (two's complement), in place (the planes are the
+    // decode's own). 32-bit values keep the 32 bits as read (an int; Display reads unsigned ones back as unsigned).
     private static int[] Mask(int[] samples, int bits, bool signed)
     {
         if (bits >= 32)
             return samples;
         int mask = (int)((1L << bits) - 1);
-        var values = new int[samples.LongLength];
-        for (long i = 0; i < values.LongLength; i++)
+        for (long i = 0; i < samples.LongLength; i++)
         {
             int v = samples[i] & mask;
             if (signed && (v & (1 << (bits - 1))) != 0)
                 v -= 1 << bits;
-            values[i] = v;
+            samples[i] = v;
         }
-        return values;
+        return samples;
     }
 
     // Colour to luma: each pixel's R, G, B at 8 bits, from RGB, or from YBR_FULL / YBR_FULL_422 through the JFIF

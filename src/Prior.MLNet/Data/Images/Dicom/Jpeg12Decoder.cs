@@ -77,7 +77,7 @@ internal static class Jpeg12Decoder
                     long blocks = (long)((width + 7) / 8) * ((height + 7) / 8);
                     if (8L * scan.Length < 2 * blocks)
                         throw new InvalidDataException(
-                            $"{source}: corrupt: the JPEG declares {width} × {height} pixels, {blocks:N0} blocks that need at least "
+                            $"{source}: corrupt: the JPEG declares {width:N0} × {height:N0} pixels, {blocks:N0} blocks that need at least "
                                 + $"{(2 * blocks + 7) / 8:N0} bytes of coded data; it holds {scan.Length:N0}."
                         );
                     var plane = DecodeScan(scan, dc, ac, quant, width, height, restartInterval, source);

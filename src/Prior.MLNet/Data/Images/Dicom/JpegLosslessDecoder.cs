@@ -72,7 +72,7 @@ internal static class JpegLosslessDecoder
                     long samples = (long)width * height * components;
                     if (8L * scan.Length < samples)
                         throw new InvalidDataException(
-                            $"{source}: corrupt: the lossless JPEG declares {width} × {height} × {components} samples, which need "
+                            $"{source}: corrupt: the lossless JPEG declares {width:N0} × {height:N0} × {components} samples, which need "
                                 + "at least "
                                 + $"{(samples + 7) / 8:N0} bytes of coded data; it holds {scan.Length:N0}."
                         );

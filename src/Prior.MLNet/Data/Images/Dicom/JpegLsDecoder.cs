@@ -73,7 +73,7 @@ internal static class JpegLsDecoder
                     components = segment[5];
                     if (precision is < 2 or > 16 || width < 1 || height < 1 || components is < 1 or > 4)
                         throw new InvalidDataException(
-                            $"{source}: a JPEG-LS frame of {width} × {height} × {components} at {precision} bits is not read."
+                            $"{source}: a JPEG-LS frame of {width:N0} × {height:N0} × {components} at {precision} bits is not read."
                         );
                     if (segment.Length < 6 + 3 * components)
                         throw new InvalidDataException($"{source}: the JPEG-LS frame header is cut short.");
@@ -115,7 +115,7 @@ internal static class JpegLsDecoder
                         );
                     if (pointTransform != 0)
                         throw new InvalidDataException($"{source}: a JPEG-LS point transform ({pointTransform}) is not read.");
-                    var scanPlanes = new int[scanComponents][];
+                    var scanIndex = new int[scanComponents];
                     planes ??= new int[components][];
                     for (int i = 0; i < scanComponents; i++)
                     {
@@ -124,7 +124,7 @@ internal static class JpegLsDecoder
                             throw new InvalidDataException(
                                 $"{source}: the JPEG-LS scan codes component {segment[1 + 2 * i]}, which the frame lacks."
                             );
-                        scanPlanes[i] = planes[component] = new int[(long)width * height];
+                        scanIndex[i] = component;
                     }
                     var scan = data[segments.End..];
                     // Each line costs at least one bit (a run of a whole line is one bit at the longest run order).
@@ -134,7 +134,10 @@ internal static class JpegLsDecoder
                                 + "of coded data."
                         );
                     var parameters = preset.Resolve(precision, near, source);
+                    var scanPlanes = new int[scanComponents][];
                     int used = DecodeScan(scan, scanPlanes, scanComponents > 1 ? interleave : 0, width, height, parameters, source);
+                    for (int i = 0; i < scanComponents; i++)
+                        planes[scanIndex[i]] = scanPlanes[i];
                     decodedScans += scanComponents;
                     // The scan's last byte may be padding the decoder never read: on to the marker that ends the scan.
                     int next = segments.End + used;
@@ -249,9 +252,9 @@ internal static class JpegLsDecoder
             Current[0] = Previous[1];
         }
 
-        public void End(int[] plane, int width, int y)
+        public void End(int[][] rows, int width, int y)
         {
-            Current.AsSpan(1, width).CopyTo(plane.AsSpan((int)((long)y * width), width));
+            rows[y] = Current.AsSpan(1, width).ToArray();
             (Previous, Current) = (Current, Previous);
         }
     }
@@ -268,6 +271,9 @@ internal static class JpegLsDecoder
         string source
     )
     {
+        // Rows are kept as they are decoded and joined at the end: JPEG-LS codes a flat line in one bit, so a small file
+        // may declare a huge picture honestly, and memory grows only as far as the data really goes.
+        var rows = planes.Select(_ => new int[height][]).ToArray();
         var contexts = new Contexts(p);
         var lines = planes.Select(_ => new Lines(width)).ToArray();
         var bits = new LsBits(scan);
@@ -280,15 +286,21 @@ internal static class JpegLsDecoder
                     l.Begin(width);
                 SampleInterleavedLine(ref bits, contexts, lines, width, (long)y * width * planes.Length, total, source);
                 for (int c = 0; c < planes.Length; c++)
-                    lines[c].End(planes[c], width, y);
+                    lines[c].End(rows[c], width, y);
                 continue;
             }
             for (int c = 0; c < planes.Length; c++)
             {
                 lines[c].Begin(width);
                 Line(ref bits, contexts, lines[c], width, ((long)y * planes.Length + c) * width, total, source);
-                lines[c].End(planes[c], width, y);
+                lines[c].End(rows[c], width, y);
             }
+        }
+        for (int c = 0; c < planes.Length; c++)
+        {
+            planes[c] = new int[(long)width * height];
+            for (int y = 0; y < height; y++)
+                rows[c][y].CopyTo(planes[c], (long)y * width);
         }
         return bits.Position;
     }

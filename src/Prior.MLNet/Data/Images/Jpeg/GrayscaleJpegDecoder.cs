@@ -98,7 +98,7 @@ internal static class GrayscaleJpegDecoder
         if (8L * entropy.Length < 2 * blocks)
         {
             corruption =
-                $"corrupt: the JPEG declares {frame.Width} × {frame.Height} pixels, {blocks:N0} blocks that need at least "
+                $"corrupt: the JPEG declares {frame.Width:N0} × {frame.Height:N0} pixels, {blocks:N0} blocks that need at least "
                 + $"{(2 * blocks + 7) / 8:N0} bytes of coded data; it holds {entropy.Length:N0}";
             return false;
         }

@@ -75,7 +75,7 @@ internal static class JpegCodedSize
         }
         if (blocks == 0 || 8 * coded >= blocks)
             return null;
-        return $"corrupt: the JPEG declares {width} × {height} pixels, {blocks:N0} blocks that need at least {(blocks + 7) / 8:N0} bytes "
-            + $"of coded data; it holds {coded:N0}";
+        return $"corrupt: the JPEG declares {width:N0} × {height:N0} pixels, {blocks:N0} blocks that need at least "
+            + $"{(blocks + 7) / 8:N0} bytes of coded data; it holds {coded:N0}";
     }
 }
