@@ -268,7 +268,7 @@ internal static class ServeBenchmark
 
     // Memory samples over the overload, summed up once for the printout and the figures: the first and last tenth's means,
     // the peak, and the least-squares slope of the second half in MiB per minute.
-    private sealed record Summary(double FirstTenth, double LastTenth, double Peak, double SecondHalfSlope)
+    internal sealed record Summary(double FirstTenth, double LastTenth, double Peak, double SecondHalfSlope)
     {
         public static Summary Of(IReadOnlyList<(double Minutes, double MiB)> samples)
         {

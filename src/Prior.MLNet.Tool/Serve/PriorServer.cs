@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -39,6 +40,17 @@ internal sealed class PriorServer : IAsyncDisposable
     private readonly ImagePreprocessor _images;
     private readonly ImageReadOptions _read;
     private readonly SemaphoreSlim _decodePool;
+
+    // The process's allocated bytes when the server last collected (see ReadImage).
+    private long _allocatedAtCollection;
+
+    /// <summary>
+    /// Managed bytes allocated after which the server collects its garbage, checked after each decode: uploads and the
+    /// pixels that do not come from the pool are dead as soon as they are read, but they live in the large-object heap,
+    /// which the runtime collects only when its own budget runs out - under a stream of large uploads, gigabytes of
+    /// dead bytes (1.3 GB of managed heap measured with 64 clients).
+    /// </summary>
+    internal const long CollectAfterDecodedBytes = 256L << 20;
     private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
@@ -47,7 +59,14 @@ internal sealed class PriorServer : IAsyncDisposable
         _options = options;
         _app = app;
         _images = new ImagePreprocessor(network.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
-        _read = new ImageReadOptions { MaxPixels = options.MaxPixels, Frame = options.Frame };
+        // Full-size pixel buffers from a pool of the server's own, a few per decode worker: a stream of large uploads then
+        // reuses the same buffers instead of leaving each one's dead pixels to the garbage collector.
+        _read = new ImageReadOptions
+        {
+            MaxPixels = options.MaxPixels,
+            Frame = options.Frame,
+            Buffers = System.Buffers.ArrayPool<byte>.Create(1 << 30, options.DecodeWorkers + 1),
+        };
         _decodePool = new SemaphoreSlim(options.DecodeWorkers, options.DecodeWorkers);
     }
 
@@ -342,9 +361,7 @@ internal sealed class PriorServer : IAsyncDisposable
                                 + $"file 'image' of a multipart/form-data body; not '{request.ContentType ?? "no content type"}'."
                         )
                     );
-                using var memory = new MemoryStream();
-                await request.Body.CopyToAsync(memory, cancel).ConfigureAwait(false);
-                (bytes, name) = (memory.ToArray(), "the uploaded image");
+                (bytes, name) = (await ReadBody(request, cancel).ConfigureAwait(false), "the uploaded image");
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -377,7 +394,39 @@ internal sealed class PriorServer : IAsyncDisposable
         {
             Metrics.DecodeFinished();
             _decodePool.Release();
+            // Everything the process allocated since the last collection (uploads, pixels) counts towards the next one,
+            // which keeps dead bytes from piling up; a collection costs milliseconds (the live managed heap is tens of MB).
+            long allocated = GC.GetTotalAllocatedBytes(precise: false);
+            long last = Interlocked.Read(ref _allocatedAtCollection);
+            if (
+                allocated - last > CollectAfterDecodedBytes
+                && Interlocked.CompareExchange(ref _allocatedAtCollection, allocated, last) == last
+            )
+            {
+                // Compacting the large-object heap too, so that the memory its dead arrays held goes back to the system
+                // rather than staying committed for reuse.
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Metrics.Collected();
+            }
         }
+    }
+
+    // The raw body in one array of its declared length (no doubling buffers left behind in the large-object heap), or
+    // read to its end where the client sent no Content-Length.
+    private static async Task<byte[]> ReadBody(HttpRequest request, CancellationToken cancel)
+    {
+        if (request.ContentLength is { } length and <= int.MaxValue)
+        {
+            var body = new byte[length];
+            int read = 0;
+            while (read < body.Length && await request.Body.ReadAsync(body.AsMemory(read), cancel).ConfigureAwait(false) is var n and > 0)
+                read += n;
+            return read == body.Length ? body : body[..read];
+        }
+        using var memory = new MemoryStream();
+        await request.Body.CopyToAsync(memory, cancel).ConfigureAwait(false);
+        return memory.ToArray();
     }
 
     private IResult TooLarge() =>

@@ -104,8 +104,9 @@ internal sealed class ImagePreprocessor
             }
             Interlocked.Increment(ref _cacheMisses);
         }
-        var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size, read ?? ImageReadOptions.Default);
-        return FromGray(pixels, width, height, augment);
+        read ??= ImageReadOptions.Default;
+        var (pixels, width, height) = GrayscaleImage.Read(path, DecodeOversampling * Size, read);
+        return FromGrayAndReturn(pixels, width, height, augment, read);
     }
 
     /// <summary>
@@ -115,8 +116,20 @@ internal sealed class ImagePreprocessor
     /// </summary>
     public float[] LoadBytes(string name, ReadOnlySpan<byte> bytes, ImageReadOptions? read = null)
     {
-        var (pixels, width, height) = GrayscaleImage.Decode(name, bytes, DecodeOversampling * Size, read ?? ImageReadOptions.Default);
-        return FromGray(pixels, width, height, null);
+        read ??= ImageReadOptions.Default;
+        var (pixels, width, height) = GrayscaleImage.Decode(name, bytes, DecodeOversampling * Size, read);
+        return FromGrayAndReturn(pixels, width, height, null, read);
+    }
+
+    // The pipeline on decoded pixels, then the pixels given back to the read options' pool, if any, once resized. Only an
+    // array whose length is one of the pool's sizes (a power of two) can be one of its own; another of such a length is
+    // adopted, which is harmless, since nothing else holds the decoder's output.
+    private float[] FromGrayAndReturn(byte[] pixels, int width, int height, DeterministicRandom? augment, ImageReadOptions read)
+    {
+        var output = FromGray(pixels, width, height, augment);
+        if (read.Buffers is { } buffers && pixels.Length >= 16 && System.Numerics.BitOperations.IsPow2(pixels.Length))
+            buffers.Return(pixels);
+        return output;
     }
 
     /// <summary>
@@ -163,7 +176,7 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref
-    /// name="height"/>).</summary>
+    /// name="height"/>; the array may be longer, as a pooled one is).</summary>
     public float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -235,7 +248,7 @@ internal sealed class ImagePreprocessor
         // Enlarging (an image smaller than the network's input): bilinear.
         var info = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
         using var source = new SKBitmap(info);
-        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, source.GetPixels(), pixels.Length);
+        System.Runtime.InteropServices.Marshal.Copy(pixels, 0, source.GetPixels(), width * height);
         using var resized = source.Resize(new SKImageInfo(Size, Size, SKColorType.Gray8, SKAlphaType.Opaque), SKFilterQuality.Low)
             ?? throw new InvalidDataException("SkiaSharp could not resize the image.");
         var result = new byte[Size * Size];

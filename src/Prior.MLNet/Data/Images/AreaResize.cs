@@ -14,13 +14,14 @@ internal static class AreaResize
 {
     /// <summary>
     /// Resizes <paramref name="source"/> (row-major, <paramref name="width"/> × <paramref name="height"/>) to
-    /// <paramref name="outWidth"/> × <paramref name="outHeight"/>; neither output side may exceed its source side.
+    /// <paramref name="outWidth"/> × <paramref name="outHeight"/>; neither output side may exceed its source side. The array
+    /// may be longer than the image (a pooled buffer); what follows the image is not read.
     /// </summary>
     public static byte[] Downscale(byte[] source, int width, int height, int outWidth, int outHeight)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if ((long)width * height != source.LongLength)
-            throw new ArgumentException($"{source.Length} pixels is not {width} × {height}.", nameof(source));
+        if ((long)width * height > source.LongLength)
+            throw new ArgumentException($"{source.Length} pixels are fewer than {width} × {height}.", nameof(source));
         if (outWidth < 1 || outHeight < 1 || outWidth > width || outHeight > height)
             throw new ArgumentException($"Area resizing shrinks: {width} × {height} cannot become {outWidth} × {outHeight}.");
         var columns = Footprints(width, outWidth);

@@ -116,7 +116,7 @@ internal static class GrayscaleImage
         // PNG whose data is too little for the picture it declares, before the general decoder allocates it.
         string? corruption = null;
         if (ownJpegDecoder && GrayscaleJpegDecoder.TryDecode(bytes, minimumSide, budget, out var decoded, out corruption))
-            return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation);
+            return Orient(decoded.Pixels, decoded.Width, decoded.Height, (SKEncodedOrigin)decoded.Orientation, null);
         if ((corruption ?? JpegCodedSize.Implausible(bytes) ?? PngCodedSize.Implausible(bytes)) is { } corrupt)
             throw new InvalidDataException($"{path}: {corrupt}.");
         using var data = SKData.CreateCopy(bytes);
@@ -137,11 +137,12 @@ internal static class GrayscaleImage
         ImageBudget.ThrowIfOver(path, width, height, budget);
         if (minimumSide > 0 && codec.EncodedFormat == SKEncodedImageFormat.Jpeg)
             (width, height) = SmallestScale(codec, width, height, minimumSide);
+        var buffers = options.Buffers;
         var gray =
             codec.Info.ColorType == SKColorType.Gray8
-                ? DecodeGray(codec, path, width, height)
-                : DecodeColourToLuma(codec, path, width, height);
-        return Orient(gray, width, height, codec.EncodedOrigin);
+                ? DecodeGray(codec, path, width, height, buffers)
+                : DecodeColourToLuma(codec, path, width, height, buffers);
+        return Orient(gray, width, height, codec.EncodedOrigin, buffers);
     }
 
     // The scale GrayscaleJpegDecoder.SmallestScale picks, at the dimensions the codec gives for it (libjpeg's own
@@ -155,22 +156,42 @@ internal static class GrayscaleImage
         return (scaled.Width, scaled.Height);
     }
 
-    private static byte[] DecodeGray(SKCodec codec, string path, int width, int height)
+    // A buffer of at least `length` bytes: the pool's when there is one (which the caller gives back), else its own.
+    private static byte[] Buffer(long length, ArrayPool<byte>? buffers) =>
+        buffers is not null && length <= int.MaxValue ? buffers.Rent((int)length) : new byte[length];
+
+    private static byte[] DecodeGray(SKCodec codec, string path, int width, int height, ArrayPool<byte>? buffers)
     {
-        var pixels = new byte[(long)width * height];
-        Decode(codec, path, new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), pixels);
+        var pixels = Buffer((long)width * height, buffers);
+        try
+        {
+            Decode(codec, path, new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), pixels);
+        }
+        catch
+        {
+            buffers?.Return(pixels);
+            throw;
+        }
         return pixels;
     }
 
-    private static byte[] DecodeColourToLuma(SKCodec codec, string path, int width, int height)
+    private static byte[] DecodeColourToLuma(SKCodec codec, string path, int width, int height, ArrayPool<byte>? buffers)
     {
         // Unpremultiplied RGBA, so that alpha leaves the colour untouched (Pillow's convert('L') ignores alpha).
-        var rgba = new byte[(long)width * height * 4];
-        Decode(codec, path, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
-        var gray = new byte[(long)width * height];
-        for (long i = 0; i < gray.LongLength; i++)
-            gray[i] = ColourToLuma.FromRgb(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
-        return gray;
+        long pixels = (long)width * height;
+        var rgba = Buffer(pixels * 4, buffers);
+        try
+        {
+            Decode(codec, path, new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
+            var gray = Buffer(pixels, buffers);
+            for (long i = 0; i < pixels; i++)
+                gray[i] = ColourToLuma.FromRgb(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]);
+            return gray;
+        }
+        finally
+        {
+            buffers?.Return(rgba);
+        }
     }
 
     private static void Decode(SKCodec codec, string path, SKImageInfo info, byte[] buffer)
@@ -194,15 +215,28 @@ internal static class GrayscaleImage
     }
 
     // EXIF orientation: the stored pixels are turned or mirrored for display; undo that as exif_transpose does.
-    private static (byte[] Pixels, int Width, int Height) Orient(byte[] source, int w, int h, SKEncodedOrigin origin)
+    private static (byte[] Pixels, int Width, int Height) Orient(
+        byte[] source,
+        int w,
+        int h,
+        SKEncodedOrigin origin,
+        ArrayPool<byte>? buffers
+    )
     {
         if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
             return (source, w, h);
+        var turned = Turn(source, w, h, origin);
+        buffers?.Return(source);
+        return turned;
+    }
+
+    private static (byte[] Pixels, int Width, int Height) Turn(byte[] source, int w, int h, SKEncodedOrigin origin)
+    {
         bool swap =
             origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         int ow = swap ? h : w,
             oh = swap ? w : h;
-        var output = new byte[source.LongLength];
+        var output = new byte[(long)w * h];
         for (int y = 0; y < oh; y++)
         {
             for (int x = 0; x < ow; x++)

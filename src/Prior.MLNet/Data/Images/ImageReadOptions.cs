@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Prior.MLNet.Data.Images;
 
 /// <summary>
@@ -21,6 +23,15 @@ internal sealed record ImageReadOptions
     /// multi-frame files. A frame past the last is refused naming how many there are.
     /// </summary>
     public int Frame { get; init; } = 1;
+
+    /// <summary>
+    /// Where the general decoder takes its full-size pixel buffers from (the gray image, a colour image's RGBA); null
+    /// (default) allocates each. A server decoding a stream of large uploads gives a pool, so that the same few buffers
+    /// serve every decode instead of each leaving tens of megabytes of dead pixels to the garbage collector. With a pool,
+    /// the pixels returned may be one of its arrays, longer than width × height; the caller returns it after use (as
+    /// <see cref="Training.ImagePreprocessor"/> does).
+    /// </summary>
+    public ArrayPool<byte>? Buffers { get; init; }
 
     /// <summary>Checks the values, naming the one that is wrong.</summary>
     public ImageReadOptions Validated()
