@@ -132,9 +132,8 @@ internal static class BombBenchmark
         double decodingPeak = ServeBenchmark.Metric(metrics, "prior_decoding_peak") ?? double.NaN;
         int pool = Environment.ProcessorCount;
         // The bound the budget and the pool set: the baseline, plus each decode worker at its peak for one budget's image
-        // (a 16-bit DICOM, the costliest form: about 9 bytes a pixel; docs/serving.md), plus the dead pixels the server
-        // lets pile up before it collects them.
-        double bound = baseline + pool * 50_000_000 * 9 / 1048576.0 + (Tool.Serve.PriorServer.CollectAfterDecodedBytes >> 20);
+        // (a 16-bit DICOM, the costliest form: about 9 bytes a pixel; docs/serving.md).
+        double bound = baseline + pool * 50_000_000 * 9 / 1048576.0;
         var summary = ServeBenchmark.Summary.Of(resident.ToList());
         double peak = summary.Peak;
         foreach (var (kind, _, _) in uploads)
@@ -148,7 +147,7 @@ internal static class BombBenchmark
         long others = answers.Where(a => a.Key.Status is not (200 or 413 or 422)).Sum(a => a.Value);
         Console.WriteLine(
             $"  server resident memory: {baseline:0} MiB after ordinary traffic; under the bombs {summary}; the stated bound "
-                + $"{bound:0} MiB (baseline + {pool} decode workers × 50 M pixels × 9 bytes + 256 MiB between collections); managed "
+                + $"{bound:0} MiB (baseline + {pool} decode workers × 50 M pixels × 9 bytes); managed "
                 + $"heap after a collection, at most {(heap.IsEmpty ? 0 : heap.Max()):0} MiB, committed by the collector first "
                 + $"{committed.FirstOrDefault():0} and last {committed.LastOrDefault():0} MiB; decodes at once, at most: {decodingPeak}"
         );

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -41,16 +40,9 @@ internal sealed class PriorServer : IAsyncDisposable
     private readonly ImageReadOptions _read;
     private readonly SemaphoreSlim _decodePool;
 
-    // The process's allocated bytes when the server last collected (see ReadImage).
-    private long _allocatedAtCollection;
-
-    /// <summary>
-    /// Managed bytes allocated after which the server collects its garbage, checked after each decode: uploads and the
-    /// pixels that do not come from the pool are dead as soon as they are read, but they live in the large-object heap,
-    /// which the runtime collects only when its own budget runs out - under a stream of large uploads, gigabytes of
-    /// dead bytes (1.3 GB of managed heap measured with 64 clients).
-    /// </summary>
-    internal const long CollectAfterDecodedBytes = 256L << 20;
+    // Upload bodies of declared length, pooled apart from the pixel buffers: as many can be in flight as clients send
+    // at once, and each is given back once decoded.
+    private readonly System.Buffers.ArrayPool<byte> _bodies;
     private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
@@ -68,6 +60,7 @@ internal sealed class PriorServer : IAsyncDisposable
             Buffers = System.Buffers.ArrayPool<byte>.Create(1 << 30, options.DecodeWorkers + 1),
         };
         _decodePool = new SemaphoreSlim(options.DecodeWorkers, options.DecodeWorkers);
+        _bodies = System.Buffers.ArrayPool<byte>.Create((int)Math.Min(options.MaxUploadBytes, 1 << 30), 128);
     }
 
     /// <summary>The server's counters.</summary>
@@ -332,6 +325,8 @@ internal sealed class PriorServer : IAsyncDisposable
     private async Task<(float[]?, IResult?)> ReadImage(HttpRequest request, ImagePreprocessor preprocessor, CancellationToken cancel)
     {
         byte[] bytes;
+        int length;
+        bool pooled = false;
         string name;
         try
         {
@@ -344,6 +339,7 @@ internal sealed class PriorServer : IAsyncDisposable
                 using var memory = new MemoryStream();
                 await file.CopyToAsync(memory, cancel).ConfigureAwait(false);
                 (bytes, name) = (memory.ToArray(), file.FileName.Length > 0 ? file.FileName : "image");
+                length = bytes.Length;
             }
             else
             {
@@ -361,7 +357,8 @@ internal sealed class PriorServer : IAsyncDisposable
                                 + $"file 'image' of a multipart/form-data body; not '{request.ContentType ?? "no content type"}'."
                         )
                     );
-                (bytes, name) = (await ReadBody(request, cancel).ConfigureAwait(false), "the uploaded image");
+                (bytes, length, pooled) = await ReadBody(request, _bodies, cancel).ConfigureAwait(false);
+                name = "the uploaded image";
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -372,15 +369,28 @@ internal sealed class PriorServer : IAsyncDisposable
         {
             return (null, TooLarge());
         }
-        if (bytes.Length == 0)
+        if (length == 0)
+        {
+            if (pooled)
+                _bodies.Return(bytes);
             return (null, Problem(400, "Empty upload", "The request carries no image bytes."));
+        }
         // Decodes run on a bounded pool: with the pixel budget, N concurrent uploads cost at most the pool's size times
         // one budget's decode, however many arrive.
-        await _decodePool.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            await _decodePool.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            if (pooled)
+                _bodies.Return(bytes);
+            throw;
+        }
         try
         {
             Metrics.DecodeStarted();
-            return (preprocessor.LoadBytes(name, bytes, _read), null);
+            return (preprocessor.LoadBytes(name, bytes.AsSpan(0, length), _read), null);
         }
         catch (InvalidDataException ex) when (ImageBudget.IsOverBudget(ex, out long budget))
         {
@@ -394,39 +404,44 @@ internal sealed class PriorServer : IAsyncDisposable
         {
             Metrics.DecodeFinished();
             _decodePool.Release();
-            // Everything the process allocated since the last collection (uploads, pixels) counts towards the next one,
-            // which keeps dead bytes from piling up; a collection costs milliseconds (the live managed heap is tens of MB).
-            long allocated = GC.GetTotalAllocatedBytes(precise: false);
-            long last = Interlocked.Read(ref _allocatedAtCollection);
-            if (
-                allocated - last > CollectAfterDecodedBytes
-                && Interlocked.CompareExchange(ref _allocatedAtCollection, allocated, last) == last
-            )
-            {
-                // Compacting the large-object heap too, so that the memory its dead arrays held goes back to the system
-                // rather than staying committed for reuse.
-                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                Metrics.Collected();
-            }
+            if (pooled)
+                _bodies.Return(bytes);
         }
     }
 
-    // The raw body in one array of its declared length (no doubling buffers left behind in the large-object heap), or
-    // read to its end where the client sent no Content-Length.
-    private static async Task<byte[]> ReadBody(HttpRequest request, CancellationToken cancel)
+    // The raw body: where its length is declared, in a buffer of the pool the decoders use (given back after the decode,
+    // so that a stream of uploads leaves no arrays behind in the large-object heap); else read to its end.
+    private static async Task<(byte[] Bytes, int Length, bool Pooled)> ReadBody(
+        HttpRequest request,
+        System.Buffers.ArrayPool<byte> pool,
+        CancellationToken cancel
+    )
     {
-        if (request.ContentLength is { } length and <= int.MaxValue)
+        if (request.ContentLength is { } declared and <= int.MaxValue)
         {
-            var body = new byte[length];
-            int read = 0;
-            while (read < body.Length && await request.Body.ReadAsync(body.AsMemory(read), cancel).ConfigureAwait(false) is var n and > 0)
-                read += n;
-            return read == body.Length ? body : body[..read];
+            var body = pool.Rent((int)declared);
+            try
+            {
+                int read = 0;
+                while (
+                    read < declared
+                    && await request.Body.ReadAsync(body.AsMemory(read, (int)declared - read), cancel).ConfigureAwait(false)
+                        is var n
+                            and > 0
+                )
+                    read += n;
+                return (body, read, true);
+            }
+            catch
+            {
+                pool.Return(body);
+                throw;
+            }
         }
         using var memory = new MemoryStream();
         await request.Body.CopyToAsync(memory, cancel).ConfigureAwait(false);
-        return memory.ToArray();
+        var bytes = memory.ToArray();
+        return (bytes, bytes.Length, false);
     }
 
     private IResult TooLarge() =>

@@ -19,7 +19,6 @@ internal sealed class ServeMetrics
     private long _rejected;
     private long _decoding;
     private long _decodingPeak;
-    private long _collections;
 
     private sealed class Histogram(double[] bounds)
     {
@@ -79,9 +78,6 @@ internal sealed class ServeMetrics
                 break;
     }
 
-    /// <summary>The server collected the garbage its decodes left (after every 256 MiB of them).</summary>
-    public void Collected() => Interlocked.Increment(ref _collections);
-
     /// <summary>An upload's decode has ended.</summary>
     public void DecodeFinished() => Interlocked.Decrement(ref _decoding);
 
@@ -115,11 +111,6 @@ internal sealed class ServeMetrics
         text.Append(CultureInfo.InvariantCulture, $"prior_decoding {Interlocked.Read(ref _decoding)}\n");
         text.Append("# HELP prior_decoding_peak The most uploads decoded at once so far.\n# TYPE prior_decoding_peak gauge\n");
         text.Append(CultureInfo.InvariantCulture, $"prior_decoding_peak {DecodingPeak}\n");
-        text.Append(
-            "# HELP prior_decode_collections_total Collections the server ran after every 256 MiB its decodes allocated.\n"
-                + "# TYPE prior_decode_collections_total counter\n"
-        );
-        text.Append(CultureInfo.InvariantCulture, $"prior_decode_collections_total {Interlocked.Read(ref _collections)}\n");
         // The process's memory, so that a dashboard (and prior-bench's overload) sees whether the server stays flat, and
         // whether growth is in the managed heap or in native memory (libtorch's tensors and allocator).
         text.Append(
