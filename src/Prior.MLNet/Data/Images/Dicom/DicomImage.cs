@@ -37,8 +37,8 @@ internal static class DicomImage
         Func<byte[], (byte[] Pixels, int Width, int Height)> decodeJpeg
     )
     {
-        // Deflated pixel data is inflated no further than a fixed multiple of the budget (32-bit, three samples).
-        var d = DicomReader.Read(path, bytes, maxPixelBytes: options.MaxPixels * 12);
+        // Deflated pixel data is inflated no further than a fixed multiple of the budget (DicomReader.MaxBytesPerPixel).
+        var d = DicomReader.Read(path, bytes, options.MaxPixels);
         int frames = Math.Max(1, d.NumberOfFrames);
         if (frames > 1 && options.Frame == 0)
             throw new InvalidDataException($"{path}: a multi-frame DICOM ({frames} frames), and multi-frame files are refused (frame 0).");

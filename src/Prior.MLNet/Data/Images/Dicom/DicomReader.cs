@@ -66,11 +66,14 @@ internal static class DicomReader
 
     /// <summary>
     /// Reads <paramref name="bytes"/>; <paramref name="path"/> names the file in errors. A deflated data set is inflated
-    /// only as far as its header and then its declared pixel data, never past <paramref name="maxPixelBytes"/> of pixel
-    /// data (so a small file cannot inflate to gigabytes).
+    /// only as far as its header and then its declared pixel data, never past <see cref="MaxBytesPerPixel"/> bytes for each
+    /// pixel of <paramref name="maxPixels"/> (so a small file cannot inflate to gigabytes).
     /// </summary>
-    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, long maxPixelBytes) =>
-        Read(path, bytes, headerOnly: false, maxPixelBytes);
+    public static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, long maxPixels) =>
+        Read(path, bytes, headerOnly: false, maxPixels * MaxBytesPerPixel);
+
+    /// <summary>The most pixel-data bytes a pixel of the budget may take: three samples of 32 bits.</summary>
+    private const int MaxBytesPerPixel = 12;
 
     private static DicomDataset Read(string path, ReadOnlySpan<byte> bytes, bool headerOnly, long maxPixelBytes)
     {
@@ -101,8 +104,8 @@ internal static class DicomReader
         return dataset;
     }
 
-    // Returns false when headerOnly and the data ends before the pixel data (more is needed), else fills the data set.
-    private static bool ReadDataSet(string path, DicomDataset dataset, ReadOnlySpan<byte> bytes, int start, bool headerOnly)
+    // Fills the data set; with headerOnly, stops at the pixel data's tag, and throws "truncated" when the data ends first.
+    private static void ReadDataSet(string path, DicomDataset dataset, ReadOnlySpan<byte> bytes, int start, bool headerOnly)
     {
         var syntax = dataset.TransferSyntax;
         var reader = new Cursor(path, bytes, start, DicomTransferSyntax.IsExplicit(syntax), DicomTransferSyntax.IsBigEndian(syntax));
@@ -111,7 +114,7 @@ internal static class DicomReader
             if (reader.Remaining < 8)
                 break; // trailing padding
             if (headerOnly && reader.PeekTag() == PixelDataTag)
-                return true;
+                return;
             var element = reader.Next();
             if (element.Tag == PixelDataTag)
             {
@@ -141,7 +144,6 @@ internal static class DicomReader
             );
         if (!dataset.HasPixelData)
             throw new InvalidDataException($"{path}: a DICOM file without pixel data (no (7FE0,0010) element); not an image.");
-        return true;
     }
 
     // Deflated Explicit VR Little Endian: the data set after the meta group is one raw deflate stream (RFC 1951). Inflated
@@ -206,7 +208,7 @@ internal static class DicomReader
             throw ImageBudget.Exceeded(
                 path,
                 $"its deflated pixel data declares {declared:N0} bytes, more than the {maxPixelBytes:N0} this decode allows",
-                maxPixelBytes / 12
+                maxPixelBytes / MaxBytesPerPixel
             );
         // The pixel data's tag, VR and length, then the value itself, plus some slack for a trailing element.
         InflateTo(inflated.Length + declared + 64 * 1024);

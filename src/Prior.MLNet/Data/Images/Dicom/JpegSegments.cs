@@ -21,9 +21,6 @@ internal ref struct JpegSegments
         _next = 2;
     }
 
-    /// <summary>Where the current segment starts (its 0xFF).</summary>
-    public int Start { get; private set; }
-
     /// <summary>The byte after the current segment: for SOS, where the scan's coded data begins.</summary>
     public readonly int End => _next;
 
@@ -41,7 +38,6 @@ internal ref struct JpegSegments
             return false;
         if (_data[_next] != 0xFF)
             throw new InvalidDataException($"{_source}: a marker was expected at byte {_next}.");
-        Start = _next;
         marker = _data[_next + 1];
         if (marker == 0xD9)
             return false;
