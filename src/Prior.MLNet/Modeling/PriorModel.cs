@@ -79,6 +79,7 @@ internal sealed class PriorModel : nn.Module<PriorBatch, PriorStage, PriorLosses
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+        Training.LibTorchWarnings.Quiet(); // before any convolution this model runs (NNPACK's warning)
         Options = options with { Text = options.Text with { VocabSize = vocabularySize } };
         Options.Validate();
         int e = Options.EmbeddingDim,

@@ -19,8 +19,10 @@ public enum ComputeDevice
 internal static class ComputeDevices
 {
     /// <summary>The TorchSharp device for <paramref name="device"/>.</summary>
-    public static Device Resolve(ComputeDevice device) =>
-        device switch
+    public static Device Resolve(ComputeDevice device)
+    {
+        LibTorchWarnings.Quiet(); // every network is placed through here before its first convolution
+        return device switch
         {
             ComputeDevice.Cpu => CPU,
             ComputeDevice.Cuda when cuda.is_available() => CUDA,
@@ -30,4 +32,5 @@ internal static class ComputeDevices
             ),
             _ => cuda.is_available() ? CUDA : CPU,
         };
+    }
 }

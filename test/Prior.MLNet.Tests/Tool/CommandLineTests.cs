@@ -13,9 +13,24 @@ public sealed class CommandLineTests
     internal static (int Code, string Out, string Err) RunPrior(params string[] args) => RunProgram("prior", args);
 
     /// <summary>Runs one of the repository's programs (prior, prior-bench, prior-experiments) from the test output folder.</summary>
-    internal static (int Code, string Out, string Err) RunProgram(string program, params string[] args)
+    internal static (int Code, string Out, string Err) RunProgram(string program, params string[] args) =>
+        RunProgramWith(new Dictionary<string, string?>(), program, args);
+
+    /// <summary><see cref="RunProgram"/> with <paramref name="environment"/> set (a null value removes the variable).</summary>
+    internal static (int Code, string Out, string Err) RunProgramWith(
+        IReadOnlyDictionary<string, string?> environment,
+        string program,
+        params string[] args
+    )
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+                info.Environment.Remove(name);
+            else
+                info.Environment[name] = value;
+        }
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program + ".dll"));
         foreach (var a in args)
             info.ArgumentList.Add(a);

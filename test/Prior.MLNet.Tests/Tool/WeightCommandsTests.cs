@@ -19,6 +19,36 @@ public sealed class WeightCommandsTests
     }
 
     [TestMethod]
+    public void LibTorchsNnpackWarningNeverReachesTheUser()
+    {
+        // One image on one thread takes libtorch's convolution past oneDNN to its NNPACK check, which on processors
+        // NNPACK does not support (these and CI's) prints "Could not initialize NNPACK! Reason: Unsupported hardware."
+        // for every convolution unless c10's log level is above WARNING.
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var list = Path.Combine(dir, "one.txt");
+        File.WriteAllLines(list, [TrainingFixture.Instance.Studies[0].ImagePaths[0]]);
+        string[] args = ["embed", "--model", model, "--images", list, "--out", Path.Combine(dir, "e.tsv")];
+        var quiet = RunProgramWith(
+            new Dictionary<string, string?> { ["OMP_NUM_THREADS"] = "1", ["TORCH_CPP_LOG_LEVEL"] = null },
+            "prior",
+            args
+        );
+        Assert.AreEqual(0, quiet.Code, quiet.Err);
+        Assert.DoesNotContain("NNPACK", quiet.Err + quiet.Out);
+
+        // The control: a user who asks for libtorch's warnings gets them, so the case above did reach the check.
+        var asked = RunProgramWith(
+            new Dictionary<string, string?> { ["OMP_NUM_THREADS"] = "1", ["TORCH_CPP_LOG_LEVEL"] = "WARNING" },
+            "prior",
+            args
+        );
+        Assert.AreEqual(0, asked.Code, asked.Err);
+        if (!asked.Err.Contains("NNPACK", StringComparison.Ordinal))
+            Assert.Inconclusive("this processor runs NNPACK, so libtorch has no NNPACK warning to silence here");
+    }
+
+    [TestMethod]
     public void ExportThenImportRoundTripsAndARenamedKeyIsNamed()
     {
         var dir = SyntheticFixture.NewTempFolder();
