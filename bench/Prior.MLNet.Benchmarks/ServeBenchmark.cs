@@ -38,7 +38,7 @@ internal static class ServeBenchmark
         using var model = new PriorModel(options, tokenizer.VocabularySize);
         model.eval();
         using var network = new PriorNetwork(model, tokenizer, usePrototypes: false);
-        var preprocessor = new ImagePreprocessor(options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
+        var preprocessor = network.EmbeddingPreprocessor();
         var decoded = preprocessor.LoadAll(paths).Pixels.Select(p => p!).ToList();
         const int maxBatch = 32,
             maxQueue = 64;

@@ -529,11 +529,9 @@ internal static class AblateCommand
         var network = fitted.Network;
         var last = fitted.TrainingResult!.PrototypeUsage.LastOrDefault();
         bool bank = arm.Epochs[1] + arm.Epochs[2] > 0;
-        double zeroShot = ZeroShotCommand
-            .Evaluate(network, data.CheXpert, data.Subset, null, usePrototypes: false, quiet: true)
-            .Metrics.MicroAccuracy;
+        double zeroShot = ZeroShotCommand.Evaluate(network, data.CheXpert, data.Subset, null, usePrototypes: false, quiet: true).Accuracy;
         double zeroShotBank = bank
-            ? ZeroShotCommand.Evaluate(network, data.CheXpert, data.Subset, null, usePrototypes: true, quiet: true).Metrics.MicroAccuracy
+            ? ZeroShotCommand.Evaluate(network, data.CheXpert, data.Subset, null, usePrototypes: true, quiet: true).Accuracy
             : double.NaN;
         double p1 = Evaluations.Retrieval(network, data.Index, usePrototypes: false).ImageToTextP1;
         double p1Bank = bank ? Evaluations.Retrieval(network, data.Index, usePrototypes: true).ImageToTextP1 : double.NaN;

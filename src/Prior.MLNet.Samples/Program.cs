@@ -1,9 +1,9 @@
 using Prior.MLNet.Samples;
 
 // Small programs that show the API, each in its own file. On the synthetic default:
-//   dotnet run --project src/Prior.MLNet.Samples -c Release -- [all|pretrain|zero-shot|embeddings|save-load|onnx] [WORK_FOLDER]
+//   dotnet run --project src/Prior.MLNet.Samples -c Release -- [all|pretrain|zero-shot|evaluation|embeddings|save-load|onnx] [WORK_FOLDER]
 // The pretraining sample writes the model that the others read; 'all' runs them in order.
-var names = new[] { "pretrain", "zero-shot", "embeddings", "save-load", "onnx" };
+var names = new[] { "pretrain", "zero-shot", "evaluation", "embeddings", "save-load", "onnx" };
 var which = args.Length > 0 ? args[0] : "all";
 if (which is "-h" or "--help" || (which != "all" && !names.Contains(which)))
 {
@@ -22,6 +22,8 @@ if (which is "all" or "pretrain" || !File.Exists(data.ModelPath))
     Step("pretrain", () => PretrainSample.Run(data, [16, 2, 2]));
 if (which is "all" or "zero-shot")
     Step("zero-shot", () => ZeroShotSample.Run(data));
+if (which is "all" or "evaluation")
+    Step("evaluation", () => EvaluationSample.Run(data));
 if (which is "all" or "embeddings")
     Step("embeddings", () => EmbeddingsIntoTrainerSample.Run(data));
 if (which is "all" or "save-load")

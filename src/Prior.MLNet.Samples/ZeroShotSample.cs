@@ -19,18 +19,21 @@ public static class ZeroShotSample
         public string Label { get; set; } = "";
     }
 
-    /// <summary>The five-class images of a CheXpert 5 x N subset.</summary>
+    /// <summary>
+    /// The images of a CheXpert 5 x N subset that are positive for exactly one of the five classes, with that class
+    /// (the 5x200 protocol, as <c>mlContext.PriorEvaluation().EvaluateZeroShot</c> applies it).
+    /// </summary>
     public static List<LabelledImage> Images(MLContext ml, SampleData data) =>
         ml
             .Data.CreateEnumerable<CheXpertImage>(
                 ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = data.CheXpertRoot, Csv = data.ZeroShotCsv }),
                 false
             )
-            .Select(i => new LabelledImage
-            {
-                ImagePath = i.ImagePath,
-                Label = ChexpertLabels.CompetitionFive.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f),
-            })
+            .Select(i =>
+                (i.ImagePath, Positive: ChexpertLabels.CompetitionFive.Where(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f).ToList())
+            )
+            .Where(i => i.Positive.Count == 1)
+            .Select(i => new LabelledImage { ImagePath = i.ImagePath, Label = i.Positive[0] })
             .ToList();
 
     /// <summary>Runs the sample; returns the accuracy.</summary>
@@ -38,15 +41,15 @@ public static class ZeroShotSample
     {
         var ml = new MLContext(seed: 1);
         using var network = PriorNetwork.Load(data.ModelPath);
-        IDataView images = ml.Data.LoadFromEnumerable(Images(ml, data));
 
-        // Key k of PredictedLabel is the k-th class of the prompts: map the labels in the same order.
+        // In a pipeline: PriorZeroShotClassification adds Score and PredictedLabel; key k of PredictedLabel is the k-th
+        // class of the prompts, so the labels are mapped in the same order before ML.NET's evaluator compares them.
+        IDataView images = ml.Data.LoadFromEnumerable(Images(ml, data));
         var classes = ml.Data.LoadFromEnumerable(ChexpertLabels.CompetitionFive.Select(c => new { Label = c }));
         var pipeline = ml
             .Transforms.Conversion.MapValueToKey("LabelKey", "Label", keyData: classes)
             .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5));
         var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(images).Transform(images), labelColumnName: "LabelKey");
-
         Console.WriteLine($"zero-shot accuracy {metrics.MicroAccuracy:0.000} (chance 0.200)");
         Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
         return metrics.MicroAccuracy;

@@ -56,4 +56,10 @@ public static class Defaults
 
     /// <summary>PRIOR drops MIMIC-CXR studies with fewer sentences in FINDINGS and IMPRESSION together.</summary>
     public const int MinReportSentences = 4;
+
+    /// <summary>
+    /// Images or reports run through the network at once by the inference transforms and evaluations (32: a batch of the
+    /// paper preset's 224-pixel images fits a CPU's cache-friendly working set and a small GPU).
+    /// </summary>
+    public const int InferenceBatchSize = 32;
 }

@@ -54,11 +54,7 @@ internal static class AttentionCommand
                 var texts = parse.GetValue(sentences) is { } file ? InputList.Read(file) : DefaultSentences;
                 var paths = InputList.Read(parse.GetValue(images)!);
                 var folder = Path.GetFullPath(parse.GetValue(output)!);
-                var preprocessor = new ImagePreprocessor(
-                    network.Model.Options.ImageSize,
-                    network.Inference.ImageMean,
-                    network.Inference.ImageStd
-                );
+                var preprocessor = network.EmbeddingPreprocessor();
                 // Each batch's pictures are written as they are drawn: memory does not grow with the list.
                 var (readable, _, failures) = InputList.MapInBatches(
                     paths,

@@ -174,32 +174,20 @@ internal static class DemoCommand
         pretrained.Network.Dispose();
         using var network = PriorNetwork.Load(modelPath); // evaluate what was saved
 
-        Console.WriteLine(
-            "4/8 zero-shot classification of CheXpert 5x200 (PriorZeroShotClassification + MulticlassClassification.Evaluate)"
-        );
+        Console.WriteLine("4/8 zero-shot classification of CheXpert 5x200 (mlContext.PriorEvaluation().EvaluateZeroShot)");
         var classes = ChexpertLabels.CompetitionFive;
-        var images = ml
-            .Data.CreateEnumerable<CheXpertImage>(
-                ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }),
-                false
-            )
-            .Select(i => new ZeroShotRow { ImagePath = i.ImagePath, Label = classes.First(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f) })
-            .ToList();
-        var zeroShotData = ml.Data.LoadFromEnumerable(images);
-        var zeroShot = ml
-            .Transforms.Conversion.MapValueToKey(
-                "LabelKey",
-                "Label",
-                keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new { Label = c }))
-            )
-            .Append(ml.Transforms.PriorZeroShotClassification(network, ZeroShotPrompts.CheXpert5, batchSize: 64))
-            .Fit(zeroShotData)
-            .Transform(zeroShotData);
-        var metrics = ml.MulticlassClassification.Evaluate(zeroShot, labelColumnName: "LabelKey");
+        var subsetView = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath });
+        // The one 5x200 protocol (prior zero-shot and the ablations score through it too).
+        var zeroShot = ml.PriorEvaluation().EvaluateZeroShot(network, subsetView);
+        var metrics = zeroShot.Multiclass;
         var confusion = metrics.ConfusionMatrix.Counts;
-        double macroF1 = ClassificationMetrics.MacroF1(confusion),
-            kappa = ClassificationMetrics.CohensKappa(confusion);
-        Console.WriteLine($"    accuracy {metrics.MicroAccuracy:0.000} (chance 0.200), macro F1 {macroF1:0.000}, kappa {kappa:0.000}");
+        double macroF1 = zeroShot.MacroF1,
+            kappa = zeroShot.Kappa;
+        Console.WriteLine(
+            $"    accuracy {metrics.MicroAccuracy:0.000} (chance {zeroShot.Chance:0.000}) on {zeroShot.Scored} images, macro F1 "
+                + $"{macroF1:0.000}, kappa {kappa:0.000}"
+                + (zeroShot.NotScored.Count > 0 ? $"; {zeroShot.NotScored.Count} not scored (not positive for exactly one class)" : "")
+        );
 
         Console.WriteLine("5/8 linear probe (ML.NET L-BFGS logistic regression on frozen image embeddings)");
         var probes = Evaluations.LinearProbe(network, chexpert, [0.01, 0.1, 1.0]);
@@ -329,7 +317,16 @@ internal static class DemoCommand
             confusion,
             $"Zero-shot CheXpert 5x200: accuracy {metrics.MicroAccuracy:0.000}, macro F1 {macroF1:0.000}"
         );
-        DrawAttention(network, images.Take(5 * 200).Where((_, i) => i % 200 == 0).ToList(), Path.Combine(report, "attention-maps.png"));
+        // One image per class: the first image of the subset positive for that class alone.
+        var examples = ml
+            .Data.CreateEnumerable<CheXpertImage>(subsetView, false)
+            .Select(i => (i.ImagePath, Positive: classes.Where(c => i.Labels[ChexpertLabels.IndexOf(c)] == 1f).ToList()))
+            .Where(i => i.Positive.Count == 1)
+            .GroupBy(i => i.Positive[0])
+            .OrderBy(g => classes.ToList().IndexOf(g.Key))
+            .Select(g => new ZeroShotRow { ImagePath = g.First().ImagePath, Label = g.Key })
+            .ToList();
+        DrawAttention(network, examples, Path.Combine(report, "attention-maps.png"));
 
         var figures = new Dictionary<string, double>
         {
@@ -579,8 +576,8 @@ internal static class DemoCommand
     // For one image per class: the attention of its class prompt over the image's patches (prior attention's path).
     private static void DrawAttention(PriorNetwork network, IReadOnlyList<ZeroShotRow> rows, string path)
     {
-        int size = network.Model.Options.ImageSize;
-        var preprocessor = new ImagePreprocessor(size, ZeroShotClassifier.CheXpertMean, ZeroShotClassifier.CheXpertStd);
+        int size = network.ImageSize;
+        var preprocessor = network.EmbeddingPreprocessor(); // as prior attention and the server draw it
         var panels = new List<(byte[], int, float[], int, string)>();
         foreach (var row in rows)
         {

@@ -62,11 +62,7 @@ internal static class DraftCommand
                             + "retrieval or nearest-report, or pretrain stage 3."
                     );
                 var paths = InputList.Read(parse.GetValue(images)!);
-                var preprocessor = new ImagePreprocessor(
-                    network.Model.Options.ImageSize,
-                    network.Inference.ImageMean,
-                    network.Inference.ImageStd
-                );
+                var preprocessor = network.EmbeddingPreprocessor();
                 var (readable, drafts, failures) = InputList.MapInBatches(
                     paths,
                     preprocessor,

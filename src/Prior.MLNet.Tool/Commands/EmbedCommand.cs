@@ -75,11 +75,7 @@ internal static class EmbedCommand
                     var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();
                     var paths = mine.Select(i => inputs[i]).ToList();
                     total = paths.Count;
-                    var preprocessor = new ImagePreprocessor(
-                        network.Model.Options.ImageSize,
-                        network.Inference.ImageMean,
-                        network.Inference.ImageStd
-                    );
+                    var preprocessor = network.EmbeddingPreprocessor();
                     var (readable, vectors, failed) = InputList.MapInBatches(
                         paths,
                         preprocessor,

@@ -14,7 +14,7 @@ namespace Prior.MLNet.Tool.Commands;
 internal static class Evaluations
 {
     /// <summary>Held-out (validate + test split) MIMIC-CXR retrieval.</summary>
-    public static Retrieval.Result Retrieval(
+    public static PriorRetrievalMetrics Retrieval(
         PriorNetwork network,
         string dataRootOrIndex,
         bool skipUnreadable = false,
@@ -29,6 +29,7 @@ internal static class Evaluations
         var result = Evaluation.Retrieval.Evaluate(
             network.Model,
             network.Tokenizer,
+            network.EmbeddingPreprocessor(),
             studies,
             usePrototypes ?? network.UsePrototypes,
             unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,
@@ -42,7 +43,7 @@ internal static class Evaluations
     /// Linear probes on CheXpert's frontal images under <paramref name="protocol"/> (default: train.csv trains, valid.csv
     /// tests, blank and uncertain labels negative, the five competition labels).
     /// </summary>
-    public static IReadOnlyList<LinearProbe.Result> LinearProbe(
+    public static IReadOnlyList<PriorLinearProbeMetrics> LinearProbe(
         PriorNetwork network,
         string chexpert,
         IReadOnlyList<double> fractions,

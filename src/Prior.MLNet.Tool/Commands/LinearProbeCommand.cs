@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
 using Prior.MLNet.Transforms;
 
@@ -59,13 +60,13 @@ internal static class LinearProbeCommand
                             : $"{r.Fraction:P0} of labels: mean AUC {r.MeanAuc:0.000} over {r.Auc.Count} ({scored})"
                                 + (double.IsNaN(r.MeanAucCompetition) ? "" : $"; competition five {r.MeanAucCompetition:0.000}")
                     );
-                    foreach (var (label, reason) in r.Skipped)
+                    foreach (var (label, reason) in r.NotScored)
                         Console.WriteLine($"  not scored: {label}: {reason}");
                 }
                 // Nothing to compute is the user's data, said in one line (exit 2), not an empty table.
                 if (results.All(r => r.Auc.Count == 0))
                 {
-                    var reasons = results[^1].Skipped.Select(kv => $"{kv.Key}: {kv.Value}");
+                    var reasons = results[^1].NotScored.Select(kv => $"{kv.Key}: {kv.Value}");
                     throw new InvalidDataException($"no label can be scored ({string.Join("; ", reasons)}).");
                 }
                 if (parse.GetValue(json) is { } path)
@@ -76,7 +77,7 @@ internal static class LinearProbeCommand
     }
 
     // NaN (a figure that cannot be computed) is written as null: JSON has no NaN.
-    private static Dictionary<string, object?> Figures(IReadOnlyList<Evaluation.LinearProbe.Result> results, CheXpertProtocol protocol)
+    private static Dictionary<string, object?> Figures(IReadOnlyList<PriorLinearProbeMetrics> results, CheXpertProtocol protocol)
     {
         static object? Number(double value) => double.IsNaN(value) ? null : value;
         var last = results.OrderBy(r => r.Fraction).Last();
@@ -86,7 +87,7 @@ internal static class LinearProbeCommand
         figures["meanAuc"] = Number(last.MeanAuc);
         figures["meanAucCompetition"] = Number(last.MeanAucCompetition);
         figures["auc"] = last.Auc;
-        figures["notScored"] = last.Skipped;
+        figures["notScored"] = last.NotScored;
         figures["labelPolicy"] = protocol.Policy.Name;
         figures["split"] = protocol.SplitName;
         if (protocol.SplitFile is not null)

@@ -267,7 +267,13 @@ internal static class PretrainCommand
                     Console.WriteLine($"skipped samples: {result.SkippedSamples.Count}, e.g. {result.SkippedSamples[0]}");
                 if (heldOut.Count >= 2)
                 {
-                    var retrieval = Retrieval.Evaluate(network.Model, network.Tokenizer, heldOut, network.UsePrototypes);
+                    var retrieval = Retrieval.Evaluate(
+                        network.Model,
+                        network.Tokenizer,
+                        network.EmbeddingPreprocessor(),
+                        heldOut,
+                        network.UsePrototypes
+                    );
                     Console.WriteLine(
                         $"held-out retrieval ({heldOut.Count} studies): image->text P@1 {retrieval.ImageToTextP1:0.000}, P@5 "
                             + $"{retrieval.ImageToTextP5:0.000}, text->image P@1 {retrieval.TextToImageP1:0.000}, chance "

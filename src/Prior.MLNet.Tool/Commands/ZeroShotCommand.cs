@@ -57,21 +57,21 @@ internal static class ZeroShotCommand
                     parse.GetValue(skip)
                 );
                 Console.WriteLine(
-                    $"accuracy {result.Metrics.MicroAccuracy:0.000}, macro accuracy {result.Metrics.MacroAccuracy:0.000}, macro F1 "
-                        + $"{result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Metrics.LogLoss:0.000}"
+                    $"accuracy {result.Multiclass.MicroAccuracy:0.000}, macro accuracy {result.Multiclass.MacroAccuracy:0.000}, macro F1 "
+                        + $"{result.MacroF1:0.000}, kappa {result.Kappa:0.000}, log loss {result.Multiclass.LogLoss:0.000}"
                 );
-                Console.WriteLine(result.Metrics.ConfusionMatrix.GetFormattedConfusionTable());
+                Console.WriteLine(result.Multiclass.ConfusionMatrix.GetFormattedConfusionTable());
                 if (parse.GetValue(json) is { } path)
                 {
                     AtomicFile.WriteText(path, w => w.Write(
                             JsonSerializer.Serialize(
                                 new Dictionary<string, object>
                                 {
-                                    ["accuracy"] = result.Metrics.MicroAccuracy,
+                                    ["accuracy"] = result.Multiclass.MicroAccuracy,
                                     ["macroF1"] = result.MacroF1,
                                     ["kappa"] = result.Kappa,
-                                    ["images"] = result.Metrics.ConfusionMatrix.Counts.Sum(row => row.Sum()),
-                                    ["labelPolicy"] = LabelPolicy,
+                                    ["images"] = result.Multiclass.ConfusionMatrix.Counts.Sum(row => row.Sum()),
+                                    ["labelPolicy"] = PriorZeroShotMetrics.LabelPolicy,
                                     ["subset"] = parse.GetValue(subset) ?? "built from train.csv, seed 114514",
                                 }
                             )
@@ -82,19 +82,8 @@ internal static class ZeroShotCommand
         return command;
     }
 
-    /// <summary>The label protocol of the 5x200 evaluation, as the JSON records it.</summary>
-    public const string LabelPolicy =
-        "5x200: each image's class is the one competition label it is positive (1.0) for; images positive for none or several are "
-        + "not scored";
-
     /// <summary>Runs the evaluation (shared with the demo).</summary>
-    public static ZeroShotEvaluation.Result Run(
-        string modelPath,
-        string chexpert,
-        string? subset,
-        string? prompts,
-        bool skipUnreadable = false
-    )
+    public static PriorZeroShotMetrics Run(string modelPath, string chexpert, string? subset, string? prompts, bool skipUnreadable = false)
     {
         using var network = PriorNetwork.Load(modelPath);
         return Evaluate(network, chexpert, subset, prompts, skipUnreadable);
@@ -104,7 +93,7 @@ internal static class ZeroShotCommand
     /// Scores the 5x200 set with <paramref name="network"/>; <paramref name="usePrototypes"/> overrides whether the
     /// class prompts go through the sentence bank (null: as the network was trained).
     /// </summary>
-    public static ZeroShotEvaluation.Result Evaluate(
+    public static PriorZeroShotMetrics Evaluate(
         PriorNetwork network,
         string chexpert,
         string? subset,
@@ -114,7 +103,6 @@ internal static class ZeroShotCommand
         bool quiet = false
     )
     {
-        var model = network.Model;
         var subsetPath = subset;
         if (subsetPath is null)
         {
@@ -123,56 +111,37 @@ internal static class ZeroShotCommand
         }
         var ml = new MLContext(seed: 1);
         var view = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var summary);
-        var images = ml.Data.CreateEnumerable<CheXpertImage>(view, false).ToList();
-        int listed = images.Count + summary.Skipped.Values.Sum();
+        int present = ml.Data.CreateEnumerable<CheXpertImage>(view, false).Count();
+        int listed = present + summary.Skipped.Values.Sum();
         if (!quiet)
-            Console.WriteLine($"scoring {images.Count} of the {listed} images the subset lists");
+            Console.WriteLine($"scoring {present} of the {listed} images the subset lists");
         foreach (var item in summary.Items)
             Console.WriteLine($"  not scored: {item}");
-        if (images.Count == 0)
+        if (present == 0)
             throw new InvalidDataException($"{chexpert}: none of the subset's images is in this install.");
-        var classes = ChexpertLabels.CompetitionFive;
-        // The 5x200 protocol: an image's class is the one competition label it is positive (1.0) for; an image a CSV lists
-        // positive for none or several of them has no single answer and is not scored (named).
-        var indexes = classes.Select(ChexpertLabels.IndexOf).ToList();
-        var single = images.Where(i => indexes.Count(k => i.Labels[k] == 1f) == 1).ToList();
-        foreach (var image in images.Except(single))
-            Console.WriteLine(
-                $"  not scored: {image.ImagePath}: positive for {indexes.Count(k => image.Labels[k] == 1f)} of the five classes, not one"
-            );
-        if (single.Count == 0)
-            throw new InvalidDataException(
-                $"no image of the subset is positive for exactly one of {string.Join(", ", classes)}, so nothing can be scored"
-            );
-        images = single;
-        var truth = images.Select(i => indexes.FindIndex(k => i.Labels[k] == 1f)).ToList();
         var set = prompts switch
         {
-            null => network.Inference.Prompts,
+            null => network.PromptSet,
             "original" => ZeroShotPromptSet.Original,
             "ensemble" => ZeroShotPromptSet.Ensemble,
             _ => throw new ArgumentException($"--prompts must be original or ensemble, not '{prompts}'."),
         };
-        using var classifier = new ZeroShotClassifier(
-            model,
-            network.Tokenizer,
-            usePrototypes ?? network.UsePrototypes,
-            ZeroShotPrompts.For(set, classes),
-            network.Inference.ZeroShotImageMean,
-            network.Inference.ZeroShotImageStd
-        );
-        var (readable, scores, failures) = InputList.MapInBatches(
-            images.Select(i => i.ImagePath).ToList(),
-            classifier.Preprocessor,
-            skipUnreadable,
-            64,
-            classifier.ScorePixels,
-            "zero-shot"
-        );
-        if (readable.Count == 0)
-            throw new InvalidDataException($"{chexpert}: none of the subset's images could be read.");
-        truth = readable.Select(i => truth[i]).ToList();
-        InputList.ReportFailures(failures, images.Count);
-        return ZeroShotEvaluation.Evaluate(ml, truth, scores.ToArray(), classes);
+        // The one 5x200 protocol, shared with the demo, the ablations and every user of the library.
+        var result = ml.PriorEvaluation()
+            .EvaluateZeroShotCore(
+                network,
+                view,
+                ZeroShotPrompts.For(set, ChexpertLabels.CompetitionFive),
+                Defaults.ImagePathColumnName,
+                "Labels",
+                skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,
+                Defaults.InferenceBatchSize,
+                usePrototypes
+            );
+        foreach (var item in result.NotScored.Where(i => i.Reason != SkipReason.UnreadableImage))
+            Console.WriteLine($"  not scored: {item}");
+        var unreadable = result.NotScored.Where(i => i.Reason == SkipReason.UnreadableImage).Select(i => $"{i.Path}: {i.Detail}").ToList();
+        InputList.ReportFailures(unreadable, result.Scored + unreadable.Count);
+        return result;
     }
 }

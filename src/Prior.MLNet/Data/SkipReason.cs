@@ -32,4 +32,7 @@ public enum SkipReason
 
     /// <summary>An image file whose header cannot be read (not an image, truncated, a DICOM form this library does not read).</summary>
     UnreadableImage,
+
+    /// <summary>An image an evaluation cannot score by its protocol (in 5x200: positive for none or several of the classes).</summary>
+    NotOneClass,
 }

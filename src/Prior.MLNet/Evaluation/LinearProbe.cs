@@ -19,23 +19,6 @@ internal static class LinearProbe
     /// label.</param>
     public sealed record Example(string ImagePath, float[] Labels);
 
-    /// <summary>AUC per label for one training fraction, and why each label without one has none.</summary>
-    /// <param name="Fraction">Share of the training images used.</param>
-    /// <param name="Auc">Label name → area under the ROC curve on the test set, for the labels that could be scored.</param>
-    /// <param name="Skipped">Label name → why it could not be scored (e.g. "no positive in valid.csv").</param>
-    public sealed record Result(double Fraction, IReadOnlyDictionary<string, double> Auc, IReadOnlyDictionary<string, string> Skipped)
-    {
-        /// <summary>Mean AUC over the scored labels; NaN when none could be scored.</summary>
-        public double MeanAuc => Auc.Count == 0 ? double.NaN : Auc.Values.Average();
-
-        /// <summary>
-        /// Mean AUC over CheXpert's five competition labels (<see cref="ChexpertLabels.CompetitionFive"/>), the figure the
-        /// papers report; NaN unless all five were scored.
-        /// </summary>
-        public double MeanAucCompetition =>
-            ChexpertLabels.CompetitionFive.All(Auc.ContainsKey) ? ChexpertLabels.CompetitionFive.Average(l => Auc[l]) : double.NaN;
-    }
-
     private sealed class Row
     {
         public bool Label { get; set; }
@@ -54,7 +37,7 @@ internal static class LinearProbe
     /// fails the run naming it, or with <see cref="UnreadableImageHandling.Skip"/> its example is left out and the
     /// reason added to <paramref name="skipped"/>.
     /// </summary>
-    public static IReadOnlyList<Result> Run(
+    public static IReadOnlyList<PriorLinearProbeMetrics> Run(
         MLContext mlContext,
         PriorNetwork network,
         IReadOnlyList<Example> train,
@@ -78,7 +61,7 @@ internal static class LinearProbe
             testEmbeddings;
         (train, trainEmbeddings) = Embed(mlContext, network, train, unreadableImages, skipped);
         (test, testEmbeddings) = Embed(mlContext, network, test, unreadableImages, skipped);
-        var results = new List<Result>();
+        var results = new List<PriorLinearProbeMetrics>();
         foreach (var fraction in fractions)
         {
             var chosen = LabelFraction.Choose(train.Count, fraction, seed);
@@ -113,7 +96,7 @@ internal static class LinearProbe
                 var metrics = mlContext.BinaryClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows, schema)));
                 auc[labels[k]] = metrics.AreaUnderRocCurve;
             }
-            results.Add(new Result(fraction, auc, unscored));
+            results.Add(new PriorLinearProbeMetrics(fraction, auc, unscored));
         }
         return results;
     }

@@ -78,6 +78,36 @@ internal static class ReportDraftEvaluation
     }
 
     /// <summary>
+    /// Scores written reports against references, both as sentence lists in report order: BLEU-4 and ROUGE-L on the
+    /// joined text, clinical efficacy by the CheXpert report labeler (<paramref name="referenceLabels"/>: the labeler's
+    /// labels of <paramref name="references"/>, when already computed).
+    /// </summary>
+    public static Scores ScoreSentences(
+        ChexpertReportLabeler labeler,
+        IReadOnlyList<IReadOnlyList<string>> written,
+        IReadOnlyList<IReadOnlyList<string>> references,
+        IReadOnlyList<float[]>? referenceLabels = null
+    )
+    {
+        if (written.Count != references.Count)
+            throw new ArgumentException($"{written.Count} written reports but {references.Count} references.", nameof(references));
+        referenceLabels ??= references.Select(labeler.LabelSentences).ToList();
+        var texts = written.Select(d => string.Join(" ", d)).ToList();
+        var referenceTexts = references.Select(r => string.Join(" ", r)).ToList();
+        var labels = written.Select(labeler.LabelSentences).ToList();
+        var (p, r, f1) = ReportGenerationMetrics.ClinicalEfficacy(labels, referenceLabels);
+        return new Scores(
+            ReportGenerationMetrics.Bleu(texts, referenceTexts),
+            ReportGenerationMetrics.RougeL(texts, referenceTexts),
+            p,
+            r,
+            f1,
+            ReportGenerationMetrics.ClinicalEfficacyMacro(labels, referenceLabels).F1,
+            written.Count == 0 ? 0 : written.Average(d => d.Count)
+        );
+    }
+
+    /// <summary>
     /// Drafts every case with <paramref name="network"/> (which needs a sentence memory) by each of
     /// <paramref name="methods"/> and scores them beside the most frequent of <paramref name="trainingReports"/>;
     /// unreadable images fail with their path.
@@ -97,7 +127,7 @@ internal static class ReportDraftEvaluation
             throw new ArgumentException("No held-out case to draft for.", nameof(cases));
         methods ??= Enum.GetValues<ReportDraftMethod>();
         var constant = MostFrequentReport(trainingReports);
-        var preprocessor = new ImagePreprocessor(network.Model.Options.ImageSize, network.Inference.ImageMean, network.Inference.ImageStd);
+        var preprocessor = network.EmbeddingPreprocessor();
         var drafts = methods.ToDictionary(m => m, _ => new List<ReportDraft>());
         for (int start = 0; start < cases.Count; start += batchSize)
         {
@@ -112,24 +142,11 @@ internal static class ReportDraftEvaluation
             foreach (var method in methods)
                 drafts[method].AddRange(network.DraftReports(readable, method));
         }
-        var references = cases.Select(c => c.Reference).ToList();
+        var references = cases.Select(c => (IReadOnlyList<string>)[.. c.Findings, .. c.Impression]).ToList();
         var labeler = new ChexpertReportLabeler();
-        var referenceLabels = cases.Select(c => labeler.LabelSentences(c.Findings.Concat(c.Impression).ToList())).ToList();
-        Scores Score(IReadOnlyList<ReportDraft> written)
-        {
-            var texts = written.Select(d => string.Join(" ", d.Sentences)).ToList();
-            var labels = written.Select(d => labeler.LabelSentences(d.Sentences)).ToList();
-            var (p, r, f1) = ReportGenerationMetrics.ClinicalEfficacy(labels, referenceLabels);
-            return new Scores(
-                ReportGenerationMetrics.Bleu(texts, references),
-                ReportGenerationMetrics.RougeL(texts, references),
-                p,
-                r,
-                f1,
-                ReportGenerationMetrics.ClinicalEfficacyMacro(labels, referenceLabels).F1,
-                written.Average(d => d.Sentences.Count)
-            );
-        }
+        var referenceLabels = references.Select(labeler.LabelSentences).ToList();
+        Scores Score(IReadOnlyList<ReportDraft> written) =>
+            ScoreSentences(labeler, written.Select(d => d.Sentences).ToList(), references, referenceLabels);
         var rows = methods.Select(m => new Row(Name(m), Score(drafts[m]), drafts[m])).ToList();
         var constants = Enumerable.Repeat(constant, cases.Count).ToList();
         rows.Add(new Row("constant report", Score(constants), constants));

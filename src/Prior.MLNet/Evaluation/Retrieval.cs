@@ -12,21 +12,16 @@ internal static class Retrieval
     /// <summary>Rows of the similarity matrix computed at once (memory grows as this × N, not N × N).</summary>
     internal const int SimilarityBlock = 1024;
 
-    /// <summary>The figures, with chance (1/N) for comparison.</summary>
-    /// <param name="ImageToTextP1">Share of images whose nearest report is their own.</param>
-    /// <param name="ImageToTextP5">Share of images whose own report is among the 5 nearest.</param>
-    /// <param name="TextToImageP1">Share of reports whose nearest image is their own.</param>
-    /// <param name="Chance">1 / number of studies.</param>
-    public sealed record Result(double ImageToTextP1, double ImageToTextP5, double TextToImageP1, double Chance);
-
     /// <summary>
     /// Embeds every study (first image, sentences in order, no augmentation) and measures retrieval. A study whose
     /// image cannot be read fails the evaluation, naming it, or with <see cref="UnreadableImageHandling.Skip"/> is left
-    /// out and its reason added to <paramref name="skipped"/>.
+    /// out and its reason added to <paramref name="skipped"/>. <paramref name="images"/> normalises as the model embeds
+    /// (<see cref="PriorNetwork.EmbeddingPreprocessor"/> for a network).
     /// </summary>
-    public static Result Evaluate(
+    public static PriorRetrievalMetrics Evaluate(
         PriorModel model,
         ReportTokenizer tokenizer,
+        ImagePreprocessor images,
         IReadOnlyList<TrainingStudy> studies,
         bool usePrototypes,
         int batchSize = 64,
@@ -36,28 +31,29 @@ internal static class Retrieval
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(studies);
-        var (images, reports) = Embed(model, tokenizer, studies, usePrototypes, batchSize, unreadableImages, skipped);
-        long readable = images.shape[0];
+        var (imageEmbeddings, reports) = Embed(model, tokenizer, images, studies, usePrototypes, batchSize, unreadableImages, skipped);
+        long readable = imageEmbeddings.shape[0];
         if (readable < 2)
         {
-            images.Dispose();
+            imageEmbeddings.Dispose();
             reports.Dispose();
             throw new ArgumentException($"Retrieval needs at least two studies with a readable image; {readable} left.", nameof(studies));
         }
-        var result = Score(images, reports, SimilarityBlock);
-        images.Dispose();
+        var result = Score(imageEmbeddings, reports, SimilarityBlock);
+        imageEmbeddings.Dispose();
         reports.Dispose();
         return result;
     }
 
     /// <summary>Precision@1/5 both ways from normalised embeddings [N, E], row i of each being the same study.</summary>
-    internal static Result Score(Tensor images, Tensor reports, int block)
+    internal static PriorRetrievalMetrics Score(Tensor images, Tensor reports, int block)
     {
         int n = (int)images.shape[0],
             k = Math.Min(5, n);
         long hits1 = 0,
             hits5 = 0,
-            textHits1 = 0;
+            textHits1 = 0,
+            textHits5 = 0;
         using (TorchGcGuard.Enter())
         {
             // Blocks of rows against all columns: memory grows as Block × N, not N × N.
@@ -71,9 +67,10 @@ internal static class Retrieval
                 hits5 += imageRows.topk(k, 1).indexes.eq(truth).any(1).sum().item<long>();
                 var reportRows = reports.narrow(0, start, rows).matmul(images.t()); // [rows, N]: reports against images
                 textHits1 += reportRows.topk(1, 1).indexes.eq(truth).any(1).sum().item<long>();
+                textHits5 += reportRows.topk(k, 1).indexes.eq(truth).any(1).sum().item<long>();
             }
         }
-        return new Result((double)hits1 / n, (double)hits5 / n, (double)textHits1 / n, 1.0 / n);
+        return new PriorRetrievalMetrics((double)hits1 / n, (double)hits5 / n, (double)textHits1 / n, (double)textHits5 / n, n);
     }
 
     /// <summary>
@@ -84,6 +81,7 @@ internal static class Retrieval
     public static (Tensor Images, Tensor Reports) Embed(
         PriorModel model,
         ReportTokenizer tokenizer,
+        ImagePreprocessor preprocessor,
         IReadOnlyList<TrainingStudy> studies,
         bool usePrototypes,
         int batchSize = 64,
@@ -93,8 +91,13 @@ internal static class Retrieval
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(preprocessor);
+        if (preprocessor.Size != model.Options.ImageSize)
+            throw new ArgumentException(
+                $"The preprocessor makes {preprocessor.Size}-pixel images; the model takes {model.Options.ImageSize}.",
+                nameof(preprocessor)
+            );
         var device = model.logit_scale.device;
-        var preprocessor = new ImagePreprocessor(model.Options.ImageSize);
         var imageParts = new List<Tensor>();
         var reportParts = new List<Tensor>();
         model.eval();

@@ -56,7 +56,7 @@ public static class PriorCatalog
         string outputColumnName = Defaults.ImageEmbeddingColumnName,
         string inputColumnName = Defaults.ImagePathColumnName,
         string? localOutputColumnName = null,
-        int batchSize = 32,
+        int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         string errorColumnName = Defaults.ImageErrorColumnName,
         float? imageMean = null,
@@ -89,7 +89,7 @@ public static class PriorCatalog
         PriorNetwork network,
         string outputColumnName = Defaults.ReportEmbeddingColumnName,
         string inputColumnName = Defaults.SentencesColumnName,
-        int batchSize = 32
+        int batchSize = Defaults.InferenceBatchSize
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -113,7 +113,7 @@ public static class PriorCatalog
         string inputColumnName = Defaults.ImagePathColumnName,
         string scoreColumnName = Defaults.ScoreColumnName,
         string predictedLabelColumnName = Defaults.PredictedLabelColumnName,
-        int batchSize = 32,
+        int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         string errorColumnName = Defaults.ImageErrorColumnName,
         float? imageMean = null,
@@ -156,6 +156,16 @@ public static class PriorCatalog
             ArgumentException.ThrowIfNullOrWhiteSpace(errorColumnName);
     }
 
+    /// <summary>
+    /// PRIOR's evaluations (zero-shot 5x200, retrieval P@K, …) for <paramref name="mlContext"/>, as
+    /// <c>mlContext.MulticlassClassification</c> holds ML.NET's: <c>mlContext.PriorEvaluation().EvaluateZeroShot(network, images)</c>.
+    /// </summary>
+    public static PriorEvaluationCatalog PriorEvaluation(this MLContext mlContext)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return new PriorEvaluationCatalog(mlContext);
+    }
+
     // The MLContext's environment (seed, log, cancellation), which TransformsCatalog keeps internal.
     private static IHostEnvironment GetContext(TransformsCatalog catalog) => Persistence.MLNetInternals.Environment(catalog);
 
@@ -172,7 +182,7 @@ public static class PriorCatalog
         PriorNetwork network,
         string outputColumnName = "Draft",
         string inputColumnName = Defaults.ImagePathColumnName,
-        int batchSize = 32,
+        int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         string errorColumnName = Defaults.ImageErrorColumnName,
         Generation.ReportDraftMethod method = Generation.ReportDraftMethod.NearestReport

@@ -209,7 +209,15 @@ public sealed class PriorNetwork : IDisposable
     /// Reads an image file (JPEG or PNG, any bit depth, colour or gray) into the pixels the network's methods take: gray,
     /// area-resized to <see cref="ImageSize"/> and normalised as the network was trained.
     /// </summary>
-    public float[] LoadImage(string path) => new ImagePreprocessor(ImageSize, Inference.ImageMean, Inference.ImageStd).Load(path, null);
+    public float[] LoadImage(string path) => EmbeddingPreprocessor().Load(path, null);
+
+    /// <summary>
+    /// The preprocessor for embedding, retrieval, attention, drafting and serving: the network's size and the
+    /// normalisation it embeds with (<see cref="PriorInferenceSettings.ImageMean"/>/<c>Std</c>: MIMIC-CXR's for ours,
+    /// CheXpert's for imported official weights). Callers take it from here rather than rebuilding it, so every path
+    /// normalises alike.
+    /// </summary>
+    internal ImagePreprocessor EmbeddingPreprocessor() => new(ImageSize, Inference.ImageMean, Inference.ImageStd);
 
     /// <summary>The zero-shot prompt set the network was made for (the official checkpoint: the original's; ours: the ensemble).</summary>
     public Evaluation.ZeroShotPromptSet PromptSet => Inference.Prompts;

@@ -47,8 +47,8 @@ public sealed class BrokenImageCommandTests
         var failed = RunPrior("zero-shot", "--model", model, "--chexpert", chexpert, "--subset", subset);
         Assert.AreEqual(2, failed.Code, failed.Out);
         Assert.AreEqual(
-            $"prior zero-shot: row 1: {first}: truncated: the JPEG data ends without its end marker (an interrupted copy or download?). "
-                + $"(pass --skip-unreadable to skip such images)",
+            $"prior zero-shot: Row 1: {first}: truncated: the JPEG data ends without its end marker (an interrupted copy or download?). "
+                + "(to skip unreadable images instead, use UnreadableImageHandling.Skip or --skip-unreadable)",
             failed.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single()
         );
         var skipped = RunPrior("zero-shot", "--model", model, "--chexpert", chexpert, "--subset", subset, "--skip-unreadable");

@@ -1,6 +1,9 @@
+using Prior.MLNet.Data.CheXpert;
+using Prior.MLNet.Evaluation;
 using Prior.MLNet.Interop;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Tests.Transforms;
+using Prior.MLNet.Transforms;
 using static Prior.MLNet.Tests.Tool.CommandLineTests;
 
 namespace Prior.MLNet.Tests.Tool;
@@ -46,6 +49,27 @@ public sealed class WeightCommandsTests
         Assert.AreEqual(0, asked.Code, asked.Err);
         if (!asked.Err.Contains("NNPACK", StringComparison.Ordinal))
             Assert.Inconclusive("this processor runs NNPACK, so libtorch has no NNPACK warning to silence here");
+    }
+
+    [TestMethod]
+    public void PriorZeroShotAndTheLibraryCallScoreOneProtocolOnASubsetWithMultiPositiveRows()
+    {
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var (csv, _, multi, none) = Evaluation.PriorEvaluationCatalogTests.SubsetWithMultiPositiveRows(dir);
+        var json = Path.Combine(dir, "zero-shot.json");
+        var run = RunPrior("zero-shot", "--model", model, "--chexpert", SyntheticFixture.CheXpert, "--subset", csv, "--json", json);
+        Assert.AreEqual(0, run.Code, run.Err);
+        Assert.AreEqual(multi + none, run.Out.Split('\n').Count(l => l.Contains("not scored: NotOneClass: ", StringComparison.Ordinal)));
+
+        var ml = new Microsoft.ML.MLContext(seed: 1);
+        using var network = MLNet.Transforms.PriorNetwork.Load(model);
+        var images = ml.Data.LoadCheXpert(new MLNet.Data.CheXpert.CheXpertLoaderOptions { Root = SyntheticFixture.CheXpert, Csv = csv });
+        var library = ml.PriorEvaluation().EvaluateZeroShot(network, images);
+        using var figures = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.AreEqual(library.Accuracy, figures.RootElement.GetProperty("accuracy").GetDouble(), 1e-12);
+        Assert.AreEqual(library.Scored, figures.RootElement.GetProperty("images").GetInt32());
+        Assert.AreEqual(library.MacroF1, figures.RootElement.GetProperty("macroF1").GetDouble(), 1e-12);
     }
 
     [TestMethod]

@@ -28,7 +28,13 @@ public sealed class PriorTrainerTests
         Assert.IsLessThan(0.6 * epochs[0], epochs[^1], "stage-1 loss did not fall clearly");
         Assert.IsLessThan(epochs[0], result.History.Where(p => p.Epoch == epochs.Count - 1).Average(p => p.Losses["global"]));
 
-        var retrieval = Retrieval.Evaluate(model, Data.Tokenizer, heldOut, usePrototypes: false);
+        var retrieval = Retrieval.Evaluate(
+            model,
+            Data.Tokenizer,
+            new ImagePreprocessor(model.Options.ImageSize), // the trainer's normalisation
+            heldOut,
+            usePrototypes: false
+        );
         Console.WriteLine(
             $"held-out image->text P@1 {retrieval.ImageToTextP1:0.000} P@5 {retrieval.ImageToTextP5:0.000} text->image P@1 "
                 + $"{retrieval.TextToImageP1:0.000}, chance {retrieval.Chance:0.000}"
