@@ -310,7 +310,7 @@ internal static class Evaluations
                 Epochs = epochs,
                 FreezeEncoder = freeze,
                 Seed = seed,
-                BatchSize = 16,
+                BatchSize = Trainers.FineTuningOptions.DenseTaskBatchSize,
             };
             pretrained.Add(run(network.Model, network.Model.Options, chosen, test, options, mean, std, null));
             baseline.Add(run(null, network.Model.Options, chosen, test, options, mean, std, null));

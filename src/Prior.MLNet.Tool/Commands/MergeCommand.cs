@@ -6,11 +6,12 @@ using Prior.MLNet.IO;
 namespace Prior.MLNet.Tool.Commands;
 
 /// <summary>
-/// <c>prior merge</c>: joins the outputs of a job run in shards (<c>--shard K/N</c> of embed, classify, mimic-index, cache)
-/// into the output the unsharded run writes, byte for byte: the shared header once (an index's counts added up), then
-/// every row in the input list's order (a cache's images in its list's order). It refuses shards of different commands,
-/// shard counts or input lists, a shard given twice, a shard missing, and an output whose rows do not match its sidecar —
-/// naming the files.
+/// <c>prior merge</c>: joins the outputs of a job run in shards (<c>--shard K/N</c> of embed, classify, mimic-index,
+/// cache) into the output the unsharded run writes: the shared header once (an index's counts added up), then every row
+/// in the input list's order (a cache's images in its list's order). An index or a cache is the unsharded one byte for
+/// byte; embeddings and scores agree within 1e-6 (libtorch's kernels are not batch-invariant: docs/scaling.md). It
+/// refuses shards of different commands, shard counts or input lists, a shard given twice, a shard missing, and an
+/// output whose rows do not match its sidecar — naming the files.
 /// </summary>
 internal static class MergeCommand
 {

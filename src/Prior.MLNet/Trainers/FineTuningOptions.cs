@@ -13,8 +13,15 @@ public sealed record FineTuningOptions
     /// <summary>Passes over the training images. Default 20.</summary>
     public int Epochs { get; init; } = 20;
 
-    /// <summary>Images per step. Default 32.</summary>
+    /// <summary>Images per step. Default 32 (<see cref="PriorSegmentationOptions"/> and <see cref="PriorDetectionOptions"/>
+    /// start from <see cref="DenseTaskBatchSize"/>).</summary>
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// Images per step of segmentation and detection, the default of their options and of their simple catalog
+    /// overloads alike: 16, since a dense decoder holds full-resolution feature maps per image.
+    /// </summary>
+    public const int DenseTaskBatchSize = 16;
 
     /// <summary>AdamW learning rate of the head. Default 1e-3.</summary>
     public double HeadLearningRate { get; init; } = 1e-3;

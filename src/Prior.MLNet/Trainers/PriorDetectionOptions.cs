@@ -10,8 +10,13 @@ namespace Prior.MLNet.Trainers;
 /// </summary>
 public sealed class PriorDetectionOptions : PriorDownstreamOptions
 {
-    /// <summary>Creates the options with the default label column "Boxes".</summary>
-    public PriorDetectionOptions() => LabelColumnName = "Boxes";
+    /// <summary>Creates the options with the default label column "Boxes" and <see cref="FineTuningOptions.DenseTaskBatchSize"/>
+    /// images per step.</summary>
+    public PriorDetectionOptions()
+    {
+        LabelColumnName = "Boxes";
+        Training = new FineTuningOptions { BatchSize = FineTuningOptions.DenseTaskBatchSize };
+    }
 
     /// <summary>Output: predicted boxes, four numbers each (x, y, width, height in the image's pixels). Default "PredictedBoxes".</summary>
     public string PredictedBoxesColumnName { get; init; } = "PredictedBoxes";

@@ -74,7 +74,7 @@ public static class PriorDownstreamCatalog
                 LabelColumnName = labelColumnName,
                 ImageColumnName = imageColumnName,
                 PredictedMaskColumnName = predictedMaskColumnName,
-                Training = new FineTuningOptions { Epochs = epochs, BatchSize = 16 },
+                Training = new FineTuningOptions { Epochs = epochs, BatchSize = FineTuningOptions.DenseTaskBatchSize },
             }
         );
 
@@ -109,7 +109,7 @@ public static class PriorDownstreamCatalog
                 ImageColumnName = imageColumnName,
                 PredictedBoxesColumnName = predictedBoxesColumnName,
                 PredictedScoresColumnName = predictedScoresColumnName,
-                Training = new FineTuningOptions { Epochs = epochs, BatchSize = 16 },
+                Training = new FineTuningOptions { Epochs = epochs, BatchSize = FineTuningOptions.DenseTaskBatchSize },
             }
         );
 }

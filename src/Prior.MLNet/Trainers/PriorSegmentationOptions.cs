@@ -10,8 +10,13 @@ namespace Prior.MLNet.Trainers;
 /// </summary>
 public sealed class PriorSegmentationOptions : PriorDownstreamOptions
 {
-    /// <summary>Creates the options with the default label column "EncodedPixels".</summary>
-    public PriorSegmentationOptions() => LabelColumnName = "EncodedPixels";
+    /// <summary>Creates the options with the default label column "EncodedPixels" and <see cref="FineTuningOptions.DenseTaskBatchSize"/>
+    /// images per step.</summary>
+    public PriorSegmentationOptions()
+    {
+        LabelColumnName = "EncodedPixels";
+        Training = new FineTuningOptions { BatchSize = FineTuningOptions.DenseTaskBatchSize };
+    }
 
     /// <summary>Output: the predicted mask, SIIM's run-length encoding at the image's size. Default "PredictedEncodedPixels".</summary>
     public string PredictedMaskColumnName { get; init; } = "PredictedEncodedPixels";

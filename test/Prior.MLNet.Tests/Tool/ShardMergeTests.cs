@@ -6,19 +6,55 @@ namespace Prior.MLNet.Tests.Tool;
 
 /// <summary>
 /// Batch work split across machines: embed and classify in shards, and <c>prior merge</c>, which must give back the
-/// unsharded output byte for byte and refuse a missing, doubled or foreign shard.
+/// unsharded output (its rows and order exactly; the network's figures within the stated tolerance, since libtorch's
+/// kernels are not batch-invariant) and refuse a missing, doubled or foreign shard.
 /// </summary>
 [TestClass]
 [TestCategory(TestCategories.Integration)]
 public sealed class ShardMergeTests
 {
+    /// <summary>
+    /// What docs/scaling.md states: a shard's batches differ in size from the unsharded run's, and libtorch's CPU
+    /// kernels give a row computed in another batch size results that differ in the last bits (1.3e-7 seen).
+    /// </summary>
+    internal const double MergeTolerance = 1e-6;
+
+    // Same header, the same rows in the same order, and every number within MergeTolerance.
+    private static void AssertSameTable(string expected, string actual, string what)
+    {
+        var a = File.ReadAllLines(expected);
+        var b = File.ReadAllLines(actual);
+        Assert.HasCount(a.Length, b, what);
+        Assert.AreEqual(a[0], b[0], $"{what}: header");
+        for (int r = 1; r < a.Length; r++)
+        {
+            var (x, y) = (a[r].Split('\t'), b[r].Split('\t'));
+            Assert.AreEqual(x[0], y[0], $"{what}: row {r}");
+            Assert.HasCount(x.Length, y, $"{what}: row {r}");
+            for (int c = 1; c < x.Length; c++)
+            {
+                if (double.TryParse(x[c], System.Globalization.CultureInfo.InvariantCulture, out var u))
+                    Assert.AreEqual(
+                        u,
+                        double.Parse(y[c], System.Globalization.CultureInfo.InvariantCulture),
+                        MergeTolerance,
+                        $"{what}: row {r}, column {c}"
+                    );
+                else
+                    Assert.AreEqual(x[c], y[c], $"{what}: row {r}, column {c}");
+            }
+        }
+    }
+
     [TestMethod]
-    public void FourShardsMergedEqualTheUnshardedOutputByteForByte()
+    [DataRow(60, 4)]
+    [DataRow(40, 3)]
+    public void ShardsMergedEqualTheUnshardedOutputWithinTheStatedTolerance(int count, int shardCount)
     {
         var dir = SyntheticFixture.NewTempFolder();
         var model = Path.Combine(dir, "model.zip");
         TestNetwork.Instance.Save(model);
-        var images = Directory.EnumerateFiles(SyntheticFixture.MimicJpg, "*.jpg", SearchOption.AllDirectories).Order().Take(60).ToList();
+        var images = Directory.EnumerateFiles(SyntheticFixture.MimicJpg, "*.jpg", SearchOption.AllDirectories).Order().Take(count).ToList();
         var list = Path.Combine(dir, "images.txt");
         File.WriteAllLines(list, images);
         foreach (var (command, extra) in new[] { ("embed", Array.Empty<string>()), ("classify", ["--classes", "Edema,Atelectasis"]) })
@@ -29,14 +65,25 @@ public sealed class ShardMergeTests
             Assert.IsFalse(File.Exists(Shard.SidecarPath(whole)), "an unsharded run writes no shard record");
             var parts = new List<string>();
             var studiesSeen = new Dictionary<string, int>();
-            for (int k = 0; k < 4; k++)
+            for (int k = 0; k < shardCount; k++)
             {
                 var part = Path.Combine(dir, $"{command}.{k}.tsv");
-                var sharded = RunPrior([command, "--model", model, "--images", list, "--out", part, "--shard", $"{k}/4", .. extra]);
+                var sharded = RunPrior([
+                    command,
+                    "--model",
+                    model,
+                    "--images",
+                    list,
+                    "--out",
+                    part,
+                    "--shard",
+                    $"{k}/{shardCount}",
+                    .. extra,
+                ]);
                 Assert.AreEqual(0, sharded.Code, sharded.Err);
-                StringAssert.Contains(sharded.Out, $"(shard {k} of 4: ");
+                StringAssert.Contains(sharded.Out, $"(shard {k} of {shardCount}: ");
                 var rows = File.ReadAllLines(part).Skip(1).Select(l => l.Split('\t')[0]).ToList();
-                Assert.IsNotEmpty(rows, $"shard {k} of 60 images from many studies holds some");
+                Assert.IsNotEmpty(rows, $"shard {k} of {count} images from many studies holds some");
                 foreach (var row in rows)
                     Assert.AreEqual(
                         k,
@@ -49,9 +96,11 @@ public sealed class ShardMergeTests
             parts.Reverse(); // any order
             var merge = RunPrior(["merge", "--out", merged, .. parts]);
             Assert.AreEqual(0, merge.Code, merge.Err);
-            StringAssert.Contains(merge.Out, $"{images.Count} rows of 4 {command} shards");
-            CollectionAssert.AreEqual(File.ReadAllBytes(whole), File.ReadAllBytes(merged), $"{command}: merged shards differ from one run");
+            StringAssert.Contains(merge.Out, $"{images.Count} rows of {shardCount} {command} shards");
+            AssertSameTable(whole, merged, $"{command}, {shardCount} shards");
         }
+        if (shardCount != 4)
+            return;
 
         // Refused, each in one line naming what is wrong, and nothing written.
         var embedParts = Enumerable.Range(0, 4).Select(k => Path.Combine(dir, $"embed.{k}.tsv")).ToList();
