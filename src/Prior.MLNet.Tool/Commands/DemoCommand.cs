@@ -229,6 +229,8 @@ internal static class DemoCommand
             );
             extra["prototypePurityInReports"] = inReports.Purity;
             extra["prototypeNmiInReports"] = inReports.Nmi;
+            extra["prototypePurityInReportsShuffled"] = inReports.ShuffledPurity;
+            extra["prototypeNmiInReportsShuffled"] = inReports.ShuffledNmi;
             extra["prototypesUsedInReports"] = inReports.PrototypesUsed;
             WritePrototypes(report, analysis);
         }
@@ -237,9 +239,12 @@ internal static class DemoCommand
             Console.WriteLine("    skipped: stages 2-3 were not trained");
         }
         Console.WriteLine("8/8 reports drafted from held-out images (PriorReportDraft's methods) against a constant report");
+        ReportDraftEvaluation.Result? draftComparison = null;
+        IReadOnlyList<HtmlReport.DraftExample> draftExamples = [];
         if (network.SentenceMemory is not null)
         {
             var drafts = Evaluations.Drafts(network, index, includePrototype: epochs[2] > 0);
+            draftComparison = drafts;
             Console.WriteLine("    method            BLEU-4  ROUGE-L  CheXpert F1 micro  macro  sentences");
             foreach (var row in drafts.Rows)
                 Console.WriteLine(
@@ -284,7 +289,7 @@ internal static class DemoCommand
                 extra["prototypeDraftRougeL"] = prototype.RougeL;
                 extra["prototypeDraftChexpertF1"] = prototype.ChexpertF1;
             }
-            WriteDrafts(report, index, drafts);
+            draftExamples = WriteDrafts(report, index, drafts);
         }
         else
         {
@@ -347,7 +352,7 @@ internal static class DemoCommand
             figures[key] = value;
         figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         AtomicFile.WriteText(Path.Combine(report, "metrics.json"), w => w.Write(Json(figures)));
-        WriteHtml(report, figures, settings, network);
+        WriteHtml(report, figures, settings, network, new ReportContents(zeroShot, probes, draftComparison, draftExamples));
         Console.WriteLine();
         Console.WriteLine(
             $"zero-shot accuracy {figures["accuracy"]:0.000} (chance 0.200) | linear-probe mean AUC {figures["meanAuc"]:0.000} | "
@@ -398,19 +403,152 @@ internal static class DemoCommand
         ["seconds"] = "wall time of the demo",
     };
 
-    private static void WriteHtml(string report, Dictionary<string, double> figures, Settings settings, PriorNetwork network)
+    // What the HTML report shows beyond the figures: the evaluations' own results.
+    private sealed record ReportContents(
+        PriorZeroShotMetrics ZeroShot,
+        IReadOnlyList<PriorLinearProbeMetrics> Probes,
+        ReportDraftEvaluation.Result? Drafts,
+        IReadOnlyList<HtmlReport.DraftExample> DraftExamples
+    );
+
+    private static string F(double value, string format = "0.000") =>
+        double.IsNaN(value) ? "—" : value.ToString(format, CultureInfo.InvariantCulture);
+
+    // One table per evaluation, each with its baseline beside it.
+    private static List<HtmlReport.Table> Tables(string report, Dictionary<string, double> figures, ReportContents contents)
+    {
+        var zeroShot = contents.ZeroShot;
+        var tables = new List<HtmlReport.Table>
+        {
+            new(
+                "Zero-shot classification: CheXpert 5x200",
+                $"{zeroShot.Scored} images, each of the one competition class it is positive for ({zeroShot.NotScored.Count} not "
+                    + "scored); the baseline is chance, one class in five. The matrix: counts and the share of each true class.",
+                ["figure", "PRIOR", "baseline"],
+                [
+                    ["accuracy", F(zeroShot.Accuracy), F(zeroShot.Chance)],
+                    ["macro F1", F(zeroShot.MacroF1), F(zeroShot.Chance)],
+                    ["Cohen's κ", F(zeroShot.Kappa), F(0)],
+                ],
+                new HtmlReport.Picture("Zero-shot confusion matrix", Path.Combine(report, "zero-shot-confusion.png"))
+            ),
+        };
+        var labels = ChexpertLabels.CompetitionFive;
+        tables.Add(
+            new(
+                "Linear probe on frozen image embeddings",
+                "ML.NET's L-BFGS logistic regression per label on a share of train.csv's labels, scored on valid.csv by the area "
+                    + "under the ROC curve; 0.500 is chance.",
+                ["training labels", "mean AUC", .. labels],
+                contents
+                    .Probes.Select(p =>
+                        (IReadOnlyList<string>)
+                            [
+                                (p.Fraction * 100).ToString("0.##", CultureInfo.InvariantCulture) + " %",
+                                F(p.MeanAuc),
+                                .. labels.Select(l => p.Auc.TryGetValue(l, out var auc) ? F(auc) : "—"),
+                            ]
+                    )
+                    .ToList()
+            )
+        );
+        tables.Add(
+            new(
+                "Image↔report retrieval on the held-out studies",
+                "The share of queries whose own study is ranked first (P@1) or among the first five (P@5), beside a random ranking.",
+                ["direction", "P@1", "P@5", "chance P@1", "chance P@5"],
+                [
+                    [
+                        "image → report",
+                        F(figures["imageToTextP1"]),
+                        F(figures["imageToTextP5"]),
+                        F(figures["chance"]),
+                        F(Math.Min(1, 5 * figures["chance"])),
+                    ],
+                    ["report → image", F(figures["textToImageP1"]), "—", F(figures["chance"]), "—"],
+                ]
+            )
+        );
+        if (figures.ContainsKey("prototypePurity"))
+            tables.Add(
+                new(
+                    "Sentence prototypes",
+                    "How well the prototypes sort held-out sentences by the generator's sentence types, beside a shuffled "
+                        + "assignment of the same sizes.",
+                    ["sentences", "purity", "shuffled", "NMI", "shuffled"],
+                    [
+                        [
+                            "each encoded alone",
+                            F(figures["prototypePurity"]),
+                            F(figures["prototypePurityShuffled"]),
+                            F(figures["prototypeNmi"]),
+                            F(figures["prototypeNmiShuffled"]),
+                        ],
+                        [
+                            "inside their reports",
+                            F(figures["prototypePurityInReports"]),
+                            F(figures.GetValueOrDefault("prototypePurityInReportsShuffled", double.NaN)),
+                            F(figures["prototypeNmiInReports"]),
+                            F(figures.GetValueOrDefault("prototypeNmiInReportsShuffled", double.NaN)),
+                        ],
+                    ],
+                    new HtmlReport.Picture(
+                        "The most used prototypes and their nearest training sentences.",
+                        Path.Combine(report, "prototypes.png")
+                    )
+                )
+            );
+        if (contents.Drafts is { } drafts)
+            tables.Add(
+                new(
+                    "Drafted reports of the held-out images",
+                    "Each method's drafts against the real reports (FINDINGS then IMPRESSION); the constant report (the most frequent "
+                        + "training report, for every image) is the baseline a drafter must beat.",
+                    ["method", "BLEU-4", "ROUGE-L", "CheXpert F1 micro", "CheXpert F1 macro", "sentences"],
+                    drafts
+                        .Rows.Select(r =>
+                            (IReadOnlyList<string>)
+                                [
+                                    r.Name == DefaultDraftName ? r.Name + " (default)" : r.Name,
+                                    F(r.Scores.Bleu4),
+                                    F(r.Scores.RougeL),
+                                    F(r.Scores.ChexpertF1),
+                                    F(r.Scores.ChexpertMacroF1),
+                                    F(r.Scores.MeanSentences, "0.0"),
+                                ]
+                        )
+                        .ToList()
+                )
+            );
+        tables.Add(
+            new(
+                "The run",
+                "The data the demo wrote, the report labeler against the generator's own labels, and the wall time.",
+                ["figure", "value"],
+                new[] { "mimicStudies", "mimicUsableStudies", "labelerMacroF1", "seconds" }
+                    .Where(figures.ContainsKey)
+                    .Select(k =>
+                        (IReadOnlyList<string>)[Meanings.GetValueOrDefault(k, k), F(figures[k], k == "labelerMacroF1" ? "0.000" : "0.#")]
+                    )
+                    .ToList()
+            )
+        );
+        return tables;
+    }
+
+    private static void WriteHtml(
+        string report,
+        Dictionary<string, double> figures,
+        Settings settings,
+        PriorNetwork network,
+        ReportContents contents
+    )
     {
         var options = network.Model.Options;
-        string Note(string file) => File.Exists(Path.Combine(report, file)) ? File.ReadAllText(Path.Combine(report, file)) : "";
-        var notes = new List<(string, string)>();
-        if (Note("prototypes.md") is { Length: > 0 } prototypes)
-            notes.Add(("Sentence prototypes", prototypes));
-        if (Note("drafts.md") is { Length: > 0 } drafts)
-            notes.Add(("Drafted reports", drafts));
         HtmlReport.Write(
             Path.Combine(report, "index.html"),
             "Prior.MLNet demo: PRIOR on the synthetic default",
-            figures.Select(kv => new HtmlReport.Metric(kv.Key, kv.Value, Meanings.GetValueOrDefault(kv.Key, ""))).ToList(),
+            Tables(report, figures, contents),
             [
                 (
                     "preset",
@@ -441,20 +579,13 @@ internal static class DemoCommand
                     Path.Combine(report, "loss-curves.png")
                 ),
                 new HtmlReport.Picture(
-                    "Zero-shot confusion matrix on the synthetic CheXpert 5x200 (counts and share of each true class).",
-                    Path.Combine(report, "zero-shot-confusion.png")
-                ),
-                new HtmlReport.Picture(
                     "Where a class prompt's sentence attends in one image of that class: the local cross-attention over the image's "
                         + "patches, upsampled smoothly.",
                     Path.Combine(report, "attention-maps.png")
                 ),
-                new HtmlReport.Picture(
-                    "The most used sentence prototypes and their nearest training sentences.",
-                    Path.Combine(report, "prototypes.png")
-                ),
             ],
-            notes
+            contents.DraftExamples,
+            []
         );
     }
 
@@ -493,7 +624,7 @@ internal static class DemoCommand
     private static readonly string DefaultDraftName = ReportDraftEvaluation.Name(DefaultDraftMethod);
 
     // The methods' table, then five held-out studies: the real report and every method's draft, side by side.
-    private static void WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
+    private static List<HtmlReport.DraftExample> WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
     {
         var ml = new MLContext(seed: 1);
         var studies = ml
@@ -517,8 +648,16 @@ internal static class DemoCommand
             "\nUnder the default (decoupled) recipe the nearest-report and retrieval drafts come from stage 1's representation; "
                 + "only the prototype drafts come from stages 2-3 (docs/drafting.md).\n\n"
         );
-        for (int i = 0; i < Math.Min(5, studies.Count); i++)
+        var examples = new List<HtmlReport.DraftExample>();
+        for (int i = 0; i < Math.Min(6, studies.Count); i++)
         {
+            examples.Add(
+                new HtmlReport.DraftExample(
+                    studies[i].ImagePaths[0],
+                    $"{studies[i].Findings} {studies[i].Impression}".Trim(),
+                    drafts.Rows.Select(r => (r.Name, string.Join(" ", r.Drafts[i].Sentences))).ToList()
+                )
+            );
             md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");
             md.Append($"- **report**: {studies[i].Findings} {studies[i].Impression}\n");
             foreach (var row in drafts.Rows)
@@ -526,6 +665,7 @@ internal static class DemoCommand
             md.Append('\n');
         }
         AtomicFile.WriteText(Path.Combine(report, "drafts.md"), w => w.Write(md.ToString()));
+        return examples;
     }
 
     /// <summary>What <see cref="Prepare"/> wrote.</summary>

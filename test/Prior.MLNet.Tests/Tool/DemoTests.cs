@@ -117,6 +117,14 @@ public sealed class DemoTests
         }
         var dom = HeadlessBrowser.DumpDom(Path.Combine(folder, "report", "index.html"));
         StringAssert.Contains(dom, "data-rendered=\"ok\"", "the one-page report renders with every picture");
-        StringAssert.Contains(dom, "data-pictures=\"4\"", "loss curves, confusion matrix, attention maps and the prototypes");
+        StringAssert.Contains(dom, "data-figures=\"4\"", "loss curves, confusion matrix, attention maps and the prototypes");
+        StringAssert.Contains(dom, "data-tables=\"6\"", "zero-shot, linear probe, retrieval, prototypes, drafts and the run");
+        StringAssert.Contains(dom, "data-overflow=\"\"", "the page fits its width");
+        StringAssert.Contains(dom, "<dt>report</dt>", "drafts beside their image and report, as HTML");
+        StringAssert.DoesNotMatch(
+            dom,
+            new System.Text.RegularExpressions.Regex(@"\|---\||\*\*report\*\*"),
+            "no Markdown source on the page"
+        );
     }
 }
