@@ -62,4 +62,10 @@ public static class Defaults
     /// paper preset's 224-pixel images fits a CPU's cache-friendly working set and a small GPU).
     /// </summary>
     public const int InferenceBatchSize = 32;
+
+    /// <summary>
+    /// How a report is drafted when no method is named: the training report nearest the image in the joint space, whole
+    /// (the best of the three in docs/drafting.md).
+    /// </summary>
+    public const Generation.ReportDraftMethod ReportDraftMethod = Generation.ReportDraftMethod.NearestReport;
 }

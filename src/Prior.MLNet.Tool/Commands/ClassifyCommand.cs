@@ -68,7 +68,7 @@ internal static class ClassifyCommand
                     paths,
                     classifier.Preprocessor,
                     parse.GetValue(skip),
-                    64,
+                    Defaults.InferenceBatchSize,
                     classifier.ScorePixels,
                     "classify",
                     read: InputList.ReadOptions(parse.GetValue(frame))

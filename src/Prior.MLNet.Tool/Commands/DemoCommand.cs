@@ -620,7 +620,7 @@ internal static class DemoCommand
     }
 
     // The method PriorReportDraft uses by default, as the demo's JSON names it.
-    private const ReportDraftMethod DefaultDraftMethod = ReportDraftMethod.NearestReport;
+    private const ReportDraftMethod DefaultDraftMethod = Defaults.ReportDraftMethod;
     private static readonly string DefaultDraftName = ReportDraftEvaluation.Name(DefaultDraftMethod);
 
     // The methods' table, then five held-out studies: the real report and every method's draft, side by side.

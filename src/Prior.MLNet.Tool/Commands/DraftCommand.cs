@@ -28,7 +28,7 @@ internal static class DraftCommand
             "--method",
             "nearest-report: the training report nearest the image, whole (the default, best in docs/drafting.md); retrieval: the "
                 + "training sentences most similar to the image (CXR-RePaiR's way); prototype: stage 3's sentence prototype generation",
-            ReportDraftMethod.NearestReport
+            Defaults.ReportDraftMethod
         );
         var command = new Command(
             "draft",
@@ -47,27 +47,15 @@ internal static class DraftCommand
             {
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
                 var how = parse.GetValue(method);
-                if (network.SentenceMemory is null)
-                    throw new ArgumentException(
-                        $"{parse.GetValue(model)}: the model has no sentence memory to draft from; pretrain it with prior pretrain."
-                    );
-                if (how != ReportDraftMethod.Prototype && !network.SentenceMemory.HasEmbeddings)
-                    throw new ArgumentException(
-                        $"{parse.GetValue(model)}: the model's sentence memory was written before --method {EnumOption.Text(how)} "
-                            + "existed; use --method prototype, or pretrain again."
-                    );
-                if (how == ReportDraftMethod.Prototype && !network.SentenceMemory.PrototypeDecoderTrained)
-                    throw new ArgumentException(
-                        $"{parse.GetValue(model)}: the model's prototype decoder was not trained (stage 3 had no epochs); use --method "
-                            + "retrieval or nearest-report, or pretrain stage 3."
-                    );
+                if (network.DraftingProblem(how) is { } problem)
+                    throw new ArgumentException($"{parse.GetValue(model)}: {problem}");
                 var paths = InputList.Read(parse.GetValue(images)!);
                 var preprocessor = network.EmbeddingPreprocessor();
                 var (readable, drafts, failures) = InputList.MapInBatches(
                     paths,
                     preprocessor,
                     parse.GetValue(skip),
-                    64,
+                    Defaults.InferenceBatchSize,
                     pixels => network.DraftReports(pixels, how),
                     "draft",
                     read: InputList.ReadOptions(parse.GetValue(frame))
@@ -90,7 +78,7 @@ internal static class DraftCommand
                 InputList.ReportFailures(failures, paths.Count);
                 Console.WriteLine(
                     $"{readable.Count} reports drafted ({EnumOption.Text(how)}) from a memory of "
-                        + $"{network.SentenceMemory.Sentences.Count} sentences, written to {path}"
+                        + $"{network.SentenceMemory!.Sentences.Count} sentences, written to {path}"
                 );
                 return 0;
             }));

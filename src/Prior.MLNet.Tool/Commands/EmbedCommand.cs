@@ -36,7 +36,11 @@ internal static class EmbedCommand
             Description = "Tab-separated output with a header: Input, then Embedding.0 .. Embedding.D-1.",
             Required = true,
         };
-        var batch = new Option<int>("--batch-size") { Description = "Inputs per network call.", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch-size")
+        {
+            Description = "Inputs per network call.",
+            DefaultValueFactory = _ => Defaults.InferenceBatchSize,
+        };
         var skip = InputList.SkipUnreadableOption();
         var frame = InputList.FrameOption();
         var shardOption = Shard.CreateOption();

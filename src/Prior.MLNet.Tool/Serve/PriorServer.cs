@@ -218,31 +218,15 @@ internal sealed class PriorServer : IAsyncDisposable
         );
         app.MapPost("/v1/draft", async (HttpRequest request, string? method, CancellationToken cancel) =>
         {
-            if (_network.SentenceMemory is null)
-                return Problem(
-                    409,
-                    "No sentence memory",
-                    "The model holds no sentence memory to draft from; pretrain it with prior pretrain."
-                );
-            var chosen = ReportDraftMethod.NearestReport;
+            var chosen = Defaults.ReportDraftMethod;
             if (method is not null && !TryMethod(method, out chosen))
                 return Problem(
                     400,
                     "Unknown drafting method",
                     $"method must be one of {string.Join(", ", Enum.GetValues<ReportDraftMethod>().Select(EnumText))}; not '{method}'."
                 );
-            if (chosen == ReportDraftMethod.Prototype && !_network.SentenceMemory.PrototypeDecoderTrained)
-                return Problem(
-                    409,
-                    "Prototype decoder not trained",
-                    "The model's stage 3 did not train; draft by nearest-report or retrieval."
-                );
-            if (chosen != ReportDraftMethod.Prototype && !_network.SentenceMemory.HasEmbeddings)
-                return Problem(
-                    409,
-                    "Old sentence memory",
-                    "The model's sentence memory holds no embeddings; use method=prototype or pretrain again."
-                );
+            if (_network.DraftingProblem(chosen) is { } cannot)
+                return Problem(409, "Cannot draft by this method", cannot);
             if (drafts[chosen].IsFull)
                 return Busy(drafts[chosen]);
             var (pixels, problem) = await ReadImage(request, _images, cancel).ConfigureAwait(false);

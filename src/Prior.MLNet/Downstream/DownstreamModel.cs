@@ -150,7 +150,7 @@ internal sealed class DownstreamModel : IDisposable
     private Device Device => Network.parameters().First().device;
 
     // Images per forward pass inside one call (callers may pass many).
-    private const int InferenceBatch = 32;
+    private const int InferenceBatch = Defaults.InferenceBatchSize;
 
     private void Expect(DownstreamTask task)
     {

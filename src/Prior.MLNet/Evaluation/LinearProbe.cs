@@ -147,7 +147,7 @@ internal static class LinearProbe
     {
         var data = mlContext.Data.LoadFromEnumerable(examples.Select(e => new PathRow { ImagePath = e.ImagePath }));
         var embedded = mlContext
-            .Transforms.PriorImageEmbedding(network, batchSize: 64, unreadableImages: unreadableImages)
+            .Transforms.PriorImageEmbedding(network, batchSize: Defaults.InferenceBatchSize, unreadableImages: unreadableImages)
             .Fit(data)
             .Transform(data);
         var vectors = embedded.GetColumn<float[]>("ImageEmbedding").ToArray();

@@ -117,7 +117,7 @@ internal static class ReportDraftEvaluation
         IReadOnlyList<Case> cases,
         IReadOnlyList<(IReadOnlyList<string> Findings, IReadOnlyList<string> Impression)> trainingReports,
         IReadOnlyList<ReportDraftMethod>? methods = null,
-        int batchSize = 64
+        int batchSize = Defaults.InferenceBatchSize
     )
     {
         ArgumentNullException.ThrowIfNull(network);

@@ -24,7 +24,7 @@ internal static class Retrieval
         ImagePreprocessor images,
         IReadOnlyList<TrainingStudy> studies,
         bool usePrototypes,
-        int batchSize = 64,
+        int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         ICollection<string>? skipped = null
     )
@@ -84,7 +84,7 @@ internal static class Retrieval
         ImagePreprocessor preprocessor,
         IReadOnlyList<TrainingStudy> studies,
         bool usePrototypes,
-        int batchSize = 64,
+        int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         ICollection<string>? skipped = null
     )

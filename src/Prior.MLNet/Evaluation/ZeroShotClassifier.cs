@@ -89,7 +89,7 @@ internal sealed class ZeroShotClassifier : IDisposable
 
     /// <summary>Scores [N, C] for image files, in batches; an unreadable file is an <see cref="InvalidDataException"/> naming its row and
     /// path.</summary>
-    public float[][] Score(IReadOnlyList<string> imagePaths, int batchSize = 64)
+    public float[][] Score(IReadOnlyList<string> imagePaths, int batchSize = Defaults.InferenceBatchSize)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
         var result = new List<float[]>(imagePaths.Count);

@@ -32,7 +32,7 @@ public abstract class PriorDownstreamOptions
     public FineTuningOptions Training { get; init; } = new();
 
     /// <summary>Images per forward pass when scoring. Default 32.</summary>
-    public int InferenceBatchSize { get; init; } = 32;
+    public int InferenceBatchSize { get; init; } = Defaults.InferenceBatchSize;
 
     /// <summary>One line per epoch, or null (default) for none.</summary>
     public Action<string>? Log { get; init; }

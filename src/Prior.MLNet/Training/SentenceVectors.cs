@@ -24,7 +24,7 @@ internal static class SentenceVectors
         PriorModel model,
         ReportTokenizer tokenizer,
         IReadOnlyList<IReadOnlyList<string>> reports,
-        int batchSize = 64
+        int batchSize = Defaults.InferenceBatchSize
     )
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -185,7 +185,7 @@ public static class PriorCatalog
         int batchSize = Defaults.InferenceBatchSize,
         UnreadableImageHandling unreadableImages = UnreadableImageHandling.Fail,
         string errorColumnName = Defaults.ImageErrorColumnName,
-        Generation.ReportDraftMethod method = Generation.ReportDraftMethod.NearestReport
+        Generation.ReportDraftMethod method = Defaults.ReportDraftMethod
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -194,24 +194,8 @@ public static class PriorCatalog
         CheckHandling(unreadableImages, errorColumnName);
         if (!Enum.IsDefined(method))
             throw new ArgumentOutOfRangeException(nameof(method), method, "unknown drafting method");
-        if (network.SentenceMemory is null)
-            throw new ArgumentException(
-                "The network has no sentence memory to draft from: PriorPretrain builds one; for other networks "
-                    + "build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.",
-                nameof(network)
-            );
-        if (method != Generation.ReportDraftMethod.Prototype && !network.SentenceMemory.HasEmbeddings)
-            throw new ArgumentException(
-                $"The network's sentence memory was written before {method} drafting existed and holds no embeddings: draft with "
-                    + "ReportDraftMethod.Prototype, or pretrain again.",
-                nameof(network)
-            );
-        if (method == Generation.ReportDraftMethod.Prototype && !network.SentenceMemory.PrototypeDecoderTrained)
-            throw new ArgumentException(
-                "The network's prototype decoder was not trained (stage 3 had no epochs): draft by Retrieval or NearestReport, or "
-                    + "pretrain stage 3.",
-                nameof(network)
-            );
+        if (network.DraftingProblem(method) is { } problem)
+            throw new ArgumentException(problem, nameof(network));
         var (mean, std) = Normalisation(network.Inference.ImageMean, network.Inference.ImageStd);
         return new PriorTransformerEstimator<PriorReportDraftTransformer>(
             new PriorReportDraftTransformer(

@@ -155,20 +155,37 @@ public sealed class PriorNetwork : IDisposable
     internal Generation.SentenceMemory? SentenceMemory { get; set; }
 
     /// <summary>
+    /// Why this network cannot draft by <paramref name="method"/>, in a sentence; null when it can. The one check of
+    /// drafting's preconditions: the library, the transform, <c>prior draft</c> and the server all ask it.
+    /// </summary>
+    internal string? DraftingProblem(Generation.ReportDraftMethod method) =>
+        SentenceMemory switch
+        {
+            _ when !Enum.IsDefined(method) => $"unknown drafting method {(int)method}",
+            null => "The network has no sentence memory to draft from: PriorPretrain (prior pretrain) builds one from the training "
+                + "reports; for another network build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory.",
+            { PrototypeDecoderTrained: false } when method == Generation.ReportDraftMethod.Prototype =>
+                "The network's prototype decoder was not trained (stage 3 had no epochs), so prototype drafts would be noise: "
+                    + "draft by the NearestReport or Retrieval method (--method nearest-report or retrieval), or pretrain stage 3.",
+            { HasEmbeddings: false } when method != Generation.ReportDraftMethod.Prototype =>
+                $"The network's sentence memory holds no embeddings (it was written before {method} drafting existed): draft by "
+                    + "the Prototype method (--method prototype), or pretrain again.",
+            _ => null,
+        };
+
+    /// <summary>
     /// Drafts a report per image (pixels preprocessed as for training) by <paramref name="method"/>; needs
     /// <see cref="SentenceMemory"/> (and, for the retrieval methods, one written with embeddings).
     /// </summary>
     public IReadOnlyList<Generation.ReportDraft> DraftReports(
         IReadOnlyList<float[]> pixels,
-        Generation.ReportDraftMethod method = Generation.ReportDraftMethod.NearestReport
+        Generation.ReportDraftMethod method = Defaults.ReportDraftMethod
     )
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        var memory = SentenceMemory
-            ?? throw new InvalidOperationException(
-                "The network has no sentence memory to draft from: pretrain it with PriorPretrain (it builds one from the training "
-                    + "reports), or build one with SentenceMemory.Build and set PriorNetwork.SentenceMemory."
-            );
+        if (DraftingProblem(method) is { } problem)
+            throw new InvalidOperationException(problem);
+        var memory = SentenceMemory!;
         if (pixels.Count == 0)
             return [];
         switch (method)
@@ -180,11 +197,6 @@ public sealed class PriorNetwork : IDisposable
                 _ = memory.ReportEmbeddings;
                 return Generation.ReportDrafter.Nearest(memory, EmbedImages(pixels, local: false).Global);
             case Generation.ReportDraftMethod.Prototype:
-                if (!memory.PrototypeDecoderTrained)
-                    throw new InvalidOperationException(
-                        "The network's prototype decoder was not trained (stage 3 had no epochs), so prototype drafts would be noise: "
-                            + "draft by Retrieval or NearestReport, or pretrain stage 3."
-                    );
                 lock (_gate)
                 {
                     using var guard = TorchGcGuard.Enter();

@@ -65,7 +65,7 @@ public sealed class PriorPretrainOptions
     public string ImageErrorColumnName { get; init; } = Defaults.ImageErrorColumnName;
 
     /// <summary>Rows computed together by the fitted transformer. Default 32.</summary>
-    public int InferenceBatchSize { get; init; } = 32;
+    public int InferenceBatchSize { get; init; } = Defaults.InferenceBatchSize;
 
     /// <summary>The FINDINGS text column the sentence memory reads (with <see cref="ImpressionColumnName"/>). Default "Findings".</summary>
     public string FindingsColumnName { get; init; } = Defaults.FindingsColumnName;

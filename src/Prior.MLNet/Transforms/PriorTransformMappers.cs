@@ -242,7 +242,7 @@ internal sealed class ReportDraftMapper(
     float std,
     UnreadableImageHandling handling = UnreadableImageHandling.Fail,
     string errorColumn = Defaults.ImageErrorColumnName,
-    ReportDraftMethod method = ReportDraftMethod.NearestReport
+    ReportDraftMethod method = Defaults.ReportDraftMethod
 ) : BatchedColumnMapper
 {
     private readonly ImagePreprocessor _preprocessor = new(network.Model.Options.ImageSize, mean, std);
