@@ -87,6 +87,7 @@ internal static class ServeCommand
                 if (!System.Net.IPAddress.TryParse(options.Host, out _))
                     throw new ArgumentException($"--host must be an IP address (127.0.0.1, 0.0.0.0, ::1); not '{options.Host}'.");
                 MallocArenas.Limit(); // before the network and the decoders allocate: see MallocArenas
+                MallocArenas.TrimEvery(TimeSpan.FromSeconds(5));
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
                 var server = PriorServer.StartAsync(network, options).GetAwaiter().GetResult();
                 Console.WriteLine($"serving {parse.GetValue(model)} at {server.Address} (Ctrl+C stops; GET /healthz, /readyz, /metrics)");

@@ -29,6 +29,31 @@ internal static class MallocArenas
         }
     }
 
+    private static Timer? _trimming;
+
+    /// <summary>
+    /// Hands glibc's free native memory back to the system every <paramref name="interval"/> (<c>malloc_trim(0)</c>, which
+    /// releases free pages inside the arenas too, not only at their tops); true when glibc has it.
+    /// </summary>
+    public static bool TrimEvery(TimeSpan interval)
+    {
+        if (!OperatingSystem.IsLinux() || _trimming is not null)
+            return false;
+        try
+        {
+            malloc_trim(0);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+        _trimming = new Timer(_ => malloc_trim(0), null, interval, interval);
+        return true;
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
+
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int mallopt(int parameter, int value);
 }
