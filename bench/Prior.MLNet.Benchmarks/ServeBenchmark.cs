@@ -106,7 +106,7 @@ internal static class ServeBenchmark
                 var (sum1, count1) = Batches(server.Address);
                 var served = rounds.Select(r => r.Served).ToList();
                 var middle = rounds.OrderBy(r => r.Served).ElementAt(rounds.Count / 2);
-                var codes = rounds.SelectMany(r => r.Codes).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+                var codes = Tally(rounds);
                 double rate = Median(served);
                 Console.WriteLine(
                     $"  {$"concurrency {concurrency}", -58} {Spread(served)} served/s   p50 {middle.P50 * 1000, 6:0.0} ms   p99 "
@@ -170,10 +170,7 @@ internal static class ServeBenchmark
         var separateRounds = Enumerable.Range(0, 3).Select(_ => Load(address, bodies, 64, 4096)).ToList();
         var separateServed = separateRounds.Select(r => r.Served).ToList();
         double separate = Median(separateServed);
-        var separateCodes = separateRounds
-            .SelectMany(r => r.Codes)
-            .GroupBy(kv => kv.Key)
-            .ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+        var separateCodes = Tally(separateRounds);
         server.Refresh();
         self.Refresh();
         double serverCpu = (server.TotalProcessorTime - server0).TotalSeconds,
@@ -325,6 +322,11 @@ internal static class ServeBenchmark
 
     // Closed-loop load: `concurrency` clients, each sending the next image as soon as its last answer came, until
     // `requests` were sent (or, with a duration, until it ends). Throughput, p50 and p99 latency, and the status counts.
+    // The answers of several rounds added up by status.
+    private static Dictionary<int, long> Tally(
+        IEnumerable<(double Rate, double Served, double P50, double P99, IReadOnlyDictionary<int, long> Codes)> rounds
+    ) => rounds.SelectMany(r => r.Codes).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value));
+
     private static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToList();

@@ -69,17 +69,7 @@ public sealed partial class PriorEvaluationCatalog
             throw new ArgumentOutOfRangeException(nameof(unreadableImages), unreadableImages, "unknown handling of unreadable images");
         var prompts = classPrompts ?? ZeroShotPrompts.For(network.PromptSet, ChexpertLabels.CompetitionFive);
         var classes = prompts.Keys.ToList();
-        var indexes = classes
-            .Select(c =>
-                ChexpertLabels.Names.Contains(c)
-                    ? ChexpertLabels.IndexOf(c)
-                    : throw new ArgumentException(
-                        $"class '{c}' is not a CheXpert label ({string.Join(", ", ChexpertLabels.Names)}), so no image can be "
-                            + "positive for it",
-                        nameof(classPrompts)
-                    )
-            )
-            .ToList();
+        var indexes = classes.Select(c => LabelIndex(c, nameof(classPrompts))).ToList();
 
         // The 5x200 protocol: an image's class is the one class it is positive (1.0) for; an image positive for none or
         // several has no single answer and is not scored (named).
@@ -231,16 +221,7 @@ public sealed partial class PriorEvaluationCatalog
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         labels ??= ChexpertLabels.CompetitionFive;
-        var indexes = labels
-            .Select(l =>
-                ChexpertLabels.Names.Contains(l)
-                    ? ChexpertLabels.IndexOf(l)
-                    : throw new ArgumentException(
-                        $"'{l}' is not a CheXpert label ({string.Join(", ", ChexpertLabels.Names)})",
-                        nameof(labels)
-                    )
-            )
-            .ToList();
+        var indexes = labels.Select(l => LabelIndex(l, nameof(labels))).ToList();
         List<LinearProbe.Example> Examples(IDataView view) =>
             ReadLabelledImages(view, imagePathColumnName, labelsColumnName)
                 .Select(r => new LinearProbe.Example(r.Path, indexes.Select(k => r.Labels[k]).ToArray()))
@@ -328,6 +309,15 @@ public sealed partial class PriorEvaluationCatalog
         else
             throw new ArgumentException($"column '{name}' must be report text or a text vector of sentences, not {column.Type}");
     }
+
+    // The slot of a CheXpert label in the loader's 14-label vector; any other name is refused, naming the ones there are.
+    private static int LabelIndex(string name, string parameterName) =>
+        ChexpertLabels.Names.Contains(name)
+            ? ChexpertLabels.IndexOf(name)
+            : throw new ArgumentException(
+                $"'{name}' is not a CheXpert label ({string.Join(", ", ChexpertLabels.Names)}), so no image can be labelled by it",
+                parameterName
+            );
 
     // The column LoadCheXpert writes CheXpert's 14 labels to.
     private const string CheXpertLabelsColumn = "Labels";
