@@ -167,6 +167,58 @@ public sealed class ChexpertReportLabelerTests
     }
 
     [TestMethod]
+    public void TheRealStyleHeldOutSetIsNewToTheLabelerAndWellFormed()
+    {
+        // TestData/reports/realstyle-heldout.tsv (issue 41): written in the style of real reports and committed before any
+        // rule it measures. It must hold no sentence the rules were fitted to (the older sets) and none the synthetic
+        // generator writes, and carry both conventions' labels for every sentence.
+        var cases = ReadSet("realstyle-heldout.tsv", column: 1);
+        Assert.IsGreaterThanOrEqualTo(300, cases.Count);
+        Assert.HasCount(cases.Count, ReadSet("realstyle-heldout.tsv", column: 2), "every sentence has extended labels too");
+        var older = new[] { "handwritten-sentences.tsv", "handwritten-sentences-heldout.tsv" }
+            .SelectMany(f => ReadSet(f, column: 1))
+            .Select(c => c.Sentence.ToLowerInvariant())
+            .ToHashSet();
+        var generator = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "Prior.MLNet.Synthetic", "ReportComposer.cs"))
+            .ToLowerInvariant();
+        foreach (var (sentence, _) in cases)
+        {
+            Assert.DoesNotContain(sentence.ToLowerInvariant(), older, $"'{sentence}' is in an older set");
+            Assert.DoesNotContain(sentence.ToLowerInvariant().TrimEnd('.'), generator, $"'{sentence}' is the generator's");
+        }
+        Assert.IsGreaterThanOrEqualTo(5.5, cases.Average(c => c.Sentence.Split(' ').Length), "longer than the older sets");
+        Assert.IsGreaterThanOrEqualTo(10, cases.Count(c => c.Sentence.Contains("___")), "de-identification blanks");
+    }
+
+    // A hand-written set's sentences with the labels of one column (1: the first, 2: the second where the file has one),
+    // each label checked to be one of the 14 observations with the value 1, 0 or -1.
+    private static List<(string Sentence, Dictionary<string, float> Expected)> ReadSet(string file, int column)
+    {
+        var path = Path.Combine(RepositoryPaths.TestData, "reports", file);
+        var cases = File.ReadAllLines(path)
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('\t'))
+            .Select(f =>
+                (
+                    Sentence: f[0],
+                    Expected: (f.Length > column ? f[column] : "")
+                        .Split(';', StringSplitOptions.RemoveEmptyEntries)
+                        .Select(p => p.Split('='))
+                        .ToDictionary(p => p[0], p => float.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))
+                )
+            )
+            .ToList();
+        Assert.HasCount(cases.Count, cases.Select(c => c.Sentence).Distinct(), $"{file}: a sentence is listed twice");
+        foreach (var (sentence, expected) in cases)
+        foreach (var (label, value) in expected)
+        {
+            Assert.Contains(label, ChexpertLabels.Names, $"{sentence}: '{label}' is not an observation");
+            Assert.IsTrue(value is 1 or 0 or -1, $"{sentence}: {label}={value}");
+        }
+        return cases;
+    }
+
+    [TestMethod]
     public void UnmentionedIsBlankAndNoFindingFollowsTheFindings()
     {
         var normal = Labeler.Label(
