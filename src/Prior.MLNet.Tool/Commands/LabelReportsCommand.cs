@@ -22,6 +22,12 @@ internal static class LabelReportsCommand
             Description = "CSV: Report, then the 14 labels in CheXpert's order (1.0, 0.0, -1.0 or blank).",
             Required = true,
         };
+        var conventions = EnumOption.Create(
+            "--conventions",
+            "chexpert: the CheXpert labeler's published rules (default); extended: with this library's additions (device words, "
+                + "abbreviations, hedges, lines that are not devices; docs/drafting.md)",
+            ReportLabelConventions.Chexpert
+        );
         var command = new Command(
             "label-reports",
             "Label radiology reports with the 14 CheXpert observations (rule-based) (example: prior label-reports --reports reports.txt "
@@ -30,10 +36,11 @@ internal static class LabelReportsCommand
         {
             reports,
             output,
+            conventions,
         };
         command.SetAction(parse => CommandRunner.Run("label-reports", () =>
             {
-                var labeler = new ChexpertReportLabeler();
+                var labeler = new ChexpertReportLabeler(parse.GetValue(conventions));
                 var lines = InputList.Read(parse.GetValue(reports)!);
                 var path = Path.GetFullPath(parse.GetValue(output)!);
                 var rows = new List<string[]>();
@@ -48,7 +55,7 @@ internal static class LabelReportsCommand
                     foreach (var row in rows)
                         CsvWriter.WriteRow(w, row);
                 });
-                Console.WriteLine($"{rows.Count} reports labelled, written to {path}");
+                Console.WriteLine($"{rows.Count} reports labelled by {labeler.Conventions} conventions, written to {path}");
                 return 0;
             }));
         return command;

@@ -5,138 +5,33 @@ using Prior.MLNet.Data.Reports;
 namespace Prior.MLNet.Text;
 
 /// <summary>
-/// A rule-based labeler of radiology reports in the manner of the CheXpert labeler (Irvin et al., 2019), written for
-/// this library: each of the 14 observations is found by its mention phrases (with the CheXpert labeler's exclusions:
-/// a pericardial effusion is not pleural, Kerley or pleural lines are not devices), and each mention is classified by
-/// cues in its clause in the labeler's order — uncertainty stated after it, pre-negation uncertainty ("cannot exclude",
-/// "rule out"), negation ("no", "without", "free of", "resolved", …; "no change in" is a comparison, not a negation;
-/// a negation's scope ends at a comma unless a list of negated findings goes on), then uncertainty ("may",
-/// "possible", "suggest", "concerning for", …). A report's label per observation is 1 if any
-/// mention is positive, else −1 if any is uncertain, else 0 if any is negated, else blank (NaN). <c>No Finding</c> is 1
-/// when no observation other than Support Devices is 1 or −1, and blank otherwise. Deterministic and offline.
+/// A rule-based labeler of radiology reports by the CheXpert labeler's published rules (Irvin et al., 2019), written for
+/// this library with its rules as data (<see cref="ChexpertRules"/>). Each sentence is cleaned as CheXpert cleans a
+/// report (lower case, "and/or" and "a/b" read as "or", a space after every comma and period); each observation's
+/// mention phrases are found in it as CheXpert finds them (substrings, so "the heart" is a Cardiomegaly mention and
+/// "platelike" holds the device word "plate"), less those overlapping an unmention phrase ("pericardial effusion",
+/// "calcified nodule", "over the heart"). Each mention is read in its clause by three ordered lists of cues: pre-negation
+/// uncertainty ("cannot exclude", "no new"), negation ("no", "without", "normal", "has resolved", …), post-negation
+/// uncertainty ("possible", "may", "concerning for", "X or Y", a stable cardiomediastinal silhouette). CheXpert matches
+/// its cues on a dependency parse; these cues are placed by word order, and a negation's reach through a list is
+/// decided by <see cref="NegationReaches"/>. A report's label per observation is 1 if any mention is positive, else −1
+/// if any is uncertain, else 0, else blank (NaN); a positive or uncertain "chf" or "heart failure" also makes
+/// Cardiomegaly uncertain. <c>No Finding</c> is 1 when no mention of any observation but Support Devices, and none of
+/// CheXpert's "other findings" (emphysema, granuloma, scoliosis, degenerative changes, …), is positive or uncertain, and
+/// blank otherwise. Deterministic and offline.
 /// </summary>
 internal sealed partial class ChexpertReportLabeler
 {
-    private readonly record struct Mention(int Label, int Start, int End);
+    private readonly ChexpertRules _rules;
 
-    private static readonly RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled;
+    /// <summary>A labeler by <paramref name="conventions"/> (CheXpert's own rules unless told otherwise).</summary>
+    public ChexpertReportLabeler(ReportLabelConventions conventions = ReportLabelConventions.Chexpert)
+    {
+        _rules = ChexpertRules.For(conventions);
+    }
 
-    // Mention phrases per observation, in ChexpertLabels.Names order (No Finding, index 0, is derived).
-    private static readonly (string Label, Regex Pattern)[] Mentions =
-    [
-        (
-            "Enlarged Cardiomediastinum",
-            new(
-                @"\b(enlarged (cardio)?mediastinum|(cardio)?mediastinal (widening|enlargement)|widen(ed"
-                    + @"|ing) (of the )?(superior )?mediastinum|mediastinum is widened)\b",
-                Options
-            )
-        ),
-        (
-            "Cardiomegaly",
-            new(
-                @"\b(cardiomegaly|(heart|cardiac silhouette)( size)? (is |appears |may be |remains )?(\w+ly |borderline )?enlarged"
-                    + @"|enlarge(d|ment of the) (heart|cardiac silhouette))\b",
-                Options
-            )
-        ),
-        ("Lung Opacity", new(@"\b(opacit(y|ies)|opacification|infiltrates?|haziness|airspace disease)\b", Options)),
-        ("Lung Lesion", new(@"\b(nodul(e|es|ar)|mass(es)?|lesions?)\b", Options)),
-        ("Edema", new(@"\b(edema|(vascular|pulmonary) congestion|heart failure|chf)\b", Options)),
-        ("Consolidation", new(@"\b(consolidation|consolidative)\b", Options)),
-        ("Pneumonia", new(@"\b(pneumonia|infectious process|infection)\b", Options)),
-        ("Atelectasis", new(@"\b(atelecta(sis|tic)|collapsed?)\b", Options)),
-        ("Pneumothorax", new(@"\b((hydro)?pneumothora(x|ces))\b", Options)),
-        // A pericardial or joint effusion is not a pleural one.
-        (
-            "Pleural Effusion",
-            new(
-                @"\b(pleural effusions?|(?<!\b(pericardial|joint|subpulmonic pericardial) )effusions?|pleural fluid|hydropneumothora(x|ces)"
-                    + @"|blunting of the (\w+ )?costophrenic)\b",
-                Options
-            )
-        ),
-        ("Pleural Other", new(@"\b(pleural (thickening|scarring|plaques?)|fibrothorax)\b", Options)),
-        ("Fracture", new(@"\b(fractures?)\b", Options)),
-        (
-            "Support Devices",
-            // Kerley (septal) lines are edema's, a pleural line is pneumothorax's edge, a fissure line is anatomy: not devices.
-            new(
-                @"\b(tubes?|(?<!\b(kerley( [ab])?|septal|pleural|fissural|reticular|linear) )lines?|catheters?|pacemaker|pacer"
-                    + @"|wires?|clips?"
-                    + @"|stents?|valves?|ports?|picc|drains?|devices?|icd)\b",
-                Options
-            )
-        ),
-    ];
-
-    // Statements of normality that negate an observation without naming it.
-    private static readonly (string Label, Regex Pattern)[] Normal =
-    [
-        (
-            "Cardiomegaly",
-            new(
-                @"\b(heart size|size of the heart|cardiac silhouette|heart)\b[^.;]{0,40}\b(normal|unremarkable|within normal limits"
-                    + @"|not enlarged)\b|\bnormal (heart size|cardiac silhouette)\b",
-                Options
-            )
-        ),
-        (
-            "Enlarged Cardiomediastinum",
-            new(
-                @"\b(cardiomediastinal|mediastinal)( and hilar)? (silhouettes?|contours?)\b[^.;]{0,30}\b(normal|unremarkable"
-                    + @"|within normal limits|stable)\b",
-                Options
-            )
-        ),
-    ];
-
-    private static readonly Regex NegationBefore = new(
-        @"\b(no|not|without|absence of|negative for|free of|clear of|rather than|resolution of|resolved|removal of|never|ruled out"
-            + @"|exclude[sd]?)\b",
-        Options
-    );
-
-    private static readonly Regex NegationAfter = new(
-        @"^[^.;]{0,40}?\b(is|are|has|have)?\s*(been )?(resolved|removed|absent|not (seen|identified|present|visualized)"
-            + @"|cleared|removal|no longer (seen|present|visualized))\b",
-        Options
-    );
-
-    // Uncertainty that reads as negation to the negation rule ("cannot exclude pneumonia" holds "exclude"): checked first,
-    // as the CheXpert labeler's pre-negation uncertainty rules are.
-    private static readonly Regex PreNegationUncertain = new(
-        @"\b(cannot|can ?not|could not|does not|doesn't|can't|not) (exclude|rule out)\b|\brule out\b|\br/o\b",
-        Options
-    );
-
-    // "No change in", "no interval increase of": a comparison, not a negation of what follows.
-    private static readonly Regex PseudoNegation = new(
-        @"\bno (\w+ ){0,2}?(change|increase|decrease|improvement|worsening|difference)\b",
-        Options
-    );
-
-    // Words after which a negation cue no longer reaches: the events that follow are another statement.
-    private static readonly Regex ScopeEnd = new(@"\b(following|after)\b", Options);
-
-    // A list of negated findings ("no pneumothorax, effusion, or consolidation") keeps its negation past the commas.
-    private static readonly Regex NegatedList = new(@"\b(or|nor)\b", Options);
-
-    private static readonly Regex UncertainBefore = new(
-        @"\b(may|might|could|possible|possibly|probable|probably|likely|questionable|suspicious for|suspected|concerning for"
-            + @"|worrisome for|possibility of"
-            + @"|suggest(s|ive of|ing)?|borderline|equivocal|versus|vs\.?|differential|consider(ed)?|cannot exclude|can not exclude"
-            + @"|not exclude|represent(s|ing)?|reflect(s|ing)?)\b",
-        Options
-    );
-
-    private static readonly Regex UncertainAfter = new(
-        @"^[^.;]{0,40}?\b(cannot|can not|could not|not) be (entirely |completely )?(excluded|ruled out)|^[^.;]{0,30}?\b(is|are) "
-            + @"(possible|suspected|not excluded|questionable|questioned|less likely|a consideration)\b|^[^.;]{0,12}?\b(versus|vs\.?)\s",
-        Options
-    );
-
-    private static readonly Regex ClauseBreak = new(@";|,\s*but\b|\bbut\b|\bhowever\b|\balthough\b|\bwhereas\b", Options);
+    /// <summary>Whose rules this labeler follows.</summary>
+    public ReportLabelConventions Conventions => _rules.Conventions;
 
     /// <summary>Labels one report: its text, with MIMIC sections when it has FINDINGS/IMPRESSION headers.</summary>
     public float[] Label(string report)
@@ -151,71 +46,166 @@ internal sealed partial class ChexpertReportLabeler
     {
         ArgumentNullException.ThrowIfNull(sentences);
         var labels = Enumerable.Repeat(float.NaN, ChexpertLabels.Count).ToArray();
+        bool noFinding = true;
         foreach (var sentence in sentences)
         {
-            foreach (var clause in ClauseBreak.Split(sentence))
+            var text = Clean(sentence);
+            foreach (var (observation, start, end, heartFailure) in Mentions(text))
             {
-                foreach (var (label, pattern) in Mentions)
-                {
-                    foreach (Match m in pattern.Matches(clause))
-                        Combine(labels, ChexpertLabels.IndexOf(label), Classify(clause, m.Index, m.Index + m.Length));
-                }
-                foreach (var (label, pattern) in Normal)
-                {
-                    if (pattern.IsMatch(clause))
-                        Combine(labels, ChexpertLabels.IndexOf(label), ChexpertLabels.Negative);
-                }
+                var (clauseStart, clauseEnd) = ClauseAround(text, start);
+                var value = Classify(text[clauseStart..clauseEnd], start - clauseStart, Math.Min(end, clauseEnd) - clauseStart);
+                bool found = value is ChexpertLabels.Positive or ChexpertLabels.Uncertain;
+                if (found && observation != "Support Devices")
+                    noFinding = false;
+                if (observation == ChexpertRules.OtherFindings)
+                    continue;
+                Combine(labels, ChexpertLabels.IndexOf(observation), value);
+                // CheXpert's own exception: heart failure stated or suspected leaves the heart's size in doubt.
+                if (found && heartFailure)
+                    Combine(labels, ChexpertLabels.IndexOf("Cardiomegaly"), ChexpertLabels.Uncertain);
             }
         }
-        int noFinding = ChexpertLabels.IndexOf("No Finding"),
-            devices = ChexpertLabels.IndexOf("Support Devices");
-        bool anyFinding = Enumerable.Range(0, ChexpertLabels.Count).Any(k => k != noFinding && k != devices && labels[k] is 1 or -1);
-        labels[noFinding] = anyFinding ? float.NaN : ChexpertLabels.Positive;
+        labels[ChexpertLabels.IndexOf("No Finding")] = noFinding ? ChexpertLabels.Positive : float.NaN;
         return labels;
     }
 
-    // A mention's value from the cues of its clause: stated uncertainty after it, then negation before it, then
-    // uncertainty before it (or inside the mention, "heart may be enlarged"), then negation after it.
-    private static float Classify(string clause, int start, int end)
+    /// <summary>
+    /// A sentence as the CheXpert labeler cleans a report before matching: lower case, "and/or" and "a/b" as "or", a
+    /// space after each comma and period, single spaces.
+    /// </summary>
+    internal static string Clean(string sentence)
     {
-        var before = clause[..start];
-        var inside = clause[start..end];
-        var after = clause[end..];
-        if (UncertainAfter.IsMatch(after))
+        var text = sentence.ToLowerInvariant().Replace("and/or", "or", StringComparison.Ordinal);
+        text = SlashBetweenLetters().Replace(text, " or ");
+        text = text.Replace("..", ".", StringComparison.Ordinal)
+            .Replace(",", ", ", StringComparison.Ordinal)
+            .Replace(".", ". ", StringComparison.Ordinal);
+        text = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return EmptySentence().Replace(text, ".");
+    }
+
+    // The mentions of a cleaned sentence: each phrase's matches less those overlapping one of its observation's unmention
+    // phrases, widened to whole words (CheXpert's parser reads the words a phrase falls in), and the overlapping mentions
+    // of one observation merged ("the heart" and "heart size" in "the heart size is normal" are one mention).
+    private IEnumerable<(string Observation, int Start, int End, bool HeartFailure)> Mentions(string text)
+    {
+        var spans = new List<(string Observation, int Start, int End, bool HeartFailure)>();
+        foreach (var (observation, phrase) in _rules.Mentions)
+        {
+            foreach (Match m in phrase.Matches(text))
+            {
+                if (m.Length == 0 || Unmentioned(text, observation, m.Index, m.Index + m.Length))
+                    continue;
+                int start = m.Index,
+                    end = m.Index + m.Length;
+                while (start < end && text[start] == ' ')
+                    start++;
+                while (end > start && text[end - 1] == ' ')
+                    end--;
+                while (start > 0 && IsWordChar(text[start - 1]))
+                    start--;
+                while (end < text.Length && IsWordChar(text[end]))
+                    end++;
+                spans.Add((observation, start, end, m.Value is "chf" or "heart failure"));
+            }
+        }
+        foreach (var group in spans.GroupBy(s => s.Observation))
+        {
+            var ordered = group.OrderBy(s => s.Start).ToList();
+            var current = ordered[0];
+            foreach (var next in ordered.Skip(1))
+            {
+                if (next.Start < current.End)
+                    current = (
+                        current.Observation,
+                        current.Start,
+                        Math.Max(current.End, next.End),
+                        current.HeartFailure || next.HeartFailure
+                    );
+                else
+                {
+                    yield return current;
+                    current = next;
+                }
+            }
+            yield return current;
+        }
+    }
+
+    private bool Unmentioned(string text, string observation, int start, int end) =>
+        _rules.UnmentionsByObservation.TryGetValue(observation, out var unmentions)
+        && unmentions.Any(u => u.Matches(text).Any(m => start < m.Index + m.Length && end > m.Index));
+
+    private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '-';
+
+    // The clause of a sentence a mention is read in: cues do not reach across "but", "however", "though", a semicolon, or
+    // ", and" that starts a new statement.
+    private static (int Start, int End) ClauseAround(string text, int position)
+    {
+        int start = 0,
+            end = text.Length;
+        foreach (Match m in ClauseBreak().Matches(text))
+        {
+            if (m.Index + m.Length <= position)
+                start = m.Index + m.Length;
+            else if (m.Index >= position)
+            {
+                end = m.Index;
+                break;
+            }
+        }
+        return (start, end);
+    }
+
+    // A mention's value from its clause, the mention marked « », by the first list whose pattern matches, in CheXpert's
+    // order: pre-negation uncertainty, negation, post-negation uncertainty; positive when none does.
+    private float Classify(string clause, int start, int end)
+    {
+        var marked = $"{clause[..start]}«{clause[start..end]}»{clause[end..]}";
+        if (_rules.PreNegationUncertainty.Any(p => p.IsMatch(marked)))
             return ChexpertLabels.Uncertain;
-        if (PreNegationUncertain.IsMatch(before))
-            return ChexpertLabels.Uncertain;
-        if (NegatedBefore(clause, PseudoNegation.Replace(before, m => new string(' ', m.Length))))
+        if (_rules.Negation.Any(p => Negates(p, marked)))
             return ChexpertLabels.Negative;
-        if (UncertainBefore.IsMatch(before) || UncertainBefore.IsMatch(inside))
+        if (_rules.PostNegationUncertainty.Any(p => p.IsMatch(marked)))
             return ChexpertLabels.Uncertain;
-        if (NegationAfter.IsMatch(after))
-            return ChexpertLabels.Negative;
         return ChexpertLabels.Positive;
     }
 
-    // Whether the nearest negation cue before a mention reaches it. Its scope ends at a comma after which the finding is
-    // described ("no pneumothorax, small left effusion": the effusion is there), but not in a list of negated findings
-    // (bare items, "no consolidation, effusion, pneumothorax", or a list that goes on with "or"/"nor").
-    private static bool NegatedBefore(string clause, string before)
+    // A negation pattern with a "gap" group is a cue before the mention: the nearest cue that reaches it negates it.
+    private static bool Negates(Regex pattern, string marked)
     {
-        var cues = NegationBefore.Matches(before);
-        if (cues.Count == 0)
-            return false;
-        var cue = cues[^1];
-        int cueEnd = cue.Index + cue.Length;
-        // "Pneumothorax has resolved following chest tube placement": what follows "after"/"following" is not negated.
-        if (ScopeEnd.IsMatch(before[cueEnd..]))
-            return false;
-        int comma = before.LastIndexOf(',');
-        if (comma < cueEnd)
-            return true;
-        bool described = before[(comma + 1)..].Trim().Length > 0;
-        // The list must go on after the comma: "no edema or effusion, moderate cardiomegaly" negates only the first two.
-        return !described || NegatedList.IsMatch(clause[(comma + 1)..]);
+        for (var m = pattern.Match(marked); m.Success; m = pattern.Match(marked, m.Index + 1))
+        {
+            var gap = m.Groups["gap"];
+            if (!gap.Success || NegationReaches(gap.Value, marked[(marked.IndexOf('»') + 1)..]))
+                return true;
+        }
+        return false;
     }
 
-    // Positive wins over uncertain, uncertain over negative, negative over blank.
+    /// <summary>
+    /// Whether a negation cue reaches a mention across <paramref name="gap"/>, the words between them
+    /// (<paramref name="after"/> is the clause after the mention). Not when the cue negates a change ("no change in the
+    /// effusion", "no interval increase in the pneumothorax": the finding is there, as CheXpert's "no" negates only the
+    /// word it modifies). Not past "after" or "following" ("no pneumothorax after the chest tube's removal": the tube is
+    /// not negated). Through a list of negated findings: one that goes on
+    /// with "or"/"nor" after the mention's comma, or whose item holds no word that describes a present finding
+    /// ("no effusion, pneumothorax, focal consolidation"; "no acute, displaced fractures"). Not past a comma after
+    /// which a finding is described by size, side, course or a verb ("no pneumothorax, small left effusion").
+    /// </summary>
+    internal static bool NegationReaches(string gap, string after)
+    {
+        if (ScopeEnd().IsMatch(gap) || Comparison().IsMatch(gap))
+            return false;
+        int comma = gap.LastIndexOf(',');
+        if (comma < 0)
+            return true;
+        if (ListGoesOn().IsMatch(gap[(comma + 1)..] + after.Split(',')[0]) || ListGoesOn().IsMatch(after))
+            return true;
+        return !Describes().IsMatch(gap[(comma + 1)..]);
+    }
+
+    // Positive wins over uncertain, uncertain over negative, negative over blank (CheXpert's aggregation).
     private static void Combine(float[] labels, int k, float value)
     {
         static int Rank(float v) =>
@@ -229,4 +219,32 @@ internal sealed partial class ChexpertReportLabeler
         if (Rank(value) > Rank(labels[k]))
             labels[k] = value;
     }
+
+    [GeneratedRegex(@"(?<=[a-z])/(?=[a-z])", RegexOptions.CultureInvariant)]
+    private static partial Regex SlashBetweenLetters();
+
+    [GeneratedRegex(@"\.\s+\.", RegexOptions.CultureInvariant)]
+    private static partial Regex EmptySentence();
+
+    [GeneratedRegex(
+        @";|,\s*but\b|\bbut\b|\bhowever\b|\balthough\b|\bthough\b|\bwhereas\b|,\s*and\s+(?=(there|the|no|a|an)\b)",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex ClauseBreak();
+
+    [GeneratedRegex(@"\b(following|after)\b", RegexOptions.CultureInvariant)]
+    private static partial Regex ScopeEnd();
+
+    [GeneratedRegex(@"^\s*([a-z-]+\s+){0,2}(change|increase|decrease|improvement|worsening|difference)\b", RegexOptions.CultureInvariant)]
+    private static partial Regex Comparison();
+
+    [GeneratedRegex(@"\b(or|nor)\b", RegexOptions.CultureInvariant)]
+    private static partial Regex ListGoesOn();
+
+    [GeneratedRegex(
+        @"\b(small|large|moderate|mild|minimal|trace|tiny|severe|marked|new|increas\w*|decreas\w*|persistent|stable|unchanged"
+            + @"|left|right|bilateral|bibasilar|basilar|apical|is|are|was|were|there|with|has|have|again)\b",
+        RegexOptions.CultureInvariant
+    )]
+    private static partial Regex Describes();
 }

@@ -30,12 +30,20 @@ public sealed class ChexpertLabelerTransformer : ITransformer
 
     internal BatchedColumnMapper Mapper => _mapper;
 
-    internal ChexpertLabelerTransformer(string outputColumnName, string inputColumnName, int batchSize = 256)
+    internal ChexpertLabelerTransformer(
+        string outputColumnName,
+        string inputColumnName,
+        ReportLabelConventions conventions = ReportLabelConventions.Chexpert,
+        int batchSize = 256
+    )
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        _mapper = new LabelMapper(inputColumnName, outputColumnName, batchSize);
+        _mapper = new LabelMapper(inputColumnName, outputColumnName, new ChexpertReportLabeler(conventions), batchSize);
     }
+
+    /// <summary>Whose rules label the reports (saved with the model).</summary>
+    public ReportLabelConventions Conventions => _mapper.Labeler.Conventions;
 
     /// <summary>The report column read.</summary>
     public string InputColumnName => _mapper.InputColumnName;
@@ -73,8 +81,9 @@ public sealed class ChexpertLabelerTransformer : ITransformer
     private static VersionInfo GetVersionInfo() =>
         new(
             modelSignature: "CXLABELR",
-            verWrittenCur: 0x00010001,
-            verReadableCur: 0x00010001,
+            // 0x00010002: the labelling conventions are saved (models written before label by CheXpert's rules).
+            verWrittenCur: 0x00010002,
+            verReadableCur: 0x00010002,
             verWeCanReadBack: 0x00010001,
             loaderSignature: LoaderSignature,
             loaderAssemblyName: typeof(ChexpertLabelerTransformer).Assembly.FullName
@@ -88,6 +97,7 @@ public sealed class ChexpertLabelerTransformer : ITransformer
         ctx.Writer.Write(InputColumnName);
         ctx.Writer.Write(OutputColumnName);
         ctx.Writer.Write(_mapper.BatchSize);
+        ctx.Writer.Write((int)Conventions);
     }
 
     // Called by ML.NET when a model holding this transformer is loaded.
@@ -97,12 +107,15 @@ public sealed class ChexpertLabelerTransformer : ITransformer
         ctx.CheckAtModel(GetVersionInfo());
         var input = ctx.Reader.ReadString();
         var output = ctx.Reader.ReadString();
-        return new ChexpertLabelerTransformer(output, input, ctx.Reader.ReadInt32());
+        int batchSize = ctx.Reader.ReadInt32();
+        var conventions =
+            ctx.Header.ModelVerWritten >= 0x00010002 ? (ReportLabelConventions)ctx.Reader.ReadInt32() : ReportLabelConventions.Chexpert;
+        return new ChexpertLabelerTransformer(output, input, conventions, batchSize);
     }
 
-    private sealed class LabelMapper(string input, string output, int batchSize) : BatchedColumnMapper
+    private sealed class LabelMapper(string input, string output, ChexpertReportLabeler labeler, int batchSize) : BatchedColumnMapper
     {
-        private static readonly ChexpertReportLabeler Labeler = new();
+        public ChexpertReportLabeler Labeler => labeler;
 
         public string OutputColumnName => output;
 
@@ -168,19 +181,22 @@ public sealed class ChexpertLabelerEstimator : IEstimator<ChexpertLabelerTransfo
 {
     private readonly string _output;
     private readonly string _input;
+    private readonly ReportLabelConventions _conventions;
 
-    internal ChexpertLabelerEstimator(string outputColumnName, string inputColumnName)
+    internal ChexpertLabelerEstimator(string outputColumnName, string inputColumnName, ReportLabelConventions conventions)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        (_output, _input) = (outputColumnName, inputColumnName);
+        if (!Enum.IsDefined(conventions))
+            throw new ArgumentOutOfRangeException(nameof(conventions), conventions, "Not a report labelling convention.");
+        (_output, _input, _conventions) = (outputColumnName, inputColumnName, conventions);
     }
 
     /// <inheritdoc />
     public ChexpertLabelerTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var transformer = new ChexpertLabelerTransformer(_output, _input);
+        var transformer = new ChexpertLabelerTransformer(_output, _input, _conventions);
         transformer.GetOutputSchema(input.Schema);
         return transformer;
     }
@@ -194,6 +210,6 @@ public sealed class ChexpertLabelerEstimator : IEstimator<ChexpertLabelerTransfo
                 nameof(inputSchema),
                 $"Input column '{_input}' must be report text or a text vector of sentences."
             );
-        return PriorSchemaShapes.Extend(inputSchema, [new ChexpertLabelerTransformer(_output, _input).Mapper]);
+        return PriorSchemaShapes.Extend(inputSchema, [new ChexpertLabelerTransformer(_output, _input, _conventions).Mapper]);
     }
 }

@@ -219,15 +219,17 @@ public static class PriorCatalog
     /// Labels reports with the 14 CheXpert observations by rule (<see cref="Text.ChexpertReportLabeler"/>):
     /// <paramref name="outputColumnName"/> gets 14 floats in <see cref="Data.ChexpertLabels.Names"/> order, 1 positive,
     /// 0 negative, −1 uncertain, NaN not mentioned. <paramref name="inputColumnName"/> holds a report's text or a text
-    /// vector of its sentences.
+    /// vector of its sentences. <paramref name="conventions"/>: CheXpert's published rules (the default, comparable with
+    /// papers that use the CheXpert labeler) or this library's extended ones (docs/drafting.md).
     /// </summary>
     public static ChexpertLabelerEstimator LabelChexpertObservations(
         this TransformsCatalog catalog,
         string outputColumnName = Defaults.ChexpertLabelsColumnName,
-        string inputColumnName = "Report"
+        string inputColumnName = "Report",
+        Text.ReportLabelConventions conventions = Text.ReportLabelConventions.Chexpert
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new ChexpertLabelerEstimator(outputColumnName, inputColumnName);
+        return new ChexpertLabelerEstimator(outputColumnName, inputColumnName, conventions);
     }
 }

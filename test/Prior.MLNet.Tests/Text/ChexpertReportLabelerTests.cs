@@ -10,8 +10,10 @@ namespace Prior.MLNet.Tests.Text;
 public sealed class ChexpertReportLabelerTests
 {
     private static readonly ChexpertReportLabeler Labeler = new();
+    private static readonly ChexpertReportLabeler Extended = new(ReportLabelConventions.Extended);
 
-    private static float Value(string sentence, string label) => Labeler.LabelSentences([sentence])[ChexpertLabels.IndexOf(label)];
+    private static float Value(string sentence, string label, ChexpertReportLabeler? labeler = null) =>
+        (labeler ?? Labeler).LabelSentences([sentence])[ChexpertLabels.IndexOf(label)];
 
     [TestMethod]
     // Hand-written sentences in real radiology style, each with the value a radiologist reads in it.
@@ -80,7 +82,103 @@ public sealed class ChexpertReportLabelerTests
     [DataRow("The heart is borderline enlarged.", "Cardiomegaly", -1f)]
     public void ReadsMentionsNegationsAndUncertaintyAsARadiologistWould(string sentence, string label, float expected)
     {
-        Assert.AreEqual(expected, Value(sentence, label), $"{label} in \"{sentence}\"");
+        // This library's extended conventions, which these rows were written for; CheXpert's own below.
+        Assert.AreEqual(expected, Value(sentence, label, Extended), $"{label} in \"{sentence}\"");
+    }
+
+    [TestMethod]
+    // Where CheXpert's published rules read a sentence otherwise than the extended conventions (and than a naive reading):
+    // each row holds the CheXpert value, then the extended one. Each fails if the rule or list entry behind it is removed.
+    // Device vocabulary: CheXpert has no wire, clip, port, stent or abbreviation; its "lines" and "plate" are substrings.
+    [DataRow("Median sternotomy wires are intact.", "Support Devices", float.NaN, 1f)]
+    [DataRow("Right chest wall Port-A-Cath terminates in the low SVC.", "Support Devices", float.NaN, 1f)]
+    [DataRow("ETT terminates 4.5 cm above the carina.", "Support Devices", float.NaN, 1f)]
+    [DataRow("NGT tip is in the stomach.", "Support Devices", float.NaN, 1f)]
+    [DataRow("Cardiac monitoring leads overlie the chest.", "Support Devices", float.NaN, 1f)]
+    [DataRow("Coronary artery stent is noted.", "Support Devices", float.NaN, 1f)]
+    [DataRow("NG/OG tube is in appropriate position.", "Support Devices", 1f, 1f)]
+    [DataRow("Left chest wall AICD with leads in the right ventricle.", "Support Devices", 1f, 1f)]
+    // Lines that are not devices: CheXpert's "lines" and " line " match them; the extended unmentions exclude them.
+    [DataRow("Kerley B lines are present.", "Support Devices", 1f, float.NaN)]
+    [DataRow("Septal lines at the lung bases suggest interstitial edema.", "Support Devices", 1f, float.NaN)]
+    [DataRow("A visceral pleural line is seen at the right apex, consistent with pneumothorax.", "Support Devices", 1f, float.NaN)]
+    [DataRow("Platelike atelectasis at the right base.", "Support Devices", 1f, float.NaN)]
+    // "Lesion" alone is not a lung lesion (CheXpert lists "cavitary lesion" only); calcified nodules and "massive" are unmentions.
+    [DataRow("Lytic lesion in the left humerus.", "Lung Lesion", float.NaN, float.NaN)]
+    [DataRow("Sclerotic bony lesions are unchanged.", "Lung Lesion", float.NaN, float.NaN)]
+    [DataRow("A calcified nodule in the left upper lobe is unchanged.", "Lung Lesion", float.NaN, float.NaN)]
+    [DataRow("Massive left pleural effusion.", "Lung Lesion", float.NaN, float.NaN)]
+    [DataRow("Masslike opacity in the left upper lobe.", "Lung Lesion", 1f, 1f)]
+    // Negation through lists and commas: with and without "or", across a bare adjective, not past a described finding.
+    [DataRow("No pleural effusion, pneumothorax, focal airspace consolidation.", "Consolidation", 0f, 0f)]
+    [DataRow("No focal consolidation, effusion, pneumothorax, or pulmonary edema.", "Edema", 0f, 0f)]
+    [DataRow("No acute, displaced rib fractures.", "Fracture", 0f, 0f)]
+    [DataRow("No pneumothorax, small left pleural effusion.", "Pleural Effusion", 1f, 1f)]
+    [DataRow("No significant change in bibasilar atelectasis.", "Atelectasis", 1f, 1f)]
+    // CheXpert's cues: "no new" and "X or Y" are uncertain, a stable silhouette is uncertain, vascular congestion is an
+    // uncertain edema, "likely"/"suggestive of" assert, "difficult to exclude" and "rule out" negate, "is compatible with"
+    // hedges; "the heart" is a mention and "heart" alone is not.
+    [DataRow("No new pneumothorax.", "Pneumothorax", -1f, -1f)]
+    [DataRow("Bibasilar opacities may represent atelectasis or pneumonia.", "Pneumonia", -1f, -1f)]
+    [DataRow("The cardiomediastinal silhouette is stable.", "Enlarged Cardiomediastinum", -1f, -1f)]
+    [DataRow("Heart size is unchanged.", "Cardiomegaly", -1f, -1f)]
+    [DataRow("Mild pulmonary vascular congestion.", "Edema", -1f, -1f)]
+    [DataRow("Findings consistent with mild CHF.", "Cardiomegaly", -1f, -1f)]
+    [DataRow("Likely atelectasis at the left base.", "Atelectasis", 1f, -1f)]
+    [DataRow("Findings suggestive of pneumonia.", "Pneumonia", 1f, -1f)]
+    [DataRow("Difficult to exclude a small left effusion.", "Pleural Effusion", 0f, -1f)]
+    [DataRow("Evaluate to rule out pneumonia.", "Pneumonia", 0f, -1f)]
+    [DataRow("Right upper lobe consolidation with air bronchograms is compatible with pneumonia.", "Pneumonia", -1f, -1f)]
+    [DataRow("Heart is mildly enlarged.", "Cardiomegaly", float.NaN, 1f)]
+    [DataRow("Pacer leads overlie the heart.", "Cardiomegaly", 1f, float.NaN)]
+    [DataRow("No PTX.", "Pneumothorax", float.NaN, 0f)]
+    [DataRow("Blunting of the left costophrenic angle.", "Pleural Effusion", float.NaN, -1f)]
+    public void ReadsEachSentenceByEachConventionsRules(string sentence, string label, float chexpert, float extended)
+    {
+        Assert.AreEqual(chexpert, Value(sentence, label), $"chexpert: {label} in \"{sentence}\"");
+        Assert.AreEqual(extended, Value(sentence, label, Extended), $"extended: {label} in \"{sentence}\"");
+    }
+
+    [TestMethod]
+    // CheXpert's No Finding: blank when any of its "other findings" (no_finding.txt) is stated, even with no observation;
+    // 1 when they are negated, or when only devices are found.
+    [DataRow("Stable calcified granuloma in the right lower lobe.", float.NaN)]
+    [DataRow("Multilevel degenerative changes of the thoracic spine.", float.NaN)]
+    [DataRow("Mild dextroscoliosis of the thoracic spine.", float.NaN)]
+    [DataRow("Fluid in the minor fissure.", float.NaN)]
+    [DataRow("Moderate hiatal hernia.", float.NaN)]
+    [DataRow("Tracheostomy tube is in standard position.", float.NaN)]
+    [DataRow("No scoliosis.", 1f)]
+    [DataRow("The right hemidiaphragm is elevated.", 1f)]
+    [DataRow("Left PICC terminates in the low SVC.", 1f)]
+    public void NoFindingIsBlankWhenAnotherFindingIsStated(string sentence, float expected)
+    {
+        foreach (var labeler in new[] { Labeler, Extended })
+            Assert.AreEqual(expected, labeler.LabelSentences([sentence])[0], $"{labeler.Conventions}: No Finding in \"{sentence}\"");
+    }
+
+    [TestMethod]
+    public void ReproducesTheChexpertLabelersOwnExamples()
+    {
+        // TestData/reports/chexpert-labeler-examples.csv: the reports of the CheXpert labeler's repository with the labels
+        // its labeler gave them (labeled_reports.csv, MIT; THIRD-PARTY-NOTICES.md), every cell compared, blanks included.
+        var path = Path.Combine(RepositoryPaths.TestData, "reports", "chexpert-labeler-examples.csv");
+        using var reader = new StreamReader(path);
+        var records = Prior.MLNet.Data.Csv.CsvReader.Read(reader).Select(r => r.Fields).ToList();
+        var header = records[0];
+        Assert.AreEqual("Reports", header[0]);
+        int reports = 0;
+        foreach (var row in records.Skip(1))
+        {
+            reports++;
+            var labels = Labeler.Label(row[0]);
+            for (int c = 1; c < header.Length; c++)
+            {
+                float expected = row[c].Length == 0 ? float.NaN : float.Parse(row[c], System.Globalization.CultureInfo.InvariantCulture);
+                Assert.AreEqual(expected, labels[ChexpertLabels.IndexOf(header[c])], $"{header[c]} of \"{row[0]}\"");
+            }
+        }
+        Assert.AreEqual(4, reports);
     }
 
     [TestMethod]
@@ -88,7 +186,7 @@ public sealed class ChexpertReportLabelerTests
     {
         // TestData/reports/handwritten-sentences.tsv: written for this test, not from the generator (see its header). The
         // rules were tuned against this set, so it measures how well they fit it.
-        var (agreed, pairs, macro) = Score("handwritten-sentences.tsv", atLeast: 190);
+        var (agreed, pairs, macro) = Score("handwritten-sentences.tsv", atLeast: 190, Extended);
         // A regression guard just under the measured figures (docs/drafting.md): a rule lost shows here.
         Assert.IsGreaterThanOrEqualTo(0.93, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
         Assert.IsGreaterThanOrEqualTo(0.90, macro, "macro F1 over the cells with support");
@@ -99,35 +197,26 @@ public sealed class ChexpertReportLabelerTests
     {
         // TestData/reports/handwritten-sentences-heldout.tsv: written after the first set and never used to change a rule,
         // so it measures the rules on text they were not fitted to.
-        var (agreed, pairs, macro) = Score("handwritten-sentences-heldout.tsv", atLeast: 110);
+        var (agreed, pairs, macro) = Score("handwritten-sentences-heldout.tsv", atLeast: 110, Extended);
         Assert.IsGreaterThanOrEqualTo(0.90, (double)agreed / pairs, $"{agreed} of {pairs} mentioned pairs agree");
         Assert.IsGreaterThanOrEqualTo(0.85, macro, "macro F1 over the cells with support");
     }
 
     // Reads a hand-written set, prints per observation and kind of mention the F1 against the expected values and every
     // disagreement, and returns the agreement on mentioned (sentence, observation) pairs and the macro F1 over the cells.
-    private static (int Agreed, int Pairs, double MacroF1) Score(string file, int atLeast)
+    // No Finding is scored where the set labels it (per sentence, as for a one-sentence report).
+    private static (int Agreed, int Pairs, double MacroF1) Score(
+        string file,
+        int atLeast,
+        ChexpertReportLabeler labeler,
+        int column = 1,
+        bool noFinding = false
+    )
     {
-        var path = Path.Combine(RepositoryPaths.TestData, "reports", file);
-        var cases = File.ReadAllLines(path)
-            .Where(l => l.Length > 0 && !l.StartsWith('#'))
-            .Select(l => l.Split('\t'))
-            .Select(f =>
-                (
-                    Sentence: f[0],
-                    Expected: (f.Length > 1 ? f[1] : "")
-                        .Split(';', StringSplitOptions.RemoveEmptyEntries)
-                        .Select(p => p.Split('='))
-                        .ToDictionary(p => p[0], p => float.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))
-                )
-            )
-            .ToList();
+        var cases = ReadSet(file, column);
         Assert.IsGreaterThanOrEqualTo(atLeast, cases.Count);
-        Assert.HasCount(cases.Count, cases.Select(c => c.Sentence).Distinct(), $"{file}: a sentence is listed twice");
-        var observations = ChexpertLabels.Names.Where(n => n != "No Finding").ToList();
-        foreach (var (sentence, expected) in cases)
-        foreach (var label in expected.Keys)
-            Assert.Contains(label, observations, $"{sentence}: '{label}' is not an observation");
+        Console.WriteLine($"{file}, column {column}, {labeler.Conventions} conventions:");
+        var observations = ChexpertLabels.Names.Where(n => noFinding || n != "No Finding").ToList();
         // Per observation and kind of mention (positive 1, negative 0, uncertain -1): F1 of that value against the rules'.
         var table = new List<string>();
         int agreed = 0,
@@ -136,7 +225,7 @@ public sealed class ChexpertReportLabelerTests
         foreach (var label in observations)
         {
             var truth = cases.Select(c => c.Expected.TryGetValue(label, out var v) ? v : float.NaN).ToList();
-            var predicted = cases.Select(c => Value(c.Sentence, label)).ToList();
+            var predicted = cases.Select(c => Value(c.Sentence, label, labeler)).ToList();
             for (int i = 0; i < cases.Count; i++)
                 if (!float.IsNaN(truth[i]) || !float.IsNaN(predicted[i]))
                 {
@@ -164,6 +253,20 @@ public sealed class ChexpertReportLabelerTests
         table.ForEach(Console.WriteLine);
         Console.WriteLine($"agreement on mentioned pairs {agreed}/{pairs}; macro F1 over cells with support {f1s.Average():0.000}");
         return (agreed, pairs, f1s.Average());
+    }
+
+    [TestMethod]
+    public void OnTheRealStyleHeldOutSetEachConventionReproducesItsLabels()
+    {
+        // realstyle-heldout.tsv was committed before the rules it measures (git log shows the order), but it and the rules
+        // were written by the same hand: it shows the rules do what CheXpert's published rules say on real-style text, not
+        // that they agree with CheXpert's own program or with radiologists (docs/drafting.md). Issue 41's bar is 0.90.
+        var (agreed, pairs, macro) = Score("realstyle-heldout.tsv", atLeast: 300, Labeler, column: 1, noFinding: true);
+        Assert.IsGreaterThanOrEqualTo(0.95, (double)agreed / pairs, $"chexpert: {agreed} of {pairs} pairs agree");
+        Assert.IsGreaterThanOrEqualTo(0.95, macro, "chexpert: macro F1 over the cells with support");
+        (agreed, pairs, macro) = Score("realstyle-heldout.tsv", atLeast: 300, Extended, column: 2, noFinding: true);
+        Assert.IsGreaterThanOrEqualTo(0.95, (double)agreed / pairs, $"extended: {agreed} of {pairs} pairs agree");
+        Assert.IsGreaterThanOrEqualTo(0.95, macro, "extended: macro F1 over the cells with support");
     }
 
     [TestMethod]
@@ -251,6 +354,22 @@ public sealed class ChexpertReportLabelerTests
         Assert.AreEqual("1.0", first[^(ChexpertLabels.Count - ChexpertLabels.IndexOf("Pleural Effusion"))]);
         Assert.AreEqual("0.0", first[^(ChexpertLabels.Count - ChexpertLabels.IndexOf("Pneumothorax"))]);
         StringAssert.StartsWith(rows[2], "Normal chest radiograph.,1.0,");
+        // --conventions extended reads "ETT" as a device; the default, CheXpert's, does not.
+        File.WriteAllLines(list, ["ETT terminates 4 cm above the carina."]);
+        foreach (var (conventions, expected) in new[] { ("chexpert", ""), ("extended", "1.0") })
+        {
+            var labelled = Tool.CommandLineTests.RunPrior(
+                "label-reports",
+                "--reports",
+                list,
+                "--out",
+                Path.Combine(dir, "labels.csv"),
+                "--conventions",
+                conventions
+            );
+            Assert.AreEqual(0, labelled.Code, labelled.Err);
+            Assert.AreEqual(expected, File.ReadAllLines(Path.Combine(dir, "labels.csv"))[1].Split(',')[^1], conventions);
+        }
     }
 
     [TestMethod]
@@ -261,7 +380,7 @@ public sealed class ChexpertReportLabelerTests
         var studies = ml.Data.CreateEnumerable<MimicCxrStudy>(ml.Data.LoadMimicCxr(SyntheticFixture.Root), false).ToList();
         var f1 = Prior.MLNet.Evaluation.LabelAgreement.F1PerLabel(
             studies.Select(s => s.Labels).ToList(),
-            studies.Select(s => Labeler.LabelSentences(s.Sentences)).ToList()
+            studies.Select(s => Extended.LabelSentences(s.Sentences)).ToList()
         );
         Console.WriteLine(
             $"{studies.Count} synthetic reports, F1 per label: {string.Join(", ", f1.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}; macro "
@@ -269,10 +388,12 @@ public sealed class ChexpertReportLabelerTests
         );
         Assert.IsGreaterThanOrEqualTo(8, f1.Count, "most labels occur");
         Assert.IsGreaterThanOrEqualTo(0.95, f1.Values.Average(), "macro F1");
-        // Lung Opacity is where the generator and CheXpert's conventions part: in "Streaky opacity at the left base may
-        // reflect atelectasis" the generator calls the opacity uncertain, the labeler (as CheXpert's) asserts it and
-        // hedges only the atelectasis. Measured 0.80; every other label 0.97 or more.
+        // Scored by the extended conventions, the generator's own (it writes "plate-like atelectasis", which CheXpert's
+        // "plate" reads as a device). Lung Opacity is where the generator and CheXpert's lists part: the generator calls the
+        // opacity in "Streaky opacity … may reflect atelectasis" uncertain while CheXpert's rules assert it and hedge only
+        // the atelectasis, and it counts "perihilar haziness" as an opacity, which is no CheXpert opacity phrase. Measured
+        // 0.68 (0.80 before the rules followed CheXpert's lists); every other label 1.00.
         foreach (var (label, value) in f1)
-            Assert.IsGreaterThanOrEqualTo(label == "Lung Opacity" ? 0.75 : 0.95, value, $"{label} F1 {value:0.000}");
+            Assert.IsGreaterThanOrEqualTo(label == "Lung Opacity" ? 0.65 : 0.95, value, $"{label} F1 {value:0.000}");
     }
 }

@@ -76,6 +76,25 @@ public sealed class ChexpertLabelerTransformTests
     }
 
     [TestMethod]
+    public void TheConventionsAreChosenPerTransformAndSavedWithTheModel()
+    {
+        // "ETT" is a device only by the extended conventions: the two columns differ, and still differ after a reload.
+        var ml = new MLContext(seed: 1);
+        var rows = new[] { new { Report = "ETT terminates 4 cm above the carina." } };
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var pipeline = ml
+            .Transforms.LabelChexpertObservations("Chexpert", "Report")
+            .Append(ml.Transforms.LabelChexpertObservations("Extended", "Report", ReportLabelConventions.Extended));
+        var model = pipeline.Fit(data);
+        Assert.AreEqual(ReportLabelConventions.Extended, model.LastTransformer.Conventions);
+        var path = Path.Combine(SyntheticFixture.NewTempFolder(), "labelers.zip");
+        ml.Model.Save(model, data.Schema, path);
+        var output = new MLContext(seed: 2).Model.Load(path, out _).Transform(data);
+        Assert.IsTrue(float.IsNaN(Label(output.GetColumn<VBuffer<float>>("Chexpert").Single(), "Support Devices")));
+        Assert.AreEqual(1f, Label(output.GetColumn<VBuffer<float>>("Extended").Single(), "Support Devices"));
+    }
+
+    [TestMethod]
     public void AWrongInputColumnIsNamed()
     {
         var ml = new MLContext(seed: 1);
