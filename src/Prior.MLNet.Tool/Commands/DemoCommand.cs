@@ -120,7 +120,10 @@ internal static class DemoCommand
     {
         var json = figures.ToDictionary(kv => kv.Key, kv => (object)kv.Value);
         if (figures.ContainsKey("draftChexpertF1"))
+        {
             json["draftMethod"] = EnumOption.Text(DefaultDraftMethod);
+            json["chexpertF1Convention"] = PriorReportDraftMetrics.ChexpertF1Convention;
+        }
         return JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -245,7 +248,7 @@ internal static class DemoCommand
         {
             var drafts = Evaluations.Drafts(network, index, includePrototype: epochs[2] > 0);
             draftComparison = drafts;
-            Console.WriteLine("    method            BLEU-4  ROUGE-L  CheXpert F1 micro  macro  sentences");
+            Console.WriteLine("    method            BLEU-4  ROUGE-L  CheXpert F1 micro  macro  example  sentences");
             foreach (var row in drafts.Rows)
                 Console.WriteLine(
                     FormattableString.Invariant(
@@ -254,9 +257,13 @@ internal static class DemoCommand
                         + FormattableString.Invariant(
                             $"{row.Scores.RougeL, 7:0.000}  {row.Scores.ChexpertF1, 17:0.000}  {row.Scores.ChexpertMacroF1, 5:0.000}  "
                         )
+                        + FormattableString.Invariant($"{row.Scores.ChexpertExampleF1, 7:0.000}  ")
                         + FormattableString.Invariant($"{row.Scores.MeanSentences, 9:0.0}")
                 );
-            Console.WriteLine("    (* the default method)");
+            Console.WriteLine(
+                "    (* the default method; CheXpert F1 by the labeler's chexpert conventions, macro and example-based as "
+                    + "scikit-learn's with zero_division=0)"
+            );
             Console.WriteLine(
                 settings.Recipe == PriorRecipe.Decoupled
                     ? "    stages 2-3 give the prototype drafts (row 'prototype') and the prototypes above; the embeddings, zero-shot, "
@@ -269,6 +276,7 @@ internal static class DemoCommand
             extra["draftRougeL"] = chosen.RougeL;
             extra["draftChexpertF1"] = chosen.ChexpertF1;
             extra["draftChexpertMacroF1"] = chosen.ChexpertMacroF1;
+            extra["draftChexpertExampleF1"] = chosen.ChexpertExampleF1;
             foreach (
                 var (key, row) in new[]
                 {
@@ -281,6 +289,7 @@ internal static class DemoCommand
                 extra[key + "RougeL"] = row.Scores.RougeL;
                 extra[key + "ChexpertF1"] = row.Scores.ChexpertF1;
                 extra[key + "ChexpertMacroF1"] = row.Scores.ChexpertMacroF1;
+                extra[key + "ChexpertExampleF1"] = row.Scores.ChexpertExampleF1;
             }
             if (epochs[2] > 0)
             {
@@ -288,6 +297,8 @@ internal static class DemoCommand
                 extra["prototypeDraftBleu4"] = prototype.Bleu4;
                 extra["prototypeDraftRougeL"] = prototype.RougeL;
                 extra["prototypeDraftChexpertF1"] = prototype.ChexpertF1;
+                extra["prototypeDraftChexpertMacroF1"] = prototype.ChexpertMacroF1;
+                extra["prototypeDraftChexpertExampleF1"] = prototype.ChexpertExampleF1;
             }
             draftExamples = WriteDrafts(report, index, drafts);
         }
@@ -385,18 +396,23 @@ internal static class DemoCommand
         ["draftBleu4"] = "drafted reports (default method): BLEU-4",
         ["draftRougeL"] = "drafted reports (default method): ROUGE-L",
         ["draftChexpertF1"] = "drafted reports (default method): CheXpert-label F1, micro",
-        ["draftChexpertMacroF1"] = "drafted reports (default method): CheXpert-label F1, macro",
+        ["draftChexpertMacroF1"] = "drafted reports (default method): CheXpert-label F1, macro (sklearn, zero_division=0)",
+        ["draftChexpertExampleF1"] = "drafted reports (default method): CheXpert-label F1, example-based",
         ["nearestReportBleu4"] = "nearest training report: BLEU-4",
         ["nearestReportRougeL"] = "nearest training report: ROUGE-L",
         ["nearestReportChexpertF1"] = "nearest training report: CheXpert-label F1, micro",
         ["nearestReportChexpertMacroF1"] = "nearest training report: CheXpert-label F1, macro",
+        ["nearestReportChexpertExampleF1"] = "nearest training report: CheXpert-label F1, example-based",
         ["constantReportBleu4"] = "constant report (most frequent training report): BLEU-4",
         ["constantReportRougeL"] = "constant report: ROUGE-L",
         ["constantReportChexpertF1"] = "constant report: CheXpert-label F1, micro",
         ["constantReportChexpertMacroF1"] = "constant report: CheXpert-label F1, macro",
+        ["constantReportChexpertExampleF1"] = "constant report: CheXpert-label F1, example-based",
         ["prototypeDraftBleu4"] = "prototype drafts (stage 3): BLEU-4",
         ["prototypeDraftRougeL"] = "prototype drafts (stage 3): ROUGE-L",
         ["prototypeDraftChexpertF1"] = "prototype drafts (stage 3): CheXpert-label F1, micro",
+        ["prototypeDraftChexpertMacroF1"] = "prototype drafts (stage 3): CheXpert-label F1, macro",
+        ["prototypeDraftChexpertExampleF1"] = "prototype drafts (stage 3): CheXpert-label F1, example-based",
         ["labelerMacroF1"] = "report labeler against the generator's labels, macro F1",
         ["mimicStudies"] = "synthetic MIMIC-CXR studies written",
         ["mimicUsableStudies"] = "studies in the pretraining index",
@@ -503,8 +519,10 @@ internal static class DemoCommand
                 new(
                     "Drafted reports of the held-out images",
                     "Each method's drafts against the real reports (FINDINGS then IMPRESSION); the constant report (the most frequent "
-                        + "training report, for every image) is the baseline a drafter must beat.",
-                    ["method", "BLEU-4", "ROUGE-L", "CheXpert F1 micro", "CheXpert F1 macro", "sentences"],
+                        + "training report, for every image) is the baseline a drafter must beat. CheXpert F1: "
+                        + PriorReportDraftMetrics.ChexpertF1Convention
+                        + ".",
+                    ["method", "BLEU-4", "ROUGE-L", "CheXpert F1 micro", "CheXpert F1 macro", "CheXpert F1 example-based", "sentences"],
                     drafts
                         .Rows.Select(r =>
                             (IReadOnlyList<string>)
@@ -514,6 +532,7 @@ internal static class DemoCommand
                                     F(r.Scores.RougeL),
                                     F(r.Scores.ChexpertF1),
                                     F(r.Scores.ChexpertMacroF1),
+                                    F(r.Scores.ChexpertExampleF1),
                                     F(r.Scores.MeanSentences, "0.0"),
                                 ]
                         )

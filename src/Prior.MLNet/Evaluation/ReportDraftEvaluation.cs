@@ -27,6 +27,7 @@ internal static class ReportDraftEvaluation
         double ChexpertRecall,
         double ChexpertF1,
         double ChexpertMacroF1,
+        double ChexpertExampleF1,
         double MeanSentences
     );
 
@@ -80,7 +81,8 @@ internal static class ReportDraftEvaluation
     /// <summary>
     /// Scores written reports against references, both as sentence lists in report order: BLEU-4 and ROUGE-L on the
     /// joined text, clinical efficacy by the CheXpert report labeler (<paramref name="referenceLabels"/>: the labeler's
-    /// labels of <paramref name="references"/>, when already computed).
+    /// labels of <paramref name="references"/>, when already computed) as <see cref="PriorReportDraftMetrics.ChexpertF1Convention"/>
+    /// says.
     /// </summary>
     public static Scores ScoreSentences(
         ChexpertReportLabeler labeler,
@@ -103,6 +105,7 @@ internal static class ReportDraftEvaluation
             r,
             f1,
             ReportGenerationMetrics.ClinicalEfficacyMacro(labels, referenceLabels).F1,
+            ReportGenerationMetrics.ClinicalEfficacyExampleBased(labels, referenceLabels),
             written.Count == 0 ? 0 : written.Average(d => d.Count)
         );
     }

@@ -100,11 +100,13 @@ internal static partial class ReportGenerationMetrics
     }
 
     /// <summary>
-    /// Clinical efficacy, macro: the F1 of each label's positive class (1 counts as found) over the reports, averaged over
-    /// the labels with at least one positive reference (a label no reference has is not computable and is left out;
-    /// <c>Labels</c> says how many were averaged). NaN when no label has a positive reference.
+    /// Clinical efficacy, macro, as scikit-learn's <c>f1_score(average="macro", zero_division=0)</c> computes it: the F1
+    /// of each label's positive class (1 counts as found) over the reports, averaged over every label; a label with no
+    /// true positive, false positive or false negative (no reference and no candidate has it) scores 0, so a method is
+    /// not spared the labels it never asserts. <c>LabelsWithPositiveReference</c> says how many labels some reference has.
+    /// NaN when there is no report.
     /// </summary>
-    public static (double F1, int Labels) ClinicalEfficacyMacro(
+    public static (double F1, int LabelsWithPositiveReference) ClinicalEfficacyMacro(
         IReadOnlyList<float[]> candidateLabels,
         IReadOnlyList<float[]> referenceLabels
     )
@@ -112,17 +114,50 @@ internal static partial class ReportGenerationMetrics
         ArgumentNullException.ThrowIfNull(candidateLabels);
         ArgumentNullException.ThrowIfNull(referenceLabels);
         int width = Width(candidateLabels, referenceLabels);
+        if (referenceLabels.Count == 0 || width == 0)
+            return (double.NaN, 0);
         double sum = 0;
-        int labels = 0;
+        int withReference = 0;
         for (int k = 0; k < width; k++)
         {
             var (tp, fp, fn) = Counts(candidateLabels, referenceLabels, k);
-            if (tp + fn == 0)
-                continue;
-            sum += 2.0 * tp / (2 * tp + fp + fn);
-            labels++;
+            sum += 2 * tp + fp + fn == 0 ? 0 : 2.0 * tp / (2 * tp + fp + fn);
+            if (tp + fn > 0)
+                withReference++;
         }
-        return (labels == 0 ? double.NaN : sum / labels, labels); // no report, or no positive reference: nothing to average
+        return (sum / width, withReference);
+    }
+
+    /// <summary>
+    /// Clinical efficacy, example-based (per report, then averaged, as the R2Gen follow-up papers report it): for each
+    /// report 2·|candidate ∩ reference| / (|candidate| + |reference|) over its positive labels, 0 when neither has one
+    /// (scikit-learn's <c>f1_score(average="samples", zero_division=0)</c>), averaged over the reports. NaN when there is
+    /// no report.
+    /// </summary>
+    public static double ClinicalEfficacyExampleBased(IReadOnlyList<float[]> candidateLabels, IReadOnlyList<float[]> referenceLabels)
+    {
+        ArgumentNullException.ThrowIfNull(candidateLabels);
+        ArgumentNullException.ThrowIfNull(referenceLabels);
+        int width = Width(candidateLabels, referenceLabels);
+        if (referenceLabels.Count == 0)
+            return double.NaN;
+        double sum = 0;
+        for (int i = 0; i < referenceLabels.Count; i++)
+        {
+            int both = 0,
+                candidates = 0,
+                references = 0;
+            for (int k = 0; k < width; k++)
+            {
+                bool predicted = candidateLabels[i][k] == 1f,
+                    actual = referenceLabels[i][k] == 1f;
+                both += predicted && actual ? 1 : 0;
+                candidates += predicted ? 1 : 0;
+                references += actual ? 1 : 0;
+            }
+            sum += candidates + references == 0 ? 0 : 2.0 * both / (candidates + references);
+        }
+        return sum / referenceLabels.Count;
     }
 
     // How many labels every report has, the same in both lists (0 for no report); anything else is refused.

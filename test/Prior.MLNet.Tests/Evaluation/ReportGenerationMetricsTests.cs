@@ -53,17 +53,40 @@ public sealed class ReportGenerationMetricsTests
     }
 
     [TestMethod]
-    public void MacroClinicalEfficacyAveragesEachLabelWithAPositiveReference()
+    public void MacroClinicalEfficacyAveragesEveryLabelAsScikitLearnDoes()
     {
         float nan = float.NaN;
-        // Label 0: TP, TP → F1 1. Label 1: FP only, no positive reference → not computable, left out.
-        // Label 2: FN, FN → F1 0. Label 3: TP, FP → 2·1 / (2·1 + 1) = 2/3. Macro over labels 0, 2, 3.
-        var candidate = new[] { new[] { 1f, 1f, -1f, 1f }, new[] { 1f, 0f, nan, 1f } };
-        var reference = new[] { new[] { 1f, 0f, 1f, 1f }, new[] { 1f, nan, 1f, 0f } };
-        var (f1, labels) = ReportGenerationMetrics.ClinicalEfficacyMacro(candidate, reference);
-        Assert.AreEqual(3, labels);
-        Assert.AreEqual((1 + 0 + 2.0 / 3) / 3, f1, 1e-12);
-        Assert.IsTrue(double.IsNaN(ReportGenerationMetrics.ClinicalEfficacyMacro([new[] { 1f }], [new[] { 0f }]).F1), "nothing to average");
+        // Label 0: TP, TP → F1 1. Label 1: FP only, no positive reference → precision 0, recall 0/0 → F1 0.
+        // Label 2: FN, FN → F1 0. Label 3: TP, FP → 2·1 / (2·1 + 1) = 2/3. Label 4: nobody has it → 0 (zero_division=0).
+        // sklearn.metrics.f1_score(y_true, y_pred, average="macro", zero_division=0) on these gives (1 + 0 + 0 + 2/3 + 0) / 5.
+        var candidate = new[] { new[] { 1f, 1f, -1f, 1f, 0f }, new[] { 1f, 0f, nan, 1f, nan } };
+        var reference = new[] { new[] { 1f, 0f, 1f, 1f, 0f }, new[] { 1f, nan, 1f, 0f, -1f } };
+        var (f1, withReference) = ReportGenerationMetrics.ClinicalEfficacyMacro(candidate, reference);
+        Assert.AreEqual(3, withReference);
+        Assert.AreEqual((1 + 0 + 0 + 2.0 / 3 + 0) / 5, f1, 1e-12);
+        Assert.IsTrue(double.IsNaN(ReportGenerationMetrics.ClinicalEfficacyMacro([], []).F1), "no report");
+    }
+
+    [TestMethod]
+    public void ExampleBasedClinicalEfficacyAveragesEachReportsF1()
+    {
+        float nan = float.NaN;
+        // Report 1: candidate {0, 1}, reference {0, 2} → 2·1 / (2 + 2) = 0.5. Report 2: candidate {0}, reference {0} → 1.
+        // Report 3: neither has a positive label → 0 (zero_division=0). Mean (0.5 + 1 + 0) / 3, as sklearn's
+        // f1_score(average="samples", zero_division=0) gives.
+        var candidate = new[] { new[] { 1f, 1f, -1f }, new[] { 1f, 0f, nan }, new[] { 0f, nan, -1f } };
+        var reference = new[] { new[] { 1f, 0f, 1f }, new[] { 1f, nan, -1f }, new[] { nan, 0f, 0f } };
+        Assert.AreEqual((0.5 + 1 + 0) / 3, ReportGenerationMetrics.ClinicalEfficacyExampleBased(candidate, reference), 1e-12);
+        // A float64 recount by sets, independent of the counting loop.
+        double bySets = candidate
+            .Zip(reference)
+            .Average(p =>
+            {
+                var c = Enumerable.Range(0, 3).Where(k => p.First[k] == 1f).ToHashSet();
+                var r = Enumerable.Range(0, 3).Where(k => p.Second[k] == 1f).ToHashSet();
+                return c.Count + r.Count == 0 ? 0.0 : 2.0 * c.Intersect(r).Count() / (c.Count + r.Count);
+            });
+        Assert.AreEqual(bySets, ReportGenerationMetrics.ClinicalEfficacyExampleBased(candidate, reference), 1e-12);
     }
 
     [TestMethod]

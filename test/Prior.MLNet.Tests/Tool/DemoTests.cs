@@ -32,7 +32,7 @@ public sealed class DemoTests
             "prototype purity against the generator's sentence types, against a shuffled assignment"
         );
         // Drafting: the default method beats one constant report (the most frequent training report) on every metric.
-        foreach (var metric in new[] { "Bleu4", "RougeL", "ChexpertF1", "ChexpertMacroF1" })
+        foreach (var metric in new[] { "Bleu4", "RougeL", "ChexpertF1", "ChexpertMacroF1", "ChexpertExampleF1" })
             Assert.IsGreaterThan(
                 figures["constantReport" + metric],
                 figures["draft" + metric],
@@ -43,6 +43,7 @@ public sealed class DemoTests
         using (var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report", "metrics.json"))))
         {
             Assert.AreEqual("nearest-report", json.RootElement.GetProperty("draftMethod").GetString());
+            StringAssert.Contains(json.RootElement.GetProperty("chexpertF1Convention").GetString(), "zero_division=0");
             foreach (var key in new[] { "draftChexpertF1", "constantReportChexpertF1", "nearestReportChexpertF1" })
                 Assert.IsTrue(json.RootElement.GetProperty(key).GetDouble() > 0, key);
         }
