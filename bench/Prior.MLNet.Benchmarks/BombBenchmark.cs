@@ -130,10 +130,15 @@ internal static class BombBenchmark
         Task.WaitAll([.. workers, sampler, health]);
         var metrics = probe.GetStringAsync("metrics").GetAwaiter().GetResult();
         double decodingPeak = ServeBenchmark.Metric(metrics, "prior_decoding_peak") ?? double.NaN;
-        int pool = Environment.ProcessorCount;
-        // The bound the budget and the pool set: the baseline, plus each decode worker at its peak for one budget's image
-        // (a 16-bit DICOM, the costliest form: about 9 bytes a pixel; docs/serving.md).
-        double bound = baseline + pool * 50_000_000 * 9 / 1048576.0;
+        // The bound the server's defaults set (docs/serving.md): the baseline; each decode worker at its peak for one
+        // budget's image (a 16-bit DICOM, the costliest form: about 9 bytes a pixel); what the pixel-buffer pool may keep
+        // between decodes; and the uploads, those held (--max-inflight-upload-mb) and as much again kept by their pool.
+        var defaults = new Prior.MLNet.Tool.Serve.ServeOptions();
+        int pool = defaults.DecodeWorkers;
+        double decoding = pool * defaults.MaxPixels * 9 / 1048576.0,
+            pixelPool = Prior.MLNet.Tool.Serve.PriorServer.PixelPoolBytes(defaults) / 1048576.0,
+            inflight = 2 * defaults.MaxInflightUploadBytes / 1048576.0;
+        double bound = baseline + decoding + pixelPool + inflight;
         var summary = ServeBenchmark.Summary.Of(resident.ToList());
         double peak = summary.Peak;
         foreach (var (kind, _, _) in uploads)
@@ -147,7 +152,8 @@ internal static class BombBenchmark
         long others = answers.Where(a => a.Key.Status is not (200 or 413 or 422)).Sum(a => a.Value);
         Console.WriteLine(
             $"  server resident memory: {baseline:0} MiB after ordinary traffic; under the bombs {summary}; the stated bound "
-                + $"{bound:0} MiB (baseline + {pool} decode workers × 50 M pixels × 9 bytes); managed "
+                + $"{bound:0} MiB (baseline + {pool} decode workers × {defaults.MaxPixels / 1e6:0} M pixels × 9 bytes {decoding:0} + "
+                + $"pixel pool's cap {pixelPool:0} + uploads in flight and kept {inflight:0}); managed "
                 + $"heap after a collection, at most {(heap.IsEmpty ? 0 : heap.Max()):0} MiB, committed by the collector first "
                 + $"{committed.FirstOrDefault():0} and last {committed.LastOrDefault():0} MiB; decodes at once, at most: {decodingPeak}"
         );
@@ -161,6 +167,9 @@ internal static class BombBenchmark
         figures["bombsResidentFirstTenthMiB"] = summary.FirstTenth;
         figures["bombsResidentLastTenthMiB"] = summary.LastTenth;
         figures["bombsResidentBoundMiB"] = bound;
+        figures["bombsBoundDecodingMiB"] = decoding;
+        figures["bombsBoundPixelPoolMiB"] = pixelPool;
+        figures["bombsBoundUploadsMiB"] = inflight;
         figures["bombsManagedHeapPeakMiB"] = heap.IsEmpty ? 0 : heap.Max();
         figures["bombsDecodingPeak"] = decodingPeak;
         figures["bombsHealthzOk"] = healthy;

@@ -43,6 +43,11 @@ internal static class ServeCommand
             Description = "Largest upload, in MiB.",
             DefaultValueFactory = _ => (int)(defaults.MaxUploadBytes >> 20),
         };
+        var maxInflight = new Option<int>("--max-inflight-upload-mb")
+        {
+            Description = "Most MiB of image uploads held at once (read, not yet decoded); an upload beyond it gets 503.",
+            DefaultValueFactory = _ => (int)(defaults.MaxInflightUploadBytes >> 20),
+        };
         var maxPixels = new Option<long>("--max-pixels")
         {
             Description = "Largest image decoded, in pixels as its header declares them (413 above it, before decoding).",
@@ -66,6 +71,7 @@ internal static class ServeCommand
             maxBatch,
             maxQueue,
             maxUpload,
+            maxInflight,
             maxPixels,
             decodeWorkers,
             frame,
@@ -79,6 +85,7 @@ internal static class ServeCommand
                     MaxBatch = parse.GetValue(maxBatch),
                     MaxQueue = parse.GetValue(maxQueue),
                     MaxUploadBytes = (long)parse.GetValue(maxUpload) << 20,
+                    MaxInflightUploadBytes = (long)parse.GetValue(maxInflight) << 20,
                     MaxPixels = parse.GetValue(maxPixels),
                     DecodeWorkers = parse.GetValue(decodeWorkers),
                     Frame = parse.GetValue(frame),

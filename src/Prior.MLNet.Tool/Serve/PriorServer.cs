@@ -42,7 +42,8 @@ internal sealed class PriorServer : IAsyncDisposable
 
     // Upload bodies of declared length, pooled apart from the pixel buffers: as many can be in flight as clients send
     // at once, and each is given back once decoded.
-    private readonly System.Buffers.ArrayPool<byte> _bodies;
+    private readonly RetentionCappedPool _bodies;
+    private readonly UploadBudget _uploads;
     private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
@@ -57,10 +58,11 @@ internal sealed class PriorServer : IAsyncDisposable
         {
             MaxPixels = options.MaxPixels,
             Frame = options.Frame,
-            Buffers = System.Buffers.ArrayPool<byte>.Create(1 << 30, options.DecodeWorkers + 1),
+            Buffers = PixelBuffers = new RetentionCappedPool(PixelPoolBytes(options), 1 << 30),
         };
         _decodePool = new SemaphoreSlim(options.DecodeWorkers, options.DecodeWorkers);
-        _bodies = System.Buffers.ArrayPool<byte>.Create((int)Math.Min(options.MaxUploadBytes, 1 << 30), 128);
+        _bodies = new RetentionCappedPool(options.MaxInflightUploadBytes, (int)Math.Min(options.MaxUploadBytes, 1 << 30));
+        _uploads = new UploadBudget(options.MaxInflightUploadBytes);
     }
 
     /// <summary>The server's counters.</summary>
@@ -95,6 +97,23 @@ internal sealed class PriorServer : IAsyncDisposable
         server.Address = new Uri(address.EndsWith('/') ? address : address + "/");
         return server;
     }
+
+    /// <summary>
+    /// What the pixel-buffer pool keeps between decodes at most: each decode worker's largest buffers at the pixel budget
+    /// (an RGBA and a gray buffer, 5 bytes a pixel, rounded up to the pool's power-of-two sizes).
+    /// </summary>
+    internal static long PixelPoolBytes(ServeOptions options) =>
+        options.DecodeWorkers
+        * (
+            (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)options.MaxPixels * 4)
+            + (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)options.MaxPixels)
+        );
+
+    /// <summary>The pool of the decoders' pixel buffers.</summary>
+    internal RetentionCappedPool PixelBuffers { get; }
+
+    /// <summary>The bytes of image uploads held now (<c>--max-inflight-upload-mb</c> bounds them).</summary>
+    internal long UploadBytesInFlight => _uploads.Reserved;
 
     /// <summary>Whether the warm-up has finished (<c>/readyz</c> says ready only then).</summary>
     internal Task WarmedUp => _warmUp;
@@ -305,8 +324,37 @@ internal sealed class PriorServer : IAsyncDisposable
             )
         );
 
-    // The uploaded image's pixels, or the problem with the upload.
+    // The uploaded image's pixels, or the problem with the upload; the upload held within the in-flight budget.
     private async Task<(float[]?, IResult?)> ReadImage(HttpRequest request, ImagePreprocessor preprocessor, CancellationToken cancel)
+    {
+        long reserved = Math.Min(request.ContentLength ?? _options.MaxUploadBytes, _options.MaxUploadBytes);
+        if (!_uploads.TryReserve(reserved))
+            return (
+                null,
+                new RetryAfter(
+                    Results.Problem(
+                        statusCode: 503,
+                        title: "Busy",
+                        detail: $"Uploads of {_uploads.Reserved:N0} bytes are already being read or decoded; this one's "
+                            + $"{reserved:N0} would pass --max-inflight-upload-mb ({_uploads.Capacity >> 20} MiB). Retry shortly."
+                    )
+                )
+            );
+        try
+        {
+            return await ReadImageWithinBudget(request, preprocessor, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _uploads.Release(reserved);
+        }
+    }
+
+    private async Task<(float[]?, IResult?)> ReadImageWithinBudget(
+        HttpRequest request,
+        ImagePreprocessor preprocessor,
+        CancellationToken cancel
+    )
     {
         byte[] bytes;
         int length;

@@ -19,6 +19,13 @@ internal sealed record ServeOptions
     public long MaxUploadBytes { get; init; } = 64L << 20;
 
     /// <summary>
+    /// Most bytes of image uploads held at once, read or being read and not yet decoded; an upload that does not fit gets
+    /// 503 with Retry-After. Each reserves its declared length, or <see cref="MaxUploadBytes"/> when it declares none.
+    /// Default 256 MiB (four of the largest uploads, several hundred radiographs).
+    /// </summary>
+    public long MaxInflightUploadBytes { get; init; } = 256L << 20;
+
+    /// <summary>
     /// The largest image decoded, in pixels as its header declares them; a larger upload gets 413 before any pixel is
     /// allocated. Default 50,000,000: more than any radiograph detector (a 43 cm plate at 100 µm is 4,300 × 4,300,
     /// 18.5 M; MIMIC-CXR's largest are 7.8 M), an eighth of the library's own 400 M.
@@ -60,5 +67,10 @@ internal sealed record ServeOptions
             throw new ArgumentException($"--frame counts from 1 (0 refuses multi-frame files); not {Frame}.");
         if (MaxUploadBytes < 1)
             throw new ArgumentException($"--max-upload-mb must be positive; not {MaxUploadBytes / (1 << 20)}.");
+        if (MaxInflightUploadBytes < MaxUploadBytes)
+            throw new ArgumentException(
+                $"--max-inflight-upload-mb ({MaxInflightUploadBytes >> 20}) must be at least --max-upload-mb ({MaxUploadBytes >> 20}): "
+                    + "else the largest upload could never be read."
+            );
     }
 }

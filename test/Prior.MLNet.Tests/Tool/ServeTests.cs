@@ -247,6 +247,67 @@ public sealed class ServeTests
     }
 
     [TestMethod]
+    public async Task UploadsBeyondTheInFlightBudgetGet503UntilTheHeldOnesAreDone()
+    {
+        // Two slow clients each declare the largest upload (1 MiB) and hold it half sent: together they fill the 2 MiB
+        // in-flight budget, so a third upload, however small, is refused before it is read; once they finish it is served.
+        var (server, client) = await Start(new ServeOptions { MaxUploadBytes = 1 << 20, MaxInflightUploadBytes = 2 << 20 });
+        await using (server)
+        using (client)
+        {
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var held = Enumerable.Range(0, 2).Select(_ => client.PostAsync("v1/classify", new HeldBody(1 << 20, gate.Task))).ToList();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (server.UploadBytesInFlight < 2 << 20 && clock.Elapsed < TimeSpan.FromSeconds(30))
+                await Task.Delay(20);
+            Assert.AreEqual(2L << 20, server.UploadBytesInFlight, "both held uploads reserved their declared length");
+            using (var refused = await client.PostAsync("v1/classify", ImageBody(Image(0))))
+            {
+                var body = await refused.Content.ReadAsStringAsync();
+                Assert.AreEqual(HttpStatusCode.ServiceUnavailable, refused.StatusCode, body);
+                Assert.AreEqual("1", refused.Headers.RetryAfter?.ToString());
+                StringAssert.Contains(body, "--max-inflight-upload-mb (2 MiB)");
+            }
+            gate.SetResult();
+            foreach (var answer in await Task.WhenAll(held))
+            {
+                Assert.AreEqual((HttpStatusCode)422, answer.StatusCode, "the held bodies are zeros: read, then refused as no image");
+                answer.Dispose();
+            }
+            Assert.AreEqual(0L, server.UploadBytesInFlight, "every reservation given back");
+            using var served = await client.PostAsync("v1/classify", ImageBody(Image(0)));
+            Assert.AreEqual(HttpStatusCode.OK, served.StatusCode);
+        }
+    }
+
+    // A PNG-typed body of a declared length that sends 16 bytes, then waits for the gate before sending the rest.
+    private sealed class HeldBody : HttpContent
+    {
+        private readonly int _length;
+        private readonly Task _gate;
+
+        public HeldBody(int length, Task gate)
+        {
+            (_length, _gate) = (length, gate);
+            Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(new byte[16]);
+            await stream.FlushAsync();
+            await _gate;
+            await stream.WriteAsync(new byte[_length - 16]);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _length;
+            return true;
+        }
+    }
+
+    [TestMethod]
     public async Task BombsAndLyingImagesAreRefusedBeforeDecodingNamingTheBudget()
     {
         var (server, client) = await Start(new ServeOptions { DecodeWorkers = 1 });
