@@ -210,13 +210,10 @@ internal static class DemoCommand
         if (epochs[1] + epochs[2] > 0)
         {
             // Encoded alone, a sentence is not what the bank sees in training (the text tower is contextual): both.
-            var (analysis, inReports, untyped) = Evaluations.Prototypes(
-                network,
-                index,
-                Path.Combine(root, "data", SyntheticSentenceType.FileName)
-            );
+            var (analysis, inReports) = Evaluations.Prototypes(network, index, Path.Combine(root, "data", SyntheticSentenceType.FileName));
             Console.WriteLine(
-                $"    each encoded alone: {analysis.Sentences} sentences ({untyped} untyped left out) on {analysis.PrototypesUsed} of "
+                $"    each encoded alone: {analysis.Sentences} sentences ({analysis.UntypedSentences} untyped, "
+                    + $"{analysis.UnencodedSentences} without tokens left out) on {analysis.PrototypesUsed} of "
                     + $"{network.Model.Options.Prototypes} prototypes: "
                     + $"purity {analysis.Purity:0.000} (shuffled {analysis.ShuffledPurity:0.000}), NMI {analysis.Nmi:0.000} (shuffled "
                     + $"{analysis.ShuffledNmi:0.000})"
@@ -609,7 +606,7 @@ internal static class DemoCommand
     }
 
     // The most used prototypes, each with what its held-out sentences are and its nearest training sentences.
-    private static void WritePrototypes(string report, PrototypeAnalysis.Result analysis)
+    private static void WritePrototypes(string report, PriorPrototypeMetrics analysis)
     {
         var rows = analysis
             .MostUsed.Select(p =>
@@ -618,7 +615,7 @@ internal static class DemoCommand
                         $"#{p.Index}",
                         p.Sentences.ToString(CultureInfo.InvariantCulture),
                         $"{p.MajorityType} ({p.MajorityShare:P0})",
-                        string.Join("  |  ", p.NearestTrainingSentences),
+                        string.Join("  |  ", p.NearestSentences),
                     ]
             )
             .ToList();

@@ -390,26 +390,28 @@ internal static class Evaluations
     /// each sentence encoded alone, and each inside its report (as training and report embedding see it; the text tower
     /// is contextual). The index and the types are read once for both.
     /// </summary>
-    public static (PrototypeAnalysis.Result Alone, PrototypeAnalysis.Result InReports, int Untyped) Prototypes(
+    public static (PriorPrototypeMetrics Alone, PriorPrototypeMetrics InReports) Prototypes(
         PriorNetwork network,
         string index,
         string sentenceTypesPath
     )
     {
-        var types = Synthetic.SyntheticSentenceType.Read(sentenceTypesPath);
-        var reports = Studies(index, ["validate", "test"]).Select(s => (IReadOnlyList<string>)s.Sentences).ToList();
-        var sentences = reports.SelectMany(r => r).ToList();
-        var typed = sentences.Where(types.ContainsKey).ToList();
-        var training = Studies(index, ["train"]).SelectMany(s => s.Sentences).ToList();
-        var alone = PrototypeAnalysis.Analyze(network.Model, network.Tokenizer, typed, typed.Select(t => types[t].Key).ToList(), training);
-        var inReports = PrototypeAnalysis.AnalyzeInReports(
-            network.Model,
-            network.Tokenizer,
-            reports,
-            t => types.TryGetValue(t, out var type) ? type.Key : null,
-            training
+        var types = Synthetic.SyntheticSentenceType.Read(sentenceTypesPath).ToDictionary(kv => kv.Key, kv => kv.Value.Key);
+        var ml = new MLContext(seed: 1);
+        var reports = ml.Data.LoadFromEnumerable(
+            Studies(index, ["validate", "test"]).Select(s => new SentenceRow { Sentences = [.. s.Sentences] })
         );
-        return (alone, inReports, sentences.Count - typed.Count);
+        var evaluation = ml.PriorEvaluation();
+        return (
+            evaluation.EvaluatePrototypes(network, reports, types, insideReports: false),
+            evaluation.EvaluatePrototypes(network, reports, types, insideReports: true)
+        );
+    }
+
+    private sealed class SentenceRow
+    {
+        [Microsoft.ML.Data.VectorType]
+        public string[] Sentences { get; set; } = [];
     }
 
     /// <summary>Drafts by every method for the held-out studies (their first frontal image) scored against their reports,

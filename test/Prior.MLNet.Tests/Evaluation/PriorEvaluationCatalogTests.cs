@@ -354,4 +354,51 @@ public sealed class PriorEvaluationCatalogTests
     {
         public float[] ImageEmbedding { get; set; } = [];
     }
+
+    private sealed class SentenceRow
+    {
+        [VectorType]
+        public string[] Sentences { get; set; } = [];
+    }
+
+    [TestMethod]
+    public void PrototypesAreScoredAgainstTheGivenTypesWithTheUntypedCountedAndKnownIdentitiesHeld()
+    {
+        var ml = new MLContext(seed: 1);
+        var network = TestNetwork.Instance;
+        var reports = ml.Data.LoadFromEnumerable(
+            TrainingFixture.Instance.Studies.Take(24).Select(s => new SentenceRow { Sentences = [.. s.Sentences] }).ToList()
+        );
+        var sentences = TrainingFixture.Instance.Studies.Take(24).SelectMany(s => s.Sentences).ToList();
+        // Type every other distinct sentence by its first word; the rest are untyped, left out and counted.
+        var distinct = sentences.Distinct(StringComparer.Ordinal).ToList();
+        var types = distinct.Where((_, i) => i % 2 == 0).ToDictionary(t => t, t => t.Split(' ')[0], StringComparer.Ordinal);
+        int typed = sentences.Count(types.ContainsKey);
+        var evaluation = ml.PriorEvaluation();
+        foreach (bool inside in new[] { false, true })
+        {
+            var metrics = evaluation.EvaluatePrototypes(network, reports, types, insideReports: inside);
+            Assert.AreEqual(inside, metrics.InsideReports);
+            Assert.AreEqual(typed, metrics.Sentences + metrics.UnencodedSentences, "every typed sentence, each occurrence");
+            Assert.IsLessThan(typed / 10, metrics.UnencodedSentences, "few sentences the tokenizer cannot place");
+            Assert.AreEqual(sentences.Count - typed, metrics.UntypedSentences);
+            Assert.IsTrue(metrics.Purity is > 0 and <= 1 && metrics.ShuffledPurity is > 0 and <= 1, $"purity {metrics.Purity}");
+            Assert.IsGreaterThanOrEqualTo(1, metrics.PrototypesUsed);
+            Assert.IsLessThanOrEqualTo(metrics.Sentences, metrics.MostUsed.Sum(p => p.Sentences));
+            Assert.IsTrue(metrics.MostUsed.All(p => p.NearestSentences.Count == 3 && p.MajorityShare is > 0 and <= 1));
+        }
+        // A known identity: with one type for every sentence, any assignment is pure (1) and tells nothing of the type
+        // (NMI 0), shuffled or not.
+        var one = distinct.ToDictionary(t => t, _ => "any", StringComparer.Ordinal);
+        var single = evaluation.EvaluatePrototypes(network, reports, one, insideReports: false);
+        Assert.AreEqual(1.0, single.Purity, 1e-12);
+        Assert.AreEqual(1.0, single.ShuffledPurity, 1e-12);
+        Assert.AreEqual(0.0, single.Nmi, 1e-9);
+        Assert.AreEqual(0, single.UntypedSentences);
+        // No typed sentence: refused, naming the column.
+        var none = Assert.Throws<ArgumentException>(() =>
+            evaluation.EvaluatePrototypes(network, reports, new Dictionary<string, string> { ["no such sentence"] = "x" })
+        );
+        StringAssert.Contains(none.Message, "'Sentences'");
+    }
 }
