@@ -103,12 +103,31 @@ internal static class ZeroShotCommand
         bool quiet = false
     )
     {
-        var subsetPath = subset;
-        if (subsetPath is null)
+        // Without a subset file, one is built from train.csv into a temporary file, removed once scored.
+        var subsetPath = subset ?? Path.Combine(Path.GetTempPath(), $"prior-5x200-{Guid.NewGuid():N}.csv");
+        try
         {
-            subsetPath = Path.Combine(Path.GetTempPath(), $"prior-5x200-{Guid.NewGuid():N}.csv");
-            CheXpertZeroShotSubset.Build(chexpert, subsetPath);
+            if (subset is null)
+                CheXpertZeroShotSubset.Build(chexpert, subsetPath);
+            return Score(network, chexpert, subsetPath, prompts, skipUnreadable, usePrototypes, quiet);
         }
+        finally
+        {
+            if (subset is null)
+                File.Delete(subsetPath);
+        }
+    }
+
+    private static PriorZeroShotMetrics Score(
+        PriorNetwork network,
+        string chexpert,
+        string subsetPath,
+        string? prompts,
+        bool skipUnreadable,
+        bool? usePrototypes,
+        bool quiet
+    )
+    {
         var ml = new MLContext(seed: 1);
         var view = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var summary);
         int present = ml.Data.CreateEnumerable<CheXpertImage>(view, false).Count();

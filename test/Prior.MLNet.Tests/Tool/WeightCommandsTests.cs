@@ -73,6 +73,28 @@ public sealed class WeightCommandsTests
     }
 
     [TestMethod]
+    public void PriorZeroShotWithoutASubsetBuildsOneAndLeavesNothingBehind()
+    {
+        // Without --subset the command builds a 5x200 set from train.csv into a temporary file: it must be gone afterwards
+        // (a private TMPDIR, so that no other test's files are counted).
+        var dir = SyntheticFixture.NewTempFolder();
+        var model = SavedModel(dir);
+        var temp = Directory.CreateDirectory(Path.Combine(dir, "tmp")).FullName;
+        var run = RunProgramWith(
+            new Dictionary<string, string?> { ["TMPDIR"] = temp },
+            "prior",
+            "zero-shot",
+            "--model",
+            model,
+            "--chexpert",
+            SyntheticFixture.CheXpert
+        );
+        Assert.AreEqual(0, run.Code, run.Err);
+        StringAssert.Contains(run.Out, "scoring 1000 of the 1000 images the subset lists");
+        Assert.IsEmpty(Directory.GetFiles(temp, "prior-5x200-*.csv"), "the built subset is removed once scored");
+    }
+
+    [TestMethod]
     public void ExportThenImportRoundTripsAndARenamedKeyIsNamed()
     {
         var dir = SyntheticFixture.NewTempFolder();
