@@ -43,7 +43,10 @@ internal sealed class PriorServer : IAsyncDisposable
     // Upload bodies of declared length, pooled apart from the pixel buffers: as many can be in flight as clients send
     // at once, and each is given back once decoded.
     private readonly RetentionCappedPool _bodies;
-    private readonly UploadBudget _uploads;
+
+    // The bytes of uploads read or being read and not yet decoded (--max-inflight-upload-mb): uploads are read before they
+    // wait for the decode pool, so without it N clients each sending the largest upload would hold N times it.
+    private readonly ByteBudget _uploads;
     private Task _warmUp = Task.CompletedTask;
 
     private PriorServer(PriorNetwork network, ServeOptions options, WebApplication app)
@@ -62,7 +65,7 @@ internal sealed class PriorServer : IAsyncDisposable
         };
         _decodePool = new SemaphoreSlim(options.DecodeWorkers, options.DecodeWorkers);
         _bodies = new RetentionCappedPool(options.MaxInflightUploadBytes, (int)Math.Min(options.MaxUploadBytes, 1 << 30));
-        _uploads = new UploadBudget(options.MaxInflightUploadBytes);
+        _uploads = new ByteBudget(options.MaxInflightUploadBytes);
     }
 
     /// <summary>The server's counters.</summary>

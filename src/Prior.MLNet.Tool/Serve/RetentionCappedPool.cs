@@ -17,20 +17,20 @@ internal sealed class RetentionCappedPool(long capacity, int maxArrayLength) : A
 
     // The arrays the inner pool holds now (by identity) and their bytes.
     private readonly ConditionalWeakTable<byte[], object> _held = [];
-    private long _heldBytes;
+    private readonly ByteBudget _heldBytes = new(capacity);
 
     /// <summary>The most bytes of returned arrays kept.</summary>
     public long Capacity => capacity;
 
     /// <summary>The bytes of returned arrays kept now.</summary>
-    public long HeldBytes => Interlocked.Read(ref _heldBytes);
+    public long HeldBytes => _heldBytes.Reserved;
 
     /// <inheritdoc />
     public override byte[] Rent(int minimumLength)
     {
         var array = _inner.Rent(minimumLength);
         if (_held.Remove(array))
-            Interlocked.Add(ref _heldBytes, -array.Length);
+            _heldBytes.Release(array.Length);
         return array;
     }
 
@@ -38,16 +38,9 @@ internal sealed class RetentionCappedPool(long capacity, int maxArrayLength) : A
     public override void Return(byte[] array, bool clearArray = false)
     {
         ArgumentNullException.ThrowIfNull(array);
-        if (array.Length > maxArrayLength)
-            return; // never pooled: the inner pool allocated it as is
-        while (true)
-        {
-            long held = Interlocked.Read(ref _heldBytes);
-            if (held + array.Length > capacity)
-                return; // over the cap: the collector takes it
-            if (Interlocked.CompareExchange(ref _heldBytes, held + array.Length, held) == held)
-                break;
-        }
+        // Never pooled (the inner pool allocated it as is), or over the cap: the collector takes it.
+        if (array.Length > maxArrayLength || !_heldBytes.TryReserve(array.Length))
+            return;
         _held.AddOrUpdate(array, array);
         _inner.Return(array, clearArray);
     }

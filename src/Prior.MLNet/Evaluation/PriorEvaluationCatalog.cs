@@ -307,7 +307,8 @@ public sealed partial class PriorEvaluationCatalog
         ArgumentOutOfRangeException.ThrowIfLessThan(nearest, 1);
         var read = ReadSentences(reports, sentencesColumnName).Where(r => r.Count > 0).ToList();
         var sentences = read.SelectMany(r => r).ToList();
-        int typed = sentences.Count(sentenceTypes.ContainsKey);
+        var typedSentences = sentences.Where(sentenceTypes.ContainsKey).ToList();
+        int typed = typedSentences.Count;
         if (typed == 0)
             throw new ArgumentException(
                 $"none of the {sentences.Count} sentences of column '{sentencesColumnName}' has a type in sentenceTypes",
@@ -330,8 +331,8 @@ public sealed partial class PriorEvaluationCatalog
             : PrototypeAnalysis.Analyze(
                 network.Model,
                 network.Tokenizer,
-                sentences.Where(sentenceTypes.ContainsKey).ToList(),
-                sentences.Where(sentenceTypes.ContainsKey).Select(t => sentenceTypes[t]).ToList(),
+                typedSentences,
+                typedSentences.Select(t => sentenceTypes[t]).ToList(),
                 references,
                 top,
                 nearest,

@@ -90,11 +90,18 @@ internal sealed partial class ChexpertReportLabeler
     private IEnumerable<(string Observation, int Start, int End, bool HeartFailure)> Mentions(string text)
     {
         var spans = new List<(string Observation, int Start, int End, bool HeartFailure)>();
+        // Each observation's unmention matches, found once per sentence (not once per mention: Cardiomegaly alone has
+        // nearly a hundred positional unmentions).
+        var unmentioned = new Dictionary<string, List<(int Start, int End)>>(StringComparer.Ordinal);
         foreach (var (observation, phrase) in _rules.Mentions)
         {
             foreach (Match m in phrase.Matches(text))
             {
-                if (m.Length == 0 || Unmentioned(text, observation, m.Index, m.Index + m.Length))
+                if (m.Length == 0)
+                    continue;
+                if (!unmentioned.TryGetValue(observation, out var cancelled))
+                    unmentioned[observation] = cancelled = Unmentions(text, observation);
+                if (cancelled.Any(u => m.Index < u.End && m.Index + m.Length > u.Start))
                     continue;
                 int start = m.Index,
                     end = m.Index + m.Length;
@@ -132,9 +139,11 @@ internal sealed partial class ChexpertReportLabeler
         }
     }
 
-    private bool Unmentioned(string text, string observation, int start, int end) =>
+    // The spans of a sentence that one of an observation's unmention phrases covers.
+    private List<(int Start, int End)> Unmentions(string text, string observation) =>
         _rules.UnmentionsByObservation.TryGetValue(observation, out var unmentions)
-        && unmentions.Any(u => u.Matches(text).Any(m => start < m.Index + m.Length && end > m.Index));
+            ? unmentions.SelectMany(u => u.Matches(text)).Select(m => (m.Index, m.Index + m.Length)).ToList()
+            : [];
 
     private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '-';
 
@@ -174,10 +183,11 @@ internal sealed partial class ChexpertReportLabeler
     // A negation pattern with a "gap" group is a cue before the mention: the nearest cue that reaches it negates it.
     private static bool Negates(Regex pattern, string marked)
     {
+        var after = marked[(marked.IndexOf('»') + 1)..];
         for (var m = pattern.Match(marked); m.Success; m = pattern.Match(marked, m.Index + 1))
         {
             var gap = m.Groups["gap"];
-            if (!gap.Success || NegationReaches(gap.Value, marked[(marked.IndexOf('»') + 1)..]))
+            if (!gap.Success || NegationReaches(gap.Value, after))
                 return true;
         }
         return false;
@@ -200,7 +210,7 @@ internal sealed partial class ChexpertReportLabeler
         int comma = gap.LastIndexOf(',');
         if (comma < 0)
             return true;
-        if (ListGoesOn().IsMatch(gap[(comma + 1)..] + after.Split(',')[0]) || ListGoesOn().IsMatch(after))
+        if (ListGoesOn().IsMatch(gap[(comma + 1)..]) || ListGoesOn().IsMatch(after))
             return true;
         return !Describes().IsMatch(gap[(comma + 1)..]);
     }

@@ -1,12 +1,11 @@
 namespace Prior.MLNet.Tool.Serve;
 
 /// <summary>
-/// The bytes of image uploads the server holds at once (<c>--max-inflight-upload-mb</c>). An upload reserves its declared
-/// length (a body without one, the whole <c>--max-upload-mb</c>) before it is read and gives it back once decoded; one that
-/// does not fit is refused with 503 and Retry-After. The decode pool bounds what decoding takes, but uploads are read
-/// before they wait for it: without this, N clients each sending the largest upload hold N times it.
+/// A count of bytes held against a capacity, safe across threads: a holder reserves what it is about to hold and gives it
+/// back when done, and a reservation that would pass the capacity is refused whole. The server bounds the uploads it
+/// holds with one (<c>--max-inflight-upload-mb</c>) and each <see cref="RetentionCappedPool"/> the arrays it keeps.
 /// </summary>
-internal sealed class UploadBudget(long capacity)
+internal sealed class ByteBudget(long capacity)
 {
     private long _reserved;
 
