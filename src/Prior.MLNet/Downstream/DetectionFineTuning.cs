@@ -111,7 +111,7 @@ internal static class DetectionFineTuning
         var trainSet = Load(new ImagePreprocessor(size, imageMean, imageStd), train);
         var device = ComputeDevices.Resolve(options.Device);
 
-        random.manual_seed(options.Seed);
+        random.manual_seed(options.SeedOrDefault);
         // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
         var network = TorchGcGuard.Run(() => new DetectionNetwork(model));
         try

@@ -60,7 +60,7 @@ internal static class FineTuningLoop
         using var newOptimizer = new Training.AdamW(newParameters, options.HeadLearningRate);
         using var towerOptimizer = options.FreezeEncoder ? null : new Training.AdamW(towerParameters, options.TowerLearningRate);
         var order = Enumerable.Range(0, examples).ToArray();
-        var random = new DeterministicRandom((ulong)options.Seed * 0x9E3779B97F4A7C15UL + 1);
+        var random = new DeterministicRandom((ulong)options.SeedOrDefault * 0x9E3779B97F4A7C15UL + 1);
         int skippedTotal = 0;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
@@ -73,6 +73,10 @@ internal static class FineTuningLoop
                 skipped = 0;
             for (int start = 0; start < order.Length; start += options.BatchSize)
             {
+                if (options.StopRequested?.Invoke() == true)
+                    throw new OperationCanceledException(
+                        $"{name}: training was cancelled (MLContext.CancelExecution) in epoch {epoch + 1}/{options.Epochs}."
+                    );
                 using var guard = TorchGcGuard.Enter(); // no collection mid-step (TorchSharp's implicit scalars; see TorchGcGuard)
                 using var scope = NewDisposeScope();
                 var value = loss(order.Skip(start).Take(options.BatchSize).ToList(), random);

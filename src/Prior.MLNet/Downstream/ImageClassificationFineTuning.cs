@@ -98,7 +98,7 @@ internal static class ImageClassificationFineTuning
         var preprocessor = new ImagePreprocessor(model.ImageSize, imageMean, imageStd);
         var trainImages = Decode(preprocessor, train);
 
-        random.manual_seed(options.Seed);
+        random.manual_seed(options.SeedOrDefault);
         // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
         var network = TorchGcGuard.Run(() => new ImageClassifierNetwork(model, labels.Count));
         try

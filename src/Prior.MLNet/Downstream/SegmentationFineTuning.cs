@@ -107,7 +107,7 @@ internal static class SegmentationFineTuning
         var trainSet = Load(new ImagePreprocessor(size, imageMean, imageStd), train);
         var device = ComputeDevices.Resolve(options.Device);
 
-        random.manual_seed(options.Seed);
+        random.manual_seed(options.SeedOrDefault);
         // Construction and the weight copy in one guard; each training step has its own (FineTuningLoop).
         var network = TorchGcGuard.Run(() => new SegmentationNetwork(model));
         try

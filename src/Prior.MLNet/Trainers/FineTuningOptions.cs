@@ -33,8 +33,24 @@ public sealed record FineTuningOptions
     /// fine-tuned.</summary>
     public bool FreezeEncoder { get; init; }
 
-    /// <summary>Seed of the head's initialisation, the batch order and the augmentation. Default 1.</summary>
-    public long Seed { get; init; } = 1;
+    /// <summary>
+    /// Seed of the head's initialisation, the batch order and the augmentation. Default null: the seed of the
+    /// MLContext whose catalog made the trainer, or <see cref="DefaultSeed"/> when it has none.
+    /// </summary>
+    public long? Seed { get; init; }
+
+    /// <summary>The seed when neither <see cref="Seed"/> nor the MLContext gives one: 1.</summary>
+    public const long DefaultSeed = 1;
+
+    /// <summary>The seed training uses: <see cref="Seed"/>, else <see cref="DefaultSeed"/> (the trainers fill in the
+    /// MLContext's before this is read).</summary>
+    internal long SeedOrDefault => Seed ?? DefaultSeed;
+
+    /// <summary>
+    /// Asked before every step; true stops training with <see cref="OperationCanceledException"/>. The trainers set it
+    /// to the MLContext's <c>CancelExecution()</c>, as ML.NET's own trainers stop.
+    /// </summary>
+    internal Func<bool>? StopRequested { get; init; }
 
     /// <summary>Where to train. Default <see cref="ComputeDevice.Auto"/>.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Auto;

@@ -9,6 +9,8 @@ namespace Prior.MLNet.Trainers;
 /// task per label) and <c>PriorSegmentation</c> (one binary decision per pixel), and
 /// <c>mlContext.MulticlassClassification.Trainers.PriorDetection</c> (as ML.NET's <c>ObjectDetection</c>). Each has a
 /// simple overload (columns and the pretrained network) and an options overload, after Microsoft.ML.TorchSharp's trainers.
+/// As ML.NET's own trainers, each takes its MLContext's seed (when <see cref="FineTuningOptions.Seed"/> is not set), log
+/// (a line per epoch on the channel <c>PriorDownstream</c>) and <c>CancelExecution()</c> (stops before the next step).
 /// </summary>
 public static class PriorDownstreamCatalog
 {
@@ -19,7 +21,7 @@ public static class PriorDownstreamCatalog
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new PriorDownstreamEstimator(options);
+        return new PriorDownstreamEstimator(Transforms.Persistence.MLNetInternals.Environment(catalog), options);
     }
 
     /// <summary>
@@ -52,7 +54,7 @@ public static class PriorDownstreamCatalog
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new PriorDownstreamEstimator(options);
+        return new PriorDownstreamEstimator(Transforms.Persistence.MLNetInternals.Environment(catalog), options);
     }
 
     /// <summary>
@@ -85,7 +87,7 @@ public static class PriorDownstreamCatalog
     )
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new PriorDownstreamEstimator(options);
+        return new PriorDownstreamEstimator(Transforms.Persistence.MLNetInternals.Environment(catalog), options);
     }
 
     /// <summary>

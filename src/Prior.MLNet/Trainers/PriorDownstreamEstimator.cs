@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Prior.MLNet.Data.Downstream;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
@@ -15,11 +16,14 @@ namespace Prior.MLNet.Trainers;
 /// </summary>
 public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransformer>
 {
+    private readonly IHostEnvironment _environment;
     private readonly PriorDownstreamOptions _options;
 
-    internal PriorDownstreamEstimator(PriorDownstreamOptions options)
+    internal PriorDownstreamEstimator(IHostEnvironment environment, PriorDownstreamOptions options)
     {
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(options);
+        _environment = environment;
         options.Validate();
         _options = options;
         Task = options switch
@@ -67,10 +71,34 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
         var pretrained = _options.Pretrained?.Model;
         var architecture = _options.ResolvedArchitecture;
         var (mean, std) = _options.Normalisation;
-        var training = _options.Training;
+        if (Transforms.Persistence.MLNetInternals.IsCanceled(_environment))
+            throw new OperationCanceledException("The MLContext's execution was cancelled before fine-tuning.");
+        // The MLContext's seed, log and cancellation reach the training, as they reach ML.NET's own trainers.
+        var training = _options.Training with
+        {
+            Seed = _options.Training.Seed ?? Transforms.Persistence.MLNetInternals.Seed(_environment) ?? FineTuningOptions.DefaultSeed,
+            StopRequested = () => Transforms.Persistence.MLNetInternals.IsCanceled(_environment),
+        };
+        using var channel = _environment.Start("PriorDownstream");
+        Action<string> log = line =>
+        {
+            channel.Info(MessageSensitivity.None, line);
+            _options.Log?.Invoke(line);
+        };
         DownstreamModel model = _options switch
         {
-            PriorImageClassificationOptions c => ClassificationModel(input, image, label, c, pretrained, architecture, mean, std, training),
+            PriorImageClassificationOptions c => ClassificationModel(
+                input,
+                image,
+                label,
+                c,
+                pretrained,
+                architecture,
+                mean,
+                std,
+                training,
+                log
+            ),
             PriorSegmentationOptions => SegmentationFineTuning.Train(
                 pretrained,
                 architecture,
@@ -78,7 +106,7 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
                 training,
                 mean,
                 std,
-                _options.Log
+                log
             ),
             PriorDetectionOptions d => DetectionFineTuning.Train(
                 pretrained,
@@ -87,7 +115,7 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
                 training,
                 mean,
                 std,
-                _options.Log,
+                log,
                 d.ScoreThreshold
             ),
             _ => throw new InvalidOperationException(),
@@ -106,7 +134,8 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
         Modeling.PriorModelOptions architecture,
         float mean,
         float std,
-        FineTuningOptions training
+        FineTuningOptions training,
+        Action<string> log
     )
     {
         if (label.Type is not VectorDataViewType { ItemType: var item, Size: > 0 and var count } || item != NumberDataViewType.Single)
@@ -123,7 +152,7 @@ public sealed class PriorDownstreamEstimator : IEstimator<PriorDownstreamTransfo
         var examples = Rows(input, image, label, (path, get) =>
             new LinearProbe.Example(path, ((VBuffer<float>)get()).DenseValues().ToArray())
         );
-        return ImageClassificationFineTuning.Train(pretrained, architecture, examples, names, training, mean, std, _options.Log);
+        return ImageClassificationFineTuning.Train(pretrained, architecture, examples, names, training, mean, std, log);
     }
 
     private static IReadOnlyList<string>? SlotNames(DataViewSchema.Column column, int count)

@@ -34,7 +34,8 @@ public abstract class PriorDownstreamOptions
     /// <summary>Images per forward pass when scoring. Default 32.</summary>
     public int InferenceBatchSize { get; init; } = Defaults.InferenceBatchSize;
 
-    /// <summary>One line per epoch, or null (default) for none.</summary>
+    /// <summary>Also given each epoch's line, which always goes to the MLContext's log (channel <c>PriorDownstream</c>);
+    /// null (default) for only the MLContext's log.</summary>
     public Action<string>? Log { get; init; }
 
     /// <summary>The architecture to build: the pretrained network's, or <see cref="Architecture"/>, or the tiny preset's.</summary>

@@ -183,6 +183,58 @@ public sealed class DownstreamTrainerTests
         }
     }
 
+    [TestMethod]
+    public void TheMLContextsSeedLogAndCancellationReachTheTrainers()
+    {
+        var rows = new MLContext()
+            .Data.CreateEnumerable<RsnaPneumoniaImage>(new MLContext().Data.LoadRsnaPneumonia(Data.Value.RsnaRoot), false)
+            .Take(40)
+            .Select(i => new Row { ImagePath = i.ImagePath, Labels = [i.Target ? 1 : 0] })
+            .ToList();
+        (List<float> Scores, List<string> Log) Fit(MLContext ml, long? seed = null, int epochs = 1)
+        {
+            var log = new List<string>();
+            ml.Log += (_, e) =>
+            {
+                if (e.Source == "PriorDownstream")
+                    lock (log)
+                        log.Add(e.Message);
+            };
+            var data = ml.Data.LoadFromEnumerable(rows);
+            using var model = ml
+                .BinaryClassification.Trainers.PriorImageClassification(
+                    new PriorImageClassificationOptions
+                    {
+                        LabelNames = ["Lung Opacity"],
+                        Training = new FineTuningOptions { Epochs = epochs, Seed = seed },
+                    }
+                )
+                .Fit(data);
+            return (model.Transform(data).GetColumn<float[]>("Score").Select(s => s[0]).ToList(), log);
+        }
+
+        // Seed: the MLContext's, unless the options name one (as ML.NET's trainers take theirs).
+        var (seven, log) = Fit(new MLContext(seed: 7));
+        CollectionAssert.AreEqual(seven, Fit(new MLContext(seed: 7)).Scores, "the same MLContext seed trains the same weights");
+        CollectionAssert.AreNotEqual(seven, Fit(new MLContext(seed: 8)).Scores, "another MLContext seed starts the head elsewhere");
+        CollectionAssert.AreEqual(seven, Fit(new MLContext(seed: 8), seed: 7).Scores, "the options' seed wins over the MLContext's");
+        // Log: a line per epoch on the MLContext's log.
+        Assert.IsTrue(log.Any(l => l.Contains("epoch 1/1: loss", StringComparison.Ordinal)), string.Join(" | ", log));
+
+        // Cancellation: before Fit, and during training (the first epoch's log line cancels; the second epoch does not run).
+        var cancelled = new MLContext(seed: 7);
+        MLNetSurfaceTests.CancelExecution(cancelled);
+        Assert.ThrowsExactly<OperationCanceledException>(() => Fit(cancelled));
+        var during = new MLContext(seed: 7);
+        during.Log += (_, e) =>
+        {
+            if (e.Source == "PriorDownstream" && e.Message.Contains("epoch 1/3", StringComparison.Ordinal))
+                MLNetSurfaceTests.CancelExecution(during);
+        };
+        var stopped = Assert.ThrowsExactly<OperationCanceledException>(() => Fit(during, epochs: 3));
+        StringAssert.Contains(stopped.Message, "epoch 2/3");
+    }
+
     private sealed class ScoreRow
     {
         public bool Label { get; set; }

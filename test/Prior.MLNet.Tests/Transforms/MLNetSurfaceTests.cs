@@ -272,7 +272,8 @@ public sealed class MLNetSurfaceTests
         Assert.AreEqual(PriorModelOptions.Tiny.EmbeddingDim, fitted.Network.EmbeddingDim, "the rest of the preset stays");
     }
 
-    private static void CancelExecution(MLContext ml) =>
+    /// <summary>MLContext.CancelExecution, internal to ML.NET, reached by reflection as AutoML reaches it.</summary>
+    internal static void CancelExecution(MLContext ml) =>
         typeof(MLContext)
             .GetMethod(
                 "CancelExecution",

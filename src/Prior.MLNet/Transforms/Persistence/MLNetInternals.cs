@@ -22,6 +22,14 @@ internal static class MLNetInternals
         return ((IInternalCatalog)catalog).Environment;
     }
 
+    /// <summary>The MLContext behind a trainers catalog (<c>mlContext.BinaryClassification.Trainers</c> and the like), as
+    /// ML.NET's own trainer extensions take it.</summary>
+    public static IHostEnvironment Environment(TrainCatalogBase.CatalogInstantiatorBase catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return catalog.GetEnvironment();
+    }
+
     /// <summary>The MLContext's seed, or null when it was made without one.</summary>
     public static int? Seed(IHostEnvironment environment) => (environment as IHostEnvironmentInternal)?.Seed;
 
