@@ -72,81 +72,6 @@ internal static class Evaluations
         return results;
     }
 
-    /// <summary>
-    /// Fine-tunes on <paramref name="fraction"/> of <paramref name="train"/> per seed, from the network's image tower and
-    /// from random weights with the same seed (the same images, head start and batch order): mean AUC on
-    /// <paramref name="test"/> of each, per seed.
-    /// </summary>
-    public static (List<double> Pretrained, List<double> Baseline) FineTuneClassification(
-        PriorNetwork network,
-        IReadOnlyList<LinearProbe.Example> train,
-        IReadOnlyList<LinearProbe.Example> test,
-        double fraction,
-        IReadOnlyList<long> seeds,
-        int epochs,
-        bool freeze,
-        Action<string>? log = null,
-        IReadOnlyList<string>? labels = null,
-        string testName = "valid.csv"
-    )
-    {
-        labels ??= ChexpertLabels.CompetitionFive;
-        var pretrained = new List<double>();
-        var baseline = new List<double>();
-        foreach (var seed in seeds)
-        {
-            var chosen = LabelFraction.Choose(train.Count, fraction, seed).Select(i => train[i]).ToList();
-            var unscorable = Evaluation.LinearProbe.Unscorable(
-                chosen,
-                test,
-                labels,
-                $"the {chosen.Count} training images of seed {seed}",
-                testName
-            );
-            foreach (var (label, reason) in unscorable)
-                log?.Invoke($"seed {seed}: {label} not scored: {reason}");
-            if (unscorable.Count == labels.Count)
-                throw new InvalidDataException(
-                    $"no label can be scored ({string.Join("; ", unscorable.Select(kv => $"{kv.Key}: {kv.Value}"))})."
-                );
-            var options = new Trainers.FineTuningOptions
-            {
-                Epochs = epochs,
-                FreezeEncoder = freeze,
-                Seed = seed,
-            };
-            var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
-            var withPrior = Downstream.ImageClassificationFineTuning.Run(
-                network.Model,
-                network.Model.Options,
-                chosen,
-                test,
-                labels,
-                options,
-                mean,
-                std
-            );
-            var fromRandom = Downstream.ImageClassificationFineTuning.Run(
-                null,
-                network.Model.Options,
-                chosen,
-                test,
-                labels,
-                options,
-                mean,
-                std
-            );
-            pretrained.Add(withPrior.MeanAuc);
-            baseline.Add(fromRandom.MeanAuc);
-            log?.Invoke(
-                $"seed {seed}: {chosen.Count} training images; mean AUC from PRIOR {withPrior.MeanAuc:0.000} "
-                    + $"({string.Join(", ", withPrior.Auc.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}), from random weights "
-                    + $"{fromRandom.MeanAuc:0.000}"
-            );
-        }
-        return (pretrained, baseline);
-    }
-
     /// <summary>Share of RSNA's images held out for testing by <see cref="Detect"/> (a fixed, seed-independent split: RSNA's public labels
     /// have no split).</summary>
     public const double DetectionTestShare = 0.2;
@@ -329,9 +254,7 @@ internal static class Evaluations
     )
     {
         protocol ??= CheXpertProtocol.Default;
-        var ml = new MLContext(seed: 1);
-        List<CheXpertImage> Load(string csv) =>
-            ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(protocol.Policy.LoaderOptions(chexpert, csv)), false).ToList();
+        var (train, test, trainName, testName) = CheXpertImages(chexpert, protocol);
         List<LinearProbe.Example> Examples(IEnumerable<CheXpertImage> images) =>
             images
                 .Select(i => new LinearProbe.Example(
@@ -339,10 +262,26 @@ internal static class Evaluations
                     protocol.Labels.Select(l => i.Labels[ChexpertLabels.IndexOf(l)]).ToArray()
                 ))
                 .ToList();
+        return (Examples(train), Examples(test), trainName, testName);
+    }
+
+    /// <summary>
+    /// CheXpert's frontal images as rows of <c>LoadCheXpert</c> under <paramref name="protocol"/>'s label policy and split,
+    /// with the names reports give the two sets.
+    /// </summary>
+    public static (List<CheXpertImage> Train, List<CheXpertImage> Test, string TrainName, string TestName) CheXpertImages(
+        string chexpert,
+        CheXpertProtocol? protocol = null
+    )
+    {
+        protocol ??= CheXpertProtocol.Default;
+        var ml = new MLContext(seed: 1);
+        List<CheXpertImage> Load(string csv) =>
+            ml.Data.CreateEnumerable<CheXpertImage>(ml.Data.LoadCheXpert(protocol.Policy.LoaderOptions(chexpert, csv)), false).ToList();
         var train = Load("train.csv");
-        var test = Examples(Load("valid.csv"));
+        var test = Load("valid.csv");
         if (protocol.Split == CheXpertSplit.Official)
-            return (Examples(train), test, "train.csv", "valid.csv");
+            return (train, test, "train.csv", "valid.csv");
 
         // GLoRIA's split: the zero-shot 5x200 images (the authors' selection) out, 5,000 validation images out, the rest trains.
         static string Relative(string csvPath) => csvPath[Math.Max(0, csvPath.IndexOf("train/", StringComparison.Ordinal))..];
@@ -370,7 +309,7 @@ internal static class Evaluations
             $"split: {trainPart.Count} training, {split.Values.Count(v => v == "validation")} validation, "
                 + $"{train.Count - split.Count} zero-shot test images of train.csv; valid.csv tests"
         );
-        return (Examples(trainPart), test, "the published split's training images", "valid.csv");
+        return (trainPart, test, "the published split's training images", "valid.csv");
     }
 
     private static List<MimicCxrStudy> Studies(string index, IReadOnlyList<string> splits)

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Tool.Commands;
@@ -40,22 +44,27 @@ internal static class FinetuneClassifyCommand
             {
                 using var network = PriorNetwork.Load(parse.GetValue(shared.Model)!);
                 var chosen = protocol.Of(parse);
-                var (train, test, _, testName) = Evaluations.CheXpertExamples(parse.GetValue(data)!, chosen);
+                var (train, test, _, _) = Evaluations.CheXpertImages(parse.GetValue(data)!, chosen);
                 Console.WriteLine($"protocol: {chosen.Policy.Name}, split {chosen.SplitName}, {chosen.Labels.Count} labels");
                 double share = shared.FractionOf(parse);
                 var seedList = shared.SeedsOf(parse);
-                var (pretrained, baseline) = Evaluations.FineTuneClassification(
-                    network,
-                    train,
-                    test,
-                    share,
-                    seedList,
-                    parse.GetValue(shared.Epochs),
-                    parse.GetValue(shared.Freeze),
-                    line => Console.WriteLine(line),
-                    chosen.Labels,
-                    testName
-                );
+                var ml = new MLContext(seed: 1);
+                ml.Log += (_, e) =>
+                {
+                    if (e.Source == "PriorEvaluation" && e.Kind == ChannelMessageKind.Info)
+                        Console.WriteLine(e.RawMessage);
+                };
+                var metrics = ml.PriorEvaluation()
+                    .EvaluateFineTuning(
+                        network,
+                        ml.Data.LoadFromEnumerable(train),
+                        ml.Data.LoadFromEnumerable(test),
+                        share,
+                        seedList,
+                        new FineTuningOptions { Epochs = parse.GetValue(shared.Epochs), FreezeEncoder = parse.GetValue(shared.Freeze) },
+                        chosen.Labels
+                    );
+                var (pretrained, baseline) = (metrics.PretrainedMeanAuc, metrics.RandomMeanAuc);
                 var (mean, sd) = FineTuningCommandOptions.MeanAndSd(pretrained);
                 var (baseMean, baseSd) = FineTuningCommandOptions.MeanAndSd(baseline);
                 Console.WriteLine(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Prior.MLNet.Data;
 using Prior.MLNet.Transforms;
 
@@ -59,6 +60,9 @@ internal static class LinearProbe
         schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, network.EmbeddingDim);
         float[][] trainEmbeddings,
             testEmbeddings;
+        // Progress goes to the MLContext's log (channel PriorEvaluation), as ML.NET's own trainers report theirs.
+        using var channel = ((IChannelProvider)mlContext).Start("PriorEvaluation");
+        channel.Info(MessageSensitivity.None, $"linear probe: embedding {train.Count} training and {test.Count} test images");
         (train, trainEmbeddings) = Embed(mlContext, network, train, unreadableImages, skipped);
         (test, testEmbeddings) = Embed(mlContext, network, test, unreadableImages, skipped);
         var results = new List<PriorLinearProbeMetrics>();
@@ -97,6 +101,14 @@ internal static class LinearProbe
                 auc[labels[k]] = metrics.AreaUnderRocCurve;
             }
             results.Add(new PriorLinearProbeMetrics(fraction, auc, unscored));
+            channel.Info(
+                MessageSensitivity.None,
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"linear probe at {fraction * 100:0.##} %: {chosen.Count} training images, {auc.Count} of {labels.Count} labels "
+                        + $"scored, mean AUC {results[^1].MeanAuc:0.000}"
+                )
+            );
         }
         return results;
     }

@@ -221,16 +221,11 @@ public sealed partial class PriorEvaluationCatalog
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         labels ??= ChexpertLabels.CompetitionFive;
-        var indexes = labels.Select(l => LabelIndex(l, nameof(labels))).ToList();
-        List<LinearProbe.Example> Examples(IDataView view) =>
-            ReadLabelledImages(view, imagePathColumnName, labelsColumnName)
-                .Select(r => new LinearProbe.Example(r.Path, indexes.Select(k => r.Labels[k]).ToArray()))
-                .ToList();
         return LinearProbe.Run(
             _mlContext,
             network,
-            Examples(train),
-            Examples(test),
+            Examples(train, labels, imagePathColumnName, labelsColumnName),
+            Examples(test, labels, imagePathColumnName, labelsColumnName),
             labels,
             fractions ?? [0.01, 0.1, 1.0],
             seed,
@@ -238,6 +233,108 @@ public sealed partial class PriorEvaluationCatalog
             trainName: "the training images",
             testName: "the test images"
         );
+    }
+
+    /// <summary>
+    /// Pretrained against random weights when labels are few (the paper's fine-tuning comparison): per seed, a share
+    /// <paramref name="fraction"/> of <paramref name="train"/>'s images is chosen, and a multi-label classifier is
+    /// fine-tuned on it twice, from <paramref name="network"/>'s image tower and from random weights of the same
+    /// architecture, with the same images, head start and batch order; both are scored on <paramref name="test"/> by
+    /// the area under the ROC curve per label. Rows and label policy are as in <see cref="EvaluateLinearProbe"/>. Each
+    /// seed's line goes to the MLContext's log (channel <c>PriorEvaluation</c>), each epoch's to <c>PriorDownstream</c>;
+    /// <c>CancelExecution()</c> stops before the next step.
+    /// </summary>
+    /// <param name="network">The pretrained network (its weights are copied, not changed).</param>
+    /// <param name="train">The images to fine-tune on.</param>
+    /// <param name="test">The images to score on.</param>
+    /// <param name="fraction">The share of <paramref name="train"/> each seed fine-tunes on, in (0, 1]; default 1 %.</param>
+    /// <param name="seeds">The seeds; default 1, 2 and 3.</param>
+    /// <param name="training">Epochs, batch size, learning rates, freezing and device (its seed is each of
+    /// <paramref name="seeds"/> in turn); default <see cref="Trainers.FineTuningOptions"/>' defaults.</param>
+    /// <param name="labels">CheXpert label names to score; default the five competition labels.</param>
+    /// <param name="imagePathColumnName">The text column of image paths (both views).</param>
+    /// <param name="labelsColumnName">The vector column of CheXpert's 14 labels (both views).</param>
+    /// <exception cref="ArgumentException">A column is missing or of the wrong type, or a label is not a CheXpert label.</exception>
+    /// <exception cref="InvalidDataException">No label can be scored for a seed.</exception>
+    public PriorFineTuningMetrics EvaluateFineTuning(
+        PriorNetwork network,
+        IDataView train,
+        IDataView test,
+        double fraction = 0.01,
+        IReadOnlyList<long>? seeds = null,
+        Trainers.FineTuningOptions? training = null,
+        IReadOnlyList<string>? labels = null,
+        string imagePathColumnName = Defaults.ImagePathColumnName,
+        string labelsColumnName = CheXpertLabelsColumn
+    )
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        if (fraction is not (> 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "must be in (0, 1]");
+        seeds ??= [1, 2, 3];
+        if (seeds.Count == 0)
+            throw new ArgumentException("at least one seed is needed", nameof(seeds));
+        training ??= new Trainers.FineTuningOptions();
+        training.Validate();
+        labels ??= ChexpertLabels.CompetitionFive;
+        var trainExamples = Examples(train, labels, imagePathColumnName, labelsColumnName);
+        var testExamples = Examples(test, labels, imagePathColumnName, labelsColumnName);
+        using var channel = ((Microsoft.ML.Runtime.IChannelProvider)_mlContext).Start("PriorEvaluation");
+        using var epochs = ((Microsoft.ML.Runtime.IChannelProvider)_mlContext).Start("PriorDownstream");
+        var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
+        var trainingImages = new List<int>();
+        var pretrained = new List<IReadOnlyDictionary<string, double>>();
+        var random = new List<IReadOnlyDictionary<string, double>>();
+        var notScored = new List<string>();
+        foreach (var seed in seeds)
+        {
+            var chosen = LabelFraction.Choose(trainExamples.Count, fraction, seed).Select(i => trainExamples[i]).ToList();
+            var unscorable = LinearProbe.Unscorable(
+                chosen,
+                testExamples,
+                labels,
+                $"the {chosen.Count} training images of seed {seed}",
+                "the test images"
+            );
+            foreach (var (label, reason) in unscorable)
+            {
+                notScored.Add($"seed {seed}: {label}: {reason}");
+                channel.Info(Microsoft.ML.Runtime.MessageSensitivity.None, $"seed {seed}: {label} not scored: {reason}");
+            }
+            if (unscorable.Count == labels.Count)
+                throw new InvalidDataException(
+                    $"seed {seed}: no label can be scored ({string.Join("; ", unscorable.Select(kv => $"{kv.Key}: {kv.Value}"))})."
+                );
+            var options = training with { Seed = seed, StopRequested = () => Transforms.Persistence.MLNetInternals.IsCanceled(_mlContext) };
+            void Log(string line) => epochs.Info(Microsoft.ML.Runtime.MessageSensitivity.None, line);
+            // Both arms alike but for where the image tower starts: the network's weights, or none (random).
+            Downstream.ImageClassificationFineTuning.Result Arm(Modeling.PriorModel? start) =>
+                Downstream.ImageClassificationFineTuning.Run(
+                    start,
+                    network.Model.Options,
+                    chosen,
+                    testExamples,
+                    labels,
+                    options,
+                    mean,
+                    std,
+                    Log
+                );
+            var withPrior = Arm(network.Model);
+            var fromRandom = Arm(null);
+            trainingImages.Add(chosen.Count);
+            pretrained.Add(withPrior.Auc);
+            random.Add(fromRandom.Auc);
+            channel.Info(
+                Microsoft.ML.Runtime.MessageSensitivity.None,
+                $"seed {seed}: {chosen.Count} training images; mean AUC from PRIOR {withPrior.MeanAuc:0.000} "
+                    + $"({string.Join(", ", withPrior.Auc.Select(kv => $"{kv.Key} {kv.Value:0.000}"))}), from random weights "
+                    + $"{fromRandom.MeanAuc:0.000}"
+            );
+        }
+        return new PriorFineTuningMetrics(fraction, [.. seeds], trainingImages, pretrained, random, notScored);
     }
 
     /// <summary>
@@ -398,6 +495,20 @@ public sealed partial class PriorEvaluationCatalog
         if (column.Type is not VectorDataViewType { ItemType: NumberDataViewType n, Size: > 0 } vector || n != NumberDataViewType.Single)
             throw new ArgumentException($"column '{name}' must be a vector of floats of known size, not {column.Type}");
         return vector.Size;
+    }
+
+    // Each row's image path and its values of the named CheXpert labels, in their order.
+    private static List<LinearProbe.Example> Examples(
+        IDataView view,
+        IReadOnlyList<string> labels,
+        string imagePathColumnName,
+        string labelsColumnName
+    )
+    {
+        var indexes = labels.Select(l => LabelIndex(l, nameof(labels))).ToList();
+        return ReadLabelledImages(view, imagePathColumnName, labelsColumnName)
+            .Select(r => new LinearProbe.Example(r.Path, indexes.Select(k => r.Labels[k]).ToArray()))
+            .ToList();
     }
 
     private static IEnumerable<(string Path, float[] Labels)> ReadLabelledImages(IDataView images, string pathColumn, string labelsColumn)

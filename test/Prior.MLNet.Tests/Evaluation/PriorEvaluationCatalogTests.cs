@@ -7,6 +7,7 @@ using Prior.MLNet.Generation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Tests.Transforms;
+using Prior.MLNet.Trainers;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;
 
@@ -301,8 +302,16 @@ public sealed class PriorEvaluationCatalogTests
                 UncertainLabels = UncertaintyPolicy.Zeros,
             }
         );
+        var progress = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.Source == "PriorEvaluation")
+                lock (progress)
+                    progress.Add(e.RawMessage);
+        };
         var results = ml.PriorEvaluation().EvaluateLinearProbe(TestNetwork.Instance, train, test, [0.5, 1.0]);
         Assert.HasCount(2, results);
+        Assert.IsTrue(progress.Any(l => l.StartsWith("linear probe at 50 %: ", StringComparison.Ordinal)), string.Join(" | ", progress));
         CollectionAssert.AreEqual(new[] { 0.5, 1.0 }, results.Select(r => r.Fraction).ToArray());
         foreach (var r in results)
         {
@@ -314,6 +323,94 @@ public sealed class PriorEvaluationCatalogTests
             ml.PriorEvaluation().EvaluateLinearProbe(TestNetwork.Instance, train, test, labels: ["Tumour"])
         );
         StringAssert.Contains(bad.Message, "'Tumour' is not a CheXpert label");
+    }
+
+    [TestMethod]
+    public void FineTuningScoresThePretrainedArmAsThePublicTrainerAndMLNetsEvaluatorDo()
+    {
+        var ml = new MLContext(seed: 1);
+        var lines = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.Source == "PriorEvaluation")
+                lock (lines)
+                    lines.Add(e.RawMessage);
+        };
+        CheXpertLoaderOptions Options(string csv) =>
+            new()
+            {
+                Root = SyntheticFixture.CheXpert,
+                Csv = csv,
+                BlankLabel = 0,
+                UncertainLabels = UncertaintyPolicy.Zeros,
+            };
+        var train = ml.Data.LoadCheXpert(Options("train.csv"));
+        var test = ml.Data.LoadCheXpert(Options("valid.csv"));
+        var training = new FineTuningOptions { Epochs = 2, BatchSize = 16 };
+        var metrics = ml.PriorEvaluation().EvaluateFineTuning(TestNetwork.Instance, train, test, 0.5, [4, 5], training);
+        CollectionAssert.AreEqual(new long[] { 4, 5 }, metrics.Seeds.ToArray());
+        var trainRows = ml.Data.CreateEnumerable<CheXpertImage>(train, false).ToList();
+        Assert.IsTrue(
+            metrics.TrainingImages.All(n => n == (int)Math.Round(0.5 * trainRows.Count)),
+            string.Join(", ", metrics.TrainingImages)
+        );
+        for (int i = 0; i < 2; i++)
+        {
+            CollectionAssert.AreEquivalent(
+                Five,
+                metrics
+                    .PretrainedAuc[i]
+                    .Keys.Concat(metrics.NotScored.Where(n => n.StartsWith($"seed {metrics.Seeds[i]}:")).Select(n => n.Split(": ")[1]))
+                    .ToArray(),
+                "every label is scored or named"
+            );
+            CollectionAssert.AreEquivalent(metrics.PretrainedAuc[i].Keys.ToArray(), metrics.RandomAuc[i].Keys.ToArray());
+        }
+        Assert.IsNotEmpty(metrics.PretrainedAuc[0], "the synthetic labels leave something to score");
+        CollectionAssert.AreNotEqual(metrics.PretrainedMeanAuc.ToArray(), metrics.RandomMeanAuc.ToArray(), "two arms, two networks");
+        Assert.IsTrue(
+            lines.Any(l => l.StartsWith("seed 4: ", StringComparison.Ordinal) && l.Contains("from random weights")),
+            string.Join(" | ", lines)
+        );
+
+        // The independent route: seed 4's images through the public trainer from the same network, scored per label by
+        // ML.NET's own evaluator, give the pretrained arm's AUCs.
+        var chosen = LabelFraction.Choose(trainRows.Count, 0.5, 4).Select(k => trainRows[k]).ToList();
+        var labels = Five.Select(ChexpertLabels.IndexOf).ToList();
+        var rows = chosen.Select(r => new LabelledImage { ImagePath = r.ImagePath, Labels = [.. labels.Select(k => r.Labels[k])] });
+        using var model = ml
+            .BinaryClassification.Trainers.PriorImageClassification(
+                new PriorImageClassificationOptions
+                {
+                    Pretrained = TestNetwork.Instance,
+                    LabelNames = Five,
+                    Training = training with { Seed = 4 },
+                }
+            )
+            .Fit(ml.Data.LoadFromEnumerable(rows));
+        var testRows = ml
+            .Data.CreateEnumerable<CheXpertImage>(test, false)
+            .Select(r => new LabelledImage { ImagePath = r.ImagePath, Labels = [.. labels.Select(k => r.Labels[k])] })
+            .ToList();
+        var byLabel = ml.BinaryClassification.EvaluatePriorImageClassification(model.Transform(ml.Data.LoadFromEnumerable(testRows)));
+        foreach (var (label, auc) in metrics.PretrainedAuc[0])
+            Assert.AreEqual(byLabel[label].AreaUnderRocCurve, auc, 1e-9, label);
+
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.PriorEvaluation().EvaluateFineTuning(TestNetwork.Instance, train, test, fraction: 0)
+        );
+        var bad = Assert.ThrowsExactly<ArgumentException>(() =>
+            ml.PriorEvaluation().EvaluateFineTuning(TestNetwork.Instance, train, test, labels: ["Tumour"])
+        );
+        StringAssert.Contains(bad.Message, "'Tumour' is not a CheXpert label");
+    }
+
+    private sealed class LabelledImage
+    {
+        public string ImagePath { get; set; } = "";
+
+        [VectorType(5)]
+        public float[] Labels { get; set; } = [];
     }
 
     [TestMethod]

@@ -1,4 +1,10 @@
+using Microsoft.ML;
+using Prior.MLNet.Data;
+using Prior.MLNet.Data.CheXpert;
+using Prior.MLNet.Evaluation;
 using Prior.MLNet.Tool.Commands;
+using Prior.MLNet.Trainers;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Tests.Tool;
 
@@ -52,16 +58,21 @@ public sealed class DemoTests
         // pretrained image tower beats the same architecture from random weights.
         using (var network = Prior.MLNet.Transforms.PriorNetwork.Load(Path.Combine(folder, "prior-tiny.zip")))
         {
-            var (train, test, _, _) = Evaluations.CheXpertExamples(Path.Combine(folder, "data", "CheXpert-v1.0-small"));
-            var (pretrained, baseline) = Evaluations.FineTuneClassification(
-                network,
-                train,
-                test,
-                0.01,
-                [1, 2, 3],
-                epochs: 20,
-                freeze: false
-            );
+            // Through the public call, with the loader's rows under the papers' label policy (blank and uncertain 0).
+            var ml = new MLContext(seed: 1);
+            IDataView Load(string csv) =>
+                ml.Data.LoadCheXpert(
+                    new CheXpertLoaderOptions
+                    {
+                        Root = Path.Combine(folder, "data", "CheXpert-v1.0-small"),
+                        Csv = csv,
+                        UncertainLabels = UncertaintyPolicy.Zeros,
+                        BlankLabel = 0,
+                    }
+                );
+            var metrics = ml.PriorEvaluation()
+                .EvaluateFineTuning(network, Load("train.csv"), Load("valid.csv"), 0.01, [1, 2, 3], new FineTuningOptions { Epochs = 20 });
+            var (pretrained, baseline) = (metrics.PretrainedMeanAuc, metrics.RandomMeanAuc);
             Console.WriteLine(
                 $"fine-tuned at 1 %: {pretrained.Average():0.000} from PRIOR, {baseline.Average():0.000} from random weights"
             );
