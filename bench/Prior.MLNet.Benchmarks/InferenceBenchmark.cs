@@ -31,7 +31,7 @@ internal static class InferenceBenchmark
         using var model = new PriorModel(options, vocabularySize: 300);
         model.eval();
         using var network = new PriorNetwork(model, new ReportTokenizer(vocabulary, options.MaxTokens), usePrototypes: false);
-        var preprocessor = network.EmbeddingPreprocessor();
+        var preprocessor = network.ImagePreprocessor;
         var decoded = preprocessor.LoadAll(paths).Pixels.Select(p => p!).ToList();
 
         double Raw()

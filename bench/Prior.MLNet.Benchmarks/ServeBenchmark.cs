@@ -39,7 +39,7 @@ internal static class ServeBenchmark
         using var model = new PriorModel(options, tokenizer.VocabularySize);
         model.eval();
         using var network = new PriorNetwork(model, tokenizer, usePrototypes: false);
-        var preprocessor = network.EmbeddingPreprocessor();
+        var preprocessor = network.ImagePreprocessor;
         var decoded = preprocessor.LoadAll(paths).Pixels.Select(p => p!).ToList();
         const int maxBatch = 32,
             maxQueue = 64;

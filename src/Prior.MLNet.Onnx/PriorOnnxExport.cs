@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Google.Protobuf;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
 using Prior.MLNet.Modeling;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Tool.Report;
 using Prior.MLNet.Training;
@@ -54,7 +55,7 @@ internal static class AttentionCommand
                 var texts = parse.GetValue(sentences) is { } file ? InputList.Read(file) : DefaultSentences;
                 var paths = InputList.Read(parse.GetValue(images)!);
                 var folder = Path.GetFullPath(parse.GetValue(output)!);
-                var preprocessor = network.EmbeddingPreprocessor();
+                var preprocessor = network.ImagePreprocessor;
                 // Each batch's pictures are written as they are drawn: memory does not grow with the list.
                 var (readable, _, failures) = InputList.MapInBatches(
                     paths,

@@ -733,7 +733,7 @@ internal static class DemoCommand
     private static void DrawAttention(PriorNetwork network, IReadOnlyList<ZeroShotRow> rows, string path)
     {
         int size = network.ImageSize;
-        var preprocessor = network.EmbeddingPreprocessor(); // as prior attention and the server draw it
+        var preprocessor = network.ImagePreprocessor; // as prior attention and the server draw it
         var panels = new List<(byte[], int, float[], int, string)>();
         foreach (var row in rows)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.IO;
@@ -115,7 +116,7 @@ internal static class DetectCommand
         Directory.CreateDirectory(folder);
         var positives = Enumerable.Range(0, test.Count).Where(i => pretrained.Truths[i].Count > 0).Take(3);
         var negatives = Enumerable.Range(0, test.Count).Where(i => pretrained.Truths[i].Count == 0).Take(3);
-        var preprocessor = new Training.ImagePreprocessor(size, mean: 0, std: 1);
+        var preprocessor = new ImagePreprocessor(size, mean: 0, std: 1);
         var panels = positives
             .Concat(negatives)
             .Select(i =>

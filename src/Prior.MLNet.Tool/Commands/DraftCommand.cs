@@ -50,7 +50,7 @@ internal static class DraftCommand
                 if (network.DraftingProblem(how) is { } problem)
                     throw new ArgumentException($"{parse.GetValue(model)}: {problem}");
                 var paths = InputList.Read(parse.GetValue(images)!);
-                var preprocessor = network.EmbeddingPreprocessor();
+                var preprocessor = network.ImagePreprocessor;
                 var (readable, drafts, failures) = InputList.MapInBatches(
                     paths,
                     preprocessor,

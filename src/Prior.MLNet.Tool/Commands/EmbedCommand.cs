@@ -79,7 +79,7 @@ internal static class EmbedCommand
                     var mine = shard?.Select(inputs) ?? Enumerable.Range(0, inputs.Count).ToList();
                     var paths = mine.Select(i => inputs[i]).ToList();
                     total = paths.Count;
-                    var preprocessor = network.EmbeddingPreprocessor();
+                    var preprocessor = network.ImagePreprocessor;
                     var (readable, vectors, failed) = InputList.MapInBatches(
                         paths,
                         preprocessor,

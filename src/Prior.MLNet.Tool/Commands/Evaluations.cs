@@ -29,7 +29,7 @@ internal static class Evaluations
         var result = Evaluation.Retrieval.Evaluate(
             network.Model,
             network.Tokenizer,
-            network.EmbeddingPreprocessor(),
+            network.ImagePreprocessor,
             studies,
             usePrototypes ?? network.UsePrototypes,
             unreadableImages: skipUnreadable ? UnreadableImageHandling.Skip : UnreadableImageHandling.Fail,

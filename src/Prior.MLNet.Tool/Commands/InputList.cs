@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Tool.Commands;

@@ -270,7 +270,7 @@ internal static class PretrainCommand
                     var retrieval = Retrieval.Evaluate(
                         network.Model,
                         network.Tokenizer,
-                        network.EmbeddingPreprocessor(),
+                        network.ImagePreprocessor,
                         heldOut,
                         network.UsePrototypes
                     );

@@ -54,7 +54,7 @@ internal sealed class PriorServer : IAsyncDisposable
         _network = network;
         _options = options;
         _app = app;
-        _images = network.EmbeddingPreprocessor();
+        _images = network.ImagePreprocessor;
         // Full-size pixel buffers from a pool of the server's own, a few per decode worker: a stream of large uploads then
         // reuses the same buffers instead of leaving each one's dead pixels to the garbage collector.
         _read = new ImageReadOptions

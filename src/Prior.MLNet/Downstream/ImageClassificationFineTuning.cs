@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Trainers;
@@ -143,10 +144,7 @@ internal static class ImageClassificationFineTuning
     {
         var images = new (byte[], int, int)[examples.Count];
         Parallel.For(0, examples.Count, i =>
-            images[i] = Data.Images.GrayscaleImage.Read(
-                examples[i].ImagePath,
-                Training.ImagePreprocessor.DecodeOversampling * preprocessor.Size
-            )
+            images[i] = Data.Images.GrayscaleImage.Read(examples[i].ImagePath, ImagePreprocessor.DecodeOversampling * preprocessor.Size)
         );
         return images;
     }

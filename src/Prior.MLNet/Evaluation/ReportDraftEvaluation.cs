@@ -130,7 +130,7 @@ internal static class ReportDraftEvaluation
             throw new ArgumentException("No held-out case to draft for.", nameof(cases));
         methods ??= Enum.GetValues<ReportDraftMethod>();
         var constant = MostFrequentReport(trainingReports);
-        var preprocessor = network.EmbeddingPreprocessor();
+        var preprocessor = network.ImagePreprocessor;
         var drafts = methods.ToDictionary(m => m, _ => new List<ReportDraft>());
         for (int start = 0; start < cases.Count; start += batchSize)
         {

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
 using Prior.MLNet.Training;
@@ -16,7 +17,7 @@ internal static class Retrieval
     /// Embeds every study (first image, sentences in order, no augmentation) and measures retrieval. A study whose
     /// image cannot be read fails the evaluation, naming it, or with <see cref="UnreadableImageHandling.Skip"/> is left
     /// out and its reason added to <paramref name="skipped"/>. <paramref name="images"/> normalises as the model embeds
-    /// (<see cref="PriorNetwork.EmbeddingPreprocessor"/> for a network).
+    /// (<see cref="PriorNetwork.ImagePreprocessor"/> for a network).
     /// </summary>
     public static PriorRetrievalMetrics Evaluate(
         PriorModel model,

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Training;
 

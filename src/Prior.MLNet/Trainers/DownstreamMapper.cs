@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Prior.MLNet.Data.Downstream;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Training;
 using Prior.MLNet.Transforms;

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Downstream;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;
@@ -43,9 +44,7 @@ public abstract class PriorDownstreamOptions
 
     /// <summary>The image normalisation: the pretrained network's, or MIMIC-CXR's.</summary>
     internal (float Mean, float Std) Normalisation =>
-        Pretrained is { } p
-            ? (p.Inference.ImageMean, p.Inference.ImageStd)
-            : (Prior.MLNet.Training.ImagePreprocessor.MimicMean, Prior.MLNet.Training.ImagePreprocessor.MimicStd);
+        Pretrained is { } p ? (p.Inference.ImageMean, p.Inference.ImageStd) : (ImagePreprocessor.MimicMean, ImagePreprocessor.MimicStd);
 
     /// <summary>Throws naming the first unusable value.</summary>
     internal virtual void Validate()

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Text;
 
 namespace Prior.MLNet.Training;

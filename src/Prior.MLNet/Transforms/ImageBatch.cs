@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Transforms;

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Training;
 
 namespace Prior.MLNet.Transforms;

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Data.Reports;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Text;
@@ -221,15 +222,20 @@ public sealed class PriorNetwork : IDisposable
     /// Reads an image file (JPEG or PNG, any bit depth, colour or gray) into the pixels the network's methods take: gray,
     /// area-resized to <see cref="ImageSize"/> and normalised as the network was trained.
     /// </summary>
-    public float[] LoadImage(string path) => EmbeddingPreprocessor().Load(path, null);
+    public float[] LoadImage(string path) => ImagePreprocessor.Load(path);
 
     /// <summary>
     /// The preprocessor for embedding, retrieval, attention, drafting and serving: the network's size and the
-    /// normalisation it embeds with (<see cref="PriorInferenceSettings.ImageMean"/>/<c>Std</c>: MIMIC-CXR's for ours,
-    /// CheXpert's for imported official weights). Callers take it from here rather than rebuilding it, so every path
-    /// normalises alike.
+    /// normalisation it embeds with (MIMIC-CXR's for networks trained here, CheXpert's for imported official weights).
+    /// Callers take it from here rather than rebuilding it, so every path normalises alike.
     /// </summary>
-    internal ImagePreprocessor EmbeddingPreprocessor() => new(ImageSize, Inference.ImageMean, Inference.ImageStd);
+    public ImagePreprocessor ImagePreprocessor => new(ImageSize, Inference.ImageMean, Inference.ImageStd);
+
+    /// <summary>
+    /// The preprocessor for zero-shot classification: the network's size and the normalisation its zero-shot scores
+    /// were measured with (CheXpert's, as the original's zero-shot test reads CheXpert; a model zip may state another).
+    /// </summary>
+    public ImagePreprocessor ZeroShotImagePreprocessor => new(ImageSize, Inference.ZeroShotImageMean, Inference.ZeroShotImageStd);
 
     /// <summary>The zero-shot prompt set the network was made for (the official checkpoint: the original's; ours: the ensemble).</summary>
     public Evaluation.ZeroShotPromptSet PromptSet => Inference.Prompts;

@@ -186,13 +186,7 @@ public sealed class PriorEvaluationCatalogTests
             .Fit(data)
             .Transform(data);
         var viaColumns = ml.PriorEvaluation().EvaluateRetrieval(embedded);
-        var viaStudies = Retrieval.Evaluate(
-            network.Model,
-            network.Tokenizer,
-            network.EmbeddingPreprocessor(),
-            studies,
-            network.UsePrototypes
-        );
+        var viaStudies = Retrieval.Evaluate(network.Model, network.Tokenizer, network.ImagePreprocessor, studies, network.UsePrototypes);
         Assert.AreEqual(viaStudies.ImageToTextP1, viaColumns.ImageToTextP1, 1e-12);
         Assert.AreEqual(viaStudies.ImageToTextP5, viaColumns.ImageToTextP5, 1e-12);
         Assert.AreEqual(viaStudies.TextToImageP1, viaColumns.TextToImageP1, 1e-12);
@@ -422,7 +416,7 @@ public sealed class PriorEvaluationCatalogTests
         // A second handle on the shared model (not disposed: that would free the model the other tests use).
         var official = new PriorNetwork(trained.Model, trained.Tokenizer, trained.UsePrototypes, PriorInferenceSettings.Original);
         Assert.AreNotEqual(PriorInferenceSettings.Default.ImageMean, official.Inference.ImageMean, "the case is informative");
-        var preprocessor = official.EmbeddingPreprocessor();
+        var preprocessor = official.ImagePreprocessor;
         Assert.AreEqual(official.Inference.ImageMean, preprocessor.Mean);
         Assert.AreEqual(official.Inference.ImageStd, preprocessor.Std);
 
@@ -435,7 +429,7 @@ public sealed class PriorEvaluationCatalogTests
             .Data.CreateEnumerable<EmbeddedRow>(ml.Transforms.PriorImageEmbedding(official).Fit(data).Transform(data), false)
             .Select(r => r.ImageEmbedding)
             .ToList();
-        var (images, reports) = Retrieval.Embed(official.Model, official.Tokenizer, official.EmbeddingPreprocessor(), studies, false);
+        var (images, reports) = Retrieval.Embed(official.Model, official.Tokenizer, official.ImagePreprocessor, studies, false);
         using (images)
         using (reports)
         {

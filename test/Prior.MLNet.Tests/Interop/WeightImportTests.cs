@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Interop;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Modeling.Bert;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Onnx;

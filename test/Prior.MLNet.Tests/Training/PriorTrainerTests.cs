@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Evaluation;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Training;

@@ -1,3 +1,4 @@
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Training;

@@ -1,6 +1,4 @@
 using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -27,58 +25,34 @@ public sealed class MLNetInternalsTests
             ["Microsoft.ML.Core"] = typeof(IHostEnvironment).Assembly,
             ["Microsoft.ML.Data"] = typeof(MLContext).Assembly,
         };
-        using var pe = new PEReader(File.OpenRead(typeof(PriorNetwork).Assembly.Location));
-        var metadata = pe.GetMetadataReader();
-
-        // The full name (Outer+Inner) and the assembly of a type reference.
-        (string Name, string? Assembly) Describe(TypeReferenceHandle handle)
-        {
-            var type = metadata.GetTypeReference(handle);
-            var name = metadata.GetString(type.Name);
-            switch (type.ResolutionScope.Kind)
-            {
-                case HandleKind.TypeReference:
-                    var outer = Describe((TypeReferenceHandle)type.ResolutionScope);
-                    return ($"{outer.Name}+{name}", outer.Assembly);
-                case HandleKind.AssemblyReference:
-                    var assembly = metadata.GetString(metadata.GetAssemblyReference((AssemblyReferenceHandle)type.ResolutionScope).Name);
-                    var space = metadata.GetString(type.Namespace);
-                    return (space.Length > 0 ? $"{space}.{name}" : name, assembly);
-                default:
-                    return (name, null);
-            }
-        }
-
         var missing = new List<string>();
         var internals = new List<string>();
-        foreach (var handle in metadata.TypeReferences)
+        foreach (var (name, assembly, memberName) in Build.AssemblyReferences.Of(typeof(PriorNetwork).Assembly.Location))
         {
-            var (name, assembly) = Describe(handle);
-            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime))
+            if (!assemblies.TryGetValue(assembly, out var runtime))
                 continue;
             var type = runtime.GetType(name);
-            if (type is null)
-                missing.Add($"type {name} ({assembly})");
-            else if (!(type.IsPublic || type.IsNestedPublic))
-                internals.Add(name);
-        }
-        foreach (var handle in metadata.MemberReferences)
-        {
-            var member = metadata.GetMemberReference(handle);
-            if (member.Parent.Kind != HandleKind.TypeReference)
-                continue; // generic instantiations: their type is checked above
-            var (typeName, assembly) = Describe((TypeReferenceHandle)member.Parent);
-            if (assembly is null || !assemblies.TryGetValue(assembly, out var runtime) || runtime.GetType(typeName) is not { } type)
+            if (memberName is null)
+            {
+                if (type is null)
+                    missing.Add($"type {name} ({assembly})");
+                else if (!(type.IsPublic || type.IsNestedPublic))
+                    internals.Add(name);
                 continue;
-            var name = metadata.GetString(member.Name);
-            var found = name == ".ctor" ? type.GetConstructors(Everything).Cast<MemberInfo>().ToArray() : type.GetMember(name, Everything);
+            }
+            if (type is null)
+                continue;
+            var found =
+                memberName == ".ctor"
+                    ? type.GetConstructors(Everything).Cast<MemberInfo>().ToArray()
+                    : type.GetMember(memberName, Everything);
             if (found.Length == 0)
-                missing.Add($"{typeName}.{name} ({assembly})");
+                missing.Add($"{name}.{memberName} ({assembly})");
             else if (
                 found.All(m => m is MethodBase { IsPublic: false } or FieldInfo { IsPublic: false })
                 || !(type.IsPublic || type.IsNestedPublic)
             )
-                internals.Add($"{typeName}.{name}");
+                internals.Add($"{name}.{memberName}");
         }
         Assert.IsEmpty(missing, "ML.NET members the library calls but this ML.NET lacks: " + string.Join(", ", missing));
         // The check has something to check: the library does use internals (persistence, the catalog's environment).

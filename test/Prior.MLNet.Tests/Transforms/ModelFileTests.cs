@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Modeling;
 using Prior.MLNet.Tests.Training;
 using Prior.MLNet.Transforms;
@@ -20,7 +21,7 @@ public sealed class ModelFileTests
     private static IReadOnlyList<float[]> Pixels(int count) =>
         TrainingFixture
             .Instance.Studies.Take(count)
-            .Select(s => new MLNet.Training.ImagePreprocessor(64).Load(s.ImagePaths[0], null))
+            .Select(s => new Prior.MLNet.Data.Images.ImagePreprocessor(64).Load(s.ImagePaths[0]))
             .ToList();
 
     [TestMethod]

@@ -6,7 +6,7 @@ namespace Prior.MLNet.Data.Images;
 /// How <see cref="GrayscaleImage"/> reads one image: the pixel budget every decoder checks against the size a file
 /// declares before it allocates anything, and which frame of a multi-frame DICOM to read.
 /// </summary>
-internal sealed record ImageReadOptions
+public sealed record ImageReadOptions
 {
     /// <summary>The defaults: the library's budget of 400 M pixels, the first frame.</summary>
     public static ImageReadOptions Default { get; } = new();
@@ -29,12 +29,12 @@ internal sealed record ImageReadOptions
     /// (default) allocates each. A server decoding a stream of large uploads gives a pool, so that the same few buffers
     /// serve every decode instead of each leaving tens of megabytes of dead pixels to the garbage collector. With a pool,
     /// the pixels returned may be one of its arrays, longer than width × height; the caller returns it after use (as
-    /// <see cref="Training.ImagePreprocessor"/> does).
+    /// <see cref="ImagePreprocessor"/> does).
     /// </summary>
     public ArrayPool<byte>? Buffers { get; init; }
 
     /// <summary>Checks the values, naming the one that is wrong.</summary>
-    public ImageReadOptions Validated()
+    internal ImageReadOptions Validated()
     {
         if (MaxPixels < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxPixels), MaxPixels, "The pixel budget must be at least 1 pixel.");

@@ -1,7 +1,8 @@
 using Prior.MLNet.Data;
+using Prior.MLNet.Data.Images;
 using Prior.MLNet.Training;
 
-namespace Prior.MLNet.Tests.Training;
+namespace Prior.MLNet.Tests.Data.Images;
 
 /// <summary>
 /// The training pipeline's pixel arithmetic, written for speed (a table per grey level, per-column products computed
@@ -19,7 +20,7 @@ public sealed class ImagePreprocessorTests
         const float mean = 0.4755f,
             std = 0.3011f;
         const double maxDegrees = 5;
-        var preprocessor = new ImagePreprocessor(size, mean, std, maxDegrees);
+        var preprocessor = new ImagePreprocessor(size, mean, std) { MaxRotationDegrees = maxDegrees };
         var random = new Random(size);
         for (int image = 0; image < 20; image++)
         {

@@ -1,8 +1,7 @@
 using Prior.MLNet.Data;
-using Prior.MLNet.Data.Images;
 using SkiaSharp;
 
-namespace Prior.MLNet.Training;
+namespace Prior.MLNet.Data.Images;
 
 /// <summary>
 /// PRIOR's image pipeline, on the CPU workers: decode to gray (a large JPEG at a reduced DCT scale, <see cref="DecodeOversampling"/>),
@@ -10,9 +9,11 @@ namespace Prior.MLNet.Training;
 /// (area averaging when shrinking, close to the antialiased bilinear filter of the original's PIL resize; bilinear when
 /// enlarging), then in training a random
 /// affine rotation within ±<see cref="MaxRotationDegrees"/> and a horizontal flip with probability ½, scale to [0, 1]
-/// and normalise with PRIOR's mean and standard deviation.
+/// and normalise with PRIOR's mean and standard deviation. A network hands out its own
+/// (<c>PriorNetwork.ImagePreprocessor</c>, <c>PriorNetwork.ZeroShotImagePreprocessor</c>), so that every path reads an image
+/// as the network was trained to see it.
 /// </summary>
-internal sealed class ImagePreprocessor
+public sealed class ImagePreprocessor
 {
     /// <summary>MIMIC-CXR pretraining normalisation mean (PRIOR).</summary>
     public const float MimicMean = 0.4755f;
@@ -26,16 +27,17 @@ internal sealed class ImagePreprocessor
     /// than whole and within one grey level of the whole decode for 99.4 % of pixels (mean 0.16; tests). At 1/8 too few
     /// 8 × 8 blocks fall under each output pixel, and sharp edges (collimation, markers) move by up to 14 levels.
     /// </summary>
-    public const int DecodeOversampling = 2;
+    internal const int DecodeOversampling = 2;
 
-    /// <summary>Creates the pipeline for images of <paramref name="size"/> pixels.</summary>
-    public ImagePreprocessor(int size, float mean = MimicMean, float std = MimicStd, double maxRotationDegrees = 5)
+    /// <summary>Creates the pipeline for images of <paramref name="size"/> pixels, normalised by <paramref name="mean"/>
+    /// and <paramref name="std"/> (by default MIMIC-CXR's, as PRIOR pretrains).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is under 8.</exception>
+    public ImagePreprocessor(int size, float mean = MimicMean, float std = MimicStd)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 8);
         Size = size;
         Mean = mean;
         Std = std;
-        MaxRotationDegrees = maxRotationDegrees;
         _normalised = new float[256];
         for (int v = 0; v < 256; v++)
             _normalised[v] = (v / 255f - mean) / std;
@@ -52,7 +54,7 @@ internal sealed class ImagePreprocessor
     /// Images decoded ahead of time (<see cref="Data.Images.ImageCache"/>); null (default) decodes every file. An image the
     /// cache holds at a side of at least <see cref="Size"/> is read from it; any other is decoded from its file.
     /// </summary>
-    public ImageCache? Cache
+    internal ImageCache? Cache
     {
         get => _cache;
         init
@@ -71,10 +73,10 @@ internal sealed class ImagePreprocessor
         _cacheMisses;
 
     /// <summary>Images read from <see cref="Cache"/> so far.</summary>
-    public long CacheHits => Interlocked.Read(ref _cacheHits);
+    internal long CacheHits => Interlocked.Read(ref _cacheHits);
 
     /// <summary>Images decoded from their files although a <see cref="Cache"/> is set (not in it, or changed since).</summary>
-    public long CacheMisses => Interlocked.Read(ref _cacheMisses);
+    internal long CacheMisses => Interlocked.Read(ref _cacheMisses);
 
     /// <summary>Output height and width.</summary>
     public int Size { get; }
@@ -85,14 +87,23 @@ internal sealed class ImagePreprocessor
     /// <summary>Normalisation standard deviation.</summary>
     public float Std { get; }
 
-    /// <summary>Largest rotation of the training augmentation.</summary>
-    public double MaxRotationDegrees { get; }
+    /// <summary>Largest rotation of the training augmentation. Default 5 degrees.</summary>
+    internal double MaxRotationDegrees { get; init; } = 5;
+
+    /// <summary>
+    /// Loads an image file (JPEG, PNG, DICOM, …) as <see cref="Size"/> × <see cref="Size"/> normalised floats, row-major,
+    /// decoded within <paramref name="read"/> (its pixel budget and DICOM frame; the defaults when null).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable image, or its declared size is over the budget;
+    /// the message names the file and why.</exception>
+    public float[] Load(string path, ImageReadOptions? read = null) => Load(path, null, read);
 
     /// <summary>
     /// Loads an image as Size×Size normalised floats; with <paramref name="augment"/> a random rotation and flip. A
     /// file is decoded within <paramref name="read"/> (its pixel budget and DICOM frame; the defaults when null).
     /// </summary>
-    public float[] Load(string path, DeterministicRandom? augment, ImageReadOptions? read = null)
+    internal float[] Load(string path, DeterministicRandom? augment, ImageReadOptions? read = null)
     {
         if (_cache is not null)
         {
@@ -110,9 +121,9 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>
-    /// Decodes an image held in memory (JPEG, PNG, DICOM, …) as <see cref="Load"/> decodes a file, without augmentation;
-    /// <paramref name="name"/> names it in errors (<see cref="InvalidDataException"/> for bytes that are not a readable image,
-    /// or whose declared size is over <paramref name="read"/>'s pixel budget: <see cref="ImageBudget"/>).
+    /// Decodes an image held in memory (JPEG, PNG, DICOM, …) as <see cref="Load(string, ImageReadOptions)"/> decodes a
+    /// file, without augmentation; <paramref name="name"/> names it in errors (<see cref="InvalidDataException"/> for bytes
+    /// that are not a readable image, or whose declared size is over <paramref name="read"/>'s pixel budget).
     /// </summary>
     public float[] LoadBytes(string name, ReadOnlySpan<byte> bytes, ImageReadOptions? read = null)
     {
@@ -177,7 +188,7 @@ internal sealed class ImagePreprocessor
 
     /// <summary>The same pipeline for 8-bit gray pixels already in memory (row-major, <paramref name="width"/> × <paramref
     /// name="height"/>; the array may be longer, as a pooled one is).</summary>
-    public float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
+    internal float[] FromGray(byte[] pixels, int width, int height, DeterministicRandom? augment)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         var resized = Resize(pixels, width, height);
