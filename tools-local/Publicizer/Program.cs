@@ -11,8 +11,14 @@ if (args.Length != 2)
     return 2;
 }
 var (input, output) = (args[0], args[1]);
-if (File.Exists(output) && File.GetLastWriteTimeUtc(output) >= File.GetLastWriteTimeUtc(input))
-    return 0; // up to date
+// Up to date when the copy was made from these very bytes by this very rule: the key is the input's SHA-256 and the
+// rule's version, kept beside the copy. Timestamps would keep a stale copy after a package downgrade (an older file)
+// or a restore that preserves dates, and rewrite it needlessly after a touch.
+const string RuleVersion = "publicize-v1";
+var key = $"{RuleVersion} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(input)))}";
+var keyFile = output + ".key";
+if (File.Exists(output) && File.Exists(keyFile) && File.ReadAllText(keyFile) == key)
+    return 0;
 
 var resolver = new DefaultAssemblyResolver();
 resolver.AddSearchDirectory(Path.GetDirectoryName(Path.GetFullPath(input))!);
@@ -42,4 +48,7 @@ Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 var temp = output + ".tmp";
 assembly.Write(temp);
 File.Move(temp, output, overwrite: true);
+// The key last, so that a run stopped between the two writes makes the copy again next time.
+File.WriteAllText(keyFile + ".tmp", key);
+File.Move(keyFile + ".tmp", keyFile, overwrite: true);
 return 0;
