@@ -130,7 +130,7 @@ internal static class ZeroShotCommand
     {
         var ml = new MLContext(seed: 1);
         var view = ml.Data.LoadCheXpert(new CheXpertLoaderOptions { Root = chexpert, Csv = subsetPath }, out var summary);
-        int present = ml.Data.CreateEnumerable<CheXpertImage>(view, false).Count();
+        int present = summary.Accepted; // what the loader kept, counted as it read, without a second pass over the view
         int listed = present + summary.Skipped.Values.Sum();
         if (!quiet)
             Console.WriteLine($"scoring {present} of the {listed} images the subset lists");
