@@ -1,9 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Prior.MLNet.Data;
 using Prior.MLNet.Data.Csv;
 using Prior.MLNet.IO;
 using Prior.MLNet.Text;
+using Prior.MLNet.Transforms;
 
 namespace Prior.MLNet.Tool.Commands;
 
@@ -40,24 +43,34 @@ internal static class LabelReportsCommand
         };
         command.SetAction(parse => CommandRunner.Run("label-reports", () =>
             {
-                var labeler = new ChexpertReportLabeler(parse.GetValue(conventions));
+                var chosen = parse.GetValue(conventions);
                 var lines = InputList.Read(parse.GetValue(reports)!);
                 var path = Path.GetFullPath(parse.GetValue(output)!);
-                var rows = new List<string[]>();
-                foreach (var line in lines)
-                {
-                    var labels = labeler.Label(File.Exists(line) ? File.ReadAllText(line) : line);
-                    rows.Add([line, .. labels.Select(v => float.IsNaN(v) ? "" : v.ToString("0.0", CultureInfo.InvariantCulture))]);
-                }
+                // Through the public transform, as a user's pipeline labels reports.
+                var ml = new MLContext(seed: 1);
+                var texts = ml.Data.LoadFromEnumerable(
+                    lines.Select(l => new ReportRow { Report = File.Exists(l) ? File.ReadAllText(l) : l })
+                );
+                var labelled = ml.Transforms.LabelChexpertObservations("Labels", "Report", chosen).Fit(texts).Transform(texts);
+                var rows = lines
+                    .Zip(labelled.GetColumn<float[]>("Labels"), (line, labels) =>
+                        (string[])[line, .. labels.Select(v => float.IsNaN(v) ? "" : v.ToString("0.0", CultureInfo.InvariantCulture))]
+                    )
+                    .ToList();
                 AtomicFile.WriteText(path, w =>
                 {
                     CsvWriter.WriteRow(w, ["Report", .. ChexpertLabels.Names]);
                     foreach (var row in rows)
                         CsvWriter.WriteRow(w, row);
                 });
-                Console.WriteLine($"{rows.Count} reports labelled by {labeler.Conventions} conventions, written to {path}");
+                Console.WriteLine($"{rows.Count} reports labelled by {chosen} conventions, written to {path}");
                 return 0;
             }));
         return command;
+    }
+
+    private sealed class ReportRow
+    {
+        public string Report { get; set; } = "";
     }
 }
