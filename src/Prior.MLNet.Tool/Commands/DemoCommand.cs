@@ -239,24 +239,25 @@ internal static class DemoCommand
             Console.WriteLine("    skipped: stages 2-3 were not trained");
         }
         Console.WriteLine("8/8 reports drafted from held-out images (PriorReportDraft's methods) against a constant report");
-        ReportDraftEvaluation.Result? draftComparison = null;
+        PriorReportDraftComparison? draftComparison = null;
         IReadOnlyList<HtmlReport.DraftExample> draftExamples = [];
         if (network.SentenceMemory is not null)
         {
             var drafts = Evaluations.Drafts(network, index, includePrototype: epochs[2] > 0);
             draftComparison = drafts;
             Console.WriteLine("    method            BLEU-4  ROUGE-L  CheXpert F1 micro  macro  example  sentences");
-            foreach (var row in drafts.Rows)
+            foreach (var name in drafts.Names)
+            {
+                var scores = drafts.Metrics[name];
                 Console.WriteLine(
-                    FormattableString.Invariant(
-                        $"    {(row.Name == DefaultDraftName ? row.Name + " *" : row.Name), -16}  {row.Scores.Bleu4, 6:0.000}  "
-                    )
+                    FormattableString.Invariant($"    {(name == DefaultDraftName ? name + " *" : name), -16}  {scores.Bleu4, 6:0.000}  ")
                         + FormattableString.Invariant(
-                            $"{row.Scores.RougeL, 7:0.000}  {row.Scores.ChexpertF1, 17:0.000}  {row.Scores.ChexpertMacroF1, 5:0.000}  "
+                            $"{scores.RougeL, 7:0.000}  {scores.ChexpertF1, 17:0.000}  {scores.ChexpertMacroF1, 5:0.000}  "
                         )
-                        + FormattableString.Invariant($"{row.Scores.ChexpertExampleF1, 7:0.000}  ")
-                        + FormattableString.Invariant($"{row.Scores.MeanSentences, 9:0.0}")
+                        + FormattableString.Invariant($"{scores.ChexpertExampleF1, 7:0.000}  ")
+                        + FormattableString.Invariant($"{scores.MeanSentences, 9:0.0}")
                 );
+            }
             Console.WriteLine(
                 "    (* the default method; CheXpert F1 by the labeler's chexpert conventions, macro and example-based as "
                     + "scikit-learn's with zero_division=0)"
@@ -268,7 +269,7 @@ internal static class DemoCommand
                     : "    stages 2-3 trained coupled to the towers (the original's recipe): every figure above is the three "
                         + "stages' together"
             );
-            var chosen = drafts.Of(DefaultDraftMethod).Scores;
+            var chosen = drafts.MetricsOf(DefaultDraftMethod);
             extra["draftBleu4"] = chosen.Bleu4;
             extra["draftRougeL"] = chosen.RougeL;
             extra["draftChexpertF1"] = chosen.ChexpertF1;
@@ -277,20 +278,20 @@ internal static class DemoCommand
             foreach (
                 var (key, row) in new[]
                 {
-                    ("nearestReport", drafts.Of(ReportDraftMethod.NearestReport)),
+                    ("nearestReport", drafts.MetricsOf(ReportDraftMethod.NearestReport)),
                     ("constantReport", drafts.Constant),
                 }
             )
             {
-                extra[key + "Bleu4"] = row.Scores.Bleu4;
-                extra[key + "RougeL"] = row.Scores.RougeL;
-                extra[key + "ChexpertF1"] = row.Scores.ChexpertF1;
-                extra[key + "ChexpertMacroF1"] = row.Scores.ChexpertMacroF1;
-                extra[key + "ChexpertExampleF1"] = row.Scores.ChexpertExampleF1;
+                extra[key + "Bleu4"] = row.Bleu4;
+                extra[key + "RougeL"] = row.RougeL;
+                extra[key + "ChexpertF1"] = row.ChexpertF1;
+                extra[key + "ChexpertMacroF1"] = row.ChexpertMacroF1;
+                extra[key + "ChexpertExampleF1"] = row.ChexpertExampleF1;
             }
             if (epochs[2] > 0)
             {
-                var prototype = drafts.Of(ReportDraftMethod.Prototype).Scores;
+                var prototype = drafts.MetricsOf(ReportDraftMethod.Prototype);
                 extra["prototypeDraftBleu4"] = prototype.Bleu4;
                 extra["prototypeDraftRougeL"] = prototype.RougeL;
                 extra["prototypeDraftChexpertF1"] = prototype.ChexpertF1;
@@ -420,7 +421,7 @@ internal static class DemoCommand
     private sealed record ReportContents(
         PriorZeroShotMetrics ZeroShot,
         IReadOnlyList<PriorLinearProbeMetrics> Probes,
-        ReportDraftEvaluation.Result? Drafts,
+        PriorReportDraftComparison? Drafts,
         IReadOnlyList<HtmlReport.DraftExample> DraftExamples
     );
 
@@ -521,16 +522,16 @@ internal static class DemoCommand
                         + ".",
                     ["method", "BLEU-4", "ROUGE-L", "CheXpert F1 micro", "CheXpert F1 macro", "CheXpert F1 example-based", "sentences"],
                     drafts
-                        .Rows.Select(r =>
+                        .Names.Select(name =>
                             (IReadOnlyList<string>)
                                 [
-                                    r.Name == DefaultDraftName ? r.Name + " (default)" : r.Name,
-                                    F(r.Scores.Bleu4),
-                                    F(r.Scores.RougeL),
-                                    F(r.Scores.ChexpertF1),
-                                    F(r.Scores.ChexpertMacroF1),
-                                    F(r.Scores.ChexpertExampleF1),
-                                    F(r.Scores.MeanSentences, "0.0"),
+                                    name == DefaultDraftName ? name + " (default)" : name,
+                                    F(drafts.Metrics[name].Bleu4),
+                                    F(drafts.Metrics[name].RougeL),
+                                    F(drafts.Metrics[name].ChexpertF1),
+                                    F(drafts.Metrics[name].ChexpertMacroF1),
+                                    F(drafts.Metrics[name].ChexpertExampleF1),
+                                    F(drafts.Metrics[name].MeanSentences, "0.0"),
                                 ]
                         )
                         .ToList()
@@ -637,10 +638,10 @@ internal static class DemoCommand
 
     // The method PriorReportDraft uses by default, as the demo's JSON names it.
     private const ReportDraftMethod DefaultDraftMethod = Defaults.ReportDraftMethod;
-    private static readonly string DefaultDraftName = ReportDraftEvaluation.Name(DefaultDraftMethod);
+    private static readonly string DefaultDraftName = PriorReportDraftComparison.NameOf(DefaultDraftMethod);
 
     // The methods' table, then five held-out studies: the real report and every method's draft, side by side.
-    private static List<HtmlReport.DraftExample> WriteDrafts(string report, string index, ReportDraftEvaluation.Result drafts)
+    private static List<HtmlReport.DraftExample> WriteDrafts(string report, string index, PriorReportDraftComparison drafts)
     {
         var ml = new MLContext(seed: 1);
         var studies = ml
@@ -651,10 +652,10 @@ internal static class DemoCommand
             .ToList();
         var md = new StringBuilder();
         md.Append("| method | BLEU-4 | ROUGE-L | CheXpert F1 (micro) | CheXpert F1 (macro) | sentences |\n|---|---|---|---|---|---|\n");
-        foreach (var row in drafts.Rows)
+        foreach (var row in drafts.Names)
         {
-            var name = row.Name == DefaultDraftName ? row.Name + " (default)" : row.Name;
-            var scores = row.Scores;
+            var name = row == DefaultDraftName ? row + " (default)" : row;
+            var scores = drafts.Metrics[row];
             md.Append(
                 FormattableString.Invariant($"| {name} | {scores.Bleu4:0.000} | {scores.RougeL:0.000} | {scores.ChexpertF1:0.000} | ")
                     + FormattableString.Invariant($"{scores.ChexpertMacroF1:0.000} | {scores.MeanSentences:0.0} |\n")
@@ -671,13 +672,13 @@ internal static class DemoCommand
                 new HtmlReport.DraftExample(
                     studies[i].ImagePaths[0],
                     $"{studies[i].Findings} {studies[i].Impression}".Trim(),
-                    drafts.Rows.Select(r => (r.Name, string.Join(" ", r.Drafts[i].Sentences))).ToList()
+                    drafts.Names.Select(name => (name, drafts.Drafts[name][i])).ToList()
                 )
             );
             md.Append($"### {Path.GetFileName(studies[i].ImagePaths[0])}\n\n");
             md.Append($"- **report**: {studies[i].Findings} {studies[i].Impression}\n");
-            foreach (var row in drafts.Rows)
-                md.Append($"- **{row.Name}**: {string.Join(" ", row.Drafts[i].Sentences)}\n");
+            foreach (var name in drafts.Names)
+                md.Append($"- **{name}**: {drafts.Drafts[name][i]}\n");
             md.Append('\n');
         }
         AtomicFile.WriteText(Path.Combine(report, "drafts.md"), w => w.Write(md.ToString()));

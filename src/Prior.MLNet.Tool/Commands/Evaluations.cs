@@ -355,21 +355,19 @@ internal static class Evaluations
 
     /// <summary>Drafts by every method for the held-out studies (their first frontal image) scored against their reports,
     /// beside the constant most-frequent-report baseline.</summary>
-    public static ReportDraftEvaluation.Result Drafts(PriorNetwork network, string index, bool includePrototype)
+    public static PriorReportDraftComparison Drafts(PriorNetwork network, string index, bool includePrototype)
     {
-        static IReadOnlyList<string> Split(string text) => Data.Reports.SentenceSplitter.Split(text);
-        var cases = Studies(index, ["validate", "test"])
-            .Select(s => new ReportDraftEvaluation.Case(s.ImagePaths[0], Split(s.Findings), Split(s.Impression)))
-            .ToList();
-        var training = Studies(index, ["train"]).Select(s => (Split(s.Findings), Split(s.Impression))).ToList();
-        return ReportDraftEvaluation.Evaluate(
-            network,
-            cases,
-            training,
-            Enum.GetValues<Generation.ReportDraftMethod>()
-                .Where(m => includePrototype || m != Generation.ReportDraftMethod.Prototype)
-                .ToList()
-        );
+        var ml = new MLContext(seed: 1);
+        IDataView Split(params string[] splits) => ml.Data.LoadMimicCxr(new MimicCxrLoaderOptions { IndexPath = index, Splits = splits });
+        return ml.PriorEvaluation()
+            .EvaluateReportDraftMethods(
+                network,
+                Split("validate", "test"),
+                Split("train"),
+                Enum.GetValues<Generation.ReportDraftMethod>()
+                    .Where(m => includePrototype || m != Generation.ReportDraftMethod.Prototype)
+                    .ToList()
+            );
     }
 
     /// <summary>The report labeler's F1 per label (labels with at least 5 positives) against the synthetic reports' known labels, all

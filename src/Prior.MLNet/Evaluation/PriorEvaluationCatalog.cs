@@ -370,6 +370,75 @@ public sealed partial class PriorEvaluationCatalog
     }
 
     /// <summary>
+    /// Drafts a report for each held-out row's image by each of <paramref name="methods"/> and scores every method
+    /// against the rows' reports as <see cref="EvaluateReportDrafts"/> does, beside the trivial baseline: one constant
+    /// report for every image, the most frequent report of <paramref name="trainingReports"/>. Reports are the sentences
+    /// of FINDINGS then IMPRESSION (text or text vectors, as <c>mlContext.Data.LoadMimicCxr</c> gives them).
+    /// </summary>
+    /// <param name="network">A network with a sentence memory (as <c>PriorPretrain</c> builds).</param>
+    /// <param name="heldOut">The rows to draft for: an image path and the real report's two sections.</param>
+    /// <param name="trainingReports">Reports the constant baseline is chosen from (the training split's), with the same
+    /// section columns.</param>
+    /// <param name="methods">The methods to compare; default every method the network's memory allows.</param>
+    /// <param name="imagePathColumnName">The text column of image paths in <paramref name="heldOut"/>.</param>
+    /// <param name="findingsColumnName">The FINDINGS column of both views.</param>
+    /// <param name="impressionColumnName">The IMPRESSION column of both views.</param>
+    /// <exception cref="InvalidOperationException">The network cannot draft by a method (no sentence memory, or no trained
+    /// prototype decoder), naming why.</exception>
+    /// <exception cref="ArgumentException">A column is missing or not text; there is no held-out row or no training report.</exception>
+    /// <exception cref="InvalidDataException">An image cannot be read, naming it.</exception>
+    public PriorReportDraftComparison EvaluateReportDraftMethods(
+        PriorNetwork network,
+        IDataView heldOut,
+        IDataView trainingReports,
+        IReadOnlyList<Generation.ReportDraftMethod>? methods = null,
+        string imagePathColumnName = Defaults.ImagePathColumnName,
+        string findingsColumnName = Defaults.FindingsColumnName,
+        string impressionColumnName = Defaults.ImpressionColumnName
+    )
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        ArgumentNullException.ThrowIfNull(trainingReports);
+        methods ??= Enum.GetValues<Generation.ReportDraftMethod>().Where(m => network.DraftingProblem(m) is null).ToList();
+        foreach (var method in methods)
+            if (network.DraftingProblem(method) is { } problem)
+                throw new InvalidOperationException(problem);
+        var paths = ReadTexts(heldOut, imagePathColumnName).ToList();
+        var cases = paths
+            .Zip(ReadSentences(heldOut, findingsColumnName), ReadSentences(heldOut, impressionColumnName))
+            .Select(c => new ReportDraftEvaluation.Case(c.First, c.Second, c.Third))
+            .ToList();
+        var training = ReadSentences(trainingReports, findingsColumnName)
+            .Zip(ReadSentences(trainingReports, impressionColumnName), (f, i) => (f, i))
+            .ToList();
+        if (cases.Count == 0)
+            throw new ArgumentException("there is no held-out row to draft for", nameof(heldOut));
+        if (training.Count == 0)
+            throw new ArgumentException("there is no training report to choose the constant baseline from", nameof(trainingReports));
+        return new PriorReportDraftComparison(ReportDraftEvaluation.Evaluate(network, cases, training, methods));
+    }
+
+    // A text column's values, row by row.
+    private static IEnumerable<string> ReadTexts(IDataView data, string name)
+    {
+        var column = data.Schema.GetColumnOrNull(name)
+            ?? throw new ArgumentException(
+                $"the data has no column '{name}' (columns: {string.Join(", ", data.Schema.Select(c => c.Name))})"
+            );
+        if (column.Type is not TextDataViewType)
+            throw new ArgumentException($"column '{name}' must hold text (image paths), not {column.Type}");
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            yield return value.ToString();
+        }
+    }
+
+    /// <summary>
     /// What the sentence prototypes of <paramref name="network"/>'s memory bank mean (the paper's prototype analysis): each
     /// sentence of <paramref name="reports"/> with a type in <paramref name="sentenceTypes"/> is assigned to its noise-free
     /// prototype, encoded inside its report (as training and report embedding see it; the text tower is contextual) or

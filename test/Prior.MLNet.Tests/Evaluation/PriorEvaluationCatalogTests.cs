@@ -277,6 +277,67 @@ public sealed class PriorEvaluationCatalogTests
     }
 
     [TestMethod]
+    public void TheDraftMethodComparisonReadsViewsAsTheDemoReadItsStudiesAndRefusesANetworkWithoutMemory()
+    {
+        var ml = new MLContext(seed: 1);
+        var trained = TestNetwork.Instance;
+        static (IReadOnlyList<string> Findings, IReadOnlyList<string> Impression) Sections(TrainingStudy s) =>
+            (s.Sentences.Skip(1).ToList(), s.Sentences.Take(1).ToList());
+        var network = new PriorNetwork(trained.Model, trained.Tokenizer, trained.UsePrototypes);
+        var memory = TrainingFixture.Instance.Studies.Take(64).Select(Sections).ToList();
+        network.SentenceMemory = SentenceMemory.Build(network, memory);
+        DraftRow Row(TrainingStudy s) =>
+            new()
+            {
+                ImagePath = s.ImagePaths[0],
+                Findings = string.Join(" ", Sections(s).Findings),
+                Impression = string.Join(" ", Sections(s).Impression),
+            };
+        var heldOut = TrainingFixture.Instance.Studies.Skip(64).Take(12).Select(Row).ToList();
+        var training = TrainingFixture.Instance.Studies.Take(40).Select(Row).ToList();
+        var comparison = ml.PriorEvaluation()
+            .EvaluateReportDraftMethods(network, ml.Data.LoadFromEnumerable(heldOut), ml.Data.LoadFromEnumerable(training));
+
+        // The demo's former route: its own sentence split of each section, straight into the draft evaluation.
+        static IReadOnlyList<string> Split(string text) => MLNet.Data.Reports.SentenceSplitter.Split(text);
+        var expected = ReportDraftEvaluation.Evaluate(
+            network,
+            heldOut.Select(r => new ReportDraftEvaluation.Case(r.ImagePath, Split(r.Findings), Split(r.Impression))).ToList(),
+            training.Select(r => (Split(r.Findings), Split(r.Impression))).ToList(),
+            Enum.GetValues<ReportDraftMethod>().Where(m => network.DraftingProblem(m) is null).ToList()
+        );
+        Assert.IsGreaterThanOrEqualTo(3, comparison.Names.Count, "at least two methods and the constant report");
+        CollectionAssert.AreEqual(expected.Rows.Select(r => r.Name).ToArray(), comparison.Names.ToArray());
+        foreach (var row in expected.Rows)
+        {
+            Assert.AreEqual(row.Scores.Bleu4, comparison.Metrics[row.Name].Bleu4, 1e-12, row.Name);
+            Assert.AreEqual(row.Scores.RougeL, comparison.Metrics[row.Name].RougeL, 1e-12, row.Name);
+            Assert.AreEqual(row.Scores.ChexpertMacroF1, comparison.Metrics[row.Name].ChexpertMacroF1, 1e-12, row.Name);
+            Assert.AreEqual(row.Scores.ChexpertExampleF1, comparison.Metrics[row.Name].ChexpertExampleF1, 1e-12, row.Name);
+            CollectionAssert.AreEqual(
+                row.Drafts.Select(d => string.Join(" ", d.Sentences)).ToArray(),
+                comparison.Drafts[row.Name].ToArray(),
+                row.Name
+            );
+        }
+        Assert.AreSame(comparison.Metrics[PriorReportDraftComparison.ConstantReportName], comparison.Constant);
+        Assert.AreEqual(12, comparison.MetricsOf(ReportDraftMethod.NearestReport).Reports);
+        Assert.IsTrue(comparison.Drafts[PriorReportDraftComparison.ConstantReportName].All(d => d == comparison.ConstantReport));
+
+        var withoutMemory = new PriorNetwork(trained.Model, trained.Tokenizer, trained.UsePrototypes);
+        var none = Assert.ThrowsExactly<InvalidOperationException>(() =>
+            ml.PriorEvaluation()
+                .EvaluateReportDraftMethods(
+                    withoutMemory,
+                    ml.Data.LoadFromEnumerable(heldOut),
+                    ml.Data.LoadFromEnumerable(training),
+                    [ReportDraftMethod.NearestReport]
+                )
+        );
+        StringAssert.Contains(none.Message, "no sentence memory");
+    }
+
+    [TestMethod]
     public void LinearProbeScoresEachFractionAndNamesTheLabelsItCannotScore()
     {
         var ml = new MLContext(seed: 1);
