@@ -39,7 +39,7 @@ internal static class OnnxBenchmark
             PriorOnnxExport.WriteImageEncoder(network, path);
             int size = options.ImageSize;
             var pixels = OnnxCheck.Pixels(size, count, seed: 1);
-            var normalised = OnnxCheck.Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd);
+            var normalised = OnnxCheck.Normalised(pixels, network.ImagePreprocessor.Mean, network.ImagePreprocessor.Std);
             using var session = new InferenceSession(path);
 
             double Torch()

@@ -75,7 +75,7 @@ internal static class AttentionCommand
                             );
                             Charts.AttentionMaps(
                                 Path.Combine(folder, name),
-                                Panels(pixels[k], maps[k], texts, preprocessor, network.Model.Options.ImageSize)
+                                Panels(pixels[k], maps[k], texts, preprocessor, network.ImageSize)
                             );
                         }
                         return rows;
@@ -84,10 +84,10 @@ internal static class AttentionCommand
                     read: InputList.ReadOptions(parse.GetValue(frame))
                 );
                 InputList.ReportFailures(failures, paths.Count);
-                int side = network.Model.Options.ImageSize / 32;
+                int side = network.ImageSize / 32;
                 Console.WriteLine(
                     $"{readable.Count} pictures of {texts.Count} sentences each ({side} × {side} patches over "
-                        + $"{network.Model.Options.ImageSize} px) written to {folder}"
+                        + $"{network.ImageSize} px) written to {folder}"
                 );
                 return 0;
             }));

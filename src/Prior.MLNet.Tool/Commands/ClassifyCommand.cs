@@ -58,7 +58,7 @@ internal static class ClassifyCommand
             {
                 var shard = Shard.Parse(parse.GetValue(shardOption));
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
-                var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
+                var promptSet = Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.PromptSet);
                 using var classifier = ZeroShotClassifier.For(network, promptSet);
                 var inputs = InputList.Read(parse.GetValue(images)!);
                 // A shard classifies its part of the list only; the sidecar records the rows' positions in the whole list.

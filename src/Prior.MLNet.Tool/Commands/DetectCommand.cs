@@ -68,7 +68,7 @@ internal static class DetectCommand
                     annotationSize: parse.GetValue(annotationSize)
                 );
                 if (parse.GetValue(report) is { } folder)
-                    WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);
+                    WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.ImageSize);
                 var map = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.Map).ToList());
                 var baseMap = FineTuningCommandOptions.MeanAndSd(baseline.Select(r => r.Map).ToList());
                 var challenge = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.MapChallenge).ToList());

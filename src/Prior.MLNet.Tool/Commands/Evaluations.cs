@@ -224,7 +224,7 @@ internal static class Evaluations
         int testCount = (int)Math.Round(testShare * images.Count);
         var test = split.Take(testCount).Select(i => images[i]).ToList();
         var pool = split.Skip(testCount).Select(i => images[i]).ToList();
-        var (mean, std) = (network.Inference.ImageMean, network.Inference.ImageStd);
+        var (mean, std) = (network.ImagePreprocessor.Mean, network.ImagePreprocessor.Std);
         var pretrained = new List<TResult>();
         var baseline = new List<TResult>();
         foreach (var seed in seeds)

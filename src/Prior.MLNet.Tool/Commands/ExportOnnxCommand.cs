@@ -58,7 +58,7 @@ internal static class ExportOnnxCommand
         command.SetAction(parse => CommandRunner.Run("export-onnx", () =>
             {
                 using var network = PriorNetwork.Load(parse.GetValue(model)!);
-                var classPrompts = ClassifyCommand.Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.Inference.Prompts);
+                var classPrompts = ClassifyCommand.Prompts(parse.GetValue(classes), parse.GetValue(prompts), network.PromptSet);
                 var folder = Path.GetFullPath(parse.GetValue(output)!);
                 Directory.CreateDirectory(folder);
                 string image = Path.Combine(folder, "image_encoder.onnx"),
@@ -69,7 +69,7 @@ internal static class ExportOnnxCommand
                 PriorOnnxExport.WriteZeroShotClassifier(network, classPrompts, zeroShot);
 
                 // The check: seeded images and the prompts themselves as reports, through both runtimes.
-                var pixels = OnnxCheck.Pixels(network.Model.Options.ImageSize, 4, seed: 1);
+                var pixels = OnnxCheck.Pixels(network.ImageSize, 4, seed: 1);
                 var reports = classPrompts.Values.SelectMany(p => p).Select(p => (IReadOnlyList<string>)PriorNetwork.Sentences(p)).ToList();
                 reports.Add(classPrompts.Values.Select(p => p[0]).ToList()); // one report of several sentences
                 var differences = new Dictionary<string, double>
@@ -87,7 +87,7 @@ internal static class ExportOnnxCommand
                         JsonSerializer.Serialize(
                             new
                             {
-                                imageSize = network.Model.Options.ImageSize,
+                                imageSize = network.ImageSize,
                                 imageInput = $"{PriorOnnxExport.ImageInput}: [N, 1, S, S] float32, gray pixels / 255 (normalised inside "
                                     + $"the graphs)",
                                 classes = classPrompts.Keys,

@@ -71,8 +71,8 @@ internal static class ImportCommand
                         $"model: {o.ImageSize} px, ResNet {o.ResNetBlock} [{string.Join(", ", o.ResNetLayers)}] width {o.ResNetWidth}, "
                             + $"BERT {o.Text.NumHiddenLayers}x{o.Text.HiddenSize}, embedding {o.EmbeddingDim}, {o.Prototypes} prototypes; "
                             + $"layout {o.LocalFeatureLayout}, decoder causal {o.DecoderCausalMask}, matching {o.PrototypeMatching}; "
-                            + $"zero-shot prompts {network.Inference.Prompts}, normalisation "
-                            + $"{network.Inference.ZeroShotImageMean}/{network.Inference.ZeroShotImageStd}"
+                            + $"zero-shot prompts {network.PromptSet}, normalisation "
+                            + $"{network.ZeroShotImagePreprocessor.Mean}/{network.ZeroShotImagePreprocessor.Std}"
                     );
                     var outputPath = Path.GetFullPath(parse.GetValue(output)!);
                     network.Save(outputPath);

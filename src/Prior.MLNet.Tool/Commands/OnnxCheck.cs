@@ -34,9 +34,9 @@ internal static class OnnxCheck
     public static double ImageEncoder(PriorNetwork network, string path, float[][] pixels)
     {
         using var session = new InferenceSession(path);
-        var onnx = RunImages(session, pixels, network.Model.Options.ImageSize);
+        var onnx = RunImages(session, pixels, network.ImageSize);
         var (global, local) = network.EmbedImages(
-            Normalised(pixels, network.Inference.ImageMean, network.Inference.ImageStd),
+            Normalised(pixels, network.ImagePreprocessor.Mean, network.ImagePreprocessor.Std),
             onnx.ContainsKey(PriorOnnxExport.LocalEmbeddingsOutput)
         );
         double worst = Largest(global, onnx[PriorOnnxExport.EmbeddingOutput]);
@@ -52,9 +52,10 @@ internal static class OnnxCheck
     )
     {
         using var session = new InferenceSession(path);
-        var onnx = RunImages(session, pixels, network.Model.Options.ImageSize);
+        var onnx = RunImages(session, pixels, network.ImageSize);
         using var classifier = ZeroShotClassifier.For(network, prompts);
-        var torch = classifier.ScorePixels(Normalised(pixels, network.Inference.ZeroShotImageMean, network.Inference.ZeroShotImageStd));
+        var zeroShot = network.ZeroShotImagePreprocessor;
+        var torch = classifier.ScorePixels(Normalised(pixels, zeroShot.Mean, zeroShot.Std));
         return Largest(torch, onnx[PriorOnnxExport.ScoresOutput]);
     }
 

@@ -66,7 +66,7 @@ internal static class SegmentCommand
                     annotationSize: parse.GetValue(annotationSize)
                 );
                 if (parse.GetValue(report) is { } folder)
-                    WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.Model.Options.ImageSize);
+                    WriteOverlays(Path.GetFullPath(folder), test, pretrained[0], baseline[0], network.ImageSize);
                 var dice = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.Dice).ToList());
                 var baseDice = FineTuningCommandOptions.MeanAndSd(baseline.Select(r => r.Dice).ToList());
                 var positives = FineTuningCommandOptions.MeanAndSd(pretrained.Select(r => r.DiceOnPositives).ToList());

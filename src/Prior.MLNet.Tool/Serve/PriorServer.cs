@@ -296,7 +296,7 @@ internal sealed class PriorServer : IAsyncDisposable
             return (null, null, Problem(400, "Too many class sets", $"This server keeps at most {MaxClassSets} class sets; reuse one."));
         var entry = _classifiers.GetOrAdd(key, _ =>
         {
-            var prompts = Commands.ClassifyCommand.Prompts(classes is null ? null : key, null, _network.Inference.Prompts);
+            var prompts = Commands.ClassifyCommand.Prompts(classes is null ? null : key, null, _network.PromptSet);
             var classifier = ZeroShotClassifier.For(_network, prompts);
             return (classifier, Batcher<float[], float[]>("classify", classifier.ScorePixels));
         });
