@@ -134,10 +134,14 @@ public sealed class AlignedConv2dTests
         var target = rand_like(image);
         (image - target).abs().mean().backward();
         (reference.call(input64) - target.to(ScalarType.Float64)).abs().mean().backward();
-        Assert.IsLessThan(1e-4, RelativeError(input.grad!, input64.grad!), "input gradient");
+        // Under 1e-4 (1e-3 for weights) with AVX-512; without it libtorch's float32 kernels sum in another order, and at
+        // batch 16 an AMD EPYC (AVX2) measured 3.1e-3 (input) and 3.7e-3 (a weight), the same in every run and at the
+        // last green commit alike. The hazard this guards against is off by 15-50 %, or NaN.
+        double bound = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? 1e-4 : 1e-2;
+        Assert.IsLessThan(bound, RelativeError(input.grad!, input64.grad!), "input gradient");
         var grads64 = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
         foreach (var (name, p) in decoder.named_parameters())
-            Assert.IsLessThan(1e-3, RelativeError(p.grad!, grads64[name]), name);
+            Assert.IsLessThan(Math.Max(1e-3, bound), RelativeError(p.grad!, grads64[name]), name);
     }
 
     [TestMethod]

@@ -221,7 +221,12 @@ public sealed class TrainingStepParityTests
         using var model = FilledModel(FixtureOptions, ScalarType.Float32);
         var losses = RunStep(model, stage, ScalarType.Float32);
         var prefix = $"stage{stage}_";
-        double Tolerance32(string key) => Math.Max(1e-5, 5 * _float32Error[key]);
+        // At most 5 times the original's own float32 error; 25 times where the processor lacks AVX-512: there libtorch's
+        // float32 kernels sum in another order, and on an AMD EPYC (AVX2, 2 cores) stage 3's layer4.2.bn3.weight gradient
+        // measured 3.1e-3, 16 times the original's error, deterministically and at the last green commit alike. A wrong
+        // formula or the convolution hazard of AlignedConv2d is off by far more (0.15-0.5, or NaN).
+        double factor = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? 5 : 25;
+        double Tolerance32(string key) => Math.Max(1e-5, factor * _float32Error[key]);
         foreach (var (term, value) in losses.Terms)
         {
             double weight = term is "proto" or "spg" ? 10 : 1;
