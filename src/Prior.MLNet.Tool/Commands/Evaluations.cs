@@ -283,31 +283,24 @@ internal static class Evaluations
         if (protocol.Split == CheXpertSplit.Official)
             return (train, test, "train.csv", "valid.csv");
 
-        // GLoRIA's split: the zero-shot 5x200 images (the authors' selection) out, 5,000 validation images out, the rest trains.
-        static string Relative(string csvPath) => csvPath[Math.Max(0, csvPath.IndexOf("train/", StringComparison.Ordinal))..];
+        // GLoRIA's split (the library's): the zero-shot 5x200 images out, 5,000 validation images out, the rest trains.
         var file = protocol.SplitFile!;
-        var excluded = CheXpertAuthorsSubset.Load().Select(e => e.ImagePath).ToHashSet(StringComparer.Ordinal);
-        Dictionary<string, string> split;
-        if (File.Exists(file))
-        {
-            split = CheXpertProbeSplit.Read(file);
-            var unknown = train.Select(i => Relative(i.Path)).FirstOrDefault(p => !split.ContainsKey(p) && !excluded.Contains(p));
-            if (unknown is not null)
-                throw new InvalidDataException(
-                    $"{file}: made for another train.csv: {unknown} is not in it. Delete it to draw a new split."
-                );
-            Console.WriteLine($"split: read from {file}");
-        }
-        else
-        {
-            split = CheXpertProbeSplit.Assign(train.Select(i => Relative(i.Path)).ToList(), excluded, protocol.SplitSeed);
-            CheXpertProbeSplit.Write(file, split);
-            Console.WriteLine($"split: written to {file} (seed {protocol.SplitSeed}); give it as --split-file to repeat the run");
-        }
-        var trainPart = train.Where(i => split.GetValueOrDefault(Relative(i.Path)) == "train").ToList();
+        bool existed = File.Exists(file);
+        var (trainView, validationView) = ml.Data.LoadCheXpertPublishedSplit(
+            protocol.Policy.LoaderOptions(chexpert, "train.csv"),
+            file,
+            protocol.SplitSeed
+        );
         Console.WriteLine(
-            $"split: {trainPart.Count} training, {split.Values.Count(v => v == "validation")} validation, "
-                + $"{train.Count - split.Count} zero-shot test images of train.csv; valid.csv tests"
+            existed
+                ? $"split: read from {file}"
+                : $"split: written to {file} (seed {protocol.SplitSeed}); give it as --split-file to repeat the run"
+        );
+        var trainPart = ml.Data.CreateEnumerable<CheXpertImage>(trainView, false).ToList();
+        int validation = ml.Data.CreateEnumerable<CheXpertImage>(validationView, false).Count();
+        Console.WriteLine(
+            $"split: {trainPart.Count} training, {validation} validation, {train.Count - trainPart.Count - validation} zero-shot test "
+                + "images of train.csv; valid.csv tests"
         );
         return (trainPart, test, "the published split's training images", "valid.csv");
     }

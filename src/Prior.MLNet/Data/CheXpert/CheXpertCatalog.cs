@@ -36,6 +36,54 @@ public static class CheXpertCatalog
         return catalog.LoadFromEnumerable(rows, Schema.Value);
     }
 
+    /// <summary>
+    /// The published linear-probe split of CheXpert (GLoRIA's, which MGCA and BenchX follow): train.csv's images less the
+    /// PRIOR authors' zero-shot 5x200 selection, of which 5,000 drawn with <paramref name="seed"/> (a tenth when there
+    /// are fewer than 50,000) validate and the rest train; valid.csv (expert-labelled) stays the test set. The split is
+    /// kept in <paramref name="splitFile"/> (CSV: <c>Path,Split</c>): read when the file exists, so that a run repeats on
+    /// the same images, and written otherwise.
+    /// </summary>
+    /// <param name="catalog">The data catalog.</param>
+    /// <param name="options">How train.csv is read: root, views and label policy (its <c>Csv</c> is train.csv).</param>
+    /// <param name="splitFile">Where the split is read from, or written to when absent.</param>
+    /// <param name="seed">Draws the validation images of a new split.</param>
+    /// <returns>The training and the validation rows, as <c>LoadCheXpert</c> gives them.</returns>
+    /// <exception cref="InvalidDataException">The split file is malformed, or was made for another train.csv (an image of
+    /// this one is not in it).</exception>
+    public static (IDataView Train, IDataView Validation) LoadCheXpertPublishedSplit(
+        this DataOperationsCatalog catalog,
+        CheXpertLoaderOptions options,
+        string splitFile,
+        long seed = Defaults.Seed
+    )
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(splitFile);
+        var rows = catalog.CreateEnumerable<CheXpertImage>(catalog.LoadCheXpert(options), reuseRowObject: false).ToList();
+        // The split names images as train.csv does below the dataset folder (train/patient…/study…/view….jpg).
+        static string Relative(string csvPath) => csvPath[Math.Max(0, csvPath.IndexOf("train/", StringComparison.Ordinal))..];
+        var excluded = CheXpertAuthorsSubset.Load().Select(e => e.ImagePath).ToHashSet(StringComparer.Ordinal);
+        Dictionary<string, string> split;
+        if (File.Exists(splitFile))
+        {
+            split = CheXpertProbeSplit.Read(splitFile);
+            var unknown = rows.Select(r => Relative(r.Path)).FirstOrDefault(p => !split.ContainsKey(p) && !excluded.Contains(p));
+            if (unknown is not null)
+                throw new InvalidDataException(
+                    $"{splitFile}: made for another train.csv: {unknown} is not in it. Delete it to draw a new split."
+                );
+        }
+        else
+        {
+            split = CheXpertProbeSplit.Assign(rows.Select(r => Relative(r.Path)).ToList(), excluded, seed);
+            CheXpertProbeSplit.Write(splitFile, split);
+        }
+        IDataView Part(string name) =>
+            catalog.LoadFromEnumerable(rows.Where(r => split.GetValueOrDefault(Relative(r.Path)) == name).ToList(), Schema.Value);
+        return (Part("train"), Part("validation"));
+    }
+
     private static IEnumerable<CheXpertImage> Rows(CheXpertLoaderOptions options, HashSet<long> accepted)
     {
         // Images checked at load are not stat-ed again; a row that was accepted then is accepted now.
