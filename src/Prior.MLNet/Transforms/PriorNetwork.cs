@@ -229,13 +229,19 @@ public sealed class PriorNetwork : IDisposable
     /// normalisation it embeds with (MIMIC-CXR's for networks trained here, CheXpert's for imported official weights).
     /// Callers take it from here rather than rebuilding it, so every path normalises alike.
     /// </summary>
-    public ImagePreprocessor ImagePreprocessor => new(ImageSize, Inference.ImageMean, Inference.ImageStd);
+    public ImagePreprocessor ImagePreprocessor => _imagePreprocessor ??= new(ImageSize, Inference.ImageMean, Inference.ImageStd);
 
     /// <summary>
     /// The preprocessor for zero-shot classification: the network's size and the normalisation its zero-shot scores
     /// were measured with (CheXpert's, as the original's zero-shot test reads CheXpert; a model zip may state another).
     /// </summary>
-    public ImagePreprocessor ZeroShotImagePreprocessor => new(ImageSize, Inference.ZeroShotImageMean, Inference.ZeroShotImageStd);
+    public ImagePreprocessor ZeroShotImagePreprocessor =>
+        _zeroShotImagePreprocessor ??= new(ImageSize, Inference.ZeroShotImageMean, Inference.ZeroShotImageStd);
+
+    // Made once, on first use: the size and normalisations are fixed for a network's life, and a preprocessor holds no
+    // per-image state, so one instance serves every caller and thread (LoadImage ran once per image).
+    private ImagePreprocessor? _imagePreprocessor;
+    private ImagePreprocessor? _zeroShotImagePreprocessor;
 
     /// <summary>The zero-shot prompt set the network was made for (the official checkpoint: the original's; ours: the ensemble).</summary>
     public Evaluation.ZeroShotPromptSet PromptSet => Inference.Prompts;
